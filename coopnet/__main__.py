@@ -1,0 +1,5 @@
+import sys
+
+from coopnet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,119 @@
+"""``coopnet net up|status|down``: the local network of authorities."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from coopnet.network import lifecycle
+from coopnet.network.catalogue import DEFAULT_AUTHORITIES
+
+DEFAULT_DIR = "demo-net"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    net = subparsers.add_parser(
+        "net",
+        help="run a local federated network of central authorities",
+        description="Run a local network of central authorities, each with its own Synapse "
+        "homeserver on a loopback address, federating over TLS in a closed federation.",
+    )
+    commands = net.add_subparsers(title="net commands", metavar="COMMAND", required=True)
+
+    up = commands.add_parser(
+        "up",
+        help="create (first time) and start the network; returns when federation works",
+        description="Create the network in DIR the first time (CA, certificates, Synapse "
+        "configs, accounts) and start every homeserver. Re-running it restarts the same "
+        "network with its data. Returns when every homeserver answers and every pair of "
+        "members federates. Homeservers keep running after the command returns.",
+    )
+    _dir_option(up)
+    up.add_argument(
+        "--authorities",
+        default=",".join(DEFAULT_AUTHORITIES),
+        help="comma-separated authority ids for a new network (default: %(default)s)",
+    )
+    up.add_argument(
+        "--base-address",
+        default="127.0.0.11",
+        help="loopback address of the first homeserver; the next ones follow "
+        "(default: %(default)s)",
+    )
+    up.add_argument("--client-port", type=int, default=8008, help="default: %(default)s")
+    up.add_argument("--federation-port", type=int, default=8448, help="default: %(default)s")
+    up.set_defaults(func=_up)
+
+    status = commands.add_parser("status", help="show each homeserver's state")
+    _dir_option(status)
+    status.set_defaults(func=_status)
+
+    down = commands.add_parser("down", help="stop every homeserver of the network cleanly")
+    _dir_option(down)
+    down.set_defaults(func=_down)
+
+
+def _dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(DEFAULT_DIR),
+        help="the network's directory (default: ./%(default)s)",
+    )
+
+
+def _up(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    options = lifecycle.NetworkOptions(
+        authorities=[a.strip() for a in args.authorities.split(",") if a.strip()],
+        base_address=args.base_address,
+        client_port=args.client_port,
+        federation_port=args.federation_port,
+    )
+    t0 = time.monotonic()
+    with console.status("bringing the network up…") as spinner:
+
+        def report(message: str) -> None:
+            console.print(f"  [green]✓[/] {message}")
+            spinner.update(f"{message} …")
+
+        network = asyncio.run(lifecycle.up(args.dir, options, report))
+    console.print(f"[bold green]network up[/] in {time.monotonic() - t0:.1f} s: {network.file}")
+    print(lifecycle.network_summary(network))
+    print(f"\nPasswords and device ids: {network.file} (readable by you only).")
+    print(f"Stop it with: coopnet net down --dir {args.dir}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    network, states = asyncio.run(lifecycle.status(args.dir))
+    table = Table(title=f"CoopNet network {network.name} ({network.directory})")
+    for column in ("authority", "state", "server name", "client URL", "process", "health"):
+        table.add_column(column)
+    for s in states:
+        a = s.authority
+        table.add_row(
+            a.id + ("" if a.member else " (outsider)"),
+            a.state,
+            a.server_name,
+            a.client_url,
+            f"pid {s.pid}" if s.pid else "[red]stopped[/]",
+            "[green]ok[/]" if s.healthy else "[red]not answering[/]",
+        )
+    Console().print(table)
+    return 0 if all(s.pid and s.healthy for s in states) else 3
+
+
+def _down(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    with console.status("stopping homeservers…"):
+        results = lifecycle.down(args.dir)
+    for authority, was_running in results:
+        word = "stopped" if was_running else "was not running"
+        console.print(f"  {authority.id}: homeserver {authority.server_name} {word}")
+    return 0

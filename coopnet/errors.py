@@ -1,0 +1,15 @@
+"""Exceptions for local misuse and local failures. Remote failures are values, not exceptions."""
+
+from __future__ import annotations
+
+
+class CoopNetError(Exception):
+    """Base class of every CoopNet exception; the CLI prints its message and exits non-zero."""
+
+
+class NetworkError(CoopNetError):
+    """The local network could not be created, started, stopped or read."""
+
+
+class MatrixError(CoopNetError):
+    """A homeserver request failed in a way the caller has to handle."""

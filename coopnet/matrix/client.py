@@ -1,0 +1,338 @@
+"""CoopNet's client: the one place that drives matrix-nio's AsyncClient.
+
+One object per device. It logs in once and restores the device afterwards, keeps a
+persistent encrypted store, creates consultation rooms with the security model's
+shape, decides every member device through a :class:`DevicePolicy` before sending,
+and hands decrypted timeline events to subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    JoinError,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    RoomCreateError,
+    RoomInviteError,
+    RoomMessage,
+    RoomPreset,
+    RoomSendResponse,
+    RoomVisibility,
+    SyncResponse,
+    UnknownEvent,
+)
+
+from coopnet.errors import MatrixError
+from coopnet.ids import EventID, RoomID, UserID
+from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
+from coopnet.matrix.rooms import (
+    consultation_initial_state,
+    consultation_power_levels,
+    consultation_room_name,
+    server_of,
+)
+from coopnet.matrix.session import StoredSession, ensure_private_dir
+
+log = logging.getLogger(__name__)
+
+SYNC_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A timeline event as the officer sees it: decrypted content, or why it is not."""
+
+    room_id: RoomID
+    event_id: EventID
+    sender: UserID
+    origin_server_ts: int
+    type: str
+    content: dict[str, Any]
+    encrypted: bool
+    decrypted: bool  # False: the room key has not arrived (yet); ``content`` is empty
+    source: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    room_id: RoomID
+    inviter: UserID
+
+
+EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
+InviteHandler = Callable[[Invitation], Awaitable[None]]
+ExcludedHandler = Callable[[RoomID, DeviceInfo], Awaitable[None]]
+
+
+class CoopNetClient:
+    def __init__(self, nio_client: AsyncClient, store_dir: Path, policy: DevicePolicy) -> None:
+        self.nio = nio_client
+        self.store_dir = store_dir
+        self.policy = policy
+        self._event_handlers: list[EventHandler] = []
+        self._invite_handlers: list[InviteHandler] = []
+        self._excluded_handlers: list[ExcludedHandler] = []
+        self._sync_task: asyncio.Task[None] | None = None
+        self._synced = asyncio.Condition()
+        nio_client.add_event_callback(
+            self._on_timeline_event, (RoomMessage, UnknownEvent, MegolmEvent)
+        )
+        nio_client.add_event_callback(self._on_invite, (InviteMemberEvent,))
+        nio_client.add_response_callback(self._on_sync, (SyncResponse,))
+
+    # ---------------------------------------------------------------- login
+    @classmethod
+    async def open(
+        cls,
+        homeserver: str,
+        user_id: str,
+        store_dir: str | Path,
+        policy: DevicePolicy,
+        password: str | None = None,
+        device_name: str = "CoopNet",
+    ) -> CoopNetClient:
+        """Restore the device stored in ``store_dir``, or log in once with ``password``."""
+        store = ensure_private_dir(Path(store_dir))
+        config = AsyncClientConfig(
+            encryption_enabled=True, store_sync_tokens=True, max_timeout_retry_wait_time=5
+        )
+        stored = StoredSession.load(store)
+        if stored is not None and stored.user_id != user_id:
+            raise MatrixError(f"{store} holds a session of {stored.user_id}, not of {user_id}")
+        nio_client = AsyncClient(
+            homeserver,
+            user_id,
+            device_id=stored.device_id if stored else None,
+            store_path=str(store),
+            config=config,
+        )
+        client = cls(nio_client, store, policy)
+        try:
+            if stored is not None:
+                nio_client.restore_login(user_id, stored.device_id, stored.access_token)
+            elif password is None:
+                raise MatrixError(
+                    f"no stored session for {user_id} in {store}; a password is needed once"
+                )
+            else:
+                await client._login(homeserver, user_id, password, device_name)
+            if nio_client.should_upload_keys:
+                await nio_client.keys_upload()
+        except BaseException:
+            await nio_client.close()
+            raise
+        return client
+
+    async def _login(self, homeserver: str, user_id: str, password: str, name: str) -> None:
+        resp = await self.nio.login(password, device_name=name)
+        if not isinstance(resp, LoginResponse):
+            raise MatrixError(f"login of {user_id} at {homeserver} failed: {resp.message}")
+        StoredSession(homeserver, user_id, resp.device_id, resp.access_token).save(self.store_dir)
+        log.info("logged in %s as new device %s", user_id, resp.device_id)
+
+    @property
+    def user_id(self) -> UserID:
+        return UserID(self.nio.user_id)
+
+    @property
+    def device_id(self) -> str:
+        return str(self.nio.device_id)
+
+    @property
+    def ed25519_key(self) -> str:
+        """This device's fingerprint key, as enrolled in the network directory."""
+        olm = self.nio.olm
+        if olm is None:
+            raise MatrixError("encryption is not loaded for this client")
+        return str(olm.account.identity_keys["ed25519"])
+
+    # ---------------------------------------------------------------- sync
+    async def sync_once(self, timeout_ms: int = 0) -> None:
+        resp = await self.nio.sync(timeout=timeout_ms, full_state=True)
+        if not isinstance(resp, SyncResponse):
+            raise MatrixError(f"sync of {self.user_id} failed: {resp}")
+        await self.nio.run_response_callbacks([resp])
+        await self._keys_housekeeping()
+
+    async def _keys_housekeeping(self) -> None:
+        if self.nio.should_upload_keys:
+            await self.nio.keys_upload()
+        if self.nio.should_query_keys:
+            await self.nio.keys_query()
+        if self.nio.should_claim_keys:
+            await self.nio.keys_claim(self.nio.get_users_for_key_claiming())
+
+    def start(self) -> None:
+        """Sync in the background until :meth:`close` (nio uploads/queries/claims keys)."""
+        if self._sync_task is None:
+            self._sync_task = asyncio.create_task(
+                self.nio.sync_forever(timeout=SYNC_TIMEOUT_MS, full_state=True),
+                name=f"sync {self.user_id}",
+            )
+
+    async def close(self) -> None:
+        if self._sync_task is not None:
+            self.nio.stop_sync_forever()
+            self._sync_task.cancel()
+            try:
+                await self._sync_task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+            self._sync_task = None
+        await self.nio.close()
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        """Wait until ``condition()`` holds after some sync; raise naming ``what`` on timeout."""
+        if self._sync_task is None:
+            deadline = time.monotonic() + timeout
+            while not condition():
+                if time.monotonic() > deadline:
+                    raise MatrixError(f"timed out after {timeout:.0f} s waiting for {what}")
+                await self.sync_once(timeout_ms=1000)
+            return
+        async with self._synced:
+            try:
+                await asyncio.wait_for(self._synced.wait_for(condition), timeout)
+            except TimeoutError:
+                raise MatrixError(f"timed out after {timeout:.0f} s waiting for {what}") from None
+
+    async def _on_sync(self, _resp: SyncResponse) -> None:
+        async with self._synced:
+            self._synced.notify_all()
+
+    # ---------------------------------------------------------------- events
+    def on_event(self, handler: EventHandler) -> None:
+        self._event_handlers.append(handler)
+
+    def on_invite(self, handler: InviteHandler) -> None:
+        self._invite_handlers.append(handler)
+
+    def on_device_excluded(self, handler: ExcludedHandler) -> None:
+        self._excluded_handlers.append(handler)
+
+    async def _on_timeline_event(self, room: MatrixRoom, event: Any) -> None:
+        undecryptable = isinstance(event, MegolmEvent)
+        received = ReceivedEvent(
+            room_id=RoomID(room.room_id),
+            event_id=EventID(event.event_id),
+            sender=UserID(event.sender),
+            origin_server_ts=int(event.server_timestamp),
+            type=str(event.source.get("type", "")),
+            content={} if undecryptable else dict(event.source.get("content", {})),
+            encrypted=undecryptable or bool(getattr(event, "decrypted", False)),
+            decrypted=not undecryptable,
+            source=event.source,
+        )
+        for handler in self._event_handlers:
+            try:
+                await handler(received)
+            except Exception:  # a faulty handler must not stop the sync loop
+                log.exception("event handler failed on %s", received.event_id)
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key != self.nio.user_id or event.membership != "invite":
+            return
+        invitation = Invitation(RoomID(room.room_id), UserID(event.sender))
+        for handler in self._invite_handlers:
+            await handler(invitation)
+
+    # ---------------------------------------------------------------- rooms
+    async def create_consultation_room(
+        self, case_ref: str, invite: Iterable[str], servers: Iterable[str]
+    ) -> RoomID:
+        """Create an encrypted, invite-only consultation room named by its case reference.
+
+        ``invite`` are the counterpart's officers and bots (they also get power to act);
+        ``servers`` the member servers allowed by the room's server ACL.
+        """
+        invitees = sorted(set(invite))
+        allowed = set(servers) | {server_of(self.user_id)} | {server_of(u) for u in invitees}
+        resp = await self.nio.room_create(
+            visibility=RoomVisibility.private,
+            name=consultation_room_name(case_ref),
+            preset=RoomPreset.private_chat,
+            invite=invitees,
+            initial_state=consultation_initial_state(allowed),
+            power_level_override=consultation_power_levels(self.user_id, invitees),
+        )
+        if isinstance(resp, RoomCreateError):
+            raise MatrixError(f"creating the consultation room {case_ref!r} failed: {resp}")
+        room_id = RoomID(resp.room_id)
+        await self.wait_until(
+            lambda: room_id in self.nio.rooms, 30, f"the new room {room_id} to sync"
+        )
+        return room_id
+
+    async def join(self, room_id: str) -> RoomID:
+        resp = await self.nio.join(room_id)
+        if isinstance(resp, JoinError):
+            raise MatrixError(f"joining {room_id} failed: {resp.status_code} {resp.message}")
+        await self.wait_until(
+            lambda: room_id in self.nio.rooms, 30, f"the joined room {room_id} to sync"
+        )
+        return RoomID(resp.room_id)
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        resp = await self.nio.room_invite(room_id, user_id)
+        if isinstance(resp, RoomInviteError):
+            raise MatrixError(f"inviting {user_id} to {room_id} failed: {resp}")
+
+    # ---------------------------------------------------------------- sending
+    async def decide_devices(self, room_id: str) -> list[DeviceInfo]:
+        """Apply the device policy to every undecided member device; return those excluded."""
+        room = self.nio.rooms.get(room_id)
+        if room is None:
+            raise MatrixError(f"{self.user_id} is not in room {room_id}")
+        if not room.encrypted:
+            return []
+        if not room.members_synced:
+            await self.nio.joined_members(room_id)
+        if self.nio.should_query_keys:
+            await self.nio.keys_query()
+        excluded = []
+        for devices in self.nio.room_devices(room_id).values():
+            for device in devices.values():
+                if device.verified or device.blacklisted or device.deleted:
+                    continue
+                info = DeviceInfo(
+                    device.user_id, device.id, device.ed25519, device.display_name or ""
+                )
+                if self.policy.decide(info) is Decision.TRUST:
+                    self.nio.verify_device(device)
+                else:
+                    self.nio.blacklist_device(device)
+                    excluded.append(info)
+                    log.warning(
+                        "excluded unknown device %s of %s from room keys",
+                        device.id,
+                        device.user_id,
+                    )
+        for info in excluded:
+            for handler in self._excluded_handlers:
+                await handler(RoomID(room_id), info)
+        return excluded
+
+    async def send(
+        self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message"
+    ) -> EventID:
+        """Encrypt (in an encrypted room) and send; room keys go only to trusted devices."""
+        await self.decide_devices(room_id)
+        resp = await self.nio.room_send(room_id, event_type, content)
+        if not isinstance(resp, RoomSendResponse):
+            raise MatrixError(f"sending to {room_id} failed: {resp}")
+        return EventID(resp.event_id)
+
+    async def send_text(self, room_id: str, body: str) -> EventID:
+        return await self.send(room_id, {"msgtype": "m.text", "body": body})

@@ -1,0 +1,72 @@
+"""The shape of a consultation room (pure): what DESIGN.md's security model asks for.
+
+Everything here is visible to the homeservers (state events are not encrypted), so it
+carries no case data: the name is the neutral case reference and there is no topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+MEGOLM = "m.megolm.v1.aes-sha2"
+
+# Members act at 50; the creator administers at 100; everyone else (nobody else can
+# join: invite-only) is at 0 and cannot send.
+MEMBER_LEVEL = 50
+ADMIN_LEVEL = 100
+
+
+def server_of(user_id: str) -> str:
+    return user_id.split(":", 1)[1]
+
+
+def server_acl(servers: Iterable[str]) -> dict[str, Any]:
+    """``m.room.server_acl`` content allowing exactly ``servers``.
+
+    ACLs match host names without ports, and our local servers are IP literals, so
+    IP literals must be allowed explicitly.
+    """
+    hosts = sorted({s.rsplit(":", 1)[0] if s.count(":") == 1 else s for s in servers})
+    return {"allow": hosts, "deny": [], "allow_ip_literals": True}
+
+
+def consultation_initial_state(servers: Iterable[str]) -> list[dict[str, Any]]:
+    return [
+        {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": MEGOLM}},
+        {"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "invite"}},
+        {"type": "m.room.guest_access", "state_key": "", "content": {"guest_access": "forbidden"}},
+        {
+            "type": "m.room.history_visibility",
+            "state_key": "",
+            "content": {"history_visibility": "invited"},
+        },
+        {"type": "m.room.server_acl", "state_key": "", "content": server_acl(servers)},
+    ]
+
+
+def consultation_power_levels(creator: str, members: Iterable[str]) -> dict[str, Any]:
+    users = {user: MEMBER_LEVEL for user in members}
+    users[creator] = ADMIN_LEVEL
+    return {
+        "users": users,
+        "users_default": 0,
+        "events_default": MEMBER_LEVEL,
+        "state_default": ADMIN_LEVEL,
+        "invite": MEMBER_LEVEL,
+        "redact": MEMBER_LEVEL,
+        "kick": ADMIN_LEVEL,
+        "ban": ADMIN_LEVEL,
+        "events": {
+            "m.room.name": ADMIN_LEVEL,
+            "m.room.power_levels": ADMIN_LEVEL,
+            "m.room.server_acl": ADMIN_LEVEL,
+            "m.room.encryption": ADMIN_LEVEL,
+            "m.room.history_visibility": ADMIN_LEVEL,
+        },
+        "notifications": {"room": ADMIN_LEVEL},
+    }
+
+
+def consultation_room_name(case_ref: str) -> str:
+    return case_ref

@@ -1,0 +1,348 @@
+"""Create, start, check and stop a local network of authorities.
+
+``coopnet net up`` and the test fixture both call :func:`up`. It returns only when every
+homeserver answers and every pair of member homeservers federates; when it fails, it
+stops whatever it started, so nothing is left half-running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+from coopnet.errors import NetworkError
+from coopnet.matrix import CoopNetClient, EnrolledDevices
+from coopnet.matrix.admin import register_user
+from coopnet.matrix.session import ensure_private_dir
+from coopnet.network import process
+from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
+from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
+from coopnet.network.pki import create_ca, issue_server_certificate, write_private
+from coopnet.network.synapse_config import (
+    homeserver_config,
+    log_config,
+    new_secret,
+    signing_key_line,
+)
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[str], None]
+
+OFFICERS_PER_AUTHORITY = 2
+START_TIMEOUT = 120.0
+FEDERATION_TIMEOUT = 90.0
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+@dataclass
+class NetworkOptions:
+    """How to lay out a new network (ignored when ``DIR/network.json`` already exists)."""
+
+    authorities: list[str] = field(default_factory=lambda: list(DEFAULT_AUTHORITIES))
+    base_address: str = "127.0.0.11"
+    client_port: int = 8008
+    federation_port: int = 8448
+    officers_per_authority: int = OFFICERS_PER_AUTHORITY
+    # Servers holding a valid network certificate that the members do not federate with:
+    # the integration tests use one to prove the allowlist refuses them.
+    outsiders: list[str] = field(default_factory=list)
+    name: str = "coopnet-local"
+
+
+def validate_options(options: NetworkOptions) -> None:
+    ids = options.authorities + options.outsiders
+    if not options.authorities:
+        raise NetworkError("a network needs at least one authority")
+    if len(set(ids)) != len(ids):
+        raise NetworkError(f"authority ids must be unique, got {','.join(ids)}")
+    for authority_id in ids:
+        if not authority_id.isalnum() or not authority_id.islower():
+            raise NetworkError(
+                f"authority id {authority_id!r} must be short lower-case letters/digits, e.g. ch"
+            )
+    try:
+        base = ipaddress.IPv4Address(options.base_address)
+    except ValueError:
+        raise NetworkError(
+            f"--base-address {options.base_address!r} is not an IPv4 address"
+        ) from None
+    last = base + len(ids) - 1
+    if not (base.is_loopback and last.is_loopback):
+        raise NetworkError(
+            f"the local network needs loopback addresses; {base}..{last} is not inside 127.0.0.0/8"
+        )
+
+
+def _new_authority(
+    directory: Path, authority_id: str, address: str, options: NetworkOptions, member: bool
+) -> Authority:
+    known = describe(authority_id)
+    authority = Authority(
+        id=authority_id,
+        name=known.name,
+        state=known.state,
+        language=known.language,
+        server_name=address,
+        address=address,
+        client_port=options.client_port,
+        federation_port=options.federation_port,
+        data_dir=str(directory / authority_id),
+        registration_shared_secret=new_secret(),
+        macaroon_secret_key=new_secret(),
+        form_secret=new_secret(),
+        member=member,
+    )
+    roles = [("officer", f"officer{i}") for i in range(1, options.officers_per_authority + 1)]
+    roles.append(("bot", "bot"))
+    for role, localpart in roles:
+        label = "consultation bot" if role == "bot" else f"officer {localpart[-1]}"
+        authority.accounts.append(
+            Account(
+                user_id=f"@{localpart}:{address}",
+                localpart=localpart,
+                password=secrets.token_urlsafe(18),
+                role=role,
+                display_name=f"{known.state} {label}",
+                store_dir=str(directory / authority_id / "clients" / localpart),
+            )
+        )
+    return authority
+
+
+def create_network(directory: Path, options: NetworkOptions, report: Report = _quiet) -> Network:
+    """Lay out a new network in ``directory``: CA, certificates, keys and ``network.json``."""
+    validate_options(options)
+    ensure_private_dir(directory)
+    ca_dir = ensure_private_dir(directory / "ca")
+    create_ca(ca_dir / "ca.crt", ca_dir / "ca.key", options.name)
+    report(f"network CA created in {ca_dir}")
+    base = ipaddress.IPv4Address(options.base_address)
+    authorities = []
+    for index, authority_id in enumerate(options.authorities + options.outsiders):
+        address = str(base + index)
+        member = authority_id in options.authorities
+        authority = _new_authority(directory, authority_id, address, options, member)
+        data = ensure_private_dir(authority.path)
+        tls = ensure_private_dir(data / "tls")
+        issue_server_certificate(
+            address, ca_dir / "ca.crt", ca_dir / "ca.key", tls / "server.crt", tls / "server.key"
+        )
+        write_private(data / "signing.key", signing_key_line().encode())
+        (data / "media_store").mkdir(exist_ok=True)
+        authorities.append(authority)
+        report(f"{authority_id}: certificate and signing key for {address}")
+    network = Network(directory, options.name, str(ca_dir / "ca.crt"), authorities)
+    network.save()
+    return network
+
+
+def write_configs(network: Network) -> None:
+    """(Re)write every homeserver's config from ``network.json``, so code updates apply."""
+    members = network.member_server_names()
+    for authority in network.authorities:
+        whitelist = members if authority.member else None
+        config = homeserver_config(authority, whitelist, Path(network.ca_cert))
+        write_private(authority.path / "homeserver.yaml", yaml.safe_dump(config).encode())
+        (authority.path / "log.config").write_text(yaml.safe_dump(log_config(authority)))
+
+
+async def _start_all(network: Network, report: Report) -> list[Authority]:
+    """Start every homeserver that is not running; return the ones this call started."""
+    to_start = []
+    for authority in network.authorities:
+        if process.read_pid(authority) is not None:
+            report(f"{authority.id}: homeserver already running")
+            continue
+        process.check_port_free(authority.address, authority.client_port, "client listener")
+        process.check_port_free(authority.address, authority.federation_port, "federation listener")
+        to_start.append(authority)
+    started: list[Authority] = []
+    try:
+        procs = []
+        for authority in to_start:
+            procs.append(process.start_synapse(authority))
+            started.append(authority)
+        t0 = time.monotonic()
+
+        async def wait(authority: Authority, proc: object) -> None:
+            await process.wait_healthy(authority, proc, START_TIMEOUT)  # type: ignore[arg-type]
+            report(
+                f"{authority.id}: homeserver {authority.server_name} answers "
+                f"({time.monotonic() - t0:.1f} s)"
+            )
+
+        await asyncio.gather(*(wait(a, p) for a, p in zip(to_start, procs, strict=True)))
+        # A homeserver that was already running must answer too.
+        for authority in network.authorities:
+            if authority not in to_start:
+                await process.wait_healthy(authority, None, START_TIMEOUT)
+    except BaseException:
+        _stop(started)
+        raise
+    return started
+
+
+async def _register_accounts(network: Network, report: Report) -> None:
+    for authority in network.authorities:
+        await asyncio.gather(
+            *(
+                register_user(
+                    authority.client_url,
+                    authority.server_name,
+                    authority.registration_shared_secret,
+                    account.localpart,
+                    account.password,
+                    account.display_name,
+                )
+                for account in authority.accounts
+            )
+        )
+        report(f"{authority.id}: {len(authority.accounts)} accounts ready")
+
+
+async def _enroll_devices(network: Network, report: Report) -> None:
+    """Log every account in once and record its device and fingerprint key."""
+
+    async def enroll(authority: Authority, account: Account) -> None:
+        client = await CoopNetClient.open(
+            authority.client_url,
+            account.user_id,
+            account.store_dir or str(authority.path / "clients" / account.localpart),
+            policy=EnrolledDevices({}),
+            password=account.password,
+            device_name=f"CoopNet {account.role} ({authority.id})",
+        )
+        try:
+            account.device_id = client.device_id
+            account.ed25519 = client.ed25519_key
+        finally:
+            await client.close()
+
+    pending = [(a, acc) for a in network.authorities for acc in a.accounts if not acc.device_id]
+    await asyncio.gather(*(enroll(a, acc) for a, acc in pending))
+    if pending:
+        report(f"{len(pending)} devices logged in once and enrolled")
+
+
+async def check_federation(
+    network: Network, report: Report, timeout: float = FEDERATION_TIMEOUT
+) -> None:
+    """Each member homeserver fetches a profile from every other member over federation."""
+    members = network.members()
+    pairs = [(a, b) for a in members for b in members if a is not b]
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+
+        async def check(a: Authority, b: Authority) -> None:
+            target = b.accounts[0].user_id
+            url = f"{a.client_url}/_matrix/client/v3/profile/{target}"
+            last = ""
+            while time.monotonic() < deadline:
+                try:
+                    async with session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                        if resp.status == 200:
+                            return
+                        last = f"HTTP {resp.status}: {(await resp.text())[:200]}"
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    last = str(exc) or type(exc).__name__
+                await asyncio.sleep(0.5)
+            raise NetworkError(
+                f"federation {a.id} -> {b.id} does not work after {timeout:.0f} s "
+                f"({a.server_name} could not fetch {target}: {last}); see {a.path}/homeserver.log"
+            )
+
+        await asyncio.gather(*(check(a, b) for a, b in pairs))
+    report(f"federation works between every pair of {len(members)} members ({len(pairs)} checks)")
+
+
+async def up(
+    directory: str | Path, options: NetworkOptions | None = None, report: Report = _quiet
+) -> Network:
+    """Bring the network in ``directory`` up, creating it first if it does not exist."""
+    process.require_synapse()
+    directory = Path(directory).resolve()
+    if (directory / NETWORK_FILE).exists():
+        network = load_network(directory)
+        report(f"restarting the existing network in {directory}")
+    else:
+        if directory.exists() and any(directory.iterdir()):
+            raise NetworkError(
+                f"{directory} is not empty and holds no {NETWORK_FILE}; choose an empty directory"
+            )
+        network = create_network(directory, options or NetworkOptions(), report)
+    write_configs(network)
+    started = await _start_all(network, report)
+    try:
+        await _register_accounts(network, report)
+        await _enroll_devices(network, report)
+        network.save()
+        await check_federation(network, report)
+    except BaseException:
+        _stop(started)
+        raise
+    return network
+
+
+def _stop(authorities: list[Authority]) -> None:
+    # Signal all first, then wait: servers stopping one by one would mark each other as down.
+    for authority in authorities:
+        process.signal_stop(authority)
+    for authority in authorities:
+        process.stop_synapse(authority)
+
+
+def down(directory: str | Path) -> list[tuple[Authority, bool]]:
+    """Stop every homeserver of the network; return (authority, was running)."""
+    network = load_network(directory)
+    running = [(a, process.read_pid(a) is not None) for a in network.authorities]
+    _stop([a for a, is_running in running if is_running])
+    return running
+
+
+@dataclass(frozen=True)
+class AuthorityStatus:
+    authority: Authority
+    pid: int | None
+    healthy: bool
+
+
+async def status(directory: str | Path) -> tuple[Network, list[AuthorityStatus]]:
+    network = load_network(directory)
+    async with aiohttp.ClientSession() as session:
+        healthy = await asyncio.gather(
+            *(process.is_healthy(session, a) for a in network.authorities)
+        )
+    return network, [
+        AuthorityStatus(a, process.read_pid(a), ok)
+        for a, ok in zip(network.authorities, healthy, strict=True)
+    ]
+
+
+def network_summary(network: Network) -> str:
+    """A JSON-free, readable list of who can log in where (passwords are in network.json)."""
+    lines = []
+    for authority in network.authorities:
+        tag = "" if authority.member else "  (not a member)"
+        lines.append(f"{authority.id}  {authority.state} — {authority.name}{tag}")
+        lines.append(f"    homeserver {authority.server_name}  client {authority.client_url}")
+        for account in authority.accounts:
+            lines.append(f"    {account.role:8} {account.user_id}")
+    return "\n".join(lines)
+
+
+def dump_json(network: Network) -> str:
+    return json.dumps(network.to_json(), indent=2, ensure_ascii=False)
