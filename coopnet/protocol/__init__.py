@@ -1,0 +1,1 @@
+"""Consultation protocol core (no I/O): typed events, validation, fallback text, labels."""

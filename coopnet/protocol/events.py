@@ -1,0 +1,260 @@
+"""The structured consultation events: one frozen dataclass per event type.
+
+Every type lives in one namespace, :data:`NAMESPACE`, and is versioned (the envelope
+carries ``version``; see :mod:`coopnet.protocol.envelope`). ``from_dict`` validates the
+``content`` object of the envelope and returns the event or a
+:class:`~coopnet.protocol.validation.ParseError`; ``to_dict`` gives it back, unknown
+extra fields included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+from coopnet.protocol.fields import (
+    CASE_REF,
+    COUNTRY,
+    EVENT_ID,
+    HTTP_URL,
+    ID_LEN,
+    LINE_LEN,
+    LOCAL_ID,
+    LONG_LEN,
+    NAME_LEN,
+    NOTE_LEN,
+    NOTICE_REF,
+    REF_LEN,
+    REFERENCE,
+    RULE_ID,
+    SHA256_HEX,
+    USER_ID,
+    Boolean,
+    Choice,
+    Day,
+    Instant,
+    ListOf,
+    Nested,
+    PartialDay,
+    Text,
+    optional,
+    required,
+)
+from coopnet.protocol.records import (
+    IdentityDocument,
+    LegalBasis,
+    Penalty,
+    PersonName,
+    Record,
+    Warrant,
+    authority_id,
+)
+from coopnet.protocol.requirements import RequirementsFields
+from coopnet.protocol.validation import ParseError
+from coopnet.protocol.vocab import (
+    AssuranceStatus,
+    AssuranceType,
+    Kind,
+    MonitoringFinding,
+    MonitoringMethod,
+    PersonStatus,
+    PostponementMode,
+    PostponementReason,
+    Sex,
+    Stage,
+    Topic,
+    Urgency,
+)
+
+NAMESPACE = "org.coopnet.consultation"
+"""Prefix of every event type, and the key of the structured payload in a message."""
+
+VERSION = 1
+"""The protocol version this code writes and understands."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event(Record):
+    """Base of every structured event. ``raw`` is the input dict exactly as received."""
+
+    TYPE: ClassVar[str] = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @classmethod
+    def type_name(cls) -> str:
+        return f"{NAMESPACE}.{cls.TYPE}"
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "") -> Self | ParseError:
+        parsed = super().from_dict(data, path)
+        if isinstance(parsed, ParseError):
+            return parsed
+        object.__setattr__(parsed, "raw", data)
+        return parsed
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsultationOpened(Event):
+    """A consultation between two central authorities starts."""
+
+    TYPE: ClassVar[str] = "opened"
+    case_ref: str = required(Text(ID_LEN, pattern=CASE_REF))
+    kind: Kind = required(Choice(Kind))
+    requesting_authority: str = required(authority_id())
+    requested_authority: str = required(authority_id())
+    legal_basis: LegalBasis = required(Nested(LegalBasis))
+    urgency: Urgency | None = optional(Choice(Urgency))
+    summary: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonIdentity(Event):
+    """Identity of the person sought. Photos and fingerprints travel only as references."""
+
+    TYPE: ClassVar[str] = "identity"
+    names: tuple[PersonName, ...] = required(ListOf(Nested(PersonName), 10, min_items=1))
+    aliases: tuple[str, ...] = optional(ListOf(Text(NAME_LEN), 20))
+    date_of_birth: str | None = optional(PartialDay())
+    place_of_birth: str | None = optional(Text(NAME_LEN))
+    nationalities: tuple[str, ...] = optional(ListOf(Text(2, pattern=COUNTRY), 5))
+    sex: Sex | None = optional(Choice(Sex))
+    physical_description: str | None = optional(Text(NOTE_LEN, multiline=True))
+    identity_documents: tuple[IdentityDocument, ...] = optional(
+        ListOf(Nested(IdentityDocument), 10)
+    )
+    photo_refs: tuple[str, ...] = optional(ListOf(Text(REF_LEN, pattern=REFERENCE), 10))
+    fingerprint_refs: tuple[str, ...] = optional(ListOf(Text(REF_LEN, pattern=REFERENCE), 10))
+    known_location: str | None = optional(Text(LINE_LEN))
+    person_status: PersonStatus | None = optional(Choice(PersonStatus))
+    warrant: Warrant | None = optional(Nested(Warrant))
+    offence_facts: str | None = optional(Text(LONG_LEN, multiline=True))
+    legal_provisions: tuple[str, ...] = optional(ListOf(Text(LINE_LEN), 20))
+    penalty: Penalty | None = optional(Nested(Penalty))
+    red_notice_ref: str | None = optional(Text(ID_LEN, pattern=NOTICE_REF))
+    detained: bool | None = optional(Boolean())
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsQuery(Event):
+    """Ask the counterpart about its legal requirements on the listed topics."""
+
+    TYPE: ClassVar[str] = "requirements.query"
+    topics: tuple[Topic, ...] = required(ListOf(Choice(Topic), len(Topic), min_items=1))
+    question: str | None = optional(Text(LONG_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsAnswer(RequirementsFields, Event):
+    """A State's legal requirements (PC-OC national-procedures / UNODC directory fields)."""
+
+    TYPE: ClassVar[str] = "requirements.answer"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageTransition(Event):
+    """The consultation moves from one stage to another (checked by ``coopnet.stages``)."""
+
+    TYPE: ClassVar[str] = "stage"
+    from_stage: Stage = required(Choice(Stage))
+    to_stage: Stage = required(Choice(Stage))
+    date: dt.date = required(Day())
+    note: str | None = optional(Text(NOTE_LEN, multiline=True))
+    due_date: dt.date | None = optional(Day())  # a time limit set for the next step
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineExtension(Event):
+    """A running deadline is extended (within the rule's maximum, e.g. ECE art. 16(4))."""
+
+    TYPE: ClassVar[str] = "deadline.extended"
+    rule: str = required(Text(ID_LEN, pattern=RULE_ID))
+    extended_until: dt.date = required(Day())
+    reason: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assurance(Event):
+    """An assurance or guarantee; later events with the same ``assurance_id`` update it."""
+
+    TYPE: ClassVar[str] = "assurance"
+    assurance_id: str = required(Text(ID_LEN, pattern=LOCAL_ID))
+    assurance_type: AssuranceType = required(Choice(AssuranceType))
+    giver: str = required(authority_id())
+    receiver: str = required(authority_id())
+    text: str = required(Text(LONG_LEN, multiline=True))
+    assurance_status: AssuranceStatus = required(Choice(AssuranceStatus))
+    date: dt.date | None = optional(Day())
+    caselaw_refs: tuple[str, ...] = optional(ListOf(Text(255, pattern=EVENT_ID), 20))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssuranceMonitoring(Event):
+    """A monitoring entry on an assurance after surrender."""
+
+    TYPE: ClassVar[str] = "assurance.monitoring"
+    assurance_id: str = required(Text(ID_LEN, pattern=LOCAL_ID))
+    date: dt.date = required(Day())
+    method: MonitoringMethod = required(Choice(MonitoringMethod))
+    finding: MonitoringFinding = required(Choice(MonitoringFinding))
+    observer: str | None = optional(Text(LINE_LEN))
+    note: str | None = optional(Text(LONG_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurrenderPostponement(Event):
+    """Surrender postponed, or temporary surrender, with a date to review it."""
+
+    TYPE: ClassVar[str] = "postponement"
+    mode: PostponementMode = required(Choice(PostponementMode))
+    reason: PostponementReason = required(Choice(PostponementReason))
+    review_date: dt.date = required(Day())
+    until: dt.date | None = optional(Day())
+    details: str | None = optional(Text(LONG_LEN, multiline=True))
+    conditions: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Receipt(Event):
+    """Acknowledges a structured event; the consultation bot adds its signature."""
+
+    TYPE: ClassVar[str] = "receipt"
+    event_id: str = required(Text(255, pattern=EVENT_ID))
+    content_hash: str = required(Text(64, min_len=64, pattern=SHA256_HEX))
+    receiver: str = required(Text(255, pattern=USER_ID))
+    received_at: dt.datetime = required(Instant())
+    event_type: str | None = optional(Text(128, pattern="^org\\.coopnet\\.consultation\\.[a-z.]+$"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseLawReference(Event):
+    """Case law or practice, e.g. on assurances (citation, court, date, summary)."""
+
+    TYPE: ClassVar[str] = "caselaw"
+    citation: str = required(Text(500))
+    court: str = required(Text(LINE_LEN))
+    date: dt.date | None = optional(Day())
+    summary: str | None = optional(Text(LONG_LEN, multiline=True))
+    url: str | None = optional(Text(NOTE_LEN, pattern=HTTP_URL))
+    assurance_types: tuple[AssuranceType, ...] = optional(
+        ListOf(Choice(AssuranceType), len(AssuranceType))
+    )
+
+
+EVENT_CLASSES: tuple[type[Event], ...] = (
+    ConsultationOpened,
+    PersonIdentity,
+    RequirementsQuery,
+    RequirementsAnswer,
+    StageTransition,
+    DeadlineExtension,
+    Assurance,
+    AssuranceMonitoring,
+    SurrenderPostponement,
+    Receipt,
+    CaseLawReference,
+)
+
+EVENT_TYPES: dict[str, type[Event]] = {cls.type_name(): cls for cls in EVENT_CLASSES}
+"""Full event type → class."""

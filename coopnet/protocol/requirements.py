@@ -1,0 +1,69 @@
+"""Fields of a State's legal requirements for extradition / mutual legal assistance.
+
+Modelled on the Council of Europe PC-OC national-procedures form and the UNODC directory
+of competent national authorities. Every field is optional: an answer covers the topics
+that were asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from coopnet.protocol.fields import (
+    EVENT_ID,
+    LANGUAGE,
+    LINE_LEN,
+    LONG_LEN,
+    NOTE_LEN,
+    Boolean,
+    Choice,
+    Day,
+    Integer,
+    ListOf,
+    Text,
+    optional,
+)
+from coopnet.protocol.records import Record
+from coopnet.protocol.vocab import (
+    Availability,
+    Channel,
+    EvidentiaryStandard,
+    LegalBasisType,
+    NationalsPolicy,
+    RefusalGround,
+    TransmissionMeans,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsFields(Record):
+    in_reply_to: str | None = optional(Text(255, pattern=EVENT_ID))
+    as_of: dt.date | None = optional(Day())
+    illustrative: bool | None = optional(Boolean())  # demo profiles must say so
+    central_authority: str | None = optional(Text(LINE_LEN))
+    receiving_authority: str | None = optional(Text(LINE_LEN))
+    channels: tuple[Channel, ...] = optional(ListOf(Choice(Channel), len(Channel)))
+    transmission_means: tuple[TransmissionMeans, ...] = optional(
+        ListOf(Choice(TransmissionMeans), len(TransmissionMeans))
+    )
+    languages: tuple[str, ...] = optional(ListOf(Text(3, min_len=2, pattern=LANGUAGE), 10))
+    translation_required: bool | None = optional(Boolean())
+    required_documents: tuple[str, ...] = optional(ListOf(Text(LINE_LEN), 30))
+    certification: str | None = optional(Text(NOTE_LEN, multiline=True))
+    legal_bases: tuple[LegalBasisType, ...] = optional(
+        ListOf(Choice(LegalBasisType), len(LegalBasisType))
+    )
+    dual_criminality_required: bool | None = optional(Boolean())
+    min_penalty_months: int | None = optional(Integer(0, 1200))
+    min_sentence_left_months: int | None = optional(Integer(0, 1200))
+    evidentiary_standard: EvidentiaryStandard | None = optional(Choice(EvidentiaryStandard))
+    extradition_of_nationals: NationalsPolicy | None = optional(Choice(NationalsPolicy))
+    refusal_grounds: tuple[RefusalGround, ...] = optional(
+        ListOf(Choice(RefusalGround), len(RefusalGround))
+    )
+    provisional_arrest_days: int | None = optional(Integer(0, 365))
+    provisional_arrest_max_days: int | None = optional(Integer(0, 365))
+    simplified_procedure: Availability | None = optional(Choice(Availability))
+    surrender_days: int | None = optional(Integer(0, 365))
+    notes: str | None = optional(Text(LONG_LEN, multiline=True))
