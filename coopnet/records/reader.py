@@ -1,0 +1,86 @@
+"""Read-only access to a record database (for verification, export and the bot's queries)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from coopnet.records.entry import COLUMNS, Entry
+from coopnet.records.errors import RecordError
+from coopnet.records.head import Head
+from coopnet.records.keys import key_id, public_key_from_hex
+
+SELECT_COLUMNS = ", ".join(COLUMNS)
+HEAD_KEY = "head"
+PUBLIC_KEYS_KEY = "public_keys"
+
+
+def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open the database read-only (never creates it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecordError(f"{path}: no such record database")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn.execute("PRAGMA query_only=1")
+        conn.execute("SELECT 1 FROM entries LIMIT 1").fetchall()
+    except sqlite3.Error as exc:
+        raise RecordError(f"{path}: not a readable record database: {exc}") from exc
+    return conn
+
+
+def read_rows(conn: sqlite3.Connection, case_ref: str | None = None) -> list[tuple]:  # type: ignore[type-arg]
+    """All entry rows (tuples in COLUMNS order) by seq, optionally of one case only."""
+    if case_ref is None:
+        sql = f"SELECT {SELECT_COLUMNS} FROM entries ORDER BY seq"
+        return conn.execute(sql).fetchall()
+    sql = f"SELECT {SELECT_COLUMNS} FROM entries WHERE case_ref = ? ORDER BY seq"
+    return conn.execute(sql, (case_ref,)).fetchall()
+
+
+def iter_entries(conn: sqlite3.Connection, case_ref: str | None = None) -> Iterator[Entry]:
+    for row in read_rows(conn, case_ref):
+        yield Entry.from_row(row)
+
+
+def get_entry(conn: sqlite3.Connection, seq: int) -> Entry | None:
+    row = conn.execute(f"SELECT {SELECT_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone()
+    return Entry.from_row(row) if row else None
+
+
+def get_entry_by_event_id(conn: sqlite3.Connection, event_id: str) -> Entry | None:
+    row = conn.execute(
+        f"SELECT {SELECT_COLUMNS} FROM entries WHERE event_id = ?", (event_id,)
+    ).fetchone()
+    return Entry.from_row(row) if row else None
+
+
+def read_metadata(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM metadata WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def read_head(conn: sqlite3.Connection) -> Head | None:
+    value = read_metadata(conn, HEAD_KEY)
+    return Head.from_value(value) if value is not None else None
+
+
+def read_public_keys(conn: sqlite3.Connection) -> dict[str, Ed25519PublicKey]:
+    """Public keys stored in the database's metadata, by key id (self-asserted!)."""
+    value = read_metadata(conn, PUBLIC_KEYS_KEY)
+    if value is None:
+        return {}
+    try:
+        stored = json.loads(value)
+        keys = {kid: public_key_from_hex(hexkey) for kid, hexkey in stored.items()}
+    except (ValueError, AttributeError) as exc:
+        raise RecordError(f"unreadable public keys in the metadata table: {exc}") from exc
+    for kid, key in keys.items():
+        if key_id(key) != kid:
+            raise RecordError(f"metadata public key listed as {kid} has key id {key_id(key)}")
+    return keys

@@ -1,0 +1,274 @@
+"""The synchronous record store: owns the one write connection, appends signed entries.
+
+Use it directly from the writer thread, the CLI and tests. Async code uses
+:class:`coopnet.records.writer.AsyncRecordStore`, which runs one of these in a thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlite_utils import Database
+
+from coopnet.records import reader
+from coopnet.records.canonical import canonical_json
+from coopnet.records.entry import (
+    COLUMNS,
+    GENESIS_HASH,
+    Entry,
+    NewEntry,
+    compute_entry_hash,
+    sign_entry_hash,
+)
+from coopnet.records.errors import RecordError
+from coopnet.records.head import Head
+from coopnet.records.keys import key_id, public_key_hex
+from coopnet.records.schema import migrations
+
+logger = logging.getLogger(__name__)
+
+_INSERT = (
+    f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT(event_id) DO NOTHING"
+)
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def prepare_private_file(path: Path) -> None:
+    """Create *path* empty with mode 0600 (its directory 0700 if we create it).
+
+    An existing file readable by others is tightened to 0600, with a warning.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            logger.warning("%s: was readable by others (mode %04o); setting 0600", path, mode)
+            os.chmod(path, 0o600)
+        return
+    os.fchmod(fd, 0o600)  # in case of an unusual umask
+    os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        # SQLite creates these with the database file's permissions; make sure of it.
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.chmod(side, 0o600)
+
+
+class RecordStore:
+    """Append-only, hash-chained, signed record of consultations in one SQLite file.
+
+    Not thread-safe: use it from one thread (the writer thread in async programs).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        signing_key: Ed25519PrivateKey,
+        *,
+        synchronous: str = "FULL",
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise RecordError(f"synchronous: one of {', '.join(_SYNCHRONOUS)}")
+        self.path = Path(path)
+        self._key = signing_key
+        self.key_id = key_id(signing_key)
+        self._clock = clock
+        self._thread = threading.get_ident()
+        prepare_private_file(self.path)
+        try:
+            self.db = Database(self.path)
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            self.db.enable_wal()
+            self.db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+            migrations.apply(self.db)
+            self._register_public_key()
+        except sqlite3.Error as exc:
+            raise RecordError(f"{self.path}: cannot open the record database: {exc}") from exc
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
+                os.chmod(side, 0o600)
+        logger.debug("opened record store %s (key %s)", self.path, self.key_id)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def _register_public_key(self) -> None:
+        stored = reader.read_metadata(self.conn, reader.PUBLIC_KEYS_KEY)
+        keys = json.loads(stored) if stored else {}
+        if keys.get(self.key_id) == public_key_hex(self._key):
+            return
+        keys[self.key_id] = public_key_hex(self._key)
+        with self.db.atomic():
+            self._set_metadata(reader.PUBLIC_KEYS_KEY, canonical_json(keys))
+
+    def _set_metadata(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO metadata (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- writing -----------------------------------------------------------------------
+
+    def append(self, new: NewEntry) -> Entry:
+        """Append one entry; if its event id is already recorded, return that entry."""
+        return self.append_many([new])[0]
+
+    def append_many(self, news: Sequence[NewEntry]) -> list[Entry]:
+        """Append entries in one transaction, in order; returns one Entry per input.
+
+        An input whose event id is already recorded (or repeated in the batch) writes
+        nothing and yields the entry recorded first. The UNIQUE index on event_id is what
+        enforces this (``INSERT ... ON CONFLICT(event_id) DO NOTHING``).
+        """
+        if threading.get_ident() != self._thread:
+            raise RecordError("a RecordStore must be used from the thread that opened it")
+        for new in news:
+            if not isinstance(new, NewEntry):
+                raise RecordError(f"append expects NewEntry objects, got {type(new).__name__}")
+        if not news:
+            return []
+        conn = self.conn
+        results: list[Entry] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                last = conn.execute(
+                    "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+                written = 0
+                for new in news:
+                    entry = self._make_entry(new, seq + 1, prev_hash)
+                    cursor = conn.execute(_INSERT, entry.as_row())
+                    if cursor.rowcount == 1:
+                        results.append(entry)
+                        seq, prev_hash = entry.seq, entry.entry_hash
+                        written += 1
+                    else:
+                        assert new.event_id is not None  # only event_id can conflict
+                        existing = reader.get_entry_by_event_id(conn, new.event_id)
+                        if existing is None:  # pragma: no cover - conflict implies a row
+                            raise RecordError(f"conflict on {new.event_id} but no entry found")
+                        logger.debug(
+                            "event %s already recorded as entry %d", new.event_id, existing.seq
+                        )
+                        results.append(existing)
+                if written:
+                    head = Head.sign(self._key, self.key_id, seq, prev_hash)
+                    self._set_metadata(reader.HEAD_KEY, head.to_json())
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise RecordError(f"{self.path}: cannot append to the record: {exc}") from exc
+        return results
+
+    def _make_entry(self, new: NewEntry, seq: int, prev_hash: str) -> Entry:
+        recorded_at = self._clock()
+        origin_ts = new.origin_ts if new.origin_ts is not None else recorded_at
+        content = new.content_json()
+        entry_hash = compute_entry_hash(
+            seq,
+            new.case_ref,
+            new.room_id,
+            new.event_id,
+            new.kind,
+            new.sender,
+            origin_ts,
+            recorded_at,
+            content,
+            prev_hash,
+            self.key_id,
+        )
+        return Entry(
+            seq=seq,
+            case_ref=new.case_ref,
+            room_id=new.room_id,
+            event_id=new.event_id,
+            kind=new.kind,
+            sender=new.sender,
+            origin_ts=origin_ts,
+            recorded_at=recorded_at,
+            content=content,
+            prev_hash=prev_hash,
+            entry_hash=entry_hash,
+            signature=sign_entry_hash(self._key, entry_hash),
+            key_id=self.key_id,
+        )
+
+    # -- reading (on the write connection) ----------------------------------------------
+
+    def get(self, seq: int) -> Entry | None:
+        return reader.get_entry(self.conn, seq)
+
+    def get_by_event_id(self, event_id: str) -> Entry | None:
+        return reader.get_entry_by_event_id(self.conn, event_id)
+
+    def has_event(self, event_id: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM entries WHERE event_id = ?", (event_id,)).fetchone()
+        return row is not None
+
+    def entries(self, case_ref: str | None = None) -> list[Entry]:
+        return list(reader.iter_entries(self.conn, case_ref))
+
+    def head(self) -> Head | None:
+        return reader.read_head(self.conn)
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+
+def append_all(store: RecordStore, news: Iterable[NewEntry], batch: int = 500) -> int:
+    """Append an iterable in batches; returns the number of inputs processed."""
+    chunk: list[NewEntry] = []
+    total = 0
+    for new in news:
+        chunk.append(new)
+        if len(chunk) >= batch:
+            store.append_many(chunk)
+            total += len(chunk)
+            chunk = []
+    if chunk:
+        store.append_many(chunk)
+        total += len(chunk)
+    return total

@@ -1,0 +1,345 @@
+"""Verification of a record chain: a pure function over rows, plus a thin reader.
+
+:func:`verify_entries` recomputes every entry hash, checks seq continuity and the
+``prev_hash`` links, every Ed25519 signature and the signed chain head, and names the
+FIRST broken entry (lowest seq) with a reason:
+
+``changed``       stored fields no longer match the entry hash (or the link is forged)
+``deleted``       an entry is missing (a seq gap, a renumbered chain, a cut-off tail)
+``inserted``      an entry that is not part of the signed chain
+``reordered``     an authentic entry moved to another position
+``bad signature`` the signature does not verify or names an unknown key
+``bad head``      the signed chain head is missing or its signature does not verify
+
+Signatures are checked in a thread pool (the Ed25519 code releases the GIL), and only
+for entries before the first structural break, since nothing after it is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from coopnet.records import reader
+from coopnet.records.entry import GENESIS_HASH, HASH_DOMAIN, compute_entry_hash
+from coopnet.records.errors import RecordError
+from coopnet.records.head import Head, head_message
+from coopnet.records.keys import key_id, verify_signature
+
+CHANGED = "changed"
+DELETED = "deleted"
+INSERTED = "inserted"
+REORDERED = "reordered"
+BAD_SIGNATURE = "bad signature"
+BAD_HEAD = "bad head"
+
+_SIG_RE = re.compile(r"[0-9a-f]{128}")
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_RENUMBER_SEARCH = 16
+
+Row = Sequence[Any]
+"""An entry row: a tuple in :data:`coopnet.records.entry.COLUMNS` order."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first broken entry: its seq (None if no entry can be named), why, and detail."""
+
+    seq: int | None
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.seq}" if self.seq is not None else "record"
+        return f"{where}: {self.reason}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    entries: int
+    problem: Problem | None = None
+    last_seq: int | None = None
+    last_hash: str | None = None
+    signatures_checked: int = 0
+    key_ids: frozenset[str] = field(default_factory=frozenset)
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (
+                f"OK: {self.entries} entries, chain head seq {self.last_seq} "
+                f"hash {self.last_hash}, {self.signatures_checked} signatures checked"
+            )
+        return f"BROKEN: first broken {self.problem}"
+
+
+def normalise_keys(
+    keys: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Sequence[Ed25519PublicKey],
+) -> dict[str, Ed25519PublicKey]:
+    """Accept one key, a list of keys or a mapping, return {key id: key}."""
+    if isinstance(keys, Ed25519PublicKey):
+        return {key_id(keys): keys}
+    if isinstance(keys, Mapping):
+        return dict(keys)
+    return {key_id(k): k for k in keys}
+
+
+def _row_hash(row: Row) -> str:
+    return compute_entry_hash(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[12]
+    )
+
+
+def signature_ok(row: Row, keys: Mapping[str, Ed25519PublicKey]) -> bool:
+    sig, entry_hash, kid = row[11], row[10], row[12]
+    if not isinstance(sig, str) or not _SIG_RE.fullmatch(sig):
+        return False
+    if not isinstance(entry_hash, str) or not re.fullmatch(r"[0-9a-f]{64}", entry_hash):
+        return False
+    key = keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        return False
+    return verify_signature(key, bytes.fromhex(sig), bytes.fromhex(entry_hash))
+
+
+def _first_bad_signature(
+    rows: Sequence[Row], lo: int, hi: int, keys: Mapping[str, Ed25519PublicKey]
+) -> int | None:
+    fullmatch = _SIG_RE.fullmatch
+    fromhex = bytes.fromhex
+    for index in range(lo, hi):
+        row = rows[index]
+        sig = row[11]
+        key = keys.get(row[12])
+        if key is None or not isinstance(sig, str) or not fullmatch(sig):
+            return index
+        try:
+            # row[10] equals a recomputed hash here (pass 1), so it is lowercase hex.
+            key.verify(fromhex(sig), fromhex(row[10]))
+        except InvalidSignature:
+            return index
+    return None
+
+
+def _chain_pass(rows: Sequence[Row]) -> int | None:
+    """Index of the first row whose seq, hash or link is wrong (fast path), else None."""
+    sha256 = hashlib.sha256
+    encode = _encode
+    expected = 1
+    prev = GENESIS_HASH
+    for index, row in enumerate(rows):
+        seq = row[0]
+        if seq != expected or type(seq) is not int:
+            return index
+        entry_hash = row[10]
+        computed = sha256(
+            encode(
+                [HASH_DOMAIN, seq, row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                 row[8], row[9], row[12]]
+            ).encode("utf-8")
+        ).hexdigest()
+        if computed != entry_hash or row[9] != prev:
+            return index
+        prev = entry_hash
+        expected += 1
+    return None
+
+
+def _classify_chain_break(
+    rows: Sequence[Row], index: int, keys: Mapping[str, Ed25519PublicKey]
+) -> Problem:
+    row = rows[index]
+    expected_seq = index + 1
+    expected_prev = rows[index - 1][10] if index else GENESIS_HASH
+    seq = row[0]
+    if type(seq) is not int:
+        return Problem(expected_seq, CHANGED, f"seq is {seq!r}, not an integer")
+    if seq > expected_seq:
+        missing = (
+            f"entry {expected_seq} is missing"
+            if seq == expected_seq + 1
+            else f"entries {expected_seq}..{seq - 1} are missing"
+        )
+        return Problem(expected_seq, DELETED, f"{missing} (seq gap before entry {seq})")
+    if seq != expected_seq:
+        return Problem(seq, CHANGED, f"seq {seq} out of order (expected {expected_seq})")
+    hash_ok = _row_hash(row) == row[10]
+    link_ok = row[9] == expected_prev
+    sig_ok = signature_ok(row, keys)
+    following = rows[index + 1] if index + 1 < len(rows) else None
+    if not sig_ok and following is not None and following[9] == expected_prev:
+        return Problem(
+            seq, INSERTED,
+            f"not part of the signed chain: entry {following[0]} links to the entry before it",
+        )
+    if not link_ok and sig_ok:
+        positions = {r[10]: r[0] for r in rows}
+        if row[9] in positions:
+            return Problem(
+                seq, REORDERED,
+                f"an authentic entry signed to follow entry {positions[row[9]]} sits here",
+            )
+        for shift in range(1, _RENUMBER_SEARCH + 1):
+            fields = list(row)
+            fields[0] = seq + shift
+            if _row_hash(fields) == row[10]:
+                return Problem(
+                    seq, DELETED,
+                    f"entry was signed as {seq + shift}: {shift} entr"
+                    f"{'y' if shift == 1 else 'ies'} before it removed and later ones renumbered",
+                )
+    if not hash_ok:
+        return Problem(seq, CHANGED, "stored fields do not match the entry hash")
+    if not link_ok:
+        return Problem(seq, CHANGED, "prev_hash does not match the previous entry's hash")
+    return Problem(seq, CHANGED, "entry does not fit the chain")  # pragma: no cover
+
+
+def _check_head(
+    rows: Sequence[Row], head: Head | None, keys: Mapping[str, Ed25519PublicKey]
+) -> Problem | None:
+    if head is None:
+        if rows:
+            return Problem(None, BAD_HEAD, "the signed chain head is missing")
+        return None
+    key = keys.get(head.key_id)
+    if (
+        key is None
+        or not _SIG_RE.fullmatch(head.signature)
+        or not verify_signature(
+            key, bytes.fromhex(head.signature), head_message(head.seq, head.entry_hash)
+        )
+    ):
+        return Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify")
+    last_seq = rows[-1][0] if rows else 0
+    if isinstance(last_seq, int) and last_seq < head.seq:
+        return Problem(
+            last_seq + 1, DELETED,
+            f"the signed head is entry {head.seq} but the chain ends at {last_seq}",
+        )
+    if isinstance(last_seq, int) and last_seq > head.seq:
+        return Problem(
+            head.seq + 1, INSERTED,
+            f"entries after the signed head (entry {head.seq}) were added without the key",
+        )
+    if rows and rows[-1][10] != head.entry_hash:
+        return Problem(head.seq, CHANGED, "the last entry's hash differs from the signed head")
+    return None
+
+
+def verify_entries(
+    rows: Sequence[Row],
+    keys: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Sequence[Ed25519PublicKey],
+    head: Head | None = None,
+    *,
+    check_head: bool = True,
+    check_signatures: bool = True,
+    workers: int | None = None,
+) -> VerifyReport:
+    """Verify a whole chain given as rows ordered by seq. No I/O.
+
+    *keys* are the trusted public keys. *head* is the signed chain head (from the
+    metadata table); with ``check_head`` a missing head is itself a problem.
+    """
+    keyring = normalise_keys(keys)
+    problems: list[Problem] = []
+    stop = _chain_pass(rows)
+    if stop is not None:
+        problems.append(_classify_chain_break(rows, stop, keyring))
+    end = len(rows) if stop is None else stop
+    checked = 0
+    if check_signatures and end:
+        workers = workers or min(2, os.cpu_count() or 1)
+        bad = _parallel_first_bad(rows, end, keyring, workers)
+        checked = end if bad is None else bad + 1
+        if bad is not None:
+            problems.append(_classify_bad_signature(rows, bad, head))
+    if check_head:
+        head_problem = _check_head(rows, head, keyring)
+        if head_problem is not None:
+            problems.append(head_problem)
+    key_ids = frozenset(str(r[12]) for r in rows[:end])
+    last = rows[-1] if rows else None
+    if problems:
+        first = min(problems, key=lambda p: (p.seq is None, p.seq or 0))
+        return VerifyReport(False, len(rows), first, signatures_checked=checked, key_ids=key_ids)
+    return VerifyReport(
+        True,
+        len(rows),
+        None,
+        last_seq=last[0] if last else None,
+        last_hash=last[10] if last else None,
+        signatures_checked=checked,
+        key_ids=key_ids,
+    )
+
+
+def _parallel_first_bad(
+    rows: Sequence[Row], end: int, keys: Mapping[str, Ed25519PublicKey], workers: int
+) -> int | None:
+    if workers <= 1 or end < 2000:
+        return _first_bad_signature(rows, 0, end, keys)
+    step = -(-end // workers)
+    bounds = [(lo, min(lo + step, end)) for lo in range(0, end, step)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="records-verify") as pool:
+        found = list(pool.map(lambda b: _first_bad_signature(rows, b[0], b[1], keys), bounds))
+    bad = [index for index in found if index is not None]
+    return min(bad) if bad else None
+
+
+def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) -> Problem:
+    row = rows[index]
+    seq = row[0]
+    expected_prev = rows[index - 1][10] if index else GENESIS_HASH
+    following = rows[index + 1] if index + 1 < len(rows) else None
+    if following is not None and following[9] == expected_prev:
+        return Problem(
+            seq, INSERTED,
+            f"not part of the signed chain: entry {following[0]} links to the entry before it",
+        )
+    if head is not None and isinstance(seq, int) and seq > head.seq:
+        return Problem(seq, INSERTED, f"added after the signed head (entry {head.seq})")
+    return Problem(seq, BAD_SIGNATURE, f"signature by key {row[12]!r} does not verify")
+
+
+def verify_db(
+    path: str | os.PathLike[str],
+    public_keys: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Sequence[Ed25519PublicKey]
+    | None = None,
+    *,
+    workers: int | None = None,
+) -> VerifyReport:
+    """Read a record database (one consistent snapshot) and verify it.
+
+    Without *public_keys* the keys stored in the database's metadata table are used:
+    that detects edits by anyone without the private key only if the stored key itself
+    is checked against a trusted source (the network directory) — the CLI prints its id.
+    """
+    conn = reader.open_readonly(path)
+    try:
+        conn.execute("BEGIN")
+        rows = reader.read_rows(conn)
+        try:
+            head = reader.read_head(conn)
+        except RecordError:
+            head = None  # an unreadable head is reported as a missing one
+        keys = reader.read_public_keys(conn) if public_keys is None else normalise_keys(public_keys)
+        conn.execute("ROLLBACK")
+    except Exception as exc:
+        if isinstance(exc, RecordError):
+            raise
+        raise RecordError(f"{path}: cannot read the record: {exc}") from exc
+    finally:
+        conn.close()
+    if not keys:
+        raise RecordError(f"{path}: no public key stored in the database; give one explicitly")
+    return verify_entries(rows, keys, head, workers=workers)
