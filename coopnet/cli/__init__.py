@@ -16,6 +16,7 @@ from coopnet.errors import CoopNetError
 
 COMMAND_MODULES = [
     "coopnet.cli.net",
+    "coopnet.cli.records",
 ]
 
 

@@ -1,0 +1,142 @@
+"""``coopnet records verify|export|verify-export|keygen``: the consultation record.
+
+Exit codes: 0 valid, 1 broken (the first broken entry is named), 2 could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from coopnet.records import (
+    RecordError,
+    export_case,
+    generate_signing_key,
+    key_id,
+    load_public_key,
+    load_signing_key,
+    public_key_hex,
+    verify_db,
+    verify_export,
+)
+
+EXIT_OK = 0
+EXIT_BROKEN = 1
+EXIT_UNREADABLE = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    records = subparsers.add_parser(
+        "records",
+        help="verify and export a bot's tamper-evident consultation record",
+        description="The consultation record is append-only: each entry holds the SHA-256 "
+        "of the previous one and is signed by the bot's Ed25519 key.",
+    )
+    commands = records.add_subparsers(title="records commands", metavar="COMMAND", required=True)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check every hash, link and signature; name the first broken entry",
+        description="Exit 0 if the record is intact, 1 naming the first broken entry "
+        "(changed, deleted, inserted, reordered, bad signature), 2 if it cannot be read. "
+        "Uses the public key stored in the database unless --pubkey is given; compare the "
+        "printed key id with the bot's key in the signed network directory.",
+    )
+    verify.add_argument("--db", required=True, type=Path, help="record database")
+    verify.add_argument("--pubkey", type=Path, help="bot public key file (PEM, raw or hex)")
+    verify.set_defaults(func=_verify)
+
+    export = commands.add_parser(
+        "export",
+        help="export one consultation, verifiable offline by a third party",
+        description="Write every entry of one consultation with its hash and signature, "
+        "the public key and the signed chain head. With --key (the bot's private key) the "
+        "export is also signed as a whole, which attests that no entry was left out.",
+    )
+    export.add_argument("--db", required=True, type=Path, help="record database")
+    export.add_argument("--case", required=True, help="case reference, e.g. CN-2026-0042")
+    export.add_argument("--format", choices=("json", "md"), default="json")
+    export.add_argument("--out", type=Path, help="output file (default: standard output)")
+    export.add_argument("--key", type=Path, help="bot private key, to sign the export")
+    export.set_defaults(func=_export)
+
+    check = commands.add_parser(
+        "verify-export",
+        help="verify an export (JSON or Markdown) offline",
+        description="Check each entry's hash and signature, the order and the links between "
+        "adjacent entries, the chain head and the export signature. Exit 0/1/2 as verify.",
+    )
+    check.add_argument("file", type=Path, help="export file (.json or .md)")
+    check.add_argument("--pubkey", type=Path, help="accept only this public key")
+    check.set_defaults(func=_verify_export)
+
+    keygen = commands.add_parser(
+        "keygen",
+        help="create a bot signing key (0600) and print its key id and public key",
+    )
+    keygen.add_argument("--key", required=True, type=Path, help="private key file to create")
+    keygen.add_argument("--pubkey-out", type=Path, help="also write the public key here")
+    keygen.set_defaults(func=_keygen)
+
+
+def _fail(message: str) -> int:
+    print(f"coopnet records: {message}", file=sys.stderr)
+    return EXIT_UNREADABLE
+
+
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        public_key = load_public_key(args.pubkey) if args.pubkey else None
+        report = verify_db(args.db, public_key)
+    except RecordError as exc:
+        return _fail(str(exc))
+    source = f"key {key_id(public_key)} from {args.pubkey}" if public_key else "key(s) stored in db"
+    print(f"{args.db}: {report}")
+    print(f"signer key id(s): {', '.join(sorted(report.key_ids)) or '-'} ({source})")
+    return EXIT_OK if report.ok else EXIT_BROKEN
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        signing_key = load_signing_key(args.key) if args.key else None
+        text = export_case(args.db, args.case, args.format, signing_key=signing_key)
+    except RecordError as exc:
+        return _fail(str(exc))
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    print(f"exported case {args.case} to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _verify_export(args: argparse.Namespace) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+        trusted = None
+        if args.pubkey:
+            key = load_public_key(args.pubkey)
+            trusted = {key_id(key): key}
+        report = verify_export(text, trusted)
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(f"{args.file}: cannot read: {exc}")
+    except RecordError as exc:
+        return _fail(f"{args.file}: {exc}")
+    print(f"{args.file}: {report}")
+    return EXIT_OK if report.ok else EXIT_BROKEN
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    try:
+        key = generate_signing_key(args.key)
+    except RecordError as exc:
+        return _fail(str(exc))
+    if args.pubkey_out:
+        args.pubkey_out.write_text(public_key_hex(key) + "\n", encoding="ascii")
+    print(f"key id {key_id(key)}")
+    print(f"public key {public_key_hex(key)}")
+    return EXIT_OK
