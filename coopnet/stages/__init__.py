@@ -1,0 +1,31 @@
+"""Extradition and mutual-legal-assistance stage machines and deadline rules (no I/O).
+
+- :mod:`coopnet.stages.model` – the two machines: stages, transitions, who may trigger each;
+- :mod:`coopnet.stages.machine` – derive the current stage and history from events;
+- :mod:`coopnet.stages.rulebook` – deadline rules by legal basis, from ``deadline_rules.json``;
+- :mod:`coopnet.stages.deadlines` – due dates, overdue status and reminders;
+- :mod:`coopnet.stages.tracker` – all of it from a consultation's timeline in one call.
+"""
+
+from __future__ import annotations
+
+from coopnet.stages.deadlines import Deadline, Reminder, compute, reminders_between
+from coopnet.stages.machine import (
+    HistoryEntry,
+    Refusal,
+    StageInput,
+    StageState,
+    check,
+    derive,
+    side_of,
+)
+from coopnet.stages.model import EXTRADITION, MACHINES, MLA, Machine, Transition
+from coopnet.stages.rulebook import DeadlineRule, Rulebook, RulebookError, load_rulebook
+from coopnet.stages.tracker import ConsultationStatus, TimelineItem, track
+
+__all__ = [
+    "EXTRADITION", "MACHINES", "MLA", "Deadline", "DeadlineRule", "HistoryEntry", "Machine",
+    "Refusal", "Reminder", "Rulebook", "RulebookError", "StageInput", "StageState",
+    "Transition", "check", "compute", "derive", "load_rulebook", "reminders_between",
+    "side_of", "ConsultationStatus", "TimelineItem", "track",
+]

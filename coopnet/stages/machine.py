@@ -1,0 +1,133 @@
+"""Derive a consultation's current stage and history from its stage-transition events.
+
+The stage is never stored in room state (state events are not encrypted): the bot and
+the client replay the timeline's :class:`~coopnet.protocol.events.StageTransition`
+events through :func:`derive`. Each refused transition comes back with a reason code
+(label ``reason.<code>`` in six languages) and an English explanation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from coopnet.protocol.events import StageTransition
+from coopnet.protocol.vocab import Kind, Side, Stage
+from coopnet.stages.model import MACHINES, Machine
+
+# Reason codes of refused transitions.
+FROM_MISMATCH = "from_mismatch"
+NOT_IN_MACHINE = "not_in_machine"
+FINAL_STAGE = "final_stage"
+NOT_ALLOWED = "not_allowed"
+WRONG_SIDE = "wrong_side"
+UNKNOWN_SIDE = "unknown_side"
+DATE_BEFORE_PREVIOUS = "date_before_previous"
+
+REASONS = (
+    FROM_MISMATCH, NOT_IN_MACHINE, FINAL_STAGE, NOT_ALLOWED, WRONG_SIDE, UNKNOWN_SIDE,
+    DATE_BEFORE_PREVIOUS,
+)
+
+
+@dataclass(frozen=True)
+class StageInput:
+    """One transition event as seen in the timeline, with the side of its sender.
+
+    ``side`` comes from the Matrix sender (see :func:`side_of`), never from the content.
+    """
+
+    transition: StageTransition
+    side: Side | None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    stage: Stage
+    date: dt.date | None  # None for the initial stage
+    side: Side | None = None
+    event_id: str | None = None
+    note: str | None = None
+    due_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a transition was not applied."""
+
+    code: str
+    message: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StageState:
+    kind: Kind
+    current: Stage
+    history: tuple[HistoryEntry, ...]
+    refused: tuple[Refusal, ...]
+
+    @property
+    def is_final(self) -> bool:
+        return self.current in MACHINES[self.kind].terminal
+
+
+def side_of(authority: str, requesting: str, requested: str) -> Side | None:
+    """Which side an authority is on in a consultation (None if neither)."""
+    if authority == requesting:
+        return Side.REQUESTING
+    if authority == requested:
+        return Side.REQUESTED
+    return None
+
+
+def check(
+    machine: Machine, current: Stage, transition: StageTransition, side: Side | None,
+    last_date: dt.date | None = None,
+) -> tuple[str, str] | None:
+    """None if the transition may be applied at ``current``, else (reason code, message)."""
+    source, target = transition.from_stage, transition.to_stage
+    if target not in machine.stages or source not in machine.stages:
+        bad = target if target not in machine.stages else source
+        return NOT_IN_MACHINE, f"stage {bad!s} does not exist in a {machine.kind!s} consultation"
+    if source != current:
+        return FROM_MISMATCH, (
+            f"the transition starts from {source!s} but the consultation is at {current!s}"
+        )
+    if current in machine.terminal:
+        return FINAL_STAGE, f"{current!s} is a final stage; no transition leaves it"
+    found = machine.find(source, target)
+    if found is None:
+        allowed = ", ".join(str(s) for s in machine.next_stages(source)) or "none"
+        return NOT_ALLOWED, f"{source!s} cannot go to {target!s}; allowed next: {allowed}"
+    if side is None:
+        return UNKNOWN_SIDE, "the sender is on neither side of this consultation"
+    if side not in found.sides:
+        only = " or ".join(sorted(str(s) for s in found.sides))
+        return WRONG_SIDE, f"only the {only} side may move {source!s} to {target!s}"
+    if last_date is not None and transition.date < last_date:
+        return DATE_BEFORE_PREVIOUS, (
+            f"date {transition.date.isoformat()} is before the previous stage's date "
+            f"{last_date.isoformat()}"
+        )
+    return None
+
+
+def derive(kind: Kind, inputs: Iterable[StageInput]) -> StageState:
+    """Replay transitions in timeline order; refused ones leave the stage unchanged."""
+    machine = MACHINES[kind]
+    history = [HistoryEntry(machine.initial, None)]
+    refused: list[Refusal] = []
+    for item in inputs:
+        current = history[-1]
+        problem = check(machine, current.stage, item.transition, item.side, current.date)
+        if problem is not None:
+            refused.append(Refusal(problem[0], problem[1], item.event_id))
+            continue
+        t = item.transition
+        history.append(
+            HistoryEntry(t.to_stage, t.date, item.side, item.event_id, t.note, t.due_date)
+        )
+    return StageState(kind, history[-1].stage, tuple(history), tuple(refused))

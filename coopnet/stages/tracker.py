@@ -1,0 +1,74 @@
+"""One call from a consultation's timeline to its stage, history and deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from coopnet.protocol.events import (
+    ConsultationOpened,
+    DeadlineExtension,
+    Event,
+    StageTransition,
+    SurrenderPostponement,
+)
+from coopnet.stages.deadlines import Deadline, compute
+from coopnet.stages.machine import StageInput, StageState, derive, side_of
+from coopnet.stages.rulebook import Rulebook, load_rulebook
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """A parsed CoopNet event with what Matrix tells us about it.
+
+    ``authority`` is the sender's authority id, resolved by the caller from the Matrix
+    sender through the signed directory; ``day`` is the date of ``origin_server_ts``.
+    """
+
+    event: Event
+    authority: str | None
+    day: dt.date
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsultationStatus:
+    opened: ConsultationOpened
+    stages: StageState
+    deadlines: tuple[Deadline, ...]
+
+
+def track(
+    opened: ConsultationOpened,
+    items: Iterable[TimelineItem],
+    *,
+    today: dt.date,
+    rulebook: Rulebook | None = None,
+    offsets: Sequence[int] | None = None,
+) -> ConsultationStatus:
+    """Derive stage, history and deadlines from the events that followed ``opened``."""
+    book = rulebook if rulebook is not None else load_rulebook()
+    inputs: list[StageInput] = []
+    postponements: list[tuple[dt.date, SurrenderPostponement]] = []
+    extensions: list[DeadlineExtension] = []
+    for item in items:
+        side = None
+        if item.authority is not None:
+            side = side_of(item.authority, opened.requesting_authority, opened.requested_authority)
+        if isinstance(item.event, StageTransition):
+            inputs.append(StageInput(item.event, side, item.event_id))
+        elif isinstance(item.event, SurrenderPostponement) and side is not None:
+            postponements.append((item.day, item.event))
+        elif isinstance(item.event, DeadlineExtension) and side is not None:
+            extensions.append(item.event)
+    state = derive(opened.kind, inputs)
+    deadlines = compute(
+        book.rules_for(opened.kind, opened.legal_basis),
+        state,
+        today=today,
+        offsets=book.reminder_offsets_days if offsets is None else offsets,
+        postponements=postponements,
+        extensions=extensions,
+    )
+    return ConsultationStatus(opened, state, deadlines)
