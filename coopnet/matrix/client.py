@@ -27,6 +27,7 @@ from nio import (
     RoomCreateError,
     RoomInviteError,
     RoomMessage,
+    RoomMessagesResponse,
     RoomPreset,
     RoomSendResponse,
     RoomVisibility,
@@ -38,6 +39,7 @@ from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
 from coopnet.matrix.rooms import (
+    ROOM_VERSION,
     consultation_initial_state,
     consultation_power_levels,
     consultation_room_name,
@@ -71,6 +73,25 @@ class Invitation:
     inviter: UserID
 
 
+TIMELINE_TYPES = (RoomMessage, UnknownEvent, MegolmEvent)
+
+
+def to_received(room_id: str, event: Any) -> ReceivedEvent:
+    """A nio timeline event as a :class:`ReceivedEvent` (``MegolmEvent`` = not decrypted)."""
+    undecryptable = isinstance(event, MegolmEvent)
+    return ReceivedEvent(
+        room_id=RoomID(room_id),
+        event_id=EventID(event.event_id),
+        sender=UserID(event.sender),
+        origin_server_ts=int(event.server_timestamp),
+        type=str(event.source.get("type", "")),
+        content={} if undecryptable else dict(event.source.get("content", {})),
+        encrypted=undecryptable or bool(getattr(event, "decrypted", False)),
+        decrypted=not undecryptable,
+        source=event.source,
+    )
+
+
 EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
 InviteHandler = Callable[[Invitation], Awaitable[None]]
 ExcludedHandler = Callable[[RoomID, DeviceInfo], Awaitable[None]]
@@ -86,9 +107,7 @@ class CoopNetClient:
         self._excluded_handlers: list[ExcludedHandler] = []
         self._sync_task: asyncio.Task[None] | None = None
         self._synced = asyncio.Condition()
-        nio_client.add_event_callback(
-            self._on_timeline_event, (RoomMessage, UnknownEvent, MegolmEvent)
-        )
+        nio_client.add_event_callback(self._on_timeline_event, TIMELINE_TYPES)
         nio_client.add_event_callback(self._on_invite, (InviteMemberEvent,))
         nio_client.add_response_callback(self._on_sync, (SyncResponse,))
 
@@ -223,18 +242,7 @@ class CoopNetClient:
         self._excluded_handlers.append(handler)
 
     async def _on_timeline_event(self, room: MatrixRoom, event: Any) -> None:
-        undecryptable = isinstance(event, MegolmEvent)
-        received = ReceivedEvent(
-            room_id=RoomID(room.room_id),
-            event_id=EventID(event.event_id),
-            sender=UserID(event.sender),
-            origin_server_ts=int(event.server_timestamp),
-            type=str(event.source.get("type", "")),
-            content={} if undecryptable else dict(event.source.get("content", {})),
-            encrypted=undecryptable or bool(getattr(event, "decrypted", False)),
-            decrypted=not undecryptable,
-            source=event.source,
-        )
+        received = to_received(room.room_id, event)
         for handler in self._event_handlers:
             try:
                 await handler(received)
@@ -263,9 +271,10 @@ class CoopNetClient:
             visibility=RoomVisibility.private,
             name=consultation_room_name(case_ref),
             preset=RoomPreset.private_chat,
+            room_version=ROOM_VERSION,
             invite=invitees,
             initial_state=consultation_initial_state(allowed),
-            power_level_override=consultation_power_levels(self.user_id, invitees),
+            power_level_override=consultation_power_levels(invitees),
         )
         if isinstance(resp, RoomCreateError):
             raise MatrixError(f"creating the consultation room {case_ref!r} failed: {resp}")
@@ -288,6 +297,15 @@ class CoopNetClient:
         resp = await self.nio.room_invite(room_id, user_id)
         if isinstance(resp, RoomInviteError):
             raise MatrixError(f"inviting {user_id} to {room_id} failed: {resp}")
+
+    async def history(self, room_id: str, limit: int = 100) -> list[ReceivedEvent]:
+        """The room's latest timeline events, oldest first, decrypted where keys are held."""
+        # Without a start token the server paginates back from the newest event.
+        resp = await self.nio.room_messages(room_id, limit=limit)
+        if not isinstance(resp, RoomMessagesResponse):
+            raise MatrixError(f"reading the history of {room_id} failed: {resp}")
+        events = [to_received(room_id, e) for e in resp.chunk if isinstance(e, TIMELINE_TYPES)]
+        return list(reversed(events))
 
     # ---------------------------------------------------------------- sending
     async def decide_devices(self, room_id: str) -> list[DeviceInfo]:

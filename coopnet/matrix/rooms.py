@@ -11,8 +11,11 @@ from typing import Any
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 
-# Members act at 50; the creator administers at 100; everyone else (nobody else can
-# join: invite-only) is at 0 and cannot send.
+# Room version 12: the creator has unlimited power implicitly and must not be listed.
+ROOM_VERSION = "12"
+
+# Members act at 50; the creator administers; everyone else (nobody else can join:
+# invite-only) is at 0 and cannot send.
 MEMBER_LEVEL = 50
 ADMIN_LEVEL = 100
 
@@ -45,11 +48,9 @@ def consultation_initial_state(servers: Iterable[str]) -> list[dict[str, Any]]:
     ]
 
 
-def consultation_power_levels(creator: str, members: Iterable[str]) -> dict[str, Any]:
-    users = {user: MEMBER_LEVEL for user in members}
-    users[creator] = ADMIN_LEVEL
+def consultation_power_levels(members: Iterable[str]) -> dict[str, Any]:
     return {
-        "users": users,
+        "users": {user: MEMBER_LEVEL for user in members},
         "users_default": 0,
         "events_default": MEMBER_LEVEL,
         "state_default": ADMIN_LEVEL,

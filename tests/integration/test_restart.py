@@ -1,0 +1,58 @@
+"""Restarting the network keeps accounts, devices, rooms and history."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from coopnet.network import Network, lifecycle, load_network
+from tests.conftest import wait_for
+from tests.integration.conftest import OpenClient
+
+
+async def test_restart_keeps_accounts_rooms_and_history(
+    network: Network, open_client: OpenClient
+):
+    ch_user = network.authority("ch").officers()[1].user_id
+    cn_user = network.authority("cn").officers()[1].user_id
+    ch, _ = await open_client(ch_user)
+    cn, _ = await open_client(cn_user)
+    invited: list[str] = []
+
+    async def on_invite(invitation):
+        invited.append(invitation.room_id)
+
+    cn.on_invite(on_invite)
+    room_id = await ch.create_consultation_room(
+        f"CH-CN-{uuid.uuid4().hex[:6]}", invite=[cn_user], servers=network.member_server_names()
+    )
+    await wait_for(lambda: room_id in invited, "cn to be invited")
+    await cn.join(room_id)
+    await ch.wait_until(lambda: cn_user in ch.nio.rooms[room_id].users, 60, "cn's join")
+    before = f"before restart {uuid.uuid4().hex}"
+    event_id = await ch.send_text(room_id, before)
+    ch_device = ch.device_id
+    await ch.close()
+    await cn.close()
+
+    await asyncio.to_thread(lifecycle.down, network.directory)
+    restarted = await lifecycle.up(network.directory)
+    assert [a.server_name for a in restarted.authorities] == [
+        a.server_name for a in network.authorities
+    ]
+    assert load_network(network.directory).account(ch_user)[1].device_id == ch_device
+
+    ch, _ = await open_client(ch_user)
+    cn, cn_inbox = await open_client(cn_user)
+    assert ch.device_id == ch_device  # restored, not a new device
+    assert room_id in ch.nio.rooms and room_id in cn.nio.rooms
+    history = await cn.history(room_id)
+    old = next(e for e in history if e.event_id == event_id)
+    assert old.decrypted and old.content["body"] == before
+
+    after = f"after restart {uuid.uuid4().hex}"
+    await ch.send_text(room_id, after)
+    await wait_for(
+        lambda: cn_inbox.find(lambda e: e.content.get("body") == after),
+        "cn to decrypt a message sent after the restart",
+    )

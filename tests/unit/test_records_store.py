@@ -1,0 +1,323 @@
+"""Record store: append, hash chain, idempotency, schema, files and keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlite_utils import Database
+
+from coopnet.errors import CoopNetError
+from coopnet.records import (
+    GENESIS_HASH,
+    NewEntry,
+    RecordError,
+    RecordStore,
+    canonical_json,
+    generate_signing_key,
+    key_id,
+    load_or_create_signing_key,
+    load_public_key,
+    load_signing_key,
+    public_key_hex,
+    sha256_hex,
+    verify_db,
+    write_public_key,
+)
+from coopnet.records.entry import compute_entry_hash
+from coopnet.records.keys import verify_signature
+from coopnet.records.schema import MIGRATION_SET, migrations
+from tests.unit.test_records_support import FakeClock, make_store, new_entry
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def store(tmp_path: Path, key: Ed25519PrivateKey) -> RecordStore:
+    s = RecordStore(tmp_path / "records.db", key, clock=FakeClock())
+    yield s
+    s.close()
+
+
+def test_canonical_json_is_sorted_compact_utf8() -> None:
+    assert canonical_json({"b": 1, "a": ["é", {"d": None, "c": 2}]}) == (
+        '{"a":["é",{"c":2,"d":null}],"b":1}'
+    )
+    assert sha256_hex("abc") == sha256_hex(b"abc")
+    assert sha256_hex(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    with pytest.raises(ValueError):
+        canonical_json(float("nan"))
+
+
+def test_first_entry_links_to_genesis_and_is_signed(store: RecordStore, key) -> None:
+    entry = store.append(new_entry(0))
+    assert entry.seq == 1
+    assert entry.prev_hash == GENESIS_HASH
+    assert entry.key_id == key_id(key)
+    assert entry.content == canonical_json(new_entry(0).content)
+    assert entry.computed_hash() == entry.entry_hash
+    assert verify_signature(
+        key.public_key(), bytes.fromhex(entry.signature), bytes.fromhex(entry.entry_hash)
+    )
+
+
+def test_entries_form_a_chain(store: RecordStore) -> None:
+    entries = [store.append(new_entry(i)) for i in range(5)]
+    entries += store.append_many([new_entry(i) for i in range(5, 20)])
+    assert [e.seq for e in entries] == list(range(1, 21))
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after.prev_hash == before.entry_hash
+    assert store.entries() == entries
+    head = store.head()
+    assert head is not None and (head.seq, head.entry_hash) == (20, entries[-1].entry_hash)
+    assert verify_db(store.path).ok
+
+
+def test_hash_input_is_documented_array(store: RecordStore) -> None:
+    e = store.append(new_entry(1))
+    expected = sha256_hex(
+        canonical_json(
+            [
+                "coopnet.records.entry/1",
+                e.seq, e.case_ref, e.room_id, e.event_id, e.kind, e.sender, e.origin_ts,
+                e.recorded_at, e.content, e.prev_hash, e.key_id,
+            ]
+        )
+    )
+    assert e.entry_hash == expected
+    assert compute_entry_hash(*[getattr(e, c) for c in (
+        "seq", "case_ref", "room_id", "event_id", "kind", "sender", "origin_ts",
+        "recorded_at", "content", "prev_hash", "key_id")]) == expected
+
+
+def test_append_is_idempotent_on_event_id(store: RecordStore) -> None:
+    first = store.append(new_entry(1))
+    again = store.append(
+        NewEntry("CN-other", "!x:y", "message", "@z:y", {"different": 1}, event_id="$event1")
+    )
+    assert again == first
+    assert store.count() == 1
+    assert store.head().seq == 1  # type: ignore[union-attr]
+
+
+def test_duplicates_inside_one_batch_are_written_once(store: RecordStore) -> None:
+    result = store.append_many([new_entry(1), new_entry(2), new_entry(1), new_entry(3)])
+    assert [e.seq for e in result] == [1, 2, 1, 3]
+    assert result[2] == result[0]
+    assert store.count() == 3
+    assert verify_db(store.path).ok
+
+
+def test_entries_without_event_id_are_never_deduplicated(store: RecordStore) -> None:
+    store.append(new_entry(1, event=False))
+    store.append(new_entry(1, event=False))
+    assert store.count() == 2
+
+
+def test_unique_index_not_a_lookup_enforces_idempotency(store: RecordStore) -> None:
+    store.append(new_entry(1))
+    indexes = {ix.name: ix for ix in Database(store.conn)["entries"].indexes}  # type: ignore[union-attr]
+    assert indexes["entries_event_id_unique"].unique
+    assert indexes["entries_event_id_unique"].columns == ["event_id"]
+    conn = sqlite3.connect(store.path)
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(
+            "INSERT INTO entries SELECT seq + 100, case_ref, room_id, event_id, kind, sender, "
+            "origin_ts, recorded_at, content, prev_hash, entry_hash, signature, key_id "
+            "FROM entries WHERE seq = 1"
+        )
+    conn.close()
+
+
+def test_entries_are_append_only_for_programs(store: RecordStore) -> None:
+    store.append(new_entry(1))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("UPDATE entries SET content = '{}' WHERE seq = 1")
+    store.conn.rollback()
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("DELETE FROM entries")
+    store.conn.rollback()
+    assert store.count() == 1
+
+
+def test_numbered_migrations_recorded_and_reapplied_safely(tmp_path: Path, key) -> None:
+    path = tmp_path / "r.db"
+    RecordStore(path, key).close()
+    with RecordStore(path, key) as again:  # reopening applies nothing twice
+        again.append(new_entry(1))
+        db = Database(again.conn)
+        names = [m.name for m in migrations.applied(db)]
+        assert names == ["0001_entries_and_metadata", "0002_append_only_triggers"]
+        assert migrations.pending(db) == []
+        rows = list(db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET]))
+        assert len(rows) == 2
+
+
+def test_wal_mode_and_private_files(tmp_path: Path, key) -> None:
+    path = tmp_path / "new-dir" / "records.db"
+    with RecordStore(path, key) as s:
+        s.append(new_entry(1))
+        assert s.db.journal_mode == "wal"
+        assert mode(path) == 0o600
+        assert mode(path.parent) == 0o700
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                assert mode(side) == 0o600, suffix
+
+
+def test_existing_loose_database_is_tightened(tmp_path: Path, key) -> None:
+    path = tmp_path / "records.db"
+    RecordStore(path, key).close()
+    os.chmod(path, 0o644)
+    RecordStore(path, key).close()
+    assert mode(path) == 0o600
+
+
+def test_public_keys_stored_in_metadata_and_rotation(tmp_path: Path, key) -> None:
+    path = tmp_path / "r.db"
+    with RecordStore(path, key) as s:
+        s.append(new_entry(1))
+    second = Ed25519PrivateKey.generate()
+    with RecordStore(path, second) as s:
+        s.append(new_entry(2))
+        stored = json.loads(
+            s.conn.execute("SELECT value FROM metadata WHERE key = 'public_keys'").fetchone()[0]
+        )
+    assert stored == {key_id(key): public_key_hex(key), key_id(second): public_key_hex(second)}
+    report = verify_db(path)
+    assert report.ok and report.key_ids == {key_id(key), key_id(second)}
+    # an explicit key overrides the stored ones: the entry by the other key then fails
+    only_first = verify_db(path, key.public_key())
+    assert not only_first.ok and only_first.problem.seq == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"case_ref": ""}, "case_ref"),
+        ({"room_id": None}, "room_id"),
+        ({"kind": "Not A Kind"}, "kind"),
+        ({"event_id": ""}, "event_id"),
+        ({"origin_ts": "yesterday"}, "origin_ts"),
+        ({"origin_ts": True}, "origin_ts"),
+        ({"content": {"x": object()}}, "content"),
+        ({"content": float("inf")}, "content"),
+    ],
+)
+def test_new_entry_validation_names_the_field(kwargs: dict, field: str) -> None:
+    base = {"case_ref": "CN-1", "room_id": "!r:x", "kind": "message", "sender": "@a:x",
+            "content": {}}
+    base.update(kwargs)
+    with pytest.raises(RecordError, match=field) as info:
+        NewEntry(**base)
+    assert isinstance(info.value, CoopNetError)
+
+
+def test_append_rejects_non_entries(store: RecordStore) -> None:
+    with pytest.raises(RecordError):
+        store.append_many([{"case_ref": "x"}])  # type: ignore[list-item]
+    assert store.append_many([]) == []
+
+
+def test_store_is_bound_to_its_thread(store: RecordStore) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            store.append(new_entry(1))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert errors and isinstance(errors[0], RecordError)
+
+
+def test_origin_ts_defaults_to_recording_time(store: RecordStore) -> None:
+    e = store.append(NewEntry("CN-1", "!r:x", "reminder", "@bot:x", {"due": "2026-01-01"}))
+    assert e.origin_ts == e.recorded_at and e.event_id is None
+
+
+def test_make_store_helper_verifies(tmp_path: Path) -> None:
+    store, key = make_store(tmp_path / "r.db", 50, cases=3)
+    store.close()
+    assert verify_db(tmp_path / "r.db", key.public_key()).ok
+
+
+# -- keys ------------------------------------------------------------------------------
+
+
+def test_generate_and_load_signing_key(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "bot.key"
+    key = generate_signing_key(path)
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert public_key_hex(load_signing_key(path)) == public_key_hex(key)
+    assert public_key_hex(load_or_create_signing_key(path)) == public_key_hex(key)
+    with pytest.raises(RecordError, match="already exists"):
+        generate_signing_key(path)
+    assert len(key_id(key)) == 16
+    assert key_id(key) == sha256_hex(bytes.fromhex(public_key_hex(key)))[:16]
+
+
+def test_signing_key_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.key"
+    generate_signing_key(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(RecordError, match="readable by others"):
+        load_signing_key(path)
+
+
+def test_raw_and_hex_key_files(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    for name, data in (("raw.key", raw), ("hex.key", raw.hex().encode() + b"\n")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        os.chmod(path, 0o600)
+        assert public_key_hex(load_signing_key(path)) == public_key_hex(key)
+    bad = tmp_path / "bad.key"
+    bad.write_bytes(b"not a key")
+    os.chmod(bad, 0o600)
+    with pytest.raises(RecordError, match="expected"):
+        load_signing_key(bad)
+    with pytest.raises(RecordError, match="cannot read"):
+        load_signing_key(tmp_path / "missing.key")
+
+
+def test_public_key_files(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    key = Ed25519PrivateKey.generate()
+    hex_file = tmp_path / "pub.hex"
+    write_public_key(key, hex_file)
+    pem_file = tmp_path / "pub.pem"
+    pem_file.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    for path in (hex_file, pem_file):
+        assert public_key_hex(load_public_key(path)) == public_key_hex(key)
+    (tmp_path / "junk").write_text("zz")
+    with pytest.raises(RecordError):
+        load_public_key(tmp_path / "junk")

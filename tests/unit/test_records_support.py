@@ -1,0 +1,69 @@
+"""Helpers shared by the record-store tests (no tests here)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from coopnet.records import NewEntry, RecordStore
+from coopnet.records.entry import COLUMNS
+
+
+class FakeClock:
+    """Deterministic milliseconds clock."""
+
+    def __init__(self, start: int = 1_760_000_000_000) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        self.now += 7
+        return self.now
+
+
+def new_entry(i: int, case_ref: str = "CN-2026-0001", *, event: bool = True) -> NewEntry:
+    kinds = ("message", "event", "receipt", "rejection", "reminder")
+    return NewEntry(
+        case_ref=case_ref,
+        room_id="!room:127.0.0.11",
+        kind=kinds[i % len(kinds)],
+        sender="@officer1:127.0.0.11" if i % 2 else "@bot:127.0.0.12",
+        content={"body": f"message {i} — 引渡 تسليم", "n": i, "nested": {"ok": True}},
+        event_id=f"$event{i}" if event else None,
+        origin_ts=1_760_000_000_000 + i,
+    )
+
+
+def make_store(
+    path: Path, count: int, key: Ed25519PrivateKey | None = None, cases: int = 1
+) -> tuple[RecordStore, Ed25519PrivateKey]:
+    key = key or Ed25519PrivateKey.generate()
+    store = RecordStore(path, key, synchronous="OFF", clock=FakeClock())
+    store.append_many(
+        [new_entry(i, f"CN-2026-{i % cases:04d}", event=i % 4 != 3) for i in range(count)]
+    )
+    return store, key
+
+
+def attacker_connection(path: Path) -> sqlite3.Connection:
+    """A raw connection without the append-only triggers: what someone with the file has."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER IF EXISTS entries_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS entries_no_delete")
+    return conn
+
+
+def row_of(conn: sqlite3.Connection, seq: int) -> dict[str, object]:
+    cursor = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries WHERE seq = ?", (seq,))
+    return dict(zip(COLUMNS, cursor.fetchone(), strict=True))
+
+
+def flip_char(text: str, position: int) -> str:
+    """Change the character at *position* to a different one (still valid text)."""
+    position %= len(text)
+    old = text[position]
+    new = "0" if old != "0" else "1"
+    if old.isalpha() and old.lower() != old.upper():
+        new = old.swapcase() if old.swapcase() != old else "x"
+    return text[:position] + new + text[position + 1 :]
