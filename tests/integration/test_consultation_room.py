@@ -29,9 +29,7 @@ async def test_officers_consult_in_an_encrypted_room(network: Network, open_clie
     )
     await wait_for(lambda: any(i.room_id == room_id for i in invited), "cn to be invited")
     await cn.join(room_id)
-    await ch.wait_until(
-        lambda: cn_user in ch.nio.rooms[room_id].users, 60, "cn's join to reach ch"
-    )
+    await ch.wait_until(lambda: cn_user in ch.nio.rooms[room_id].users, 60, "cn's join to reach ch")
 
     await ch.send_text(room_id, "Bonjour, question on provisional arrest limits")
     await cn.send_text(room_id, "你好, we will answer within the week")

@@ -10,9 +10,7 @@ from tests.conftest import wait_for
 from tests.integration.conftest import OpenClient
 
 
-async def test_restart_keeps_accounts_rooms_and_history(
-    network: Network, open_client: OpenClient
-):
+async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_client: OpenClient):
     ch_user = network.authority("ch").officers()[1].user_id
     cn_user = network.authority("cn").officers()[1].user_id
     ch, _ = await open_client(ch_user)
