@@ -83,10 +83,10 @@ def test_member_config_is_closed_and_trusts_the_network_ca(laid_out):
     assert config["ip_range_blacklist"] == []
     assert config["database"]["name"] == "sqlite3"
     listeners = {
-        (l["tls"], tuple(r["names"][0] for r in l["resources"])) for l in config["listeners"]
+        (lst["tls"], tuple(r["names"][0] for r in lst["resources"])) for lst in config["listeners"]
     }
     assert listeners == {(False, ("client",)), (True, ("federation",))}
-    assert all(l["bind_addresses"] == ["127.0.0.41"] for l in config["listeners"])
+    assert all(lst["bind_addresses"] == ["127.0.0.41"] for lst in config["listeners"])
     assert config["rc_message"]["per_second"] >= 100
 
 
