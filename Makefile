@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NET_DIR ?= demo-net
+
+.PHONY: demo test install lint bench down clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/coopnet net up --dir $(NET_DIR)
+
+down:
+	$(BIN)/coopnet net down --dir $(NET_DIR)
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check coopnet bots tui tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/latency.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache
