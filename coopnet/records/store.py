@@ -93,7 +93,10 @@ class RecordStore:
         self.key_id = key_id(signing_key)
         self._clock = clock
         self._thread = threading.get_ident()
-        prepare_private_file(self.path)
+        try:
+            prepare_private_file(self.path)
+        except OSError as exc:
+            raise RecordError(f"{self.path}: cannot create the record database: {exc}") from exc
         try:
             self.db = Database(self.path)
             self.db.execute("PRAGMA busy_timeout = 10000")

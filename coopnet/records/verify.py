@@ -93,10 +93,15 @@ def normalise_keys(
     return {key_id(k): k for k in keys}
 
 
-def _row_hash(row: Row) -> str:
-    return compute_entry_hash(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[12]
-    )
+def _row_hash(row: Row) -> str | None:
+    """The recomputed hash, or None if a field holds something that is not JSON (a blob)."""
+    try:
+        return compute_entry_hash(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+            row[12],
+        )
+    except (TypeError, ValueError):
+        return None
 
 
 def signature_ok(row: Row, keys: Mapping[str, Ed25519PublicKey]) -> bool:
@@ -141,12 +146,15 @@ def _chain_pass(rows: Sequence[Row]) -> int | None:
         if seq != expected or type(seq) is not int:
             return index
         entry_hash = row[10]
-        computed = sha256(
-            encode(
-                [HASH_DOMAIN, seq, row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                 row[8], row[9], row[12]]
-            ).encode("utf-8")
-        ).hexdigest()
+        try:
+            computed = sha256(
+                encode(
+                    [HASH_DOMAIN, seq, row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                     row[8], row[9], row[12]]
+                ).encode("utf-8")
+            ).hexdigest()
+        except (TypeError, ValueError):  # a value that is not JSON, e.g. a blob
+            return index
         if computed != entry_hash or row[9] != prev:
             return index
         prev = entry_hash

@@ -91,15 +91,42 @@ def test_hash_input_is_documented_array(store: RecordStore) -> None:
         canonical_json(
             [
                 "coopnet.records.entry/1",
-                e.seq, e.case_ref, e.room_id, e.event_id, e.kind, e.sender, e.origin_ts,
-                e.recorded_at, e.content, e.prev_hash, e.key_id,
+                e.seq,
+                e.case_ref,
+                e.room_id,
+                e.event_id,
+                e.kind,
+                e.sender,
+                e.origin_ts,
+                e.recorded_at,
+                e.content,
+                e.prev_hash,
+                e.key_id,
             ]
         )
     )
     assert e.entry_hash == expected
-    assert compute_entry_hash(*[getattr(e, c) for c in (
-        "seq", "case_ref", "room_id", "event_id", "kind", "sender", "origin_ts",
-        "recorded_at", "content", "prev_hash", "key_id")]) == expected
+    assert (
+        compute_entry_hash(
+            *[
+                getattr(e, c)
+                for c in (
+                    "seq",
+                    "case_ref",
+                    "room_id",
+                    "event_id",
+                    "kind",
+                    "sender",
+                    "origin_ts",
+                    "recorded_at",
+                    "content",
+                    "prev_hash",
+                    "key_id",
+                )
+            ]
+        )
+        == expected
+    )
 
 
 def test_append_is_idempotent_on_event_id(store: RecordStore) -> None:
@@ -218,8 +245,13 @@ def test_public_keys_stored_in_metadata_and_rotation(tmp_path: Path, key) -> Non
     ],
 )
 def test_new_entry_validation_names_the_field(kwargs: dict, field: str) -> None:
-    base = {"case_ref": "CN-1", "room_id": "!r:x", "kind": "message", "sender": "@a:x",
-            "content": {}}
+    base = {
+        "case_ref": "CN-1",
+        "room_id": "!r:x",
+        "kind": "message",
+        "sender": "@a:x",
+        "content": {},
+    }
     base.update(kwargs)
     with pytest.raises(RecordError, match=field) as info:
         NewEntry(**base)

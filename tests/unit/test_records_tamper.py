@@ -29,7 +29,6 @@ from tests.unit.test_records_support import (
     attacker_connection,
     flip_char,
     make_store,
-    new_entry,
     row_of,
 )
 
@@ -99,9 +98,12 @@ def test_one_changed_digit_in_an_integer_column(victim, column: str) -> None:
     check(path, key, seq, CHANGED)
 
 
-@pytest.mark.parametrize("column", ["origin_ts", "recorded_at", "seq"])
+@pytest.mark.parametrize("column", ["origin_ts", "recorded_at", "content", "sender", "seq"])
 def test_type_change_only_is_detected(victim, column: str) -> None:
-    """The same digits stored as text instead of an integer still count as an edit."""
+    """The same bytes stored as a blob instead of an integer or text still count as an edit.
+
+    (Text that looks like an integer cannot be stored in an INTEGER column: SQLite's
+    affinity converts it back, so that is not an edit.)"""
     path, key = victim
     seq = 9
     conn = attacker_connection(path)
@@ -111,7 +113,11 @@ def test_type_change_only_is_detected(victim, column: str) -> None:
         conn.close()
         check(path, key, seq, DELETED)
         return
-    conn.execute(f"UPDATE entries SET {column} = CAST({column} AS TEXT) WHERE seq = ?", (seq,))
+    conn.execute(f"UPDATE entries SET {column} = CAST({column} AS BLOB) WHERE seq = ?", (seq,))
+    assert (
+        conn.execute(f"SELECT typeof({column}) FROM entries WHERE seq = ?", (seq,)).fetchone()[0]
+        == "blob"
+    )
     conn.close()
     check(path, key, seq, CHANGED)
 
@@ -217,8 +223,11 @@ def test_missing_head_is_reported(victim) -> None:
 # -- insertions ------------------------------------------------------------------------
 
 
-def _forged_row(conn: sqlite3.Connection, seq: int, prev_hash: str, signer) -> tuple:
-    row = row_of(conn, 1)
+def _forged_row(
+    conn: sqlite3.Connection, template: int, seq: int, prev_hash: str, signer
+) -> tuple:
+    """A well-formed entry (hash and link right) signed by someone else's key."""
+    row = row_of(conn, template)
     row.update(seq=seq, event_id="$forged", content='{"body":"inserted"}', prev_hash=prev_hash)
     fields = [row[c] for c in COLUMNS if c not in ("entry_hash", "signature")]
     row["entry_hash"] = compute_entry_hash(*fields)
@@ -233,7 +242,7 @@ def test_inserted_entry_in_the_middle(victim, at: int) -> None:
     for seq in range(COUNT, at - 1, -1):
         conn.execute("UPDATE entries SET seq = ? WHERE seq = ?", (seq + 1, seq))
     prev = row_of(conn, at - 1)["entry_hash"] if at > 1 else "0" * 64
-    row = _forged_row(conn, at, str(prev), Ed25519PrivateKey.generate())
+    row = _forged_row(conn, COUNT + 1, at, str(prev), Ed25519PrivateKey.generate())
     conn.execute(f"INSERT INTO entries VALUES ({', '.join('?' * len(COLUMNS))})", row)
     conn.close()
     check(path, key, at, INSERTED)
@@ -243,7 +252,7 @@ def test_inserted_entry_at_the_end(victim) -> None:
     path, key = victim
     conn = attacker_connection(path)
     prev = row_of(conn, COUNT)["entry_hash"]
-    row = _forged_row(conn, COUNT + 1, str(prev), Ed25519PrivateKey.generate())
+    row = _forged_row(conn, COUNT, COUNT + 1, str(prev), Ed25519PrivateKey.generate())
     conn.execute(f"INSERT INTO entries VALUES ({', '.join('?' * len(COLUMNS))})", row)
     conn.close()
     check(path, key, COUNT + 1, INSERTED)
@@ -274,7 +283,7 @@ def test_one_flipped_byte_in_the_file_names_the_entry(victim) -> None:
     path.write_bytes(bytes(data))
     report = verify_db(path, key.public_key())
     assert not report.ok
-    seq = next(i + 1 for i in range(COUNT) if i == 21)
+    seq = 22  # new_entry(21) is the 22nd entry
     assert report.problem.seq == seq, str(report)  # type: ignore[union-attr]
 
 
@@ -300,12 +309,16 @@ def rows_and_key(pristine) -> tuple[list[tuple], Ed25519PrivateKey, Head]:
     path, key = pristine
     conn = sqlite3.connect(path)
     rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq").fetchall()
-    head = Head.from_value(conn.execute("SELECT value FROM metadata WHERE key='head'").fetchone()[0])
+    head = Head.from_value(
+        conn.execute("SELECT value FROM metadata WHERE key='head'").fetchone()[0]
+    )
     conn.close()
     return rows, key, head
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     seq=st.integers(1, COUNT),
     column=st.sampled_from([c for c in COLUMNS if c != "seq"]),
@@ -336,7 +349,9 @@ def test_property_any_edited_character_is_named(
     assert report.problem is not None and report.problem.seq == seq, str(report)
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_property_deleting_or_swapping_is_named(rows_and_key, data: st.DataObject) -> None:
     rows, key, head = rows_and_key

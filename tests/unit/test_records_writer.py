@@ -1,0 +1,137 @@
+"""The async facade: one writer thread, group commit, idempotency under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from coopnet.records import AsyncRecordStore, NewEntry, RecordError, RecordStore, verify_db
+from tests.unit.test_records_support import new_entry
+
+
+@pytest.fixture
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+async def test_many_concurrent_coroutines_make_one_valid_chain(tmp_path: Path, key) -> None:
+    path = tmp_path / "records.db"
+    async with AsyncRecordStore(path, key) as store:
+
+        async def writer(w: int) -> list[int]:
+            seqs = []
+            for i in range(10):
+                entry = await store.append(new_entry(w * 100 + i, f"CN-{w % 3}"))
+                seqs.append(entry.seq)
+            return seqs
+
+        results = await asyncio.gather(*(writer(w) for w in range(50)))
+        for seqs in results:  # each coroutine sees its own writes in order
+            assert seqs == sorted(seqs)
+        all_seqs = sorted(s for seqs in results for s in seqs)
+        assert all_seqs == list(range(1, 501))
+        assert len(await store.entries()) == 500
+        assert len(await store.entries("CN-1")) == sum(1 for w in range(50) if w % 3 == 1) * 10
+        head = await store.head()
+        assert head is not None and head.seq == 500
+        assert (await store.verify()).ok
+    report = verify_db(path, key.public_key())
+    assert report.ok and report.entries == 500
+
+
+async def test_concurrent_redelivery_is_recorded_once(tmp_path: Path, key) -> None:
+    async with AsyncRecordStore(tmp_path / "r.db", key) as store:
+        entries = await asyncio.gather(*(store.append(new_entry(7)) for _ in range(40)))
+        assert len({e.seq for e in entries}) == 1
+        assert len(await store.entries()) == 1
+        found = await store.get_by_event_id("$event7")
+        assert found == entries[0]
+        assert await store.get_by_event_id("$nope") is None
+
+
+async def test_all_writes_run_in_one_dedicated_thread(tmp_path: Path, key) -> None:
+    async with AsyncRecordStore(tmp_path / "r.db", key) as store:
+        idents = await asyncio.gather(
+            *(store.execute_write_fn(lambda s: threading.get_ident()) for _ in range(20))
+        )
+        assert len(set(idents)) == 1
+        assert idents[0] != threading.get_ident()
+        names = await store.execute_write_fn(lambda s: threading.current_thread().name)
+        assert names == "records-writer"
+
+
+async def test_event_loop_keeps_running_during_a_slow_write(tmp_path: Path, key) -> None:
+    async with AsyncRecordStore(tmp_path / "r.db", key) as store:
+        started = threading.Event()
+
+        def slow(s: RecordStore) -> int:
+            started.set()
+            time.sleep(0.5)
+            return s.count()
+
+        task = asyncio.create_task(store.execute_write_fn(slow))
+        ticks = 0
+        while not task.done():
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert started.is_set() and await task == 0
+        assert ticks >= 10  # the loop was free while the writer worked
+
+
+async def test_errors_reach_the_caller_and_the_writer_survives(tmp_path: Path, key) -> None:
+    async with AsyncRecordStore(tmp_path / "r.db", key) as store:
+
+        def boom(s: RecordStore) -> None:
+            raise ValueError("boom")
+
+        with pytest.raises(ValueError, match="boom"):
+            await store.execute_write_fn(boom)
+        with pytest.raises(RecordError):
+            await store.append_many(["not an entry"])  # type: ignore[list-item]
+        entry = await store.append(new_entry(1))
+        assert entry.seq == 1
+
+
+async def test_append_many_and_group_commit(tmp_path: Path, key) -> None:
+    async with AsyncRecordStore(tmp_path / "r.db", key) as store:
+        batches = [[new_entry(b * 10 + i) for i in range(10)] for b in range(20)]
+        results = await asyncio.gather(*(store.append_many(b) for b in batches))
+        for batch, entries in zip(batches, results, strict=True):
+            assert [e.event_id for e in entries] == [n.event_id for n in batch]
+            seqs = [e.seq for e in entries]
+            assert seqs == list(range(seqs[0], seqs[0] + 10))  # a batch stays contiguous
+        assert (await store.verify(key.public_key())).ok
+
+
+async def test_close_finishes_queued_writes_then_refuses(tmp_path: Path, key) -> None:
+    store = await AsyncRecordStore.open(tmp_path / "r.db", key)
+    pending = [asyncio.ensure_future(store.append(new_entry(i))) for i in range(30)]
+    await asyncio.sleep(0)
+    await store.close()
+    await asyncio.gather(*pending)
+    with pytest.raises(RecordError, match="closed"):
+        await store.append(new_entry(99))
+    await store.close()  # closing twice is harmless
+    assert verify_db(tmp_path / "r.db").entries == 30
+
+
+async def test_open_failure_is_raised_to_the_caller(tmp_path: Path, key) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(RecordError):
+        await AsyncRecordStore.open(tmp_path / "dir.db", key)
+
+
+async def test_reopening_continues_the_chain(tmp_path: Path, key) -> None:
+    path = tmp_path / "r.db"
+    async with AsyncRecordStore(path, key) as store:
+        await store.append(new_entry(1))
+    async with AsyncRecordStore(path, key) as store:
+        again = await store.append(new_entry(1))  # re-delivered after a restart
+        nxt = await store.append(NewEntry("CN-1", "!r:x", "reminder", "@bot:x", {"in": "2d"}))
+    assert again.seq == 1 and nxt.seq == 2
+    assert verify_db(path).ok
