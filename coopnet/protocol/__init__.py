@@ -1,1 +1,59 @@
-"""Consultation protocol core (no I/O): typed events, validation, fallback text, labels."""
+"""Consultation protocol core (no I/O): typed events, validation, fallback text, labels.
+
+- :mod:`~coopnet.protocol.vocab` – closed vocabularies (stages, statuses, assurance types…);
+- :mod:`~coopnet.protocol.fields` – field specifications and size limits;
+- :mod:`~coopnet.protocol.validation` – error values (:class:`Problem`, :class:`ParseError`);
+- :mod:`~coopnet.protocol.records`, :mod:`~coopnet.protocol.requirements`,
+  :mod:`~coopnet.protocol.events` – the frozen dataclasses, one per event type;
+- :mod:`~coopnet.protocol.envelope` – wire format in ``m.room.message``, canonical JSON, hash;
+- :mod:`~coopnet.protocol.render` – fallback text / HTML; :mod:`~coopnet.protocol.labels` –
+  labels in ar, zh, en, fr, ru, es; :mod:`~coopnet.protocol.schema` – JSON Schema.
+
+See :mod:`coopnet.protocol.envelope` for how a structured event travels.
+"""
+
+from __future__ import annotations
+
+from coopnet.protocol.envelope import (
+    MAX_PAYLOAD_BYTES,
+    PAYLOAD_KEY,
+    PayloadTooLargeError,
+    canonical_json,
+    content_hash,
+    encode,
+    parse_content,
+    parse_payload,
+    payload,
+)
+from coopnet.protocol.events import (
+    EVENT_CLASSES,
+    EVENT_TYPES,
+    NAMESPACE,
+    VERSION,
+    Assurance,
+    AssuranceMonitoring,
+    CaseLawReference,
+    ConsultationOpened,
+    DeadlineExtension,
+    Event,
+    PersonIdentity,
+    Receipt,
+    RequirementsAnswer,
+    RequirementsQuery,
+    StageTransition,
+    SurrenderPostponement,
+)
+from coopnet.protocol.labels import LANGUAGES, label
+from coopnet.protocol.records import IdentityDocument, LegalBasis, Penalty, PersonName, Warrant
+from coopnet.protocol.render import render_html, render_text
+from coopnet.protocol.validation import ParseError, Problem
+
+__all__ = [
+    "EVENT_CLASSES", "EVENT_TYPES", "LANGUAGES", "MAX_PAYLOAD_BYTES", "NAMESPACE",
+    "PAYLOAD_KEY", "VERSION", "Assurance", "AssuranceMonitoring", "CaseLawReference",
+    "ConsultationOpened", "DeadlineExtension", "Event", "IdentityDocument", "LegalBasis",
+    "ParseError", "PayloadTooLargeError", "Penalty", "PersonIdentity", "PersonName", "Problem",
+    "Receipt", "RequirementsAnswer", "RequirementsQuery", "StageTransition",
+    "SurrenderPostponement", "Warrant", "canonical_json", "content_hash", "encode", "label",
+    "parse_content", "parse_payload", "payload", "render_html", "render_text",
+]
