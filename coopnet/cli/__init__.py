@@ -17,6 +17,7 @@ from coopnet.errors import CoopNetError
 COMMAND_MODULES = [
     "coopnet.cli.net",
     "coopnet.cli.records",
+    "coopnet.cli.protocol",
 ]
 
 
