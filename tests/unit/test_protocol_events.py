@@ -1,0 +1,316 @@
+"""Unit tests of every event type: valid examples, each kind of problem, extras and raw."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from coopnet.protocol import EVENT_CLASSES, ParseError
+from coopnet.protocol.events import (
+    Assurance,
+    AssuranceMonitoring,
+    CaseLawReference,
+    ConsultationOpened,
+    DeadlineExtension,
+    Event,
+    PersonIdentity,
+    Receipt,
+    RequirementsAnswer,
+    RequirementsQuery,
+    StageTransition,
+    SurrenderPostponement,
+)
+from coopnet.protocol.vocab import AssuranceStatus, Kind, Stage
+
+EXAMPLES: dict[type[Event], dict[str, Any]] = {
+    ConsultationOpened: {
+        "case_ref": "CN-2026-0042",
+        "kind": "extradition",
+        "requesting_authority": "ch",
+        "requested_authority": "mx",
+        "legal_basis": {"basis": "untoc", "citation": "UNTOC art. 16(4)"},
+        "urgency": "urgent",
+        "summary": "Fraud case; person believed to be in Mexico.",
+    },
+    PersonIdentity: {
+        "names": [{"family": "DOE", "given": "John", "script": "Latn"}, {"family": "多伊"}],
+        "aliases": ["J. D."],
+        "date_of_birth": "1980-05",
+        "place_of_birth": "Geneva",
+        "nationalities": ["CH"],
+        "sex": "male",
+        "physical_description": "1.80 m\nscar on left hand",
+        "identity_documents": [
+            {"doc_type": "passport", "number": "X1234567", "issuing_state": "CH",
+             "expiry": "2030-01-31"}
+        ],
+        "photo_refs": ["file:CN-2026-0042/photo-1"],
+        "fingerprint_refs": ["afis:CH-2026-77"],
+        "known_location": "Mexico City",
+        "person_status": "accused",
+        "warrant": {
+            "warrant_kind": "arrest_warrant",
+            "issuing_authority": "Geneva Public Prosecutor",
+            "date": "2026-01-10",
+            "reference": "P/123/2026",
+        },
+        "offence_facts": "Between 2023 and 2025 the person ...",
+        "legal_provisions": ["Swiss Criminal Code art. 146"],
+        "penalty": {"penalty_kind": "maximum_penalty", "years": 10},
+        "red_notice_ref": "A-1234/2-2026",
+        "detained": False,
+    },
+    RequirementsQuery: {"topics": ["provisional_arrest", "languages"], "question": "Time limit?"},
+    RequirementsAnswer: {
+        "in_reply_to": "$abc:127.0.0.12",
+        "as_of": "2026-02-01",
+        "illustrative": True,
+        "central_authority": "Federal Office of Justice",
+        "channels": ["direct", "diplomatic"],
+        "transmission_means": ["secure_platform"],
+        "languages": ["es"],
+        "translation_required": True,
+        "required_documents": ["Warrant", "Text of the legal provisions"],
+        "legal_bases": ["bilateral_treaty", "untoc"],
+        "dual_criminality_required": True,
+        "min_penalty_months": 12,
+        "evidentiary_standard": "none",
+        "extradition_of_nationals": "conditional",
+        "refusal_grounds": ["political_offence", "death_penalty"],
+        "provisional_arrest_days": 60,
+        "simplified_procedure": "available",
+        "surrender_days": 30,
+        "notes": "Illustrative demo profile.",
+    },
+    StageTransition: {
+        "from_stage": "provisional_arrest_requested",
+        "to_stage": "provisional_arrest_executed",
+        "date": "2026-03-01",
+        "note": "Arrested in Mexico City",
+    },
+    DeadlineExtension: {
+        "rule": "formal_request_after_provisional_arrest",
+        "extended_until": "2026-04-10",
+        "reason": "Translation under way",
+    },
+    Assurance: {
+        "assurance_id": "a1",
+        "assurance_type": "death_penalty",
+        "giver": "cn",
+        "receiver": "ch",
+        "text": "The death penalty will not be imposed or carried out.",
+        "assurance_status": "offered",
+        "date": "2026-03-15",
+        "caselaw_refs": ["$case1"],
+    },
+    AssuranceMonitoring: {
+        "assurance_id": "a1",
+        "date": "2027-01-10",
+        "method": "consular_visit",
+        "finding": "complied",
+        "observer": "Consulate of Switzerland",
+    },
+    SurrenderPostponement: {
+        "mode": "postponed",
+        "reason": "humanitarian",
+        "review_date": "2026-06-01",
+        "details": "Serious illness; medical report attached by reference.",
+    },
+    Receipt: {
+        "event_id": "$evt1",
+        "content_hash": "a" * 64,
+        "receiver": "@bot:127.0.0.12",
+        "received_at": "2026-03-01T10:00:00Z",
+        "event_type": "org.coopnet.consultation.stage",
+    },
+    CaseLawReference: {
+        "citation": "Othman (Abu Qatada) v. the United Kingdom, no. 8139/09",
+        "court": "European Court of Human Rights",
+        "date": "2012-01-17",
+        "summary": "Criteria for assessing the quality of diplomatic assurances.",
+        "url": "https://hudoc.echr.coe.int/",
+        "assurance_types": ["no_torture", "fair_trial"],
+    },
+}
+
+
+def test_every_event_class_has_an_example() -> None:
+    assert set(EXAMPLES) == set(EVENT_CLASSES)
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.TYPE)
+def test_example_parses_and_round_trips(cls: type[Event]) -> None:
+    event = cls.from_dict(EXAMPLES[cls])
+    assert isinstance(event, cls), event
+    assert event.to_dict() == EXAMPLES[cls]
+    assert cls.from_dict(event.to_dict()) == event
+    assert event.raw is EXAMPLES[cls] or event.raw == EXAMPLES[cls]
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.TYPE)
+def test_unknown_fields_are_kept_at_every_level(cls: type[Event]) -> None:
+    data = copy.deepcopy(EXAMPLES[cls])
+    data["x-future"] = {"nested": [1, 2]}
+    event = cls.from_dict(data)
+    assert not isinstance(event, ParseError)
+    assert event.extra == {"x-future": {"nested": [1, 2]}}
+    assert event.to_dict() == data
+
+
+def test_nested_extras_kept() -> None:
+    data = copy.deepcopy(EXAMPLES[PersonIdentity])
+    data["names"][0]["x-translit"] = "DOU"
+    event = PersonIdentity.from_dict(data)
+    assert isinstance(event, PersonIdentity)
+    assert event.names[0].extra == {"x-translit": "DOU"}
+    assert event.to_dict() == data
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.TYPE)
+def test_missing_required_fields_are_all_listed(cls: type[Event]) -> None:
+    result = cls.from_dict({})
+    if cls is RequirementsAnswer:  # every field optional
+        assert isinstance(result, cls)
+        return
+    assert isinstance(result, ParseError)
+    assert result.event_type == cls.type_name()
+    assert all(p.reason == "missing" for p in result.problems)
+    assert len(result.problems) >= 1
+
+
+def problems(cls: type[Event], **changes: Any) -> dict[str, str]:
+    data = copy.deepcopy(EXAMPLES[cls])
+    data.update(changes)
+    result = cls.from_dict(data)
+    assert isinstance(result, ParseError), result
+    return {p.path: p.reason for p in result.problems}
+
+
+def test_typed_problems_with_paths() -> None:
+    got = problems(
+        PersonIdentity,
+        names=[{"family": 7}, {"given": "x"}],
+        date_of_birth="1980-13",
+        nationalities=["ch"],
+        sex="x",
+        detained="no",
+        penalty={"penalty_kind": "maximum_penalty", "months": 12},
+        aliases=["a"] * 21,
+        offence_facts="x" * 4001,
+        known_location="line\nbreak",
+    )
+    assert got == {
+        "names[0].family": "wrong_type",
+        "names[1].family": "missing",
+        "date_of_birth": "bad_date",
+        "nationalities[0]": "bad_format",
+        "sex": "not_allowed",
+        "detained": "wrong_type",
+        "penalty.months": "out_of_range",
+        "aliases": "too_many",
+        "offence_facts": "too_long",
+        "known_location": "bad_characters",
+    }
+
+
+def test_wrong_types_at_the_root() -> None:
+    for value in (None, [], "text", 3, True):
+        result = ConsultationOpened.from_dict(value)
+        assert isinstance(result, ParseError)
+        assert result.problems[0].reason == "wrong_type"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("date", "2026-02-30", "bad_date"),
+        ("date", "2026-2-3", "bad_date"),
+        ("date", "2026-03-01T00:00:00Z", "bad_date"),
+        ("date", 20260301, "wrong_type"),
+        ("from_stage", "nowhere", "not_allowed"),
+        ("note", "", "too_short"),
+        ("note", "x" * 2001, "too_long"),
+        ("note", "bad\x00char", "bad_characters"),
+        ("note", "lone \ud800 surrogate", "bad_characters"),
+    ],
+)
+def test_stage_transition_problems(field: str, value: Any, reason: str) -> None:
+    assert problems(StageTransition, **{field: value}) == {field: reason}
+
+
+def test_multiline_fields_accept_newlines_single_line_fields_do_not() -> None:
+    ok = StageTransition.from_dict({**EXAMPLES[StageTransition], "note": "a\r\n\tb"})
+    assert isinstance(ok, StageTransition)
+    assert problems(ConsultationOpened, case_ref="CN-1\n") == {"case_ref": "bad_characters"}
+
+
+def test_text_limits_are_inclusive() -> None:
+    event = StageTransition.from_dict({**EXAMPLES[StageTransition], "note": "é" * 2000})
+    assert isinstance(event, StageTransition)
+
+
+def test_integers_reject_booleans_and_fractions_accept_integral_floats() -> None:
+    assert problems(RequirementsAnswer, min_penalty_months=True) == {
+        "min_penalty_months": "wrong_type"
+    }
+    assert problems(RequirementsAnswer, min_penalty_months=1.5) == {
+        "min_penalty_months": "wrong_type"
+    }
+    data = {**EXAMPLES[RequirementsAnswer], "min_penalty_months": 12.0}
+    event = RequirementsAnswer.from_dict(data)
+    assert isinstance(event, RequirementsAnswer) and event.min_penalty_months == 12
+
+
+def test_typed_values() -> None:
+    event = StageTransition.from_dict(EXAMPLES[StageTransition])
+    assert isinstance(event, StageTransition)
+    assert event.from_stage is Stage.PROVISIONAL_ARREST_REQUESTED
+    assert event.date == dt.date(2026, 3, 1)
+    opened = ConsultationOpened.from_dict(EXAMPLES[ConsultationOpened])
+    assert isinstance(opened, ConsultationOpened) and opened.kind is Kind.EXTRADITION
+    assurance = Assurance.from_dict(EXAMPLES[Assurance])
+    assert isinstance(assurance, Assurance)
+    assert assurance.assurance_status is AssuranceStatus.OFFERED
+
+
+def test_receipt_timestamps_normalised_to_utc() -> None:
+    event = Receipt.from_dict({**EXAMPLES[Receipt], "received_at": "2026-03-01T12:00:00.5+02:00"})
+    assert isinstance(event, Receipt)
+    assert event.received_at == dt.datetime(2026, 3, 1, 10, 0, 0, 500000, tzinfo=dt.UTC)
+    assert event.to_dict()["received_at"] == "2026-03-01T10:00:00.500000Z"
+    for bad in ("2026-03-01T10:00:00", "2026-03-01 10:00:00Z", "0001-01-01T00:00:00+01:00"):
+        assert problems(Receipt, received_at=bad) == {"received_at": "bad_date"}
+
+
+def test_receipt_hash_and_ids_have_strict_formats() -> None:
+    assert problems(Receipt, content_hash="A" * 64) == {"content_hash": "bad_format"}
+    assert problems(Receipt, content_hash="a" * 63) == {"content_hash": "too_short"}
+    assert problems(Receipt, event_id="evt") == {"event_id": "bad_format"}
+    assert problems(Receipt, receiver="bot") == {"receiver": "bad_format"}
+
+
+def test_photos_only_as_references() -> None:
+    assert problems(PersonIdentity, photo_refs=["iVBORw0KGgo" * 30]) == {
+        "photo_refs[0]": "too_long"
+    }
+    assert problems(PersonIdentity, photo_refs=["just a name"]) == {
+        "photo_refs[0]": "bad_format"
+    }
+
+
+def test_events_are_frozen_and_hashable() -> None:
+    event = StageTransition.from_dict(EXAMPLES[StageTransition])
+    assert isinstance(event, StageTransition)
+    with pytest.raises(AttributeError):
+        event.note = "changed"  # type: ignore[misc]
+    assert hash(event) == hash(StageTransition.from_dict(EXAMPLES[StageTransition]))
+
+
+def test_parse_error_str_names_every_problem() -> None:
+    result = StageTransition.from_dict({"from_stage": "x"})
+    assert isinstance(result, ParseError)
+    text = str(result)
+    assert "from_stage: not_allowed" in text and "to_stage: missing" in text
