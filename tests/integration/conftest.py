@@ -3,12 +3,14 @@
 One network per test session: three member authorities and one *outsider* holding a
 valid network certificate that the members do not federate with. It lives on
 127.0.0.21.. so it does not collide with a demo network on 127.0.0.11..
-(``COOPNET_TEST_BASE_ADDRESS`` moves it).
+(``COOPNET_TEST_BASE_ADDRESS`` moves it, and the failure tests' networks with it, so
+that two test runs on one machine do not collide).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -19,6 +21,8 @@ from coopnet.matrix import CoopNetClient, EnrolledDevices, ReceivedEvent
 from coopnet.network import Network, lifecycle, load_network
 
 BASE_ADDRESS = os.environ.get("COOPNET_TEST_BASE_ADDRESS", "127.0.0.21")
+# Short-lived networks of the failure tests sit ten addresses above the session network.
+FAILURE_BASE_ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 10)
 OUTSIDER = "zz"
 
 pytestmark = pytest.mark.integration

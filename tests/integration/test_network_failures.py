@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import socket
 from pathlib import Path
 
@@ -9,18 +11,20 @@ import pytest
 
 from coopnet.errors import NetworkError
 from coopnet.network import lifecycle, process
-
-FAILURE_BASE = "127.0.0.31"
+from tests.integration.conftest import FAILURE_BASE_ADDRESS
 
 
 async def test_port_in_use_is_named_and_nothing_starts(tmp_path: Path):
     blocker = socket.socket()
     blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    blocker.bind(("127.0.0.32", 8008))
+    second = str(ipaddress.IPv4Address(FAILURE_BASE_ADDRESS) + 1)
+    blocker.bind((second, 8008))
     blocker.listen()
     try:
-        options = lifecycle.NetworkOptions(authorities=["aa", "bb"], base_address=FAILURE_BASE)
-        with pytest.raises(NetworkError, match=r"127\.0\.0\.32:8008 .*already in use"):
+        options = lifecycle.NetworkOptions(
+            authorities=["aa", "bb"], base_address=FAILURE_BASE_ADDRESS
+        )
+        with pytest.raises(NetworkError, match=rf"{re.escape(second)}:8008 .*already in use"):
             await lifecycle.up(tmp_path / "net", options)
     finally:
         blocker.close()
@@ -29,7 +33,7 @@ async def test_port_in_use_is_named_and_nothing_starts(tmp_path: Path):
 
 
 async def test_homeserver_that_fails_to_start_shows_its_log(tmp_path: Path):
-    options = lifecycle.NetworkOptions(authorities=["aa", "bb"], base_address=FAILURE_BASE)
+    options = lifecycle.NetworkOptions(authorities=["aa", "bb"], base_address=FAILURE_BASE_ADDRESS)
     network = lifecycle.create_network(tmp_path / "net", options)
     broken = network.authority("bb")
     (broken.path / "signing.key").write_text("this is not a signing key\n")
