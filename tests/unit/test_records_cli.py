@@ -122,3 +122,14 @@ def test_through_the_main_entry_point(db, capsys) -> None:
 
     path, _ = db
     assert main(["records", "verify", "--db", str(path)]) == 0
+
+
+def test_quick_verify(db, capsys) -> None:
+    path, _ = db
+    assert run("records", "verify", "--db", str(path), "--quick") == 0
+    assert "0 signatures checked" in capsys.readouterr().out
+    conn = attacker_connection(path)
+    conn.execute("DELETE FROM entries WHERE seq = 4")
+    conn.close()
+    assert run("records", "verify", "--db", str(path), "--quick") == 1
+    assert "entry 4: deleted" in capsys.readouterr().out

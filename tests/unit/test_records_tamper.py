@@ -369,3 +369,36 @@ def test_property_deleting_or_swapping_is_named(rows_and_key, data: st.DataObjec
     report = verify_entries(tampered, key.public_key(), head, workers=1)
     assert not report.ok and report.problem is not None
     assert (report.problem.seq, report.problem.reason) in {(first, r) for r in expected}
+
+
+# -- the quick check (hashes, links, signed head) ---------------------------------------
+
+
+def test_quick_check_passes_intact_and_catches_content_edits(victim) -> None:
+    path, key = victim
+    report = verify_db(path, key.public_key(), signatures=False)
+    assert report.ok and report.signatures_checked == 0
+    conn = attacker_connection(path)
+    conn.execute("UPDATE entries SET sender = '@mallory:x' WHERE seq = 6")
+    conn.close()
+    report = verify_db(path, key.public_key(), signatures=False)
+    assert not report.ok and report.problem.seq == 6  # type: ignore[union-attr]
+
+
+def test_quick_check_catches_a_rewritten_chain_only_at_the_head(victim) -> None:
+    path, key = victim
+    forger = Ed25519PrivateKey.generate()
+    conn = attacker_connection(path)
+    row = row_of(conn, COUNT)
+    row["content"] = '{"body":"forged"}'
+    fields = [row[c] for c in COLUMNS if c not in ("entry_hash", "signature")]
+    new_hash = compute_entry_hash(*fields)
+    conn.execute(
+        "UPDATE entries SET content = ?, entry_hash = ?, signature = ? WHERE seq = ?",
+        (row["content"], new_hash, sign_entry_hash(forger, new_hash), COUNT),
+    )
+    conn.close()
+    quick = verify_db(path, key.public_key(), signatures=False)
+    assert not quick.ok  # the head no longer matches: detected ...
+    full = verify_db(path, key.public_key())
+    assert full.problem.seq == COUNT  # type: ignore[union-attr]  # ... and named by the full check
