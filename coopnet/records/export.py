@@ -274,9 +274,9 @@ def verify_export(
     head_value = document.get("chain_head")
     if head_value is not None:
         head = Head.from_value(head_value)
-        key = keys.get(head.key_id)
-        if key is None or not _hex_signature_ok(
-            key, head.signature, head_message(head.seq, head.entry_hash)
+        head_key = keys.get(head.key_id)
+        if head_key is None or not _hex_signature_ok(
+            head_key, head.signature, head_message(head.seq, head.entry_hash)
         ):
             return fail(Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify"))
         if prev is not None and prev["seq"] > head.seq:
@@ -285,13 +285,12 @@ def verify_export(
     export_sig = document.get("export_signature")
     if export_sig is not None:
         kid = str(export_sig.get("key_id"))
-        key = keys.get(kid)
-        if key is None and trusted_keys is None:
-            key = public_key_from_hex(str(export_sig.get("public_key")))
-            if key_id(key) != kid:
-                key = None
-        if key is None or not _hex_signature_ok(
-            key, str(export_sig.get("signature")), export_message(document)
+        export_key = keys.get(kid)
+        if export_key is None and trusted_keys is None:
+            embedded = public_key_from_hex(str(export_sig.get("public_key")))
+            export_key = embedded if key_id(embedded) == kid else None
+        if export_key is None or not _hex_signature_ok(
+            export_key, str(export_sig.get("signature")), export_message(document)
         ):
             return fail(Problem(None, DELETED, "the export signature does not verify"))
         signed = True

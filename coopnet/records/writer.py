@@ -12,6 +12,7 @@ A caller cancelled while awaiting does not cancel its write: once queued, it hap
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import queue
@@ -46,6 +47,10 @@ class _Job:
 
 
 _STOP = object()
+
+
+def _append_many(news: list[NewEntry], store: RecordStore) -> list[Entry]:
+    return store.append_many(news)
 
 
 def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -163,7 +168,7 @@ class AsyncRecordStore:
                 return
         for job in group:
             appends = list(job.appends or ())
-            retry = _Job(job.loop, job.future, fn=lambda s, a=appends: s.append_many(a))
+            retry = _Job(job.loop, job.future, fn=functools.partial(_append_many, appends))
             self._run_fn(store, retry)
 
     # -- the async API -----------------------------------------------------------------

@@ -135,3 +135,28 @@ async def test_reopening_continues_the_chain(tmp_path: Path, key) -> None:
         nxt = await store.append(NewEntry("CN-1", "!r:x", "reminder", "@bot:x", {"in": "2d"}))
     assert again.seq == 1 and nxt.seq == 2
     assert verify_db(path).ok
+
+
+async def test_failed_group_commit_is_retried_one_by_one(tmp_path: Path, key, monkeypatch) -> None:
+    original = RecordStore.append_many
+    group_sizes: list[int] = []
+
+    def flaky(self: RecordStore, news):  # type: ignore[no-untyped-def]
+        group_sizes.append(len(news))
+        if len(news) > 1:
+            raise RecordError("simulated failure of a group commit")
+        return original(self, news)
+
+    monkeypatch.setattr(RecordStore, "append_many", flaky)
+    async with AsyncRecordStore(tmp_path / "r.db", key) as store:
+        gate = threading.Event()
+        blocker = asyncio.ensure_future(store.execute_write_fn(lambda s: gate.wait(5)))
+        await asyncio.sleep(0.05)
+        pending = [asyncio.ensure_future(store.append(new_entry(i))) for i in range(5)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        await blocker
+        entries = await asyncio.gather(*pending)
+    assert sorted(e.seq for e in entries) == [1, 2, 3, 4, 5]
+    assert group_sizes[0] == 5 and group_sizes[1:] == [1] * 5
+    assert verify_db(tmp_path / "r.db").ok
