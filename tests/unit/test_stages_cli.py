@@ -1,0 +1,67 @@
+"""``coopnet stages`` and ``coopnet schema`` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from coopnet.cli import main
+from coopnet.protocol.events import EVENT_CLASSES
+from coopnet.protocol.labels import LANGUAGES
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+def test_stages_text_both_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(capsys, "stages")
+    assert "provisional_arrest_requested -> provisional_arrest_executed" in out
+    assert "request_transmitted -> acknowledged" in out
+    assert "ETS No. 024, art. 16(4)" in out
+    assert "Illustrative, not a legal rule" in out
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_stages_in_every_language(capsys: pytest.CaptureFixture[str], lang: str) -> None:
+    out = run(capsys, "stages", "--kind", "extradition", "--lang", lang)
+    assert "stage." not in out and "cli." not in out and "rule." not in out
+
+
+def test_stages_json(capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(run(capsys, "stages", "--kind", "mla", "--json", "--lang", "ru"))
+    (machine,) = data["machines"]
+    assert machine["kind"] == "mla" and machine["initial"] == "pre_request_consultation"
+    assert {"from": "request_transmitted", "to": "acknowledged", "sides": ["requested"],
+            "note": None} in machine["transitions"]
+    assert any(s["id"] == "closed" and s["final"] for s in machine["stages"])
+    rulesets = {rs["id"]: rs for rs in machine["deadline_rulesets"]}
+    assert {"common", "eu-eio-2014", "mla-default"} <= set(rulesets)
+    assert "ece-1957" not in rulesets
+    assert rulesets["eu-eio-2014"]["rules"][0]["label"] == "Подтверждение получения"
+
+
+def test_schema_all(capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(run(capsys, "schema"))
+    assert set(data) == {c.type_name() for c in EVENT_CLASSES} | {"org.coopnet.consultation"}
+    for schema in data.values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_schema_one_type_in_arabic(capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(
+        run(capsys, "schema", "--type", "org.coopnet.consultation.stage", "--lang", "ar")
+    )
+    assert data["title"] == "تغيير المرحلة"
+    assert data["required"] == ["from_stage", "to_stage", "date"]
+
+
+def test_bad_arguments_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["stages", "--lang", "de"])
+    assert exc.value.code == 2
+    assert main(["stages", "--rules", "/nonexistent.json"]) == 1
+    assert "cannot read deadline rules" in capsys.readouterr().err
