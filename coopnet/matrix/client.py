@@ -19,8 +19,10 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EncryptionError,
     InviteMemberEvent,
     JoinError,
+    LocalProtocolError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
@@ -73,6 +75,26 @@ class Invitation:
     inviter: UserID
 
 
+@dataclass(frozen=True)
+class RoomBatch:
+    """The new timeline events of one joined room in one sync, in order.
+
+    ``limited`` means the server left out older events: fetch them with
+    :meth:`CoopNetClient.backfill` from ``prev_batch``.
+    """
+
+    room_id: RoomID
+    events: list[ReceivedEvent]
+    limited: bool
+    prev_batch: str | None
+
+
+@dataclass(frozen=True)
+class SyncBatch:
+    next_batch: str
+    rooms: list[RoomBatch]
+
+
 TIMELINE_TYPES = (RoomMessage, UnknownEvent, MegolmEvent)
 
 
@@ -95,6 +117,7 @@ def to_received(room_id: str, event: Any) -> ReceivedEvent:
 EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
 InviteHandler = Callable[[Invitation], Awaitable[None]]
 ExcludedHandler = Callable[[RoomID, DeviceInfo], Awaitable[None]]
+SyncHandler = Callable[[SyncBatch], Awaitable[None]]
 
 
 class CoopNetClient:
@@ -105,6 +128,7 @@ class CoopNetClient:
         self._event_handlers: list[EventHandler] = []
         self._invite_handlers: list[InviteHandler] = []
         self._excluded_handlers: list[ExcludedHandler] = []
+        self._sync_handlers: list[SyncHandler] = []
         self._sync_task: asyncio.Task[None] | None = None
         self._synced = asyncio.Condition()
         nio_client.add_event_callback(self._on_timeline_event, TIMELINE_TYPES)
@@ -121,11 +145,20 @@ class CoopNetClient:
         policy: DevicePolicy,
         password: str | None = None,
         device_name: str = "CoopNet",
+        store_sync_tokens: bool = True,
     ) -> CoopNetClient:
-        """Restore the device stored in ``store_dir``, or log in once with ``password``."""
+        """Restore the device stored in ``store_dir``, or log in once with ``password``.
+
+        nio saves the sync token *before* it hands out the events of a sync. A program
+        that must not lose events across a crash (the bot) passes
+        ``store_sync_tokens=False``, sets :attr:`sync_token` at start and saves
+        ``SyncBatch.next_batch`` itself once it has processed the batch.
+        """
         store = ensure_private_dir(Path(store_dir))
         config = AsyncClientConfig(
-            encryption_enabled=True, store_sync_tokens=True, max_timeout_retry_wait_time=5
+            encryption_enabled=True,
+            store_sync_tokens=store_sync_tokens,
+            max_timeout_retry_wait_time=5,
         )
         stored = StoredSession.load(store)
         if stored is not None and stored.user_id != user_id:
@@ -201,6 +234,11 @@ class CoopNetClient:
                 name=f"sync {self.user_id}",
             )
 
+    async def wait_closed(self) -> None:
+        """Wait until the background sync ends; re-raises what ended it."""
+        if self._sync_task is not None:
+            await self._sync_task
+
     async def close(self) -> None:
         if self._sync_task is not None:
             self.nio.stop_sync_forever()
@@ -227,13 +265,50 @@ class CoopNetClient:
             except TimeoutError:
                 raise MatrixError(f"timed out after {timeout:.0f} s waiting for {what}") from None
 
-    async def _on_sync(self, _resp: SyncResponse) -> None:
+    @property
+    def sync_token(self) -> str | None:
+        return self.nio.next_batch or None
+
+    @sync_token.setter
+    def sync_token(self, token: str | None) -> None:
+        self.nio.next_batch = token or ""
+
+    async def _on_sync(self, resp: SyncResponse) -> None:
+        # Runs after nio has decrypted the sync and called the per-event handlers.
+        if self._sync_handlers:
+            batch = SyncBatch(
+                next_batch=resp.next_batch,
+                rooms=[
+                    RoomBatch(
+                        RoomID(room_id),
+                        [
+                            to_received(room_id, e)
+                            for e in info.timeline.events
+                            if isinstance(e, TIMELINE_TYPES)
+                        ],
+                        bool(info.timeline.limited),
+                        info.timeline.prev_batch,
+                    )
+                    for room_id, info in resp.rooms.join.items()
+                ],
+            )
+            for handler in self._sync_handlers:
+                # Deliberately not caught: a program that cannot process a batch must
+                # stop syncing rather than move past events it did not record.
+                await handler(batch)
         async with self._synced:
             self._synced.notify_all()
 
     # ---------------------------------------------------------------- events
     def on_event(self, handler: EventHandler) -> None:
         self._event_handlers.append(handler)
+
+    def on_sync(self, handler: SyncHandler) -> None:
+        """Call ``handler`` with each sync's new events, room by room, in order.
+
+        An exception from the handler ends the background sync (see :meth:`wait_closed`).
+        """
+        self._sync_handlers.append(handler)
 
     def on_invite(self, handler: InviteHandler) -> None:
         self._invite_handlers.append(handler)
@@ -307,6 +382,51 @@ class CoopNetClient:
         events = [to_received(room_id, e) for e in resp.chunk if isinstance(e, TIMELINE_TYPES)]
         return list(reversed(events))
 
+    async def backfill(
+        self, room_id: str, prev_batch: str, known: Callable[[str], bool], limit: int = 10_000
+    ) -> list[ReceivedEvent]:
+        """Events before ``prev_batch`` back to the first ``known`` one, oldest first."""
+        found: list[ReceivedEvent] = []
+        token: str | None = prev_batch
+        while token and len(found) < limit:
+            resp = await self.nio.room_messages(room_id, start=token, limit=100)
+            if not isinstance(resp, RoomMessagesResponse):
+                raise MatrixError(f"reading the history of {room_id} failed: {resp}")
+            for event in resp.chunk:
+                if not isinstance(event, TIMELINE_TYPES):
+                    continue
+                if known(event.event_id):
+                    return list(reversed(found))
+                found.append(to_received(room_id, event))
+            if not resp.chunk or resp.end == token:
+                break
+            token = resp.end
+        return list(reversed(found))
+
+    def retry_decrypt(self, event: ReceivedEvent) -> ReceivedEvent | None:
+        """Decrypt an event that arrived before its room key; None while the key is missing."""
+        megolm = MegolmEvent.from_dict(event.source)
+        if not isinstance(megolm, MegolmEvent):
+            return None
+        megolm.room_id = event.room_id
+        try:
+            decrypted = self.nio.decrypt_event(megolm)
+        except EncryptionError:
+            return None
+        if not isinstance(decrypted, TIMELINE_TYPES) or isinstance(decrypted, MegolmEvent):
+            return None
+        return to_received(event.room_id, decrypted)
+
+    async def request_room_key(self, event: ReceivedEvent) -> None:
+        """Ask the sender's devices for the room key of an undecryptable event."""
+        megolm = MegolmEvent.from_dict(event.source)
+        if isinstance(megolm, MegolmEvent):
+            megolm.room_id = event.room_id
+            try:
+                await self.nio.request_room_key(megolm)
+            except LocalProtocolError:  # already requested
+                pass
+
     # ---------------------------------------------------------------- sending
     async def decide_devices(self, room_id: str) -> list[DeviceInfo]:
         """Apply the device policy to every undecided member device; return those excluded."""
@@ -343,11 +463,19 @@ class CoopNetClient:
         return excluded
 
     async def send(
-        self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message"
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        event_type: str = "m.room.message",
+        txn_id: str | None = None,
     ) -> EventID:
-        """Encrypt (in an encrypted room) and send; room keys go only to trusted devices."""
+        """Encrypt (in an encrypted room) and send; room keys go only to trusted devices.
+
+        The homeserver treats a repeated ``txn_id`` from the same device as the same
+        event: a program that may resend after a crash passes a deterministic one.
+        """
         await self.decide_devices(room_id)
-        resp = await self.nio.room_send(room_id, event_type, content)
+        resp = await self.nio.room_send(room_id, event_type, content, tx_id=txn_id)
         if not isinstance(resp, RoomSendResponse):
             raise MatrixError(f"sending to {room_id} failed: {resp}")
         return EventID(resp.event_id)
