@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -83,18 +84,38 @@ def create_ca(cert_path: Path, key_path: Path, network_name: str) -> None:
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _subject_alt_name(server_name: str) -> x509.SubjectAlternativeName:
-    host = server_name.rsplit(":", 1)[0] if server_name.count(":") == 1 else server_name
+def _general_name(name: str) -> x509.GeneralName:
+    host = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
     try:
-        return x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))])
+        return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
-        return x509.SubjectAlternativeName([x509.DNSName(host)])
+        return x509.DNSName(host)
+
+
+def _subject_alt_name(
+    server_name: str, extra_names: Sequence[str] = ()
+) -> x509.SubjectAlternativeName:
+    names: list[x509.GeneralName] = []
+    for name in (server_name, *extra_names):
+        general = _general_name(name)
+        if general not in names:
+            names.append(general)
+    return x509.SubjectAlternativeName(names)
 
 
 def issue_server_certificate(
-    server_name: str, ca_cert_path: Path, ca_key_path: Path, cert_path: Path, key_path: Path
+    server_name: str,
+    ca_cert_path: Path,
+    ca_key_path: Path,
+    cert_path: Path,
+    key_path: Path,
+    extra_names: Sequence[str] = (),
 ) -> None:
-    """Issue a TLS server certificate for ``server_name`` signed by the network CA."""
+    """Issue a TLS server certificate for ``server_name`` signed by the network CA.
+
+    ``extra_names`` adds subject-alternative names (a production homeserver reached under
+    another host name than its server name).
+    """
     ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
@@ -109,7 +130,7 @@ def issue_server_certificate(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + SERVER_VALIDITY)
-        .add_extension(_subject_alt_name(server_name), critical=False)
+        .add_extension(_subject_alt_name(server_name, extra_names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage(

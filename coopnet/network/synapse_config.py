@@ -38,6 +38,21 @@ RATE_LIMITS: dict[str, Any] = {
 }
 
 
+# What makes a homeserver part of a closed network rather than the open Matrix federation;
+# the local network and the production configuration (coopnet.admin) share it.
+CLOSED_NETWORK: dict[str, Any] = {
+    # Only the network's own servers are asked for keys (the default asks matrix.org).
+    "trusted_key_servers": [],
+    "suppress_key_server_warning": True,
+    "enable_registration": False,
+    "report_stats": False,
+    "allow_guest_access": False,
+    "allow_public_rooms_over_federation": False,
+    "allow_public_rooms_without_auth": False,
+    "encryption_enabled_by_default_for_room_type": "all",
+}
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
@@ -90,8 +105,6 @@ def homeserver_config(
         # Server names are loopback IP literals; Synapse's default blocklist covers loopback.
         # A production homeserver with DNS names keeps the default.
         "ip_range_blacklist": [],
-        "trusted_key_servers": [],
-        "suppress_key_server_warning": True,
         "database": {"name": "sqlite3", "args": {"database": str(data / "homeserver.db")}},
         "log_config": str(data / "log.config"),
         "media_store_path": str(data / "media_store"),
@@ -99,12 +112,7 @@ def homeserver_config(
         "registration_shared_secret": authority.registration_shared_secret,
         "macaroon_secret_key": authority.macaroon_secret_key,
         "form_secret": authority.form_secret,
-        "enable_registration": False,
-        "report_stats": False,
-        "allow_guest_access": False,
-        "allow_public_rooms_over_federation": False,
-        "allow_public_rooms_without_auth": False,
-        "encryption_enabled_by_default_for_room_type": "all",
+        **CLOSED_NETWORK,
         "presence": {"enabled": False},
         "url_preview_enabled": False,
         "enable_metrics": False,
@@ -117,6 +125,13 @@ def homeserver_config(
 
 def log_config(authority: Authority) -> dict[str, Any]:
     """Python logging config for Synapse: one file in the authority's data directory."""
+    return rotating_log_config(authority.path / "homeserver.log")
+
+
+def rotating_log_config(
+    filename: Path, max_bytes: int = 20_000_000, backup_count: int = 3
+) -> dict[str, Any]:
+    """Python logging config for Synapse: one size-rotated file."""
     return {
         "version": 1,
         "formatters": {
@@ -129,9 +144,9 @@ def log_config(authority: Authority) -> dict[str, Any]:
             "file": {
                 "class": "logging.handlers.RotatingFileHandler",
                 "formatter": "precise",
-                "filename": str(authority.path / "homeserver.log"),
-                "maxBytes": 20_000_000,
-                "backupCount": 3,
+                "filename": str(filename),
+                "maxBytes": max_bytes,
+                "backupCount": backup_count,
                 "encoding": "utf8",
             }
         },
