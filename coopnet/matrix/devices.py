@@ -3,7 +3,8 @@
 nio refuses to send into an encrypted room while any member device is undecided
 (``OlmUnverifiedDeviceError``). CoopNet never ignores that: a :class:`DevicePolicy`
 decides every device to be trusted (gets room keys) or excluded (blacklisted, gets
-none and is reported). The signed directory of the trust model plugs in here.
+none and is reported). :class:`DirectoryDevices` is the trust model's policy;
+:class:`EnrolledDevices` the interim one, from ``network.json``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
+
+from coopnet.trust.directory import Directory
+from coopnet.trust.verifications import VerificationStore, trusted_by_verification
 
 
 class Decision(Enum):
@@ -45,4 +49,38 @@ class EnrolledDevices:
         expected = self.enrolled.get(device.user_id, {}).get(device.device_id)
         if expected is not None and expected == device.ed25519:
             return Decision.TRUST
+        return Decision.EXCLUDE
+
+
+class DirectoryDevices:
+    """The trust model's device policy: trust what the verified directory lists, else exclude.
+
+    A device is trusted when the signed directory lists it for that user with that exact
+    Ed25519 key, or when this device's officer verified it interactively (SAS) and the
+    user is a member listed in the directory. Everything else — an unlisted device, a
+    listed device id with another key, any device of a user the directory does not list —
+    is excluded (blacklisted, no room keys). ``directory`` may be swapped for a newer
+    verified one with :meth:`update`.
+    """
+
+    def __init__(
+        self, directory: Directory, verifications: VerificationStore | None = None
+    ) -> None:
+        self.directory = directory
+        self.verifications = verifications
+
+    def update(self, directory: Directory) -> None:
+        self.directory = directory
+
+    def decide(self, device: DeviceInfo) -> Decision:
+        if self.directory.member(device.user_id) is None:
+            return Decision.EXCLUDE
+        listed = self.directory.device_key(device.user_id, device.device_id)
+        if listed is not None:
+            return Decision.TRUST if listed == device.ed25519 else Decision.EXCLUDE
+        if self.verifications is not None:
+            self.verifications.reload()
+            record = self.verifications.get(device.user_id, device.device_id)
+            if trusted_by_verification(record, device.ed25519):
+                return Decision.TRUST
         return Decision.EXCLUDE

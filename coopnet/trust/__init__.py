@@ -1,0 +1,46 @@
+"""Trust: the signed network directory, and what follows from it.
+
+The directory (:mod:`.directory`) lists who belongs to the network; the steward signs it
+(:mod:`.signing`); every program verifies it and refuses a bad or missing signature, a
+rollback or a malformed entry (:class:`DirectoryRefused` with a :class:`Refusal` reason).
+Homeserver allowlists, room server ACLs and the device policy are derived from it.
+Directory verification is pure: no nio, no network.
+"""
+
+from __future__ import annotations
+
+from coopnet.trust.directory import (
+    AREAS,
+    Authority,
+    ContactPoint,
+    Device,
+    Directory,
+    Member,
+    parse_directory,
+)
+from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
+from coopnet.trust.signing import Accepted, sign_directory, verify_bytes, verify_document
+from coopnet.trust.store import load_verified, publish, republish
+from coopnet.trust.verifications import VerificationRecord, VerificationStore
+
+__all__ = [
+    "AREAS",
+    "Accepted",
+    "Authority",
+    "ContactPoint",
+    "Device",
+    "Directory",
+    "DirectoryRefused",
+    "Member",
+    "Refusal",
+    "TrustError",
+    "VerificationRecord",
+    "VerificationStore",
+    "load_verified",
+    "parse_directory",
+    "publish",
+    "republish",
+    "sign_directory",
+    "verify_bytes",
+    "verify_document",
+]

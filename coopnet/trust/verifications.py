@@ -1,0 +1,154 @@
+"""Remembered interactive (SAS) verifications, and enrolment requests to the steward.
+
+When an officer verifies a device that the directory does not list (a new laptop, say) by
+comparing emoji, the result is kept in a small file owned by that officer's store
+(:class:`VerificationStore`); the device policy trusts it from then on. The officer can
+submit the result to the steward as an *enrolment request*: the verification record signed
+with the officer's own listed device key, which the steward checks against the directory
+(:func:`check_enrolment_request`) before adding the device.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from coopnet.records.canonical import canonical_bytes
+from coopnet.trust.directory import Directory, is_ed25519_key
+from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
+from coopnet.trust.store import write_atomic
+
+REQUEST_TYPE = "coopnet.enrolment_request/1"
+
+
+@dataclass(frozen=True)
+class VerificationRecord:
+    """``verified_by`` (on ``verifier_device``) compared emoji with ``device_id`` of ``user_id``."""
+
+    user_id: str
+    device_id: str
+    ed25519: str
+    verified_by: str
+    verifier_device: str
+    verified_at: str
+    method: str = "sas-emoji"
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> VerificationRecord:
+        fields = (
+            "user_id",
+            "device_id",
+            "ed25519",
+            "verified_by",
+            "verifier_device",
+            "verified_at",
+            "method",
+        )
+        if not isinstance(data, dict):
+            raise TrustError(f"{where}: expected an object")
+        for name in fields:
+            if not isinstance(data.get(name), str) or not data[name]:
+                raise TrustError(f"{where}.{name}: expected a non-empty string")
+        if not is_ed25519_key(data["ed25519"]):
+            raise TrustError(f"{where}.ed25519: not a base64 Ed25519 key")
+        return cls(**{name: data[name] for name in fields})
+
+
+class VerificationStore:
+    """The verifications one device made, persisted as JSON (0600) next to its nio store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._records: dict[tuple[str, str], VerificationRecord] = {}
+        self._mtime: float | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            self._records, self._mtime = {}, None
+            return
+        if stat.st_mtime == self._mtime:
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            items = data["verifications"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise TrustError(f"{self.path}: corrupt verification file ({exc})") from None
+        records = [
+            VerificationRecord.from_json(item, f"{self.path}[{i}]") for i, item in enumerate(items)
+        ]
+        self._records = {(r.user_id, r.device_id): r for r in records}
+        self._mtime = stat.st_mtime
+
+    def get(self, user_id: str, device_id: str) -> VerificationRecord | None:
+        return self._records.get((user_id, device_id))
+
+    def all(self) -> list[VerificationRecord]:
+        return list(self._records.values())
+
+    def remember(self, record: VerificationRecord) -> None:
+        self._records[(record.user_id, record.device_id)] = record
+        data = {"verifications": [asdict(r) for r in self._records.values()]}
+        write_atomic(self.path, (json.dumps(data, indent=2) + "\n").encode())
+        self._mtime = self.path.stat().st_mtime
+
+
+def trusted_by_verification(record: VerificationRecord | None, ed25519: str) -> bool:
+    return record is not None and record.ed25519 == ed25519
+
+
+# ---------------------------------------------------------------- enrolment requests
+def enrolment_payload(record: VerificationRecord) -> dict[str, Any]:
+    return {"type": REQUEST_TYPE, "verification": asdict(record)}
+
+
+def enrolment_request(record: VerificationRecord, signature_b64: str) -> dict[str, Any]:
+    """The request file: the payload and the verifier device's Ed25519 signature over it."""
+    return {**enrolment_payload(record), "signature": signature_b64}
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def check_enrolment_request(request: Any, directory: Directory) -> VerificationRecord:
+    """Check a request against the directory: the verifier's device is listed and signed it,
+    and the device belongs to a user the directory lists. Returns the verification.
+    """
+    if not isinstance(request, dict) or request.get("type") != REQUEST_TYPE:
+        raise DirectoryRefused(Refusal.MALFORMED, f"not an enrolment request ({REQUEST_TYPE})")
+    try:
+        record = VerificationRecord.from_json(request.get("verification"), "verification")
+    except TrustError as exc:
+        raise DirectoryRefused(Refusal.MALFORMED, str(exc)) from None
+    signature = request.get("signature")
+    if not isinstance(signature, str) or not signature:
+        raise DirectoryRefused(Refusal.UNSIGNED, "the enrolment request is not signed")
+    verifier_key = directory.device_key(record.verified_by, record.verifier_device)
+    if verifier_key is None:
+        raise DirectoryRefused(
+            Refusal.WRONG_KEY,
+            f"the verifier {record.verified_by} (device {record.verifier_device}) is not a "
+            "listed device of the directory",
+        )
+    if directory.member(record.user_id) is None:
+        raise DirectoryRefused(
+            Refusal.MALFORMED, f"{record.user_id} is not a member listed in the directory"
+        )
+    try:
+        key = Ed25519PublicKey.from_public_bytes(_b64decode(verifier_key))
+        key.verify(_b64decode(signature), canonical_bytes(enrolment_payload(record)))
+    except (InvalidSignature, binascii.Error, ValueError):
+        raise DirectoryRefused(
+            Refusal.BAD_SIGNATURE, "the enrolment request's signature does not match"
+        ) from None
+    return record
