@@ -18,6 +18,9 @@ COMMAND_MODULES = [
     "coopnet.cli.net",
     "coopnet.cli.records",
     "coopnet.cli.protocol",
+    "coopnet.cli.admin",
+    "coopnet.cli.directory",
+    "coopnet.cli.tui",
 ]
 
 

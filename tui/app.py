@@ -1,0 +1,329 @@
+"""The CoopNet terminal client for officers of central authorities.
+
+The App receives its :class:`~tui.service.Service` in the constructor, so tests and
+benchmarks drive it with ``App.run_test()`` against a real network or seeded data.
+Network calls run in ``@work(exclusive=True)`` workers; failures become error
+notifications, never crashes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from coopnet.errors import CoopNetError
+from coopnet.protocol import (
+    Assurance,
+    AssuranceMonitoring,
+    ConsultationOpened,
+    Event,
+    RequirementsAnswer,
+    RequirementsQuery,
+    StageTransition,
+)
+from coopnet.stages import MACHINES, check, side_of
+from tui.i18n import day, t
+from tui.model import Consultation, urgency
+from tui.screens.choose_event import ChooseEventScreen
+from tui.screens.consultation import ConsultationScreen
+from tui.screens.consultations import ConsultationsScreen
+from tui.screens.devices import DevicesScreen
+from tui.screens.directory import DirectoryScreen
+from tui.screens.event_form import EventFormScreen
+from tui.screens.help import HelpScreen
+from tui.screens.language import LanguageScreen
+from tui.screens.login import LoginScreen
+from tui.screens.search import SearchScreen
+from tui.service import (
+    ConnectionChanged,
+    DeviceExcluded,
+    EntryAdded,
+    NeedsPassword,
+    RoomsChanged,
+    Service,
+    Update,
+)
+
+
+class CoopNetApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "CoopNet"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+d", "directory", "Directory", priority=True),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("ctrl+l", "language", "Language"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    @dataclass
+    class ServiceUpdated(Message):
+        update: Update
+
+    def __init__(self, service: Service, lang: str = "en") -> None:
+        super().__init__()
+        self.service = service
+        self.lang = lang
+        self.list_screen = ConsultationsScreen(service)
+        self._list_dirty = False
+
+    # ------------------------------------------------------------ start
+    def on_mount(self) -> None:
+        self.service.set_listener(lambda update: self.post_message(self.ServiceUpdated(update)))
+        self.push_screen(self.list_screen)
+        self.sub_title = t("conn.starting", self.lang)
+        self.connect()
+
+    @work(exclusive=True, group="connect")
+    async def connect(self, password: str | None = None) -> None:
+        try:
+            await self.service.start(password)
+        except NeedsPassword:
+            server = getattr(self.service, "homeserver", "")
+            self.push_screen(
+                LoginScreen(self.service.user_id, server, self.lang), self._logged_in
+            )
+            return
+        except CoopNetError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            return
+        self.list_screen.refresh_list()
+        self.notify_deadlines(self.service.consultations())
+
+    def _logged_in(self, password: str | None) -> None:
+        if password is None:
+            self.exit()
+        else:
+            self.connect(password)
+
+    def notify_deadlines(self, consultations: Iterable[Consultation]) -> None:
+        today = self.service.today()
+        for consultation in consultations:
+            deadline = consultation.next_deadline(today, self.service.authority_of)
+            state = urgency(deadline, today)
+            if deadline is not None and state in ("near", "overdue"):
+                self.notify(
+                    t("notify.deadline", self.lang, case=consultation.case_ref,
+                      due=day(deadline.due, self.lang), state=t(f"deadline.{state}", self.lang)
+                      if state == "overdue" else t("deadline.days_left", self.lang,
+                                                   days=(deadline.due - today).days)),
+                    severity="error" if state == "overdue" else "warning",
+                    timeout=8,
+                )
+
+    async def on_unmount(self) -> None:
+        await self.service.close()
+
+    # ------------------------------------------------------------ updates
+    def on_coop_net_app_service_updated(self, message: ServiceUpdated) -> None:
+        update = message.update
+        if isinstance(update, EntryAdded):
+            screen = self.screen
+            if isinstance(screen, ConsultationScreen) and screen.room_id == update.room_id:
+                screen.entry_added(update.entry)
+            elif update.entry.sender != self.service.user_id:
+                case = self.service.consultation(update.room_id).case_ref
+                self.notify(t("notify.message", self.lang, case=case), timeout=4)
+            self._refresh_list_soon()
+        elif isinstance(update, RoomsChanged):
+            self._refresh_list_soon()
+        elif isinstance(update, DeviceExcluded):
+            case = self.service.consultation(update.room_id).case_ref
+            self.notify(
+                t("warning.excluded", self.lang, device=update.device_id, user=update.user_id,
+                  case=case),
+                severity="warning", timeout=15,
+            )
+        elif isinstance(update, ConnectionChanged):
+            self.sub_title = t(f"conn.{update.state.value}", self.lang)
+            self._refresh_list_soon()
+
+    def _refresh_list_soon(self) -> None:
+        if not self._list_dirty:
+            self._list_dirty = True
+            self.set_timer(0.1, self._refresh_list)
+
+    def _refresh_list(self) -> None:
+        self._list_dirty = False
+        if self.list_screen.is_mounted:
+            self.list_screen.refresh_list()
+
+    # ------------------------------------------------------------ navigation
+    def open_consultation(self, room_id: str, event_id: str | None = None) -> None:
+        consultation = self.service.consultation(room_id)
+        if consultation.invited:
+            self.join(room_id)
+            return
+        while isinstance(self.screen, ConsultationScreen | DirectoryScreen):
+            self.pop_screen()
+        screen = ConsultationScreen(self.service, room_id)
+        self.push_screen(screen)
+        if event_id:
+            screen.call_after_refresh(screen.show_event, event_id)
+
+    @work(exclusive=True, group="join")
+    async def join(self, room_id: str) -> None:
+        try:
+            await self.service.join(room_id)
+        except CoopNetError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        case = self.service.consultation(room_id).case_ref
+        self.notify(t("notify.joined", self.lang, case=case))
+        self.list_screen.refresh_list()
+
+    def new_consultation(self, counterpart: str | None = None) -> None:
+        own = self.service.own_authority or ""
+        if counterpart is None:
+            others = [a.id for a in self.service.directory.members() if a.id != own]
+            counterpart = others[0] if others else ""
+        year = self.service.today().year
+        prefill: dict[str, Any] = {
+            "case_ref": f"{own.upper()}-{counterpart.upper()}-{year}-"
+            f"{len(self.service.rooms) + 1:04d}",
+            "kind": "extradition",
+            "requesting_authority": own,
+            "requested_authority": counterpart,
+            "legal_basis.basis": "untoc",
+        }
+        self.push_screen(
+            EventFormScreen(ConsultationOpened, self.lang, prefill), self._create_consultation
+        )
+
+    def _create_consultation(self, event: Event | None) -> None:
+        if isinstance(event, ConsultationOpened):
+            self.create_consultation(event)
+
+    @work(exclusive=True, group="create")
+    async def create_consultation(self, opened: ConsultationOpened) -> None:
+        try:
+            room_id = await self.service.open_consultation(opened)
+        except CoopNetError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            return
+        self.list_screen.refresh_list()
+        self.open_consultation(room_id)
+
+    # ------------------------------------------------------------ structured exchanges
+    def choose_structured(self, screen: ConsultationScreen) -> None:
+        def chosen(cls: type[Event] | None) -> None:
+            if cls is not None:
+                self.structured_form(screen, cls)
+
+        self.push_screen(ChooseEventScreen(self.lang), chosen)
+
+    def structured_form(self, screen: ConsultationScreen, cls: type[Event]) -> None:
+        consultation = screen.consultation
+        prefill = self.prefill(consultation, cls)
+
+        def done(event: Event | None) -> None:
+            if event is not None:
+                screen.send_event(event)
+
+        self.push_screen(
+            EventFormScreen(cls, self.lang, prefill, self.stage_check(consultation)), done
+        )
+
+    def prefill(self, consultation: Consultation, cls: type[Event]) -> dict[str, Any]:
+        today = self.service.today()
+        opened = consultation.opened
+        values: dict[str, Any] = {}
+        if cls in (StageTransition, AssuranceMonitoring):
+            values["date"] = today.isoformat()
+        if cls is StageTransition:
+            stage = consultation.stage(today, self.service.authority_of)
+            if stage is not None:
+                values["from_stage"] = stage.value
+        if cls is Assurance and opened is not None:
+            values["giver"] = opened.requesting_authority
+            values["receiver"] = opened.requested_authority
+            values["assurance_status"] = "requested"
+        if cls is RequirementsAnswer:
+            values["as_of"] = today.isoformat()
+            query = next(
+                (e for e in reversed(consultation.entries)
+                 if isinstance(e.event, RequirementsQuery)), None,
+            )
+            if query is not None:
+                values["in_reply_to"] = query.event_id
+        return values
+
+    def stage_check(self, consultation: Consultation) -> Any:
+        """The stage machine's verdict on a transition, as a field error before sending."""
+
+        def verdict(event: Event) -> dict[str, list[str]]:
+            opened = consultation.opened
+            if not isinstance(event, StageTransition) or opened is None:
+                return {}
+            status = consultation.status(self.service.today(), self.service.authority_of)
+            if status is None:
+                return {}
+            own = self.service.own_authority or ""
+            side = side_of(own, opened.requesting_authority, opened.requested_authority)
+            last = status.stages.history[-1].date
+            problem = check(MACHINES[opened.kind], status.stages.current, event, side, last)
+            if problem is None:
+                return {}
+            code, text = problem
+            where = {"from_mismatch": "from_stage", "date_before_previous": "date"}.get(
+                code, "to_stage"
+            )
+            return {where: [f"{code}: {text}"]}
+
+        return verdict
+
+    # ------------------------------------------------------------ other screens
+    def search(self, room_id: str | None = None) -> None:
+        def chosen(hit: tuple[str, str] | None) -> None:
+            if hit is not None:
+                self.open_consultation(*hit)
+
+        self.push_screen(SearchScreen(self.service, self.lang, room_id), chosen)
+
+    def show_devices(self, room_id: str) -> None:
+        self.push_screen(DevicesScreen(self.service, room_id, self.lang))
+
+    def action_search(self) -> None:
+        self.search(None)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_directory(self) -> None:
+        if not isinstance(self.screen, DirectoryScreen):
+            self.push_screen(DirectoryScreen(self.service.directory, self.service.own_authority))
+
+    def action_language(self) -> None:
+        self.push_screen(LanguageScreen(self.lang), self.set_language)
+
+    def set_language(self, lang: str | None) -> None:
+        if lang is None or lang == self.lang:
+            return
+        self.lang = lang
+        self.sub_title = t(f"conn.{self.service.connection.value}", lang)
+        for screen in self.screen_stack:
+            relabel = getattr(screen, "relabel", None)
+            if relabel is not None:
+                relabel()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Directory", "Authorities and contact points", self.action_directory)
+        yield SystemCommand("Search", "Search decrypted messages on this device",
+                            self.action_search)
+        yield SystemCommand("Language", "Switch the interface language", self.action_language)
+        yield SystemCommand("New consultation", "Open a consultation", self.new_consultation)
+        yield SystemCommand("Help", "Keys and concepts", self.action_help)
+
+
+def today() -> dt.date:
+    return dt.date.today()

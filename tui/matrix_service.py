@@ -1,0 +1,207 @@
+"""The service over a real homeserver: a :class:`coopnet.matrix.CoopNetClient`.
+
+The client is opened inside the App's event loop (``start``), restoring the stored
+device, or logging in once when the officer gives a password. Room keys go only to
+devices the :class:`~coopnet.matrix.DevicePolicy` trusts; excluded devices are reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from coopnet.errors import MatrixError
+from coopnet.ids import RoomID
+from coopnet.matrix import CoopNetClient, DeviceInfo, DevicePolicy, Invitation, ReceivedEvent
+from coopnet.matrix.session import StoredSession
+from coopnet.protocol import ConsultationOpened, Event, encode
+from tui.directory import Directory
+from tui.model import entry_from
+from tui.service import (
+    Connection,
+    ConnectionChanged,
+    DeviceExcluded,
+    DeviceRow,
+    NeedsPassword,
+    RoomsChanged,
+    Service,
+    text_content,
+)
+
+log = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 500
+"""Events fetched per room at start (the timeline cache grows with the live sync)."""
+PARALLEL_HISTORY = 8
+
+
+class MatrixService(Service):
+    def __init__(
+        self,
+        homeserver: str,
+        user_id: str,
+        store_dir: Path,
+        policy: DevicePolicy,
+        directory: Directory,
+        lang: str = "en",
+    ) -> None:
+        super().__init__(user_id, directory)
+        self.homeserver = homeserver
+        self.store_dir = store_dir
+        self.policy = policy
+        self.lang = lang
+        self.client: CoopNetClient | None = None
+        self._loaded: set[str] = set()
+
+    def has_session(self) -> bool:
+        return StoredSession.load(self.store_dir) is not None
+
+    # ------------------------------------------------------------ start
+    async def start(self, password: str | None = None) -> None:
+        if not self.has_session() and password is None:
+            raise NeedsPassword(self.user_id)
+        self.emit(ConnectionChanged(Connection.STARTING))
+        client = await CoopNetClient.open(
+            self.homeserver, self.user_id, self.store_dir, self.policy, password=password,
+            device_name="CoopNet terminal",
+        )
+        self.client = client
+        client.on_event(self._on_event)
+        client.on_invite(self._on_invite)
+        client.on_device_excluded(self._on_excluded)
+        await client.sync_once()
+        self._scan_rooms()
+        semaphore = asyncio.Semaphore(PARALLEL_HISTORY)
+
+        async def load(room_id: str) -> None:
+            async with semaphore:
+                await self.load_history(room_id)
+
+        await asyncio.gather(*(load(r) for r in list(client.nio.rooms)))
+        for consultation in self.rooms.values():
+            consultation.mark_read()
+        client.start()
+        self.emit(RoomsChanged())
+        self.emit(ConnectionChanged(Connection.ONLINE))
+
+    def _scan_rooms(self) -> None:
+        assert self.client is not None
+        for room_id, room in self.client.nio.rooms.items():
+            self.room(room_id, room.name or room_id).invited = False
+        for room_id, room in self.client.nio.invited_rooms.items():
+            self.room(room_id, room.name or room_id).invited = True
+
+    async def load_history(self, room_id: str) -> None:
+        if self.client is None or room_id in self._loaded:
+            return
+        events = await self.client.history(room_id, limit=HISTORY_LIMIT)
+        self._loaded.add(room_id)
+        for event in events:
+            await self._on_event(event)
+
+    # ------------------------------------------------------------ callbacks
+    def _case_ref(self, room_id: str) -> str:
+        assert self.client is not None
+        room = self.client.nio.rooms.get(room_id) or self.client.nio.invited_rooms.get(room_id)
+        return (room.name if room is not None else None) or room_id
+
+    async def _on_event(self, event: ReceivedEvent) -> None:
+        entry = entry_from(
+            event.event_id, event.sender, event.origin_server_ts, event.type, event.content,
+            event.decrypted,
+        )
+        if event.room_id not in self.rooms:
+            self.room(event.room_id, self._case_ref(event.room_id))
+            self.emit(RoomsChanged())
+        self.add_entry(event.room_id, entry)
+
+    async def _on_invite(self, invitation: Invitation) -> None:
+        consultation = self.room(invitation.room_id, self._case_ref(invitation.room_id))
+        consultation.invited = True
+        self.emit(RoomsChanged())
+
+    async def _on_excluded(self, room_id: RoomID, device: DeviceInfo) -> None:
+        self.emit(DeviceExcluded(room_id, device.user_id, device.device_id))
+
+    # ------------------------------------------------------------ actions
+    def _need_client(self) -> CoopNetClient:
+        if self.client is None:
+            raise MatrixError("not connected yet")
+        return self.client
+
+    async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
+        client = self._need_client()
+        content = text_content(body, reply_to)
+        event_id = await client.send(room_id, content)
+        self._echo(room_id, event_id, "m.room.message", content)
+        return event_id
+
+    async def send_event(self, room_id: str, event: Event) -> str:
+        client = self._need_client()
+        content = encode(event, self.lang)
+        event_id = await client.send(room_id, content)
+        self._echo(room_id, event_id, "m.room.message", content)
+        return event_id
+
+    def _echo(self, room_id: str, event_id: str, event_type: str, content: dict) -> None:
+        """Show what was sent at once; the sync's copy of it is then a duplicate."""
+        import time
+
+        entry = entry_from(event_id, self.user_id, int(time.time() * 1000), event_type, content)
+        self.add_entry(room_id, entry, self._case_ref(room_id))
+
+    async def open_consultation(self, opened: ConsultationOpened) -> str:
+        client = self._need_client()
+        counterpart = self.directory.get(opened.requested_authority)
+        if counterpart is None or opened.requested_authority == self.own_authority:
+            counterpart = self.directory.get(opened.requesting_authority)
+        if counterpart is None:
+            raise MatrixError("the counterpart authority is not in the directory")
+        invite = [c.user_id for c in counterpart.officers]
+        if counterpart.bot:
+            invite.append(counterpart.bot)
+        own = self.directory.get(self.own_authority or "")
+        if own is not None and own.bot:
+            invite.append(own.bot)
+        room_id = await client.create_consultation_room(
+            opened.case_ref, invite=invite, servers=self.directory.member_servers()
+        )
+        self.room(room_id, opened.case_ref)
+        self._loaded.add(room_id)
+        self.emit(RoomsChanged())
+        await self.send_event(room_id, opened)
+        return room_id
+
+    async def join(self, room_id: str) -> None:
+        client = self._need_client()
+        await client.join(room_id)
+        self.room(room_id, self._case_ref(room_id)).invited = False
+        await self.load_history(room_id)
+        self.emit(RoomsChanged())
+
+    async def devices(self, room_id: str) -> list[DeviceRow]:
+        client = self._need_client()
+        await client.decide_devices(room_id)
+        rows = []
+        for user_devices in client.nio.room_devices(room_id).values():
+            for device in user_devices.values():
+                if device.deleted:
+                    continue
+                trust = (
+                    "trusted" if device.verified
+                    else "excluded" if device.blacklisted else "undecided"
+                )
+                rows.append(
+                    DeviceRow(
+                        device.user_id, device.id, device.ed25519,
+                        device.display_name or "", trust,
+                    )
+                )
+        rows.sort(key=lambda r: (r.user_id, r.device_id))
+        return rows
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+            self.client = None

@@ -1,0 +1,76 @@
+"""A service that holds consultations in memory: snapshots, benchmarks, offline demos.
+
+Nothing is sent anywhere; "sent" events are added to the local timeline with made-up ids.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from coopnet.protocol import ConsultationOpened, Event, encode
+from tui.directory import Directory
+from tui.model import Entry, entry_from
+from tui.service import (
+    Connection,
+    ConnectionChanged,
+    DeviceRow,
+    RoomsChanged,
+    Service,
+    text_content,
+)
+
+
+class MemoryService(Service):
+    def __init__(self, user_id: str, directory: Directory, now_ms: int = 1_780_000_000_000):
+        super().__init__(user_id, directory)
+        self.now_ms = now_ms
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.device_rows: dict[str, list[DeviceRow]] = {}
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> str:
+        return f"$local{next(self._ids)}"
+
+    def seed(
+        self, room_id: str, case_ref: str, entries: list[Entry], invited: bool = False
+    ) -> None:
+        consultation = self.room(room_id, case_ref)
+        consultation.invited = invited
+        for entry in entries:
+            consultation.add(entry, own=True)
+
+    async def start(self, password: str | None = None) -> None:
+        self.emit(RoomsChanged())
+        self.emit(ConnectionChanged(Connection.ONLINE))
+
+    async def load_history(self, room_id: str) -> None:
+        return None
+
+    def _add(self, room_id: str, content: dict[str, Any]) -> str:
+        self.now_ms += 1000
+        event_id = self.next_id()
+        self.sent.append((room_id, content))
+        entry = entry_from(event_id, self.user_id, self.now_ms, "m.room.message", content)
+        self.add_entry(room_id, entry)
+        return event_id
+
+    async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
+        return self._add(room_id, text_content(body, reply_to))
+
+    async def send_event(self, room_id: str, event: Event) -> str:
+        return self._add(room_id, encode(event))
+
+    async def open_consultation(self, opened: ConsultationOpened) -> str:
+        room_id = f"!{opened.case_ref}:local"
+        self.room(room_id, opened.case_ref)
+        await self.send_event(room_id, opened)
+        self.emit(RoomsChanged())
+        return room_id
+
+    async def join(self, room_id: str) -> None:
+        self.rooms[room_id].invited = False
+        self.emit(RoomsChanged())
+
+    async def devices(self, room_id: str) -> list[DeviceRow]:
+        return list(self.device_rows.get(room_id, []))

@@ -1,0 +1,1 @@
+"""Screens of the terminal client, one per file."""

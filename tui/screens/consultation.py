@@ -1,0 +1,143 @@
+"""One consultation: the timeline, a composer with replies, and the side panel."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from coopnet.errors import CoopNetError
+from coopnet.protocol import Event
+from tui.i18n import t
+from tui.model import Entry
+from tui.service import Service
+from tui.widgets.side_panel import SidePanel, render_panel
+from tui.widgets.timeline import EntryView, Timeline
+
+
+class ConsultationScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "structured", "Structured"),
+        Binding("ctrl+f", "search", "Search here"),
+        Binding("ctrl+t", "devices", "Devices"),
+        Binding("ctrl+b", "toggle_panel", "Panel"),
+        Binding("ctrl+r", "cancel_reply", "Cancel reply", show=False),
+    ]
+
+    def __init__(self, service: Service, room_id: str) -> None:
+        super().__init__()
+        self.service = service
+        self.room_id = room_id
+        self.consultation = service.consultation(room_id)
+        self.reply_to: Entry | None = None
+
+    @property
+    def lang(self) -> str:
+        return str(getattr(self.app, "lang", "en"))
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            with Vertical(id="main"):
+                yield Timeline(self.consultation, self.service.user_id, self.lang, id="timeline")
+                yield Static("", id="reply")
+                yield Input(placeholder=t("composer.placeholder", self.lang), id="composer")
+            yield SidePanel(id="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.consultation.case_ref
+        self.sub_title = self.consultation.counterpart() or ""
+        self.consultation.mark_read()
+        self.query_one("#reply", Static).display = False
+        self.refresh_panel()
+        self.query_one("#composer", Input).focus()
+
+    def relabel(self) -> None:
+        """Redraw in the app's (new) language."""
+        old = self.query_one(Timeline)
+        old.remove()
+        self.query_one("#main", Vertical).mount(
+            Timeline(self.consultation, self.service.user_id, self.lang, id="timeline"),
+            before=0,
+        )
+        self.query_one("#composer", Input).placeholder = t("composer.placeholder", self.lang)
+        self.refresh_panel()
+
+    def refresh_panel(self) -> None:
+        self.query_one(SidePanel).update(
+            render_panel(
+                self.consultation, self.service.today(), self.service.authority_of, self.lang
+            )
+        )
+
+    def entry_added(self, entry: Entry) -> None:
+        self.consultation.mark_read()
+        self.query_one(Timeline).append(entry)
+        if entry.event is not None:
+            self.refresh_panel()
+            self.sub_title = self.consultation.counterpart() or ""
+
+    # ------------------------------------------------------------ composer
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "composer":
+            return
+        body = event.value.strip()
+        if not body:
+            return
+        event.input.value = ""
+        reply = self.reply_to.event_id if self.reply_to else None
+        self.action_cancel_reply()
+        self.send_text(body, reply)
+
+    @work(exclusive=True, group="send")
+    async def send_text(self, body: str, reply_to: str | None) -> None:
+        try:
+            await self.service.send_text(self.room_id, body, reply_to)
+        except CoopNetError as exc:
+            self.query_one("#composer", Input).value = body
+            self.notify(str(exc), severity="error", timeout=10)
+
+    @work(exclusive=True, group="send")
+    async def send_event(self, event: Event) -> None:
+        try:
+            await self.service.send_event(self.room_id, event)
+            self.notify(t("notify.sent", self.lang))
+        except CoopNetError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+
+    def on_entry_view_reply_requested(self, message: EntryView.ReplyRequested) -> None:
+        self.reply_to = message.entry
+        preview = (message.entry.body or message.entry.kind.value).splitlines()[0][:60]
+        reply = self.query_one("#reply", Static)
+        reply.update(f"↩ {t('entry.reply_to', self.lang)}: {preview}  (ctrl+r ✕)")
+        reply.display = True
+        self.query_one("#composer", Input).focus()
+
+    def action_cancel_reply(self) -> None:
+        self.reply_to = None
+        self.query_one("#reply", Static).display = False
+
+    # ------------------------------------------------------------ actions
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_structured(self) -> None:
+        self.app.choose_structured(self)  # type: ignore[attr-defined]
+
+    def action_search(self) -> None:
+        self.app.search(self.room_id)  # type: ignore[attr-defined]
+
+    def action_devices(self) -> None:
+        self.app.show_devices(self.room_id)  # type: ignore[attr-defined]
+
+    def action_toggle_panel(self) -> None:
+        panel = self.query_one(SidePanel)
+        panel.display = not panel.display
+
+    def show_event(self, event_id: str) -> None:
+        self.query_one(Timeline).scroll_to_entry(event_id)

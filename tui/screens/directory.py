@@ -1,0 +1,92 @@
+"""The directory: authorities, contact points, profiles; start a consultation from here."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.directory import AuthorityInfo, Directory
+from tui.i18n import show, t
+
+
+def render_authority(authority: AuthorityInfo, lang: str) -> Group:
+    rows = [
+        Text(show(authority.name), style="bold"),
+        Text(show(f"{t('directory.state', lang)}: {authority.state}")),
+        Text(f"{t('directory.server', lang)}: {authority.server_name}"),
+        Text(f"{t('directory.language', lang)}: {authority.language}"),
+        Text(""),
+        Text(t("directory.officers", lang), style="bold underline"),
+        *[Text(f"{c.display_name}  {c.user_id}") for c in authority.officers],
+    ]
+    if authority.bot:
+        rows.append(Text(f"bot  {authority.bot}", style="dim"))
+    rows += [
+        Text(""),
+        Text(t("directory.profile", lang), style="bold underline"),
+        Text(show(authority.profile or t("directory.no_profile", lang)),
+             style="" if authority.profile else "dim"),
+    ]
+    return Group(*rows)
+
+
+class DirectoryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+n", "new", "New consultation with…"),
+    ]
+
+    def __init__(self, directory: Directory, own: str | None) -> None:
+        super().__init__()
+        self.directory = directory
+        self.own = own
+
+    @property
+    def lang(self) -> str:
+        return str(getattr(self.app, "lang", "en"))
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield DataTable(id="authorities", cursor_type="row")
+            yield Static("", id="detail")
+        yield Static(t("directory.source", self.lang, source=self.directory.source), id="source")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = t("directory.title", self.lang)
+        table = self.query_one(DataTable)
+        table.add_columns("id", t("directory.state", self.lang), t("directory.server", self.lang))
+        for authority in self.directory.members():
+            table.add_row(authority.id, authority.state, authority.server_name, key=authority.id)
+        table.focus()
+        self._show(0)
+
+    def _show(self, index: int) -> None:
+        members = self.directory.members()
+        if 0 <= index < len(members):
+            self.query_one("#detail", Static).update(render_authority(members[index], self.lang))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show(event.cursor_row)
+
+    def selected(self) -> AuthorityInfo | None:
+        members = self.directory.members()
+        row = self.query_one(DataTable).cursor_row
+        return members[row] if 0 <= row < len(members) else None
+
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_new()
+
+    def action_new(self) -> None:
+        authority = self.selected()
+        if authority is not None and authority.id != self.own:
+            self.app.new_consultation(authority.id)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,78 @@
+"""Search decrypted content held on this device, in one consultation or in all of them."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.i18n import show, t
+from tui.service import Service
+
+MAX_RESULTS = 200
+
+
+class SearchScreen(ModalScreen[tuple[str, str] | None]):
+    """Returns (room id, event id) of the chosen hit."""
+
+    BINDINGS = [Binding("escape", "cancel", "Close")]
+    DEFAULT_CSS = """
+    SearchScreen { align: center middle; }
+    SearchScreen > Vertical { width: 90%; max-width: 110; height: 80%;
+        border: thick $primary; background: $surface; padding: 0 1; }
+    SearchScreen OptionList { height: 1fr; }
+    """
+
+    def __init__(self, service: Service, lang: str, room_id: str | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self.lang = lang
+        self.room_id = room_id
+        self.hits: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        scope = self.service.consultation(self.room_id).case_ref if self.room_id else "*"
+        with Vertical():
+            yield Static(f"[b]{t('search.title', self.lang)}[/b] · {scope}")
+            yield Input(placeholder=t("search.placeholder", self.lang), id="query")
+            yield Static("", id="count")
+            yield OptionList(id="results")
+
+    def on_mount(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        query = event.value.strip()
+        results = self.query_one("#results", OptionList)
+        results.clear_options()
+        self.hits = []
+        if len(query) < 2:
+            self.query_one("#count", Static).update("")
+            return
+        if self.room_id:
+            consultation = self.service.consultation(self.room_id)
+            found = [(consultation, e) for e in consultation.find(query)]
+        else:
+            found = self.service.search(query)
+        options = []
+        for consultation, entry in found[-MAX_RESULTS:]:
+            line = (entry.body or "").replace("\n", " ")[:90]
+            options.append(Option(f"{consultation.case_ref}  {show(line)}"))
+            self.hits.append((consultation.room_id, entry.event_id))
+        results.add_options(options)
+        self.query_one("#count", Static).update(t("search.results", self.lang, count=len(found)))
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        if self.hits:
+            results = self.query_one("#results", OptionList)
+            results.focus()
+            results.highlighted = len(self.hits) - 1
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.hits[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

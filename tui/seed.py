@@ -1,0 +1,135 @@
+"""Seeded consultations for snapshots, benchmarks and an offline demo (no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from coopnet.protocol import (
+    Assurance,
+    ConsultationOpened,
+    Event,
+    LegalBasis,
+    PersonIdentity,
+    PersonName,
+    Receipt,
+    RequirementsQuery,
+    StageTransition,
+    content_hash,
+    encode,
+    payload,
+)
+from coopnet.protocol.vocab import (
+    AssuranceStatus,
+    AssuranceType,
+    Kind,
+    LegalBasisType,
+    Stage,
+    Topic,
+)
+from tui.directory import AuthorityInfo, Contact, Directory
+from tui.memory_service import MemoryService
+from tui.model import Entry, entry_from
+
+ME = "@officer1:127.0.0.11"
+CN = "@officer1:127.0.0.12"
+MX = "@officer1:127.0.0.13"
+BASE_MS = 1_780_000_000_000  # 2026-05-28
+BASE_DAY = dt.date(2026, 5, 28)
+
+
+def demo_directory() -> Directory:
+    def authority(id_: str, state: str, lang: str, server: str, name: str) -> AuthorityInfo:
+        return AuthorityInfo(
+            id_, name, state, lang, server,
+            officers=(Contact(f"@officer1:{server}", "Officer 1"),
+                      Contact(f"@officer2:{server}", "Officer 2")),
+            bot=f"@bot:{server}",
+        )
+
+    return Directory(
+        (
+            authority("ch", "Switzerland", "fr", "127.0.0.11",
+                      "Federal Office of Justice (illustrative)"),
+            authority("cn", "China", "zh", "127.0.0.12",
+                      "Ministry of Justice (illustrative)"),
+            authority("mx", "Mexico", "es", "127.0.0.13",
+                      "Fiscalía General de la República (illustrative)"),
+        ),
+        source="seeded demo directory",
+    )
+
+
+def structured(event_id: str, sender: str, ts: int, event: Event) -> Entry:
+    return entry_from(event_id, sender, ts, "m.room.message", encode(event))
+
+
+def text(event_id: str, sender: str, ts: int, body: str) -> Entry:
+    return entry_from(event_id, sender, ts, "m.room.message", {"msgtype": "m.text", "body": body})
+
+
+def consultation_entries(
+    n: int, counterpart: str, cp_user: str, events: int, start_ms: int = BASE_MS
+) -> list[Entry]:
+    """An extradition consultation with a stage history, identity, assurance and chat."""
+    ts = start_ms
+    ref = f"CH-{counterpart.upper()}-2026-{n:04d}"
+    opened = ConsultationOpened(
+        case_ref=ref, kind=Kind.EXTRADITION, requesting_authority=counterpart,
+        requested_authority="ch",
+        legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+    )
+    out = [structured(f"$o{n}", cp_user, ts, opened)]
+    day0 = dt.datetime.fromtimestamp(ts / 1000, dt.UTC).date()
+    stages = [
+        (Stage.PRE_REQUEST_CONSULTATION, Stage.PROVISIONAL_ARREST_REQUESTED, cp_user),
+        (Stage.PROVISIONAL_ARREST_REQUESTED, Stage.PROVISIONAL_ARREST_EXECUTED, ME),
+    ][: 1 + n % 2]
+    for i, (src, dst, who) in enumerate(stages):
+        ts += 60_000
+        event = StageTransition(from_stage=src, to_stage=dst, date=day0 - dt.timedelta(days=n % 50))
+        out.append(structured(f"$s{n}-{i}", who, ts, event))
+    ts += 60_000
+    identity = PersonIdentity(
+        names=(PersonName(family="DOE", given="John"),), nationalities=("MX",),
+        date_of_birth="1980-04",
+    )
+    out.append(structured(f"$i{n}", cp_user, ts, identity))
+    receipt = Receipt(
+        event_id=f"$i{n}", content_hash=content_hash(payload(identity)),
+        receiver="@bot:127.0.0.11", received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC),
+    )
+    ts += 1000
+    out.append(structured(f"$r{n}", "@bot:127.0.0.11", ts, receipt))
+    ts += 60_000
+    out.append(structured(f"$a{n}", cp_user, ts, Assurance(
+        assurance_id=f"A{n}", assurance_type=AssuranceType.DEATH_PENALTY, giver=counterpart,
+        receiver="ch", text="The death penalty will not be imposed or carried out.",
+        assurance_status=AssuranceStatus.OFFERED,
+    )))
+    ts += 60_000
+    out.append(structured(f"$q{n}", ME, ts, RequirementsQuery(
+        topics=(Topic.PROVISIONAL_ARREST, Topic.LANGUAGES))))
+    filler = max(0, events - len(out))
+    for i in range(filler):
+        ts += 30_000
+        who = ME if i % 2 else cp_user
+        out.append(text(f"$m{n}-{i}", who, ts, f"Message {i} on case {ref}: documents follow."))
+    return out
+
+
+def seeded_service(
+    rooms: int = 6, events_per_room: int = 12, big_room_events: int = 0, invite: bool = True,
+) -> MemoryService:
+    service = MemoryService(ME, demo_directory(), now_ms=BASE_MS + 10_000_000)
+    service.today = lambda: BASE_DAY
+    for n in range(1, rooms + 1):
+        counterpart, user = ("cn", CN) if n % 2 else ("mx", MX)
+        count = big_room_events if (n == 1 and big_room_events) else events_per_room
+        entries = consultation_entries(n, counterpart, user, count)
+        service.seed(f"!room{n}:127.0.0.11", entries[0].event.case_ref if entries[0].event
+                     else f"R{n}", entries)  # type: ignore[attr-defined]
+    if invite:
+        service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True)
+    return service
+
+

@@ -1,0 +1,156 @@
+"""The client's service layer: what the App asks of the network, behind one interface.
+
+The App receives a :class:`Service` in its constructor. :class:`MatrixService`
+(``tui.matrix_service``) drives a real :class:`coopnet.matrix.CoopNetClient`;
+:class:`MemoryService` (``tui.memory_service``) holds seeded consultations for
+snapshots, benchmarks and offline demos. Both keep the decrypted timeline in memory only
+and report changes to one listener as :class:`Update` values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from coopnet.protocol import ConsultationOpened, Event
+from tui.directory import Directory
+from tui.model import Consultation, Entry, sort_key
+
+
+class NeedsPassword(Exception):
+    """No stored session for this account: the officer must log in once."""
+
+
+class Connection(StrEnum):
+    STARTING = "starting"
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    user_id: str
+    device_id: str
+    ed25519: str
+    display_name: str
+    trust: str  # "trusted" | "excluded" | "undecided"
+
+
+@dataclass(frozen=True)
+class EntryAdded:
+    room_id: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class RoomsChanged:
+    pass
+
+
+@dataclass(frozen=True)
+class DeviceExcluded:
+    room_id: str
+    user_id: str
+    device_id: str
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    state: Connection
+
+
+Update = EntryAdded | RoomsChanged | DeviceExcluded | ConnectionChanged
+Listener = Callable[[Update], None]
+
+
+class Service:
+    """State shared by every service: consultations, directory, the listener."""
+
+    def __init__(self, user_id: str, directory: Directory) -> None:
+        self.user_id = user_id
+        self.directory = directory
+        self.rooms: dict[str, Consultation] = {}
+        self.connection = Connection.STARTING
+        self._listener: Listener | None = None
+        self.today: Callable[[], dt.date] = dt.date.today
+
+    # ------------------------------------------------------------ state
+    @property
+    def own_authority(self) -> str | None:
+        return self.directory.authority_of(self.user_id)
+
+    def authority_of(self, user_id: str) -> str | None:
+        return self.directory.authority_of(user_id)
+
+    def set_listener(self, listener: Listener | None) -> None:
+        self._listener = listener
+
+    def emit(self, update: Update) -> None:
+        if isinstance(update, ConnectionChanged):
+            self.connection = update.state
+        if self._listener is not None:
+            self._listener(update)
+
+    def consultation(self, room_id: str) -> Consultation:
+        return self.rooms[room_id]
+
+    def room(self, room_id: str, case_ref: str) -> Consultation:
+        found = self.rooms.get(room_id)
+        if found is None:
+            found = Consultation(room_id, case_ref, own_authority=self.own_authority)
+            self.rooms[room_id] = found
+        return found
+
+    def consultations(self) -> list[Consultation]:
+        """Every consultation, most urgent first."""
+        today = self.today()
+        return sorted(
+            self.rooms.values(), key=lambda c: sort_key(c, today, self.authority_of)
+        )
+
+    def add_entry(self, room_id: str, entry: Entry, case_ref: str | None = None) -> None:
+        consultation = self.room(room_id, case_ref or room_id)
+        if consultation.add(entry, own=entry.sender == self.user_id):
+            self.emit(EntryAdded(room_id, entry))
+
+    def search(self, query: str) -> list[tuple[Consultation, Entry]]:
+        """Search the decrypted timelines held on this device (nothing leaves it)."""
+        hits = []
+        for consultation in self.consultations():
+            for entry in consultation.find(query):
+                hits.append((consultation, entry))
+        return hits
+
+    # ------------------------------------------------------------ I/O (overridden)
+    async def start(self, password: str | None = None) -> None:
+        raise NotImplementedError
+
+    async def load_history(self, room_id: str) -> None:
+        raise NotImplementedError
+
+    async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
+        raise NotImplementedError
+
+    async def send_event(self, room_id: str, event: Event) -> str:
+        raise NotImplementedError
+
+    async def open_consultation(self, opened: ConsultationOpened) -> str:
+        raise NotImplementedError
+
+    async def join(self, room_id: str) -> None:
+        raise NotImplementedError
+
+    async def devices(self, room_id: str) -> list[DeviceRow]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
+
+
+def text_content(body: str, reply_to: str | None = None) -> dict[str, object]:
+    content: dict[str, object] = {"msgtype": "m.text", "body": body}
+    if reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content

@@ -1,0 +1,1 @@
+"""Reusable widgets of the terminal client (each with its own DEFAULT_CSS)."""

@@ -1,0 +1,66 @@
+"""The consultation's side panel: stage progress, open deadlines, assurances."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.widgets import Static
+
+from coopnet.stages import MACHINES
+from tui.i18n import day, label, show, t, value_label
+from tui.model import Consultation, urgency
+
+
+def render_panel(
+    consultation: Consultation,
+    today: dt.date,
+    authority_of: Callable[[str], str | None],
+    lang: str,
+) -> RenderableType:
+    parts: list[RenderableType] = []
+    status = consultation.status(today, authority_of)
+    parts.append(Text(t("panel.stages", lang), style="bold underline"))
+    if status is None:
+        parts.append(Text(t("state.opening", lang), style="dim"))
+    else:
+        reached = {h.stage for h in status.stages.history}
+        for entry in status.stages.history:
+            when = f"  {day(entry.date, lang)}" if entry.date else ""
+            parts.append(Text(show(f"● {value_label(entry.stage, lang)}{when}"), style="green"))
+        machine = MACHINES[status.stages.kind]
+        for stage in machine.next_stages(status.stages.current):
+            if stage not in reached:
+                parts.append(Text(show(f"○ {value_label(stage, lang)}"), style="dim"))
+    parts.append(Text(""))
+    parts.append(Text(t("panel.deadlines", lang), style="bold underline"))
+    deadlines = consultation.open_deadlines(today, authority_of)
+    if not deadlines:
+        parts.append(Text(t("panel.none", lang), style="dim"))
+    for deadline in deadlines:
+        state = urgency(deadline, today)
+        style = {"overdue": "bold red", "near": "bold yellow"}.get(state, "")
+        rule = label(f"rule.{deadline.rule.id}", lang)
+        parts.append(Text(show(f"{day(deadline.due, lang)}  {rule}"), style=style))
+    parts.append(Text(""))
+    parts.append(Text(t("panel.assurances", lang), style="bold underline"))
+    assurances = consultation.assurances()
+    if not assurances:
+        parts.append(Text(t("panel.none", lang), style="dim"))
+    for assurance in assurances.values():
+        line = (
+            f"{value_label(assurance.assurance_type, lang)}: "
+            f"{value_label(assurance.assurance_status, lang)} "
+            f"({assurance.giver}→{assurance.receiver})"
+        )
+        style = "bold red" if assurance.assurance_status == "breached" else ""
+        parts.append(Text(show(line), style=style))
+    return Group(*parts)
+
+
+class SidePanel(Static):
+    DEFAULT_CSS = """
+    SidePanel { width: 38; border-left: solid $primary; padding: 0 1; height: 1fr; }
+    """
