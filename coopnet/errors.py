@@ -13,3 +13,7 @@ class NetworkError(CoopNetError):
 
 class MatrixError(CoopNetError):
     """A homeserver request failed in a way the caller has to handle."""
+
+
+class AdminError(CoopNetError):
+    """An admin command (``coopnet admin``) got bad input or could not do its work."""

@@ -42,10 +42,12 @@ async def register_user(
     password: str,
     displayname: str,
     admin: bool = False,
+    exist_ok: bool = True,
 ) -> UserID:
     """Create an account with Synapse's shared-secret admin API and drop the device it makes.
 
-    An account that already exists is not an error: its user id is returned.
+    An account that already exists is not an error: its user id is returned (with
+    ``exist_ok=False`` it is a :class:`MatrixError`).
     """
     url = client_url + REGISTER_PATH
     async with aiohttp.ClientSession() as session:
@@ -68,6 +70,8 @@ async def register_user(
         async with session.post(url, json=body) as resp:
             data = await _json(resp)
             if resp.status == 400 and data.get("errcode") == "M_USER_IN_USE":
+                if not exist_ok:
+                    raise MatrixError(f"@{localpart}:{server_name} already exists")
                 return UserID(f"@{localpart}:{server_name}")
             if resp.status != 200:
                 raise MatrixError(

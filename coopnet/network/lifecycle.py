@@ -61,6 +61,9 @@ class NetworkOptions:
     # the integration tests use one to prove the allowlist refuses them.
     outsiders: list[str] = field(default_factory=list)
     name: str = "coopnet-local"
+    # Server names of members run elsewhere that the members also federate with (the
+    # admin tests join a PostgreSQL-backed production homeserver this way).
+    external_members: list[str] = field(default_factory=list)
 
 
 def validate_options(options: NetworkOptions) -> None:
@@ -145,14 +148,20 @@ def create_network(directory: Path, options: NetworkOptions, report: Report = _q
         (data / "media_store").mkdir(exist_ok=True)
         authorities.append(authority)
         report(f"{authority_id}: certificate and signing key for {address}")
-    network = Network(directory, options.name, str(ca_dir / "ca.crt"), authorities)
+    network = Network(
+        directory,
+        options.name,
+        str(ca_dir / "ca.crt"),
+        authorities,
+        external_members=list(options.external_members),
+    )
     network.save()
     return network
 
 
 def write_configs(network: Network) -> None:
     """(Re)write every homeserver's config from ``network.json``, so code updates apply."""
-    members = network.member_server_names()
+    members = network.federation_allowlist()
     for authority in network.authorities:
         whitelist = members if authority.member else None
         config = homeserver_config(authority, whitelist, Path(network.ca_cert))

@@ -77,6 +77,9 @@ class Network:
     name: str
     ca_cert: str
     authorities: list[Authority]
+    # Server names of members that run elsewhere (e.g. a production homeserver set up with
+    # ``coopnet admin`` joining a lab network): members federate with them too.
+    external_members: list[str] = field(default_factory=list)
 
     @property
     def file(self) -> Path:
@@ -87,6 +90,12 @@ class Network:
 
     def member_server_names(self) -> list[str]:
         return [a.server_name for a in self.members()]
+
+    def federation_allowlist(self) -> list[str]:
+        """Who each member federates with: the members here and the external members."""
+        return self.member_server_names() + [
+            name for name in self.external_members if name not in self.member_server_names()
+        ]
 
     def authority(self, authority_id: str) -> Authority:
         for authority in self.authorities:
@@ -103,12 +112,15 @@ class Network:
         raise NetworkError(f"no account {user_id!r} in {self.file}")
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": FORMAT_VERSION,
             "name": self.name,
             "ca_cert": self.ca_cert,
             "authorities": [a.to_json() for a in self.authorities],
         }
+        if self.external_members:
+            data["external_members"] = list(self.external_members)
+        return data
 
     def save(self) -> None:
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
@@ -182,11 +194,15 @@ def parse_network(directory: Path, data: Any) -> Network:
     if version != FORMAT_VERSION:
         raise NetworkError(f"{where}: format version {version} is not supported")
     authorities = _require(data, "authorities", list, where)
+    external = data.get("external_members", [])
+    if not isinstance(external, list) or not all(isinstance(n, str) for n in external):
+        raise NetworkError(f"{where}.external_members: expected a list of server names")
     return Network(
         directory=directory,
         name=_require(data, "name", str, where),
         ca_cert=_require(data, "ca_cert", str, where),
         authorities=[_parse_authority(a, f"authorities[{i}]") for i, a in enumerate(authorities)],
+        external_members=list(external),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -129,7 +129,7 @@ def log_config(authority: Authority) -> dict[str, Any]:
 
 
 def rotating_log_config(
-    filename: Path, max_bytes: int = 20_000_000, backup_count: int = 3
+    filename: PurePath, max_bytes: int = 20_000_000, backup_count: int = 3
 ) -> dict[str, Any]:
     """Python logging config for Synapse: one size-rotated file."""
     return {

@@ -1,0 +1,36 @@
+"""Render the consultation bot's configuration for one authority (pure).
+
+The bot (``bots/``) reads this file; its state (nio store, session, consultation record,
+record signing key) lives in ``data/bot/`` — which is what ``coopnet admin backup`` saves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coopnet.admin.settings import AuthoritySettings
+
+
+def homeserver_url(s: AuthoritySettings) -> str:
+    if s.target == "compose":
+        return f"http://synapse:{s.client_port}"
+    return s.admin_url
+
+
+def bot_config(s: AuthoritySettings) -> dict[str, Any]:
+    root = s.root_path
+    state = root / "data" / "bot"
+    return {
+        "authority": s.id,
+        "homeserver": homeserver_url(s),
+        "user_id": s.bot_user_id,
+        "password_file": str(root / "secrets" / "bot.password"),
+        "state_dir": str(state),
+        "store_dir": str(state / "store"),
+        "records_db": str(state / "records.db"),
+        "record_signing_key": str(state / "record-signing.key"),
+        # The signed network directory and the steward's public key (trust model).
+        "directory": str(root / "directory" / "directory.json"),
+        "steward_public_key": str(root / "directory" / "steward.pub"),
+        "language": "en",
+    }

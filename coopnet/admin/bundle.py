@@ -1,0 +1,218 @@
+"""``add-authority``: write everything one authority needs into its directory (the bundle).
+
+Layout (``ROOT`` is where the bundle lives where Synapse runs: ``/coopnet`` inside the
+containers of ``deploy/compose.yaml``, the directory itself on a host with systemd)::
+
+    authority.json                  settings, no secrets
+    .env                            docker compose variables (database password; 0600)
+    synapse/config/homeserver.yaml  Synapse configuration (secrets; 0600)
+    synapse/config/federation.yaml  the federation allowlist (the network's members)
+    synapse/log.config              rotating log file
+    synapse/signing.key             the homeserver's signing key (0600)
+    tls/network-ca.crt              the network CA (mode network-ca)
+    tls/federation.crt, .key        the federation certificate (key 0600)
+    well-known/matrix/server|client .well-known delegation files
+    proxy/coopnet.conf              the reverse proxy (nginx)
+    bot/bot.yaml                    the consultation bot
+    directory/steward.pub           the steward's public key
+    secrets/                        initial passwords written by register-officer (0700)
+    data/synapse, data/bot          state: media store and logs, bot state (0700)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from coopnet.admin import botconfig, homeserver, proxy, wellknown
+from coopnet.admin.settings import AUTHORITY_FILE, AuthoritySettings
+from coopnet.admin.steward import Member, Steward, add_member
+from coopnet.errors import AdminError
+from coopnet.matrix.session import ensure_private_dir
+from coopnet.network.pki import issue_server_certificate, write_private
+from coopnet.network.synapse_config import signing_key_line
+
+CONFIG_DIR = Path("synapse") / "config"
+HOMESERVER_YAML = CONFIG_DIR / "homeserver.yaml"
+FEDERATION_YAML = CONFIG_DIR / "federation.yaml"
+
+
+@dataclass
+class Written:
+    """What a command wrote, for the admin to read."""
+
+    files: list[tuple[Path, str]] = field(default_factory=list)
+
+    def add(self, path: Path, what: str) -> None:
+        self.files.append((path, what))
+
+
+def _yaml(data: object) -> bytes:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
+
+
+def _check_target(out: Path, force: bool) -> None:
+    if (out / AUTHORITY_FILE).exists() and not force:
+        raise AdminError(
+            f"{out} already holds an authority's configuration; refusing to overwrite it "
+            "(its secrets and signing key would change). Use another --out, or --force."
+        )
+    if out.exists() and not (out / AUTHORITY_FILE).exists() and any(out.iterdir()):
+        if not force:
+            raise AdminError(f"{out} is not empty; choose an empty or new --out directory")
+
+
+def check_settings(steward: Steward, s: AuthoritySettings) -> None:
+    if s.certificates != steward.certificates:
+        raise AdminError(
+            f"the network uses {steward.certificates} certificates; --certificates "
+            f"{s.certificates} does not match"
+        )
+    if s.certificates == "network-ca" and s.public_host != s.server_name:
+        raise AdminError(
+            f"with the network CA, other members reach {s.server_name}:8448 directly (they "
+            "trust only the network CA, so they cannot read a .well-known delegation served "
+            "with a public certificate): --public-host must equal --server-name, or use "
+            "publicly trusted certificates (init-network --certificates public)"
+        )
+    if s.tls == "synapse" and s.certificates != "network-ca":
+        raise AdminError(
+            "--tls synapse needs the network CA; with public certificates the "
+            "reverse proxy terminates TLS"
+        )
+    for port, what in (
+        (s.client_port, "client"),
+        (s.federation_port, "federation"),
+        (s.metrics_port, "metrics"),
+    ):
+        if not 0 < port < 65536:
+            raise AdminError(f"the {what} port {port} is not a TCP port")
+    ports = [s.client_port, s.metrics_port] + ([s.federation_port] if s.tls == "synapse" else [])
+    if len(set(ports)) != len(ports):
+        raise AdminError(f"the client, federation and metrics ports must differ, got {ports}")
+
+
+def add_authority(
+    steward: Steward, s: AuthoritySettings, out: Path, force: bool = False
+) -> tuple[Written, homeserver.Secrets]:
+    """Render the bundle of a new member into ``out`` and add it to the steward's list."""
+    out = out.resolve()
+    check_settings(steward, s)
+    existing = steward.member(s.id)
+    if existing is not None and not (force and existing.server_name == s.server_name):
+        raise AdminError(
+            f"authority {s.id!r} is already a member ({existing.server_name}) in {steward.file}"
+        )
+    if existing is None and s.server_name in steward.server_names():
+        raise AdminError(f"server name {s.server_name} is already a member of the network")
+    _check_target(out, force)
+    written = Written()
+    ensure_private_dir(out)
+    secrets = homeserver.Secrets.generate()
+    s.save(out)
+    written.add(out / AUTHORITY_FILE, "settings of this authority (no secrets)")
+
+    if existing is None:
+        add_member(steward, Member(s.id, s.server_name, s.state, s.name), save=False, lab=s.lab)
+    members = steward.server_names()
+
+    ensure_private_dir(out / CONFIG_DIR)
+    write_private(out / HOMESERVER_YAML, _yaml(homeserver.homeserver_config(s, secrets)))
+    written.add(out / HOMESERVER_YAML, "Synapse configuration with its secrets (0600)")
+    (out / FEDERATION_YAML).write_bytes(_yaml(homeserver.federation_config(members)))
+    written.add(out / FEDERATION_YAML, f"federation allowlist: {', '.join(sorted(members))}")
+    (out / "synapse" / "log.config").write_bytes(_yaml(homeserver.log_config(s)))
+    written.add(out / "synapse" / "log.config", "Synapse logging, rotated at 50 MB x 10")
+    write_private(out / "synapse" / "signing.key", signing_key_line().encode())
+    written.add(out / "synapse" / "signing.key", "the homeserver's signing key (0600; back it up)")
+
+    _write_tls(steward, s, out, written)
+
+    wk = out / "well-known" / "matrix"
+    wk.mkdir(parents=True, exist_ok=True)
+    (wk / "server").write_text(json.dumps(wellknown.server_wellknown(s)) + "\n")
+    (wk / "client").write_text(json.dumps(wellknown.client_wellknown(s)) + "\n")
+    written.add(wk, ".well-known/matrix/server and client (served by the reverse proxy)")
+
+    (out / "proxy").mkdir(exist_ok=True)
+    (out / "proxy" / "coopnet.conf").write_text(proxy.nginx_config(s))
+    written.add(out / "proxy" / "coopnet.conf", "nginx reverse proxy")
+
+    (out / "bot").mkdir(exist_ok=True)
+    (out / "bot" / "bot.yaml").write_bytes(_yaml(botconfig.bot_config(s)))
+    written.add(out / "bot" / "bot.yaml", "consultation bot configuration")
+
+    directory = out / "directory"
+    directory.mkdir(exist_ok=True)
+    shutil.copyfile(steward.public_key, directory / "steward.pub")
+    written.add(directory / "steward.pub", "the steward's public key (verifies the directory)")
+
+    for sub in ("secrets", "data", "data/synapse", "data/synapse/media_store", "data/bot"):
+        ensure_private_dir(out / sub)
+
+    env = _compose_env(s, out, secrets)
+    write_private(out / ".env", env.encode())
+    written.add(out / ".env", "docker compose variables incl. the database password (0600)")
+    steward.save()
+    written.add(steward.file, f"the network now has {len(members)} members")
+    return written, secrets
+
+
+def _write_tls(steward: Steward, s: AuthoritySettings, out: Path, written: Written) -> None:
+    if s.certificates != "network-ca":
+        return
+    tls = ensure_private_dir(out / "tls")
+    shutil.copyfile(steward.ca_cert, tls / "network-ca.crt")
+    written.add(tls / "network-ca.crt", "the network CA certificate (trusted for federation)")
+    extra = [s.public_host] if s.public_host != s.server_name else []
+    issue_server_certificate(
+        s.server_name,
+        steward.ca_cert,
+        steward.ca_key,
+        tls / "federation.crt",
+        tls / "federation.key",
+        extra_names=extra,
+    )
+    written.add(tls / "federation.crt", "federation certificate signed by the network CA")
+    written.add(tls / "federation.key", "its private key (0600)")
+
+
+def _compose_env(s: AuthoritySettings, out: Path, secrets: homeserver.Secrets) -> str:
+    return (
+        "# docker compose --env-file THIS_FILE -f deploy/compose.yaml up -d\n"
+        f"COOPNET_AUTHORITY_DIR={out}\n"
+        f"COOPNET_PUBLIC_HOST={s.public_host}\n"
+        f"COOPNET_UID={os.getuid()}\n"
+        f"COOPNET_GID={os.getgid()}\n"
+        f"POSTGRES_DB={s.database.name}\n"
+        f"POSTGRES_USER={s.database.user}\n"
+        f"POSTGRES_PASSWORD={secrets.database_password}\n"
+    )
+
+
+def rewrite_allowlist(out: Path, members: list[str]) -> Path:
+    """Replace ``federation.yaml`` after the network's members changed."""
+    path = out / FEDERATION_YAML
+    path.write_bytes(_yaml(homeserver.federation_config(members)))
+    return path
+
+
+def read_homeserver_config(out: Path) -> dict[str, object]:
+    path = out / HOMESERVER_YAML
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AdminError(
+            f"{path} does not exist: is {out} an authority directory made by "
+            "'coopnet admin add-authority'?"
+        ) from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise AdminError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise AdminError(f"{path}: expected a mapping")
+    return data

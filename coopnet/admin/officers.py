@@ -1,0 +1,127 @@
+"""Register and deactivate officers (and the bot) on an authority's running homeserver.
+
+Registration uses the shared secret of ``homeserver.yaml``; deactivation uses the admin
+API through a service admin account, ``@coopnet-admin``, created on first use. Initial
+passwords are written to ``secrets/<name>.password`` (0600), never printed unless asked.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from coopnet.admin.bundle import read_homeserver_config
+from coopnet.admin.enrolment import enrolment_note, removal_note
+from coopnet.admin.names import validate_localpart
+from coopnet.admin.settings import AuthoritySettings, load_settings
+from coopnet.errors import AdminError, MatrixError
+from coopnet.matrix.accounts import admin_session, unreachable
+from coopnet.matrix.admin import register_user
+from coopnet.network.pki import write_private
+
+ADMIN_LOCALPART = "coopnet-admin"
+ROLES = ("officer", "bot")
+
+
+@dataclass(frozen=True)
+class Registered:
+    user_id: str
+    password_file: Path
+    password: str
+    note: str
+
+
+def password_file(directory: Path, localpart: str) -> Path:
+    return directory / "secrets" / f"{localpart}.password"
+
+
+def _shared_secret(directory: Path) -> str:
+    value = read_homeserver_config(directory).get("registration_shared_secret")
+    if not isinstance(value, str) or not value:
+        raise AdminError(f"{directory}: homeserver.yaml has no registration_shared_secret")
+    return value
+
+
+async def _register(
+    s: AuthoritySettings, url: str, secret: str, localpart: str, name: str, admin: bool
+) -> tuple[str, str]:
+    password = secrets.token_urlsafe(24)
+    try:
+        user_id = await register_user(
+            url, s.server_name, secret, localpart, password, name, admin=admin, exist_ok=False
+        )
+    except aiohttp.ClientError as exc:
+        raise unreachable(url, exc) from None
+    except MatrixError as exc:
+        raise AdminError(str(exc)) from None
+    return user_id, password
+
+
+async def _admin_credentials(directory: Path, s: AuthoritySettings, url: str) -> tuple[str, str]:
+    """The service admin account, created with the shared secret the first time."""
+    path = password_file(directory, ADMIN_LOCALPART)
+    if path.exists():
+        return s.user_id(ADMIN_LOCALPART), path.read_text().strip()
+    user_id, password = await _register(
+        s, url, _shared_secret(directory), ADMIN_LOCALPART, "CoopNet admin", admin=True
+    )
+    write_private(path, (password + "\n").encode())
+    return user_id, password
+
+
+async def register_officer(
+    directory: Path,
+    localpart: str,
+    display_name: str,
+    role: str = "officer",
+    homeserver: str | None = None,
+) -> Registered:
+    if role not in ROLES:
+        raise AdminError(f"role must be one of {', '.join(ROLES)}")
+    localpart = validate_localpart(localpart)
+    if localpart == ADMIN_LOCALPART:
+        raise AdminError(f"{ADMIN_LOCALPART} is reserved for coopnet admin itself")
+    s = load_settings(directory)
+    url = homeserver or s.admin_url
+    target = password_file(directory, localpart)
+    if target.exists():
+        raise AdminError(
+            f"{target} exists: {s.user_id(localpart)} was registered already "
+            "(deactivate it first, or choose another name)"
+        )
+    user_id, password = await _register(
+        s, url, _shared_secret(directory), localpart, display_name, admin=False
+    )
+    write_private(target, (password + "\n").encode())
+    if role == "bot":
+        admin_id, admin_password = await _admin_credentials(directory, s, url)
+        async with admin_session(url, admin_id, admin_password) as session:
+            await session.exempt_from_rate_limits(user_id)
+    return Registered(user_id, target, password, enrolment_note(user_id, role))
+
+
+async def deactivate_officer(
+    directory: Path, user: str, erase: bool = False, homeserver: str | None = None
+) -> tuple[str, str]:
+    """Deactivate an account (logs out its devices, refuses further logins)."""
+    s = load_settings(directory)
+    url = homeserver or s.admin_url
+    user_id = user if user.startswith("@") else s.user_id(validate_localpart(user))
+    if not user_id.endswith(":" + s.server_name):
+        raise AdminError(f"{user_id} is not an account of this homeserver ({s.server_name})")
+    if user_id == s.user_id(ADMIN_LOCALPART):
+        raise AdminError("refusing to deactivate coopnet admin's own service account")
+    admin_id, admin_password = await _admin_credentials(directory, s, url)
+    async with admin_session(url, admin_id, admin_password) as session:
+        info = await session.user(user_id)
+        if info is None:
+            raise AdminError(f"{user_id} does not exist on {s.server_name}")
+        if info.get("deactivated"):
+            raise AdminError(f"{user_id} is already deactivated")
+        await session.deactivate(user_id, erase)
+    localpart = user_id[1:].split(":", 1)[0]
+    password_file(directory, localpart).unlink(missing_ok=True)
+    return user_id, removal_note(user_id)

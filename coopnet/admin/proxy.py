@@ -1,0 +1,92 @@
+"""Render the reverse proxy's configuration (nginx) for one authority (pure).
+
+The proxy terminates TLS, serves ``.well-known/matrix``, forwards the client API and
+federation to Synapse and never exposes the admin API (``/_synapse/admin``) or metrics.
+"""
+
+from __future__ import annotations
+
+from coopnet.admin.settings import AuthoritySettings
+
+# Publicly trusted certificate for the client API (e.g. from certbot / ACME).
+LETSENCRYPT = "/etc/letsencrypt/live/{host}"
+
+
+def upstream(s: AuthoritySettings) -> str:
+    host = "synapse" if s.target == "compose" else "127.0.0.1"
+    return f"{host}:{s.client_port}"
+
+
+def client_certificate(s: AuthoritySettings) -> tuple[str, str]:
+    base = LETSENCRYPT.format(host=s.public_host)
+    return f"{base}/fullchain.pem", f"{base}/privkey.pem"
+
+
+def federation_certificate(s: AuthoritySettings) -> tuple[str, str]:
+    if s.certificates == "public":
+        return client_certificate(s)
+    tls = s.root_path / "tls"
+    return str(tls / "federation.crt"), str(tls / "federation.key")
+
+
+def _proxy_block(s: AuthoritySettings, pattern: str) -> str:
+    return f"""    location ~ {pattern} {{
+        proxy_pass http://{upstream(s)};
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header Host $host:$server_port;
+        proxy_http_version 1.1;
+        client_max_body_size 50M;
+        proxy_read_timeout 600s;
+    }}
+"""
+
+
+def nginx_config(s: AuthoritySettings) -> str:
+    cert, key = client_certificate(s)
+    fed_cert, fed_key = federation_certificate(s)
+    well_known = s.root_path / "well-known"
+    tls_params = """    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:coopnet:10m;
+"""
+    return f"""# CoopNet: reverse proxy of {s.server_name} ({s.id}). Rendered by 'coopnet admin
+# add-authority'; re-render rather than edit. See deploy/README.md.
+
+server {{
+    listen 80;
+    listen [::]:80;
+    server_name {s.public_host};
+    location /.well-known/acme-challenge/ {{ root /var/www/acme; }}
+    location / {{ return 301 https://$host$request_uri; }}
+}}
+
+# Clients (officers' terminal clients, Element): publicly trusted certificate.
+server {{
+    listen 443 ssl;
+    listen [::]:443 ssl;
+    http2 on;
+    server_name {s.public_host};
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+{tls_params}
+    location /.well-known/matrix/ {{
+        root {well_known.parent};
+        default_type application/json;
+        add_header Access-Control-Allow-Origin * always;
+    }}
+    # The admin API and metrics stay inside: 'coopnet admin' talks to Synapse directly.
+    location /_synapse/admin {{ return 404; }}
+{_proxy_block(s, "^(/_matrix|/_synapse/client)")}}}
+
+# Federation with the other members of the network.
+server {{
+    listen 8448 ssl;
+    listen [::]:8448 ssl;
+    http2 on;
+    server_name {s.public_host};
+    ssl_certificate {fed_cert};
+    ssl_certificate_key {fed_key};
+{tls_params}
+{_proxy_block(s, "^/_matrix/(federation|key)/")}}}
+"""
