@@ -19,7 +19,6 @@ COMMAND_MODULES = [
     "coopnet.cli.records",
     "coopnet.cli.protocol",
     "coopnet.cli.admin",
-    "coopnet.cli.admin",
     "coopnet.cli.directory",
     "coopnet.cli.tui",
 ]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coopnet.network import lifecycle
+from coopnet.network.apply import apply_directory
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES
 
 DEFAULT_DIR = "demo-net"
@@ -56,6 +57,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     down = commands.add_parser("down", help="stop every homeserver of the network cleanly")
     _dir_option(down)
     down.set_defaults(func=_down)
+
+    apply = commands.add_parser(
+        "apply-directory",
+        help="make the homeservers follow the signed directory (restarts what must restart)",
+        description="Verify the signed directory, re-derive each homeserver's federation "
+        "allowlist from it and restart every running homeserver whose configuration changed; "
+        "then check federation between the listed members.",
+    )
+    _dir_option(apply)
+    apply.set_defaults(func=_apply_directory)
 
 
 def _dir_option(parser: argparse.ArgumentParser) -> None:
@@ -116,4 +127,15 @@ def _down(args: argparse.Namespace) -> int:
     for authority, was_running in results:
         word = "stopped" if was_running else "was not running"
         console.print(f"  {authority.id}: homeserver {authority.server_name} {word}")
+    return 0
+
+
+def _apply_directory(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    with console.status("applying the directory…"):
+        result = asyncio.run(
+            apply_directory(args.dir, lambda m: console.print(f"  [green]✓[/] {m}"))
+        )
+    restarted = ", ".join(a.id for a in result.restarted) or "none"
+    console.print(f"[bold green]directory v{result.version} applied[/]; restarted: {restarted}")
     return 0

@@ -1,0 +1,323 @@
+"""``coopnet directory``: show and verify the signed network directory; steward operations.
+
+Reading commands verify the directory against the steward's public key pinned in
+``network.json`` (or given with ``--steward-key``) and refuse a bad or missing signature,
+a rollback or a malformed entry. Steward commands change the directory, sign it as the
+next version with the steward's key and write it; ``coopnet net apply-directory`` then
+makes the homeservers follow it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from coopnet.network import load_network
+from coopnet.network import trust as network_trust
+from coopnet.records.keys import key_id, public_key_from_hex
+from coopnet.trust import directory as d
+from coopnet.trust.errors import TrustError
+from coopnet.trust.signing import decode_document
+from coopnet.trust.store import load_steward_key, load_verified, read_bytes, republish
+from coopnet.trust.verifications import check_enrolment_request
+
+DEFAULT_DIR = "demo-net"
+
+
+@dataclass(frozen=True)
+class Context:
+    file: Path  # the signed directory
+    steward_key: str  # the pinned public key, hex
+    accepted: Path | None  # where the last accepted version is remembered
+    key_file: Path | None  # the steward's private key (steward operations)
+
+    def load(self, remember: bool = True) -> d.Directory:
+        return load_verified(self.file, self.steward_key, self.accepted, remember)
+
+
+def _steward_public(value: str) -> str:
+    path = Path(value)
+    text = path.read_text(encoding="ascii").strip() if path.is_file() else value.strip()
+    public_key_from_hex(text)  # refuses anything that is not 64 hex characters
+    return text
+
+
+def _context(args: argparse.Namespace, file: Path | None = None) -> Context:
+    explicit_key = getattr(args, "steward_key", None)
+    network = None
+    if explicit_key is None or file is None:
+        network = load_network(args.dir)
+    if explicit_key is not None:
+        steward = _steward_public(explicit_key)
+    else:
+        assert network is not None
+        if network.steward_key is None:
+            raise TrustError(f"{network.file} names no steward key; run 'coopnet net up'")
+        steward = network.steward_key
+    accepted = getattr(args, "accepted_file", None)
+    key_file = getattr(args, "steward_key_file", None)
+    if network is not None:
+        file = file or network_trust.directory_path(network)
+        accepted = accepted or network_trust.accepted_path(network)
+        key_file = key_file or network_trust.steward_key_path(network)
+    assert file is not None
+    return Context(file, steward, accepted, key_file)
+
+
+# ---------------------------------------------------------------- parser
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "directory",
+        help="the signed network directory: show, verify, and the steward's changes",
+        description="The signed network directory lists the member authorities, their "
+        "homeservers, officers, bots and device keys. It is signed by the network "
+        "steward's Ed25519 key; homeserver allowlists, room ACLs and device trust follow it.",
+    )
+    commands = parser.add_subparsers(title="directory commands", metavar="COMMAND", required=True)
+
+    show = commands.add_parser("show", help="the directory as a readable table")
+    _common(show)
+    show.add_argument("--authority", metavar="ID", help="one authority in detail")
+    show.add_argument("--json", action="store_true", help="the verified directory as JSON")
+    show.set_defaults(func=_show)
+
+    verify = commands.add_parser(
+        "verify",
+        help="verify a signed directory file",
+        description="Exit 0 when FILE is signed by the steward, well formed and not older "
+        "than the version already accepted; 1 with the reason otherwise. With --accept the "
+        "version is remembered, so that older ones are refused from then on.",
+    )
+    verify.add_argument("file", type=Path, help="the signed directory (JSON)")
+    _common(verify)
+    verify.add_argument(
+        "--accepted-file", type=Path, help="accepted-version file (default: the network's)"
+    )
+    verify.add_argument("--accept", action="store_true", help="remember this version as accepted")
+    verify.set_defaults(func=_verify)
+
+    add_authority = _steward_command(commands, "add-authority", "add a member authority")
+    add_authority.add_argument("id", help="short lower-case id, e.g. fr")
+    add_authority.add_argument("--state", required=True, help="the State, e.g. France")
+    add_authority.add_argument("--name", required=True, help="the central authority's name")
+    add_authority.add_argument("--server-name", required=True, help="its homeserver")
+    add_authority.add_argument("--areas", default="extradition,mla", help="default: %(default)s")
+    add_authority.add_argument("--languages", default="en", help="e.g. fr,en (default: en)")
+    add_authority.add_argument(
+        "--contact",
+        action="append",
+        default=[],
+        metavar="ROLE;HOURS[;USER_ID]",
+        help="a contact point, e.g. 'extradition desk;Mon-Fri 09-17 CET' (repeatable)",
+    )
+    add_authority.set_defaults(func=_steward(_add_authority))
+
+    remove_authority = _steward_command(commands, "remove-authority", "remove an authority")
+    remove_authority.add_argument("id")
+    remove_authority.set_defaults(func=_steward(lambda a, x: d.without_authority(x, a.id)))
+
+    add_officer = _steward_command(commands, "add-officer", "add an officer (or the bot)")
+    add_officer.add_argument("authority", help="authority id")
+    add_officer.add_argument("user_id", help="e.g. @officer3:127.0.0.11")
+    add_officer.add_argument("--name", default="", help="display name")
+    add_officer.add_argument("--bot", action="store_true", help="the authority's bot")
+    add_officer.set_defaults(func=_steward(_add_officer))
+
+    remove_officer = _steward_command(commands, "remove-officer", "remove an officer or bot")
+    remove_officer.add_argument("user_id")
+    remove_officer.set_defaults(func=_steward(lambda a, x: d.without_member(x, a.user_id)))
+
+    add_device = _steward_command(commands, "add-device", "list a device and its key")
+    add_device.add_argument("user_id")
+    add_device.add_argument("device_id")
+    add_device.add_argument("ed25519", help="the device's Ed25519 fingerprint key (base64)")
+    add_device.set_defaults(
+        func=_steward(lambda a, x: d.with_device(x, a.user_id, d.Device(a.device_id, a.ed25519)))
+    )
+
+    remove_device = _steward_command(commands, "remove-device", "stop trusting a device")
+    remove_device.add_argument("user_id")
+    remove_device.add_argument("device_id")
+    remove_device.set_defaults(
+        func=_steward(lambda a, x: d.without_device(x, a.user_id, a.device_id))
+    )
+
+    enrol = _steward_command(
+        commands, "enrol", "list a device an officer verified by emoji (enrolment request)"
+    )
+    enrol.add_argument("request", type=Path, help="the enrolment request file")
+    enrol.set_defaults(func=_steward(_enrol))
+
+    resign = _steward_command(commands, "resign", "sign the same content as the next version")
+    resign.set_defaults(func=_steward(lambda _a, x: x))
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(DEFAULT_DIR),
+        help="the network's directory holding network.json (default: ./%(default)s)",
+    )
+    parser.add_argument(
+        "--steward-key",
+        metavar="HEX|FILE",
+        help="the steward's public key (default: the one pinned in network.json)",
+    )
+
+
+def _steward_command(
+    commands: argparse._SubParsersAction, name: str, text: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=f"steward: {text}, re-sign",
+        description=f"Steward: {text}, then sign the "
+        "directory as the next version. Apply it with 'coopnet net apply-directory'.",
+    )
+    _common(parser)
+    parser.add_argument(
+        "--steward-key-file",
+        type=Path,
+        help="the steward's private key (default: DIR/steward/steward.key)",
+    )
+    return parser
+
+
+# ---------------------------------------------------------------- reading
+def _show(args: argparse.Namespace) -> int:
+    directory = _context(args).load()
+    if args.json:
+        print(json.dumps(directory.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    console = Console()
+    if args.authority:
+        authority = directory.authority(args.authority)
+        if authority is None:
+            known = ", ".join(a.id for a in directory.authorities)
+            raise TrustError(f"no authority {args.authority!r} in the directory (known: {known})")
+        _show_authority(console, authority)
+        return 0
+    table = Table(
+        title=f"{directory.network} — directory v{directory.version} (issued {directory.issued_at})"
+    )
+    for column in (
+        "id",
+        "State",
+        "authority",
+        "server",
+        "areas",
+        "languages",
+        "officers",
+        "bot",
+        "devices",
+    ):
+        table.add_column(column)
+    for a in directory.authorities:
+        table.add_row(
+            a.id,
+            a.state,
+            a.name,
+            a.server_name,
+            ", ".join(a.areas),
+            ", ".join(a.languages),
+            str(len(a.officers)),
+            a.bot.user_id if a.bot else "—",
+            str(sum(len(m.devices) for m in a.members())),
+        )
+    console.print(table)
+    return 0
+
+
+def _show_authority(console: Console, a: d.Authority) -> None:
+    console.print(f"[bold]{a.id}[/]  {a.state} — {a.name}")
+    console.print(
+        f"  homeserver {a.server_name}; areas {', '.join(a.areas)}; "
+        f"languages {', '.join(a.languages)}"
+    )
+    for c in a.contacts:
+        extra = "  ".join(x for x in (c.user_id, c.email, c.phone) if x)
+        console.print(f"  contact: {c.role} ({c.hours})  {extra}")
+    table = Table()
+    for column in ("role", "user", "name", "device", "Ed25519 key"):
+        table.add_column(column)
+    for role, member in [("officer", m) for m in a.officers] + ([("bot", a.bot)] if a.bot else []):
+        devices = member.devices or (d.Device("—", "—"),)
+        for device in devices:
+            table.add_row(role, member.user_id, member.name, device.device_id, device.ed25519)
+    console.print(table)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    context = _context(args, file=args.file)
+    directory = context.load(remember=args.accept)
+    key = key_id(public_key_from_hex(context.steward_key))
+    members = sum(1 for _ in directory.members())
+    devices = sum(len(m.devices) for _, m in directory.members())
+    print(
+        f"OK: {args.file} is directory v{directory.version} of {directory.network}, "
+        f"signed by the steward key {key}; {len(directory.authorities)} authorities, "
+        f"{members} officers and bots, {devices} devices"
+    )
+    if args.accept:
+        print(f"accepted: older versions are refused from now on ({context.accepted})")
+    return 0
+
+
+# ---------------------------------------------------------------- steward
+Edit = Callable[[argparse.Namespace, d.Directory], d.Directory]
+
+
+def _steward(edit: Edit) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        context = _context(args)
+        current = context.load()
+        if context.key_file is None:
+            raise TrustError("the steward's private key is needed: --steward-key-file")
+        key = load_steward_key(context.key_file)
+        signed = republish(edit(args, current), key, context.file, context.accepted)
+        print(f"directory v{signed.version} signed: {context.file}")
+        print(f"apply it to the homeservers with: coopnet net apply-directory --dir {args.dir}")
+        return 0
+
+    return run
+
+
+def _add_authority(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
+    contacts = []
+    for text in args.contact:
+        parts = [p.strip() for p in text.split(";")]
+        if len(parts) not in (2, 3):
+            raise TrustError(f"--contact {text!r}: expected ROLE;HOURS or ROLE;HOURS;USER_ID")
+        contacts.append(d.ContactPoint(parts[0], parts[1], parts[2] if len(parts) == 3 else None))
+    authority = d.Authority(
+        id=args.id,
+        state=args.state,
+        name=args.name,
+        server_name=args.server_name,
+        areas=tuple(x.strip() for x in args.areas.split(",") if x.strip()),
+        languages=tuple(x.strip() for x in args.languages.split(",") if x.strip()),
+        contacts=tuple(contacts),
+    )
+    return d.with_authority(directory, authority)
+
+
+def _add_officer(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
+    member = d.Member(args.user_id, args.name)
+    return d.with_member(directory, args.authority, member, "bot" if args.bot else "officer")
+
+
+def _enrol(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
+    request = decode_document(read_bytes(args.request))
+    record = check_enrolment_request(request, directory)
+    print(
+        f"{record.verified_by} (device {record.verifier_device}) verified device "
+        f"{record.device_id} of {record.user_id} by {record.method} at {record.verified_at}"
+    )
+    return d.with_device(directory, record.user_id, d.Device(record.device_id, record.ed25519))

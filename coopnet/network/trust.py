@@ -1,0 +1,160 @@
+"""The local network's signed directory: created by ``net up``, applied by ``net apply-directory``.
+
+Layout inside the network's directory::
+
+    DIR/directory.json             the signed directory (public, 0644)
+    DIR/steward/steward.key        the steward's Ed25519 key (0600, in a 0700 directory)
+    DIR/steward/accepted.json      the version the network's own tools last accepted
+
+``network.json`` records the directory's path (``"directory"``) and the steward's public
+key (``"steward_key"``, hex), which every program pins to verify the directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from coopnet.errors import NetworkError
+from coopnet.network.catalogue import describe
+from coopnet.network.model import Account, Network
+from coopnet.network.model import Authority as NetAuthority
+from coopnet.trust import directory as d
+from coopnet.trust.store import (
+    create_steward_key,
+    load_steward_key,
+    load_verified,
+    now_iso,
+    publish,
+    republish,
+    steward_public_key,
+)
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[str], None]
+
+DIRECTORY_FILE = "directory.json"
+STEWARD_DIR = "steward"
+STEWARD_KEY_FILE = "steward.key"
+ACCEPTED_FILE = "accepted.json"
+DEFAULT_HOURS = "Mon-Fri 09:00-17:00 local time"
+
+
+def steward_key_path(network: Network) -> Path:
+    return network.directory / STEWARD_DIR / STEWARD_KEY_FILE
+
+
+def accepted_path(network: Network) -> Path:
+    return network.directory / STEWARD_DIR / ACCEPTED_FILE
+
+
+def directory_path(network: Network) -> Path:
+    if network.directory_file is None:
+        raise NetworkError(
+            f"{network.file} names no signed directory; run 'coopnet net up' to create it"
+        )
+    return Path(network.directory_file)
+
+
+def _member(account: Account) -> d.Member:
+    devices: tuple[d.Device, ...] = ()
+    if account.device_id and account.ed25519:
+        devices = (d.Device(account.device_id, account.ed25519),)
+    return d.Member(account.user_id, account.display_name, devices)
+
+
+def directory_entry(authority: NetAuthority) -> d.Authority:
+    """The directory entry of one authority of the local network (illustrative contacts)."""
+    known = describe(authority.id)
+    languages = tuple(dict.fromkeys((authority.language or known.language, "en")))
+    officers = authority.officers()
+    contacts = (
+        (d.ContactPoint("extradition and MLA desk", DEFAULT_HOURS, officers[0].user_id),)
+        if officers
+        else ()
+    )
+    bot = authority.bot()
+    return d.Authority(
+        id=authority.id,
+        state=authority.state,
+        name=authority.name,
+        server_name=authority.server_name,
+        areas=d.AREAS,
+        languages=languages,
+        contacts=contacts,
+        officers=tuple(_member(a) for a in officers),
+        bot=_member(bot) if bot else None,
+    )
+
+
+def directory_from_network(network: Network) -> d.Directory:
+    """Version 1 of the directory: every member authority with its enrolled devices."""
+    return d.parse_directory(
+        d.Directory(
+            network=network.name,
+            version=1,
+            issued_at=now_iso(),
+            authorities=tuple(directory_entry(a) for a in network.members()),
+        ).to_json()
+    )
+
+
+def load_directory(network: Network) -> d.Directory:
+    """The network's directory, verified against the pinned steward key (no rollback)."""
+    if network.steward_key is None:
+        raise NetworkError(f"{network.file} names no steward key; run 'coopnet net up'")
+    return load_verified(directory_path(network), network.steward_key, accepted_path(network))
+
+
+def ensure_directory(
+    network: Network, enrolled: Iterable[tuple[NetAuthority, Account]], report: Report
+) -> d.Directory:
+    """Create the steward key and the signed directory the first time; afterwards enrol
+    the devices that logged in for the first time (``enrolled``) and re-sign.
+
+    Devices already known are never re-added: a device the steward removed stays removed.
+    """
+    if network.directory_file is None or not Path(network.directory_file).exists():
+        key_path = steward_key_path(network)
+        key = load_steward_key(key_path) if key_path.exists() else create_steward_key(key_path)
+        directory = directory_from_network(network)
+        path = network.directory / DIRECTORY_FILE
+        publish(directory, key, path, accepted_path(network))
+        network.directory_file = str(path)
+        network.steward_key = steward_public_key(key)
+        network.save()
+        devices = sum(len(m.devices) for _, m in directory.members())
+        report(f"steward key created; signed directory v1 lists {devices} devices: {path}")
+        return directory
+    directory = load_directory(network)
+    updated = directory
+    for _authority, account in enrolled:
+        listed = updated.member(account.user_id)
+        if listed is None or not account.device_id or not account.ed25519:
+            continue
+        if listed[1].device(account.device_id) is None:
+            device = d.Device(account.device_id, account.ed25519)
+            updated = d.with_device(updated, account.user_id, device)
+    if updated is not directory:
+        key = load_steward_key(steward_key_path(network))
+        updated = republish(updated, key, directory_path(network), accepted_path(network))
+        report(f"new devices enrolled; signed directory v{updated.version}")
+    return updated
+
+
+def federation_allowlist(network: Network, directory: d.Directory | None) -> list[str]:
+    """The servers every member federates with: those the directory lists (plus the
+    external members declared in ``network.json``); without a directory yet, the members.
+    """
+    if directory is None:
+        return network.federation_allowlist()
+    listed = directory.server_names()
+    return listed + [name for name in network.external_members if name not in listed]
+
+
+def listed_members(network: Network, directory: d.Directory) -> list[NetAuthority]:
+    """The authorities of the local network that the directory lists."""
+    listed = set(directory.server_names())
+    return [a for a in network.authorities if a.server_name in listed]
