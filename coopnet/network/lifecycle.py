@@ -25,6 +25,7 @@ from coopnet.matrix import CoopNetClient, EnrolledDevices
 from coopnet.matrix.admin import register_user
 from coopnet.matrix.session import ensure_private_dir
 from coopnet.network import process
+from coopnet.network import trust as network_trust
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
 from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
 from coopnet.network.pki import create_ca, issue_server_certificate, write_private
@@ -34,6 +35,7 @@ from coopnet.network.synapse_config import (
     new_secret,
     signing_key_line,
 )
+from coopnet.trust.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +161,14 @@ def create_network(directory: Path, options: NetworkOptions, report: Report = _q
     return network
 
 
-def write_configs(network: Network) -> None:
-    """(Re)write every homeserver's config from ``network.json``, so code updates apply."""
-    members = network.federation_allowlist()
+def write_configs(network: Network, directory: Directory | None = None) -> None:
+    """(Re)write every homeserver's config from ``network.json``, so code updates apply.
+
+    Once the signed directory exists, the federation allowlist comes from it.
+    """
+    if directory is None and network.directory_file is not None:
+        directory = network_trust.load_directory(network)
+    members = network_trust.federation_allowlist(network, directory)
     for authority in network.authorities:
         whitelist = members if authority.member else None
         config = homeserver_config(authority, whitelist, Path(network.ca_cert))
@@ -223,8 +230,8 @@ async def _register_accounts(network: Network, report: Report) -> None:
         report(f"{authority.id}: {len(authority.accounts)} accounts ready")
 
 
-async def _enroll_devices(network: Network, report: Report) -> None:
-    """Log every account in once and record its device and fingerprint key."""
+async def _enroll_devices(network: Network, report: Report) -> list[tuple[Authority, Account]]:
+    """Log every account in once and record its device and fingerprint key; return those."""
 
     async def enroll(authority: Authority, account: Account) -> None:
         client = await CoopNetClient.open(
@@ -245,13 +252,17 @@ async def _enroll_devices(network: Network, report: Report) -> None:
     await asyncio.gather(*(enroll(a, acc) for a, acc in pending))
     if pending:
         report(f"{len(pending)} devices logged in once and enrolled")
+    return pending
 
 
 async def check_federation(
-    network: Network, report: Report, timeout: float = FEDERATION_TIMEOUT
+    network: Network,
+    report: Report,
+    timeout: float = FEDERATION_TIMEOUT,
+    members: list[Authority] | None = None,
 ) -> None:
     """Each member homeserver fetches a profile from every other member over federation."""
-    members = network.members()
+    members = network.members() if members is None else members
     pairs = [(a, b) for a in members for b in members if a is not b]
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
@@ -297,9 +308,12 @@ async def up(
     started = await _start_all(network, report)
     try:
         await _register_accounts(network, report)
-        await _enroll_devices(network, report)
+        enrolled = await _enroll_devices(network, report)
         network.save()
-        await check_federation(network, report)
+        listed = network_trust.ensure_directory(network, enrolled, report)
+        await check_federation(
+            network, report, members=network_trust.listed_members(network, listed)
+        )
     except BaseException:
         _stop(started)
         raise

@@ -80,6 +80,9 @@ class Network:
     # Server names of members that run elsewhere (e.g. a production homeserver set up with
     # ``coopnet admin`` joining a lab network): members federate with them too.
     external_members: list[str] = field(default_factory=list)
+    # The signed network directory (path) and the steward's public key (hex) that pins it.
+    directory_file: str | None = None
+    steward_key: str | None = None
 
     @property
     def file(self) -> Path:
@@ -120,6 +123,9 @@ class Network:
         }
         if self.external_members:
             data["external_members"] = list(self.external_members)
+        if self.directory_file is not None:
+            data["directory"] = self.directory_file
+            data["steward_key"] = self.steward_key
         return data
 
     def save(self) -> None:
@@ -203,6 +209,8 @@ def parse_network(directory: Path, data: Any) -> Network:
         ca_cert=_require(data, "ca_cert", str, where),
         authorities=[_parse_authority(a, f"authorities[{i}]") for i, a in enumerate(authorities)],
         external_members=list(external),
+        directory_file=_optional_str(data, "directory", where),
+        steward_key=_optional_str(data, "steward_key", where),
     )
 
 
