@@ -1,92 +1,12 @@
-"""Real homeservers for the integration tests, started by the project's own network code.
-
-One network per test session: three member authorities and one *outsider* holding a
-valid network certificate that the members do not federate with. It lives on
-127.0.0.21.. so it does not collide with a demo network on 127.0.0.11..
-(``COOPNET_TEST_BASE_ADDRESS`` moves it, and the failure tests' networks with it, so
-that two test runs on one machine do not collide).
-"""
+"""Integration tests run against the session network of ``tests/harness.py``."""
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-
-import pytest
-
-from coopnet.matrix import CoopNetClient, EnrolledDevices, ReceivedEvent
-from coopnet.network import Network, lifecycle, load_network
-
-BASE_ADDRESS = os.environ.get("COOPNET_TEST_BASE_ADDRESS", "127.0.0.21")
-# Short-lived networks of the failure tests sit ten addresses above the session network.
-FAILURE_BASE_ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 10)
-OUTSIDER = "zz"
-
-pytestmark = pytest.mark.integration
-
-
-def enrolled_devices(network: Network) -> EnrolledDevices:
-    return EnrolledDevices(
-        {
-            account.user_id: {account.device_id: account.ed25519}
-            for authority in network.authorities
-            for account in authority.accounts
-            if account.device_id and account.ed25519
-        }
-    )
-
-
-@pytest.fixture(scope="session")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    directory = tmp_path_factory.mktemp("network") / "net"
-    options = lifecycle.NetworkOptions(
-        authorities=["ch", "cn", "mx"], outsiders=[OUTSIDER], base_address=BASE_ADDRESS
-    )
-    net = asyncio.run(lifecycle.up(directory, options))
-    yield net
-    lifecycle.down(directory)
-
-
-class Inbox:
-    """Events one client received, to wait on in tests."""
-
-    def __init__(self) -> None:
-        self.events: list[ReceivedEvent] = []
-
-    async def handle(self, event: ReceivedEvent) -> None:
-        self.events.append(event)
-
-    def find(self, predicate: Callable[[ReceivedEvent], bool]) -> ReceivedEvent | None:
-        return next((e for e in self.events if predicate(e)), None)
-
-
-OpenClient = Callable[[str], Awaitable[tuple[CoopNetClient, Inbox]]]
-
-
-@pytest.fixture
-async def open_client(network: Network) -> AsyncIterator[OpenClient]:
-    """Open (restore) an enrolled account's device, syncing in the background."""
-    opened: list[CoopNetClient] = []
-
-    async def opener(user_id: str) -> tuple[CoopNetClient, Inbox]:
-        net = load_network(network.directory)
-        authority, account = net.account(user_id)
-        client = await CoopNetClient.open(
-            authority.client_url,
-            user_id,
-            Path(account.store_dir or ""),
-            policy=enrolled_devices(net),
-        )
-        opened.append(client)
-        inbox = Inbox()
-        client.on_event(inbox.handle)
-        await client.sync_once()
-        client.start()
-        return client, inbox
-
-    yield opener
-    for client in opened:
-        await client.close()
+from tests.harness import (  # noqa: F401 - names the tests import from here
+    BASE_ADDRESS,
+    FAILURE_BASE_ADDRESS,
+    OUTSIDER,
+    Inbox,
+    OpenClient,
+    enrolled_devices,
+)

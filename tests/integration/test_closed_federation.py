@@ -13,7 +13,7 @@ import pytest
 
 from coopnet.errors import MatrixError
 from coopnet.network import Network
-from tests.integration.conftest import OUTSIDER, OpenClient
+from tests.harness import OUTSIDER, OpenClient
 
 
 async def test_outsider_cannot_invite_or_join(network: Network, open_client: OpenClient):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 from coopnet.network import Network
-from tests.conftest import wait_for
-from tests.integration.conftest import OpenClient
+from tests.harness import OpenClient, wait_for
 
 
 def _officer(network: Network, authority_id: str, n: int = 0) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from coopnet.errors import NetworkError
 from coopnet.network import lifecycle, process
-from tests.integration.conftest import FAILURE_BASE_ADDRESS
+from tests.harness import FAILURE_BASE_ADDRESS
 
 
 async def test_port_in_use_is_named_and_nothing_starts(tmp_path: Path):

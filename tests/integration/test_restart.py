@@ -6,8 +6,7 @@ import asyncio
 import uuid
 
 from coopnet.network import Network, lifecycle, load_network
-from tests.conftest import wait_for
-from tests.integration.conftest import OpenClient
+from tests.harness import OpenClient, wait_for
 
 
 async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_client: OpenClient):

@@ -6,8 +6,7 @@ import uuid
 from pathlib import Path
 
 from coopnet.network import Network
-from tests.conftest import wait_for
-from tests.integration.conftest import OpenClient
+from tests.harness import OpenClient, wait_for
 
 
 def files_containing(root: Path, needle: bytes) -> list[Path]:

@@ -1,0 +1,103 @@
+"""The test harness: real homeservers started by the project's own network code.
+
+The fixtures are registered once, in ``tests/conftest.py``, so every test directory
+shares the one session network.
+
+One network per test session: three member authorities and one *outsider* holding a
+valid network certificate that the members do not federate with. It lives on
+127.0.0.21.. so it does not collide with a demo network on 127.0.0.11..
+(``COOPNET_TEST_BASE_ADDRESS`` moves it, and the failure tests' networks with it, so
+that two test runs on one machine do not collide).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from coopnet.matrix import CoopNetClient, EnrolledDevices, ReceivedEvent
+from coopnet.network import Network, lifecycle, load_network
+
+BASE_ADDRESS = os.environ.get("COOPNET_TEST_BASE_ADDRESS", "127.0.0.21")
+# Short-lived networks of the failure tests sit ten addresses above the session network.
+FAILURE_BASE_ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 10)
+OUTSIDER = "zz"
+
+
+async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail naming what was awaited when it does not."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def enrolled_devices(network: Network) -> EnrolledDevices:
+    return EnrolledDevices(
+        {
+            account.user_id: {account.device_id: account.ed25519}
+            for authority in network.authorities
+            for account in authority.accounts
+            if account.device_id and account.ed25519
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    directory = tmp_path_factory.mktemp("network") / "net"
+    options = lifecycle.NetworkOptions(
+        authorities=["ch", "cn", "mx"], outsiders=[OUTSIDER], base_address=BASE_ADDRESS
+    )
+    net = asyncio.run(lifecycle.up(directory, options))
+    yield net
+    lifecycle.down(directory)
+
+
+class Inbox:
+    """Events one client received, to wait on in tests."""
+
+    def __init__(self) -> None:
+        self.events: list[ReceivedEvent] = []
+
+    async def handle(self, event: ReceivedEvent) -> None:
+        self.events.append(event)
+
+    def find(self, predicate: Callable[[ReceivedEvent], bool]) -> ReceivedEvent | None:
+        return next((e for e in self.events if predicate(e)), None)
+
+
+OpenClient = Callable[[str], Awaitable[tuple[CoopNetClient, Inbox]]]
+
+
+@pytest.fixture
+async def open_client(network: Network) -> AsyncIterator[OpenClient]:
+    """Open (restore) an enrolled account's device, syncing in the background."""
+    opened: list[CoopNetClient] = []
+
+    async def opener(user_id: str) -> tuple[CoopNetClient, Inbox]:
+        net = load_network(network.directory)
+        authority, account = net.account(user_id)
+        client = await CoopNetClient.open(
+            authority.client_url,
+            user_id,
+            Path(account.store_dir or ""),
+            policy=enrolled_devices(net),
+        )
+        opened.append(client)
+        inbox = Inbox()
+        client.on_event(inbox.handle)
+        await client.sync_once()
+        client.start()
+        return client, inbox
+
+    yield opener
+    for client in opened:
+        await client.close()
