@@ -71,7 +71,7 @@ server {{
     ssl_certificate_key {key};
 {tls_params}
     location /.well-known/matrix/ {{
-        root {well_known.parent};
+        alias {well_known}/matrix/;
         default_type application/json;
         add_header Access-Control-Allow-Origin * always;
     }}

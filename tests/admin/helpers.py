@@ -1,0 +1,34 @@
+"""Render a steward and an authority directory for the unit tests (no server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coopnet.cli import main
+
+
+def render(tmp_path: Path, *extra: str, target: str = "compose") -> tuple[Path, Path]:
+    steward, out = tmp_path / "steward", tmp_path / "authority"
+    if not steward.exists():
+        assert main(["admin", "init-network", "--dir", str(steward), "--name", "t"]) == 0
+    assert (
+        main(
+            [
+                "admin",
+                "add-authority",
+                "--steward-dir",
+                str(steward),
+                "--id",
+                "ch",
+                "--server-name",
+                "matrix.ofj.example",
+                "--out",
+                str(out),
+                "--target",
+                target,
+                *extra,
+            ]
+        )
+        == 0
+    )
+    return steward, out
