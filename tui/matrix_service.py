@@ -107,12 +107,15 @@ class MatrixService(Service):
         return (room.name if room is not None else None) or room_id
 
     async def _on_event(self, event: ReceivedEvent) -> None:
+        if event.decrypted and event.type != "m.room.message":
+            return  # state and other non-message events are not part of the conversation
         entry = entry_from(
             event.event_id, event.sender, event.origin_server_ts, event.type, event.content,
             event.decrypted,
         )
-        if event.room_id not in self.rooms:
-            self.room(event.room_id, self._case_ref(event.room_id))
+        known = self.rooms.get(event.room_id)
+        if known is None or known.case_ref == event.room_id:
+            self.room(event.room_id, event.room_id).case_ref = self._case_ref(event.room_id)
             self.emit(RoomsChanged())
         self.add_entry(event.room_id, entry)
 
@@ -167,7 +170,7 @@ class MatrixService(Service):
         room_id = await client.create_consultation_room(
             opened.case_ref, invite=invite, servers=self.directory.member_servers()
         )
-        self.room(room_id, opened.case_ref)
+        self.room(room_id, opened.case_ref).case_ref = opened.case_ref
         self._loaded.add(room_id)
         self.emit(RoomsChanged())
         await self.send_event(room_id, opened)

@@ -77,6 +77,8 @@ class ConsultationScreen(Screen[None]):
 
     def entry_added(self, entry: Entry) -> None:
         self.consultation.mark_read()
+        if not self.is_mounted:
+            return  # the timeline shows it when it mounts
         self.query_one(Timeline).append(entry)
         if entry.event is not None:
             self.refresh_panel()

@@ -61,8 +61,10 @@ class Timeline(VerticalScroll):
         self.lang = lang
         self.first_shown = max(0, len(consultation.entries) - PAGE)
         self._earlier = Static("", classes="earlier")
+        self._shown_ids: set[str] = set()
 
     def _view(self, entry: Entry) -> EntryView:
+        self._shown_ids.add(entry.event_id)
         return EntryView(entry, self.consultation, self.user, self.lang)
 
     def on_mount(self) -> None:
@@ -90,6 +92,8 @@ class Timeline(VerticalScroll):
 
     def append(self, entry: Entry) -> None:
         """Show an entry that was just added to the consultation."""
+        if not self.is_mounted or entry.event_id in self._shown_ids:
+            return
         at_end = self.is_vertical_scroll_end
         index = self.consultation.entries.index(entry)
         views = list(self.query(EntryView))

@@ -1,0 +1,50 @@
+"""Helpers of the terminal-client tests.
+
+The session network (``network``, ``open_client``) is registered for every test
+directory by ``tests/conftest.py``. Run with ``COOPNET_TEST_BASE_ADDRESS`` set when other
+test runs share the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.matrix_service import MatrixService
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Message times drawn in UTC, so snapshots do not depend on the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def service_for(network_dir: str, user_id: str) -> MatrixService:
+    """The service ``coopnet tui --network DIR --account USER_ID`` would run."""
+    from coopnet.cli.tui import build_service
+
+    args = argparse.Namespace(
+        offline_demo=False, network=network_dir, account=user_id, homeserver=None, user=None,
+        store=None, lang="en",
+    )
+    service = build_service(args)
+    assert isinstance(service, MatrixService)
+    return service
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str,
+                timeout: float = 60.0) -> None:
+    """Let the app run until ``condition()`` holds; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await pilot.pause(0.05)
