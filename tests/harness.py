@@ -23,6 +23,7 @@ import pytest
 
 from coopnet.matrix import CoopNetClient, EnrolledDevices, ReceivedEvent
 from coopnet.network import Network, lifecycle, load_network
+from coopnet.network import trust as network_trust
 
 BASE_ADDRESS = os.environ.get("COOPNET_TEST_BASE_ADDRESS", "127.0.0.21")
 # Short-lived networks of the failure tests sit ten addresses above the session network.
@@ -89,7 +90,7 @@ async def open_client(network: Network) -> AsyncIterator[OpenClient]:
             authority.client_url,
             user_id,
             Path(account.store_dir or ""),
-            policy=enrolled_devices(net),
+            policy=network_trust.device_policy(net, Path(account.store_dir or "")),
         )
         opened.append(client)
         inbox = Inbox()

@@ -429,7 +429,12 @@ class CoopNetClient:
 
     # ---------------------------------------------------------------- sending
     async def decide_devices(self, room_id: str) -> list[DeviceInfo]:
-        """Apply the device policy to every undecided member device; return those excluded."""
+        """Apply the device policy to every member device; return those newly excluded.
+
+        The policy is asked again each time, so a device the directory stops listing is
+        blacklisted (and the room's outbound session replaced), and one it starts listing
+        (or the officer verified) is trusted, whatever nio's store decided before.
+        """
         room = self.nio.rooms.get(room_id)
         if room is None:
             raise MatrixError(f"{self.user_id} is not in room {room_id}")
@@ -442,14 +447,17 @@ class CoopNetClient:
         excluded = []
         for devices in self.nio.room_devices(room_id).values():
             for device in devices.values():
-                if device.verified or device.blacklisted or device.deleted:
+                if device.deleted:
                     continue
                 info = DeviceInfo(
                     device.user_id, device.id, device.ed25519, device.display_name or ""
                 )
                 if self.policy.decide(info) is Decision.TRUST:
-                    self.nio.verify_device(device)
-                else:
+                    if not device.verified:
+                        self.nio.unblacklist_device(device)
+                        self.nio.verify_device(device)
+                elif not device.blacklisted:
+                    self.nio.unverify_device(device)
                     self.nio.blacklist_device(device)
                     excluded.append(info)
                     log.warning(

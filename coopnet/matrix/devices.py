@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
 from coopnet.trust.directory import Directory
+from coopnet.trust.store import load_verified
 from coopnet.trust.verifications import VerificationStore, trusted_by_verification
 
 
@@ -63,11 +65,36 @@ class DirectoryDevices:
     verified one with :meth:`update`.
     """
 
+    ACCEPTED_FILE = "accepted-directory.json"
+    VERIFICATIONS_FILE = "verifications.json"
+
     def __init__(
-        self, directory: Directory, verifications: VerificationStore | None = None
+        self,
+        directory: Directory,
+        verifications: VerificationStore | None = None,
+        source: tuple[Path, str, Path] | None = None,
     ) -> None:
         self.directory = directory
         self.verifications = verifications
+        self._source = source  # (signed file, steward key, accepted-version file)
+
+    @classmethod
+    def load(
+        cls, directory_file: str | Path, steward_key: str, store_dir: Path
+    ) -> DirectoryDevices:
+        """The policy of one device: the signed directory, verified against the pinned
+        steward key and this device's own accepted version (no rollback), and the
+        verifications this device's officer made (both files in ``store_dir``).
+        """
+        source = (Path(directory_file), steward_key, store_dir / cls.ACCEPTED_FILE)
+        directory = load_verified(*source)
+        return cls(directory, VerificationStore(store_dir / cls.VERIFICATIONS_FILE), source)
+
+    def reload(self) -> Directory:
+        """Re-read the signed directory (a newer version is accepted, an older one refused)."""
+        if self._source is not None:
+            self.directory = load_verified(*self._source)
+        return self.directory
 
     def update(self, directory: Directory) -> None:
         self.directory = directory

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from coopnet.errors import NetworkError
+from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
 from coopnet.network.catalogue import describe
 from coopnet.network.model import Account, Network
 from coopnet.network.model import Authority as NetAuthority
@@ -158,3 +159,20 @@ def listed_members(network: Network, directory: d.Directory) -> list[NetAuthorit
     """The authorities of the local network that the directory lists."""
     listed = set(directory.server_names())
     return [a for a in network.authorities if a.server_name in listed]
+
+
+def device_policy(network: Network, store_dir: Path) -> DevicePolicy:
+    """The device policy of one device (``store_dir``) of this network: the signed
+    directory and that device's remembered verifications (before a directory exists, the
+    devices enrolled in ``network.json``).
+    """
+    if network.directory_file is None or network.steward_key is None:
+        return EnrolledDevices(
+            {
+                account.user_id: {account.device_id: account.ed25519}
+                for authority in network.authorities
+                for account in authority.accounts
+                if account.device_id and account.ed25519
+            }
+        )
+    return DirectoryDevices.load(network.directory_file, network.steward_key, store_dir)
