@@ -53,6 +53,7 @@ def build_service(args: argparse.Namespace) -> Any:
     """The service the App runs on, from the command line."""
     from coopnet.matrix import EnrolledDevices
     from coopnet.network import load_network
+    from coopnet.network import trust as network_trust
     from tui.directory import Directory, from_network
     from tui.matrix_service import MatrixService
 
@@ -71,12 +72,20 @@ def build_service(args: argparse.Namespace) -> Any:
         for account in authority.accounts
         if account.device_id and account.ed25519
     }
-    policy = EnrolledDevices(enrolled)
+
+    def policy(store: Path) -> Any:
+        """The signed directory's device policy (the enrolled devices, before it exists)."""
+        if network is None:
+            return EnrolledDevices(enrolled)
+        return network_trust.device_policy(network, store)
+
     if args.homeserver:
         if not args.user:
             raise CoopNetError("--homeserver needs --user USER_ID")
         store = Path(args.store) if args.store else _default_store(args.user)
-        return MatrixService(args.homeserver, args.user, store, policy, directory, args.lang)
+        return MatrixService(
+            args.homeserver, args.user, store, policy(store), directory, args.lang
+        )
     if network is None:
         raise CoopNetError(
             "no network: give --network DIR (e.g. demo-net after 'make demo') or "
@@ -92,7 +101,8 @@ def build_service(args: argparse.Namespace) -> Any:
     if account.store_dir is None:
         raise CoopNetError(f"{account.user_id} has no enrolled device in {network.file}")
     return MatrixService(
-        authority.client_url, account.user_id, Path(account.store_dir), policy, directory,
+        authority.client_url, account.user_id, Path(account.store_dir),
+        policy(Path(account.store_dir)), directory,
         args.lang,
     )
 
