@@ -128,3 +128,16 @@ def _reason(request, directory) -> Refusal:
     with pytest.raises(DirectoryRefused) as info:
         check_enrolment_request(request, directory)
     return info.value.reason
+
+
+def test_trust_package_imports_neither_nio_nor_textual():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, coopnet.trust, coopnet.trust.verifications;"
+        "bad = [m for m in ('nio', 'textual') if m in sys.modules];"
+        "print(*bad, file=sys.stderr); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
