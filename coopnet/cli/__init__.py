@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "coopnet.cli.admin",
     "coopnet.cli.directory",
     "coopnet.cli.tui",
+    "coopnet.cli.bot",
 ]
 
 

@@ -383,7 +383,11 @@ class CoopNetClient:
         return list(reversed(events))
 
     async def backfill(
-        self, room_id: str, prev_batch: str, known: Callable[[str], bool], limit: int = 10_000
+        self,
+        room_id: str,
+        prev_batch: str,
+        known: Callable[[str], Awaitable[bool]],
+        limit: int = 10_000,
     ) -> list[ReceivedEvent]:
         """Events before ``prev_batch`` back to the first ``known`` one, oldest first."""
         found: list[ReceivedEvent] = []
@@ -395,7 +399,7 @@ class CoopNetClient:
             for event in resp.chunk:
                 if not isinstance(event, TIMELINE_TYPES):
                     continue
-                if known(event.event_id):
+                if await known(event.event_id):
                     return list(reversed(found))
                 found.append(to_received(room_id, event))
             if not resp.chunk or resp.end == token:

@@ -1,0 +1,410 @@
+"""The consultation bot of one authority.
+
+In each consultation room it records every event (the consultation record), checks
+every structured exchange with the protocol core, refuses illegal stage changes and
+assurance updates with a reason, posts a signed receipt for each structured event from
+the other authority, and reminds officers of deadlines. ``!consult help`` lists its
+commands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bots.consultation.members import Members
+from bots.consultation.profiles import load_profile
+from bots.consultation.reminders import due_notices
+from bots.consultation.status_text import render_status
+from bots.consultation.texts import text
+from bots.consultation.view import BOT_MARKER, ConsultationView, build_view, recorded_content
+from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
+from bots.framework.base import txn_id
+from coopnet.ids import EventID
+from coopnet.matrix import DevicePolicy, ReceivedEvent
+from coopnet.protocol import (
+    PAYLOAD_KEY,
+    Assurance,
+    AssuranceMonitoring,
+    ConsultationOpened,
+    Event,
+    ParseError,
+    Receipt,
+    StageTransition,
+    content_hash,
+    encode,
+    label,
+    parse_content,
+)
+from coopnet.receipts import sign_receipt
+from coopnet.records import AsyncRecordStore, NewEntry, load_or_create_signing_key
+from coopnet.stages import MACHINES, Rulebook, check, side_of
+
+log = logging.getLogger(__name__)
+
+
+def classify(content: dict[str, Any]) -> str:
+    """The record kind of a timeline event, from its content alone (so it is the same
+    whether the bot records its own message when sending it or when it syncs back)."""
+    marker = content.get(BOT_MARKER)
+    if isinstance(marker, dict) and marker.get("kind") == "reminder":
+        return "reminder"
+    parsed = parse_content(content)
+    if isinstance(parsed, Receipt):
+        return "receipt"
+    if isinstance(parsed, Event):
+        return "event"
+    if isinstance(parsed, ParseError):
+        return "rejection"
+    return "message"
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class ConsultationBot(Bot):
+    def __init__(
+        self,
+        config: BotConfig,
+        policy: DevicePolicy,
+        members: Members,
+        authority_id: str,
+        records_path: Path,
+        signing_key_path: Path,
+        profiles_dir: Path | None = None,
+        rulebook: Rulebook | None = None,
+        clock: Callable[[], dt.date] = utc_today,
+    ) -> None:
+        super().__init__(config, policy)
+        self.members = members
+        self.authority_id = authority_id
+        self.records_path = records_path
+        self.signing_key_path = signing_key_path
+        self.profiles_dir = profiles_dir
+        self.rulebook = rulebook
+        self.clock = clock
+        self._records: AsyncRecordStore | None = None
+        self._signing_key = load_or_create_signing_key(signing_key_path)
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def records(self) -> AsyncRecordStore:
+        if self._records is None:
+            raise RuntimeError("the record store is not open")
+        return self._records
+
+    async def setup(self) -> None:
+        self._records = await AsyncRecordStore.open(self.records_path, self._signing_key)
+
+    async def teardown(self) -> None:
+        if self._records is not None:
+            await self._records.close()
+
+    async def known_event(self, event_id: str) -> bool:
+        return await self.records.get_by_event_id(event_id) is not None
+
+    # ---------------------------------------------------------------- helpers
+    @property
+    def user_id(self) -> str:
+        return self.config.user_id
+
+    def case_ref(self, room_id: str) -> str:
+        room = self.matrix.nio.rooms.get(room_id)
+        return (room.name if room is not None and room.name else None) or room_id
+
+    async def view(self, room_id: str) -> ConsultationView:
+        entries = [
+            e for e in await self.records.entries(self.case_ref(room_id)) if e.room_id == room_id
+        ]
+        return build_view(entries, self.members.authority_of, self.user_id)
+
+    async def record(
+        self,
+        room_id: str,
+        event_id: str,
+        sender: str,
+        event_type: str,
+        content: dict[str, Any],
+        origin_ts: int | None,
+        kind: str | None = None,
+        **extra: Any,
+    ) -> None:
+        await self.records.append(
+            NewEntry(
+                case_ref=self.case_ref(room_id),
+                room_id=room_id,
+                kind=kind or classify(content),
+                sender=sender,
+                content=recorded_content(event_type, content, **extra),
+                event_id=event_id,
+                origin_ts=origin_ts,
+            )
+        )
+
+    async def post(self, room_id: str, content: dict[str, Any], purpose: str, *key: str) -> EventID:
+        """Send and record at once; the transaction id makes a resend after a crash a no-op."""
+        event_id = await self.matrix.send(room_id, content, txn_id=txn_id(purpose, room_id, *key))
+        await self.record(room_id, event_id, self.user_id, "m.room.message", content, None)
+        return event_id
+
+    async def notice(
+        self, room_id: str, body: str, purpose: str, *key: str, marker: dict[str, Any] | None = None
+    ) -> EventID:
+        content: dict[str, Any] = {"msgtype": "m.notice", "body": body}
+        if marker:
+            content[BOT_MARKER] = marker
+        return await self.post(room_id, content, purpose, *key)
+
+    # ---------------------------------------------------------------- events
+    async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
+        if not is_new:
+            return
+        if event.sender == self.user_id:
+            await self.record(
+                event.room_id,
+                event.event_id,
+                event.sender,
+                event.type,
+                event.content,
+                event.origin_server_ts,
+            )
+            return
+        parsed = parse_content(event.content)
+        if isinstance(parsed, ParseError):
+            await self._reject(event, [str(p) for p in parsed.problems], "rejected.title")
+        elif isinstance(parsed, Event):
+            await self._structured(event, parsed)
+        else:
+            await self.record(
+                event.room_id,
+                event.event_id,
+                event.sender,
+                event.type,
+                event.content,
+                event.origin_server_ts,
+            )
+            body = event.content.get("body")
+            if isinstance(body, str) and event.type == "m.room.message":
+                # Commands may wait for later syncs (a new room), so they run on their own.
+                self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
+
+    async def _reject(self, event: ReceivedEvent, problems: list[str], title: str) -> None:
+        await self.record(
+            event.room_id,
+            event.event_id,
+            event.sender,
+            event.type,
+            event.content,
+            event.origin_server_ts,
+            kind="rejection",
+            problems=problems,
+        )
+        lang = self.members.language_of(event.sender)
+        if title == "rejected.title":
+            body = "\n".join(
+                [text(title, lang), *(f"• {p}" for p in problems), text("rejected.fix", lang)]
+            )
+        else:
+            body = text(title, lang, reason="; ".join(problems))
+        await self.notice(event.room_id, body, "rejection", event.event_id)
+
+    async def _structured(self, event: ReceivedEvent, parsed: Event) -> None:
+        view = await self.view(event.room_id)
+        refusal = self._refusal(event, parsed, view)
+        if refusal is not None:
+            key, reason = refusal
+            await self._reject(event, [reason], key)
+            return
+        await self.record(
+            event.room_id,
+            event.event_id,
+            event.sender,
+            event.type,
+            event.content,
+            event.origin_server_ts,
+        )
+        sender_authority = self.members.authority_of(event.sender)
+        if sender_authority != self.authority_id and not isinstance(parsed, Receipt):
+            await self.send_receipt(
+                event.room_id, event.event_id, event.sender, event.content[PAYLOAD_KEY]
+            )
+
+    def _refusal(
+        self, event: ReceivedEvent, parsed: Event, view: ConsultationView
+    ) -> tuple[str, str] | None:
+        """(message key, reason) when a valid event cannot be applied here."""
+        authority = self.members.authority_of(event.sender)
+        if isinstance(parsed, ConsultationOpened):
+            if view.opened is not None:
+                return "rejected.title", "opened: this room already holds a consultation"
+            for side in (parsed.requesting_authority, parsed.requested_authority):
+                if side not in self.members.by_id:
+                    return "rejected.title", f"opened: {side!r} is not an authority of the network"
+            if authority not in (parsed.requesting_authority, parsed.requested_authority):
+                return "rejected.title", "opened: the sender's authority is on neither side"
+            return None
+        if isinstance(parsed, StageTransition):
+            status = view.status(self.clock(), self.rulebook)
+            if view.opened is None or status is None:
+                return "transition.refused", "no consultation has been opened in this room"
+            side = None
+            if authority is not None:
+                side = side_of(
+                    authority, view.opened.requesting_authority, view.opened.requested_authority
+                )
+            history = status.stages.history
+            last_date = next((h.date for h in reversed(history) if h.date), None)
+            problem = check(
+                MACHINES[view.opened.kind], status.stages.current, parsed, side, last_date
+            )
+            if problem is not None:
+                code, message = problem
+                lang = self.members.language_of(event.sender)
+                return "transition.refused", f"{label(f'reason.{code}', lang)} — {message}"
+            return None
+        if isinstance(parsed, Assurance | AssuranceMonitoring):
+            reason = view.assurances.check(parsed)
+            return ("assurance.refused", reason) if reason else None
+        return None
+
+    async def send_receipt(
+        self, room_id: str, event_id: str, sender: str, payload: dict[str, Any]
+    ) -> EventID | None:
+        receipt = Receipt.from_dict(
+            {
+                "event_id": event_id,
+                "content_hash": content_hash(payload),
+                "receiver": self.user_id,
+                "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "event_type": payload.get("type"),
+            }
+        )
+        if not isinstance(receipt, Receipt):
+            log.error("could not build a receipt for %s: %s", event_id, receipt)
+            return None
+        content = sign_receipt(encode(receipt, self.members.language_of(sender)), self._signing_key)
+        return await self.post(room_id, content, "receipt", event_id)
+
+    # ---------------------------------------------------------------- periodic
+    async def tick(self) -> None:
+        for room_id in list(self.matrix.nio.rooms):
+            await self.reconcile(room_id)
+
+    async def reconcile(self, room_id: str) -> None:
+        """Post what is owed: receipts missed in a crash, reminders, overdue warnings."""
+        view = await self.view(room_id)
+        for event_id, (sender, payload) in view.foreign_events.items():
+            if event_id not in view.receipted:
+                await self.send_receipt(room_id, event_id, sender, payload)
+        status = view.status(self.clock(), self.rulebook)
+        if status is None:
+            return
+        lang = self.members.by_id[self.authority_id].language
+        for notice in due_notices(status, view.notices, self.clock(), lang):
+            await self.notice(
+                room_id,
+                notice.text,
+                "reminder",
+                notice.key,
+                marker={"kind": "reminder", "key": notice.key},
+            )
+
+    # ---------------------------------------------------------------- commands
+    async def _maybe_command(self, event: ReceivedEvent, body: str) -> None:
+        parsed = self.parse_command(body)
+        if parsed is None:
+            return
+        lang = self.members.language_of(event.sender)
+        if self.members.authority_of(event.sender) is None:
+            return  # not from a member authority: not worth an answer
+        ctx = CommandContext(
+            event.room_id,
+            event.sender,
+            event.event_id,
+            [] if isinstance(parsed, CommandError) else parsed.args,
+            lang,
+        )
+        try:
+            if isinstance(parsed, CommandError):
+                raise parsed
+            reply = await self.run_command(parsed, ctx)
+        except CommandError as exc:
+            reply = text("command.error", lang, error=str(exc))
+        if reply:
+            await self.notice(event.room_id, reply, "reply", event.event_id)
+
+    @command("status", help="stage, history, open deadlines and assurances of this consultation")
+    async def cmd_status(self, ctx: CommandContext) -> str:
+        view = await self.view(ctx.room_id)
+        status = view.status(self.clock(), self.rulebook)
+        return render_status(view, status, self.case_ref(ctx.room_id), ctx.language)
+
+    @command(
+        "requirements",
+        help="post an authority's legal-requirements profile (PC-OC fields) in this room",
+        usage="AUTHORITY",
+        min_args=1,
+        max_args=1,
+    )
+    async def cmd_requirements(self, ctx: CommandContext) -> str | None:
+        authority = ctx.args[0].lower()
+        profile = load_profile(authority, self.profiles_dir)
+        if profile is None:
+            known = ", ".join(sorted(self.members.by_id))
+            raise CommandError(f"no requirements profile for {authority!r} (authorities: {known})")
+        content = encode(profile.answer, ctx.language)
+        if profile.answer.illustrative:
+            note = text("requirements.illustrative", ctx.language, state=profile.state)
+            content["body"] = f"{note}\n{content['body']}"
+        await self.post(ctx.room_id, content, "requirements", ctx.event_id)
+        return None
+
+    @command(
+        "open",
+        help="open a consultation room with another authority (its officers and bot are "
+        "invited) and post the opening event",
+        usage="AUTHORITY CASE-REF [extradition|mla] [untoc|bilateral_treaty|multilateral_treaty"
+        "|reciprocity|domestic_law] [INSTRUMENT]",
+        min_args=2,
+        max_args=5,
+    )
+    async def cmd_open(self, ctx: CommandContext) -> str:
+        counterpart_id, case_ref, *rest = ctx.args
+        counterpart = self.members.by_id.get(counterpart_id.lower())
+        if counterpart is None or counterpart.authority_id == self.authority_id:
+            known = ", ".join(sorted(set(self.members.by_id) - {self.authority_id}))
+            raise CommandError(f"{counterpart_id!r} is not another authority (choose: {known})")
+        kind = rest[0] if rest else "extradition"
+        basis = {"basis": rest[1] if len(rest) > 1 else "untoc"}
+        if len(rest) > 2:
+            basis["instrument"] = rest[2]
+        opened = ConsultationOpened.from_dict(
+            {
+                "case_ref": case_ref,
+                "kind": kind,
+                "requesting_authority": self.authority_id,
+                "requested_authority": counterpart.authority_id,
+                "legal_basis": basis,
+            }
+        )
+        if isinstance(opened, ParseError):
+            raise CommandError("; ".join(str(p) for p in opened.problems))
+        own = self.members.by_id[self.authority_id]
+        invite = [*own.officers, *counterpart.officers]
+        if counterpart.bot:
+            invite.append(counterpart.bot)
+        room_id = await self.matrix.create_consultation_room(
+            case_ref, invite=invite, servers=[own.server_name, counterpart.server_name]
+        )
+        await self.post(room_id, encode(opened, own.language), "opened", room_id)
+        return text(
+            "opened.done",
+            ctx.language,
+            case_ref=case_ref,
+            authority=counterpart.state,
+            room_id=room_id,
+        )

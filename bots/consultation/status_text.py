@@ -1,0 +1,47 @@
+"""``!consult status`` as text in the reader's language (pure)."""
+
+from __future__ import annotations
+
+from bots.consultation.texts import text
+from bots.consultation.view import ConsultationView
+from coopnet.protocol import label
+from coopnet.protocol.labels import value_label
+from coopnet.protocol.vocab import DeadlineStatus
+from coopnet.stages import ConsultationStatus
+
+
+def render_status(
+    view: ConsultationView, status: ConsultationStatus | None, case_ref: str, lang: str
+) -> str:
+    if view.opened is None or status is None:
+        return text("status.not_opened", lang)
+    lines = [text("status.title", lang, case_ref=case_ref)]
+    stages = status.stages
+    lines.append(f"{text('status.stage', lang)}: {value_label(stages.current, lang)}")
+    lines.append(f"{text('status.history', lang)}:")
+    for entry in stages.history:
+        when = entry.date.isoformat() if entry.date else "—"
+        lines.append(f"  {when}  {value_label(entry.stage, lang)}")
+    lines.append(f"{text('status.deadlines', lang)}:")
+    open_deadlines = [
+        d for d in status.deadlines if d.status in (DeadlineStatus.PENDING, DeadlineStatus.OVERDUE)
+    ]
+    for deadline in open_deadlines:
+        lines.append(
+            f"  {label(f'rule.{deadline.rule.id}', lang)}: "
+            f"{text('status.due', lang, due=deadline.due.isoformat())} "
+            f"({value_label(deadline.status, lang)})"
+        )
+    if not open_deadlines:
+        lines.append(f"  {text('status.no_deadlines', lang)}")
+    lines.append(f"{text('status.assurances', lang)}:")
+    for assurance_id, record in sorted(view.assurances.items.items()):
+        latest = record.latest
+        lines.append(
+            f"  {assurance_id}: {value_label(latest.assurance_type, lang)} — "
+            f"{value_label(latest.assurance_status, lang)} "
+            f"({latest.giver} → {latest.receiver}; {len(record.monitoring)} monitoring)"
+        )
+    if not view.assurances.items:
+        lines.append(f"  {text('status.no_assurances', lang)}")
+    return "\n".join(lines)

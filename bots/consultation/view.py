@@ -1,0 +1,101 @@
+"""A consultation as the record holds it: opened event, accepted exchanges, receipts,
+reminders already posted (pure: record entries in, view out).
+
+The record is the bot's single source of truth, so a restarted bot knows everything it
+knew before from the record alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bots.consultation.assurances import AssuranceRegister
+from coopnet.protocol import (
+    PAYLOAD_KEY,
+    Assurance,
+    AssuranceMonitoring,
+    ConsultationOpened,
+    Event,
+    Receipt,
+    parse_content,
+)
+from coopnet.records import Entry
+from coopnet.stages import ConsultationStatus, Rulebook, TimelineItem, track
+
+BOT_MARKER = "org.coopnet.bot"
+"""Key in the content of the bot's own messages: ``{"kind": "reminder", "key": "…"}``."""
+
+
+def recorded_content(event_type: str, content: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """What the record keeps of a timeline event: its decrypted type and content."""
+    return {"type": event_type, "content": content, **extra}
+
+
+def day_of(origin_ts: int) -> dt.date:
+    return dt.datetime.fromtimestamp(origin_ts / 1000, dt.UTC).date()
+
+
+@dataclass
+class ConsultationView:
+    opened: ConsultationOpened | None = None
+    items: list[TimelineItem] = field(default_factory=list)
+    assurances: AssuranceRegister = field(default_factory=AssuranceRegister)
+    receipted: set[str] = field(default_factory=set)
+    notices: set[str] = field(default_factory=set)
+    # Structured events from the other authority: event id -> (sender, payload).
+    foreign_events: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def status(self, today: dt.date, rulebook: Rulebook | None = None) -> ConsultationStatus | None:
+        if self.opened is None:
+            return None
+        return track(self.opened, self.items, today=today, rulebook=rulebook)
+
+
+def parsed_event(entry: Entry) -> Event | None:
+    value = entry.content_value()
+    if not isinstance(value, dict):
+        return None
+    parsed = parse_content(value.get("content"))
+    return parsed if isinstance(parsed, Event) else None
+
+
+def build_view(
+    entries: Iterable[Entry],
+    authority_of: Callable[[str], str | None],
+    own_user: str,
+) -> ConsultationView:
+    """Fold a room's record entries (in record order) into a :class:`ConsultationView`."""
+    view = ConsultationView()
+    own_authority = authority_of(own_user)
+    for entry in entries:
+        content = entry.content_value()
+        inner = content.get("content") if isinstance(content, dict) else None
+        marker = inner.get(BOT_MARKER) if isinstance(inner, dict) else None
+        if entry.kind == "reminder" and isinstance(marker, dict):
+            view.notices.add(str(marker.get("key")))
+            continue
+        if entry.kind not in ("event", "receipt"):
+            continue
+        event = parsed_event(entry)
+        if isinstance(event, Receipt):
+            if entry.sender == own_user:
+                view.receipted.add(event.event_id)
+            continue
+        if event is None:
+            continue
+        sender_authority = authority_of(entry.sender)
+        if entry.event_id and sender_authority != own_authority and isinstance(inner, dict):
+            view.foreign_events[entry.event_id] = (entry.sender, inner[PAYLOAD_KEY])
+        if isinstance(event, ConsultationOpened):
+            if view.opened is None:
+                view.opened = event
+            continue
+        if isinstance(event, Assurance | AssuranceMonitoring):
+            view.assurances.apply(event)
+        view.items.append(
+            TimelineItem(event, sender_authority, day_of(entry.origin_ts), entry.event_id)
+        )
+    return view

@@ -1,0 +1,255 @@
+"""The bot base class: start/stop, sync without losing events, invites, commands.
+
+Exactly-once recording across crashes rests on three things: the bot saves the sync
+token itself, *after* it has handled a batch (nio would save it before); every write
+to the record is idempotent on event id; every message the bot sends carries a
+transaction id derived from what it answers, so the homeserver drops a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import signal
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bots.framework.commands import (
+    CommandContext,
+    CommandError,
+    CommandTable,
+    ParsedCommand,
+    parse,
+)
+from bots.framework.state import BotState
+from coopnet.ids import EventID, RoomID, UserID
+from coopnet.matrix import CoopNetClient, DevicePolicy, Invitation, ReceivedEvent
+from coopnet.matrix.client import RoomBatch, SyncBatch
+from coopnet.matrix.rooms import server_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotConfig:
+    homeserver: str
+    user_id: str
+    store_dir: Path
+    state_db: Path
+    member_servers: frozenset[str]
+    command_prefix: str = "consult"
+    # An event whose room key has not arrived after this long gets a key request.
+    key_request_after: float = 10.0
+    # Housekeeping (retrying undecryptable events, reminders) runs this often.
+    tick_seconds: float = 30.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def txn_id(purpose: str, *parts: str) -> str:
+    """A transaction id that is the same whenever the bot answers the same thing."""
+    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:40]
+    return f"coopnet-{purpose}-{digest}"
+
+
+class Bot:
+    """Subclasses implement :meth:`handle_event` and register commands."""
+
+    def __init__(self, config: BotConfig, policy: DevicePolicy) -> None:
+        self.config = config
+        self.policy = policy
+        self.commands = CommandTable(config.command_prefix, type(self))
+        self.state = BotState(config.state_db)
+        self.client: CoopNetClient | None = None
+        self._stopping = asyncio.Event()
+        self._ticker: asyncio.Task[None] | None = None
+        # Sync batches and housekeeping take turns, so they never answer the same thing twice.
+        self._turn = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+
+    # ---------------------------------------------------------------- to override
+    async def setup(self) -> None:
+        """Open what the bot needs before the first sync."""
+
+    async def teardown(self) -> None:
+        """Close what :meth:`setup` opened."""
+
+    async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
+        """Handle one decrypted timeline event, in room order."""
+
+    async def known_event(self, event_id: str) -> bool:
+        """Whether the event was handled before (limits backfill after a gap)."""
+        return False
+
+    async def tick(self) -> None:
+        """Periodic work (reminders); runs every ``tick_seconds``."""
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def matrix(self) -> CoopNetClient:
+        if self.client is None:
+            raise RuntimeError("the bot is not started")
+        return self.client
+
+    async def start(self) -> None:
+        self.client = await CoopNetClient.open(
+            self.config.homeserver,
+            self.config.user_id,
+            self.config.store_dir,
+            self.policy,
+            store_sync_tokens=False,
+        )
+        self.client.sync_token = self.state.sync_token()
+        self.client.on_sync(self._on_sync)
+        self.client.on_invite(self._on_invite)
+        await self.setup()
+        await self.client.sync_once()
+        self.client.start()
+        self._ticker = asyncio.create_task(self._tick_loop(), name="bot housekeeping")
+        log.info("%s started as device %s", self.config.user_id, self.client.device_id)
+
+    async def run(self) -> None:
+        """Run until SIGTERM/SIGINT or :meth:`stop`; shut down cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
+        await self.start()
+        sync_ended = asyncio.create_task(self.matrix.wait_closed())
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            done, _ = await asyncio.wait({sync_ended, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if sync_ended in done:
+                sync_ended.result()  # re-raise what ended the sync
+        finally:
+            for task in (stop, sync_ended):
+                task.cancel()
+            await self.stop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+            self._ticker = None
+        if self.client is not None:
+            await self.client.close()
+        await self.teardown()
+        self.state.close()
+        log.info("%s stopped", self.config.user_id)
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run work that waits for later syncs (joining, creating rooms) outside the sync
+        handler: the sync loop cannot deliver the next sync while a handler waits for it."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("%s failed", name)
+
+        task = asyncio.create_task(guarded(), name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            try:
+                async with self._turn:
+                    await self._retry_pending()
+                    await self.tick()
+            except Exception:  # housekeeping must not end the bot; the next tick retries
+                log.exception("periodic work failed")
+            await asyncio.sleep(self.config.tick_seconds)
+
+    # ---------------------------------------------------------------- sync
+    async def _on_sync(self, batch: SyncBatch) -> None:
+        async with self._turn:
+            for room in batch.rooms:
+                await self._handle_room(room)
+            await self._retry_pending()
+            # Only now: a crash before this line replays the batch (recording is idempotent).
+            await self.state.save_sync_token(batch.next_batch)
+
+    async def _handle_room(self, room: RoomBatch) -> None:
+        events = room.events
+        if room.limited and room.prev_batch:
+            # The server left out events (the bot was away): fetch back to the last one
+            # it handled, so nothing is skipped and order is kept.
+            missed = await self.matrix.backfill(room.room_id, room.prev_batch, self.known_event)
+            if missed:
+                log.info("filled a gap of %d events in %s", len(missed), room.room_id)
+            events = missed + events
+        for event in events:
+            await self._dispatch(event)
+
+    async def _dispatch(self, event: ReceivedEvent) -> None:
+        if not event.decrypted:
+            await self.state.add_pending(event.event_id, event.room_id, event.source)
+            return
+        is_new = not await self.known_event(event.event_id)
+        await self.handle_event(event, is_new)
+
+    async def _retry_pending(self) -> None:
+        for row in await self.state.pending():
+            source = json.loads(row["source"])
+            event = ReceivedEvent(
+                room_id=RoomID(row["room_id"]),
+                event_id=EventID(row["event_id"]),
+                sender=UserID(str(source.get("sender", ""))),
+                origin_server_ts=int(source.get("origin_server_ts", 0)),
+                type=str(source.get("type", "")),
+                content={},
+                encrypted=True,
+                decrypted=False,
+                source=source,
+            )
+            decrypted = self.matrix.retry_decrypt(event)
+            if decrypted is not None:
+                await self._dispatch(decrypted)
+                await self.state.drop_pending(event.event_id)
+            elif not row["key_requested"] and (
+                time.time() - row["first_seen"] > self.config.key_request_after
+            ):
+                await self.matrix.request_room_key(event)
+                await self.state.mark_key_requested(event.event_id)
+                log.info("requested the room key for %s", event.event_id)
+
+    # ---------------------------------------------------------------- invites
+    async def _on_invite(self, invitation: Invitation) -> None:
+        server = server_of(invitation.inviter)
+        if server not in self.config.member_servers:
+            log.warning(
+                "ignored an invitation to %s from %s: not a member authority",
+                invitation.room_id,
+                invitation.inviter,
+            )
+            return
+        self.spawn(self._join(invitation), f"join {invitation.room_id}")
+
+    async def _join(self, invitation: Invitation) -> None:
+        await self.matrix.join(invitation.room_id)
+        log.info("joined %s on invitation from %s", invitation.room_id, invitation.inviter)
+
+    # ---------------------------------------------------------------- commands
+    def parse_command(self, body: str) -> ParsedCommand | CommandError | None:
+        return parse(body, self.config.command_prefix)
+
+    async def run_command(self, parsed: ParsedCommand, ctx: CommandContext) -> str | None:
+        if parsed.name == "help":
+            return self.commands.help_text()
+        spec, attribute = self.commands.resolve(parsed)
+        handler = getattr(self, attribute)
+        return await handler(ctx)
