@@ -107,9 +107,30 @@ def build_service(args: argparse.Namespace) -> Any:
     )
 
 
+def _log_to_file(service: Any) -> None:
+    """Log lines on stderr would draw over the interface: send them to a private file."""
+    import logging
+
+    store = getattr(service, "store_dir", None)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    if store is None:
+        root.addHandler(logging.NullHandler())
+        return
+    from coopnet.matrix.session import ensure_private_dir
+
+    path = ensure_private_dir(Path(store)) / "tui.log"
+    path.touch(mode=0o600, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from tui.app import CoopNetApp
 
     service = build_service(args)
+    _log_to_file(service)
     CoopNetApp(service, lang=args.lang).run()
     return 0

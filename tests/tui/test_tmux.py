@@ -1,0 +1,96 @@
+"""The real program in a terminal: ``coopnet tui`` in tmux, from start to a sent message."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coopnet.network import Network
+from coopnet.protocol import ConsultationOpened, LegalBasis, encode
+from coopnet.protocol.vocab import Kind, LegalBasisType
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+COOPNET = str(Path(sys.executable).parent / "coopnet")
+
+
+class Terminal:
+    def __init__(self, command: list[str]) -> None:
+        self.socket = f"coopnet-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        subprocess.run(
+            ["tmux", "-L", self.socket, "new-session", "-d", "-x", "150", "-y", "45",
+             "env -u COLUMNS -u LINES " + " ".join(command)],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-p"],
+                              capture_output=True, text=True)
+        return done.stdout
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        extra = ["-l"] if literal else []
+        subprocess.run(["tmux", "-L", self.socket, "send-keys", *extra, *keys], check=True)
+
+    async def wait_for(self, text: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not on screen after {timeout:.0f} s:\n"
+                                     + self.screen())
+            await asyncio.sleep(0.1)
+
+    async def wait_gone(self, text: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text in self.screen():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} still on screen after {timeout:.0f} s")
+            await asyncio.sleep(0.1)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+async def test_real_program_from_start_to_a_sent_message(network: Network, open_client: Any):
+    ch_user = network.authority("ch").officers()[1].user_id
+    cn_user = network.authority("cn").officers()[1].user_id
+    cn, inbox = await open_client(cn_user)
+    case_ref = f"CN-CH-X{uuid.uuid4().hex[:6].upper()}"
+    room_id = await cn.create_consultation_room(
+        case_ref, invite=[ch_user], servers=network.member_server_names()
+    )
+    await cn.send(room_id, encode(ConsultationOpened(
+        case_ref=case_ref, kind=Kind.EXTRADITION, requesting_authority="cn",
+        requested_authority="ch", legal_basis=LegalBasis(basis=LegalBasisType.UNTOC))))
+
+    term = Terminal([COOPNET, "tui", "--network", str(network.directory), "--account", ch_user])
+    try:
+        await term.wait_for("invitation")  # the consultation is listed as an invitation
+        await term.wait_for("connected")
+        assert case_ref in term.screen()
+        term.keys("Enter")  # invitations come first: accept it
+        await term.wait_gone("invitation")
+        term.keys("Enter")  # open it
+        await term.wait_for("Enter sends")
+        message = f"hello from tmux {uuid.uuid4().hex[:6]}"
+        term.keys(message, literal=True)
+        term.keys("Enter")
+        deadline = time.monotonic() + 60
+        while not inbox.find(lambda e: e.content.get("body") == message):
+            assert time.monotonic() < deadline, "cn did not receive the message:\n" + term.screen()
+            await asyncio.sleep(0.1)
+        term.keys("C-q")
+    finally:
+        term.close()
