@@ -18,7 +18,7 @@ from tui.i18n import t
 from tui.model import Consultation, Entry
 from tui.widgets.cards import render_entry
 
-PAGE = 40
+PAGE = 20  # fills a tall terminal (cards are 3–10 lines); more on demand
 
 
 class EntryView(Static, can_focus=True):

@@ -1,0 +1,183 @@
+"""Benchmark of the terminal client (tui/), driven by Textual's pilot on seeded data.
+
+Measures, against baselines in the same run on the same machine:
+
+* start → consultation list shown with 500 consultations (target <= 1 s); baseline: a
+  bare Textual app showing a 500-row DataTable of plain strings;
+* open a consultation of 10,000 events (target <= 200 ms, lazy rendering: only the
+  newest page is mounted); baseline: pushing a screen with the same number of plain
+  Static messages as the client mounts;
+* memory (RSS) with the 500 consultations seeded and after opening the big one.
+
+The timed part excludes seeding (parsing and validating every structured event), which
+is reported on its own. Each measurement is repeated; medians are printed.
+
+Run:  .venv/bin/python bench/tui.py [--rooms 500] [--events 10000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.containers import VerticalScroll  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+from textual.widgets import DataTable, Footer, Header, Static  # noqa: E402
+
+from tui.app import CoopNetApp  # noqa: E402
+from tui.screens.consultation import ConsultationScreen  # noqa: E402
+from tui.seed import seeded_service  # noqa: E402
+from tui.widgets.timeline import PAGE, EntryView, Timeline  # noqa: E402
+
+SIZE = (160, 50)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+async def until(pilot, condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("benchmark condition not reached")
+        await pilot.pause(0.001)
+
+
+# ---------------------------------------------------------------- list
+async def client_list(service) -> float:  # type: ignore[no-untyped-def]
+    rows = len(service.rooms)
+    start = time.perf_counter()
+    app = CoopNetApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.list_screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == rows)
+        await pilot.pause()  # rendered
+        elapsed = time.perf_counter() - start
+    return elapsed
+
+
+class BareList(App[None]):
+    def __init__(self, rows: int) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("case", "counterpart", "kind", "stage", "deadline", "unread")
+        for i in range(self.rows):
+            table.add_row(f"CH-CN-2026-{i:04d}", "cn", "Extradition", "Provisional arrest",
+                          "Jun 26, 2026", "")
+
+
+async def bare_list(rows: int) -> float:
+    start = time.perf_counter()
+    app = BareList(rows)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == rows)
+        await pilot.pause()
+        elapsed = time.perf_counter() - start
+    return elapsed
+
+
+# ---------------------------------------------------------------- open
+async def client_open(service, room_id: str) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
+    app = CoopNetApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        start = time.perf_counter()
+        app.open_consultation(room_id)
+        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
+                    and bool(app.screen.query(EntryView)))
+        await pilot.pause()  # laid out and rendered
+        elapsed = time.perf_counter() - start
+        mounted = len(app.screen.query(EntryView))
+        timeline = app.screen.query_one(Timeline)
+        assert timeline.shown == mounted
+        memory = rss_mb()
+        app.pop_screen()
+        await pilot.pause()
+    return elapsed, memory, mounted
+
+
+class PlainScreen(Screen[None]):
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            for i in range(self.count):
+                yield Static(f"officer1  127.0.0.12\nMessage {i}: documents follow.")
+        yield Footer()
+
+
+async def bare_open(count: int) -> float:
+    app = App[None]()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        start = time.perf_counter()
+        screen = PlainScreen(count)
+        app.push_screen(screen)
+        await until(pilot, lambda: app.screen is screen and bool(screen.query(Static)))
+        await pilot.pause()
+        return time.perf_counter() - start
+
+
+def median_ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:7.1f} ms (min {min(values) * 1000:.1f})"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rooms", type=int, default=500)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    base = rss_mb()
+    start = time.perf_counter()
+    service = seeded_service(rooms=args.rooms, events_per_room=12,
+                             big_room_events=args.events, invite=False)
+    seeded = time.perf_counter() - start
+    big = service.consultation("!room1:127.0.0.11")
+    print(f"seeded {args.rooms} consultations, the first with {len(big.entries)} events: "
+          f"{seeded:.1f} s (not timed below); RSS {base:.0f} → {rss_mb():.0f} MB")
+
+    lists, bare_lists = [], []
+    for _ in range(args.repeat):
+        lists.append(await client_list(service))
+        bare_lists.append(await bare_list(args.rooms))
+    print(f"start → list of {args.rooms}:     client {median_ms(lists)}   "
+          f"bare DataTable {median_ms(bare_lists)}   target ≤ 1000 ms")
+
+    opens, bare_opens, memory, mounted = [], [], 0.0, 0
+    for _ in range(args.repeat):
+        elapsed, memory, mounted = await client_open(service, "!room1:127.0.0.11")
+        opens.append(elapsed)
+        bare_opens.append(await bare_open(PAGE))
+    print(f"open {len(big.entries)}-event consultation: client {median_ms(opens)}   "
+          f"plain screen of {PAGE} Statics {median_ms(bare_opens)}   target ≤ 200 ms")
+    print(f"  mounted {mounted} of {len(big.entries)} entries (lazy); RSS after opening "
+          f"{memory:.0f} MB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
