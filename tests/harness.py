@@ -57,7 +57,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Network:
     options = lifecycle.NetworkOptions(
         authorities=["ch", "cn", "mx"], outsiders=[OUTSIDER], base_address=BASE_ADDRESS
     )
-    net = asyncio.run(lifecycle.up(directory, options))
+    # Bots run in-process in the tests that need them (tests/bots), not as processes.
+    net = asyncio.run(lifecycle.up(directory, options, with_bots=False))
     yield net
     lifecycle.down(directory)
 

@@ -12,24 +12,14 @@ from bots.consultation.bot import ConsultationBot, utc_today
 from bots.consultation.members import Members
 from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
-from coopnet.network import Authority, Network
+from coopnet.network import Network, botproc
 from coopnet.network.trust import device_policy
 
 log = logging.getLogger(__name__)
 
-BOT_DIR = "bot"
-
-
-def bot_dir(authority: Authority) -> Path:
-    return authority.path / BOT_DIR
-
-
-def records_path(authority: Authority) -> Path:
-    return bot_dir(authority) / "records.db"
-
-
-def signing_key_path(authority: Authority) -> Path:
-    return bot_dir(authority) / "signing.key"
+# Where an authority's bot keeps its files: one definition, shared with ``net up``.
+records_path = botproc.records_db
+signing_key_path = botproc.signing_key_file
 
 
 def build_bot(
@@ -51,7 +41,7 @@ def build_bot(
         homeserver=authority.client_url,
         user_id=account.user_id,
         store_dir=Path(account.store_dir),
-        state_db=bot_dir(authority) / "state.db",
+        state_db=botproc.state_db(authority),
         member_servers=members.servers(),
         tick_seconds=tick_seconds,
     )
@@ -71,4 +61,4 @@ def run(
     network: Network, authority_id: str, tick_seconds: float, profiles_dir: Path | None = None
 ) -> None:
     bot = build_bot(network, authority_id, tick_seconds, profiles_dir=profiles_dir)
-    asyncio.run(bot.run())
+    asyncio.run(bot.run(ready_file=botproc.ready_file(network.authority(authority_id))))

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import signal
 import time
 from collections.abc import Coroutine
@@ -112,12 +113,17 @@ class Bot:
         self._ticker = asyncio.create_task(self._tick_loop(), name="bot housekeeping")
         log.info("%s started as device %s", self.config.user_id, self.client.device_id)
 
-    async def run(self) -> None:
-        """Run until SIGTERM/SIGINT or :meth:`stop`; shut down cleanly."""
+    async def run(self, ready_file: Path | None = None) -> None:
+        """Run until SIGTERM/SIGINT or :meth:`stop`; shut down cleanly.
+
+        ``ready_file`` gets this process's pid once the bot has synced, for supervisors.
+        """
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         await self.start()
+        if ready_file is not None:
+            ready_file.write_text(f"{os.getpid()}\n")
         sync_ended = asyncio.create_task(self.matrix.wait_closed())
         stop = asyncio.create_task(self._stopping.wait())
         try:
@@ -127,6 +133,8 @@ class Bot:
         finally:
             for task in (stop, sync_ended):
                 task.cancel()
+            if ready_file is not None:
+                ready_file.unlink(missing_ok=True)
             await self.stop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

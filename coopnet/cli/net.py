@@ -46,6 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="loopback address of the first homeserver; the next ones follow "
         "(default: %(default)s)",
     )
+    up.add_argument(
+        "--no-bots",
+        action="store_true",
+        help="do not start the authorities' consultation bots",
+    )
     up.add_argument("--client-port", type=int, default=8008, help="default: %(default)s")
     up.add_argument("--federation-port", type=int, default=8448, help="default: %(default)s")
     up.set_defaults(func=_up)
@@ -93,7 +98,7 @@ def _up(args: argparse.Namespace) -> int:
             console.print(f"  [green]✓[/] {message}")
             spinner.update(f"{message} …")
 
-        network = asyncio.run(lifecycle.up(args.dir, options, report))
+        network = asyncio.run(lifecycle.up(args.dir, options, report, with_bots=not args.no_bots))
     console.print(f"[bold green]network up[/] in {time.monotonic() - t0:.1f} s: {network.file}")
     print(lifecycle.network_summary(network))
     print(f"\nPasswords and device ids: {network.file} (readable by you only).")
@@ -104,17 +109,25 @@ def _up(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     network, states = asyncio.run(lifecycle.status(args.dir))
     table = Table(title=f"CoopNet network {network.name} ({network.directory})")
-    for column in ("authority", "state", "server name", "client URL", "process", "health"):
-        table.add_column(column)
+    for column in ("authority", "client URL", "homeserver", "health", "bot"):
+        table.add_column(column, no_wrap=True)
     for s in states:
         a = s.authority
+        bot = "—"
+        if a.member and a.bot() is not None:
+            bot = (
+                f"[green]ready[/] pid {s.bot_pid}"
+                if s.bot_ready
+                else f"[yellow]starting[/] pid {s.bot_pid}"
+                if s.bot_pid
+                else "[red]stopped[/]"
+            )
         table.add_row(
             a.id + ("" if a.member else " (outsider)"),
-            a.state,
-            a.server_name,
             a.client_url,
             f"pid {s.pid}" if s.pid else "[red]stopped[/]",
             "[green]ok[/]" if s.healthy else "[red]not answering[/]",
+            bot,
         )
     Console().print(table)
     return 0 if all(s.pid and s.healthy for s in states) else 3

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from coopnet.errors import NetworkError
 from coopnet.matrix import CoopNetClient, EnrolledDevices
 from coopnet.matrix.admin import register_user
 from coopnet.matrix.session import ensure_private_dir
-from coopnet.network import process
+from coopnet.network import botproc, process
 from coopnet.network import trust as network_trust
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
 from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
@@ -43,6 +44,7 @@ Report = Callable[[str], None]
 
 OFFICERS_PER_AUTHORITY = 2
 START_TIMEOUT = 120.0
+BOT_START_TIMEOUT = 90.0
 FEDERATION_TIMEOUT = 90.0
 
 
@@ -290,9 +292,17 @@ async def check_federation(
 
 
 async def up(
-    directory: str | Path, options: NetworkOptions | None = None, report: Report = _quiet
+    directory: str | Path,
+    options: NetworkOptions | None = None,
+    report: Report = _quiet,
+    with_bots: bool = True,
+    bot_tick_seconds: float = 30.0,
 ) -> Network:
-    """Bring the network in ``directory`` up, creating it first if it does not exist."""
+    """Bring the network in ``directory`` up, creating it first if it does not exist.
+
+    ``with_bots`` also starts each member authority's consultation bot in the
+    background (the tests run their bots in-process instead).
+    """
     process.require_synapse()
     directory = Path(directory).resolve()
     if (directory / NETWORK_FILE).exists():
@@ -314,10 +324,41 @@ async def up(
         await check_federation(
             network, report, members=network_trust.listed_members(network, listed)
         )
+        if with_bots:
+            await _start_bots(network, report, bot_tick_seconds)
     except BaseException:
+        _stop_bots(network.authorities)
         _stop(started)
         raise
     return network
+
+
+async def _start_bots(network: Network, report: Report, tick_seconds: float) -> None:
+    """Start every member's consultation bot that is not running; wait until each synced."""
+    pending = []
+    for authority in network.members():
+        if authority.bot() is None:
+            continue
+        botproc.prepare(authority)
+        if botproc.is_ready(authority):
+            report(f"{authority.id}: consultation bot already running")
+            continue
+        botproc.stop(authority)  # a bot that is running but not ready is restarted
+        pending.append((authority, botproc.start(network, authority, tick_seconds)))
+    t0 = time.monotonic()
+
+    async def wait(authority: Authority, proc: subprocess.Popen[bytes]) -> None:
+        await botproc.wait_ready(authority, proc, BOT_START_TIMEOUT)
+        report(f"{authority.id}: consultation bot ready ({time.monotonic() - t0:.1f} s)")
+
+    await asyncio.gather(*(wait(a, p) for a, p in pending))
+
+
+def _stop_bots(authorities: list[Authority]) -> None:
+    for authority in authorities:
+        botproc.signal_stop(authority)
+    for authority in authorities:
+        botproc.stop(authority)
 
 
 def _stop(authorities: list[Authority]) -> None:
@@ -329,8 +370,9 @@ def _stop(authorities: list[Authority]) -> None:
 
 
 def down(directory: str | Path) -> list[tuple[Authority, bool]]:
-    """Stop every homeserver of the network; return (authority, was running)."""
+    """Stop every bot, then every homeserver; return (authority, homeserver was running)."""
     network = load_network(directory)
+    _stop_bots(network.authorities)
     running = [(a, process.read_pid(a) is not None) for a in network.authorities]
     _stop([a for a, is_running in running if is_running])
     return running
@@ -341,6 +383,8 @@ class AuthorityStatus:
     authority: Authority
     pid: int | None
     healthy: bool
+    bot_pid: int | None = None
+    bot_ready: bool = False
 
 
 async def status(directory: str | Path) -> tuple[Network, list[AuthorityStatus]]:
@@ -350,7 +394,7 @@ async def status(directory: str | Path) -> tuple[Network, list[AuthorityStatus]]
             *(process.is_healthy(session, a) for a in network.authorities)
         )
     return network, [
-        AuthorityStatus(a, process.read_pid(a), ok)
+        AuthorityStatus(a, process.read_pid(a), ok, botproc.read_pid(a), botproc.is_ready(a))
         for a, ok in zip(network.authorities, healthy, strict=True)
     ]
 

@@ -68,6 +68,8 @@ class Authority:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["client_url"] = self.client_url
+        # Where this authority's bot keeps the consultation record (derived, not read back).
+        data["records_db"] = str(self.path / "bot" / "records.db")
         return data
 
 

@@ -154,19 +154,19 @@ def stop_synapse(authority: Authority, timeout: float = 30.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive(pid):
             break
         time.sleep(0.1)
     else:
         log.warning("Synapse of %s ignored SIGTERM for %.0f s; killing it", authority.id, timeout)
         os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
+        while alive(pid):
             time.sleep(0.05)
     (authority.path / PID_FILE).unlink(missing_ok=True)
     return True
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     # A child of ours that exited stays a zombie until reaped; reap it if it is ours.
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
