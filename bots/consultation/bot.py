@@ -319,8 +319,8 @@ class ConsultationBot(Bot):
         if parsed is None:
             return
         lang = self.members.language_of(event.sender)
-        if self.members.authority_of(event.sender) is None:
-            return  # not from a member authority: not worth an answer
+        if self.members.authority_of(event.sender) != self.authority_id:
+            return  # each authority's bot serves its own officers
         ctx = CommandContext(
             event.room_id,
             event.sender,

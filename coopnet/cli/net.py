@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from coopnet.errors import CoopNetError
 from coopnet.network import lifecycle
 from coopnet.network.apply import apply_directory
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES
@@ -51,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not start the authorities' consultation bots",
     )
+    up.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="play a short illustrative consultation between Switzerland and Mexico "
+        "(needs ch and mx and their bots; done once per network)",
+    )
     up.add_argument("--client-port", type=int, default=8008, help="default: %(default)s")
     up.add_argument("--federation-port", type=int, default=8448, help="default: %(default)s")
     up.set_defaults(func=_up)
@@ -85,6 +92,8 @@ def _dir_option(parser: argparse.ArgumentParser) -> None:
 
 def _up(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
+    if args.seed_demo and args.no_bots:
+        raise CoopNetError("--seed-demo needs the bots: drop --no-bots")
     options = lifecycle.NetworkOptions(
         authorities=[a.strip() for a in args.authorities.split(",") if a.strip()],
         base_address=args.base_address,
@@ -98,7 +107,11 @@ def _up(args: argparse.Namespace) -> int:
             console.print(f"  [green]✓[/] {message}")
             spinner.update(f"{message} …")
 
-        network = asyncio.run(lifecycle.up(args.dir, options, report, with_bots=not args.no_bots))
+        network = asyncio.run(
+            lifecycle.up(
+                args.dir, options, report, with_bots=not args.no_bots, seed_demo=args.seed_demo
+            )
+        )
     console.print(f"[bold green]network up[/] in {time.monotonic() - t0:.1f} s: {network.file}")
     print(lifecycle.network_summary(network))
     print(f"\nPasswords and device ids: {network.file} (readable by you only).")

@@ -98,6 +98,11 @@ class SyncBatch:
 TIMELINE_TYPES = (RoomMessage, UnknownEvent, MegolmEvent)
 
 
+def is_message(event: Any) -> bool:
+    """A timeline message (encrypted or not), not a state event nio does not know."""
+    return isinstance(event, TIMELINE_TYPES) and "state_key" not in event.source
+
+
 def to_received(room_id: str, event: Any) -> ReceivedEvent:
     """A nio timeline event as a :class:`ReceivedEvent` (``MegolmEvent`` = not decrypted)."""
     undecryptable = isinstance(event, MegolmEvent)
@@ -281,11 +286,7 @@ class CoopNetClient:
                 rooms=[
                     RoomBatch(
                         RoomID(room_id),
-                        [
-                            to_received(room_id, e)
-                            for e in info.timeline.events
-                            if isinstance(e, TIMELINE_TYPES)
-                        ],
+                        [to_received(room_id, e) for e in info.timeline.events if is_message(e)],
                         bool(info.timeline.limited),
                         info.timeline.prev_batch,
                     )
@@ -317,6 +318,8 @@ class CoopNetClient:
         self._excluded_handlers.append(handler)
 
     async def _on_timeline_event(self, room: MatrixRoom, event: Any) -> None:
+        if not is_message(event):
+            return
         received = to_received(room.room_id, event)
         for handler in self._event_handlers:
             try:
@@ -359,14 +362,27 @@ class CoopNetClient:
         )
         return room_id
 
-    async def join(self, room_id: str) -> RoomID:
-        resp = await self.nio.join(room_id)
-        if isinstance(resp, JoinError):
-            raise MatrixError(f"joining {room_id} failed: {resp.status_code} {resp.message}")
+    async def join(self, room_id: str, attempts: int = 5) -> RoomID:
+        """Join a room we are invited to.
+
+        Right after an invitation over federation the inviting server may not have
+        persisted it yet and answers "not invited": such refusals are retried with a
+        short backoff before giving up.
+        """
+        delay = 0.5
+        for attempt in range(1, attempts + 1):
+            resp = await self.nio.join(room_id)
+            if not isinstance(resp, JoinError):
+                break
+            if resp.status_code != "M_FORBIDDEN" or attempt == attempts:
+                raise MatrixError(f"joining {room_id} failed: {resp.status_code} {resp.message}")
+            log.info("join of %s refused (%s); retrying in %.1f s", room_id, resp.message, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
         await self.wait_until(
             lambda: room_id in self.nio.rooms, 30, f"the joined room {room_id} to sync"
         )
-        return RoomID(resp.room_id)
+        return RoomID(room_id)
 
     async def invite(self, room_id: str, user_id: str) -> None:
         resp = await self.nio.room_invite(room_id, user_id)
@@ -379,7 +395,7 @@ class CoopNetClient:
         resp = await self.nio.room_messages(room_id, limit=limit)
         if not isinstance(resp, RoomMessagesResponse):
             raise MatrixError(f"reading the history of {room_id} failed: {resp}")
-        events = [to_received(room_id, e) for e in resp.chunk if isinstance(e, TIMELINE_TYPES)]
+        events = [to_received(room_id, e) for e in resp.chunk if is_message(e)]
         return list(reversed(events))
 
     async def backfill(
@@ -397,7 +413,7 @@ class CoopNetClient:
             if not isinstance(resp, RoomMessagesResponse):
                 raise MatrixError(f"reading the history of {room_id} failed: {resp}")
             for event in resp.chunk:
-                if not isinstance(event, TIMELINE_TYPES):
+                if not is_message(event):
                     continue
                 if await known(event.event_id):
                     return list(reversed(found))

@@ -25,7 +25,7 @@ from coopnet.errors import NetworkError
 from coopnet.matrix import CoopNetClient, EnrolledDevices
 from coopnet.matrix.admin import register_user
 from coopnet.matrix.session import ensure_private_dir
-from coopnet.network import botproc, process
+from coopnet.network import botproc, demo, process
 from coopnet.network import trust as network_trust
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
 from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
@@ -297,11 +297,13 @@ async def up(
     report: Report = _quiet,
     with_bots: bool = True,
     bot_tick_seconds: float = 30.0,
+    seed_demo: bool = False,
 ) -> Network:
     """Bring the network in ``directory`` up, creating it first if it does not exist.
 
     ``with_bots`` also starts each member authority's consultation bot in the
-    background (the tests run their bots in-process instead).
+    background (the tests run their bots in-process instead); ``seed_demo`` then plays
+    the illustrative demo consultation (see :mod:`coopnet.network.demo`).
     """
     process.require_synapse()
     directory = Path(directory).resolve()
@@ -326,6 +328,8 @@ async def up(
         )
         if with_bots:
             await _start_bots(network, report, bot_tick_seconds)
+        if seed_demo:
+            await demo.seed(network, report)
     except BaseException:
         _stop_bots(network.authorities)
         _stop(started)

@@ -1,0 +1,220 @@
+"""``coopnet net up --seed-demo``: play a short, illustrative consultation so that a
+newcomer opens the client on a living consultation, not an empty screen.
+
+Switzerland asks Mexico for the provisional arrest of a (fictitious) person: the
+consultation is opened, the identity exchanged, requirements asked and answered by the
+Swiss bot from its profile, and the provisional arrest executed with the deadline for
+the formal request running. Everything goes through the officers' real, encrypted
+clients; the bots receipt and record it as they would any consultation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from coopnet.errors import NetworkError
+from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent
+from coopnet.network.model import Network
+from coopnet.network.trust import device_policy
+from coopnet.protocol import PAYLOAD_KEY, Event, encode, parse_payload
+
+SEEDED_MARK = "demo-seeded"
+CASE_REF = "CH-MX-2026-0001"
+REQUESTING, REQUESTED = "ch", "mx"
+STEP_TIMEOUT = 90.0
+
+
+def _event(type_suffix: str, content: dict[str, Any]) -> Event:
+    parsed = parse_payload(
+        {"type": f"org.coopnet.consultation.{type_suffix}", "version": 1, "content": content}
+    )
+    if not isinstance(parsed, Event):
+        raise NetworkError(f"the demo script holds an invalid {type_suffix} event: {parsed}")
+    return parsed
+
+
+def _script(today: dt.date) -> list[tuple[str, Event | str]]:
+    """(side, message) in order; the side is REQUESTING or REQUESTED."""
+    day = lambda n: (today - dt.timedelta(days=n)).isoformat()  # noqa: E731
+    return [
+        (
+            REQUESTING,
+            _event(
+                "opened",
+                {
+                    "case_ref": CASE_REF,
+                    "kind": "extradition",
+                    "requesting_authority": REQUESTING,
+                    "requested_authority": REQUESTED,
+                    "legal_basis": {"basis": "untoc", "citation": "UNTOC art. 16(4)"},
+                    "urgency": "urgent",
+                    "summary": "Illustrative demo consultation: fictitious person and facts.",
+                },
+            ),
+        ),
+        (
+            REQUESTING,
+            "Buenos días — this is the illustrative demo consultation. We expect "
+            "the person sought to be in Mexico City and will ask for provisional "
+            "arrest.",
+        ),
+        (
+            REQUESTING,
+            _event(
+                "identity",
+                {
+                    "names": [{"family": "EXAMPLE", "given": "Jane"}],
+                    "aliases": ["J. Sample"],
+                    "date_of_birth": "1984-05-17",
+                    "nationalities": ["CH"],
+                    "sex": "female",
+                    "known_location": "Mexico City (probable)",
+                    "photo_refs": ["demo:photo-001"],
+                },
+            ),
+        ),
+        (
+            REQUESTING,
+            _event(
+                "requirements.query",
+                {
+                    "topics": ["provisional_arrest", "documents", "languages"],
+                    "question": "Which documents must accompany the formal request, and in which "
+                    "language? (illustrative)",
+                },
+            ),
+        ),
+        (REQUESTED, "!consult requirements mx"),
+        (
+            REQUESTING,
+            _event(
+                "stage",
+                {
+                    "from_stage": "pre_request_consultation",
+                    "to_stage": "provisional_arrest_requested",
+                    "date": day(3),
+                    "note": "Request for provisional arrest sent through INTERPOL.",
+                },
+            ),
+        ),
+        (
+            REQUESTED,
+            _event(
+                "stage",
+                {
+                    "from_stage": "provisional_arrest_requested",
+                    "to_stage": "provisional_arrest_executed",
+                    "date": day(1),
+                    "note": "Person arrested; the time limit for the formal request runs.",
+                },
+            ),
+        ),
+        (REQUESTED, "The person was heard by a judge this morning and remains detained."),
+    ]
+
+
+class _Officer:
+    def __init__(self, client: CoopNetClient) -> None:
+        self.client = client
+        self.events: list[ReceivedEvent] = []
+        self.invites: list[str] = []
+        client.on_event(self._on_event)
+        client.on_invite(self._on_invite)
+
+    async def _on_event(self, event: ReceivedEvent) -> None:
+        self.events.append(event)
+
+    async def _on_invite(self, invitation: Invitation) -> None:
+        self.invites.append(invitation.room_id)
+
+    def has_receipt_for(self, event_id: str) -> bool:
+        for event in self.events:
+            payload = event.content.get(PAYLOAD_KEY)
+            if (
+                isinstance(payload, dict)
+                and payload.get("type") == "org.coopnet.consultation.receipt"
+                and payload.get("content", {}).get("event_id") == event_id
+            ):
+                return True
+        return False
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while not condition():
+        if time.monotonic() > deadline:
+            raise NetworkError(f"demo seeding: timed out after {STEP_TIMEOUT:.0f} s waiting {what}")
+        await asyncio.sleep(0.1)
+
+
+def joined(client: CoopNetClient, room_id: str) -> set[str]:
+    room = client.nio.rooms[room_id]
+    return set(room.users) - set(room.invited_users)
+
+
+async def _open(network: Network, authority_id: str) -> _Officer:
+    authority = network.authority(authority_id)
+    account = authority.officers()[0]
+    store = Path(account.store_dir or "")
+    client = await CoopNetClient.open(
+        authority.client_url, account.user_id, store, device_policy(network, store)
+    )
+    officer = _Officer(client)
+    await client.sync_once()
+    client.start()
+    return officer
+
+
+async def seed(network: Network, report: Callable[[str], None]) -> None:
+    """Play the demo consultation once (a mark file makes re-runs skip it)."""
+    mark = network.directory / SEEDED_MARK
+    if mark.exists():
+        report(f"demo consultation {CASE_REF} already seeded")
+        return
+    requesting, requested = network.authority(REQUESTING), network.authority(REQUESTED)
+    script = _script(dt.datetime.now(dt.UTC).date())  # validated before anything is sent
+    ch = await _open(network, REQUESTING)
+    mx = await _open(network, REQUESTED)
+    try:
+        invitees = [o.user_id for o in requesting.officers()[1:]]
+        invitees += [o.user_id for o in requested.officers()]
+        invitees += [b.user_id for b in (requesting.bot(), requested.bot()) if b is not None]
+        room = await ch.client.create_consultation_room(
+            CASE_REF, invite=invitees, servers=[requesting.server_name, requested.server_name]
+        )
+        await _until(lambda: room in mx.invites, "for Mexico's officer to be invited")
+        await mx.client.join(room)
+        expected = {
+            mx.client.user_id,
+            *(b.user_id for b in (requesting.bot(), requested.bot()) if b is not None),
+        }
+        await ch.client.wait_until(
+            lambda: expected <= joined(ch.client, room),
+            STEP_TIMEOUT,
+            "the Mexican officer and both bots to join the demo consultation",
+        )
+        sides = {REQUESTING: (ch, mx), REQUESTED: (mx, ch)}
+        for side, message in script:
+            sender, _ = sides[side]
+            if isinstance(message, str):
+                await sender.client.send_text(room, message)
+                continue
+            event_id = await sender.client.send(room, encode(message, "en"))
+            # Act only once the other side's bot has receipted it, as officers do.
+            await _until(
+                functools.partial(sender.has_receipt_for, event_id),
+                f"for the receipt of the demo's {message.type_name()} event",
+            )
+        report(
+            f"demo consultation {CASE_REF} seeded between {requesting.state} and {requested.state}"
+        )
+        mark.write_text(room + "\n")
+    finally:
+        await ch.client.close()
+        await mx.client.close()
