@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 demo: install
-	$(BIN)/coopnet net up --dir $(NET_DIR)
+	$(BIN)/coopnet net up --dir $(NET_DIR) --seed-demo
+	$(BIN)/coopnet tui --network $(NET_DIR)
 
 down:
 	$(BIN)/coopnet net down --dir $(NET_DIR)
