@@ -241,9 +241,9 @@ class ConsultationBot(Bot):
         if isinstance(parsed, ConsultationOpened):
             if view.opened is not None:
                 return "rejected.title", "opened: this room already holds a consultation"
-            for side in (parsed.requesting_authority, parsed.requested_authority):
-                if side not in self.members.by_id:
-                    return "rejected.title", f"opened: {side!r} is not an authority of the network"
+            for party in (parsed.requesting_authority, parsed.requested_authority):
+                if party not in self.members.by_id:
+                    return "rejected.title", f"opened: {party!r} is not an authority of the network"
             if authority not in (parsed.requesting_authority, parsed.requested_authority):
                 return "rejected.title", "opened: the sender's authority is on neither side"
             return None
