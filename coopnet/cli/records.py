@@ -38,18 +38,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     verify = commands.add_parser(
         "verify",
-        help="check every hash, link and signature; name the first broken entry",
+        help="check every hash, link and the signed head; name the first broken entry",
         description="Exit 0 if the record is intact, 1 naming the first broken entry "
         "(changed, deleted, inserted, reordered, bad signature), 2 if it cannot be read. "
+        "By default the quick check runs (hashes, links and the signed head, which also "
+        "covers every entry signature) and each entry's own signature is checked only "
+        "when that is needed to name the first broken entry. "
         "Uses the public key stored in the database unless --pubkey is given; compare the "
         "printed key id with the bot's key in the signed network directory.",
     )
     verify.add_argument("--db", required=True, type=Path, help="record database")
     verify.add_argument("--pubkey", type=Path, help="bot public key file (PEM, raw or hex)")
-    verify.add_argument(
+    mode = verify.add_mutually_exclusive_group()
+    mode.add_argument(
         "--quick",
         action="store_true",
-        help="hashes, links and the signed head only (skips each entry's own signature)",
+        help="hashes, links and the signed head only, never the per-entry signature pass",
+    )
+    mode.add_argument(
+        "--full",
+        action="store_true",
+        help="always check each entry's own signature too (what an export relies on)",
     )
     verify.set_defaults(func=_verify)
 
@@ -94,7 +103,8 @@ def _fail(message: str) -> int:
 def _verify(args: argparse.Namespace) -> int:
     try:
         public_key = load_public_key(args.pubkey) if args.pubkey else None
-        report = verify_db(args.db, public_key, signatures=not args.quick)
+        signatures = True if args.full else False if args.quick else None
+        report = verify_db(args.db, public_key, signatures=signatures)
     except RecordError as exc:
         return _fail(str(exc))
     source = f"key {key_id(public_key)} from {args.pubkey}" if public_key else "key(s) stored in db"

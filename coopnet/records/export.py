@@ -38,7 +38,7 @@ from coopnet.records import reader
 from coopnet.records.canonical import canonical_json
 from coopnet.records.entry import COLUMNS, HASH_DOMAIN, Entry
 from coopnet.records.errors import RecordError
-from coopnet.records.head import Head, head_message
+from coopnet.records.head import Head
 from coopnet.records.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.records.store import RecordStore
 from coopnet.records.verify import (
@@ -275,9 +275,7 @@ def verify_export(
     if head_value is not None:
         head = Head.from_value(head_value)
         head_key = keys.get(head.key_id)
-        if head_key is None or not _hex_signature_ok(
-            head_key, head.signature, head_message(head.seq, head.entry_hash)
-        ):
+        if head_key is None or not _hex_signature_ok(head_key, head.signature, head.message()):
             return fail(Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify"))
         if prev is not None and prev["seq"] > head.seq:
             return fail(Problem(prev["seq"], CHANGED, "entry is after the exported chain head"))
@@ -294,6 +292,4 @@ def verify_export(
         ):
             return fail(Problem(None, DELETED, "the export signature does not verify"))
         signed = True
-    return ExportReport(
-        True, case_ref, len(entries), None, frozenset(keys), export_signed=signed
-    )
+    return ExportReport(True, case_ref, len(entries), None, frozenset(keys), export_signed=signed)

@@ -3,11 +3,19 @@
 It lets verification notice entries cut off the end of the chain or appended after it
 by someone without the key. It cannot notice a whole-database rollback to an older
 copy: the receipts the bot posts in the rooms are the outside anchors for that.
+
+Version 2 (``coopnet.records.head/2``) also signs a running digest of every entry's
+signature (:func:`next_signatures_digest`). Entry hashes do not cover signatures, so
+without it only the per-entry signature pass notices an edited signature; with it the
+quick check (hashes, links, head) covers every stored byte of the chain. Heads of
+version 1 (no digest) are still read and verified.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +25,31 @@ from coopnet.records.canonical import canonical_json
 from coopnet.records.errors import RecordError
 
 HEAD_DOMAIN = "coopnet.records.head/1"
+HEAD_DOMAIN_V2 = "coopnet.records.head/2"
+SIGNATURES_GENESIS = "0" * 64
 
 
-def head_message(seq: int, entry_hash: str) -> bytes:
-    """The bytes a head signature covers."""
-    return canonical_json([HEAD_DOMAIN, seq, entry_hash]).encode("utf-8")
+def head_message(seq: int, entry_hash: str, signatures: str | None = None) -> bytes:
+    """The bytes a head signature covers (version 2 when *signatures* is given)."""
+    if signatures is None:
+        return canonical_json([HEAD_DOMAIN, seq, entry_hash]).encode("utf-8")
+    return canonical_json([HEAD_DOMAIN_V2, seq, entry_hash, signatures]).encode("utf-8")
+
+
+def next_signatures_digest(previous: str, signature: str) -> str:
+    """Fold one entry signature (hex text) into the running digest."""
+    return hashlib.sha256(f"{previous}{signature}".encode("ascii")).hexdigest()
+
+
+def signatures_digest(signatures: Iterable[object]) -> str | None:
+    """The running digest over *signatures* in order; None if one is not ASCII text."""
+    sha256 = hashlib.sha256
+    digest = SIGNATURES_GENESIS
+    for signature in signatures:
+        if not isinstance(signature, str) or not signature.isascii():
+            return None
+        digest = sha256(f"{digest}{signature}".encode("ascii")).hexdigest()
+    return digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,31 +58,50 @@ class Head:
     entry_hash: str
     key_id: str
     signature: str
+    signatures: str | None = None
+    """Running digest of every entry signature up to ``seq`` (version 2), else None."""
 
     @classmethod
-    def sign(cls, key: Ed25519PrivateKey, key_id: str, seq: int, entry_hash: str) -> Head:
-        return cls(seq, entry_hash, key_id, key.sign(head_message(seq, entry_hash)).hex())
+    def sign(
+        cls,
+        key: Ed25519PrivateKey,
+        key_id: str,
+        seq: int,
+        entry_hash: str,
+        signatures: str | None = None,
+    ) -> Head:
+        message = head_message(seq, entry_hash, signatures)
+        return cls(seq, entry_hash, key_id, key.sign(message).hex(), signatures)
+
+    def message(self) -> bytes:
+        """The bytes this head's signature covers."""
+        return head_message(self.seq, self.entry_hash, self.signatures)
 
     def to_json(self) -> str:
         return canonical_json(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "seq": self.seq,
             "entry_hash": self.entry_hash,
             "key_id": self.key_id,
             "signature": self.signature,
         }
+        if self.signatures is not None:
+            data["signatures"] = self.signatures
+        return data
 
     @classmethod
     def from_value(cls, value: str | dict[str, Any]) -> Head:
         try:
             data = json.loads(value) if isinstance(value, str) else value
+            signatures = data.get("signatures")
             return cls(
                 int(data["seq"]),
                 str(data["entry_hash"]),
                 str(data["key_id"]),
                 str(data["signature"]),
+                None if signatures is None else str(signatures),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise RecordError(f"unreadable chain head: {exc}") from exc

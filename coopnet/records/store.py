@@ -31,7 +31,7 @@ from coopnet.records.entry import (
     sign_entry_hash,
 )
 from coopnet.records.errors import RecordError
-from coopnet.records.head import Head
+from coopnet.records.head import Head, next_signatures_digest, signatures_digest
 from coopnet.records.keys import key_id, public_key_hex
 from coopnet.records.schema import migrations
 
@@ -177,6 +177,7 @@ class RecordStore:
                     "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
                 seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+                digest = self._signatures_digest(seq)
                 written = 0
                 for new in news:
                     entry = self._make_entry(new, seq + 1, prev_hash)
@@ -184,6 +185,7 @@ class RecordStore:
                     if cursor.rowcount == 1:
                         results.append(entry)
                         seq, prev_hash = entry.seq, entry.entry_hash
+                        digest = next_signatures_digest(digest, entry.signature)
                         written += 1
                     else:
                         assert new.event_id is not None  # only event_id can conflict
@@ -195,7 +197,7 @@ class RecordStore:
                         )
                         results.append(existing)
                 if written:
-                    head = Head.sign(self._key, self.key_id, seq, prev_hash)
+                    head = Head.sign(self._key, self.key_id, seq, prev_hash, digest)
                     self._set_metadata(reader.HEAD_KEY, head.to_json())
                 conn.execute("COMMIT")
             except BaseException:
@@ -205,6 +207,26 @@ class RecordStore:
         except sqlite3.Error as exc:
             raise RecordError(f"{self.path}: cannot append to the record: {exc}") from exc
         return results
+
+    def _signatures_digest(self, seq: int) -> str:
+        """The signatures digest up to entry *seq*: from the head, else by one scan.
+
+        The scan happens once for a record whose head predates version 2 (or is
+        unreadable); the head written after this append then carries the digest.
+        """
+        try:
+            head = reader.read_head(self.conn)
+        except RecordError:
+            head = None
+        if head is not None and head.signatures is not None and head.seq == seq:
+            return head.signatures
+        rows = self.conn.execute(
+            "SELECT signature FROM entries WHERE seq <= ? ORDER BY seq", (seq,)
+        )
+        digest = signatures_digest(row[0] for row in rows)
+        if digest is None:
+            raise RecordError(f"{self.path}: a stored signature is not text; verify the record")
+        return digest
 
     def _make_entry(self, new: NewEntry, seq: int, prev_hash: str) -> Entry:
         recorded_at = self._clock()

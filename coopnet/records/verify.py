@@ -1,8 +1,8 @@
 """Verification of a record chain: a pure function over rows, plus a thin reader.
 
 :func:`verify_entries` recomputes every entry hash, checks seq continuity and the
-``prev_hash`` links, every Ed25519 signature and the signed chain head, and names the
-FIRST broken entry (lowest seq) with a reason:
+``prev_hash`` links, the signed chain head and (in the full check) every entry's
+Ed25519 signature, and names the FIRST broken entry (lowest seq) with a reason:
 
 ``changed``       stored fields no longer match the entry hash (or the link is forged)
 ``deleted``       an entry is missing (a seq gap, a renumbered chain, a cut-off tail)
@@ -11,8 +11,18 @@ FIRST broken entry (lowest seq) with a reason:
 ``bad signature`` the signature does not verify or names an unknown key
 ``bad head``      the signed chain head is missing or its signature does not verify
 
-Signatures are checked in a thread pool (the Ed25519 code releases the GIL), and only
-for entries before the first structural break, since nothing after it is reported.
+Three modes (``check_signatures``):
+
+* ``False`` - the *quick* check: hashes, links and the signed head. A version-2 head
+  also signs a digest of every entry signature, so this covers every stored byte of
+  the chain; it cannot say *where* a chain rewritten with another key starts.
+* ``True`` - the *full* check: the quick check plus each entry's own signature (what
+  an export relies on), checked in a thread pool (the Ed25519 code releases the GIL)
+  and only for entries before the first structural break.
+* ``None`` (the default) - quick first; the per-entry pass runs only when the quick
+  check finds a problem (any break could also hide an earlier entry re-signed by
+  someone else, and a bad head with an intact chain names no entry at all) or when the
+  head is of version 1 and so does not cover the signatures.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from coopnet.records import reader
 from coopnet.records.entry import GENESIS_HASH, HASH_DOMAIN, compute_entry_hash
 from coopnet.records.errors import RecordError
-from coopnet.records.head import Head, head_message
+from coopnet.records.head import Head, signatures_digest
 from coopnet.records.keys import key_id, verify_signature
 
 CHANGED = "changed"
@@ -41,6 +51,10 @@ INSERTED = "inserted"
 REORDERED = "reordered"
 BAD_SIGNATURE = "bad signature"
 BAD_HEAD = "bad head"
+
+QUICK = "quick"
+FULL = "full"
+QUICK_THEN_FULL = "quick, then full"
 
 _SIG_RE = re.compile(r"[0-9a-f]{128}")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -72,14 +86,24 @@ class VerifyReport:
     last_hash: str | None = None
     signatures_checked: int = 0
     key_ids: frozenset[str] = field(default_factory=frozenset)
+    mode: str = FULL
+    """Which check ran: :data:`QUICK`, :data:`FULL` or :data:`QUICK_THEN_FULL`."""
+    head_covers_signatures: bool = False
+    """The verified head signs a digest of every entry signature (version 2)."""
 
     def __str__(self) -> str:
         if self.ok:
+            covered = (
+                " (the signed head covers every entry signature)"
+                if self.head_covers_signatures and self.mode == QUICK
+                else ""
+            )
             return (
                 f"OK: {self.entries} entries, chain head seq {self.last_seq} "
                 f"hash {self.last_hash}, {self.signatures_checked} signatures checked"
+                f"{covered} [{self.mode} check]"
             )
-        return f"BROKEN: first broken {self.problem}"
+        return f"BROKEN: first broken {self.problem} [{self.mode} check]"
 
 
 def normalise_keys(
@@ -97,7 +121,16 @@ def _row_hash(row: Row) -> str | None:
     """The recomputed hash, or None if a field holds something that is not JSON (a blob)."""
     try:
         return compute_entry_hash(
-            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
             row[12],
         )
     except (TypeError, ValueError):
@@ -149,8 +182,20 @@ def _chain_pass(rows: Sequence[Row]) -> int | None:
         try:
             computed = sha256(
                 encode(
-                    [HASH_DOMAIN, seq, row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                     row[8], row[9], row[12]]
+                    [
+                        HASH_DOMAIN,
+                        seq,
+                        row[1],
+                        row[2],
+                        row[3],
+                        row[4],
+                        row[5],
+                        row[6],
+                        row[7],
+                        row[8],
+                        row[9],
+                        row[12],
+                    ]
                 ).encode("utf-8")
             ).hexdigest()
         except (TypeError, ValueError):  # a value that is not JSON, e.g. a blob
@@ -186,14 +231,16 @@ def _classify_chain_break(
     following = rows[index + 1] if index + 1 < len(rows) else None
     if not sig_ok and following is not None and following[9] == expected_prev:
         return Problem(
-            seq, INSERTED,
+            seq,
+            INSERTED,
             f"not part of the signed chain: entry {following[0]} links to the entry before it",
         )
     if not link_ok and sig_ok:
         positions = {r[10]: r[0] for r in rows}
         if row[9] in positions:
             return Problem(
-                seq, REORDERED,
+                seq,
+                REORDERED,
                 f"an authentic entry signed to follow entry {positions[row[9]]} sits here",
             )
         for shift in range(1, _RENUMBER_SEARCH + 1):
@@ -201,7 +248,8 @@ def _classify_chain_break(
             fields[0] = seq + shift
             if _row_hash(fields) == row[10]:
                 return Problem(
-                    seq, DELETED,
+                    seq,
+                    DELETED,
                     f"entry was signed as {seq + shift}: {shift} entr"
                     f"{'y' if shift == 1 else 'ies'} before it removed and later ones renumbered",
                 )
@@ -213,7 +261,10 @@ def _classify_chain_break(
 
 
 def _check_head(
-    rows: Sequence[Row], head: Head | None, keys: Mapping[str, Ed25519PublicKey]
+    rows: Sequence[Row],
+    head: Head | None,
+    keys: Mapping[str, Ed25519PublicKey],
+    chain_intact: bool,
 ) -> Problem | None:
     if head is None:
         if rows:
@@ -223,24 +274,33 @@ def _check_head(
     if (
         key is None
         or not _SIG_RE.fullmatch(head.signature)
-        or not verify_signature(
-            key, bytes.fromhex(head.signature), head_message(head.seq, head.entry_hash)
-        )
+        or not verify_signature(key, bytes.fromhex(head.signature), head.message())
     ):
         return Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify")
     last_seq = rows[-1][0] if rows else 0
     if isinstance(last_seq, int) and last_seq < head.seq:
         return Problem(
-            last_seq + 1, DELETED,
+            last_seq + 1,
+            DELETED,
             f"the signed head is entry {head.seq} but the chain ends at {last_seq}",
         )
     if isinstance(last_seq, int) and last_seq > head.seq:
         return Problem(
-            head.seq + 1, INSERTED,
+            head.seq + 1,
+            INSERTED,
             f"entries after the signed head (entry {head.seq}) were added without the key",
         )
     if rows and rows[-1][10] != head.entry_hash:
         return Problem(head.seq, CHANGED, "the last entry's hash differs from the signed head")
+    if (
+        chain_intact
+        and head.signatures is not None
+        and signatures_digest(row[11] for row in rows) != head.signatures
+    ):
+        return Problem(
+            None, BAD_SIGNATURE,
+            "an entry signature was changed: the signatures do not match the signed head",
+        )
     return None
 
 
@@ -250,36 +310,63 @@ def verify_entries(
     head: Head | None = None,
     *,
     check_head: bool = True,
-    check_signatures: bool = True,
+    check_signatures: bool | None = None,
     workers: int | None = None,
 ) -> VerifyReport:
     """Verify a whole chain given as rows ordered by seq. No I/O.
 
     *keys* are the trusted public keys. *head* is the signed chain head (from the
     metadata table); with ``check_head`` a missing head is itself a problem.
+    ``check_signatures``: ``False`` quick, ``True`` full, ``None`` quick with the
+    per-entry pass only when needed (see the module docstring).
     """
     keyring = normalise_keys(keys)
-    problems: list[Problem] = []
     stop = _chain_pass(rows)
+    end = len(rows) if stop is None else stop
+    problems: list[Problem] = []
     if stop is not None:
         problems.append(_classify_chain_break(rows, stop, keyring))
-    end = len(rows) if stop is None else stop
+    if check_head:
+        head_problem = _check_head(rows, head, keyring, chain_intact=stop is None)
+        if head_problem is not None:
+            problems.append(head_problem)
+    covered = check_head and head is not None and head.signatures is not None
+    mode = FULL if check_signatures else QUICK
+    if check_signatures is None:
+        if not problems and covered:
+            return _report(rows, end, problems, 0, QUICK, covered)
+        mode = QUICK_THEN_FULL
     checked = 0
-    if check_signatures and end:
+    if mode != QUICK and end:
         workers = workers or min(2, os.cpu_count() or 1)
         bad = _parallel_first_bad(rows, end, keyring, workers)
         checked = end if bad is None else bad + 1
         if bad is not None:
             problems.append(_classify_bad_signature(rows, bad, head))
-    if check_head:
-        head_problem = _check_head(rows, head, keyring)
-        if head_problem is not None:
-            problems.append(head_problem)
+    return _report(rows, end, problems, checked, mode, covered)
+
+
+def _report(
+    rows: Sequence[Row],
+    end: int,
+    problems: list[Problem],
+    checked: int,
+    mode: str,
+    covered: bool,
+) -> VerifyReport:
     key_ids = frozenset(str(r[12]) for r in rows[:end])
-    last = rows[-1] if rows else None
     if problems:
         first = min(problems, key=lambda p: (p.seq is None, p.seq or 0))
-        return VerifyReport(False, len(rows), first, signatures_checked=checked, key_ids=key_ids)
+        return VerifyReport(
+            False,
+            len(rows),
+            first,
+            signatures_checked=checked,
+            key_ids=key_ids,
+            mode=mode,
+            head_covers_signatures=covered,
+        )
+    last = rows[-1] if rows else None
     return VerifyReport(
         True,
         len(rows),
@@ -288,6 +375,8 @@ def verify_entries(
         last_hash=last[10] if last else None,
         signatures_checked=checked,
         key_ids=key_ids,
+        mode=mode,
+        head_covers_signatures=covered,
     )
 
 
@@ -311,7 +400,8 @@ def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) 
     following = rows[index + 1] if index + 1 < len(rows) else None
     if following is not None and following[9] == expected_prev:
         return Problem(
-            seq, INSERTED,
+            seq,
+            INSERTED,
             f"not part of the signed chain: entry {following[0]} links to the entry before it",
         )
     if head is not None and isinstance(seq, int) and seq > head.seq:
@@ -321,20 +411,26 @@ def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) 
 
 def verify_db(
     path: str | os.PathLike[str],
-    public_keys: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Sequence[Ed25519PublicKey]
+    public_keys: Ed25519PublicKey
+    | Mapping[str, Ed25519PublicKey]
+    | Sequence[Ed25519PublicKey]
     | None = None,
     *,
-    signatures: bool = True,
+    signatures: bool | None = None,
     workers: int | None = None,
 ) -> VerifyReport:
     """Read a record database (one consistent snapshot) and verify it.
 
     ``signatures=False`` is the quick check: hashes, links and the signed head only.
-    Because the head signature covers the last hash and every hash covers the previous
-    one, it still proves that no entry's fields were changed, removed or inserted by
-    someone without the key; it does not check each entry's own signature (which an
-    export relies on) and, when the head signature fails, cannot say where the rewrite
-    started (run the full check for that).
+    Because the head signature covers the last hash (and, version 2, a digest of every
+    entry signature) and every hash covers the previous one, it still proves that no
+    byte of the chain was changed, removed or inserted by someone without the key; it
+    does not check each entry's own signature (which an export relies on) and, when
+    the head signature fails, cannot say where the rewrite started.
+    ``signatures=True`` is the full check (every entry's signature too). The default,
+    ``None``, runs the quick check and falls back to the per-entry pass only when the
+    quick check finds a problem (to name the first broken entry) or the head predates
+    the signatures digest.
 
     Without *public_keys* the keys stored in the database's metadata table are used:
     that detects edits by anyone without the private key only if the stored key itself

@@ -62,8 +62,10 @@ def check(path: Path, key: Ed25519PrivateKey, seq: int, reasons: set[str] | str)
 
 def test_pristine_copy_verifies(victim) -> None:
     path, key = victim
-    report = verify_db(path, key.public_key())
+    report = verify_db(path, key.public_key(), signatures=True)
     assert report.ok and report.entries == COUNT and report.signatures_checked == COUNT
+    default = verify_db(path, key.public_key())  # quick: the v2 head covers the signatures
+    assert default.ok and default.signatures_checked == 0 and default.head_covers_signatures
 
 
 # -- one byte changed in each column ---------------------------------------------------
