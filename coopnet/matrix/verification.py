@@ -33,8 +33,8 @@ from nio import (
     ToDeviceError,
 )
 
+from coopnet.canonical import canonical_text
 from coopnet.errors import MatrixError
-from coopnet.records.canonical import canonical_json
 from coopnet.trust.verifications import (
     VerificationRecord,
     VerificationStore,
@@ -233,5 +233,5 @@ class SasVerifier:
         olm = self.client.nio.olm
         if olm is None:
             raise MatrixError("encryption is not loaded for this client")
-        signature = olm.account.sign(canonical_json(enrolment_payload(record)))
+        signature = olm.account.sign(canonical_text(enrolment_payload(record)))
         return enrolment_request(record, signature)

@@ -28,17 +28,17 @@ Nothing sensitive goes in room state, names, topics or reactions: those are not 
 Content hash
 ------------
 A receipt's ``content_hash`` is the SHA-256 (lowercase hex) of the canonical JSON
-(:func:`canonical_json`: sorted keys, no insignificant whitespace, UTF-8) of the payload
+(:mod:`coopnet.canonical`: sorted keys, no insignificant whitespace, UTF-8) of the payload
 object — the value under ``org.coopnet.consultation`` exactly as received.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from coopnet.canonical import canonical_bytes
+from coopnet.canonical import content_hash as content_hash  # re-exported
 from coopnet.errors import CoopNetError
 from coopnet.protocol.events import EVENT_TYPES, NAMESPACE, VERSION, Event, Receipt
 from coopnet.protocol.render import render_html, render_text
@@ -64,20 +64,11 @@ class PayloadTooLargeError(CoopNetError):
     """An event to send does not fit in one Matrix event."""
 
 
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON bytes (sorted keys, compact, UTF-8, no NaN/Infinity).
-
-    Raises ``ValueError``/``TypeError``/``RecursionError`` for values JSON cannot carry.
-    """
-    text = json.dumps(
-        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-    )
-    return text.encode("utf-8")
-
-
-def content_hash(value: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``value`` — what receipts and signatures cover."""
-    return hashlib.sha256(canonical_json(value)).hexdigest()
+canonical_json = canonical_bytes
+"""Canonical JSON *bytes* (sorted keys, compact, UTF-8, no NaN/Infinity); the same
+function as :func:`coopnet.canonical.canonical_bytes`. Raises ``ValueError``/
+``TypeError``/``RecursionError`` (``UnicodeEncodeError`` for lone surrogates) for
+values JSON cannot carry."""
 
 
 def payload(event: Event) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records.canonical import canonical_json, sha256_hex
+from coopnet.canonical import canonical_text, sha256_hex
 from coopnet.records.errors import RecordError
 
 HASH_DOMAIN = "coopnet.records.entry/1"
@@ -66,7 +66,7 @@ def entry_hash_input(
     key_id: Any,
 ) -> bytes:
     """Return the exact bytes the entry hash is the SHA-256 of (values as stored)."""
-    return canonical_json(
+    return canonical_text(
         [
             HASH_DOMAIN,
             seq,
@@ -129,13 +129,13 @@ class NewEntry:
                 f"origin_ts: must be None or integer milliseconds, got {self.origin_ts!r}"
             )
         try:
-            canonical_json(self.content)
+            canonical_text(self.content)
         except (TypeError, ValueError) as exc:
             raise RecordError(f"content: not JSON-serialisable: {exc}") from exc
 
     def content_json(self) -> str:
         """The content as canonical JSON text (what is stored and hashed)."""
-        return canonical_json(self.content)
+        return canonical_text(self.content)
 
 
 @dataclass(frozen=True, slots=True)

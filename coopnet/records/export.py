@@ -34,8 +34,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from coopnet.canonical import canonical_text
 from coopnet.records import reader
-from coopnet.records.canonical import canonical_json
 from coopnet.records.entry import COLUMNS, HASH_DOMAIN, Entry
 from coopnet.records.errors import RecordError
 from coopnet.records.head import Head
@@ -67,7 +67,7 @@ SIGNATURE_RULE = "Ed25519 signature over the 32 raw bytes of entry_hash, by publ
 def export_message(document: Mapping[str, Any]) -> bytes:
     """The bytes an export signature covers: the document without ``export_signature``."""
     body = {k: v for k, v in document.items() if k != "export_signature"}
-    return canonical_json([EXPORT_DOMAIN, body]).encode("utf-8")
+    return canonical_text([EXPORT_DOMAIN, body]).encode("utf-8")
 
 
 def build_export(

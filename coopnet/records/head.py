@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records.canonical import canonical_json
+from coopnet.canonical import canonical_text
 from coopnet.records.errors import RecordError
 
 HEAD_DOMAIN = "coopnet.records.head/1"
@@ -32,8 +32,8 @@ SIGNATURES_GENESIS = "0" * 64
 def head_message(seq: int, entry_hash: str, signatures: str | None = None) -> bytes:
     """The bytes a head signature covers (version 2 when *signatures* is given)."""
     if signatures is None:
-        return canonical_json([HEAD_DOMAIN, seq, entry_hash]).encode("utf-8")
-    return canonical_json([HEAD_DOMAIN_V2, seq, entry_hash, signatures]).encode("utf-8")
+        return canonical_text([HEAD_DOMAIN, seq, entry_hash]).encode("utf-8")
+    return canonical_text([HEAD_DOMAIN_V2, seq, entry_hash, signatures]).encode("utf-8")
 
 
 def next_signatures_digest(previous: str, signature: str) -> str:
@@ -78,7 +78,7 @@ class Head:
         return head_message(self.seq, self.entry_hash, self.signatures)
 
     def to_json(self) -> str:
-        return canonical_json(self.to_dict())
+        return canonical_text(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from coopnet.records.canonical import sha256_hex
+from coopnet.canonical import sha256_hex
 from coopnet.records.errors import RecordError
 
 logger = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from types import TracebackType
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlite_utils import Database
 
+from coopnet.canonical import canonical_text
 from coopnet.records import reader
-from coopnet.records.canonical import canonical_json
 from coopnet.records.entry import (
     COLUMNS,
     GENESIS_HASH,
@@ -139,7 +139,7 @@ class RecordStore:
             return
         keys[self.key_id] = public_key_hex(self._key)
         with self.db.atomic():
-            self._set_metadata(reader.PUBLIC_KEYS_KEY, canonical_json(keys))
+            self._set_metadata(reader.PUBLIC_KEYS_KEY, canonical_text(keys))
 
     def _set_metadata(self, key: str, value: str) -> None:
         self.conn.execute(

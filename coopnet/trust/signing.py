@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records.canonical import canonical_bytes, sha256_hex
+from coopnet.canonical import canonical_bytes, sha256_hex
 from coopnet.records.errors import RecordError
 from coopnet.records.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.trust.directory import Directory, parse_directory

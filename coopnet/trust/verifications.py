@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coopnet.records.canonical import canonical_bytes
+from coopnet.canonical import canonical_bytes
 from coopnet.trust.directory import Directory, is_ed25519_key
 from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
 from coopnet.trust.store import write_atomic
