@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "coopnet.cli.directory",
     "coopnet.cli.tui",
     "coopnet.cli.bot",
+    "coopnet.cli.receipts",
 ]
 
 
