@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from coopnet.matrix.rooms import server_of
 from coopnet.network import Network
+from coopnet.trust.directory import Directory
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,27 @@ class Members:
                     bot.user_id if (bot := a.bot()) else None,
                 )
                 for a in network.members()
+            ]
+        )
+
+    @classmethod
+    def from_directory(
+        cls, directory: Directory, languages: dict[str, str] | None = None
+    ) -> Members:
+        """The authorities the signed directory lists; ``languages`` overrides the first
+        listed language of some (e.g. the bot's own authority, from its configuration)."""
+        languages = languages or {}
+        return cls(
+            [
+                Member(
+                    a.id,
+                    a.state,
+                    a.server_name,
+                    languages.get(a.id) or (a.languages[0] if a.languages else "en"),
+                    tuple(o.user_id for o in a.officers),
+                    a.bot.user_id if a.bot else None,
+                )
+                for a in directory.authorities
             ]
         )
 

@@ -1,4 +1,5 @@
-"""Build and run one authority's consultation bot from the network map."""
+"""Build and run one authority's consultation bot: from the local network map
+(``--network/--authority``) or from its production configuration file (``--config``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bots.consultation.bot import ConsultationBot, utc_today
+from bots.consultation.config_file import BotSetup, bot_setup, load_bot_file, read_password
 from bots.consultation.members import Members
 from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
+from coopnet.matrix import CoopNetClient
 from coopnet.network import Network, botproc
 from coopnet.network.trust import device_policy
 
@@ -62,3 +65,51 @@ def run(
 ) -> None:
     bot = build_bot(network, authority_id, tick_seconds, profiles_dir=profiles_dir)
     asyncio.run(bot.run(ready_file=botproc.ready_file(network.authority(authority_id))))
+
+
+def build_bot_from_setup(
+    setup: BotSetup,
+    clock: Callable[[], dt.date] = utc_today,
+    profiles_dir: Path | None = None,
+) -> ConsultationBot:
+    return ConsultationBot(
+        setup.config,
+        setup.policy,
+        setup.members,
+        setup.file.authority,
+        setup.file.records_db,
+        setup.file.record_signing_key,
+        profiles_dir=profiles_dir,
+        clock=clock,
+    )
+
+
+async def first_login(setup: BotSetup) -> None:
+    """Log the bot in once with its password when its store holds no session yet."""
+    password = read_password(setup.file)
+    if password is None:
+        return
+    config = setup.config
+    client = await CoopNetClient.open(
+        config.homeserver,
+        config.user_id,
+        config.store_dir,
+        setup.policy,
+        password=password,
+        device_name="CoopNet consultation bot",
+    )
+    log.info("first login of %s: new device %s", config.user_id, client.device_id)
+    await client.close()
+
+
+def run_from_file(
+    config_file: Path, tick_seconds: float, profiles_dir: Path | None = None
+) -> None:
+    setup = bot_setup(load_bot_file(config_file), tick_seconds)
+    bot = build_bot_from_setup(setup, profiles_dir=profiles_dir)
+
+    async def main() -> None:
+        await first_login(setup)
+        await bot.run(ready_file=setup.file.ready_file)
+
+    asyncio.run(main())
