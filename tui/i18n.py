@@ -64,6 +64,7 @@ def _locale(lang: str) -> str:
     return {"zh": "zh_Hans"}.get(lang, lang)
 
 
+@cache
 def day(value: dt.date, lang: str = "en") -> str:
     """A date in the reader's locale (babel), e.g. ``12 juin 2026``."""
     return show(format_date(value, format="medium", locale=_locale(lang)))

@@ -34,7 +34,7 @@ from tui.screens.devices import DevicesScreen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.login import LoginScreen
 from tui.service import Connection
-from tui.widgets.timeline import EntryView
+from tui.widgets.timeline import Timeline
 
 pytestmark = pytest.mark.integration
 
@@ -119,7 +119,7 @@ async def test_open_consult_exchange_and_change_stage(network: Network, open_cli
         sent_id = await cn.send(room_id, encode(identity))
         await until(
             pilot,
-            lambda: any(v.entry.event_id == sent_id for v in screen.query(EntryView)),
+            lambda: screen.query_one(Timeline).has_entry(sent_id),
             "the identity card",
         )
 

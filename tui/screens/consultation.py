@@ -7,15 +7,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from coopnet.errors import CoopNetError
 from coopnet.protocol import Event
 from tui.i18n import t
 from tui.model import Entry
 from tui.service import Service
+from tui.widgets.keybar import KeyBar
 from tui.widgets.side_panel import SidePanel, render_panel
-from tui.widgets.timeline import EntryView, Timeline
+from tui.widgets.timeline import Timeline
 
 
 class ConsultationScreen(Screen[None]):
@@ -47,7 +48,7 @@ class ConsultationScreen(Screen[None]):
                 yield Static("", id="reply")
                 yield Input(placeholder=t("composer.placeholder", self.lang), id="composer")
             yield SidePanel(id="panel")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = self.consultation.case_ref
@@ -59,12 +60,7 @@ class ConsultationScreen(Screen[None]):
 
     def relabel(self) -> None:
         """Redraw in the app's (new) language."""
-        old = self.query_one(Timeline)
-        old.remove()
-        self.query_one("#main", Vertical).mount(
-            Timeline(self.consultation, self.service.user_id, self.lang, id="timeline"),
-            before=0,
-        )
+        self.query_one(Timeline).relabel(self.lang)
         self.query_one("#composer", Input).placeholder = t("composer.placeholder", self.lang)
         self.refresh_panel()
 
@@ -112,7 +108,7 @@ class ConsultationScreen(Screen[None]):
         except CoopNetError as exc:
             self.notify(str(exc), severity="error", timeout=10)
 
-    def on_entry_view_reply_requested(self, message: EntryView.ReplyRequested) -> None:
+    def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry
         preview = (message.entry.body or message.entry.kind.value).splitlines()[0][:60]
         reply = self.query_one("#reply", Static)

@@ -6,12 +6,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tui.i18n import day, t, value_label
 from tui.model import Consultation, urgency
 from tui.service import Service
+from tui.widgets.keybar import KeyBar
 
+COLUMNS = ("col.case", "col.counterpart", "col.kind", "col.stage", "col.deadline", "col.unread")
 URGENCY_STYLE = {"overdue": "bold red", "near": "bold yellow", "pending": "", "none": "dim"}
 
 
@@ -27,6 +29,8 @@ class ConsultationsScreen(Screen[None]):
         super().__init__()
         self.service = service
         self._shown: list[Consultation] = []
+        self._drawn: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        self._drawn_lang: str | None = None
 
     @property
     def lang(self) -> str:
@@ -37,7 +41,7 @@ class ConsultationsScreen(Screen[None]):
         yield Input(placeholder=t("filter.placeholder", self.lang), id="filter")
         yield DataTable(id="consultations", cursor_type="row", zebra_stripes=True)
         yield Static("", id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = t("list.title", self.lang)
@@ -58,17 +62,13 @@ class ConsultationsScreen(Screen[None]):
         ).casefold()
         return all(word in hay for word in needle.casefold().split())
 
-    def refresh_list(self) -> None:
-        table = self.query_one(DataTable)
+    def _rows(self) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        """Each shown consultation's row: its room id and (text, style) cells."""
         lang = self.lang
-        selected = self.selected_room()
-        table.clear(columns=True)
-        for key in ("col.case", "col.counterpart", "col.kind", "col.stage", "col.deadline",
-                    "col.unread"):
-            table.add_column(t(key, lang), key=key)
         needle = self.query_one("#filter", Input).value.strip()
         today = self.service.today()
         authority_of = self.service.authority_of
+        rows = []
         self._shown = []
         for consultation in self.service.consultations():
             stage = consultation.stage(today, authority_of)
@@ -79,27 +79,52 @@ class ConsultationsScreen(Screen[None]):
             if not self._matches(consultation, needle, stage_text):
                 continue
             deadline = consultation.next_deadline(today, authority_of)
-            state = urgency(deadline, today)
             if deadline is None:
-                due = Text("—", style="dim")
+                due = ("—", "dim")
             else:
                 left = (deadline.due - today).days
                 note = t("deadline.overdue", lang) if left < 0 else t(
                     "deadline.days_left", lang, days=left
                 )
-                due = Text(f"{day(deadline.due, lang)} ({note})", style=URGENCY_STYLE[state])
+                due = (f"{day(deadline.due, lang)} ({note})",
+                       URGENCY_STYLE[urgency(deadline, today)])
             kind = value_label(consultation.kind, lang) if consultation.kind else ""
-            unread = Text(str(consultation.unread), style="bold") if consultation.unread else ""
-            table.add_row(
-                Text(consultation.case_ref, style="bold" if consultation.invited else ""),
-                consultation.counterpart() or "", kind, stage_text, due, unread,
-                key=consultation.room_id,
-            )
+            rows.append((consultation.room_id, (
+                (consultation.case_ref, "bold" if consultation.invited else ""),
+                (consultation.counterpart() or "", ""),
+                (kind, ""),
+                (stage_text, ""),
+                due,
+                (str(consultation.unread) if consultation.unread else "", "bold"),
+            )))
             self._shown.append(consultation)
-        if selected is not None:
-            for index, consultation in enumerate(self._shown):
-                if consultation.room_id == selected:
-                    table.move_cursor(row=index, animate=False)
+        return rows
+
+    def refresh_list(self) -> None:
+        """Show the consultations; only what changed is redrawn (often nothing)."""
+        found = self.query(DataTable)
+        if not found:
+            return  # not composed yet, or closing
+        table = found.first()
+        lang = self.lang
+        selected = self.selected_room()
+        rows = self._rows()
+        keys = [key for key, _ in rows]
+        if self._drawn_lang == lang and keys == [key for key, _ in self._drawn]:
+            for (key, cells), (_, before) in zip(rows, self._drawn, strict=True):
+                for column, (cell, old) in enumerate(zip(cells, before, strict=True)):
+                    if cell != old:
+                        table.update_cell(key, COLUMNS[column], Text(*cell))
+        else:
+            table.clear(columns=self._drawn_lang != lang)
+            if self._drawn_lang != lang:
+                for key in COLUMNS:
+                    table.add_column(t(key, lang), key=key)
+            for key, cells in rows:
+                table.add_row(*(Text(*cell) for cell in cells), key=key)
+            if selected is not None and selected in keys:
+                table.move_cursor(row=keys.index(selected), animate=False)
+        self._drawn, self._drawn_lang = rows, lang
         self.query_one("#status", Static).update(
             f"{len(self._shown)}/{len(self.service.rooms)} · {self.service.user_id} · "
             + t(f"conn.{self.service.connection.value}", lang)

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.directory import AuthorityInfo, Directory
 from tui.i18n import show, t
+from tui.widgets.keybar import KeyBar
 
 
 def render_authority(authority: AuthorityInfo, lang: str) -> Group:
@@ -56,7 +57,7 @@ class DirectoryScreen(Screen[None]):
             yield DataTable(id="authorities", cursor_type="row")
             yield Static("", id="detail")
         yield Static(t("directory.source", self.lang, source=self.directory.source), id="source")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = t("directory.title", self.lang)

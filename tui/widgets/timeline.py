@@ -1,141 +1,263 @@
-"""The consultation timeline, rendered lazily: only the latest page is mounted.
+"""The consultation timeline: one line-based widget that renders lazily.
 
-A consultation can hold tens of thousands of events; mounting a widget for each would
-take seconds. The timeline mounts the newest :data:`PAGE` entries and mounts earlier
-pages on demand (Home, ctrl+u, or scrolling to the top).
+A consultation can hold tens of thousands of events. Mounting a widget per event costs
+milliseconds each (styles, layout, focus); instead the timeline is a single
+:class:`~textual.scroll_view.ScrollView` that renders entries to lines (Rich renderables
+→ strips), keeps only a window of the newest entries, and draws only the visible lines.
+The window grows towards older entries on demand (Home, ctrl+u, ↑ on the first entry,
+or scrolling up at the top). Rendered entries are cached per width and language.
+
+Keys: ↑/↓ select an entry, ``r`` replies to it (the screen receives
+:class:`Timeline.ReplyRequested`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui.i18n import t
 from tui.model import Consultation, Entry
 from tui.widgets.cards import render_entry
 
-PAGE = 20  # fills a tall terminal (cards are 3–10 lines); more on demand
+PAGE = 20
+"""Entries loaded at least when opening, and per step towards older entries."""
+
+NONE = -1  # owner of a line that belongs to no entry (separator, "earlier" note)
 
 
-class EntryView(Static, can_focus=True):
-    """One entry; focus it (Tab, ↑/↓ in the timeline) to reply to it with r."""
-
+class Timeline(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"timeline--cursor", "timeline--earlier"}
     DEFAULT_CSS = """
-    EntryView { padding: 0 1; margin: 0 0 1 0; }
-    EntryView:focus { background: $boost; }
-    """
-    BINDINGS = [Binding("r", "reply", "Reply")]
-
-    @dataclass
-    class ReplyRequested(Message):
-        entry: Entry
-
-    def __init__(self, entry: Entry, consultation: Consultation, user: str, lang: str) -> None:
-        super().__init__(render_entry(entry, consultation, user, lang))
-        self.entry = entry
-
-    def action_reply(self) -> None:
-        self.post_message(self.ReplyRequested(self.entry))
-
-
-class Timeline(VerticalScroll):
-    DEFAULT_CSS = """
-    Timeline { height: 1fr; }
-    Timeline > .earlier { color: $text-muted; padding: 0 1; }
+    Timeline { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
+    Timeline > .timeline--cursor { background: $boost; }
+    Timeline:focus > .timeline--cursor { background: $accent 25%; }
+    Timeline > .timeline--earlier { color: $text-muted; text-style: italic; }
     """
     BINDINGS = [
         Binding("ctrl+u", "earlier", "Earlier", show=False),
         Binding("home", "earlier", "Earlier", show=False),
-        Binding("up", "focus_previous_entry", show=False),
-        Binding("down", "focus_next_entry", show=False),
+        Binding("end", "latest", "Latest", show=False),
+        Binding("up", "cursor(-1)", "Previous", show=False),
+        Binding("down", "cursor(1)", "Next", show=False),
+        Binding("r", "reply", "Reply"),
     ]
+
+    @dataclass
+    class ReplyRequested(Message):
+        entry: Entry
 
     def __init__(self, consultation: Consultation, user: str, lang: str, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.consultation = consultation
         self.user = user
         self.lang = lang
-        self.first_shown = max(0, len(consultation.entries) - PAGE)
-        self._earlier = Static("", classes="earlier")
-        self._shown_ids: set[str] = set()
+        self.first_shown = len(consultation.entries)  # nothing loaded until the width is known
+        self.cursor: int | None = None  # index into consultation.entries
+        self._width = 0
+        self._cache: dict[str, list[Strip]] = {}  # event id → lines at self._width
+        self._lines: list[Strip] = []
+        self._owner: list[int] = []  # entry index of each line, or NONE
+        self._start: dict[int, int] = {}  # entry index → its first line
+        self._pending: str | None = None  # an entry to show once laid out
 
-    def _view(self, entry: Entry) -> EntryView:
-        self._shown_ids.add(entry.event_id)
-        return EntryView(entry, self.consultation, self.user, self.lang)
-
-    def on_mount(self) -> None:
-        entries = self.consultation.entries[self.first_shown :]
-        self.mount(self._earlier, *[self._view(e) for e in entries])
-        self._update_earlier()
-        self.scroll_end(animate=False)
-
-    def _update_earlier(self) -> None:
-        self._earlier.update(t("entry.earlier", self.lang, count=self.first_shown))
-        self._earlier.display = self.first_shown > 0
-
+    # ------------------------------------------------------------ what is loaded
     @property
     def shown(self) -> int:
+        """How many entries are loaded (rendered when visible)."""
         return len(self.consultation.entries) - self.first_shown
+
+    def shown_entries(self) -> list[Entry]:
+        return self.consultation.entries[self.first_shown :]
+
+    def has_entry(self, event_id: str) -> bool:
+        return any(e.event_id == event_id for e in reversed(self.shown_entries()))
+
+    # ------------------------------------------------------------ rendering
+    def _block(self, entry: Entry) -> list[Strip]:
+        cached = self._cache.get(entry.event_id)
+        if cached is None:
+            console = self.app.console
+            options = console.options.update(width=self._width, height=None)
+            renderable = render_entry(entry, self.consultation, self.user, self.lang)
+            cached = [
+                Strip(line, self._width) for line in console.render_lines(renderable, options)
+            ]
+            self._cache[entry.event_id] = cached
+        return cached
+
+    def _rebuild(self) -> None:
+        """Lay out the loaded entries as lines (rendering only what is not cached)."""
+        lines: list[Strip] = []
+        owner: list[int] = []
+        start: dict[int, int] = {}
+        if self.first_shown > 0:
+            note = t("entry.earlier", self.lang, count=self.first_shown)
+            style = self.get_component_rich_style("timeline--earlier", partial=True)
+            lines += [Strip([Segment(note, style)], len(note)), Strip.blank(0)]
+            owner += [NONE, NONE]
+        entries = self.consultation.entries
+        for index in range(self.first_shown, len(entries)):
+            block = self._block(entries[index])
+            start[index] = len(lines)
+            lines += block
+            owner += [index] * len(block)
+            lines.append(Strip.blank(0))
+            owner.append(NONE)
+        self._lines, self._owner, self._start = lines, owner, start
+        self.virtual_size = Size(self._width, len(lines))
+        self.refresh()
+
+    def _fill(self) -> None:
+        """Load at least a page, and enough entries to fill the view."""
+        entries = self.consultation.entries
+        target = max(0, len(entries) - PAGE)
+        height = max(1, self.scrollable_content_region.height)
+        lines = sum(len(self._block(e)) + 1 for e in entries[target:])
+        while target > 0 and lines < height:
+            target -= 1
+            lines += len(self._block(entries[target])) + 1
+        self.first_shown = min(self.first_shown, target)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0 or width == self._width:
+            return
+        at_end = not self._lines or self.is_vertical_scroll_end
+        self._width = width
+        self._cache.clear()
+        self._fill()
+        self._rebuild()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.call_after_refresh(self.scroll_to_entry, pending)
+        elif at_end:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self._lines):
+            return Strip.blank(width, base)
+        strip = self._lines[index]
+        if self.cursor is not None and self._owner[index] == self.cursor:
+            cursor: Style = self.get_component_rich_style("timeline--cursor")
+            strip = strip.extend_cell_length(width).apply_style(cursor)
+        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
+
+    def relabel(self, lang: str) -> None:
+        self.lang = lang
+        self._cache.clear()
+        if self._width:
+            self._rebuild()
+
+    # ------------------------------------------------------------ changes
+    def append(self, entry: Entry) -> None:
+        """Show an entry that was just added to the consultation."""
+        if not self._width:
+            return  # laid out with everything else once the width is known
+        at_end = self.is_vertical_scroll_end
+        entries = self.consultation.entries
+        if entries and entries[-1] is entry and self._lines:
+            index = len(entries) - 1
+            block = self._block(entry)
+            self._start[index] = len(self._lines)
+            self._lines += [*block, Strip.blank(0)]
+            self._owner += [index] * len(block) + [NONE]
+            self.virtual_size = Size(self._width, len(self._lines))
+            self.refresh()
+        else:  # arrived out of order: indices after it moved
+            if self.cursor is not None and self.cursor >= entries.index(entry):
+                self.cursor += 1
+            self._rebuild()
+        if at_end:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def action_earlier(self) -> None:
         if self.first_shown == 0:
             return
-        start = max(0, self.first_shown - PAGE)
-        views = [self._view(e) for e in self.consultation.entries[start : self.first_shown]]
-        self.first_shown = start
-        self.mount(*views, after=self._earlier)
-        self._update_earlier()
+        before = len(self._lines)
+        self.first_shown = max(0, self.first_shown - PAGE)
+        self._rebuild()
+        self.scroll_to(y=self.scroll_y + len(self._lines) - before, animate=False,
+                       immediate=True)
 
-    def append(self, entry: Entry) -> None:
-        """Show an entry that was just added to the consultation."""
-        if not self.is_mounted or entry.event_id in self._shown_ids:
+    def action_latest(self) -> None:
+        self.cursor = None
+        self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.scroll_y == 0 and self.first_shown > 0:
+            self.action_earlier()
+
+    # ------------------------------------------------------------ selection
+    def action_cursor(self, step: int) -> None:
+        last = len(self.consultation.entries) - 1
+        if last < 0:
             return
-        at_end = self.is_vertical_scroll_end
-        index = self.consultation.entries.index(entry)
-        views = list(self.query(EntryView))
-        later = [v for v in views if self.consultation.entries.index(v.entry) > index]
-        if later:
-            self.mount(self._view(entry), before=later[0])
+        if self.cursor is None:
+            target = last
         else:
-            self.mount(self._view(entry))
-        if at_end:
-            self.call_after_refresh(self.scroll_end, animate=False)
+            target = max(0, min(last, self.cursor + step))
+        while target < self.first_shown:
+            self.action_earlier()
+        self.select(target)
+
+    def select(self, index: int) -> None:
+        self.cursor = index
+        self.refresh()
+        start = self._start.get(index)
+        if start is None:
+            return
+        height = len(self._block(self.consultation.entries[index]))
+        view = self.scrollable_content_region.height
+        if start < self.scroll_y:
+            self.scroll_to(y=max(0, start - (1 if start else 0)), animate=False, immediate=True)
+        elif start + height > self.scroll_y + view:
+            self.scroll_to(y=max(start + height - view, start if height > view else 0),
+                           animate=False, immediate=True)
+
+    @property
+    def selected(self) -> Entry | None:
+        if self.cursor is None or self.cursor >= len(self.consultation.entries):
+            return None
+        return self.consultation.entries[self.cursor]
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        line = self.scroll_y + offset.y
+        if 0 <= line < len(self._owner) and self._owner[line] != NONE:
+            self.select(self._owner[line])
+
+    def action_reply(self) -> None:
+        entry = self.selected
+        if entry is not None:
+            self.post_message(self.ReplyRequested(entry))
 
     def scroll_to_entry(self, event_id: str) -> bool:
-        index = next(
-            (i for i, e in enumerate(self.consultation.entries) if e.event_id == event_id), None
-        )
+        """Select an entry and bring it into view (loading older entries if needed)."""
+        entries = self.consultation.entries
+        index = next((i for i, e in enumerate(entries) if e.event_id == event_id), None)
         if index is None:
             return False
-        while index < self.first_shown:
-            self.action_earlier()
-        for view in self.query(EntryView):
-            if view.entry.event_id == event_id:
-                view.focus()
-                self.call_after_refresh(self.scroll_to_widget, view, animate=False)
-                return True
-        return False
-
-    def _move(self, step: int) -> None:
-        views = list(self.query(EntryView))
-        if not views:
-            return
-        focused = self.screen.focused
-        index = views.index(focused) if focused in views else len(views)
-        target = max(0, min(len(views) - 1, index + step))
-        if step < 0 and index == 0:
-            self.action_earlier()
-            views = list(self.query(EntryView))
-            target = max(0, views.index(focused) - 1) if focused in views else 0
-        views[target].focus()
-        self.scroll_to_widget(views[target], animate=False)
-
-    def action_focus_previous_entry(self) -> None:
-        self._move(-1)
-
-    def action_focus_next_entry(self) -> None:
-        self._move(1)
+        if not self._width:
+            self._pending = event_id
+            return True
+        if index < self.first_shown:
+            self.first_shown = max(0, index - 2)
+            self._rebuild()
+        self.select(index)
+        return True
