@@ -71,6 +71,8 @@ class Bot:
         # Sync batches and housekeeping take turns, so they never answer the same thing twice.
         self._turn = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
+        # The token the next sync batch starts from: everything before it was handled.
+        self._since: str | None = None
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -104,7 +106,8 @@ class Bot:
             self.policy,
             store_sync_tokens=False,
         )
-        self.client.sync_token = self.state.sync_token()
+        self._since = self.state.sync_token()
+        self.client.sync_token = self._since
         self.client.on_sync(self._on_sync)
         self.client.on_invite(self._on_invite)
         await self.setup()
@@ -186,17 +189,23 @@ class Bot:
     async def _on_sync(self, batch: SyncBatch) -> None:
         async with self._turn:
             for room in batch.rooms:
-                await self._handle_room(room)
+                await self._handle_room(room, self._since)
             await self._retry_pending()
             # Only now: a crash before this line replays the batch (recording is idempotent).
             await self.state.save_sync_token(batch.next_batch)
+            self._since = batch.next_batch
 
-    async def _handle_room(self, room: RoomBatch) -> None:
+    async def _handle_room(self, room: RoomBatch, since: str | None) -> None:
         events = room.events
         if room.limited and room.prev_batch:
-            # The server left out events (the bot was away): fetch back to the last one
-            # it handled, so nothing is skipped and order is kept.
-            missed = await self.matrix.backfill(room.room_id, room.prev_batch, self.known_event)
+            # The server left out events (the bot was away): fetch every event between
+            # the last handled sync position and this batch, so nothing is skipped and
+            # order is kept. Not "back to the first known event": the bot records its own
+            # replies when it sends them, so after a crash a known event can sit *after*
+            # events of the same batch that were never handled.
+            missed = await self.matrix.backfill(
+                room.room_id, room.prev_batch, self.known_event, since=since
+            )
             if missed:
                 log.info("filled a gap of %d events in %s", len(missed), room.room_id)
             events = missed + events

@@ -404,21 +404,32 @@ class CoopNetClient:
         prev_batch: str,
         known: Callable[[str], Awaitable[bool]],
         limit: int = 10_000,
+        since: str | None = None,
     ) -> list[ReceivedEvent]:
-        """Events before ``prev_batch`` back to the first ``known`` one, oldest first."""
+        """The events a limited sync left out, oldest first.
+
+        With ``since`` (the token the limited sync started from) these are exactly the
+        events between ``since`` and ``prev_batch``: a program that handled everything
+        up to ``since`` misses nothing. Without it (a first sync), paginate back from
+        ``prev_batch`` to the first event that ``known`` says was handled.
+
+        Stopping at the first known event is only safe without a token: a program may
+        have handled (or sent and recorded) a *later* event before a crash while earlier
+        ones of the same batch were not handled yet — stopping there would skip them.
+        """
         found: list[ReceivedEvent] = []
         token: str | None = prev_batch
         while token and len(found) < limit:
-            resp = await self.nio.room_messages(room_id, start=token, limit=100)
+            resp = await self.nio.room_messages(room_id, start=token, end=since, limit=100)
             if not isinstance(resp, RoomMessagesResponse):
                 raise MatrixError(f"reading the history of {room_id} failed: {resp}")
             for event in resp.chunk:
                 if not is_message(event):
                     continue
-                if await known(event.event_id):
+                if since is None and await known(event.event_id):
                     return list(reversed(found))
                 found.append(to_received(room_id, event))
-            if not resp.chunk or resp.end == token:
+            if not resp.chunk or not resp.end or resp.end == token:
                 break
             token = resp.end
         return list(reversed(found))
