@@ -9,6 +9,7 @@ commands.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -44,6 +45,9 @@ from coopnet.records import AsyncRecordStore, NewEntry, load_or_create_signing_k
 from coopnet.stages import MACHINES, Rulebook, check, side_of
 
 log = logging.getLogger(__name__)
+
+# A room whose reconciliation hangs (a counterpart server away) is left for the next tick.
+RECONCILE_TIMEOUT = 60.0
 
 
 def classify(content: dict[str, Any]) -> str:
@@ -292,7 +296,10 @@ class ConsultationBot(Bot):
     # ---------------------------------------------------------------- periodic
     async def tick(self) -> None:
         for room_id in list(self.matrix.nio.rooms):
-            await self.reconcile(room_id)
+            try:
+                await asyncio.wait_for(self.reconcile(room_id), RECONCILE_TIMEOUT)
+            except Exception:  # one room's trouble must not starve the others
+                log.exception("reconciling %s failed; retrying at the next tick", room_id)
 
     async def reconcile(self, room_id: str) -> None:
         """Post what is owed: receipts missed in a crash, reminders, overdue warnings."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -11,6 +12,13 @@ from bots.consultation.runner import build_bot
 from coopnet.network import Network, load_network
 
 StartBot = Callable[[str], Awaitable[ConsultationBot]]
+
+
+@pytest.fixture(autouse=True)
+def bot_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Show what the bots did when a test fails."""
+    caplog.set_level(logging.INFO, logger="bots")
+    caplog.set_level(logging.INFO, logger="coopnet")
 
 
 @pytest.fixture
