@@ -42,14 +42,17 @@ from tui.screens.help import HelpScreen
 from tui.screens.language import LanguageScreen
 from tui.screens.login import LoginScreen
 from tui.screens.search import SearchScreen
+from tui.screens.verify import VerifyScreen
 from tui.service import (
     ConnectionChanged,
     DeviceExcluded,
+    DeviceVerified,
     EntryAdded,
     NeedsPassword,
     RoomsChanged,
     Service,
     Update,
+    VerificationRequested,
 )
 
 
@@ -143,9 +146,20 @@ class CoopNetApp(App[None]):
                   case=case),
                 severity="warning", timeout=15,
             )
+            self._refresh_warnings()
+        elif isinstance(update, DeviceVerified):
+            self._refresh_warnings()
+        elif isinstance(update, VerificationRequested):
+            self.push_screen(VerifyScreen(self.service, update.user_id, update.device_id,
+                                          self.lang, update.transaction_id))
         elif isinstance(update, ConnectionChanged):
             self.sub_title = t(f"conn.{update.state.value}", self.lang)
             self._refresh_list_soon()
+
+    def _refresh_warnings(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, ConsultationScreen) and screen.is_mounted:
+                screen.refresh_warning()
 
     def _refresh_list_soon(self) -> None:
         if not self._list_dirty:

@@ -13,9 +13,18 @@ from pathlib import Path
 
 from coopnet.errors import MatrixError
 from coopnet.ids import RoomID
-from coopnet.matrix import CoopNetClient, DeviceInfo, DevicePolicy, Invitation, ReceivedEvent
+from coopnet.matrix import (
+    CoopNetClient,
+    DeviceInfo,
+    DevicePolicy,
+    DirectoryDevices,
+    Invitation,
+    ReceivedEvent,
+)
 from coopnet.matrix.session import StoredSession
+from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.protocol import ConsultationOpened, Event, encode
+from coopnet.trust import VerificationStore
 from tui.directory import Directory
 from tui.model import entry_from
 from tui.service import (
@@ -23,9 +32,12 @@ from tui.service import (
     ConnectionChanged,
     DeviceExcluded,
     DeviceRow,
+    DeviceVerified,
+    Emoji,
     NeedsPassword,
     RoomsChanged,
     Service,
+    VerificationRequested,
     text_content,
 )
 
@@ -52,6 +64,7 @@ class MatrixService(Service):
         self.policy = policy
         self.lang = lang
         self.client: CoopNetClient | None = None
+        self.verifier: SasVerifier | None = None
         self._loaded: set[str] = set()
 
     def has_session(self) -> bool:
@@ -67,11 +80,17 @@ class MatrixService(Service):
             device_name="CoopNet terminal",
         )
         self.client = client
+        self.device_id = client.device_id
         client.on_event(self._on_event)
         client.on_invite(self._on_invite)
         client.on_device_excluded(self._on_excluded)
+        # Emoji verifications are remembered where the directory policy looks for them.
+        store = VerificationStore(self.store_dir / DirectoryDevices.VERIFICATIONS_FILE)
+        self.verifier = SasVerifier(client, store)
+        self.verifier.on_request(self._on_verification_request)
         await client.sync_once()
         self._scan_rooms()
+        self._scan_excluded()
         semaphore = asyncio.Semaphore(PARALLEL_HISTORY)
 
         async def load(room_id: str) -> None:
@@ -91,6 +110,15 @@ class MatrixService(Service):
             self.room(room_id, room.name or room_id).invited = False
         for room_id, room in self.client.nio.invited_rooms.items():
             self.room(room_id, room.name or room_id).invited = True
+
+    def _scan_excluded(self) -> None:
+        """Devices excluded in an earlier run stay excluded (and shown as such)."""
+        assert self.client is not None
+        for room_id in self.client.nio.rooms:
+            for devices in self.client.nio.room_devices(room_id).values():
+                for device in devices.values():
+                    if device.blacklisted and not device.deleted:
+                        self.excluded.setdefault(room_id, set()).add((device.user_id, device.id))
 
     async def load_history(self, room_id: str) -> None:
         if self.client is None or room_id in self._loaded:
@@ -126,6 +154,10 @@ class MatrixService(Service):
 
     async def _on_excluded(self, room_id: RoomID, device: DeviceInfo) -> None:
         self.emit(DeviceExcluded(room_id, device.user_id, device.device_id))
+
+    async def _on_verification_request(self, request: VerificationRequest) -> None:
+        self.emit(VerificationRequested(request.transaction_id, request.user_id,
+                                        request.device_id))
 
     # ------------------------------------------------------------ actions
     def _need_client(self) -> CoopNetClient:
@@ -203,6 +235,32 @@ class MatrixService(Service):
                 )
         rows.sort(key=lambda r: (r.user_id, r.device_id))
         return rows
+
+    # ------------------------------------------------------------ emoji verification
+    def _need_verifier(self) -> SasVerifier:
+        if self.verifier is None:
+            raise MatrixError("not connected yet")
+        return self.verifier
+
+    async def start_verification(self, user_id: str, device_id: str) -> str:
+        return await self._need_verifier().start(user_id, device_id)
+
+    async def accept_verification(self, transaction_id: str) -> None:
+        await self._need_verifier().accept(transaction_id)
+
+    async def verification_emoji(self, transaction_id: str) -> list[Emoji]:
+        return await self._need_verifier().wait_for_emoji(transaction_id, timeout=120)
+
+    async def confirm_verification(self, transaction_id: str) -> None:
+        await self._need_verifier().confirm(transaction_id)
+
+    async def reject_verification(self, transaction_id: str) -> None:
+        await self._need_verifier().reject(transaction_id)
+
+    async def wait_verified(self, transaction_id: str) -> tuple[str, str]:
+        record = await self._need_verifier().wait_verified(transaction_id, timeout=120)
+        self.emit(DeviceVerified(record.user_id, record.device_id))
+        return record.user_id, record.device_id
 
     async def close(self) -> None:
         if self.client is not None:

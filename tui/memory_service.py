@@ -15,6 +15,8 @@ from tui.service import (
     Connection,
     ConnectionChanged,
     DeviceRow,
+    DeviceVerified,
+    Emoji,
     RoomsChanged,
     Service,
     text_content,
@@ -27,6 +29,8 @@ class MemoryService(Service):
         self.now_ms = now_ms
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.device_rows: dict[str, list[DeviceRow]] = {}
+        self.verifications: dict[str, tuple[str, str]] = {}
+        self.confirmed: set[str] = set()
         self._ids = itertools.count(1)
 
     def next_id(self) -> str:
@@ -74,3 +78,34 @@ class MemoryService(Service):
 
     async def devices(self, room_id: str) -> list[DeviceRow]:
         return list(self.device_rows.get(room_id, []))
+
+    # A verification that the other side always accepts, for demos and screen tests.
+    EMOJI: list[Emoji] = [("🐶", "Dog"), ("🔑", "Key"), ("🌍", "Globe"), ("🎸", "Guitar"),
+                          ("🚀", "Rocket"), ("⏰", "Clock"), ("📕", "Book")]
+
+    async def start_verification(self, user_id: str, device_id: str) -> str:
+        transaction = f"txn-{next(self._ids)}"
+        self.verifications[transaction] = (user_id, device_id)
+        return transaction
+
+    async def accept_verification(self, transaction_id: str) -> None:
+        return None
+
+    async def verification_emoji(self, transaction_id: str) -> list[Emoji]:
+        return list(self.EMOJI)
+
+    async def confirm_verification(self, transaction_id: str) -> None:
+        self.confirmed.add(transaction_id)
+
+    async def reject_verification(self, transaction_id: str) -> None:
+        self.verifications.pop(transaction_id, None)
+
+    async def wait_verified(self, transaction_id: str) -> tuple[str, str]:
+        user_id, device_id = self.verifications[transaction_id]
+        for room_id, rows in self.device_rows.items():
+            self.device_rows[room_id] = [
+                DeviceRow(r.user_id, r.device_id, r.ed25519, r.display_name, "trusted")
+                if (r.user_id, r.device_id) == (user_id, device_id) else r for r in rows
+            ]
+        self.emit(DeviceVerified(user_id, device_id))
+        return user_id, device_id

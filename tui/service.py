@@ -61,7 +61,27 @@ class ConnectionChanged:
     state: Connection
 
 
-Update = EntryAdded | RoomsChanged | DeviceExcluded | ConnectionChanged
+@dataclass(frozen=True)
+class VerificationRequested:
+    """Another officer's device asks to verify this one by emoji."""
+
+    transaction_id: str
+    user_id: str
+    device_id: str
+
+
+@dataclass(frozen=True)
+class DeviceVerified:
+    user_id: str
+    device_id: str
+
+
+Emoji = tuple[str, str]  # (symbol, English name)
+
+Update = (
+    EntryAdded | RoomsChanged | DeviceExcluded | ConnectionChanged | VerificationRequested
+    | DeviceVerified
+)
 Listener = Callable[[Update], None]
 
 
@@ -73,6 +93,8 @@ class Service:
         self.directory = directory
         self.rooms: dict[str, Consultation] = {}
         self.connection = Connection.STARTING
+        self.device_id: str | None = None  # this device, once connected
+        self.excluded: dict[str, set[tuple[str, str]]] = {}  # room → (user, device) excluded
         self._listener: Listener | None = None
         self.today: Callable[[], dt.date] = dt.date.today
 
@@ -90,6 +112,11 @@ class Service:
     def emit(self, update: Update) -> None:
         if isinstance(update, ConnectionChanged):
             self.connection = update.state
+        elif isinstance(update, DeviceExcluded):
+            self.excluded.setdefault(update.room_id, set()).add((update.user_id, update.device_id))
+        elif isinstance(update, DeviceVerified):
+            for devices in self.excluded.values():
+                devices.discard((update.user_id, update.device_id))
         if self._listener is not None:
             self._listener(update)
 
@@ -143,6 +170,30 @@ class Service:
         raise NotImplementedError
 
     async def devices(self, room_id: str) -> list[DeviceRow]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ emoji verification
+    async def start_verification(self, user_id: str, device_id: str) -> str:
+        """Ask another device to verify by emoji; return the transaction id."""
+        raise NotImplementedError
+
+    async def accept_verification(self, transaction_id: str) -> None:
+        raise NotImplementedError
+
+    async def verification_emoji(self, transaction_id: str) -> list[Emoji]:
+        """Wait until both sides exchanged keys; the seven emoji to compare."""
+        raise NotImplementedError
+
+    async def confirm_verification(self, transaction_id: str) -> None:
+        """The officer says the emoji match."""
+        raise NotImplementedError
+
+    async def reject_verification(self, transaction_id: str) -> None:
+        """The emoji differ, or the officer cancelled: nothing is trusted."""
+        raise NotImplementedError
+
+    async def wait_verified(self, transaction_id: str) -> tuple[str, str]:
+        """Wait until both officers confirmed; the (user, device) now trusted."""
         raise NotImplementedError
 
     async def close(self) -> None:

@@ -44,6 +44,7 @@ class ConsultationScreen(Screen[None]):
         yield Header()
         with Horizontal():
             with Vertical(id="main"):
+                yield Static("", id="excluded")
                 yield Timeline(self.consultation, self.service.user_id, self.lang, id="timeline")
                 yield Static("", id="reply")
                 yield Input(placeholder=t("composer.placeholder", self.lang), id="composer")
@@ -55,6 +56,7 @@ class ConsultationScreen(Screen[None]):
         self.sub_title = self.consultation.counterpart() or ""
         self.consultation.mark_read()
         self.query_one("#reply", Static).display = False
+        self.refresh_warning()
         self.refresh_panel()
         self.query_one("#composer", Input).focus()
 
@@ -62,7 +64,18 @@ class ConsultationScreen(Screen[None]):
         """Redraw in the app's (new) language."""
         self.query_one(Timeline).relabel(self.lang)
         self.query_one("#composer", Input).placeholder = t("composer.placeholder", self.lang)
+        self.refresh_warning()
         self.refresh_panel()
+
+    def refresh_warning(self) -> None:
+        """A standing warning while unknown devices are excluded from this room's keys."""
+        excluded = sorted(self.service.excluded.get(self.room_id, ()))
+        warning = self.query_one("#excluded", Static)
+        warning.display = bool(excluded)
+        if excluded:
+            devices = ", ".join(f"{device} ({user})" for user, device in excluded)
+            warning.update(t("warning.room_excluded", self.lang, count=len(excluded),
+                             devices=devices))
 
     def refresh_panel(self) -> None:
         self.query_one(SidePanel).update(

@@ -12,18 +12,22 @@ from textual.widgets import DataTable, Static
 
 from coopnet.errors import CoopNetError
 from tui.i18n import t
-from tui.service import Service
+from tui.screens.verify import VerifyScreen
+from tui.service import DeviceRow, Service
 
 TRUST_STYLE = {"trusted": "green", "excluded": "bold red", "undecided": "yellow"}
 
 
 class DevicesScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "close", "Close")]
+    """Every member device and its trust; ``v`` verifies the selected one by emoji."""
+
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("v", "verify", "Verify")]
     DEFAULT_CSS = """
     DevicesScreen { align: center middle; }
     DevicesScreen > Vertical { width: 95%; max-width: 130; height: 80%;
         border: thick $primary; background: $surface; padding: 0 1; }
     DevicesScreen DataTable { height: 1fr; }
+    DevicesScreen #hint { color: $text-muted; }
     """
 
     def __init__(self, service: Service, room_id: str, lang: str) -> None:
@@ -31,23 +35,25 @@ class DevicesScreen(ModalScreen[None]):
         self.service = service
         self.room_id = room_id
         self.lang = lang
+        self.rows: list[DeviceRow] = []
 
     def compose(self) -> ComposeResult:
         case = self.service.consultation(self.room_id).case_ref
         with Vertical():
             yield Static(f"[b]{t('devices.title', self.lang, case=case)}[/b]")
             yield DataTable(id="devices", cursor_type="row")
+            yield Static(t("devices.hint", self.lang), id="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key in ("devices.user", "devices.device", "devices.trust", "devices.key"):
             table.add_column(t(key, self.lang), key=key)
-        table.loading = True
         self.load()
 
     @work(exclusive=True)
     async def load(self) -> None:
         table = self.query_one(DataTable)
+        table.loading = True
         try:
             rows = await self.service.devices(self.room_id)
         except CoopNetError as exc:
@@ -55,13 +61,33 @@ class DevicesScreen(ModalScreen[None]):
             return
         finally:
             table.loading = False
+        selected = self.selected()
+        table.clear()
+        self.rows = rows
         for row in rows:
             table.add_row(
                 row.user_id, f"{row.device_id} {row.display_name}".strip(),
                 Text(t(f"trust.{row.trust}", self.lang), style=TRUST_STYLE[row.trust]),
                 row.ed25519, key=f"{row.user_id}|{row.device_id}",
             )
+        keys = [(r.user_id, r.device_id) for r in rows]
+        if selected is not None and (selected.user_id, selected.device_id) in keys:
+            table.move_cursor(row=keys.index((selected.user_id, selected.device_id)),
+                              animate=False)
         table.focus()
+
+    def selected(self) -> DeviceRow | None:
+        row = self.query_one(DataTable).cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def action_verify(self) -> None:
+        row = self.selected()
+        if row is None or (row.user_id, row.device_id) == (
+            self.service.user_id, self.service.device_id
+        ):
+            return  # this very device
+        screen = VerifyScreen(self.service, row.user_id, row.device_id, self.lang)
+        self.app.push_screen(screen, lambda _verified: self.load())
 
     def action_close(self) -> None:
         self.dismiss(None)
