@@ -8,6 +8,7 @@ knew before from the record alone.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from coopnet.protocol import (
     Receipt,
     parse_content,
 )
-from coopnet.records import Entry
+from coopnet.records import Entry, canonical_json
 from coopnet.stages import ConsultationStatus, Rulebook, TimelineItem, track
 
 BOT_MARKER = "org.coopnet.bot"
@@ -30,8 +31,46 @@ BOT_MARKER = "org.coopnet.bot"
 
 
 def recorded_content(event_type: str, content: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """What the record keeps of a timeline event: its decrypted type and content."""
-    return {"type": event_type, "content": content, **extra}
+    """What the record keeps of a timeline event: its decrypted type and content.
+
+    Remote content can hold what canonical JSON refuses (NaN, Infinity, lone UTF-16
+    surrogates: a sender's JSON library may produce them and the ciphertext hides them
+    from the homeserver). Such content is recorded in a representable form
+    (:func:`json_safe`) and flagged ``"altered_for_record": true`` — never refused, or
+    one bad event would stop the bot at every restart.
+    """
+    recorded = {"type": event_type, "content": content, **extra}
+    try:
+        canonical_json(recorded).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return {**json_safe(recorded), "altered_for_record": True}
+    return recorded
+
+
+MAX_DEPTH = 64
+
+
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """``value`` with non-finite numbers as strings ("nan", "inf", "-inf"), strings that
+    are not valid Unicode escaped (backslashreplace), other non-JSON values as their repr,
+    and nesting deeper than :data:`MAX_DEPTH` cut."""
+    if depth > MAX_DEPTH:
+        return "(nested too deeply)"
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {json_safe(str(k), depth + 1): json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v, depth + 1) for v in value]
+    return repr(value)
 
 
 def day_of(origin_ts: int) -> dt.date:
