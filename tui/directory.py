@@ -6,9 +6,18 @@ Until the signed network directory exists, it is read from the local ``network.j
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from coopnet.errors import CoopNetError
 from coopnet.network import Network
+from coopnet.network.botproc import signing_key_file
+from coopnet.records import key_id, load_signing_key
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class AuthorityInfo:
 class Directory:
     authorities: tuple[AuthorityInfo, ...] = ()
     source: str = "none"
+    receipt_keys: Mapping[str, Ed25519PublicKey] = field(default_factory=dict, compare=False)
+    """The member bots' receipt-signing public keys (key id → key)."""
     _by_server: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -73,4 +84,21 @@ def from_network(network: Network) -> Directory:
                 member=authority.member,
             )
         )
-    return Directory(tuple(authorities), source=f"{network.file} (unsigned, local)")
+    return Directory(tuple(authorities), source=f"{network.file} (unsigned, local)",
+                     receipt_keys=bot_receipt_keys(network))
+
+
+def bot_receipt_keys(network: Network) -> dict[str, Ed25519PublicKey]:
+    """The public keys of the member bots of a local network, which sign receipts."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for authority in network.members():
+        path = signing_key_file(authority)
+        if not path.exists():
+            continue
+        try:
+            public = load_signing_key(path).public_key()
+        except (CoopNetError, OSError) as exc:
+            log.warning("bot key of %s unreadable: %s", authority.id, exc)
+            continue
+        keys[key_id(public)] = public
+    return keys

@@ -9,10 +9,12 @@ assurances and unread count. Stage and deadlines come from :func:`coopnet.stages
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.protocol import (
     Assurance,
@@ -24,6 +26,7 @@ from coopnet.protocol import (
     parse_content,
 )
 from coopnet.protocol.vocab import DeadlineStatus, Kind, Stage
+from coopnet.receipts import verify_receipt
 from coopnet.stages import ConsultationStatus, Deadline, TimelineItem, track
 
 NEAR_DAYS = 7
@@ -51,6 +54,8 @@ class Entry:
     error: ParseError | None = None
     reply_to: str | None = None
     payload_hash: str | None = None  # content hash of a structured payload (for receipts)
+    source: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The message content of a receipt, whose signature is checked against bot keys."""
 
     @property
     def day(self) -> dt.date:
@@ -95,7 +100,15 @@ def entry_from(
     return Entry(
         event_id, sender, ts, EntryKind.STRUCTURED, body=body, event=parsed,
         reply_to=reply_to, payload_hash=digest,
+        source=content if isinstance(parsed, Receipt) else None,
     )
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    valid: bool | None  # None: not checked (no trusted key known)
+    reason: str
+    key_id: str | None = None
 
 
 class ReceiptCheck(StrEnum):
@@ -114,9 +127,12 @@ class Consultation:
     invited: bool = False
     unread: int = 0
     own_authority: str | None = None
+    receipt_keys: Mapping[str, Ed25519PublicKey] = field(default_factory=dict, repr=False)
+    """Trusted bot keys (key id → key) that sign receipts."""
     _ids: set[str] = field(default_factory=set, repr=False)
     _status: ConsultationStatus | None = field(default=None, repr=False)
     _status_day: dt.date | None = field(default=None, repr=False)
+    _signatures: dict[str, SignatureCheck] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ building
     def add(self, entry: Entry, *, own: bool = False) -> bool:
@@ -215,6 +231,18 @@ class Consultation:
                     return ReceiptCheck.MATCHES
                 return ReceiptCheck.MISMATCH
         return ReceiptCheck.UNKNOWN
+
+    def receipt_signature(self, entry: Entry) -> SignatureCheck:
+        """Whether a receipt is signed by a trusted bot key (pure; cached per entry)."""
+        found = self._signatures.get(entry.event_id)
+        if found is None:
+            if not self.receipt_keys:
+                found = SignatureCheck(None, "no trusted bot key to check it against")
+            else:
+                checked = verify_receipt(entry.source or {}, self.receipt_keys)
+                found = SignatureCheck(checked.ok, checked.reason, checked.key_id)
+            self._signatures[entry.event_id] = found
+        return found
 
     def last_ts(self) -> int:
         return self.entries[-1].ts if self.entries else 0

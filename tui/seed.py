@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from coopnet.protocol import (
     Assurance,
     ConsultationOpened,
@@ -26,6 +28,8 @@ from coopnet.protocol.vocab import (
     Stage,
     Topic,
 )
+from coopnet.receipts import sign_receipt
+from coopnet.records import key_id
 from tui.directory import AuthorityInfo, Contact, Directory
 from tui.memory_service import MemoryService
 from tui.model import Entry, entry_from
@@ -35,6 +39,10 @@ CN = "@officer1:127.0.0.12"
 MX = "@officer1:127.0.0.13"
 BASE_MS = 1_780_000_000_000  # 2026-05-28
 BASE_DAY = dt.date(2026, 5, 28)
+
+
+DEMO_BOT_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+"""The seeded demo's bot key (fixed, so snapshots are stable; never a real key)."""
 
 
 def demo_directory() -> Directory:
@@ -56,6 +64,7 @@ def demo_directory() -> Directory:
                       "Fiscalía General de la República (illustrative)"),
         ),
         source="seeded demo directory",
+        receipt_keys={key_id(DEMO_BOT_KEY): DEMO_BOT_KEY.public_key()},
     )
 
 
@@ -99,7 +108,8 @@ def consultation_entries(
         receiver="@bot:127.0.0.11", received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC),
     )
     ts += 1000
-    out.append(structured(f"$r{n}", "@bot:127.0.0.11", ts, receipt))
+    out.append(entry_from(f"$r{n}", "@bot:127.0.0.11", ts, "m.room.message",
+                          sign_receipt(encode(receipt), DEMO_BOT_KEY)))
     ts += 60_000
     out.append(structured(f"$a{n}", cp_user, ts, Assurance(
         assurance_id=f"A{n}", assurance_type=AssuranceType.DEATH_PENALTY, giver=counterpart,

@@ -126,7 +126,8 @@ class Service:
     def room(self, room_id: str, case_ref: str) -> Consultation:
         found = self.rooms.get(room_id)
         if found is None:
-            found = Consultation(room_id, case_ref, own_authority=self.own_authority)
+            found = Consultation(room_id, case_ref, own_authority=self.own_authority,
+                                 receipt_keys=self.directory.receipt_keys)
             self.rooms[room_id] = found
         return found
 

@@ -115,8 +115,17 @@ def render_card(entry: Entry, consultation: Consultation, who: str, lang: str) -
     if isinstance(event, Receipt):
         check = consultation.receipt_check(event)
         style = {"matches": "green", "mismatch": "bold red", "unknown": "yellow"}[check.value]
-        body = Group(table, Text(t(f"receipt.{check.value}", lang), style=style))
-        if check is ReceiptCheck.MISMATCH:
+        signature = consultation.receipt_signature(entry)
+        if signature.valid is None:
+            signed = Text(t("receipt.sig_unchecked", lang), style="yellow")
+        elif signature.valid:
+            signed = Text(t("receipt.sig_valid", lang, kid=signature.key_id or ""),
+                          style="green")
+        else:
+            signed = Text(t("receipt.sig_invalid", lang, reason=signature.reason),
+                          style="bold red")
+        body = Group(table, Text(t(f"receipt.{check.value}", lang), style=style), signed)
+        if check is ReceiptCheck.MISMATCH or signature.valid is False:
             border = "red"
     title = show(event_label(event.TYPE, lang))
     return Panel(

@@ -1,0 +1,109 @@
+"""Receipt cards check the bot's Ed25519 signature (pure, and on the real network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from coopnet.network import Network, load_network
+from coopnet.network.botproc import signing_key_file
+from coopnet.protocol import (
+    PAYLOAD_KEY,
+    PersonIdentity,
+    PersonName,
+    Receipt,
+    content_hash,
+    encode,
+    payload,
+)
+from coopnet.receipts import sign_receipt
+from coopnet.records import key_id, load_or_create_signing_key
+from tests.tui.conftest import service_for, until
+from tui.app import CoopNetApp
+from tui.model import Consultation, entry_from
+from tui.screens.consultation import ConsultationScreen
+from tui.service import Connection
+from tui.widgets.cards import render_entry
+
+IDENTITY = PersonIdentity(names=(PersonName(family="DOE", given="Jane"),))
+BOT = Ed25519PrivateKey.from_private_bytes(bytes(32))
+
+
+def receipt_content(key: Ed25519PrivateKey) -> dict[str, Any]:
+    receipt = Receipt(event_id="$id", content_hash=content_hash(payload(IDENTITY)),
+                      receiver="@bot:127.0.0.12",
+                      received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC))
+    return sign_receipt(encode(receipt), key)
+
+
+def checked(content: dict[str, Any], keys: dict[str, Any]) -> Any:
+    consultation = Consultation("!r:x", "CH-CN-1", receipt_keys=keys)
+    entry = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", content)
+    return consultation.receipt_signature(entry)
+
+
+def test_receipt_signature_valid_forged_tampered_unchecked() -> None:
+    keys = {key_id(BOT): BOT.public_key()}
+    assert checked(receipt_content(BOT), keys).valid is True
+    forged = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
+    assert checked(receipt_content(forged), keys).valid is False
+    tampered = receipt_content(BOT)
+    tampered[PAYLOAD_KEY]["content"]["receiver"] = "@someone:127.0.0.13"
+    result = checked(tampered, keys)
+    assert result.valid is False and "does not match" in result.reason
+    assert checked(receipt_content(BOT), {}).valid is None
+
+
+def card_text(content: dict[str, Any], keys: dict[str, Any]) -> str:
+    from rich.console import Console
+
+    consultation = Consultation("!r:x", "CH-CN-1", receipt_keys=keys)
+    entry = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", content)
+    console = Console(width=100, record=True)
+    console.print(render_entry(entry, consultation, "@me:x", "en"))
+    return console.export_text()
+
+
+def test_receipt_card_says_valid_or_invalid() -> None:
+    keys = {key_id(BOT): BOT.public_key()}
+    assert "signature valid" in card_text(receipt_content(BOT), keys)
+    forged = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
+    assert "SIGNATURE INVALID" in card_text(receipt_content(forged), keys)
+
+
+@pytest.mark.integration
+async def test_receipts_from_the_network_are_checked_against_the_bot_key(
+    network: Network, open_client: Any
+) -> None:
+    net = load_network(network.directory)
+    cn_bot = load_or_create_signing_key(signing_key_file(net.authority("cn")))
+    ch_user = net.authority("ch").officers()[0].user_id
+    cn_user = net.authority("cn").officers()[0].user_id
+    service = service_for(str(network.directory), ch_user)
+    assert key_id(cn_bot) in service.directory.receipt_keys
+    cn, _ = await open_client(cn_user)
+    app = CoopNetApp(service)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
+        assert service.client is not None
+        room_id = await cn.create_consultation_room(
+            f"CN-CH-R{uuid.uuid4().hex[:6].upper()}", invite=[ch_user],
+            servers=service.directory.member_servers())
+        await until(pilot, lambda: room_id in service.rooms, "the invitation")
+        await service.join(room_id)
+        await cn.wait_until(lambda: ch_user in cn.nio.rooms[room_id].users, 60, "ch's join")
+        app.open_consultation(room_id)
+        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the room")
+        good = await cn.send(room_id, receipt_content(cn_bot))
+        forged = Ed25519PrivateKey.generate()
+        bad = await cn.send(room_id, receipt_content(forged))
+        consultation = service.consultation(room_id)
+        await until(pilot, lambda: {good, bad} <= {e.event_id for e in consultation.entries},
+                    "both receipts")
+        entries = {e.event_id: e for e in consultation.entries}
+        assert consultation.receipt_signature(entries[good]).valid is True
+        assert consultation.receipt_signature(entries[bad]).valid is False
