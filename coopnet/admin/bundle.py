@@ -15,6 +15,7 @@ containers of ``deploy/compose.yaml``, the directory itself on a host with syste
     proxy/coopnet.conf              the reverse proxy (nginx)
     bot/bot.yaml                    the consultation bot
     directory/steward.pub           the steward's public key
+    directory/directory.json        the signed network directory (the bot verifies it)
     secrets/                        initial passwords written by register-officer (0700)
     data/synapse, data/bot          state: media store and logs, bot state (0700)
 """
@@ -24,22 +25,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from coopnet.admin import botconfig, homeserver, proxy, wellknown
+from coopnet.admin.publish import FEDERATION_YAML, publish_to
+from coopnet.admin.publish import rewrite_allowlist as rewrite_allowlist
 from coopnet.admin.settings import AUTHORITY_FILE, AuthoritySettings
-from coopnet.admin.steward import Member, Steward, add_member
+from coopnet.admin.steward import Member, Steward, check_new_member
 from coopnet.errors import AdminError
 from coopnet.matrix.session import ensure_private_dir
 from coopnet.network.pki import issue_server_certificate, write_private
 from coopnet.network.synapse_config import signing_key_line
+from coopnet.trust import directory as d
 
 CONFIG_DIR = Path("synapse") / "config"
 HOMESERVER_YAML = CONFIG_DIR / "homeserver.yaml"
-FEDERATION_YAML = CONFIG_DIR / "federation.yaml"
 
 
 @dataclass
@@ -98,9 +101,14 @@ def check_settings(steward: Steward, s: AuthoritySettings) -> None:
 
 
 def add_authority(
-    steward: Steward, s: AuthoritySettings, out: Path, force: bool = False
+    steward: Steward,
+    s: AuthoritySettings,
+    out: Path,
+    force: bool = False,
+    languages: tuple[str, ...] = ("en",),
 ) -> tuple[Written, homeserver.Secrets]:
-    """Render the bundle of a new member into ``out`` and add it to the steward's list."""
+    """Render the bundle of a new member into ``out``, add it (and its bot's account) to
+    the signed directory as the next version, and install that directory in ``out``."""
     out = out.resolve()
     check_settings(steward, s)
     existing = steward.member(s.id)
@@ -110,6 +118,10 @@ def add_authority(
         )
     if existing is None and s.server_name in steward.server_names():
         raise AdminError(f"server name {s.server_name} is already a member of the network")
+    entry = None
+    if existing is None:
+        member = Member(s.id, s.server_name, s.state, s.name, languages)
+        entry = replace(check_new_member(steward, member, lab=s.lab), bot=d.Member(s.bot_user_id))
     _check_target(out, force)
     written = Written()
     ensure_private_dir(out)
@@ -117,9 +129,7 @@ def add_authority(
     s.save(out)
     written.add(out / AUTHORITY_FILE, "settings of this authority (no secrets)")
 
-    if existing is None:
-        add_member(steward, Member(s.id, s.server_name, s.state, s.name), save=False, lab=s.lab)
-    members = steward.server_names()
+    members = steward.server_names() + ([s.server_name] if entry is not None else [])
 
     ensure_private_dir(out / CONFIG_DIR)
     write_private(out / HOMESERVER_YAML, _yaml(homeserver.homeserver_config(s, secrets)))
@@ -158,8 +168,19 @@ def add_authority(
     env = _compose_env(s, out, secrets)
     write_private(out / ".env", env.encode())
     written.add(out / ".env", "docker compose variables incl. the database password (0600)")
+    if entry is not None:
+        added = entry
+        signed = steward.edit(lambda current: d.with_authority(current, added))
+        written.add(
+            steward.directory_file,
+            f"signed directory v{signed.version}: {len(members)} members ({s.id} and its bot "
+            f"{s.bot_user_id} added)",
+        )
     steward.save()
-    written.add(steward.file, f"the network now has {len(members)} members")
+    installed = publish_to(steward, out)
+    written.add(
+        installed.file, f"the signed network directory v{installed.version} (the bot reads it)"
+    )
     return written, secrets
 
 
@@ -193,13 +214,6 @@ def _compose_env(s: AuthoritySettings, out: Path, secrets: homeserver.Secrets) -
         f"POSTGRES_USER={s.database.user}\n"
         f"POSTGRES_PASSWORD={secrets.database_password}\n"
     )
-
-
-def rewrite_allowlist(out: Path, members: list[str]) -> Path:
-    """Replace ``federation.yaml`` after the network's members changed."""
-    path = out / FEDERATION_YAML
-    path.write_bytes(_yaml(homeserver.federation_config(members)))
-    return path
 
 
 def read_homeserver_config(out: Path) -> dict[str, object]:

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import aiohttp
 
+from coopnet.admin import enrolment
 from coopnet.admin.bundle import read_homeserver_config
 from coopnet.admin.enrolment import enrolment_note, removal_note
 from coopnet.admin.names import validate_localpart
+from coopnet.admin.publish import describe_installed
 from coopnet.admin.settings import AuthoritySettings, load_settings
+from coopnet.admin.steward import load_steward
 from coopnet.errors import AdminError, MatrixError
 from coopnet.matrix.accounts import admin_session, unreachable
 from coopnet.matrix.admin import register_user
@@ -78,13 +81,18 @@ async def register_officer(
     display_name: str,
     role: str = "officer",
     homeserver: str | None = None,
+    steward_dir: Path | None = None,
 ) -> Registered:
+    """Create the account; with ``steward_dir``, also enrol it in the signed directory."""
     if role not in ROLES:
         raise AdminError(f"role must be one of {', '.join(ROLES)}")
     localpart = validate_localpart(localpart)
     if localpart == ADMIN_LOCALPART:
         raise AdminError(f"{ADMIN_LOCALPART} is reserved for coopnet admin itself")
     s = load_settings(directory)
+    steward = load_steward(steward_dir) if steward_dir is not None else None
+    if steward is not None and steward.member(s.id) is None:
+        raise AdminError(f"the steward's directory {steward.directory_file} does not list {s.id}")
     url = homeserver or s.admin_url
     target = password_file(directory, localpart)
     if target.exists():
@@ -100,14 +108,28 @@ async def register_officer(
         admin_id, admin_password = await _admin_credentials(directory, s, url)
         async with admin_session(url, admin_id, admin_password) as session:
             await session.exempt_from_rate_limits(user_id)
-    return Registered(user_id, target, password, enrolment_note(user_id, role))
+    if steward is None:
+        return Registered(user_id, target, password, enrolment_note(user_id, role, s.id))
+    signed, installed = enrolment.enrol(steward, directory, s.id, user_id, display_name, role)
+    note = "\n  ".join(
+        [f"directory: {user_id} listed as {role} of {s.id} (v{signed.version})"]
+        + describe_installed(installed)
+        + ["its device key is listed once known: coopnet directory add-device|enrol"]
+    )
+    return Registered(user_id, target, password, note)
 
 
 async def deactivate_officer(
-    directory: Path, user: str, erase: bool = False, homeserver: str | None = None
+    directory: Path,
+    user: str,
+    erase: bool = False,
+    homeserver: str | None = None,
+    steward_dir: Path | None = None,
 ) -> tuple[str, str]:
-    """Deactivate an account (logs out its devices, refuses further logins)."""
+    """Deactivate an account (logs out its devices, refuses further logins); with
+    ``steward_dir``, also remove it and its devices from the signed directory."""
     s = load_settings(directory)
+    steward = load_steward(steward_dir) if steward_dir is not None else None
     url = homeserver or s.admin_url
     user_id = user if user.startswith("@") else s.user_id(validate_localpart(user))
     if not user_id.endswith(":" + s.server_name):
@@ -124,4 +146,11 @@ async def deactivate_officer(
         await session.deactivate(user_id, erase)
     localpart = user_id[1:].split(":", 1)[0]
     password_file(directory, localpart).unlink(missing_ok=True)
-    return user_id, removal_note(user_id)
+    if steward is None:
+        return user_id, removal_note(user_id)
+    signed, installed, devices = enrolment.remove(steward, directory, user_id)
+    note = "\n  ".join(
+        [f"directory: {user_id} and {devices} device(s) delisted (v{signed.version})"]
+        + describe_installed(installed)
+    )
+    return user_id, note

@@ -1,49 +1,56 @@
-"""The network steward's directory: signing key, network CA and the list of members.
+"""The network steward's directory: signing key, network CA and the signed network directory.
 
-``coopnet admin init-network`` creates it; ``add-authority`` reads the CA and the member
-list from it and adds the new member. Private keys are 0600 in 0700 directories.
+``coopnet admin init-network`` creates it; ``add-authority`` reads the CA from it and adds
+the new member to the **signed network directory** (:mod:`coopnet.trust`, the same format
+the local network and every bot and client verify): the directory is the one list of
+members, and each homeserver's federation allowlist is derived from it. Private keys are
+0600 in 0700 directories.
 
 Layout::
 
-    STEWARD/steward.json           network name, certificate mode, members (no secrets)
-    STEWARD/keys/steward.key       the steward's Ed25519 signing key (0600)
-    STEWARD/keys/steward.pub       its public key, hex (give it to every authority)
-    STEWARD/ca/ca.crt, ca/ca.key   the network CA (mode ``network-ca`` only; key 0600)
+    STEWARD/steward.json                network name, certificate mode, and a summary of
+                                        the members (read-only: the directory decides)
+    STEWARD/keys/steward.key            the steward's Ed25519 signing key (0600)
+    STEWARD/keys/steward.pub            its public key, hex (give it to every authority)
+    STEWARD/directory/directory.json    the signed network directory (public)
+    STEWARD/directory/accepted.json     the version the steward's tools last accepted
+    STEWARD/ca/ca.crt, ca/ca.key        the network CA (mode ``network-ca`` only; key 0600)
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from coopnet.admin import network_directory as nd
 from coopnet.admin.names import validate_authority_id, validate_server_name
 from coopnet.errors import AdminError
 from coopnet.matrix.session import ensure_private_dir
 from coopnet.network.pki import create_ca, write_private
-from coopnet.records.keys import (
-    generate_signing_key,
-    load_signing_key,
-    public_key_hex,
-    write_public_key,
-)
+from coopnet.records.keys import load_signing_key, public_key_hex, write_public_key
+from coopnet.trust import directory as d
+from coopnet.trust.store import create_steward_key
 
 STEWARD_FILE = "steward.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: members listed in steward.json itself (migrated on load)
 CERTIFICATE_MODES = ("network-ca", "public")
 
 
 @dataclass(frozen=True)
 class Member:
+    """One member authority as the admin commands name it (an entry of the directory)."""
+
     id: str
     server_name: str
     state: str = ""
     name: str = ""
+    languages: tuple[str, ...] = ("en",)
 
 
 @dataclass
@@ -51,7 +58,6 @@ class Steward:
     directory: Path
     name: str
     certificates: str  # "network-ca" | "public"
-    members: list[Member] = field(default_factory=list)
 
     @property
     def file(self) -> Path:
@@ -73,6 +79,34 @@ class Steward:
     def public_key(self) -> Path:
         return self.directory / "keys" / "steward.pub"
 
+    @property
+    def directory_file(self) -> Path:
+        return self.directory / "directory" / nd.DIRECTORY_FILE
+
+    @property
+    def accepted_file(self) -> Path:
+        return self.directory / "directory" / nd.ACCEPTED_FILE
+
+    def public_key_hex(self) -> str:
+        return public_key_hex(load_signing_key(self.signing_key))
+
+    def signed(self) -> d.Directory:
+        """The current signed directory, verified (signature, no rollback)."""
+        return nd.load(self.directory_file, self.public_key_hex(), self.accepted_file)
+
+    def edit(self, change: nd.Edit) -> d.Directory:
+        """Apply ``change`` to the directory, sign it as the next version and publish it."""
+        return nd.republish_edit(
+            self.directory_file, load_signing_key(self.signing_key), self.accepted_file, change
+        )
+
+    @property
+    def members(self) -> list[Member]:
+        return [
+            Member(a.id, a.server_name, a.state, a.name, a.languages)
+            for a in self.signed().authorities
+        ]
+
     def server_names(self) -> list[str]:
         return [m.server_name for m in self.members]
 
@@ -80,11 +114,14 @@ class Steward:
         return next((m for m in self.members if m.id == member_id), None)
 
     def to_json(self) -> dict[str, Any]:
+        members = self.members if self.directory_file.exists() else []
         return {
             "version": FORMAT_VERSION,
             "name": self.name,
             "certificates": self.certificates,
-            "members": [asdict(m) for m in self.members],
+            "directory": str(self.directory_file.relative_to(self.directory)),
+            "members": [{k: v for k, v in asdict(m).items() if k != "languages"} for m in members],
+            "note": "members: a summary of the signed directory, which alone decides",
         }
 
     def save(self) -> None:
@@ -120,7 +157,8 @@ def init_network(
     force: bool = False,
     lab: bool = False,
 ) -> Steward:
-    """Create the steward's directory; refuse to overwrite an existing one unless ``force``."""
+    """Create the steward's directory: signing key, CA and the signed directory v1 (listing
+    ``members``); refuse to overwrite an existing one unless ``force``."""
     if certificates not in CERTIFICATE_MODES:
         raise AdminError(f"--certificates must be one of {', '.join(CERTIFICATE_MODES)}")
     if import_ca and certificates != "network-ca":
@@ -131,16 +169,17 @@ def init_network(
             f"{directory} already holds a network ({STEWARD_FILE}); refusing to overwrite its "
             "keys and CA (that would cut every member off). Use another --dir, or --force."
         )
+    entries = [_entry(m, lab) for m in members or []]
+    first = d.parse_directory(  # refuses duplicate ids or servers before anything is written
+        d.Directory(name, 1, nd.now_iso(), tuple(entries)).to_json()
+    )
     if force:
-        for sub in ("keys", "ca"):
+        for sub in ("keys", "ca", "directory"):
             shutil.rmtree(directory / sub, ignore_errors=True)
     ensure_private_dir(directory)
-    keys = ensure_private_dir(directory / "keys")
-    steward = Steward(directory, name, certificates, [])
-    for member in members or []:
-        add_member(steward, member, save=False, lab=lab)
-    key = generate_signing_key(keys / "steward.key")
-    write_public_key(key, keys / "steward.pub")
+    steward = Steward(directory, name, certificates)
+    key = create_steward_key(steward.signing_key)
+    write_public_key(key, steward.public_key)
     if certificates == "network-ca":
         ca = ensure_private_dir(directory / "ca")
         if import_ca:
@@ -150,17 +189,26 @@ def init_network(
             write_private(ca / "ca.key", key_path.read_bytes())
         else:
             create_ca(ca / "ca.crt", ca / "ca.key", name)
+    nd.publish_first(first, key, steward.directory_file, steward.accepted_file)
     steward.save()
     return steward
 
 
 def steward_public_key_hex(steward: Steward) -> str:
-    return public_key_hex(load_signing_key(steward.signing_key))
+    return steward.public_key_hex()
 
 
-def add_member(steward: Steward, member: Member, save: bool = True, lab: bool = False) -> None:
+def _entry(member: Member, lab: bool) -> d.Authority:
     validate_authority_id(member.id)
     validate_server_name(member.server_name, lab=lab)
+    return nd.authority_entry(
+        member.id, member.server_name, member.state, member.name, member.languages
+    )
+
+
+def check_new_member(steward: Steward, member: Member, lab: bool = False) -> d.Authority:
+    """The directory entry of a new member; refuses an id or server name already listed."""
+    entry = _entry(member, lab)
     for existing in steward.members:
         if existing.id == member.id:
             raise AdminError(
@@ -170,15 +218,29 @@ def add_member(steward: Steward, member: Member, save: bool = True, lab: bool = 
             raise AdminError(
                 f"server name {member.server_name} is already used by member {existing.id!r}"
             )
-    steward.members.append(member)
-    if save:
-        steward.save()
+    return entry
 
 
-def _parse(directory: Path, data: Any) -> Steward:
+def add_member(steward: Steward, member: Member, lab: bool = False) -> d.Directory:
+    """Add a member authority to the signed directory (re-signed as the next version)."""
+    entry = check_new_member(steward, member, lab)
+    signed = steward.edit(lambda current: d.with_authority(current, entry))
+    steward.save()
+    return signed
+
+
+def _parse(directory: Path, data: Any) -> tuple[Steward, list[Member]]:
+    """The steward and, for a version 1 file, the members it listed (to migrate)."""
     where = str(directory / STEWARD_FILE)
-    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+    version = data.get("version") if isinstance(data, dict) else None
+    if version not in (1, FORMAT_VERSION):
         raise AdminError(f"{where}: not a CoopNet steward file (version {FORMAT_VERSION})")
+    certificates = data.get("certificates")
+    if certificates not in CERTIFICATE_MODES:
+        raise AdminError(f"{where}: certificates must be one of {', '.join(CERTIFICATE_MODES)}")
+    steward = Steward(directory, str(data.get("name", "")), certificates)
+    if version != 1:
+        return steward, []
     members = data.get("members")
     if not isinstance(members, list):
         raise AdminError(f"{where}: members must be a list")
@@ -192,13 +254,12 @@ def _parse(directory: Path, data: Any) -> Steward:
             parsed.append(Member(**m))
         except TypeError as exc:
             raise AdminError(f"{where}: members[{i}]: {exc}") from None
-    certificates = data.get("certificates")
-    if certificates not in CERTIFICATE_MODES:
-        raise AdminError(f"{where}: certificates must be one of {', '.join(CERTIFICATE_MODES)}")
-    return Steward(directory, str(data.get("name", "")), certificates, parsed)
+    return steward, parsed
 
 
 def load_steward(directory: Path) -> Steward:
+    """The steward's directory; a version 1 one (members in steward.json) is migrated once
+    to the signed directory."""
     directory = directory.resolve()
     path = directory / STEWARD_FILE
     try:
@@ -210,4 +271,13 @@ def load_steward(directory: Path) -> Steward:
         ) from None
     except (OSError, ValueError) as exc:
         raise AdminError(f"cannot read {path}: {exc}") from None
-    return _parse(directory, data)
+    steward, legacy = _parse(directory, data)
+    if not steward.directory_file.exists():
+        entries = tuple(_entry(m, lab=True) for m in legacy)
+        first = d.parse_directory(
+            d.Directory(steward.name or "coopnet", 1, nd.now_iso(), entries).to_json()
+        )
+        key = load_signing_key(steward.signing_key)
+        nd.publish_first(first, key, steward.directory_file, steward.accepted_file)
+        steward.save()
+    return steward

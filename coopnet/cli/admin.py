@@ -14,6 +14,7 @@ from coopnet.admin import backup as backup_mod
 from coopnet.admin import officers
 from coopnet.admin.bundle import add_authority
 from coopnet.admin.names import validate_authority_id, validate_server_name
+from coopnet.admin.publish import describe_installed, install, publish_to
 from coopnet.admin.settings import (
     COMPOSE_ROOT,
     TARGETS,
@@ -39,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_authority(commands)
     _register_officer(commands)
     _deactivate_officer(commands)
+    _publish_directory(commands)
     _backup(commands)
     _restore(commands)
 
@@ -47,10 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _init_network(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "init-network",
-        help="create the steward's signing key and the network CA",
-        description="Create the network steward's directory: an Ed25519 signing key (for "
-        "the signed network directory) and, with --certificates network-ca, a private CA "
-        "that issues every member's federation certificate. Keys are 0600.",
+        help="create the steward's signing key, the signed directory and the network CA",
+        description="Create the network steward's directory: an Ed25519 signing key, the "
+        "signed network directory (version 1, listing the --member authorities) and, with "
+        "--certificates network-ca, a private CA that issues every member's federation "
+        "certificate. Keys are 0600.",
     )
     p.add_argument("--dir", type=Path, default=DEFAULT_STEWARD_DIR, help="default: ./%(default)s")
     p.add_argument("--name", default="coopnet", help="network name (default: %(default)s)")
@@ -95,7 +98,11 @@ def _run_init_network(args: argparse.Namespace) -> int:
         print(f"  {steward.ca_cert}  network CA ({how}); its key ca/ca.key is 0600")
     else:
         print("  no network CA: every member uses publicly trusted certificates")
-    print(f"  {steward.file}  members: {', '.join(steward.server_names()) or 'none yet'}")
+    print(
+        f"  {steward.directory_file}  signed network directory v1, members: "
+        f"{', '.join(steward.server_names()) or 'none yet'}"
+    )
+    print(f"  {steward.file}  network settings (and a summary of the members)")
     print("\nNext: for each authority, run")
     print(
         f"  coopnet admin add-authority --steward-dir {args.dir} --id ID "
@@ -121,6 +128,7 @@ def _add_authority(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--public-host", help="host clients reach (default: the server name)")
     p.add_argument("--state", default="", help="State, e.g. Switzerland")
     p.add_argument("--name", default="", help="authority name, e.g. Federal Office of Justice")
+    p.add_argument("--languages", default="en", help="working languages, e.g. fr,de,en")
     p.add_argument("--out", type=Path, required=True, help="the authority's directory")
     p.add_argument(
         "--target",
@@ -199,7 +207,8 @@ def _settings(args: argparse.Namespace) -> AuthoritySettings:
 def _run_add_authority(args: argparse.Namespace) -> int:
     steward = load_steward(args.steward_dir)
     settings = _settings(args)
-    written, secrets = add_authority(steward, settings, args.out, args.force)
+    languages = tuple(x.strip() for x in args.languages.split(",") if x.strip())
+    written, secrets = add_authority(steward, settings, args.out, args.force, languages)
     print(f"Authority {settings.id} ({settings.server_name}) added; wrote:")
     for path, what in written.files:
         print(f"  {path}  {what}")
@@ -226,12 +235,17 @@ def _run_add_authority(args: argparse.Namespace) -> int:
             f"and database {db.name} (ENCODING UTF8, LC_COLLATE C, LC_CTYPE C) on "
             f"{db.host}:{db.port}; install deploy/systemd/*.service; start coopnet-synapse."
         )
-    print(f"  4. Officers: coopnet admin register-officer --authority-dir {out} --localpart NAME")
+    print(
+        f"  4. Officers and the bot: coopnet admin register-officer --authority-dir {out} "
+        f"--steward-dir {args.steward_dir} --localpart NAME [--role bot --localpart bot]"
+    )
     others = [m for m in steward.server_names() if m != settings.server_name]
     if others:
         print(
-            f"  5. Every other member ({', '.join(others)}) must add {settings.server_name} to "
-            "its synapse/config/federation.yaml (or re-render it) and restart Synapse."
+            f"  5. Every other member ({', '.join(others)}) installs the new directory "
+            f"{steward.directory_file}: coopnet admin publish-directory --steward-dir "
+            f"{args.steward_dir} --authority-dir THEIR_DIR (or, on their host, "
+            "--from directory.json), then restarts Synapse (new allowlist)."
         )
     return 0
 
@@ -242,6 +256,12 @@ def _authority_dir(p: argparse.ArgumentParser) -> None:
         "--authority-dir", type=Path, required=True, help="the directory made by add-authority"
     )
     p.add_argument("--homeserver", help="Synapse's URL (default: admin_url of authority.json)")
+    p.add_argument(
+        "--steward-dir",
+        type=Path,
+        help="the steward's directory: also enrol/remove the account in the signed network "
+        "directory and install the new version here (without it: say what the steward must do)",
+    )
 
 
 def _register_officer(commands: argparse._SubParsersAction) -> None:
@@ -268,6 +288,7 @@ def _run_register_officer(args: argparse.Namespace) -> int:
             args.display_name or args.localpart,
             args.role,
             args.homeserver,
+            args.steward_dir,
         )
     )
     print(f"Registered {result.user_id} ({args.role}).")
@@ -302,10 +323,56 @@ def _deactivate_officer(commands: argparse._SubParsersAction) -> None:
 
 def _run_deactivate_officer(args: argparse.Namespace) -> int:
     user_id, note = asyncio.run(
-        officers.deactivate_officer(args.authority_dir, args.user, args.erase, args.homeserver)
+        officers.deactivate_officer(
+            args.authority_dir, args.user, args.erase, args.homeserver, args.steward_dir
+        )
     )
     print(f"Deactivated {user_id}: its devices are logged out and it cannot log in again.")
     print(f"  {note}")
+    return 0
+
+
+# ---------------------------------------------------------------- publish-directory
+def _publish_directory(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "publish-directory",
+        help="install the signed network directory in authority directories",
+        description="Copy the signed network directory into AUTHORITY_DIR/directory/ (the "
+        "bot reloads it at its next tick) and re-derive synapse/config/federation.yaml from "
+        "it. The copy is verified against the steward key the authority pinned; an older "
+        "version than the one installed is refused. The steward uses --steward-dir; an "
+        "admin who received directory.json uses --from.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--steward-dir", type=Path, help="the steward's directory")
+    source.add_argument("--from", dest="source", type=Path, help="a signed directory file")
+    p.add_argument(
+        "--authority-dir",
+        type=Path,
+        action="append",
+        required=True,
+        help="an authority directory made by add-authority (repeatable)",
+    )
+    p.set_defaults(func=_run_publish_directory)
+
+
+def _run_publish_directory(args: argparse.Namespace) -> int:
+    steward = load_steward(args.steward_dir) if args.steward_dir else None
+    restart = []
+    for authority_dir in args.authority_dir:
+        if steward is not None:
+            result = publish_to(steward, authority_dir)
+        else:
+            result = install(authority_dir, args.source)
+        for line in describe_installed(result):
+            print(line)
+        if result.allowlist_changed:
+            restart.append(str(result.authority_dir))
+    if restart:
+        print(
+            f"\nNext: restart Synapse of {', '.join(restart)} (systemctl restart "
+            "coopnet-synapse, or docker compose restart synapse)."
+        )
     return 0
 
 

@@ -48,7 +48,23 @@ def _steward_public(value: str) -> str:
     return text
 
 
+def _steward_dir_context(args: argparse.Namespace, file: Path | None) -> Context:
+    """The production steward's directory (``coopnet admin init-network``)."""
+    from coopnet.admin.steward import load_steward  # the admin layer only when asked
+
+    steward = load_steward(args.steward_dir)
+    explicit_key = getattr(args, "steward_key", None)
+    return Context(
+        file or steward.directory_file,
+        _steward_public(explicit_key) if explicit_key else steward.public_key_hex(),
+        getattr(args, "accepted_file", None) or steward.accepted_file,
+        getattr(args, "steward_key_file", None) or steward.signing_key,
+    )
+
+
 def _context(args: argparse.Namespace, file: Path | None = None) -> Context:
+    if getattr(args, "steward_dir", None) is not None:
+        return _steward_dir_context(args, file)
     explicit_key = getattr(args, "steward_key", None)
     network = None
     if explicit_key is None or file is None:
@@ -170,6 +186,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="HEX|FILE",
         help="the steward's public key (default: the one pinned in network.json)",
     )
+    parser.add_argument(
+        "--steward-dir",
+        type=Path,
+        help="work on the directory of a steward made by 'coopnet admin init-network' "
+        "(STEWARD/directory/directory.json) instead of a local network's",
+    )
 
 
 def _steward_command(
@@ -283,7 +305,13 @@ def _steward(edit: Edit) -> Callable[[argparse.Namespace], int]:
         key = load_steward_key(context.key_file)
         signed = republish(edit(args, current), key, context.file, context.accepted)
         print(f"directory v{signed.version} signed: {context.file}")
-        print(f"apply it to the homeservers with: coopnet net apply-directory --dir {args.dir}")
+        if getattr(args, "steward_dir", None) is not None:
+            print(
+                "install it in each authority's directory with: coopnet admin "
+                f"publish-directory --steward-dir {args.steward_dir} --authority-dir DIR"
+            )
+        else:
+            print(f"apply it to the homeservers with: coopnet net apply-directory --dir {args.dir}")
         return 0
 
     return run

@@ -96,10 +96,15 @@ class Network:
     def member_server_names(self) -> list[str]:
         return [a.server_name for a in self.members()]
 
+    def external_server_names(self) -> list[str]:
+        """The server names of ``external_members`` (written ``SERVER`` or ``ID=SERVER``)."""
+        return [item.partition("=")[2] or item for item in self.external_members]
+
     def federation_allowlist(self) -> list[str]:
-        """Who each member federates with: the members here and the external members."""
+        """Who each member federates with before a directory exists: the members here and
+        the external members."""
         return self.member_server_names() + [
-            name for name in self.external_members if name not in self.member_server_names()
+            name for name in self.external_server_names() if name not in self.member_server_names()
         ]
 
     def authority(self, authority_id: str) -> Authority:

@@ -8,6 +8,12 @@ Layout inside the network's directory::
 
 ``network.json`` records the directory's path (``"directory"``) and the steward's public
 key (``"steward_key"``, hex), which every program pins to verify the directory.
+
+External members (``"external_members"`` of ``network.json``: homeservers run elsewhere,
+e.g. one set up with ``coopnet admin``, written ``SERVER`` or ``ID=SERVER``) are folded
+into the directory as authorities the first time it is signed, and then dropped from
+``network.json``: from then on the directory alone decides who belongs (add or remove
+one with ``coopnet directory add-authority|remove-authority`` and apply it).
 """
 
 from __future__ import annotations
@@ -90,16 +96,52 @@ def directory_entry(authority: NetAuthority) -> d.Authority:
     )
 
 
+def external_entries(network: Network, taken: Iterable[str] = ()) -> list[d.Authority]:
+    """Directory entries of the external members (no officers listed: their steward or
+    the network's adds them)."""
+    used = {a.id for a in network.authorities} | set(taken)
+    entries = []
+    for item in network.external_members:
+        authority_id, sep, server = item.partition("=")
+        if not sep:
+            server = item
+            authority_id = next(f"ext{i}" for i in range(1, 1000) if f"ext{i}" not in used)
+        used.add(authority_id)
+        entries.append(
+            d.Authority(
+                id=authority_id,
+                state=describe(authority_id).state,
+                name=f"External member ({server})",
+                server_name=server,
+                areas=d.AREAS,
+                languages=("en",),
+            )
+        )
+    return entries
+
+
 def directory_from_network(network: Network) -> d.Directory:
-    """Version 1 of the directory: every member authority with its enrolled devices."""
+    """Version 1 of the directory: every member authority with its enrolled devices, and
+    the external members."""
     return d.parse_directory(
         d.Directory(
             network=network.name,
             version=1,
             issued_at=now_iso(),
-            authorities=tuple(directory_entry(a) for a in network.members()),
+            authorities=tuple(directory_entry(a) for a in network.members())
+            + tuple(external_entries(network)),
         ).to_json()
     )
+
+
+def _fold_external(network: Network, directory: d.Directory) -> d.Directory:
+    """Add the external members the directory does not list yet; the caller re-signs."""
+    listed = set(directory.server_names())
+    taken = [a.id for a in directory.authorities]
+    for entry in external_entries(network, taken):
+        if entry.server_name not in listed:
+            directory = d.with_authority(directory, entry)
+    return directory
 
 
 def load_directory(network: Network) -> d.Directory:
@@ -125,12 +167,13 @@ def ensure_directory(
         publish(directory, key, path, accepted_path(network))
         network.directory_file = str(path)
         network.steward_key = steward_public_key(key)
+        network.external_members = []  # now in the directory, which alone decides
         network.save()
         devices = sum(len(m.devices) for _, m in directory.members())
         report(f"steward key created; signed directory v1 lists {devices} devices: {path}")
         return directory
     directory = load_directory(network)
-    updated = directory
+    updated = _fold_external(network, directory)
     for _authority, account in enrolled:
         listed = updated.member(account.user_id)
         if listed is None or not account.device_id or not account.ed25519:
@@ -141,18 +184,20 @@ def ensure_directory(
     if updated is not directory:
         key = load_steward_key(steward_key_path(network))
         updated = republish(updated, key, directory_path(network), accepted_path(network))
-        report(f"new devices enrolled; signed directory v{updated.version}")
+        report(f"new devices or external members listed; signed directory v{updated.version}")
+    if network.external_members:
+        network.external_members = []
+        network.save()
     return updated
 
 
 def federation_allowlist(network: Network, directory: d.Directory | None) -> list[str]:
-    """The servers every member federates with: those the directory lists (plus the
-    external members declared in ``network.json``); without a directory yet, the members.
+    """The servers every member federates with: those the directory lists; without a
+    directory yet, the members and the external members of ``network.json``.
     """
     if directory is None:
         return network.federation_allowlist()
-    listed = directory.server_names()
-    return listed + [name for name in network.external_members if name not in listed]
+    return directory.server_names()
 
 
 def listed_members(network: Network, directory: d.Directory) -> list[NetAuthority]:

@@ -100,6 +100,7 @@ def test_without_a_directory_the_bot_trusts_no_device(rendered, tmp_path: Path) 
 
 def test_named_but_missing_directory_is_a_clear_error(rendered) -> None:
     _, out = rendered
+    (out / "directory" / "directory.json").unlink()  # add-authority installs one
     with pytest.raises(BotConfigError, match="does not exist yet"):
         bot_setup(load_bot_file(out / "bot" / "bot.yaml"))
 

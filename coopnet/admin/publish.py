@@ -1,0 +1,112 @@
+"""Install the signed network directory into an authority's directory (the bundle).
+
+``AUTHORITY_DIR/directory/directory.json`` is what the authority's bot (``bot.yaml``) and
+officers' clients verify against ``directory/steward.pub``; ``synapse/config/
+federation.yaml`` is the homeserver's allowlist, derived from the same directory. Both are
+refreshed together, so the homeserver and the bot never disagree about who belongs.
+
+The copy is verified against the steward key the authority already pinned, and an older
+version than the one installed is refused (rollback), whoever hands it over.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from coopnet.admin import homeserver
+from coopnet.admin.network_directory import ACCEPTED_FILE, DIRECTORY_FILE
+from coopnet.admin.settings import load_settings
+from coopnet.admin.steward import Steward
+from coopnet.errors import AdminError
+from coopnet.trust.signing import accepted_of, verify_bytes
+from coopnet.trust.store import read_accepted, read_bytes, write_accepted, write_atomic
+
+PUBLIC_KEY_FILE = "steward.pub"
+FEDERATION_YAML = Path("synapse") / "config" / "federation.yaml"
+
+
+def rewrite_allowlist(out: Path, members: list[str]) -> Path:
+    """Replace ``federation.yaml`` after the network's members changed."""
+    path = out / FEDERATION_YAML
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = homeserver.federation_config(members)
+    path.write_bytes(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode())
+    return path
+
+
+@dataclass(frozen=True)
+class Installed:
+    authority_dir: Path
+    file: Path
+    version: int
+    allowlist: list[str]
+    allowlist_changed: bool  # Synapse must be restarted to apply it
+    authority_listed: bool  # False: the directory no longer lists this authority
+
+
+def _allowlist(authority_dir: Path) -> list[str] | None:
+    try:
+        data = yaml.safe_load((authority_dir / FEDERATION_YAML).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    value = data.get("federation_domain_whitelist") if isinstance(data, dict) else None
+    return list(value) if isinstance(value, list) else None
+
+
+def install(authority_dir: Path, source: Path, steward_pub: Path | None = None) -> Installed:
+    """Verify ``source`` and install it in ``authority_dir``; re-derive the allowlist.
+
+    ``steward_pub`` (the steward's own public key file) is copied in when the authority
+    has none pinned yet; otherwise the pinned key is what verifies.
+    """
+    authority_dir = authority_dir.resolve()
+    settings = load_settings(authority_dir)
+    target = authority_dir / "directory"
+    pinned = target / PUBLIC_KEY_FILE
+    if not pinned.exists():
+        if steward_pub is None:
+            raise AdminError(f"{pinned} is missing: the authority has no steward key pinned")
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(steward_pub, pinned)
+    key = pinned.read_text(encoding="ascii").strip()
+    data = read_bytes(source)
+    accepted = target / ACCEPTED_FILE
+    directory = verify_bytes(data, key, read_accepted(accepted))
+    file = target / DIRECTORY_FILE
+    write_atomic(file, data, mode=0o644)
+    write_accepted(accepted, accepted_of(directory))
+    servers = sorted(set(directory.server_names()))
+    before = _allowlist(authority_dir)
+    rewrite_allowlist(authority_dir, servers)
+    return Installed(
+        authority_dir,
+        file,
+        directory.version,
+        servers,
+        before != servers,
+        directory.authority(settings.id) is not None,
+    )
+
+
+def publish_to(steward: Steward, authority_dir: Path) -> Installed:
+    """Install the steward's current signed directory into one authority's directory."""
+    steward.signed()  # the steward's own copy must verify before it is handed out
+    return install(authority_dir, steward.directory_file, steward.public_key)
+
+
+def describe_installed(result: Installed) -> list[str]:
+    """What the admin reads after an installation, and what to do next."""
+    lines = [
+        f"{result.file}: signed directory v{result.version} (the bot reloads it at its next tick)",
+        f"{result.authority_dir / FEDERATION_YAML}: federation allowlist "
+        f"{', '.join(result.allowlist)}",
+    ]
+    if result.allowlist_changed:
+        lines.append("  the allowlist changed: restart Synapse to apply it")
+    if not result.authority_listed:
+        lines.append("  warning: the directory no longer lists this authority")
+    return lines

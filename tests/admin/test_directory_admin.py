@@ -1,0 +1,179 @@
+"""coopnet admin and the signed network directory: one steward, one directory (no server).
+
+init-network signs directory v1; add-authority lists the authority and its bot (next
+version), installs the directory in the authority's folder and derives the allowlist from
+it; publish-directory refreshes other members; register/deactivate enrol and delist.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bots.consultation.config_file import bot_setup, load_bot_file
+from coopnet.admin import enrolment
+from coopnet.admin.steward import load_steward
+from coopnet.cli import main
+from coopnet.network import lifecycle, load_network
+from coopnet.network import trust as network_trust
+from coopnet.trust import directory as d
+from coopnet.trust.store import load_verified
+from tests.admin.helpers import render
+from tests.unit.test_trust_directory import device_key
+
+OWN, OTHER = "matrix.ofj.example", "matrix.fgr.example"
+
+
+def _verified(steward: Path, file: Path | None = None) -> d.Directory:
+    key = (steward / "keys" / "steward.pub").read_text().strip()
+    return load_verified(file or steward / "directory" / "directory.json", key)
+
+
+def _allowlist(out: Path) -> list[str]:
+    data = yaml.safe_load((out / "synapse/config/federation.yaml").read_text())
+    return data["federation_domain_whitelist"]
+
+
+def _add_mx(steward: Path, out: Path) -> None:
+    argv = ["admin", "add-authority", "--steward-dir", str(steward), "--id", "mx"]
+    argv += ["--server-name", OTHER, "--state", "Mexico", "--languages", "es,en"]
+    assert main([*argv, "--out", str(out), "--target", "host"]) == 0
+
+
+def test_init_network_signs_directory_v1_with_the_members(tmp_path: Path) -> None:
+    steward = tmp_path / "s"
+    assert main(["admin", "init-network", "--dir", str(steward), "--member", f"ch={OWN}"]) == 0
+    directory = _verified(steward)
+    assert directory.version == 1 and directory.network == "coopnet"
+    assert directory.server_names() == [OWN]
+    assert directory.authority("ch").state == "Switzerland"
+    assert (steward / "directory/directory.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_add_authority_lists_it_installs_the_directory_and_the_bot_finds_it(
+    tmp_path: Path,
+) -> None:
+    steward, out = render(tmp_path, target="host")
+    directory = _verified(steward)
+    assert directory.version == 2  # v1 empty, v2 with ch
+    ch = directory.authority("ch")
+    assert ch is not None and ch.server_name == OWN and ch.bot.user_id == f"@bot:{OWN}"
+    installed = out / "directory" / "directory.json"
+    assert installed.read_bytes() == (steward / "directory/directory.json").read_bytes()
+    assert _allowlist(out) == [OWN]
+    # The rendered bot.yaml finds the installed directory: no manual step.
+    setup = bot_setup(load_bot_file(out / "bot" / "bot.yaml"))
+    assert setup.members.by_id["ch"].bot == f"@bot:{OWN}"
+    assert setup.config.member_servers == {OWN}
+    # steward.json holds no list of its own: the directory decides.
+    data = json.loads((steward / "steward.json").read_text())
+    assert data["version"] == 2 and data["directory"] == "directory/directory.json"
+
+
+def test_second_authority_and_publish_directory_refresh_the_first(tmp_path: Path, capsys):
+    steward, out = render(tmp_path, target="host")
+    mx = tmp_path / "mx"
+    _add_mx(steward, mx)
+    assert _verified(steward).version == 3
+    assert _allowlist(mx) == sorted([OWN, OTHER])
+    assert _allowlist(out) == [OWN]  # not refreshed yet
+    capsys.readouterr()
+    argv = ["admin", "publish-directory", "--steward-dir", str(steward)]
+    assert main([*argv, "--authority-dir", str(out), "--authority-dir", str(mx)]) == 0
+    printed = capsys.readouterr().out
+    assert "restart Synapse" in printed and str(out) in printed
+    assert _allowlist(out) == sorted([OWN, OTHER])
+    assert _verified(steward, out / "directory/directory.json").version == 3
+    setup = bot_setup(load_bot_file(out / "bot" / "bot.yaml"))
+    assert setup.members.language_of(f"@x:{OTHER}") == "es"
+
+
+def test_publish_from_a_file_refuses_rollback_and_another_key(tmp_path: Path, capsys):
+    steward, out = render(tmp_path, target="host")
+    old = tmp_path / "v2.json"
+    old.write_bytes((steward / "directory/directory.json").read_bytes())
+    _add_mx(steward, tmp_path / "mx")
+    new = steward / "directory/directory.json"
+    publish = ["admin", "publish-directory", "--authority-dir", str(out), "--from"]
+    assert main([*publish, str(new)]) == 0
+    capsys.readouterr()
+    assert main([*publish, str(old)]) == 1
+    assert "rollback" in capsys.readouterr().err
+    other = tmp_path / "other"
+    render(other)
+    forged = other / "steward" / "directory" / "directory.json"
+    assert main([*publish, str(forged)]) == 1
+    assert "refused" in capsys.readouterr().err
+    assert _verified(steward, out / "directory/directory.json").version == 3
+
+
+def test_enrol_and_remove_an_officer_with_devices(tmp_path: Path, capsys) -> None:
+    steward_dir, out = render(tmp_path, target="host")
+    steward = load_steward(steward_dir)
+    user = f"@officer.garcia:{OWN}"
+    signed, installed = enrolment.enrol(steward, out, "ch", user, "Ana García", "officer")
+    assert signed.version == 3 and installed.version == 3
+    assert signed.member(user) is not None
+    again, _ = enrolment.enrol(steward, out, "ch", user, "Ana García", "officer")
+    assert again.version == 3  # already listed: nothing re-signed
+    # The device key, once known, through the directory commands on the steward's directory.
+    key = device_key()
+    argv = ["directory", "add-device", user, "GARCIADEV", key, "--steward-dir", str(steward_dir)]
+    assert main(argv) == 0
+    assert "publish-directory" in capsys.readouterr().out
+    assert _verified(steward_dir).device_key(user, "GARCIADEV") == key
+    removed, installed, devices = enrolment.remove(steward, out, user)
+    assert devices == 1 and removed.member(user) is None
+    assert _verified(steward_dir, installed.file).member(user) is None
+    # Without the steward, the commands say what the steward must run.
+    assert "coopnet directory add-officer ch" in enrolment.enrolment_note(user, "officer", "ch")
+
+
+def test_a_version_1_steward_is_migrated_to_the_signed_directory(tmp_path: Path) -> None:
+    steward, _ = render(tmp_path)
+    (steward / "directory").joinpath("directory.json").unlink()
+    (steward / "directory").joinpath("accepted.json").unlink()
+    legacy = {
+        "version": 1,
+        "name": "t",
+        "certificates": "network-ca",
+        "members": [{"id": "ch", "server_name": OWN, "state": "Switzerland", "name": "OFJ"}],
+    }
+    (steward / "steward.json").write_text(json.dumps(legacy))
+    loaded = load_steward(steward)
+    assert [m.id for m in loaded.members] == ["ch"]
+    assert _verified(steward).authority("ch").name == "OFJ"
+    assert json.loads((steward / "steward.json").read_text())["version"] == 2
+
+
+def test_local_network_external_members_live_in_the_directory(tmp_path: Path) -> None:
+    options = lifecycle.NetworkOptions(
+        authorities=["ch"], base_address="127.0.0.201", external_members=["127.0.0.209"]
+    )
+    network = lifecycle.create_network(tmp_path / "net", options)
+    network_trust.ensure_directory(network, [], lambda _m: None)
+    network = load_network(tmp_path / "net")
+    assert network.external_members == []  # the directory alone decides from now on
+    directory = network_trust.load_directory(network)
+    assert directory.authority("ext1").server_name == "127.0.0.209"
+    lifecycle.write_configs(network)
+    config = yaml.safe_load((tmp_path / "net/ch/homeserver.yaml").read_text())
+    assert config["federation_domain_whitelist"] == ["127.0.0.201", "127.0.0.209"]
+    assert main(["directory", "remove-authority", "ext1", "--dir", str(tmp_path / "net")]) == 0
+    lifecycle.write_configs(load_network(tmp_path / "net"))
+    config = yaml.safe_load((tmp_path / "net/ch/homeserver.yaml").read_text())
+    assert config["federation_domain_whitelist"] == ["127.0.0.201"]
+
+
+@pytest.mark.parametrize("role", ["officer", "bot"])
+def test_enrolment_refuses_a_second_bot_but_keeps_the_listed_one(tmp_path: Path, role: str):
+    steward_dir, out = render(tmp_path, target="host")
+    steward = load_steward(steward_dir)
+    signed, _ = enrolment.enrol(steward, out, "ch", f"@bot:{OWN}", "bot", "bot")
+    assert signed.version == 2  # add-authority listed the bot already
+    if role == "bot":
+        with pytest.raises(Exception, match="already has the bot"):
+            enrolment.enrol(steward, out, "ch", f"@bot2:{OWN}", "bot", "bot")
