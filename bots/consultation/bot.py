@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bots.consultation.acl import AclFollower
 from bots.consultation.members import Members
 from bots.consultation.profiles import load_profile
 from bots.consultation.reminders import due_notices
@@ -93,6 +94,7 @@ class ConsultationBot(Bot):
         self.clock = clock
         self._records: AsyncRecordStore | None = None
         self._signing_key = load_or_create_signing_key(signing_key_path)
+        self.acl = AclFollower(policy)
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -295,6 +297,10 @@ class ConsultationBot(Bot):
 
     # ---------------------------------------------------------------- periodic
     async def tick(self) -> None:
+        try:  # room server ACLs follow the signed directory
+            await asyncio.wait_for(self.acl.follow(self.matrix), RECONCILE_TIMEOUT)
+        except Exception:
+            log.exception("following the directory in server ACLs failed; retrying")
         for room_id in list(self.matrix.nio.rooms):
             try:
                 await asyncio.wait_for(self.reconcile(room_id), RECONCILE_TIMEOUT)

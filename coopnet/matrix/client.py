@@ -27,10 +27,13 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     RoomCreateError,
+    RoomGetStateEventError,
+    RoomGetStateEventResponse,
     RoomInviteError,
     RoomMessage,
     RoomMessagesResponse,
     RoomPreset,
+    RoomPutStateError,
     RoomSendResponse,
     RoomVisibility,
     SyncResponse,
@@ -45,6 +48,7 @@ from coopnet.matrix.rooms import (
     consultation_initial_state,
     consultation_power_levels,
     consultation_room_name,
+    followed_server_acl,
     server_of,
 )
 from coopnet.matrix.session import StoredSession, ensure_private_dir
@@ -383,6 +387,37 @@ class CoopNetClient:
             lambda: room_id in self.nio.rooms, 30, f"the joined room {room_id} to sync"
         )
         return RoomID(room_id)
+
+    async def server_acl(self, room_id: str) -> dict[str, Any] | None:
+        """The room's ``m.room.server_acl`` content; None when it has none."""
+        resp = await self.nio.room_get_state_event(room_id, "m.room.server_acl")
+        if isinstance(resp, RoomGetStateEventResponse):
+            return dict(resp.content)
+        if isinstance(resp, RoomGetStateEventError) and resp.status_code == "M_NOT_FOUND":
+            return None
+        raise MatrixError(f"reading the server ACL of {room_id} failed: {resp}")
+
+    async def follow_server_acl(self, room_id: str, listed_servers: Iterable[str]) -> str:
+        """Narrow (or restore) the room's server ACL to its servers the directory lists.
+
+        Returns ``"unchanged"``, ``"updated"`` or ``"forbidden"`` (this account lacks the
+        power: in room version 12 only the creator, or whoever it raised, may change it).
+        """
+        room = self.nio.rooms.get(room_id)
+        if room is None:
+            raise MatrixError(f"{self.user_id} is not in room {room_id}")
+        current = await self.server_acl(room_id)
+        servers = {server_of(u) for u in room.users if ":" in u}
+        wanted = followed_server_acl(current, servers, listed_servers, server_of(self.user_id))
+        if wanted is None:
+            return "unchanged"
+        resp = await self.nio.room_put_state(room_id, "m.room.server_acl", wanted)
+        if isinstance(resp, RoomPutStateError):
+            if resp.status_code == "M_FORBIDDEN":
+                return "forbidden"
+            raise MatrixError(f"updating the server ACL of {room_id} failed: {resp}")
+        log.info("server ACL of %s now allows %s", room_id, ", ".join(wanted["allow"]))
+        return "updated"
 
     async def invite(self, room_id: str, user_id: str) -> None:
         resp = await self.nio.room_invite(room_id, user_id)

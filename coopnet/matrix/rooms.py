@@ -6,7 +6,7 @@ carries no case data: the name is the neutral case reference and there is no top
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 MEGOLM = "m.megolm.v1.aes-sha2"
@@ -24,14 +24,41 @@ def server_of(user_id: str) -> str:
     return user_id.split(":", 1)[1]
 
 
+def acl_host(server: str) -> str:
+    """The host an ACL matches for a server name (ACLs ignore ports)."""
+    return server.rsplit(":", 1)[0] if server.count(":") == 1 else server
+
+
 def server_acl(servers: Iterable[str]) -> dict[str, Any]:
     """``m.room.server_acl`` content allowing exactly ``servers``.
 
     ACLs match host names without ports, and our local servers are IP literals, so
     IP literals must be allowed explicitly.
     """
-    hosts = sorted({s.rsplit(":", 1)[0] if s.count(":") == 1 else s for s in servers})
+    hosts = sorted({acl_host(s) for s in servers})
     return {"allow": hosts, "deny": [], "allow_ip_literals": True}
+
+
+def followed_server_acl(
+    current: Mapping[str, Any] | None,
+    room_servers: Iterable[str],
+    listed_servers: Iterable[str],
+    own_server: str,
+) -> dict[str, Any] | None:
+    """The server ACL a room should have under the directory, or None when it has it.
+
+    The room's servers — those its current ACL allows and those of its members — that the
+    directory still lists, and always the administering server itself (an ACL that shut
+    out its own author would lock the room). Only server names: never case data.
+    """
+    listed = {acl_host(s) for s in listed_servers}
+    allowed = current.get("allow") if current else None
+    candidates = {h for h in allowed if isinstance(h, str)} if isinstance(allowed, list) else set()
+    candidates |= {acl_host(s) for s in room_servers}
+    wanted = server_acl((candidates & listed) | {acl_host(own_server)})
+    if current is not None and {k: current.get(k) for k in wanted} == wanted:
+        return None
+    return wanted
 
 
 def consultation_initial_state(servers: Iterable[str]) -> list[dict[str, Any]]:
