@@ -1,7 +1,10 @@
 """The directory the client browses: authorities, contact points, legal-requirement profiles.
 
-Until the signed network directory exists, it is read from the local ``network.json``
-(and says so); nothing here talks to a homeserver.
+It is read from the **signed network directory** (:mod:`coopnet.trust`), already verified
+against the steward's key by the device policy (:func:`from_signed`); only a network that
+has no signed directory yet falls back to the local ``network.json``, and says so
+(:func:`from_network`). Legal-requirement profiles come from :mod:`coopnet.profiles`.
+Nothing here talks to a homeserver.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from coopnet import trust
 from coopnet.errors import CoopNetError
 from coopnet.network import Network
 from coopnet.network.botproc import signing_key_file
+from coopnet.profiles import load_profile
+from coopnet.protocol import RequirementsAnswer
 from coopnet.records import key_id, load_signing_key
 
 log = logging.getLogger(__name__)
@@ -27,6 +33,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class ContactPoint:
+    role: str
+    hours: str
+    user_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class AuthorityInfo:
     id: str
     name: str
@@ -36,7 +51,10 @@ class AuthorityInfo:
     officers: tuple[Contact, ...] = ()
     bot: str | None = None
     member: bool = True
-    profile: str | None = None  # a published legal-requirement profile, when there is one
+    profile: RequirementsAnswer | None = None  # its legal-requirements profile, if any
+    areas: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    contacts: tuple[ContactPoint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,45 @@ class Directory:
         return [a.server_name for a in self.members()]
 
 
+def profile_of(authority_id: str) -> RequirementsAnswer | None:
+    try:
+        found = load_profile(authority_id)
+    except CoopNetError as exc:
+        log.warning("profile of %s refused: %s", authority_id, exc)
+        return None
+    return found.answer if found is not None else None
+
+
+def from_signed(
+    directory: trust.Directory,
+    source: str,
+    receipt_keys: Mapping[str, Ed25519PublicKey] | None = None,
+) -> Directory:
+    """The browsable directory from the verified, signed network directory."""
+    authorities = []
+    for a in directory.authorities:
+        authorities.append(
+            AuthorityInfo(
+                id=a.id, name=a.name, state=a.state,
+                language=a.languages[0] if a.languages else "en",
+                server_name=a.server_name,
+                officers=tuple(Contact(m.user_id, m.name or m.user_id) for m in a.officers),
+                bot=a.bot.user_id if a.bot else None,
+                profile=profile_of(a.id),
+                areas=a.areas, languages=a.languages,
+                contacts=tuple(
+                    ContactPoint(c.role, c.hours, c.user_id, c.email, c.phone)
+                    for c in a.contacts
+                ),
+            )
+        )
+    return Directory(
+        tuple(authorities),
+        source=f"{source} (signed, version {directory.version}, {directory.issued_at})",
+        receipt_keys=dict(receipt_keys or {}),
+    )
+
+
 def from_network(network: Network) -> Directory:
     authorities = []
     for authority in network.authorities:
@@ -82,6 +139,8 @@ def from_network(network: Network) -> Directory:
                 ),
                 bot=bot.user_id if bot else None,
                 member=authority.member,
+                profile=profile_of(authority.id) if authority.member else None,
+                languages=(authority.language,),
             )
         )
     return Directory(tuple(authorities), source=f"{network.file} (unsigned, local)",

@@ -25,7 +25,7 @@ from coopnet.matrix.session import StoredSession
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.protocol import ConsultationOpened, Event, encode
 from coopnet.trust import VerificationStore
-from tui.directory import Directory
+from tui.directory import Directory, from_signed
 from tui.model import entry_from
 from tui.service import (
     Connection,
@@ -58,6 +58,10 @@ class MatrixService(Service):
         directory: Directory,
         lang: str = "en",
     ) -> None:
+        if isinstance(policy, DirectoryDevices):
+            # Browse what the device policy trusts: the verified, signed directory.
+            directory = from_signed(policy.directory, "signed network directory",
+                                    directory.receipt_keys)
         super().__init__(user_id, directory)
         self.homeserver = homeserver
         self.store_dir = store_dir

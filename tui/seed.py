@@ -30,7 +30,7 @@ from coopnet.protocol.vocab import (
 )
 from coopnet.receipts import sign_receipt
 from coopnet.records import key_id
-from tui.directory import AuthorityInfo, Contact, Directory
+from tui.directory import AuthorityInfo, Contact, ContactPoint, Directory, profile_of
 from tui.memory_service import MemoryService
 from tui.model import Entry, entry_from
 
@@ -52,6 +52,11 @@ def demo_directory() -> Directory:
             officers=(Contact(f"@officer1:{server}", "Officer 1"),
                       Contact(f"@officer2:{server}", "Officer 2")),
             bot=f"@bot:{server}",
+            profile=profile_of(id_),
+            areas=("extradition", "mla"),
+            languages=(lang, "en"),
+            contacts=(ContactPoint("extradition desk", "Mon-Fri 08:00-17:00",
+                                   f"@officer1:{server}"),),
         )
 
     return Directory(

@@ -18,7 +18,6 @@ from typing import Any
 
 from bots.consultation.acl import AclFollower
 from bots.consultation.members import Members
-from bots.consultation.profiles import load_profile
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
@@ -27,6 +26,7 @@ from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
 from coopnet.ids import EventID
 from coopnet.matrix import DevicePolicy, ReceivedEvent
+from coopnet.profiles import load_profile
 from coopnet.protocol import (
     PAYLOAD_KEY,
     Assurance,

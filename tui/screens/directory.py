@@ -2,37 +2,58 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from coopnet.protocol.vocab import Kind
 from tui.directory import AuthorityInfo, Directory
-from tui.i18n import show, t
+from tui.i18n import show, t, value_label
+from tui.widgets.cards import field_table
 from tui.widgets.keybar import KeyBar
 
 
+def _area(area: str, lang: str) -> str:
+    try:
+        return value_label(Kind(area), lang)
+    except ValueError:
+        return area
+
+
 def render_authority(authority: AuthorityInfo, lang: str) -> Group:
-    rows = [
+    rows: list[RenderableType] = [
         Text(show(authority.name), style="bold"),
         Text(show(f"{t('directory.state', lang)}: {authority.state}")),
         Text(f"{t('directory.server', lang)}: {authority.server_name}"),
-        Text(f"{t('directory.language', lang)}: {authority.language}"),
+        Text(f"{t('directory.language', lang)}: "
+             + ", ".join(authority.languages or (authority.language,))),
+    ]
+    if authority.areas:
+        rows.append(Text(show(f"{t('directory.areas', lang)}: "
+                              + ", ".join(_area(a, lang) for a in authority.areas))))
+    rows += [
         Text(""),
         Text(t("directory.officers", lang), style="bold underline"),
         *[Text(f"{c.display_name}  {c.user_id}") for c in authority.officers],
     ]
     if authority.bot:
         rows.append(Text(f"bot  {authority.bot}", style="dim"))
-    rows += [
-        Text(""),
-        Text(t("directory.profile", lang), style="bold underline"),
-        Text(show(authority.profile or t("directory.no_profile", lang)),
-             style="" if authority.profile else "dim"),
-    ]
+    if authority.contacts:
+        rows += [Text(""), Text(t("directory.contacts", lang), style="bold underline")]
+        for contact in authority.contacts:
+            reach = "  ".join(x for x in (contact.user_id, contact.email, contact.phone) if x)
+            rows.append(Text(show(f"{contact.role} · {contact.hours}  {reach}")))
+    rows += [Text(""), Text(t("directory.profile", lang), style="bold underline")]
+    if authority.profile is None:
+        rows.append(Text(t("directory.no_profile", lang), style="dim"))
+    else:
+        if authority.profile.illustrative:
+            rows.append(Text(t("directory.illustrative", lang), style="italic yellow"))
+        rows.append(field_table(authority.profile, lang))
     return Group(*rows)
 
 
@@ -55,7 +76,8 @@ class DirectoryScreen(Screen[None]):
         yield Header()
         with Horizontal():
             yield DataTable(id="authorities", cursor_type="row")
-            yield Static("", id="detail")
+            with VerticalScroll(id="detail-scroll"):
+                yield Static("", id="detail")
         yield Static(t("directory.source", self.lang, source=self.directory.source), id="source")
         yield KeyBar()
 

@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from coopnet.protocol import Receipt, StageTransition
+from coopnet.protocol import Event, Receipt, StageTransition
 from coopnet.protocol.fields import Boolean, Choice, Day, Instant, ListOf, Nested, Spec, spec_of
 from coopnet.protocol.labels import event_label
 from tui.i18n import day, field_label, label, show, t, value_label, when
@@ -96,20 +96,25 @@ def render_entry(
     return render_card(entry, consultation, who, lang)
 
 
-def render_card(entry: Entry, consultation: Consultation, who: str, lang: str) -> RenderableType:
-    event = entry.event
-    assert event is not None
+def field_table(event: Event, lang: str) -> Table:
+    """A structured event's fields, labelled in the reader's language."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     if isinstance(event, StageTransition):
         arrow = f"{value_label(event.from_stage, lang)} → {value_label(event.to_stage, lang)}"
         table.add_row("", show(arrow))
-    shown = items(event)
-    for name, spec, value in shown:
+    for name, spec, value in items(event):
         if isinstance(event, StageTransition) and name in ("from_stage", "to_stage"):
             continue
         table.add_row(show(field_label(name, lang)), show(_value(spec, value, lang)))
+    return table
+
+
+def render_card(entry: Entry, consultation: Consultation, who: str, lang: str) -> RenderableType:
+    event = entry.event
+    assert event is not None
+    table = field_table(event, lang)
     body: RenderableType = table
     border = CARD_STYLES.get(event.TYPE, "white")
     if isinstance(event, Receipt):

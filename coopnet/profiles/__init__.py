@@ -2,6 +2,8 @@
 
 A profile is the content of a ``requirements.answer`` event, validated with the
 protocol core when it is loaded, so a broken file is named at start-up, not in a room.
+The consultation bot answers queries with it; the terminal client shows it in the
+directory. The shipped ``ch``, ``cn`` and ``mx`` profiles are illustrative demo data.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Profile:
 
 
 def _builtin(authority_id: str) -> str | None:
-    resource = resources.files(__package__).joinpath("profiles").joinpath(f"{authority_id}.json")
+    resource = resources.files(__package__).joinpath(f"{authority_id}.json")
     return resource.read_text("utf-8") if resource.is_file() else None
 
 
