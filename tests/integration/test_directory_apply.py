@@ -22,7 +22,7 @@ from coopnet.network import trust as network_trust
 from coopnet.network.apply import apply_directory
 from tests.harness import FAILURE_BASE_ADDRESS
 
-BASE = str(ipaddress.IPv4Address(FAILURE_BASE_ADDRESS) + 5)
+BASE = str(ipaddress.IPv4Address(FAILURE_BASE_ADDRESS) + 15)  # clear of tests/admin (base + 15..18)
 
 
 async def _open(net_dir: Path, user_id: str) -> CoopNetClient:
