@@ -44,6 +44,7 @@ from tui.screens.login import LoginScreen
 from tui.screens.search import SearchScreen
 from tui.screens.verify import VerifyScreen
 from tui.service import (
+    Connection,
     ConnectionChanged,
     DeviceExcluded,
     DeviceVerified,
@@ -154,6 +155,11 @@ class CoopNetApp(App[None]):
                                           self.lang, update.transaction_id))
         elif isinstance(update, ConnectionChanged):
             self.sub_title = t(f"conn.{update.state.value}", self.lang)
+            for screen in self.screen_stack:
+                if isinstance(screen, ConsultationScreen) and screen.is_mounted:
+                    screen.refresh_connection()
+            if update.state is Connection.OFFLINE:
+                self.notify(t("conn.offline", self.lang), severity="error", timeout=8)
             self._refresh_list_soon()
 
     def _refresh_warnings(self) -> None:

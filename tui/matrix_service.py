@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from coopnet.errors import MatrixError
@@ -25,6 +26,7 @@ from coopnet.matrix.session import StoredSession
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.protocol import ConsultationOpened, Event, encode
 from coopnet.trust import VerificationStore
+from tui.connection import ConnectionWatch
 from tui.directory import Directory, from_signed
 from tui.model import entry_from
 from tui.service import (
@@ -42,6 +44,11 @@ from tui.service import (
 )
 
 log = logging.getLogger(__name__)
+
+PROBE_INTERVAL = 5.0
+"""Seconds without any answer from the homeserver before it is probed."""
+PROBE_TIMEOUT = 5.0
+"""A probe not answered within this many seconds counts as unanswered."""
 
 HISTORY_LIMIT = 500
 """Events fetched per room at start (the timeline cache grows with the live sync)."""
@@ -69,6 +76,8 @@ class MatrixService(Service):
         self.lang = lang
         self.client: CoopNetClient | None = None
         self.verifier: SasVerifier | None = None
+        self.watch = ConnectionWatch()
+        self._watch_task: asyncio.Task[None] | None = None
         self._loaded: set[str] = set()
 
     def has_session(self) -> bool:
@@ -104,9 +113,39 @@ class MatrixService(Service):
         await asyncio.gather(*(load(r) for r in list(client.nio.rooms)))
         for consultation in self.rooms.values():
             consultation.mark_read()
+        client.on_sync(self._on_sync)
         client.start()
         self.emit(RoomsChanged())
-        self.emit(ConnectionChanged(Connection.ONLINE))
+        self._observed(self.watch.answered(time.monotonic()))
+        self._watch_task = asyncio.create_task(self._watch_connection(), name="connection")
+
+    # ------------------------------------------------------------ connection state
+    def _observed(self, changed: Connection | None) -> None:
+        if changed is not None:
+            log.info("homeserver connection: %s", changed.value)
+            self.emit(ConnectionChanged(changed))
+
+    async def _on_sync(self, _batch: object) -> None:
+        self._observed(self.watch.answered(time.monotonic()))
+
+    async def probe(self) -> bool:
+        """Whether the homeserver answers a request within :data:`PROBE_TIMEOUT`."""
+        client = self._need_client()
+        try:
+            await asyncio.wait_for(client.nio.whoami(), PROBE_TIMEOUT)
+        except (TimeoutError, OSError):  # nio retries refused connections: silence
+            return False
+        return True  # any answer, even an error, means the homeserver is there
+
+    async def _watch_connection(self) -> None:
+        while self.client is not None:
+            await asyncio.sleep(PROBE_INTERVAL)
+            now = time.monotonic()
+            if not self.watch.needs_probe(now, PROBE_INTERVAL):
+                continue
+            answered = await self.probe()
+            now = time.monotonic()
+            self._observed(self.watch.answered(now) if answered else self.watch.unanswered(now))
 
     def _scan_rooms(self) -> None:
         assert self.client is not None
@@ -185,8 +224,6 @@ class MatrixService(Service):
 
     def _echo(self, room_id: str, event_id: str, event_type: str, content: dict) -> None:
         """Show what was sent at once; the sync's copy of it is then a duplicate."""
-        import time
-
         entry = entry_from(event_id, self.user_id, int(time.time() * 1000), event_type, content)
         self.add_entry(room_id, entry, self._case_ref(room_id))
 
@@ -267,6 +304,9 @@ class MatrixService(Service):
         return record.user_id, record.device_id
 
     async def close(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            self._watch_task = None
         if self.client is not None:
             await self.client.close()
             self.client = None

@@ -12,21 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from coopnet.protocol import ConsultationOpened, Event
+from tui.connection import Connection
 from tui.directory import Directory
 from tui.model import Consultation, Entry, sort_key
 
 
 class NeedsPassword(Exception):
     """No stored session for this account: the officer must log in once."""
-
-
-class Connection(StrEnum):
-    STARTING = "starting"
-    ONLINE = "online"
-    OFFLINE = "offline"
 
 
 @dataclass(frozen=True)

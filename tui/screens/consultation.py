@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +15,7 @@ from coopnet.errors import CoopNetError
 from coopnet.protocol import Event
 from tui.i18n import t
 from tui.model import Entry
-from tui.service import Service
+from tui.service import Connection, Service
 from tui.widgets.keybar import KeyBar
 from tui.widgets.side_panel import SidePanel, render_panel
 from tui.widgets.timeline import Timeline
@@ -35,6 +37,7 @@ class ConsultationScreen(Screen[None]):
         self.room_id = room_id
         self.consultation = service.consultation(room_id)
         self.reply_to: Entry | None = None
+        self._sending = asyncio.Lock()
 
     @property
     def lang(self) -> str:
@@ -44,6 +47,7 @@ class ConsultationScreen(Screen[None]):
         yield Header()
         with Horizontal():
             with Vertical(id="main"):
+                yield Static("", id="connection")
                 yield Static("", id="excluded")
                 yield Timeline(self.consultation, self.service.user_id, self.lang, id="timeline")
                 yield Static("", id="reply")
@@ -57,6 +61,7 @@ class ConsultationScreen(Screen[None]):
         self.consultation.mark_read()
         self.query_one("#reply", Static).display = False
         self.refresh_warning()
+        self.refresh_connection()
         self.refresh_panel()
         self.query_one("#composer", Input).focus()
 
@@ -66,6 +71,16 @@ class ConsultationScreen(Screen[None]):
         self.query_one("#composer", Input).placeholder = t("composer.placeholder", self.lang)
         self.refresh_warning()
         self.refresh_panel()
+
+    def refresh_connection(self) -> None:
+        """While the homeserver does not answer, say so above the timeline."""
+        state = self.service.connection
+        banner = self.query_one("#connection", Static)
+        banner.display = state in (Connection.RECONNECTING, Connection.OFFLINE)
+        banner.set_class(state is Connection.OFFLINE, "-offline")
+        if banner.display:
+            banner.update(t(f"conn.{state.value}", self.lang) + " · "
+                          + t("conn.kept", self.lang))
 
     def refresh_warning(self) -> None:
         """A standing warning while unknown devices are excluded from this room's keys."""
@@ -105,21 +120,27 @@ class ConsultationScreen(Screen[None]):
         self.action_cancel_reply()
         self.send_text(body, reply)
 
-    @work(exclusive=True, group="send")
+    # Sends are not exclusive workers (a second message must not cancel the first, e.g.
+    # while the homeserver is away and nio retries): a lock keeps them in order.
+    @work(group="send")
     async def send_text(self, body: str, reply_to: str | None) -> None:
-        try:
-            await self.service.send_text(self.room_id, body, reply_to)
-        except CoopNetError as exc:
-            self.query_one("#composer", Input).value = body
-            self.notify(str(exc), severity="error", timeout=10)
+        async with self._sending:
+            try:
+                await self.service.send_text(self.room_id, body, reply_to)
+            except CoopNetError as exc:
+                composer = self.query_one("#composer", Input)
+                if not composer.value:
+                    composer.value = body
+                self.notify(str(exc), severity="error", timeout=10)
 
-    @work(exclusive=True, group="send")
+    @work(group="send")
     async def send_event(self, event: Event) -> None:
-        try:
-            await self.service.send_event(self.room_id, event)
-            self.notify(t("notify.sent", self.lang))
-        except CoopNetError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+        async with self._sending:
+            try:
+                await self.service.send_event(self.room_id, event)
+                self.notify(t("notify.sent", self.lang))
+            except CoopNetError as exc:
+                self.notify(str(exc), severity="error", timeout=10)
 
     def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry
