@@ -25,6 +25,7 @@ down:
 	$(BIN)/coopnet net down --dir $(NET_DIR)
 
 test: install
+	bash tests/system-deps.sh
 	$(BIN)/pytest
 
 lint: install

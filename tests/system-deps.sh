@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# System programs the tests drive for real, from Debian's packages, installed when missing:
+# a PostgreSQL server (tests/admin: the production homeserver) and tmux (tests/tui: the
+# real client in a terminal). Needs root (or sudo) only when something is missing.
+set -euo pipefail
+missing=()
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null \
+    || missing+=(postgresql)
+command -v tmux >/dev/null || missing+=(tmux)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} (Debian packages) for the tests"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
