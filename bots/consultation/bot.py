@@ -303,7 +303,10 @@ class ConsultationBot(Bot):
             log.exception("following the directory in server ACLs failed; retrying")
         for room_id in list(self.matrix.nio.rooms):
             try:
-                await asyncio.wait_for(self.reconcile(room_id), RECONCILE_TIMEOUT)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the
+                # cancellation that stops the bot.
+                async with asyncio.timeout(RECONCILE_TIMEOUT):
+                    await self.reconcile(room_id)
             except Exception:  # one room's trouble must not starve the others
                 log.exception("reconciling %s failed; retrying at the next tick", room_id)
 

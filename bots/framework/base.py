@@ -35,6 +35,8 @@ from coopnet.matrix.rooms import server_of
 
 log = logging.getLogger(__name__)
 
+STOP_TIMEOUT = 10.0
+
 
 @dataclass
 class BotConfig:
@@ -146,14 +148,14 @@ class Bot:
         self._stopping.set()
 
     async def stop(self) -> None:
+        self._stopping.set()
         for task in list(self._background):
             task.cancel()
         if self._ticker is not None:
             self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
+            _, still_running = await asyncio.wait({self._ticker}, timeout=STOP_TIMEOUT)
+            if still_running:
+                log.warning("housekeeping did not stop within %.0f s; leaving it", STOP_TIMEOUT)
             self._ticker = None
         if self.client is not None:
             await self.client.close()
@@ -174,9 +176,13 @@ class Bot:
         task = asyncio.create_task(guarded(), name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        # A task cancelled before it ran never awaited ``coro``: close it quietly.
+        task.add_done_callback(lambda _: coro.close())
 
     async def _tick_loop(self) -> None:
-        while True:
+        # The flag, not only cancellation, ends the loop: a cancellation swallowed deep in
+        # a library call must not keep a stopping bot alive.
+        while not self._stopping.is_set():
             try:
                 async with self._turn:
                     await self._retry_pending()

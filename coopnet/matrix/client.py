@@ -56,6 +56,8 @@ from coopnet.matrix.session import StoredSession, ensure_private_dir
 log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
+# Undecryptable events kept for a retry when their room key arrives (oldest dropped first).
+MAX_UNDECRYPTED = 1_000
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class CoopNetClient:
         self._invite_handlers: list[InviteHandler] = []
         self._excluded_handlers: list[ExcludedHandler] = []
         self._sync_handlers: list[SyncHandler] = []
+        self._undecrypted: dict[str, ReceivedEvent] = {}
         self._sync_task: asyncio.Task[None] | None = None
         self._synced = asyncio.Condition()
         nio_client.add_event_callback(self._on_timeline_event, TIMELINE_TYPES)
@@ -284,6 +287,8 @@ class CoopNetClient:
 
     async def _on_sync(self, resp: SyncResponse) -> None:
         # Runs after nio has decrypted the sync and called the per-event handlers.
+        if self._undecrypted:
+            await self._retry_undecrypted()
         if self._sync_handlers:
             batch = SyncBatch(
                 next_batch=resp.next_batch,
@@ -306,6 +311,9 @@ class CoopNetClient:
 
     # ---------------------------------------------------------------- events
     def on_event(self, handler: EventHandler) -> None:
+        """Call ``handler`` with each timeline event. An event that arrived before its
+        room key comes first with ``decrypted=False`` and again, decrypted, once the key
+        is there: handlers keep the latest version of an event id."""
         self._event_handlers.append(handler)
 
     def on_sync(self, handler: SyncHandler) -> None:
@@ -325,11 +333,28 @@ class CoopNetClient:
         if not is_message(event):
             return
         received = to_received(room.room_id, event)
+        if not received.decrypted:
+            # Its room key may come in a later sync (to-device messages and room events
+            # travel separately): keep it and hand it out again once it decrypts.
+            self._undecrypted[received.event_id] = received
+            while len(self._undecrypted) > MAX_UNDECRYPTED:
+                self._undecrypted.pop(next(iter(self._undecrypted)))
+        await self._deliver(received)
+
+    async def _deliver(self, received: ReceivedEvent) -> None:
         for handler in self._event_handlers:
             try:
                 await handler(received)
             except Exception:  # a faulty handler must not stop the sync loop
                 log.exception("event handler failed on %s", received.event_id)
+
+    async def _retry_undecrypted(self) -> None:
+        for event_id, event in list(self._undecrypted.items()):
+            decrypted = self.retry_decrypt(event)
+            if decrypted is not None:
+                del self._undecrypted[event_id]
+                log.info("decrypted %s once its room key arrived", event_id)
+                await self._deliver(decrypted)
 
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key != self.nio.user_id or event.membership != "invite":

@@ -3,7 +3,9 @@ with both authorities' bots recording, checking, receipting and reminding."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 import uuid
 
 from bots.consultation.runner import records_path, signing_key_path
@@ -135,6 +137,15 @@ async def test_full_consultation(network: Network, open_client, start_bot):
             due_date=TODAY.isoformat(),
         ),
     )
+    reminders: list = []
+
+    async def reminder_recorded() -> bool:
+        entries = await ch_bot.records.entries(case_ref)
+        reminders[:] = [e for e in entries if e.kind == "reminder"]
+        return bool(reminders)
+
+    await wait_until_async(reminder_recorded, "the ch bot to post and record a reminder")
+    assert TODAY.isoformat() in str(reminders[0].content_value())
     await wait_for(
         lambda: ch_inbox.find(
             lambda e: (
@@ -143,7 +154,7 @@ async def test_full_consultation(network: Network, open_client, start_bot):
                 and TODAY.isoformat() in e.content["body"]
             )
         ),
-        "a deadline reminder from the ch bot",
+        "the ch officer to read the reminder",
     )
     # An illegal jump is refused with the reason, in the sender's language (Spanish).
     await send_event(mx, room, stage("provisional_arrest_executed", "granted", 0))
@@ -173,6 +184,13 @@ async def test_full_consultation(network: Network, open_client, start_bot):
         exported = export_case(db, case_ref, "json")
         assert verify_export(exported).ok
         assert identity in exported
+
+
+async def wait_until_async(check, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
+        await asyncio.sleep(0.1)
 
 
 async def _wait_payload(inbox, room: str, type_name: str) -> str:
