@@ -1,6 +1,7 @@
 """Cross-authority encrypted message latency: CoopNet's client layer vs bare matrix-nio.
 
-Brings up a fresh 3-authority network (timing the cold bring-up and a warm restart),
+Brings up a fresh 3-authority network with its bots (timing the cold bring-up and a
+restart),
 then sends N encrypted messages from Switzerland to China through ``CoopNetClient``
 and N through bare nio clients, interleaved message by message so that both see the
 same machine load. Latency = send called -> decrypted event delivered at the receiver.
@@ -21,8 +22,9 @@ from pathlib import Path
 
 from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText
 
-from coopnet.matrix import CoopNetClient, EnrolledDevices
+from coopnet.matrix import CoopNetClient
 from coopnet.network import Network, lifecycle
+from coopnet.network.trust import device_policy
 
 WARMUP = 5
 
@@ -30,17 +32,6 @@ WARMUP = 5
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def enrolled(network: Network) -> EnrolledDevices:
-    return EnrolledDevices(
-        {
-            acc.user_id: {acc.device_id: acc.ed25519}
-            for a in network.authorities
-            for acc in a.accounts
-            if acc.device_id and acc.ed25519
-        }
-    )
 
 
 class Arrivals:
@@ -71,11 +62,18 @@ class Arrivals:
 async def coopnet_pair(network: Network) -> tuple[Callable[[str], Awaitable[None]], Arrivals]:
     ch = network.authority("ch").officers()[0]
     cn = network.authority("cn").officers()[0]
-    policy = enrolled(network)
-    sender = await CoopNetClient.open(network.authority("ch").client_url, ch.user_id,
-                                      Path(ch.store_dir or ""), policy)
-    receiver = await CoopNetClient.open(network.authority("cn").client_url, cn.user_id,
-                                        Path(cn.store_dir or ""), policy)
+    sender = await CoopNetClient.open(
+        network.authority("ch").client_url,
+        ch.user_id,
+        Path(ch.store_dir or ""),
+        device_policy(network, Path(ch.store_dir or "")),
+    )
+    receiver = await CoopNetClient.open(
+        network.authority("cn").client_url,
+        cn.user_id,
+        Path(cn.store_dir or ""),
+        device_policy(network, Path(cn.store_dir or "")),
+    )
     arrivals = Arrivals()
 
     async def on_event(event):
@@ -106,7 +104,9 @@ async def coopnet_pair(network: Network) -> tuple[Callable[[str], Awaitable[None
     return send, arrivals
 
 
-async def bare_nio_pair(network: Network, store: Path) -> tuple[Callable[[str], Awaitable[None]], Arrivals]:
+async def bare_nio_pair(
+    network: Network, store: Path
+) -> tuple[Callable[[str], Awaitable[None]], Arrivals]:
     """Two plain nio clients that trust each other's one device by hand."""
     ch_a, cn_a = network.authority("ch"), network.authority("cn")
     ch, cn = ch_a.officers()[1], cn_a.officers()[1]
@@ -115,8 +115,9 @@ async def bare_nio_pair(network: Network, store: Path) -> tuple[Callable[[str], 
     for authority, account in ((ch_a, ch), (cn_a, cn)):
         path = store / account.localpart / authority.id
         path.mkdir(parents=True)
-        client = AsyncClient(authority.client_url, account.user_id, store_path=str(path),
-                             config=config)
+        client = AsyncClient(
+            authority.client_url, account.user_id, store_path=str(path), config=config
+        )
         await client.login(account.password, device_name="bench bare nio")
         await client.keys_upload()
         clients.append(client)
@@ -131,8 +132,13 @@ async def bare_nio_pair(network: Network, store: Path) -> tuple[Callable[[str], 
     await receiver.sync(timeout=0, full_state=True)
     resp = await sender.room_create(
         invite=[cn.user_id],
-        initial_state=[{"type": "m.room.encryption", "state_key": "",
-                        "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
+        initial_state=[
+            {
+                "type": "m.room.encryption",
+                "state_key": "",
+                "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+            }
+        ],
     )
     room = resp.room_id
     while room not in receiver.invited_rooms:
@@ -167,8 +173,9 @@ async def bare_nio_pair(network: Network, store: Path) -> tuple[Callable[[str], 
     return send, arrivals
 
 
-async def measure(send: Callable[[str], Awaitable[None]], arrivals: Arrivals, tag: str,
-                  i: int) -> float:
+async def measure(
+    send: Callable[[str], Awaitable[None]], arrivals: Arrivals, tag: str, i: int
+) -> float:
     body = f"{tag}-{i}-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     await send(body)
@@ -177,8 +184,10 @@ async def measure(send: Callable[[str], Awaitable[None]], arrivals: Arrivals, ta
 
 def report(name: str, values: list[float]) -> float:
     p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
-    print(f"{name:<22} n={len(values):>4}  p50={p50 * 1000:7.1f} ms  p95={p95 * 1000:7.1f} ms"
-          f"  mean={statistics.mean(values) * 1000:7.1f} ms")
+    print(
+        f"{name:<22} n={len(values):>4}  p50={p50 * 1000:7.1f} ms  p95={p95 * 1000:7.1f} ms"
+        f"  mean={statistics.mean(values) * 1000:7.1f} ms"
+    )
     return p50
 
 
@@ -198,7 +207,10 @@ async def main() -> None:
         t0 = time.perf_counter()
         network = await lifecycle.up(directory)
         warm = time.perf_counter() - t0
-        print(f"bring-up, 3 authorities: cold {cold:.1f} s (target <= 20 s), restart {warm:.1f} s")
+        print(
+            f"bring-up, 3 authorities with their bots: cold {cold:.1f} s (target <= 20 s), "
+            f"restart {warm:.1f} s"
+        )
         try:
             ours, ours_in = await coopnet_pair(network)
             bare, bare_in = await bare_nio_pair(network, Path(tmp) / "bare")
@@ -211,8 +223,10 @@ async def main() -> None:
                     bare_lat.append(b)
                 if (i + 1) % 50 == 0:
                     print(f"  … {i + 1} rounds", flush=True)
-            print(f"encrypted message ch -> cn, send -> decrypted ({args.messages} each, "
-                  "interleaved):")
+            print(
+                f"encrypted message ch -> cn, send -> decrypted ({args.messages} each, "
+                "interleaved):"
+            )
             p_bare = report("bare matrix-nio", bare_lat)
             p_ours = report("coopnet.matrix", ours_lat)
             print(f"ratio p50 coopnet/bare = {p_ours / p_bare:.3f} (target <= 1.05)")
