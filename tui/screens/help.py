@@ -16,12 +16,15 @@ nearest deadline). Type `/` to filter by case, authority, kind or stage; `Enter`
 `ctrl+n` opens a new consultation (or pick an authority in the directory, `ctrl+d`).
 
 **Consultation** — the timeline (plain messages as chat, structured exchanges as cards,
-receipts with their check against what was sent). `Enter` in the composer sends.
-`Tab`/`↑`/`↓` moves through messages; `r` replies to the focused one, `ctrl+r` cancels.
-`Home`/`ctrl+u` shows earlier events. `ctrl+s` fills in a structured exchange
+receipts with their check against what was sent and their bot signature). `Enter` in the
+composer sends. `Tab` to the timeline, then `↑`/`↓` select a message and `r` replies to
+it (`ctrl+r` cancels); `Home`/`ctrl+u` (or scrolling up at the top) shows earlier
+events, `End` the latest. `ctrl+s` fills in a structured exchange
 (identity, legal requirements, stage, assurance, postponement, case law…): only valid
 events are sent, each error is shown at its field. `ctrl+t` lists the member devices and
-their trust; `ctrl+b` hides the side panel; `ctrl+f` searches this consultation.
+their trust, `v` there verifies the selected one by emoji; `ctrl+b` hides the side panel;
+`ctrl+f` searches this consultation. A banner says when the homeserver does not answer
+(what you send is retried) and while unknown devices are excluded.
 
 **Everywhere** — `ctrl+f` search (decrypted messages on this device only; nothing is sent
 to a server), `ctrl+d` directory, `ctrl+l` language (Arabic, Chinese, English, French,
