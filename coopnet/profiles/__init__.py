@@ -36,12 +36,13 @@ def _builtin(authority_id: str) -> str | None:
 def load_profile(authority_id: str, directory: Path | None = None) -> Profile | None:
     """The authority's profile from ``directory`` (else the shipped demo ones); None if none."""
     path = directory / f"{authority_id}.json" if directory is not None else None
+    text: str | None
     if path is not None and path.exists():
         text, where = path.read_text("utf-8"), str(path)
     else:
         text, where = _builtin(authority_id), f"built-in profile {authority_id}"
-        if text is None:
-            return None
+    if text is None:
+        return None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
