@@ -157,3 +157,55 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         await pilot.press(*after, "enter")
         await until(pilot, lambda: laptop_inbox.find(lambda e: e.decrypted and e.content.get(
             "body") == after) is not None, "the laptop to decrypt the next message")
+
+
+async def test_the_other_officer_starts_and_the_client_accepts(
+    network: Network, laptop: tuple[CoopNetClient, Inbox], tmp_path: Path
+) -> None:
+    laptop_client, _ = laptop
+    cn_user = laptop_client.user_id
+    ch_user = network.authority("ch").officers()[1].user_id
+    service = service_for(str(network.directory), ch_user)
+    laptop_verifier = SasVerifier(laptop_client, VerificationStore(tmp_path / "laptop-v.json"))
+    invited: list[str] = []
+
+    async def on_invite(invitation: Any) -> None:
+        invited.append(invitation.room_id)
+
+    laptop_client.on_invite(on_invite)
+    app = CoopNetApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: service.connection is Connection.ONLINE, "the client online")
+        assert service.client is not None
+        ch = service.client
+        room_id = await service.open_consultation(ConsultationOpened(
+            case_ref=f"CH-CN-W{uuid.uuid4().hex[:6].upper()}", kind=Kind.EXTRADITION,
+            requesting_authority="ch", requested_authority="cn",
+            legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+        ))
+        await until(pilot, lambda: room_id in invited, "the laptop's invitation")
+        await laptop_client.join(room_id)
+        await until(pilot, lambda: knows(ch, cn_user, laptop_client.device_id),
+                    "ch to know the laptop")
+        await laptop_client.wait_until(lambda: knows(laptop_client, ch_user, ch.device_id),
+                                       60, "the laptop to know ch")
+
+        # The laptop asks; the client shows the request, the officer accepts with a.
+        txn = await laptop_verifier.start(ch_user, ch.device_id)
+        await until(pilot, lambda: isinstance(app.screen, VerifyScreen), "the request")
+        verify = app.screen
+        assert isinstance(verify, VerifyScreen)
+        assert verify.step is Step.ASK and verify.transaction_id == txn
+        assert (verify.user_id, verify.device_id) == (cn_user, laptop_client.device_id)
+        await pilot.press("a")
+        laptop_emoji = await laptop_verifier.wait_for_emoji(txn)
+        await until(pilot, lambda: verify.step is Step.COMPARE, "the emoji in the client")
+        assert verify.emoji == laptop_emoji
+        await laptop_verifier.confirm(txn)
+        await pilot.press("y")
+        await until(pilot, lambda: verify.step is Step.VERIFIED, "the verification")
+        record = await asyncio.wait_for(laptop_verifier.wait_verified(txn), 60)
+        assert (record.user_id, record.device_id) == (ch_user, ch.device_id)
+        rows = await service.devices(room_id)
+        laptop_row = next(r for r in rows if r.device_id == laptop_client.device_id)
+        assert laptop_row.trust == "trusted"
