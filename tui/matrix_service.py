@@ -12,7 +12,7 @@ import logging
 import time
 from pathlib import Path
 
-from coopnet.errors import MatrixError
+from coopnet.errors import CoopNetError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.matrix import (
     CoopNetClient,
@@ -217,17 +217,35 @@ class MatrixService(Service):
             raise MatrixError("not connected yet")
         return self.client
 
-    async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
+    async def _send(self, room_id: str, content: dict[str, object]) -> str:
+        """Send; a send refused by nio (not a CoopNetError) is retried once and then
+        becomes a MatrixError, so the screen shows it instead of the program stopping.
+
+        nio raises ``OlmUnverifiedDeviceError`` when a member device appears (a key query
+        during the send) after :meth:`CoopNetClient.decide_devices` ran; sending again
+        decides that device too.
+        """
         client = self._need_client()
+        for attempt in (1, 2):
+            try:
+                return str(await client.send(room_id, content))
+            except CoopNetError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - nio's own errors, shown not crashed
+                log.warning("send to %s refused (attempt %d): %r", room_id, attempt, exc)
+                if attempt == 2:
+                    raise MatrixError(f"sending to {room_id} failed: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
         content = text_content(body, reply_to)
-        event_id = await client.send(room_id, content)
+        event_id = await self._send(room_id, content)
         self._echo(room_id, event_id, "m.room.message", content)
         return event_id
 
     async def send_event(self, room_id: str, event: Event) -> str:
-        client = self._need_client()
         content = encode(event, self.lang)
-        event_id = await client.send(room_id, content)
+        event_id = await self._send(room_id, content)
         self._echo(room_id, event_id, "m.room.message", content)
         return event_id
 
