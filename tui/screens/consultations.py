@@ -114,7 +114,7 @@ class ConsultationsScreen(Screen[None]):
             for (key, cells), (_, before) in zip(rows, self._drawn, strict=True):
                 for column, (cell, old) in enumerate(zip(cells, before, strict=True)):
                     if cell != old:
-                        table.update_cell(key, COLUMNS[column], Text(*cell))
+                        table.update_cell(key, COLUMNS[column], Text(*cell), update_width=True)
         else:
             table.clear(columns=self._drawn_lang != lang)
             if self._drawn_lang != lang:
