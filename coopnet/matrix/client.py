@@ -559,7 +559,32 @@ class CoopNetClient:
         for info in excluded:
             for handler in self._excluded_handlers:
                 await handler(RoomID(room_id), info)
+        self._renew_session_if_a_trusted_device_lacks_it(room_id)
         return excluded
+
+    def _renew_session_if_a_trusted_device_lacks_it(self, room_id: str) -> None:
+        """nio marks a room's outbound session "shared" after one attempt, even when a
+        device got nothing (no one-time key could be claimed for it at that moment), and
+        then never offers it that session again. Start a new session instead, so every
+        trusted device gets the keys of what is sent from now on."""
+        olm = self.nio.olm
+        session = olm.outbound_group_sessions.get(room_id) if olm is not None else None
+        if session is None or not session.shared:
+            return
+        for devices in self.nio.room_devices(room_id).values():
+            for device in devices.values():
+                key = (device.user_id, device.id)
+                if (
+                    device.verified
+                    and not device.deleted
+                    and device.id != self.device_id
+                    and key not in session.users_shared_with
+                    and key not in session.users_ignored
+                ):
+                    log.info("device %s of %s lacks the room key of %s; renewing it",
+                             device.id, device.user_id, room_id)
+                    self.nio.invalidate_outbound_session(room_id)
+                    return
 
     async def send(
         self,

@@ -9,7 +9,6 @@ import time
 import uuid
 
 from bots.consultation.runner import records_path, signing_key_path
-from bots.consultation.view import BOT_MARKER
 from coopnet.network import Network
 from coopnet.receipts import verify_receipt
 from coopnet.records import export_case, key_id, load_signing_key, verify_db, verify_export
@@ -146,16 +145,18 @@ async def test_full_consultation(network: Network, open_client, start_bot):
 
     await wait_until_async(reminder_recorded, "the ch bot to post and record a reminder")
     assert TODAY.isoformat() in str(reminders[0].content_value())
-    await wait_for(
-        lambda: ch_inbox.find(
-            lambda e: (
-                e.sender == ch_bot.user_id
-                and e.content.get(BOT_MARKER, {}).get("kind") == "reminder"
-                and TODAY.isoformat() in e.content["body"]
-            )
-        ),
-        "the ch officer to read the reminder",
-    )
+    reminder_id = reminders[0].event_id
+    try:
+        await wait_for(
+            lambda: ch_inbox.find(
+                lambda e: e.event_id == reminder_id and e.decrypted and e.content.get("body")
+            ),
+            "the ch officer to read the reminder",
+        )
+    except AssertionError as exc:
+        seen = [(e.event_id, e.decrypted, e.sender) for e in ch_inbox.events
+                if e.sender == ch_bot.user_id]
+        raise AssertionError(f"{exc}; reminder {reminder_id}; from the bot: {seen}") from None
     # An illegal jump is refused with the reason, in the sender's language (Spanish).
     await send_event(mx, room, stage("provisional_arrest_executed", "granted", 0))
     await wait_notice(mx_inbox, mx_bot.user_id, "rechazado", "the refusal of an illegal stage")
