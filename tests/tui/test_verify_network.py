@@ -148,7 +148,8 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         await until(pilot, lambda: app.screen is devices
                     and "TRUSTED" in str(table.get_row(key)[2]).upper(),
                     "the laptop trusted in the devices screen")
-        assert not warning.display  # no standing warning any more
+        # No standing warning any more (the banner updates after the screen is back).
+        await until(pilot, lambda: not warning.display, "the excluded-device warning to go")
 
         # The verified laptop reads what is sent next.
         await pilot.press("escape")
