@@ -81,8 +81,12 @@ class CoopNetApp(App[None]):
         self._list_dirty = False
 
     # ------------------------------------------------------------ start
+    def _forward_update(self, update: Any) -> None:
+        """Service updates arrive from workers: hand them to the UI as messages."""
+        self.post_message(self.ServiceUpdated(update))
+
     def on_mount(self) -> None:
-        self.service.set_listener(lambda update: self.post_message(self.ServiceUpdated(update)))
+        self.service.set_listener(self._forward_update)
         self.push_screen(self.list_screen)
         self.sub_title = t("conn.starting", self.lang)
         self.connect()

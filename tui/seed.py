@@ -141,8 +141,8 @@ def seeded_service(
         counterpart, user = ("cn", CN) if n % 2 else ("mx", MX)
         count = big_room_events if (n == 1 and big_room_events) else events_per_room
         entries = consultation_entries(n, counterpart, user, count)
-        service.seed(f"!room{n}:127.0.0.11", entries[0].event.case_ref if entries[0].event
-                     else f"R{n}", entries)  # type: ignore[attr-defined]
+        case_ref = getattr(entries[0].event, "case_ref", None) or f"R{n}"
+        service.seed(f"!room{n}:127.0.0.11", case_ref, entries)  # type: ignore[attr-defined]
     if invite:
         service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True)
     return service

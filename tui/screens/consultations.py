@@ -68,7 +68,7 @@ class ConsultationsScreen(Screen[None]):
         needle = self.query_one("#filter", Input).value.strip()
         today = self.service.today()
         authority_of = self.service.authority_of
-        rows = []
+        rows: list[tuple[str, tuple[tuple[str, str], ...]]] = []
         self._shown = []
         for consultation in self.service.consultations():
             stage = consultation.stage(today, authority_of)

@@ -87,7 +87,10 @@ class DevicesScreen(ModalScreen[None]):
         ):
             return  # this very device
         screen = VerifyScreen(self.service, row.user_id, row.device_id, self.lang)
-        self.app.push_screen(screen, lambda _verified: self.load())
+        self.app.push_screen(screen, self._after_verification)
+
+    def _after_verification(self, _verified: bool | None) -> None:
+        self.load()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -104,8 +104,11 @@ class EventFormScreen(ModalScreen[Event | None]):
             return Select(options, id=wid, allow_blank=True, value=value or Select.NULL,
                           prompt="—")
         if isinstance(spec, Boolean):
-            options = [(label("ui.yes", self.lang), True), (label("ui.no", self.lang), False)]
-            return Select(options, id=wid, allow_blank=True,
+            yes_no: list[tuple[str, bool]] = [
+                (label("ui.yes", self.lang), True),
+                (label("ui.no", self.lang), False),
+            ]
+            return Select(yes_no, id=wid, allow_blank=True,
                           value=Select.NULL if value is None else value, prompt="—")
         if isinstance(spec, ListOf) and isinstance(spec.item, Choice):
             chosen = set(value or ())
@@ -118,7 +121,7 @@ class EventFormScreen(ModalScreen[Event | None]):
             text = "\n".join(value) if isinstance(value, list | tuple) else (value or "")
             return TextArea(str(text), id=wid, soft_wrap=True, show_line_numbers=False)
         placeholder = PLACEHOLDERS.get(type(spec), "")
-        input_type = "integer" if isinstance(spec, Integer) else "text"
+        input_type: Literal["integer", "text"] = "integer" if isinstance(spec, Integer) else "text"
         return Input("" if value is None else str(value), id=wid, placeholder=placeholder,
                      type=input_type)
 

@@ -238,7 +238,7 @@ class Timeline(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        line = self.scroll_y + offset.y
+        line = int(self.scroll_y) + offset.y
         if 0 <= line < len(self._owner) and self._owner[line] != NONE:
             self.select(self._owner[line])
 
