@@ -151,6 +151,15 @@ class ConsultationBot(Bot):
             )
         )
 
+    async def record_event(
+        self, event: ReceivedEvent, kind: str | None = None, **extra: Any
+    ) -> None:
+        """Record a timeline event as the officers saw it (decrypted)."""
+        await self.record(
+            event.room_id, event.event_id, event.sender, event.type, event.content,
+            event.origin_server_ts, kind, **extra,
+        )
+
     async def post(self, room_id: str, content: dict[str, Any], purpose: str, *key: str) -> EventID:
         """Send and record at once; the transaction id makes a resend after a crash a no-op."""
         event_id = await self.matrix.send(room_id, content, txn_id=txn_id(purpose, room_id, *key))
@@ -170,14 +179,7 @@ class ConsultationBot(Bot):
         if not is_new:
             return
         if event.sender == self.user_id:
-            await self.record(
-                event.room_id,
-                event.event_id,
-                event.sender,
-                event.type,
-                event.content,
-                event.origin_server_ts,
-            )
+            await self.record_event(event)
             return
         parsed = parse_content(event.content)
         if isinstance(parsed, ParseError):
@@ -185,30 +187,14 @@ class ConsultationBot(Bot):
         elif isinstance(parsed, Event):
             await self._structured(event, parsed)
         else:
-            await self.record(
-                event.room_id,
-                event.event_id,
-                event.sender,
-                event.type,
-                event.content,
-                event.origin_server_ts,
-            )
+            await self.record_event(event)
             body = event.content.get("body")
             if isinstance(body, str) and event.type == "m.room.message":
                 # Commands may wait for later syncs (a new room), so they run on their own.
                 self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
 
     async def _reject(self, event: ReceivedEvent, problems: list[str], title: str) -> None:
-        await self.record(
-            event.room_id,
-            event.event_id,
-            event.sender,
-            event.type,
-            event.content,
-            event.origin_server_ts,
-            kind="rejection",
-            problems=problems,
-        )
+        await self.record_event(event, kind="rejection", problems=problems)
         lang = self.members.language_of(event.sender)
         if title == "rejected.title":
             body = "\n".join(
@@ -225,14 +211,7 @@ class ConsultationBot(Bot):
             key, reason = refusal
             await self._reject(event, [reason], key)
             return
-        await self.record(
-            event.room_id,
-            event.event_id,
-            event.sender,
-            event.type,
-            event.content,
-            event.origin_server_ts,
-        )
+        await self.record_event(event)
         sender_authority = self.members.authority_of(event.sender)
         if sender_authority != self.authority_id and not isinstance(parsed, Receipt):
             await self.send_receipt(
