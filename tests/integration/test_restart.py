@@ -13,7 +13,7 @@ async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_c
     ch_user = network.authority("ch").officers()[1].user_id
     cn_user = network.authority("cn").officers()[1].user_id
     ch, _ = await open_client(ch_user)
-    cn, _ = await open_client(cn_user)
+    cn, cn_before = await open_client(cn_user)
     invited: list[str] = []
 
     async def on_invite(invitation):
@@ -28,12 +28,17 @@ async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_c
     await ch.wait_until(lambda: cn_user in ch.nio.rooms[room_id].users, 60, "cn's join")
     before = f"before restart {uuid.uuid4().hex}"
     event_id = await ch.send_text(room_id, before)
+    # History is what was delivered: wait until cn's homeserver has the message.
+    await wait_for(
+        lambda: cn_before.find(lambda e: e.event_id == event_id) is not None,
+        "cn to receive the message before the restart",
+    )
     ch_device = ch.device_id
     await ch.close()
     await cn.close()
 
     await asyncio.to_thread(lifecycle.down, network.directory)
-    restarted = await lifecycle.up(network.directory)
+    restarted = await lifecycle.up(network.directory, with_bots=False)
     assert [a.server_name for a in restarted.authorities] == [
         a.server_name for a in network.authorities
     ]
