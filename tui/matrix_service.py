@@ -163,6 +163,18 @@ class MatrixService(Service):
         for room_id, room in self.client.nio.invited_rooms.items():
             self.room(room_id, room.name or room_id).invited = True
 
+    def excluded_in(self, room_id: str) -> set[tuple[str, str]]:
+        """Read from nio's device store, the source of truth: a device verified by emoji
+        since it was excluded is no longer blacklisted there, whatever events said."""
+        if self.client is None or room_id not in self.client.nio.rooms:
+            return super().excluded_in(room_id)
+        return {
+            (device.user_id, device.id)
+            for devices in self.client.nio.room_devices(room_id).values()
+            for device in devices.values()
+            if device.blacklisted and not device.deleted
+        }
+
     def _scan_excluded(self) -> None:
         """Devices excluded in an earlier run stay excluded (and shown as such)."""
         assert self.client is not None

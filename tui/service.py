@@ -114,6 +114,10 @@ class Service:
         if self._listener is not None:
             self._listener(update)
 
+    def excluded_in(self, room_id: str) -> set[tuple[str, str]]:
+        """(user, device) pairs excluded from this room's keys right now."""
+        return set(self.excluded.get(room_id, ()))
+
     def consultation(self, room_id: str) -> Consultation:
         return self.rooms[room_id]
 

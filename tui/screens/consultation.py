@@ -84,7 +84,7 @@ class ConsultationScreen(Screen[None]):
 
     def refresh_warning(self) -> None:
         """A standing warning while unknown devices are excluded from this room's keys."""
-        excluded = sorted(self.service.excluded.get(self.room_id, ()))
+        excluded = sorted(self.service.excluded_in(self.room_id))
         warning = self.query_one("#excluded", Static)
         warning.display = bool(excluded)
         if excluded:
