@@ -10,6 +10,7 @@ and report changes to one listener as :class:`Update` values.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -79,7 +80,7 @@ Update = (
 Listener = Callable[[Update], None]
 
 
-class Service:
+class Service(ABC):
     """State shared by every service: consultations, directory, the listener."""
 
     def __init__(self, user_id: str, directory: Directory) -> None:
@@ -150,50 +151,63 @@ class Service:
         return hits
 
     # ------------------------------------------------------------ I/O (overridden)
+    @abstractmethod
     async def start(self, password: str | None = None) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def load_history(self, room_id: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def send_event(self, room_id: str, event: Event) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def open_consultation(self, opened: ConsultationOpened) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def join(self, room_id: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def devices(self, room_id: str) -> list[DeviceRow]:
-        raise NotImplementedError
+        ...
 
     # ------------------------------------------------------------ emoji verification
+    @abstractmethod
     async def start_verification(self, user_id: str, device_id: str) -> str:
         """Ask another device to verify by emoji; return the transaction id."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def accept_verification(self, transaction_id: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def verification_emoji(self, transaction_id: str) -> list[Emoji]:
         """Wait until both sides exchanged keys; the seven emoji to compare."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def confirm_verification(self, transaction_id: str) -> None:
         """The officer says the emoji match."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def reject_verification(self, transaction_id: str) -> None:
         """The emoji differ, or the officer cancelled: nothing is trusted."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def wait_verified(self, transaction_id: str) -> tuple[str, str]:
         """Wait until both officers confirmed; the (user, device) now trusted."""
-        raise NotImplementedError
+        ...
 
     async def close(self) -> None:
         return None
