@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import secrets
 import subprocess
@@ -413,7 +412,3 @@ def network_summary(network: Network) -> str:
         for account in authority.accounts:
             lines.append(f"    {account.role:8} {account.user_id}")
     return "\n".join(lines)
-
-
-def dump_json(network: Network) -> str:
-    return json.dumps(network.to_json(), indent=2, ensure_ascii=False)
