@@ -171,11 +171,20 @@ async def test_full_consultation(network: Network, open_client, start_bot):
     await send_event(mx, room, assurance("a2", "breached"))
     await wait_notice(mx_inbox, mx_bot.user_id, "a2", "the refusal of a new breached assurance")
 
+    # Mexico's judicial and executive phases, then surrender; the assurance is monitored.
+    steps = ["formal_request_transmitted", "judicial_phase", "executive_decision", "granted",
+             "surrender_scheduled", "surrendered"]
+    for before, after in zip(steps, steps[1:], strict=False):
+        await exchange(mx, mx_inbox, stage(before, after, 0))
+    await exchange(mx, mx_inbox, assurance("a1", "monitored"))
+
     await mx.send_text(room, "!consult status")
     status = await wait_notice(mx_inbox, mx_bot.user_id, case_ref, "the status reply")
     body = status.content["body"]
-    assert "a1" in body and "a2" not in body and "Aceptada" in body
-    assert "Etapa actual" in body and "formal" in body.lower()
+    assert "a1" in body and "a2" not in body
+    current = next(line for line in body.splitlines() if line.startswith("Etapa actual"))
+    assert "entregad" in current.lower(), current  # surrendered, in Spanish
+    assert "En seguimiento" in body  # the assurance is monitored
 
     # Both records verify and export the consultation for a third party.
     for authority_id in ("ch", "mx"):
