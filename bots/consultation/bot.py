@@ -48,6 +48,8 @@ from coopnet.stages import MACHINES, Rulebook, check, side_of
 log = logging.getLogger(__name__)
 
 # A room whose reconciliation hangs (a counterpart server away) is left for the next tick.
+# (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation that stops
+# the bot.)
 RECONCILE_TIMEOUT = 60.0
 
 
@@ -277,13 +279,12 @@ class ConsultationBot(Bot):
     # ---------------------------------------------------------------- periodic
     async def tick(self) -> None:
         try:  # room server ACLs follow the signed directory
-            await asyncio.wait_for(self.acl.follow(self.matrix), RECONCILE_TIMEOUT)
+            async with asyncio.timeout(RECONCILE_TIMEOUT):
+                await self.acl.follow(self.matrix)
         except Exception:
             log.exception("following the directory in server ACLs failed; retrying")
         for room_id in list(self.matrix.nio.rooms):
             try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the
-                # cancellation that stops the bot.
                 async with asyncio.timeout(RECONCILE_TIMEOUT):
                     await self.reconcile(room_id)
             except Exception:  # one room's trouble must not starve the others
