@@ -55,14 +55,6 @@ HISTORY_LIMIT = 500
 PARALLEL_HISTORY = 8
 
 
-def private_files(directory: Path) -> None:
-    """Make the files of a device store owner-only (nio creates its key database with the
-    process umask; the directory is already 0700)."""
-    for path in directory.iterdir():
-        if path.is_file() and path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-
-
 class MatrixService(Service):
     def __init__(
         self,
@@ -102,7 +94,6 @@ class MatrixService(Service):
         )
         self.client = client
         self.device_id = client.device_id
-        private_files(self.store_dir)
         client.on_event(self._on_event)
         client.on_invite(self._on_invite)
         client.on_device_excluded(self._on_excluded)

@@ -51,7 +51,7 @@ from coopnet.matrix.rooms import (
     followed_server_acl,
     server_of,
 )
-from coopnet.matrix.session import StoredSession, ensure_private_dir
+from coopnet.matrix.session import StoredSession, ensure_private_dir, private_files
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ class CoopNetClient:
                 await client._login(homeserver, user_id, password, device_name)
             if nio_client.should_upload_keys:
                 await nio_client.keys_upload()
+            private_files(store)
         except BaseException:
             await nio_client.close()
             raise

@@ -23,6 +23,14 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def private_files(directory: Path) -> None:
+    """Make the files of a device store owner-only: nio creates its key database with the
+    process umask (0644 by default), inside the 0700 store."""
+    for path in directory.iterdir():
+        if path.is_file() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
 @dataclass(frozen=True)
 class StoredSession:
     homeserver: str

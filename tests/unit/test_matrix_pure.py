@@ -69,3 +69,13 @@ def test_corrupt_stored_session_is_a_clear_error(tmp_path: Path):
     (tmp_path / "session.json").write_text("{}")
     with pytest.raises(MatrixError, match="corrupt"):
         StoredSession.load(tmp_path)
+
+
+def test_private_files_makes_a_store_owner_only(tmp_path: Path):
+    from coopnet.matrix.session import private_files
+
+    database = tmp_path / "keys.db"
+    database.write_text("x")
+    database.chmod(0o644)
+    private_files(tmp_path)
+    assert database.stat().st_mode & 0o077 == 0
