@@ -13,12 +13,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections import deque
 from pathlib import Path
 
 from coopnet.errors import NetworkError
 from coopnet.network.model import Authority, Network
-from coopnet.network.process import alive
+from coopnet.network.process import alive, file_tail, terminate
 from coopnet.records import load_or_create_signing_key, public_key_hex
 
 BOT_DIR = "bot"
@@ -109,11 +108,7 @@ def start(
 
 
 def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return "".join(deque(handle, maxlen=lines)).rstrip() or "(empty)"
-    except OSError:
-        return "(no log)"
+    return file_tail(path, lines) or "(no log output)"
 
 
 async def wait_ready(authority: Authority, proc: subprocess.Popen[bytes], timeout: float) -> None:
@@ -143,13 +138,7 @@ def stop(authority: Authority, timeout: float = 20.0) -> bool:
     pid = read_pid(authority)
     if pid is None:
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while alive(pid):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            deadline = float("inf")
-        time.sleep(0.05)
+    terminate(pid, timeout, f"the bot of {authority.id}")
     _pid_file(authority).unlink(missing_ok=True)
     ready_file(authority).unlink(missing_ok=True)
     return True

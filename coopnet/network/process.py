@@ -57,16 +57,22 @@ def check_port_free(address: str, port: int, what: str) -> None:
         sock.close()
 
 
+def file_tail(path: Path, lines: int = 25) -> str:
+    """The last lines of a log file ("" when it is missing or empty)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return "".join(deque(handle, maxlen=lines)).rstrip()
+    except OSError:
+        return ""
+
+
 def log_tail(authority: Authority, lines: int = 25) -> str:
     """The last lines of the authority's Synapse logs, for error messages."""
     parts = []
     for name in (STDOUT_LOG, HOMESERVER_LOG):
         path = authority.path / name
-        if path.exists():
-            with path.open(encoding="utf-8", errors="replace") as handle:
-                tail = "".join(deque(handle, maxlen=lines)).rstrip()
-            if tail:
-                parts.append(f"--- {path} (last lines) ---\n{tail}")
+        if tail := file_tail(path, lines):
+            parts.append(f"--- {path} (last lines) ---\n{tail}")
     return "\n".join(parts) or "(no log output)"
 
 
@@ -148,22 +154,22 @@ def signal_stop(authority: Authority) -> None:
 def stop_synapse(authority: Authority, timeout: float = 30.0) -> bool:
     """Stop the authority's Synapse (SIGTERM, then SIGKILL). True if one was running."""
     pid = read_pid(authority)
-    if pid is None:
-        (authority.path / PID_FILE).unlink(missing_ok=True)
-        return False
+    if pid is not None:
+        terminate(pid, timeout, f"Synapse of {authority.id}")
+    (authority.path / PID_FILE).unlink(missing_ok=True)
+    return pid is not None
+
+
+def terminate(pid: int, timeout: float, what: str) -> None:
+    """SIGTERM, wait up to ``timeout`` for a clean exit, then SIGKILL; return once it is gone."""
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            break
-        time.sleep(0.1)
-    else:
-        log.warning("Synapse of %s ignored SIGTERM for %.0f s; killing it", authority.id, timeout)
-        os.kill(pid, signal.SIGKILL)
-        while alive(pid):
-            time.sleep(0.05)
-    (authority.path / PID_FILE).unlink(missing_ok=True)
-    return True
+    while alive(pid):
+        if time.monotonic() > deadline:
+            log.warning("%s ignored SIGTERM for %.0f s; killing it", what, timeout)
+            os.kill(pid, signal.SIGKILL)
+            deadline = float("inf")
+        time.sleep(0.05)
 
 
 def alive(pid: int) -> bool:
