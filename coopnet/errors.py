@@ -17,3 +17,11 @@ class MatrixError(CoopNetError):
 
 class AdminError(CoopNetError):
     """An admin command (``coopnet admin``) got bad input or could not do its work."""
+
+
+class CacheError(CoopNetError):
+    """The client's encrypted cache cannot be used (corrupt, wrong format, unreadable)."""
+
+
+class WrongPassphrase(CacheError):
+    """The passphrase does not unwrap the encrypted cache's data key."""
