@@ -42,6 +42,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.language import LanguageScreen
 from tui.screens.login import LoginScreen
 from tui.screens.search import SearchScreen
+from tui.screens.unlock import UnlockScreen
 from tui.screens.verify import VerifyScreen
 from tui.service import (
     Connection,
@@ -49,6 +50,7 @@ from tui.service import (
     DeviceExcluded,
     DeviceVerified,
     EntryAdded,
+    NeedsPassphrase,
     NeedsPassword,
     RoomsChanged,
     Service,
@@ -95,6 +97,10 @@ class CoopNetApp(App[None]):
     async def connect(self, password: str | None = None) -> None:
         try:
             await self.service.start(password)
+        except NeedsPassphrase as need:
+            self.push_screen(UnlockScreen(self.service, need.first_time, self.lang),
+                             self._unlocked)
+            return
         except NeedsPassword:
             server = getattr(self.service, "homeserver", "")
             self.push_screen(
@@ -106,6 +112,17 @@ class CoopNetApp(App[None]):
             return
         self.list_screen.refresh_list()
         self.notify_deadlines(self.service.consultations())
+
+    def _unlocked(self, ok: bool | None) -> None:
+        if not ok:
+            self.exit()
+            return
+        damaged = getattr(self.service, "cache_damaged", 0)
+        if damaged:
+            self.notify(t("unlock.damaged", self.lang, n=damaged), severity="warning",
+                        timeout=15)
+        self.list_screen.refresh_list()  # what the cache holds, before the homeserver answers
+        self.connect()
 
     def _logged_in(self, password: str | None) -> None:
         if password is None:

@@ -3,6 +3,10 @@
 The client is opened inside the App's event loop (``start``), restoring the stored
 device, or logging in once when the officer gives a password. Room keys go only to
 devices the :class:`~coopnet.matrix.DevicePolicy` trusts; excluded devices are reported.
+
+With a ``cache_file`` the decrypted timelines are also kept on disk, sealed under the
+officer's passphrase (:mod:`coopnet.localcache`): ``start`` asks for it first, and the
+cached consultations are shown before the homeserver answers.
 """
 
 from __future__ import annotations
@@ -14,6 +18,13 @@ from pathlib import Path
 
 from coopnet.errors import CoopNetError, MatrixError
 from coopnet.ids import RoomID
+from coopnet.localcache import (
+    BackgroundCache,
+    EncryptedCache,
+    KdfParams,
+    Record,
+    WrongPassphrase,
+)
 from coopnet.matrix import (
     CoopNetClient,
     DeviceInfo,
@@ -36,6 +47,7 @@ from tui.service import (
     DeviceRow,
     DeviceVerified,
     Emoji,
+    NeedsPassphrase,
     NeedsPassword,
     RoomsChanged,
     Service,
@@ -64,6 +76,9 @@ class MatrixService(Service):
         policy: DevicePolicy,
         directory: Directory,
         lang: str = "en",
+        cache_file: Path | None = None,
+        cache_params: KdfParams | None = None,
+        cache_passphrase: str | None = None,
     ) -> None:
         if isinstance(policy, DirectoryDevices):
             # Browse what the device policy trusts: the verified, signed directory.
@@ -79,12 +94,21 @@ class MatrixService(Service):
         self.watch = ConnectionWatch()
         self._watch_task: asyncio.Task[None] | None = None
         self._loaded: set[str] = set()
+        self.cache_file = cache_file
+        self.cache_params = cache_params  # scrypt cost for a new cache (None: the default)
+        self.cache: BackgroundCache | None = None
+        self._given_passphrase = cache_passphrase  # from a file; tried once, else asked
+        self.cache_damaged = 0  # cached rows skipped because they failed their check
 
     def has_session(self) -> bool:
         return StoredSession.load(self.store_dir) is not None
 
     # ------------------------------------------------------------ start
     async def start(self, password: str | None = None) -> None:
+        if self.cache_file is not None and self.cache is None:
+            await self._unlock_with_given_passphrase()
+        if self.cache_file is not None and self.cache is None:
+            raise NeedsPassphrase(first_time=not EncryptedCache.exists(self.cache_file))
         if not self.has_session() and password is None:
             raise NeedsPassword(self.user_id)
         self.emit(ConnectionChanged(Connection.STARTING))
@@ -102,6 +126,7 @@ class MatrixService(Service):
         self.verifier = SasVerifier(client, store)
         self.verifier.on_request(self._on_verification_request)
         await client.sync_once()
+        self._drop_departed()
         self._scan_rooms()
         self._scan_excluded()
         semaphore = asyncio.Semaphore(PARALLEL_HISTORY)
@@ -118,6 +143,60 @@ class MatrixService(Service):
         self.emit(RoomsChanged())
         self._observed(self.watch.answered(time.monotonic()))
         self._watch_task = asyncio.create_task(self._watch_connection(), name="connection")
+
+    # ------------------------------------------------------------ encrypted cache
+    async def unlock_cache(self, passphrase: str) -> None:
+        """Unlock (or create) the cache; ``WrongPassphrase`` leaves it locked."""
+        if self.cache_file is None or self.cache is not None:
+            return
+        self.cache = await BackgroundCache.open(
+            self.cache_file, passphrase, create=not EncryptedCache.exists(self.cache_file),
+            params=self.cache_params,
+        )
+        rooms, events = await self.cache.load()
+        self.cache_damaged = self.cache.damaged
+        for room_id, record in rooms:
+            self.room(room_id, str(record.get("case_ref") or room_id))
+        for room_id, event_id, record in sorted(events, key=lambda row: _ts(row[2])):
+            entry = entry_from(event_id, str(record.get("sender", "")), _ts(record),
+                               str(record.get("type", "")), _content(record))
+            # Added silently: what the cache held was seen before, nothing to notify.
+            self.room(room_id, room_id).add(entry, own=True)
+        log.info("cache unlocked: %d consultations, %d events, %d damaged rows skipped",
+                 len(rooms), len(events), self.cache_damaged)
+        self.emit(RoomsChanged())
+
+    async def _unlock_with_given_passphrase(self) -> None:
+        passphrase, self._given_passphrase = self._given_passphrase, None
+        if passphrase is None:
+            return
+        try:
+            await self.unlock_cache(passphrase)
+        except WrongPassphrase:
+            log.warning("the given cache passphrase is wrong: asking the officer")
+
+    async def discard_cache(self) -> None:
+        if self.cache_file is not None and self.cache is None:
+            EncryptedCache.discard(self.cache_file)
+            log.info("cache discarded: %s", self.cache_file)
+
+    def _cache_event(self, room_id: str, event_id: str, sender: str, ts: int,
+                     event_type: str, content: dict[str, object]) -> None:
+        if self.cache is not None:
+            self.cache.put_event(room_id, event_id, {
+                "sender": sender, "ts": ts, "type": event_type, "content": content})
+
+    def _cache_room(self, room_id: str) -> None:
+        consultation = self.rooms.get(room_id)
+        if self.cache is not None and consultation is not None:
+            self.cache.put_room(room_id, {"case_ref": consultation.case_ref})
+
+    def _drop_departed(self) -> None:
+        """Cached consultations of rooms this account has left are not shown again."""
+        assert self.client is not None
+        current = set(self.client.nio.rooms) | set(self.client.nio.invited_rooms)
+        for room_id in [r for r in self.rooms if r not in current]:
+            del self.rooms[room_id]
 
     # ------------------------------------------------------------ connection state
     def _observed(self, changed: Connection | None) -> None:
@@ -199,8 +278,11 @@ class MatrixService(Service):
         known = self.rooms.get(event.room_id)
         if known is None or known.case_ref == event.room_id:
             self.room(event.room_id, event.room_id).case_ref = self._case_ref(event.room_id)
+            self._cache_room(event.room_id)
             self.emit(RoomsChanged())
-        self.add_entry(event.room_id, entry)
+        if self.add_entry(event.room_id, entry) and event.decrypted:
+            self._cache_event(event.room_id, event.event_id, event.sender,
+                              event.origin_server_ts, event.type, event.content)
 
     async def _on_invite(self, invitation: Invitation) -> None:
         consultation = self.room(invitation.room_id, self._case_ref(invitation.room_id))
@@ -254,8 +336,10 @@ class MatrixService(Service):
 
     def _echo(self, room_id: str, event_id: str, event_type: str, content: dict) -> None:
         """Show what was sent at once; the sync's copy of it is then a duplicate."""
-        entry = entry_from(event_id, self.user_id, int(time.time() * 1000), event_type, content)
-        self.add_entry(room_id, entry, self._case_ref(room_id))
+        ts = int(time.time() * 1000)
+        entry = entry_from(event_id, self.user_id, ts, event_type, content)
+        if self.add_entry(room_id, entry, self._case_ref(room_id)):
+            self._cache_event(room_id, event_id, self.user_id, ts, event_type, content)
 
     async def open_consultation(self, opened: ConsultationOpened) -> str:
         client = self._need_client()
@@ -274,6 +358,7 @@ class MatrixService(Service):
             opened.case_ref, invite=invite, servers=self.directory.member_servers()
         )
         self.room(room_id, opened.case_ref).case_ref = opened.case_ref
+        self._cache_room(room_id)
         self._loaded.add(room_id)
         self.emit(RoomsChanged())
         await self.send_event(room_id, opened)
@@ -340,3 +425,16 @@ class MatrixService(Service):
         if self.client is not None:
             await self.client.close()
             self.client = None
+        if self.cache is not None:
+            await self.cache.close()
+            self.cache = None
+
+
+def _ts(record: Record) -> int:
+    ts = record.get("ts")
+    return ts if isinstance(ts, int) else 0
+
+
+def _content(record: Record) -> dict[str, object]:
+    content = record.get("content")
+    return content if isinstance(content, dict) else {}

@@ -24,6 +24,15 @@ class NeedsPassword(Exception):
     """No stored session for this account: the officer must log in once."""
 
 
+class NeedsPassphrase(Exception):
+    """This device's encrypted cache is locked: the officer gives its passphrase, or
+    chooses one when ``first_time`` (no cache yet)."""
+
+    def __init__(self, first_time: bool) -> None:
+        super().__init__("the cache passphrase is needed")
+        self.first_time = first_time
+
+
 @dataclass(frozen=True)
 class DeviceRow:
     user_id: str
@@ -137,10 +146,13 @@ class Service(ABC):
             self.rooms.values(), key=lambda c: sort_key(c, today, self.authority_of)
         )
 
-    def add_entry(self, room_id: str, entry: Entry, case_ref: str | None = None) -> None:
+    def add_entry(self, room_id: str, entry: Entry, case_ref: str | None = None) -> bool:
+        """Add an entry and report it; False if the consultation already held it."""
         consultation = self.room(room_id, case_ref or room_id)
-        if consultation.add(entry, own=entry.sender == self.user_id):
-            self.emit(EntryAdded(room_id, entry))
+        if not consultation.add(entry, own=entry.sender == self.user_id):
+            return False
+        self.emit(EntryAdded(room_id, entry))
+        return True
 
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:
         """Search the decrypted timelines held on this device (nothing leaves it)."""
@@ -153,7 +165,18 @@ class Service(ABC):
     # ------------------------------------------------------------ I/O (overridden)
     @abstractmethod
     async def start(self, password: str | None = None) -> None:
+        """Connect; raises :class:`NeedsPassphrase` while an encrypted cache is locked,
+        then :class:`NeedsPassword` when this account has no device yet."""
         ...
+
+    async def unlock_cache(self, passphrase: str) -> None:
+        """Open (or create) the encrypted cache and show what it holds. Services without
+        a cache have nothing to unlock."""
+        return None
+
+    async def discard_cache(self) -> None:
+        """Delete a locked cache whose passphrase is forgotten; history is fetched again."""
+        return None
 
     @abstractmethod
     async def load_history(self, room_id: str) -> None:

@@ -2,7 +2,9 @@
 
 With ``--network DIR`` the account's stored device is restored (``coopnet net up``
 logged it in once); with ``--homeserver URL --user USER_ID`` a login screen asks for the
-password the first time only, and the device is kept in ``--store``.
+password the first time only, and the device is kept in ``--store``. Decrypted history
+is cached in the store, encrypted under a passphrase asked at start (chosen the first
+time); ``--no-cache`` keeps it in memory only.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--store", metavar="DIR",
                         help="device store with --homeserver (default: "
                         "$XDG_DATA_HOME/coopnet/USER_ID)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="keep decrypted history in memory only (no encrypted cache on "
+                        "disk; history is fetched again at every start)")
+    parser.add_argument("--cache-passphrase-file", metavar="FILE",
+                        help="read the cache passphrase from FILE (owner-only) instead of "
+                        "asking; for scripted use")
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
                         help="interface language (switch at run time with ctrl+l)")
     parser.add_argument("--offline-demo", action="store_true",
@@ -47,6 +55,33 @@ def register(subparsers: Any) -> None:
 def _default_store(user_id: str) -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "coopnet" / user_id.lstrip("@").replace(":", "_")
+
+
+def _read_passphrase(path: str | None) -> str | None:
+    """The first line of an owner-only file, or None without ``--cache-passphrase-file``."""
+    if path is None:
+        return None
+    file = Path(path)
+    try:
+        if file.stat().st_mode & 0o077:
+            raise CoopNetError(f"{file} is readable by others: chmod 600 it first")
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CoopNetError(f"cannot read the cache passphrase file: {exc}") from None
+    if not lines or not lines[0]:
+        raise CoopNetError(f"{file}: the first line (the cache passphrase) is empty")
+    return lines[0]
+
+
+def _cache_options(args: argparse.Namespace, store: Path) -> dict[str, Any]:
+    if args.no_cache:
+        if args.cache_passphrase_file:
+            raise CoopNetError("--no-cache and --cache-passphrase-file exclude each other")
+        return {}
+    from coopnet.localcache import CACHE_FILE
+
+    return {"cache_file": store / CACHE_FILE,
+            "cache_passphrase": _read_passphrase(args.cache_passphrase_file)}
 
 
 def build_service(args: argparse.Namespace) -> Any:
@@ -84,7 +119,8 @@ def build_service(args: argparse.Namespace) -> Any:
             raise CoopNetError("--homeserver needs --user USER_ID")
         store = Path(args.store) if args.store else _default_store(args.user)
         return MatrixService(
-            args.homeserver, args.user, store, policy(store), directory, args.lang
+            args.homeserver, args.user, store, policy(store), directory, args.lang,
+            **_cache_options(args, store),
         )
     if network is None:
         raise CoopNetError(
@@ -100,10 +136,10 @@ def build_service(args: argparse.Namespace) -> Any:
         authority, account = officers[0]
     if account.store_dir is None:
         raise CoopNetError(f"{account.user_id} has no enrolled device in {network.file}")
+    store = Path(account.store_dir)
     return MatrixService(
-        authority.client_url, account.user_id, Path(account.store_dir),
-        policy(Path(account.store_dir)), directory,
-        args.lang,
+        authority.client_url, account.user_id, store, policy(store), directory, args.lang,
+        **_cache_options(args, store),
     )
 
 

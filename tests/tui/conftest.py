@@ -27,16 +27,20 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> None:
     time.tzset()
 
 
-def service_for(network_dir: str, user_id: str) -> MatrixService:
-    """The service ``coopnet tui --network DIR --account USER_ID`` would run."""
+def service_for(network_dir: str, user_id: str, cache: bool = False) -> MatrixService:
+    """The service ``coopnet tui --network DIR --account USER_ID`` would run; ``--no-cache``
+    unless ``cache`` (then with cheap scrypt parameters for a new cache)."""
     from coopnet.cli.tui import build_service
+    from coopnet.localcache import KdfParams
 
     args = argparse.Namespace(
         offline_demo=False, network=network_dir, account=user_id, homeserver=None, user=None,
-        store=None, lang="en",
+        store=None, lang="en", no_cache=not cache, cache_passphrase_file=None,
     )
     service = build_service(args)
     assert isinstance(service, MatrixService)
+    if cache:
+        service.cache_params = KdfParams.fresh(n=2**12)
     return service
 
 

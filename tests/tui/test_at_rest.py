@@ -1,8 +1,9 @@
 """Nothing decrypted is written to disk in clear by the terminal client.
 
-The client keeps decrypted timelines and its search index in memory only (no cache on
-disk yet). This test receives and searches a unique message, with the client's log file
-on at DEBUG level, and then looks for the message in every file of the account's store.
+Without a cache (``--no-cache``) decrypted timelines and the search index live in memory
+only; with one (the default) they are also kept in ``cache.db``, sealed under the
+officer's passphrase. Each test receives a unique message, with the client's log file on
+at DEBUG level, and then looks for the message in every file of the account's store.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input, Static
 
 from coopnet.cli.tui import _log_to_file
+from coopnet.localcache import CACHE_FILE, EncryptedCache
 from coopnet.network import Network
 from tests.tui.conftest import service_for, until
 from tui.app import CoopNetApp
+from tui.screens.unlock import UnlockScreen
 from tui.service import Connection
 
 pytestmark = pytest.mark.integration
@@ -62,3 +66,90 @@ async def test_decrypted_messages_never_reach_the_disk(network: Network, open_cl
     assert leaks == [], f"decrypted content found in {leaks}"
     open_to_others = [p for p in [store, *store.rglob("*")] if p.stat().st_mode & 0o077]
     assert open_to_others == [], f"readable by others: {open_to_others}"
+
+
+def assert_nothing_readable(store: Path, secret: str) -> None:
+    needle = secret.encode()
+    leaks = [p for p in store.rglob("*") if p.is_file() and needle in p.read_bytes()]
+    assert leaks == [], f"decrypted content found in {leaks}"
+    open_to_others = [p for p in [store, *store.rglob("*")] if p.stat().st_mode & 0o077]
+    assert open_to_others == [], f"readable by others: {open_to_others}"
+
+
+async def type_into(pilot: Any, selector: str, text: str) -> None:
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = text
+    await pilot.pause()
+
+
+async def test_the_cache_keeps_history_sealed_under_the_passphrase(
+    network: Network, open_client: Any
+):
+    ch_user = network.authority("ch").officers()[1].user_id
+    cn_user = network.authority("cn").officers()[0].user_id
+    service = service_for(str(network.directory), ch_user, cache=True)
+    store = Path(service.store_dir)
+    cache_file = store / CACHE_FILE
+    EncryptedCache.discard(cache_file)
+    cn, _ = await open_client(cn_user)
+    secret = f"cached-secret-{uuid.uuid4().hex}"
+    passphrase = "a long cache passphrase"
+    try:
+        # First start: choose the passphrase (the two entries must match).
+        app = CoopNetApp(service)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
+            assert app.screen.first_time
+            await type_into(pilot, "#passphrase", passphrase)
+            await type_into(pilot, "#confirm", passphrase + "typo")
+            await pilot.click("#submit")
+            error = app.screen.query_one("#error", Static)
+            assert "differ" in str(error.render())
+            await type_into(pilot, "#confirm", passphrase)
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, UnlockScreen),
+                        "the unlock screen to close")
+            await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
+            room_id = await cn.create_consultation_room(
+                f"CN-CH-C{uuid.uuid4().hex[:6].upper()}", invite=[ch_user],
+                servers=service.directory.member_servers())
+            await until(pilot, lambda: room_id in service.rooms, "the invitation")
+            await service.join(room_id)
+            await cn.wait_until(lambda: ch_user in cn.nio.rooms[room_id].users, 60, "the join")
+            await cn.send_text(room_id, secret)
+            await until(pilot, lambda: any(e.body == secret for e in
+                                           service.consultation(room_id).entries),
+                        "the decrypted message")
+        assert cache_file.exists()
+        assert_nothing_readable(store, secret)
+
+        # Without the network: the cache alone gives the message back, and search finds it.
+        offline = service_for(str(network.directory), ch_user, cache=True)
+        await offline.unlock_cache(passphrase)
+        try:
+            assert [e.body for e in offline.consultation(room_id).entries if e.body == secret]
+            assert offline.search(secret)
+            assert offline.client is None  # nothing was asked of the homeserver
+        finally:
+            await offline.close()
+
+        # Next start: a wrong passphrase is answered in place, the right one unlocks.
+        again = service_for(str(network.directory), ch_user, cache=True)
+        app = CoopNetApp(again)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
+            assert not app.screen.first_time
+            await type_into(pilot, "#passphrase", "not the passphrase")
+            await pilot.press("enter")
+            await until(pilot, lambda: "Wrong passphrase" in str(
+                app.screen.query_one("#error", Static).render()), "the wrong-passphrase error")
+            await type_into(pilot, "#passphrase", passphrase)
+            await pilot.press("enter")
+            await until(pilot, lambda: room_id in again.rooms and any(
+                e.body == secret for e in again.consultation(room_id).entries),
+                "the cached message")
+            await until(pilot, lambda: again.connection is Connection.ONLINE, "online")
+        assert_nothing_readable(store, secret)
+    finally:
+        EncryptedCache.discard(cache_file)  # the session network's store is shared

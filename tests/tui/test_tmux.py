@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from coopnet.localcache import CACHE_FILE, EncryptedCache
 from coopnet.network import Network
 from coopnet.protocol import ConsultationOpened, LegalBasis, encode
 from coopnet.protocol.vocab import Kind, LegalBasisType
@@ -75,8 +76,18 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
         case_ref=case_ref, kind=Kind.EXTRADITION, requesting_authority="cn",
         requested_authority="ch", legal_basis=LegalBasis(basis=LegalBasisType.UNTOC))))
 
+    _, account = network.account(ch_user)
+    assert account.store_dir is not None
+    cache_file = Path(account.store_dir) / CACHE_FILE
+    EncryptedCache.discard(cache_file)
     term = Terminal([COOPNET, "tui", "--network", str(network.directory), "--account", ch_user])
     try:
+        await term.wait_for("Choose a passphrase")  # the first start: the cache's passphrase
+        term.keys("tmux cache passphrase", literal=True)
+        term.keys("Enter")
+        await term.wait_for("again to confirm")  # the confirmation field has the focus
+        term.keys("tmux cache passphrase", literal=True)
+        term.keys("Enter")
         await term.wait_for("invitation")  # the consultation is listed as an invitation
         await term.wait_for("connected")
         assert case_ref in term.screen()
@@ -94,3 +105,4 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
         term.keys("C-q")
     finally:
         term.close()
+        EncryptedCache.discard(cache_file)  # the session network's store is shared
