@@ -24,7 +24,7 @@ from coopnet.protocol.labels import LANGUAGES, field_label, label, value_label
 
 __all__ = [
     "LANGUAGES", "field_label", "label", "show", "t", "text", "value_label", "when", "day",
-    "has_rtl", "review_keys", "ui_keys", "wrapped",
+    "has_rtl", "review_keys", "translations", "ui_keys", "wrapped",
 ]
 
 _RTL_RANGES = ((0x0590, 0x08FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))
@@ -45,7 +45,13 @@ def _ui() -> dict[str, dict[str, str]]:
 
 
 def ui_keys() -> tuple[str, ...]:
+    """Every interface label key."""
     return tuple(_ui())
+
+
+def translations(key: str) -> dict[str, str]:
+    """A label's text per language, as stored (logical order)."""
+    return dict(_ui()[key])
 
 
 def review_keys() -> tuple[str, ...]:

@@ -35,6 +35,13 @@ TEXTUAL_TEXTS: dict[str, str] = {
     "Copy selected text": "key.copy",
     "palette": "key.palette",
     "Quit": "key.quit",
+    # ScrollView's (the timeline's) own keys
+    "Page Up": "key.page_up",
+    "Page Down": "key.page_down",
+    "Page Left": "key.page_left",
+    "Page Right": "key.page_right",
+    "Scroll Left": "key.scroll_left",
+    "Scroll Right": "key.scroll_right",
     # its system commands (App.get_system_commands): titles and help texts
     "Theme": "cmd.theme",
     "Change the current theme": "cmd.theme.help",
