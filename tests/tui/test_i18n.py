@@ -233,3 +233,13 @@ async def test_textual_system_commands_are_all_known() -> None:
         for command in App.get_system_commands(app, app.screen):
             assert command.title in TEXTUAL_TEXTS, command.title
             assert command.help in TEXTUAL_TEXTS, command.help
+
+
+async def test_key_bar_right_aligns_the_palette_key_in_wide_characters() -> None:
+    app = CoopNetApp(seeded_service(rooms=2, events_per_room=3), lang="zh")
+    async with app.run_test(size=(130, 40)) as pilot:
+        await until(pilot, lambda: t("key.new", "zh") in _bar(app), "the Chinese key bar")
+        bar = app.screen.query_one(KeyBar)
+        await until(pilot, lambda: bar.render().plain.rstrip().endswith(t("key.palette", "zh")),
+                    "the palette key at the right end")
+        assert bar.render().cell_len <= bar.size.width
