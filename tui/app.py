@@ -16,6 +16,7 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import Screen
 
@@ -31,6 +32,7 @@ from coopnet.protocol import (
 )
 from coopnet.stages import MACHINES, check, side_of
 from tui.i18n import day, t
+from tui.localize import localize, localize_bindings, localize_command
 from tui.model import Consultation, urgency
 from tui.screens.choose_event import ChooseEventScreen
 from tui.screens.consultation import ConsultationScreen
@@ -64,11 +66,11 @@ class CoopNetApp(App[None]):
     TITLE = "CoopNet"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("ctrl+d", "directory", "Directory", priority=True),
-        Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+l", "language", "Language"),
-        Binding("ctrl+q", "quit", "Quit"),
+        Binding("f1", "help", "key.help"),
+        Binding("ctrl+d", "directory", "key.directory", priority=True),
+        Binding("ctrl+f", "search", "key.search"),
+        Binding("ctrl+l", "language", "key.language"),
+        Binding("ctrl+q", "quit", "key.quit"),
     ]
 
     @dataclass
@@ -79,6 +81,7 @@ class CoopNetApp(App[None]):
         super().__init__()
         self.service = service
         self.lang = lang
+        localize_bindings(self, lang)
         self.list_screen = ConsultationsScreen(service)
         self._list_dirty = False
 
@@ -337,7 +340,7 @@ class CoopNetApp(App[None]):
         self.search(None)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.lang))
 
     def action_directory(self) -> None:
         if not isinstance(self.screen, DirectoryScreen):
@@ -347,23 +350,38 @@ class CoopNetApp(App[None]):
         self.push_screen(LanguageScreen(self.lang), self.set_language)
 
     def set_language(self, lang: str | None) -> None:
+        """Show every screen in ``lang`` at once: key bindings, then each screen's texts."""
         if lang is None or lang == self.lang:
             return
         self.lang = lang
         self.sub_title = t(f"conn.{self.service.connection.value}", lang)
+        localize_bindings(self, lang)
         for screen in self.screen_stack:
+            localize(screen, lang)
             relabel = getattr(screen, "relabel", None)
             if relabel is not None:
                 relabel()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Directory", "Authorities and contact points", self.action_directory)
-        yield SystemCommand("Search", "Search decrypted messages on this device",
+        lang = self.lang
+        for command in super().get_system_commands(screen):
+            yield localize_command(command, lang)
+        yield SystemCommand(t("key.directory", lang), t("cmd.directory.help", lang),
+                            self.action_directory)
+        yield SystemCommand(t("key.search", lang), t("cmd.search.help", lang),
                             self.action_search)
-        yield SystemCommand("Language", "Switch the interface language", self.action_language)
-        yield SystemCommand("New consultation", "Open a consultation", self.new_consultation)
-        yield SystemCommand("Help", "Keys and concepts", self.action_help)
+        yield SystemCommand(t("key.language", lang), t("cmd.language.help", lang),
+                            self.action_language)
+        yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang),
+                            self.new_consultation)
+        yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its prompt in the interface language."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CommandPalette(
+                id="--command-palette", placeholder=t("palette.placeholder", self.lang)
+            ))
 
 
 def today() -> dt.date:

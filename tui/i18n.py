@@ -11,37 +11,64 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import arabic_reshaper
 from babel.dates import format_date, format_datetime
-from bidi import get_display
+from bidi.algorithm import get_display  # the reference algorithm: it mirrors brackets (L4)
 
 from coopnet.protocol.labels import LANGUAGES, field_label, label, value_label
 
 __all__ = [
-    "LANGUAGES", "field_label", "label", "show", "t", "value_label", "when", "day",
-    "has_rtl",
+    "LANGUAGES", "field_label", "label", "show", "t", "text", "value_label", "when", "day",
+    "has_rtl", "review_keys", "translations", "ui_keys", "wrapped",
 ]
 
 _RTL_RANGES = ((0x0590, 0x08FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))
 
 
 @cache
-def _ui() -> dict[str, dict[str, str]]:
-    text = resources.files(__package__).joinpath("labels.json").read_text("utf-8")
-    data: dict[str, dict[str, str]] = json.loads(text)
+def _file() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        resources.files(__package__).joinpath("labels.json").read_text("utf-8")
+    )
     return data
+
+
+@cache
+def _ui() -> dict[str, dict[str, str]]:
+    """Every label key with its translations (the file's ``_comment`` and ``_review`` aside)."""
+    return {key: value for key, value in _file().items() if not key.startswith("_")}
+
+
+def ui_keys() -> tuple[str, ...]:
+    """Every interface label key."""
+    return tuple(_ui())
+
+
+def translations(key: str) -> dict[str, str]:
+    """A label's text per language, as stored (logical order)."""
+    return dict(_ui()[key])
+
+
+def review_keys() -> tuple[str, ...]:
+    """Keys whose translations are marked for review by a legal translator."""
+    return tuple(_file().get("_review", ()))
+
+
+def text(key: str, lang: str = "en", **values: object) -> str:
+    """An interface label in logical order (to store or to wrap); see :func:`t` to draw it."""
+    entry = _ui().get(key)
+    found = key if entry is None else (entry.get(lang) or entry.get("en") or key)
+    return found.format(**values) if values else found
 
 
 def t(key: str, lang: str = "en", **values: object) -> str:
     """An interface label, shaped for display; ``{name}`` placeholders filled from ``values``."""
-    entry = _ui().get(key)
-    text = key if entry is None else (entry.get(lang) or entry.get("en") or key)
-    if values:
-        text = text.format(**values)
-    return show(text)
+    return show(text(key, lang, **values))
 
 
 def has_rtl(text: str) -> bool:
@@ -58,6 +85,18 @@ def show(text: str) -> str:
     if not has_rtl(text):
         return text
     return "\n".join(_shape(line) if has_rtl(line) else line for line in text.split("\n"))
+
+
+def wrapped(logical: str, width: int) -> str:
+    """Text to draw in ``width`` columns. Right-to-left text is wrapped *before* it is
+    reordered (a reordered line wrapped afterwards would read its lines bottom to top)."""
+    if not has_rtl(logical) or width <= 0:
+        return logical
+    lines = [
+        line for paragraph in logical.split("\n")
+        for line in (textwrap.wrap(paragraph, width) or [""])
+    ]
+    return show("\n".join(lines))
 
 
 def _locale(lang: str) -> str:

@@ -46,3 +46,8 @@ def test_list_in_arabic(snap_compare: Any, utc: None) -> None:
 
 def test_small_terminal_hides_the_side_panel(snap_compare: Any, utc: None) -> None:
     assert snap_compare(app(), terminal_size=(80, 24), press=["down", "enter"])
+
+
+def test_help_in_arabic(snap_compare: Any, utc: None) -> None:
+    """Right-to-left paragraphs wrapped before reordering, key bar and help in Arabic."""
+    assert snap_compare(app("ar"), terminal_size=SIZE, press=["f1"])

@@ -13,10 +13,11 @@ from coopnet.protocol import Event
 from coopnet.protocol.labels import event_label
 from tui.forms import FORM_CLASSES
 from tui.i18n import show, t
+from tui.localize import Localized, app_lang
 
 
-class ChooseEventScreen(ModalScreen[type[Event] | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class ChooseEventScreen(Localized, ModalScreen[type[Event] | None]):
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
     DEFAULT_CSS = """
     ChooseEventScreen { align: center middle; }
     ChooseEventScreen > Vertical { width: 60; height: auto; max-height: 80%;
@@ -31,13 +32,24 @@ class ChooseEventScreen(ModalScreen[type[Event] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{t('form.choose', self.lang)}[/b]")
-            yield OptionList(
-                *[Option(show(event_label(c.TYPE, self.lang)), id=c.TYPE) for c in self.choices]
-            )
+            yield Static("", id="title")
+            yield OptionList()
 
     def on_mount(self) -> None:
+        self.relabel()
         self.query_one(OptionList).focus()
+
+    def relabel(self) -> None:
+        """Draw in the app's (new) language; the highlighted choice stays."""
+        self.lang = app_lang(self, self.lang)
+        self.query_one("#title", Static).update(f"[b]{t('form.choose', self.lang)}[/b]")
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(
+            [Option(show(event_label(c.TYPE, self.lang)), id=c.TYPE) for c in self.choices]
+        )
+        options.highlighted = 0 if highlighted is None else highlighted
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         chosen = next(c for c in self.choices if c.TYPE == event.option.id)

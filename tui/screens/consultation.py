@@ -14,6 +14,7 @@ from textual.widgets import Header, Input, Static
 from coopnet.errors import CoopNetError
 from coopnet.protocol import Event
 from tui.i18n import t
+from tui.localize import Localized
 from tui.model import Entry
 from tui.service import Connection, Service
 from tui.widgets.keybar import KeyBar
@@ -21,14 +22,14 @@ from tui.widgets.side_panel import SidePanel, render_panel
 from tui.widgets.timeline import Timeline
 
 
-class ConsultationScreen(Screen[None]):
+class ConsultationScreen(Localized, Screen[None]):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+s", "structured", "Structured"),
-        Binding("ctrl+f", "search", "Search here"),
-        Binding("ctrl+t", "devices", "Devices"),
-        Binding("ctrl+b", "toggle_panel", "Panel"),
-        Binding("ctrl+r", "cancel_reply", "Cancel reply", show=False),
+        Binding("escape", "back", "key.back"),
+        Binding("ctrl+s", "structured", "key.structured"),
+        Binding("ctrl+f", "search", "key.search_here"),
+        Binding("ctrl+t", "devices", "key.devices"),
+        Binding("ctrl+b", "toggle_panel", "key.panel"),
+        Binding("ctrl+r", "cancel_reply", "key.cancel_reply", show=False),
     ]
 
     def __init__(self, service: Service, room_id: str) -> None:
@@ -70,7 +71,9 @@ class ConsultationScreen(Screen[None]):
         self.query_one(Timeline).relabel(self.lang)
         self.query_one("#composer", Input).placeholder = t("composer.placeholder", self.lang)
         self.refresh_warning()
+        self.refresh_connection()
         self.refresh_panel()
+        self._show_reply()
 
     def refresh_connection(self) -> None:
         """While the homeserver does not answer, say so above the timeline."""
@@ -144,11 +147,17 @@ class ConsultationScreen(Screen[None]):
 
     def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry
-        preview = (message.entry.body or message.entry.kind.value).splitlines()[0][:60]
-        reply = self.query_one("#reply", Static)
-        reply.update(f"↩ {t('entry.reply_to', self.lang)}: {preview}  (ctrl+r ✕)")
-        reply.display = True
+        self._show_reply()
+        self.query_one("#reply", Static).display = True
         self.query_one("#composer", Input).focus()
+
+    def _show_reply(self) -> None:
+        if self.reply_to is None:
+            return
+        preview = (self.reply_to.body or self.reply_to.kind.value).splitlines()[0][:60]
+        self.query_one("#reply", Static).update(
+            f"↩ {t('entry.reply_to', self.lang)}: {preview}  (ctrl+r ✕)"
+        )
 
     def action_cancel_reply(self) -> None:
         self.reply_to = None

@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from tui.i18n import day, t, value_label
+from tui.localize import Localized
 from tui.model import Consultation, urgency
 from tui.service import Service
 from tui.widgets.keybar import KeyBar
@@ -17,12 +18,12 @@ COLUMNS = ("col.case", "col.counterpart", "col.kind", "col.stage", "col.deadline
 URGENCY_STYLE = {"overdue": "bold red", "near": "bold yellow", "pending": "", "none": "dim"}
 
 
-class ConsultationsScreen(Screen[None]):
+class ConsultationsScreen(Localized, Screen[None]):
     BINDINGS = [
-        Binding("enter", "open", "Open", show=True, priority=False),
-        Binding("ctrl+n", "new", "New consultation"),
-        Binding("slash", "filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("enter", "open", "key.open", show=True, priority=False),
+        Binding("ctrl+n", "new", "key.new"),
+        Binding("slash", "filter", "key.filter"),
+        Binding("escape", "clear_filter", "key.clear_filter", show=False),
     ]
 
     def __init__(self, service: Service) -> None:

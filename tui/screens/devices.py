@@ -12,16 +12,18 @@ from textual.widgets import DataTable, Static
 
 from coopnet.errors import CoopNetError
 from tui.i18n import t
+from tui.localize import Localized, app_lang
 from tui.screens.verify import VerifyScreen
 from tui.service import DeviceRow, Service
 
+COLUMNS = ("devices.user", "devices.device", "devices.trust", "devices.key")
 TRUST_STYLE = {"trusted": "green", "excluded": "bold red", "undecided": "yellow"}
 
 
-class DevicesScreen(ModalScreen[None]):
+class DevicesScreen(Localized, ModalScreen[None]):
     """Every member device and its trust; ``v`` verifies the selected one by emoji."""
 
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("v", "verify", "Verify")]
+    BINDINGS = [Binding("escape", "close", "key.close"), Binding("v", "verify", "key.verify")]
     DEFAULT_CSS = """
     DevicesScreen { align: center middle; }
     DevicesScreen > Vertical { width: 95%; max-width: 130; height: 80%;
@@ -40,13 +42,27 @@ class DevicesScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         case = self.service.consultation(self.room_id).case_ref
         with Vertical():
-            yield Static(f"[b]{t('devices.title', self.lang, case=case)}[/b]")
+            yield Static(f"[b]{t('devices.title', self.lang, case=case)}[/b]", id="title")
             yield DataTable(id="devices", cursor_type="row")
             yield Static(t("devices.hint", self.lang), id="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key in ("devices.user", "devices.device", "devices.trust", "devices.key"):
+        for key in COLUMNS:
+            table.add_column(t(key, self.lang), key=key)
+        self.load()
+
+    def relabel(self) -> None:
+        """Draw in the app's (new) language: titles at once, the rows by reloading them."""
+        self.lang = app_lang(self, self.lang)
+        case = self.service.consultation(self.room_id).case_ref
+        self.query_one("#title", Static).update(
+            f"[b]{t('devices.title', self.lang, case=case)}[/b]"
+        )
+        self.query_one("#hint", Static).update(t("devices.hint", self.lang))
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key in COLUMNS:
             table.add_column(t(key, self.lang), key=key)
         self.load()
 

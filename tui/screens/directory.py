@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Header, Static
 from coopnet.protocol.vocab import Kind
 from tui.directory import AuthorityInfo, Directory
 from tui.i18n import show, t, value_label
+from tui.localize import Localized
 from tui.widgets.cards import field_table
 from tui.widgets.keybar import KeyBar
 
@@ -41,7 +42,7 @@ def render_authority(authority: AuthorityInfo, lang: str) -> Group:
         *[Text(f"{c.display_name}  {c.user_id}") for c in authority.officers],
     ]
     if authority.bot:
-        rows.append(Text(f"bot  {authority.bot}", style="dim"))
+        rows.append(Text(show(f"{t('directory.bot', lang)}  {authority.bot}"), style="dim"))
     if authority.contacts:
         rows += [Text(""), Text(t("directory.contacts", lang), style="bold underline")]
         for contact in authority.contacts:
@@ -57,10 +58,10 @@ def render_authority(authority: AuthorityInfo, lang: str) -> Group:
     return Group(*rows)
 
 
-class DirectoryScreen(Screen[None]):
+class DirectoryScreen(Localized, Screen[None]):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+n", "new", "New consultation with…"),
+        Binding("escape", "back", "key.back"),
+        Binding("ctrl+n", "new", "key.new_with"),
     ]
 
     def __init__(self, directory: Directory, own: str | None) -> None:
@@ -78,17 +79,28 @@ class DirectoryScreen(Screen[None]):
             yield DataTable(id="authorities", cursor_type="row")
             with VerticalScroll(id="detail-scroll"):
                 yield Static("", id="detail")
-        yield Static(t("directory.source", self.lang, source=self.directory.source), id="source")
+        yield Static("", id="source")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.title = t("directory.title", self.lang)
+        self.relabel()
+        self.query_one(DataTable).focus()
+
+    def relabel(self) -> None:
+        """Draw in the app's (new) language."""
+        lang = self.lang
+        self.title = t("directory.title", lang)
+        self.query_one("#source", Static).update(
+            t("directory.source", lang, source=self.directory.source)
+        )
         table = self.query_one(DataTable)
-        table.add_columns("id", t("directory.state", self.lang), t("directory.server", self.lang))
+        row = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns("id", t("directory.state", lang), t("directory.server", lang))
         for authority in self.directory.members():
             table.add_row(authority.id, authority.state, authority.server_name, key=authority.id)
-        table.focus()
-        self._show(0)
+        table.move_cursor(row=max(row, 0), animate=False)
+        self._show(max(row, 0))
 
     def _show(self, index: int) -> None:
         members = self.directory.members()

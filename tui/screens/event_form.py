@@ -27,6 +27,7 @@ from coopnet.protocol.fields import (
 from coopnet.protocol.labels import event_label
 from tui.forms import FieldDef, GroupDef, assemble, convert, place, validate, walk, widget_id
 from tui.i18n import field_label, label, show, t, value_label
+from tui.localize import Localized
 
 Check = Callable[[Event], dict[str, list[str]]]
 """An extra check after validation (e.g. the stage machine); field path → errors."""
@@ -34,10 +35,10 @@ Check = Callable[[Event], dict[str, list[str]]]
 PLACEHOLDERS = {Day: "YYYY-MM-DD", PartialDay: "YYYY[-MM[-DD]]", Instant: "YYYY-MM-DDThh:mm:ssZ"}
 
 
-class EventFormScreen(ModalScreen[Event | None]):
+class EventFormScreen(Localized, ModalScreen[Event | None]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Send"),
+        Binding("escape", "cancel", "key.cancel"),
+        Binding("ctrl+s", "submit", "key.send"),
     ]
     DEFAULT_CSS = """
     EventFormScreen { align: center middle; }

@@ -10,13 +10,14 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.i18n import LANGUAGES, show, t
+from tui.localize import Localized
 
 NAMES = {"ar": "العربية", "zh": "中文", "en": "English", "fr": "Français", "ru": "Русский",
          "es": "Español"}
 
 
-class LanguageScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class LanguageScreen(Localized, ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
     DEFAULT_CSS = """
     LanguageScreen { align: center middle; }
     LanguageScreen > Vertical { width: 40; height: auto; border: thick $primary;

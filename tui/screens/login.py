@@ -9,10 +9,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui.i18n import t
+from tui.localize import Localized, app_lang
 
 
-class LoginScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Quit")]
+class LoginScreen(Localized, ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "key.quit")]
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
     LoginScreen > Vertical { width: 64; height: auto; border: thick $primary;
@@ -28,13 +29,23 @@ class LoginScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{t('login.title', self.lang, server=self.server)}[/b]")
+            yield Static("", id="title")
             yield Static(self.user_id)
-            yield Input(password=True, placeholder=t("login.password", self.lang), id="password")
-            yield Button(t("login.submit", self.lang), variant="primary", id="login")
+            yield Input(password=True, id="password")
+            yield Button("", variant="primary", id="login")
 
     def on_mount(self) -> None:
+        self.relabel()
         self.query_one("#password", Input).focus()
+
+    def relabel(self) -> None:
+        """Draw in the app's (new) language; what was typed stays."""
+        self.lang = app_lang(self, self.lang)
+        self.query_one("#title", Static).update(
+            f"[b]{t('login.title', self.lang, server=self.server)}[/b]"
+        )
+        self.query_one("#password", Input).placeholder = t("login.password", self.lang)
+        self.query_one("#login", Button).label = t("login.submit", self.lang)
 
     def _submit(self) -> None:
         password = self.query_one("#password", Input).value

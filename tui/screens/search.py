@@ -10,15 +10,16 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.i18n import show, t
+from tui.localize import Localized, app_lang
 from tui.service import Service
 
 MAX_RESULTS = 200
 
 
-class SearchScreen(ModalScreen[tuple[str, str] | None]):
+class SearchScreen(Localized, ModalScreen[tuple[str, str] | None]):
     """Returns (room id, event id) of the chosen hit."""
 
-    BINDINGS = [Binding("escape", "cancel", "Close")]
+    BINDINGS = [Binding("escape", "cancel", "key.close")]
     DEFAULT_CSS = """
     SearchScreen { align: center middle; }
     SearchScreen > Vertical { width: 90%; max-width: 110; height: 80%;
@@ -32,17 +33,29 @@ class SearchScreen(ModalScreen[tuple[str, str] | None]):
         self.lang = lang
         self.room_id = room_id
         self.hits: list[tuple[str, str]] = []
+        self._found = 0
 
     def compose(self) -> ComposeResult:
-        scope = self.service.consultation(self.room_id).case_ref if self.room_id else "*"
         with Vertical():
-            yield Static(f"[b]{t('search.title', self.lang)}[/b] · {scope}")
-            yield Input(placeholder=t("search.placeholder", self.lang), id="query")
+            yield Static("", id="title")
+            yield Input(id="query")
             yield Static("", id="count")
             yield OptionList(id="results")
 
     def on_mount(self) -> None:
+        self.relabel()
         self.query_one("#query", Input).focus()
+
+    def relabel(self) -> None:
+        """Draw in the app's (new) language; the query and its results stay."""
+        self.lang = app_lang(self, self.lang)
+        scope = self.service.consultation(self.room_id).case_ref if self.room_id else "*"
+        self.query_one("#title", Static).update(f"[b]{t('search.title', self.lang)}[/b] · {scope}")
+        self.query_one("#query", Input).placeholder = t("search.placeholder", self.lang)
+        if self.hits or len(self.query_one("#query", Input).value.strip()) >= 2:
+            self.query_one("#count", Static).update(
+                t("search.results", self.lang, count=self._found)
+            )
 
     def on_input_changed(self, event: Input.Changed) -> None:
         query = event.value.strip()
@@ -63,6 +76,7 @@ class SearchScreen(ModalScreen[tuple[str, str] | None]):
             options.append(Option(f"{consultation.case_ref}  {show(line)}"))
             self.hits.append((consultation.room_id, entry.event_id))
         results.add_options(options)
+        self._found = len(found)
         self.query_one("#count", Static).update(t("search.results", self.lang, count=len(found)))
 
     def on_input_submitted(self, _event: Input.Submitted) -> None:

@@ -16,14 +16,15 @@ from textual.widgets import Button, Input, Static
 
 from coopnet.errors import CoopNetError, WrongPassphrase
 from tui.i18n import t
+from tui.localize import Localized, app_lang
 from tui.service import Service
 
 MIN_LENGTH = 8
 """Shortest passphrase accepted for a new cache (scrypt slows guessing, length matters)."""
 
 
-class UnlockScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "cancel", "Quit")]
+class UnlockScreen(Localized, ModalScreen[bool]):
+    BINDINGS = [Binding("escape", "cancel", "key.quit")]
     DEFAULT_CSS = """
     UnlockScreen { align: center middle; }
     UnlockScreen > Vertical { width: 72; max-width: 100%; height: auto; max-height: 100%;
@@ -42,23 +43,36 @@ class UnlockScreen(ModalScreen[bool]):
         self._discard_armed = False
 
     def compose(self) -> ComposeResult:
-        lang = self.lang
         with Vertical():
-            title = "unlock.title.new" if self.first_time else "unlock.title"
-            yield Static(f"[b]{t(title, lang)}[/b]", id="title")
+            yield Static("", id="title")
             yield Static(self.service.user_id)
-            yield Input(password=True, placeholder=t("unlock.passphrase", lang), id="passphrase")
+            yield Input(password=True, id="passphrase")
             if self.first_time:
-                yield Input(password=True, placeholder=t("unlock.confirm", lang), id="confirm")
+                yield Input(password=True, id="confirm")
             yield Static("", id="error")
-            yield Static(t("unlock.why", lang), id="why")
-            submit = "unlock.create" if self.first_time else "unlock.submit"
-            yield Button(t(submit, lang), variant="primary", id="submit")
+            yield Static("", id="why")
+            yield Button("", variant="primary", id="submit")
             if not self.first_time:
-                yield Button(t("unlock.forgot", lang), variant="error", id="discard")
+                yield Button("", variant="error", id="discard")
 
     def on_mount(self) -> None:
+        self.relabel()
         self.query_one("#passphrase", Input).focus()
+
+    def relabel(self) -> None:
+        """Draw in the app's (new) language; what was typed stays."""
+        lang = self.lang = app_lang(self, self.lang)
+        title = "unlock.title.new" if self.first_time else "unlock.title"
+        self.query_one("#title", Static).update(f"[b]{t(title, lang)}[/b]")
+        self.query_one("#passphrase", Input).placeholder = t("unlock.passphrase", lang)
+        for confirm in self.query("#confirm").results(Input):
+            confirm.placeholder = t("unlock.confirm", lang)
+        self.query_one("#why", Static).update(t("unlock.why", lang))
+        submit = "unlock.create" if self.first_time else "unlock.submit"
+        self.query_one("#submit", Button).label = t(submit, lang)
+        for discard in self.query("#discard").results(Button):
+            armed = "unlock.forgot_confirm" if self._discard_armed else "unlock.forgot"
+            discard.label = t(armed, lang)
 
     def _error(self, text: str) -> None:
         self.query_one("#error", Static).update(text)
@@ -111,6 +125,7 @@ class UnlockScreen(ModalScreen[bool]):
             return
         self.first_time = True  # the same screen now asks for a new passphrase
         await self.recompose()
+        self.relabel()
         self.query_one("#passphrase", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -128,7 +143,7 @@ class UnlockScreen(ModalScreen[bool]):
                 self.discard()
             else:
                 self._discard_armed = True
-                event.button.label = t("unlock.forgot_confirm", self.lang)
+                self.relabel()
 
     def action_cancel(self) -> None:
         self.dismiss(False)

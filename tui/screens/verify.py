@@ -23,6 +23,7 @@ from textual.widgets import Button, Static
 
 from coopnet.errors import CoopNetError
 from tui.i18n import t
+from tui.localize import Localized, app_lang
 from tui.service import Emoji, Service
 
 
@@ -44,12 +45,12 @@ def render_emoji(emoji: list[Emoji]) -> Table:
     return table
 
 
-class VerifyScreen(ModalScreen[bool]):
+class VerifyScreen(Localized, ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "match", "They match"),
-        Binding("n", "mismatch", "They differ"),
-        Binding("a", "accept", "Accept", show=False),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("y", "match", "key.match"),
+        Binding("n", "mismatch", "key.mismatch"),
+        Binding("a", "accept", "key.accept", show=False),
+        Binding("escape", "cancel", "key.cancel"),
     ]
     DEFAULT_CSS = """
     VerifyScreen { align: center middle; }
@@ -78,21 +79,31 @@ class VerifyScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{t('verify.title', self.lang)}[/b]")
-            yield Static(t("verify.who", self.lang, user=self.user_id, device=self.device_id),
-                         id="who")
+            yield Static("", id="title")
+            yield Static("", id="who")
             yield Static("", id="emoji")
             yield Static("", id="step")
             with Horizontal():
-                yield Button(t("verify.accept", self.lang), id="accept", variant="primary")
-                yield Button(t("verify.match", self.lang), id="match", variant="success")
-                yield Button(t("verify.mismatch", self.lang), id="mismatch", variant="error")
-                yield Button(t("verify.close", self.lang), id="close")
+                yield Button("", id="accept", variant="primary")
+                yield Button("", id="match", variant="success")
+                yield Button("", id="mismatch", variant="error")
+                yield Button("", id="close")
 
     def on_mount(self) -> None:
-        self._show()
+        self.relabel()
         if not self.incoming:
             self.run_verification()
+
+    def relabel(self) -> None:
+        """Draw in the app's (new) language; the verification goes on where it was."""
+        self.lang = app_lang(self, self.lang)
+        self.query_one("#title", Static).update(f"[b]{t('verify.title', self.lang)}[/b]")
+        self.query_one("#who", Static).update(
+            t("verify.who", self.lang, user=self.user_id, device=self.device_id)
+        )
+        for button in ("accept", "match", "mismatch", "close"):
+            self.query_one(f"#{button}", Button).label = t(f"verify.{button}", self.lang)
+        self._show()
 
     def _show(self) -> None:
         step = self.query_one("#step", Static)

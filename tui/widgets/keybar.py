@@ -9,6 +9,7 @@ presses it.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.screen import Screen
@@ -72,7 +73,7 @@ class KeyBar(Widget):
             if found is not None:
                 binding = found[1]
                 label = f" {self.app.get_key_display(binding)} {binding.description} "
-                gap = self.size.width - text.cell_len - len(label)
+                gap = self.size.width - text.cell_len - cell_len(label)
                 if gap > 0:
                     text.append(" " * gap)
                     start = text.cell_len

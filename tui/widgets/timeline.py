@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.i18n import t
+from tui.localize import Localized
 from tui.model import Consultation, Entry
 from tui.widgets.cards import render_entry
 
@@ -34,7 +35,7 @@ PAGE = 20
 NONE = -1  # owner of a line that belongs to no entry (separator, "earlier" note)
 
 
-class Timeline(ScrollView, can_focus=True):
+class Timeline(Localized, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"timeline--cursor", "timeline--earlier"}
     DEFAULT_CSS = """
     Timeline { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
@@ -43,12 +44,12 @@ class Timeline(ScrollView, can_focus=True):
     Timeline > .timeline--earlier { color: $text-muted; text-style: italic; }
     """
     BINDINGS = [
-        Binding("ctrl+u", "earlier", "Earlier", show=False),
-        Binding("home", "earlier", "Earlier", show=False),
-        Binding("end", "latest", "Latest", show=False),
-        Binding("up", "cursor(-1)", "Previous", show=False),
-        Binding("down", "cursor(1)", "Next", show=False),
-        Binding("r", "reply", "Reply"),
+        Binding("ctrl+u", "earlier", "key.earlier", show=False),
+        Binding("home", "earlier", "key.earlier", show=False),
+        Binding("end", "latest", "key.latest", show=False),
+        Binding("up", "cursor(-1)", "key.previous", show=False),
+        Binding("down", "cursor(1)", "key.next", show=False),
+        Binding("r", "reply", "key.reply"),
     ]
 
     @dataclass
