@@ -15,7 +15,7 @@ from textual.widgets import Button, Static
 
 from coopnet.protocol import Event
 from coopnet.protocol.labels import event_label
-from tui.forms import Collected, collect, flatten, place, validate, walk, widget_id
+from tui.forms import Collected, ListDef, collect, flatten, place, validate, walk, widget_id
 from tui.i18n import show, t
 from tui.widgets.form_fields import INPUT, compose_defs, read_values, write_input
 
@@ -62,7 +62,9 @@ class EventFormScreen(ModalScreen[Event | None]):
         with Vertical():
             event = show(event_label(self.cls.TYPE, lang))
             yield Static(f"[b]{t('form.title', lang, event=event)}[/b]")
-            yield Static(t("form.keys", lang), id="form-keys", markup=False)
+            lists = any(isinstance(d, ListDef) for d in walk(self.cls))
+            keys = t("form.keys_lists" if lists else "form.keys", lang)
+            yield Static(keys, id="form-keys", markup=False)
             yield Static("", id="form-errors", markup=False)
             with VerticalScroll(id="fields"):
                 yield from compose_defs(walk(self.cls), self.prefill, lang)
