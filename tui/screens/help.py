@@ -21,10 +21,13 @@ composer sends. `Tab` to the timeline, then `↑`/`↓` select a message and `r`
 it (`ctrl+r` cancels); `Home`/`ctrl+u` (or scrolling up at the top) shows earlier
 events, `End` the latest. `ctrl+s` fills in a structured exchange
 (identity, legal requirements, stage, assurance, postponement, case law…): only valid
-events are sent, each error is shown at its field. `ctrl+t` lists the member devices and
-their trust, `v` there verifies the selected one by emoji; `ctrl+b` hides the side panel;
-`ctrl+f` searches this consultation. A banner says when the homeserver does not answer
-(what you send is retried) and while unknown devices are excluded.
+events are sent, each error is shown at its field. A list (names, identity documents,
+aliases, nationalities…) takes as many entries as the protocol allows: `ctrl+o` adds one,
+`ctrl+r` removes the one you are in (or use the buttons); blank entries are left out.
+`ctrl+t` lists the member devices and their trust, `v` there verifies the selected one by
+emoji; `ctrl+b` hides the side panel; `ctrl+f` searches this consultation. A banner says
+when the homeserver does not answer (what you send is retried) and while unknown devices
+are excluded.
 
 **Everywhere** — `ctrl+f` search (decrypted messages on this device only; nothing is sent
 to a server), `ctrl+d` directory, `ctrl+l` language (Arabic, Chinese, English, French,
