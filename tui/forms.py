@@ -216,8 +216,6 @@ def convert(spec: Spec | None, raw: Any) -> Any:
         raw = raw.strip()
         if isinstance(spec, Integer) and re.fullmatch(r"-?[0-9]+", raw):
             return int(raw)
-        if isinstance(spec, ListOf):
-            return [line.strip() for line in raw.splitlines() if line.strip()]
     return raw
 
 

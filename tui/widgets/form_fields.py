@@ -72,9 +72,8 @@ def make_input(d: FieldDef, value: Any, lang: str) -> Widget:
             *[(show(value_label(m, lang)), m.value, m.value in chosen) for m in spec.item.enum],
             id=wid, name=d.path, classes=classes,
         )
-    if isinstance(spec, ListOf) or (isinstance(spec, Text) and spec.multiline):
-        text = "\n".join(value) if isinstance(value, list | tuple) else (value or "")
-        return TextArea(str(text), id=wid, name=d.path, classes=classes, soft_wrap=True,
+    if isinstance(spec, Text) and spec.multiline:
+        return TextArea(str(value or ""), id=wid, name=d.path, classes=classes, soft_wrap=True,
                         show_line_numbers=False)
     placeholder = PLACEHOLDERS.get(type(spec), "")
     input_type: Literal["integer", "text"] = "integer" if isinstance(spec, Integer) else "text"
