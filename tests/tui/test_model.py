@@ -12,7 +12,18 @@ from coopnet.protocol import (
     encode,
 )
 from coopnet.protocol.vocab import Stage
-from tui.forms import FORM_CLASSES, FieldDef, GroupDef, assemble, convert, place, validate, walk
+from tui.forms import (
+    FORM_CLASSES,
+    FieldDef,
+    GroupDef,
+    ListDef,
+    assemble,
+    convert,
+    expand,
+    place,
+    validate,
+    walk,
+)
 from tui.i18n import has_rtl, show, t
 from tui.model import EntryKind, entry_from, urgency
 from tui.seed import BASE_DAY, CN, ME, consultation_entries, demo_directory, seeded_service
@@ -66,10 +77,11 @@ def test_list_puts_invitations_then_nearest_deadlines_first():
 
 def test_forms_walk_nested_records_and_assemble_content():
     defs = list(walk(PersonIdentity))
-    paths = {d.path for d in defs}
+    paths = {d.path for d in expand(PersonIdentity)}
     assert {"names", "names[0].family", "warrant.issuing_authority"} <= paths
-    assert any(isinstance(d, GroupDef) and d.path == "names" for d in defs)
-    assert all(isinstance(d, FieldDef | GroupDef) for d in defs)
+    assert any(isinstance(d, GroupDef) and d.path == "warrant" for d in defs)
+    assert any(isinstance(d, ListDef) and d.path == "names" for d in defs)
+    assert all(isinstance(d, FieldDef | GroupDef | ListDef) for d in defs)
     content = assemble({"names[0].family": "DOE", "names[0].given": "", "aliases": ["JD"],
                         "warrant.reference": None})
     assert content == {"names": [{"family": "DOE"}], "aliases": ["JD"]}

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from coopnet.protocol import PersonIdentity
+from tests.tui.conftest import until
 from tui.app import CoopNetApp
+from tui.screens.consultation import ConsultationScreen
+from tui.screens.event_form import EventFormScreen
 from tui.seed import seeded_service
 
 SIZE = (130, 40)
@@ -34,6 +38,39 @@ def test_form_with_field_errors(snap_compare: Any, utc: None) -> None:
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=fill)
+
+
+def test_form_with_two_list_entries(snap_compare: Any, utc: None) -> None:
+    """The identity form with a second name and two aliases added from the keyboard."""
+
+    async def fill(pilot: Any) -> None:
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConsultationScreen),
+                    "the consultation")
+        pilot.app.structured_form(pilot.app.screen, PersonIdentity)
+        await until(pilot, lambda: isinstance(pilot.app.screen, EventFormScreen)
+                    and bool(pilot.app.screen.query("#f-names-0--family")), "the form")
+        form = pilot.app.screen
+        form.set_value("names[0].family", "DOE")
+        form.set_value("names[0].given", "Jane")
+        form.query_one("#f-names-0--script").focus()
+        await pilot.press("ctrl+o")  # a second name
+        await until(pilot, lambda: bool(form.query("#f-names-1--family")), "the second name")
+        await pilot.press(*"DOE", "tab", *"Jane", "tab", *"Latn")
+        form.query_one("#f-aliases > .add-entry").focus()
+        await pilot.press("enter", *"J. DOE", "ctrl+o")  # the button, then Ctrl+O
+        await until(pilot, lambda: bool(form.query("#f-aliases-1-")), "the second alias")
+        await pilot.press(*"JANE D.")
+        fields = form.query_one("#fields")
+        entry = form.query_one("#f-names-1--entry")
+
+        def scrolled() -> bool:
+            fields.scroll_to_widget(entry, animate=False, top=True)
+            return entry.region.area > 0 and 0 <= entry.region.y - fields.region.y <= 1
+
+        await until(pilot, scrolled, "the second name at the top")
+
+    assert snap_compare(app(), terminal_size=(130, 50), run_before=fill)
 
 
 def test_directory(snap_compare: Any, utc: None) -> None:

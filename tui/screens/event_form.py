@@ -4,35 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Button, Static
 
 from coopnet.protocol import Event
-from coopnet.protocol.fields import (
-    Boolean,
-    Choice,
-    Day,
-    Instant,
-    Integer,
-    ListOf,
-    PartialDay,
-    Text,
-)
 from coopnet.protocol.labels import event_label
-from tui.forms import FieldDef, GroupDef, assemble, convert, place, validate, walk, widget_id
-from tui.i18n import field_label, label, show, t, value_label
+from tui.forms import Collected, ListDef, collect, flatten, place, validate, walk, widget_id
+from tui.i18n import show, t
 from tui.localize import Localized
+from tui.widgets.form_fields import INPUT, compose_defs, read_values, write_input
 
 Check = Callable[[Event], dict[str, list[str]]]
 """An extra check after validation (e.g. the stage machine); field path → errors."""
-
-PLACEHOLDERS = {Day: "YYYY-MM-DD", PartialDay: "YYYY[-MM[-DD]]", Instant: "YYYY-MM-DDThh:mm:ssZ"}
 
 
 class EventFormScreen(Localized, ModalScreen[Event | None]):
@@ -44,6 +33,7 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
     EventFormScreen { align: center middle; }
     EventFormScreen > Vertical { width: 90%; max-width: 110; height: 90%;
         border: thick $primary; background: $surface; padding: 0 1; }
+    EventFormScreen #form-keys { color: $text-muted; }
     EventFormScreen .group { border-top: solid $secondary; margin-top: 1; color: $secondary; }
     EventFormScreen .field-label { margin-top: 1; }
     EventFormScreen .required { text-style: bold; }
@@ -65,102 +55,45 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
         super().__init__()
         self.cls = cls
         self.lang = lang
-        self.prefill = prefill or {}
+        self.prefill = flatten(cls, prefill or {})
         self.check = check
-        self.defs = [d for d in walk(cls)]
-        self.paths = {d.path for d in self.defs}
 
     def compose(self) -> ComposeResult:
         lang = self.lang
         with Vertical():
             event = show(event_label(self.cls.TYPE, lang))
             yield Static(f"[b]{t('form.title', lang, event=event)}[/b]")
-            yield Static("", id="form-errors")
+            lists = any(isinstance(d, ListDef) for d in walk(self.cls))
+            keys = t("form.keys_lists" if lists else "form.keys", lang)
+            yield Static(keys, id="form-keys", markup=False)
+            yield Static("", id="form-errors", markup=False)
             with VerticalScroll(id="fields"):
-                for d in self.defs:
-                    yield from self._compose_def(d)
+                yield from compose_defs(walk(self.cls), self.prefill, lang)
             with Horizontal(id="buttons"):
                 yield Button(t("form.cancel", lang), id="cancel")
                 yield Button(t("form.send", lang), id="send", variant="primary")
 
-    def _compose_def(self, d: FieldDef | GroupDef) -> ComposeResult:
-        text = show(field_label(d.name, self.lang)) + (" *" if d.required else "")
-        indent = "  " * d.depth
-        if isinstance(d, GroupDef):
-            yield Label(indent + text, classes="group")
-            yield Static("", id=widget_id(d.path) + "-error", classes="field-error")
-            return
-        hint = ""
-        if isinstance(d.spec, ListOf) and not isinstance(d.spec.item, Choice):
-            hint = f"  ({t('form.list_hint', self.lang)})"
-        classes = "field-label" + (" required" if d.required else "")
-        yield Label(indent + text + hint, classes=classes)
-        yield self._input(d)
-        yield Static("", id=widget_id(d.path) + "-error", classes="field-error")
-
-    def _input(self, d: FieldDef) -> Widget:
-        spec, wid, value = d.spec, widget_id(d.path), self.prefill.get(d.path)
-        if isinstance(spec, Choice):
-            options = [(show(value_label(m, self.lang)), m.value) for m in spec.enum]
-            return Select(options, id=wid, allow_blank=True, value=value or Select.NULL,
-                          prompt="—")
-        if isinstance(spec, Boolean):
-            yes_no: list[tuple[str, bool]] = [
-                (label("ui.yes", self.lang), True),
-                (label("ui.no", self.lang), False),
-            ]
-            return Select(yes_no, id=wid, allow_blank=True,
-                          value=Select.NULL if value is None else value, prompt="—")
-        if isinstance(spec, ListOf) and isinstance(spec.item, Choice):
-            chosen = set(value or ())
-            return SelectionList[str](
-                *[(show(value_label(m, self.lang)), m.value, m.value in chosen)
-                  for m in spec.item.enum],
-                id=wid,
-            )
-        if isinstance(spec, ListOf) or (isinstance(spec, Text) and spec.multiline):
-            text = "\n".join(value) if isinstance(value, list | tuple) else (value or "")
-            return TextArea(str(text), id=wid, soft_wrap=True, show_line_numbers=False)
-        placeholder = PLACEHOLDERS.get(type(spec), "")
-        input_type: Literal["integer", "text"] = "integer" if isinstance(spec, Integer) else "text"
-        return Input("" if value is None else str(value), id=wid, placeholder=placeholder,
-                     type=input_type)
-
     # ------------------------------------------------------------ values
-    def _raw(self, d: FieldDef) -> Any:
-        widget = self.query_one(f"#{widget_id(d.path)}")
-        if isinstance(widget, Select):
-            return None if widget.value is Select.NULL else widget.value
-        if isinstance(widget, SelectionList):
-            return list(widget.selected)
-        if isinstance(widget, TextArea):
-            return widget.text
-        if isinstance(widget, Input):
-            return widget.value
-        return None  # pragma: no cover
+    def values(self) -> dict[str, Any]:
+        """Every value as typed, by path (``names[1].family``)."""
+        return read_values(self.query_one("#fields", VerticalScroll))
+
+    def collected(self) -> Collected:
+        return collect(self.cls, self.values())
 
     def content(self) -> dict[str, Any]:
-        values = {
-            d.path: convert(d.spec, self._raw(d)) for d in self.defs if isinstance(d, FieldDef)
-        }
-        return assemble(values)
+        """The content the form would send (blank fields and entries left out)."""
+        return self.collected().content
 
     def set_value(self, path: str, value: Any) -> None:
-        """Fill one field (tests and prefill use it)."""
-        widget = self.query_one(f"#{widget_id(path)}")
-        if isinstance(widget, Select | Input):
-            widget.value = value
-        elif isinstance(widget, TextArea):
-            widget.text = "\n".join(value) if isinstance(value, list | tuple) else str(value)
-        elif isinstance(widget, SelectionList):
-            widget.deselect_all()
-            for item in value:
-                widget.select(item)
+        """Fill one field (tests and prefill use it); list entries must be there."""
+        write_input(self.query_one(f"#{widget_id(path)}"), value)
 
     def show_errors(self, errors: dict[str, list[str]]) -> None:
+        """Each error on its field, entry, list or group; the rest above the fields."""
         for widget in self.query(".field-error"):
             widget.remove_class("shown")
-        known = {d.path for d in self.defs}
+        known = {w.name for w in self.query(".field-error") if w.name}
         general = []
         for path, details in errors.items():
             where = place(path, known)
@@ -172,24 +105,31 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
             else:
                 general.append(f"{path or '(form)'}: {text}")
         summary = t("form.invalid", self.lang, count=len(errors))
-        self.query_one("#form-errors", Static).update(
-            "\n".join([summary, *general])
-        )
-        first = next(iter(errors))
-        target = place(first, known)
+        self.query_one("#form-errors", Static).update("\n".join([summary, *general]))
+        target = place(next(iter(errors)), known)
         if target:
-            try:
-                widget = self.query_one(f"#{widget_id(target)}")
+            self._focus_at(target)
+
+    def _focus_at(self, path: str) -> None:
+        """Focus the input at ``path``, or the first one under a group, list or entry."""
+        for widget in self.query(f".{INPUT}, .add-entry"):
+            name = widget.name or ""
+            if widget.focusable and (
+                name == path or name.startswith((path + ".", path + "["))
+                or (widget.has_class("add-entry") and _in_list(widget, path))
+            ):
                 widget.focus()
-                self.query_one("#fields", VerticalScroll).scroll_to_widget(widget)
-            except Exception:  # noqa: BLE001 - a group has no input to focus
-                pass
+                return
 
     # ------------------------------------------------------------ actions
     def action_submit(self) -> None:
-        result = validate(self.cls, self.content())
+        collected = self.collected()
+        result = validate(self.cls, collected.content)
         if isinstance(result, dict):
-            self.show_errors(result)
+            errors: dict[str, list[str]] = {}
+            for path, details in result.items():
+                errors.setdefault(collected.form_path(path), []).extend(details)
+            self.show_errors(errors)
             return
         if self.check is not None:
             problems = self.check(result)
@@ -204,8 +144,14 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "send":
             self.action_submit()
-        else:
+        elif event.button.id == "cancel":
             self.action_cancel()
+
+
+def _in_list(widget: Widget, path: str) -> bool:
+    """Whether ``widget`` (an Add button) belongs to the list at ``path``."""
+    parent = widget.parent
+    return parent is not None and getattr(parent, "name", None) == path
 
 
 def today_iso() -> str:

@@ -35,6 +35,7 @@ SECTIONS: tuple[tuple[str | None, str | None, tuple[tuple[str, str], ...]], ...]
         ("r  ctrl+r", "help.consultation.reply"),
         ("Home ctrl+u  End", "help.consultation.earlier"),
         ("ctrl+s", "help.consultation.structured"),
+        ("ctrl+o  ctrl+r", "help.consultation.lists"),
         ("ctrl+t  v", "help.consultation.devices"),
         ("ctrl+b", "help.consultation.panel"),
         ("ctrl+f", "help.consultation.search"),
@@ -50,6 +51,7 @@ SECTIONS: tuple[tuple[str | None, str | None, tuple[tuple[str, str], ...]], ...]
         ("ctrl+q", "key.quit"),
     )),
     ("help.security", "help.security.about", ()),
+    (None, "help.security.cache", ()),
 )
 """What the help says; every text is a label key of ``tui/labels.json``."""
 
