@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.app import App
 from textual.widgets import Input, Static
 
@@ -13,6 +14,7 @@ from tests.tui.conftest import until
 from tui.directory import Directory
 from tui.matrix_service import MatrixService
 from tui.screens.unlock import UnlockScreen
+from tui.service import NeedsPassphrase, NeedsPassword
 
 
 class UnlockApp(App[None]):
@@ -30,10 +32,12 @@ class UnlockApp(App[None]):
         self.result = ok
 
 
-def service(store: Path) -> MatrixService:
+def service(store: Path, given: str | None = None) -> MatrixService:
+    """A service whose homeserver is never reached (unlocking needs none)."""
     return MatrixService(
         "http://127.0.0.1:9", "@officer:example.org", store, EnrolledDevices({}), Directory(),
         cache_file=store / CACHE_FILE, cache_params=KdfParams.fresh(n=2**10),
+        cache_passphrase=given,
     )
 
 
@@ -98,3 +102,19 @@ async def test_the_screen_speaks_the_officers_language(tmp_path: Path):
         await pilot.press("enter")
         await until(pilot, lambda: "incorrecte" in error_text(app), "the French error")
         assert "Déverrouiller" in str(app.screen.query_one("#title", Static).render())
+
+
+async def test_a_passphrase_from_a_file_unlocks_and_a_wrong_one_falls_back_to_asking(
+    tmp_path: Path,
+):
+    EncryptedCache.create(tmp_path / CACHE_FILE, "from the file", KdfParams.fresh(n=2**10)).close()
+    wrong = service(tmp_path, given="not it")
+    with pytest.raises(NeedsPassphrase) as need:
+        await wrong.start()
+    assert need.value.first_time is False and wrong.cache is None
+
+    right = service(tmp_path, given="from the file")
+    with pytest.raises(NeedsPassword):  # unlocked first; this store has no device yet
+        await right.start()
+    assert right.cache is not None
+    await right.close()
