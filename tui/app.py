@@ -158,7 +158,9 @@ class CoopNetApp(App[None]):
             screen = self.screen
             if isinstance(screen, ConsultationScreen) and screen.room_id == update.room_id:
                 screen.entry_added(update.entry)
-            elif update.entry.sender != self.service.user_id:
+            elif update.entry.sender != self.service.user_id and not update.history:
+                # One toast per message received live; history fetched at start or on
+                # joining shows in the unread counts instead of a burst of toasts.
                 case = self.service.consultation(update.room_id).case_ref
                 self.notify(t("notify.message", self.lang, case=case), timeout=4)
             self._refresh_list_soon()

@@ -94,6 +94,7 @@ class MatrixService(Service):
         self.watch = ConnectionWatch()
         self._watch_task: asyncio.Task[None] | None = None
         self._loaded: set[str] = set()
+        self._catching_up = False  # events of the first sync and history fetched at start
         self.cache_file = cache_file
         self.cache_params = cache_params  # scrypt cost for a new cache (None: the default)
         self.cache: BackgroundCache | None = None
@@ -121,6 +122,7 @@ class MatrixService(Service):
         client.on_event(self._on_event)
         client.on_invite(self._on_invite)
         client.on_device_excluded(self._on_excluded)
+        self._catching_up = True
         # Emoji verifications are remembered where the directory policy looks for them.
         store = VerificationStore(self.store_dir / DirectoryDevices.VERIFICATIONS_FILE)
         self.verifier = SasVerifier(client, store)
@@ -138,6 +140,7 @@ class MatrixService(Service):
         await asyncio.gather(*(load(r) for r in list(client.nio.rooms)))
         for consultation in self.rooms.values():
             consultation.mark_read()
+        self._catching_up = False
         client.on_sync(self._on_sync)
         client.start()
         self.emit(RoomsChanged())
@@ -260,7 +263,7 @@ class MatrixService(Service):
         events = await self.client.history(room_id, limit=HISTORY_LIMIT)
         self._loaded.add(room_id)
         for event in events:
-            await self._on_event(event)
+            await self._on_event(event, history=True)
 
     # ------------------------------------------------------------ callbacks
     def _case_ref(self, room_id: str) -> str:
@@ -268,7 +271,7 @@ class MatrixService(Service):
         room = self.client.nio.rooms.get(room_id) or self.client.nio.invited_rooms.get(room_id)
         return (room.name if room is not None else None) or room_id
 
-    async def _on_event(self, event: ReceivedEvent) -> None:
+    async def _on_event(self, event: ReceivedEvent, history: bool = False) -> None:
         if event.decrypted and event.type != "m.room.message":
             return  # state and other non-message events are not part of the conversation
         entry = entry_from(
@@ -280,7 +283,8 @@ class MatrixService(Service):
             self.room(event.room_id, event.room_id).case_ref = self._case_ref(event.room_id)
             self._cache_room(event.room_id)
             self.emit(RoomsChanged())
-        if self.add_entry(event.room_id, entry) and event.decrypted:
+        history = history or self._catching_up
+        if self.add_entry(event.room_id, entry, history=history) and event.decrypted:
             self._cache_event(event.room_id, event.event_id, event.sender,
                               event.origin_server_ts, event.type, event.content)
 

@@ -46,6 +46,8 @@ class DeviceRow:
 class EntryAdded:
     room_id: str
     entry: Entry
+    history: bool = False
+    """Fetched with the room's history (at start, on joining), not received live."""
 
 
 @dataclass(frozen=True)
@@ -146,12 +148,13 @@ class Service(ABC):
             self.rooms.values(), key=lambda c: sort_key(c, today, self.authority_of)
         )
 
-    def add_entry(self, room_id: str, entry: Entry, case_ref: str | None = None) -> bool:
+    def add_entry(self, room_id: str, entry: Entry, case_ref: str | None = None,
+                  history: bool = False) -> bool:
         """Add an entry and report it; False if the consultation already held it."""
         consultation = self.room(room_id, case_ref or room_id)
         if not consultation.add(entry, own=entry.sender == self.user_id):
             return False
-        self.emit(EntryAdded(room_id, entry))
+        self.emit(EntryAdded(room_id, entry, history))
         return True
 
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:

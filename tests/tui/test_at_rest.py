@@ -134,9 +134,13 @@ async def test_the_cache_keeps_history_sealed_under_the_passphrase(
         finally:
             await offline.close()
 
-        # Next start: a wrong passphrase is answered in place, the right one unlocks.
+        # Next start: a wrong passphrase is answered in place, the right one unlocks; what
+        # was sent meanwhile comes with the history, counted as unread rather than toasted.
+        await cn.send_text(room_id, "sent while the client was closed")
         again = service_for(str(network.directory), ch_user, cache=True)
         app = CoopNetApp(again)
+        toasts: list[str] = []
+        app.notify = lambda message, **_: toasts.append(str(message))  # type: ignore[method-assign]
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
             assert not app.screen.first_time
@@ -150,6 +154,10 @@ async def test_the_cache_keeps_history_sealed_under_the_passphrase(
                 e.body == secret for e in again.consultation(room_id).entries),
                 "the cached message")
             await until(pilot, lambda: again.connection is Connection.ONLINE, "online")
+            await until(pilot, lambda: any(e.body == "sent while the client was closed"
+                                           for e in again.consultation(room_id).entries),
+                        "the message sent meanwhile")
+        assert not [m for m in toasts if "New message" in m], "history is not news: " + repr(toasts)
         assert_nothing_readable(store, secret)
     finally:
         EncryptedCache.discard(cache_file)  # the session network's store is shared
