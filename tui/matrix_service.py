@@ -95,6 +95,7 @@ class MatrixService(Service):
         self._watch_task: asyncio.Task[None] | None = None
         self._loaded: set[str] = set()
         self._catching_up = False  # events of the first sync and history fetched at start
+        self._seen_before = False  # the cache held history: what is not in it is unread
         self.cache_file = cache_file
         self.cache_params = cache_params  # scrypt cost for a new cache (None: the default)
         self.cache: BackgroundCache | None = None
@@ -138,8 +139,9 @@ class MatrixService(Service):
                 await self.load_history(room_id)
 
         await asyncio.gather(*(load(r) for r in list(client.nio.rooms)))
-        for consultation in self.rooms.values():
-            consultation.mark_read()
+        if not self._seen_before:  # no record of what was read: nothing counts as unread
+            for consultation in self.rooms.values():
+                consultation.mark_read()
         self._catching_up = False
         client.on_sync(self._on_sync)
         client.start()
@@ -159,12 +161,15 @@ class MatrixService(Service):
         rooms, events = await self.cache.load()
         self.cache_damaged = self.cache.damaged
         for room_id, record in rooms:
-            self.room(room_id, str(record.get("case_ref") or room_id))
+            consultation = self.room(room_id, str(record.get("case_ref") or room_id))
+            unread = record.get("unread")
+            consultation.unread = unread if isinstance(unread, int) and unread > 0 else 0
         for room_id, event_id, record in sorted(events, key=lambda row: _ts(row[2])):
             entry = entry_from(event_id, str(record.get("sender", "")), _ts(record),
                                str(record.get("type", "")), _content(record))
             # Added silently: what the cache held was seen before, nothing to notify.
             self.room(room_id, room_id).add(entry, own=True)
+        self._seen_before = bool(events)
         log.info("cache unlocked: %d consultations, %d events, %d damaged rows skipped",
                  len(rooms), len(events), self.cache_damaged)
         self.emit(RoomsChanged())
@@ -192,7 +197,8 @@ class MatrixService(Service):
     def _cache_room(self, room_id: str) -> None:
         consultation = self.rooms.get(room_id)
         if self.cache is not None and consultation is not None:
-            self.cache.put_room(room_id, {"case_ref": consultation.case_ref})
+            self.cache.put_room(room_id, {"case_ref": consultation.case_ref,
+                                          "unread": consultation.unread})
 
     def _drop_departed(self) -> None:
         """Cached consultations of rooms this account has left are not shown again."""
@@ -430,6 +436,8 @@ class MatrixService(Service):
             await self.client.close()
             self.client = None
         if self.cache is not None:
+            for room_id in self.rooms:  # unread counts as they are now
+                self._cache_room(room_id)
             await self.cache.close()
             self.cache = None
 

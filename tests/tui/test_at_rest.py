@@ -157,6 +157,8 @@ async def test_the_cache_keeps_history_sealed_under_the_passphrase(
             await until(pilot, lambda: any(e.body == "sent while the client was closed"
                                            for e in again.consultation(room_id).entries),
                         "the message sent meanwhile")
+            # Never opened: the secret is still unread, and so is what came while away.
+            assert again.consultation(room_id).unread == 2
         assert not [m for m in toasts if "New message" in m], "history is not news: " + repr(toasts)
         assert_nothing_readable(store, secret)
     finally:
