@@ -27,6 +27,38 @@ from tui.service import Connection
 pytestmark = pytest.mark.integration
 
 
+def assert_nothing_readable(store: Path, secret: str) -> None:
+    needle = secret.encode()
+    leaks = [p for p in store.rglob("*") if p.is_file() and needle in p.read_bytes()]
+    assert leaks == [], f"decrypted content found in {leaks}"
+    open_to_others = [p for p in [store, *store.rglob("*")] if p.stat().st_mode & 0o077]
+    assert open_to_others == [], f"readable by others: {open_to_others}"
+
+
+async def type_into(pilot: Any, selector: str, text: str) -> None:
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = text
+    await pilot.pause()
+
+
+async def receive_in_a_new_room(pilot: Any, service: Any, cn: Any, body: str) -> str:
+    """``cn`` invites the service's officer to a new room and sends ``body`` there once
+    joined; returns the room id when the client holds the decrypted message."""
+    user = service.user_id
+    room_id: str = await cn.create_consultation_room(
+        f"CN-CH-S{uuid.uuid4().hex[:6].upper()}", invite=[user],
+        servers=service.directory.member_servers())
+    await until(pilot, lambda: room_id in service.rooms, "the invitation")
+    await service.join(room_id)
+    await cn.wait_until(lambda: user in cn.nio.rooms[room_id].users, 60, "the join")
+    await cn.send_text(room_id, body)
+    await until(pilot, lambda: any(e.body == body for e in
+                                   service.consultation(room_id).entries),
+                "the decrypted message")
+    return room_id
+
+
 async def test_decrypted_messages_never_reach_the_disk(network: Network, open_client: Any):
     ch_user = network.authority("ch").officers()[0].user_id
     cn_user = network.authority("cn").officers()[1].user_id
@@ -42,16 +74,7 @@ async def test_decrypted_messages_never_reach_the_disk(network: Network, open_cl
         app = CoopNetApp(service)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
-            room_id = await cn.create_consultation_room(
-                f"CN-CH-S{uuid.uuid4().hex[:6].upper()}", invite=[ch_user],
-                servers=service.directory.member_servers())
-            await until(pilot, lambda: room_id in service.rooms, "the invitation")
-            await service.join(room_id)
-            await cn.wait_until(lambda: ch_user in cn.nio.rooms[room_id].users, 60, "the join")
-            await cn.send_text(room_id, secret)
-            await until(pilot, lambda: any(e.body == secret for e in
-                                           service.consultation(room_id).entries),
-                        "the decrypted message")
+            room_id = await receive_in_a_new_room(pilot, service, cn, secret)
             app.open_consultation(room_id)
             await pilot.pause()
             assert service.search(secret)  # the search index holds it, in memory
@@ -61,26 +84,7 @@ async def test_decrypted_messages_never_reach_the_disk(network: Network, open_cl
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
     assert (store / "tui.log").exists()
-    needle = secret.encode()
-    leaks = [p for p in store.rglob("*") if p.is_file() and needle in p.read_bytes()]
-    assert leaks == [], f"decrypted content found in {leaks}"
-    open_to_others = [p for p in [store, *store.rglob("*")] if p.stat().st_mode & 0o077]
-    assert open_to_others == [], f"readable by others: {open_to_others}"
-
-
-def assert_nothing_readable(store: Path, secret: str) -> None:
-    needle = secret.encode()
-    leaks = [p for p in store.rglob("*") if p.is_file() and needle in p.read_bytes()]
-    assert leaks == [], f"decrypted content found in {leaks}"
-    open_to_others = [p for p in [store, *store.rglob("*")] if p.stat().st_mode & 0o077]
-    assert open_to_others == [], f"readable by others: {open_to_others}"
-
-
-async def type_into(pilot: Any, selector: str, text: str) -> None:
-    field = pilot.app.screen.query_one(selector, Input)
-    field.focus()
-    field.value = text
-    await pilot.pause()
+    assert_nothing_readable(store, secret)
 
 
 async def test_the_cache_keeps_history_sealed_under_the_passphrase(
@@ -111,16 +115,7 @@ async def test_the_cache_keeps_history_sealed_under_the_passphrase(
             await until(pilot, lambda: not isinstance(app.screen, UnlockScreen),
                         "the unlock screen to close")
             await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
-            room_id = await cn.create_consultation_room(
-                f"CN-CH-C{uuid.uuid4().hex[:6].upper()}", invite=[ch_user],
-                servers=service.directory.member_servers())
-            await until(pilot, lambda: room_id in service.rooms, "the invitation")
-            await service.join(room_id)
-            await cn.wait_until(lambda: ch_user in cn.nio.rooms[room_id].users, 60, "the join")
-            await cn.send_text(room_id, secret)
-            await until(pilot, lambda: any(e.body == secret for e in
-                                           service.consultation(room_id).entries),
-                        "the decrypted message")
+            room_id = await receive_in_a_new_room(pilot, service, cn, secret)
         assert cache_file.exists()
         assert_nothing_readable(store, secret)
 
