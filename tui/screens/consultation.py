@@ -15,6 +15,7 @@ from coopnet.errors import CoopNetError
 from coopnet.protocol import Event
 from tui.i18n import t
 from tui.model import Entry
+from tui.screens import take_breakpoints
 from tui.service import Connection, Service
 from tui.widgets.keybar import KeyBar
 from tui.widgets.side_panel import SidePanel, render_panel
@@ -22,6 +23,7 @@ from tui.widgets.timeline import Timeline
 
 
 class ConsultationScreen(Screen[None]):
+    AUTO_FOCUS = "#composer"  # focused once, not the timeline first and then the composer
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "structured", "Structured"),
@@ -56,6 +58,7 @@ class ConsultationScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        take_breakpoints(self)
         self.title = self.consultation.case_ref
         self.sub_title = self.consultation.counterpart() or ""
         self.consultation.mark_read()
@@ -63,7 +66,6 @@ class ConsultationScreen(Screen[None]):
         self.refresh_warning()
         self.refresh_connection()
         self.refresh_panel()
-        self.query_one("#composer", Input).focus()
 
     def relabel(self) -> None:
         """Redraw in the app's (new) language."""
