@@ -46,3 +46,8 @@ def test_list_in_arabic(snap_compare: Any, utc: None) -> None:
 
 def test_small_terminal_hides_the_side_panel(snap_compare: Any, utc: None) -> None:
     assert snap_compare(app(), terminal_size=(80, 24), press=["down", "enter"])
+
+
+def test_list_on_a_small_terminal(snap_compare: Any, utc: None) -> None:
+    """80×24: case reference, stage and deadline whole; counterpart and kind give way."""
+    assert snap_compare(app(), terminal_size=(80, 24))
