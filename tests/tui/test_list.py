@@ -24,3 +24,28 @@ async def test_changed_cells_are_redrawn_and_columns_widen() -> None:
         await pilot.pause()
         assert table.columns["col.case"].content_width >= len(longer)
         assert table.row_count == 4
+
+
+async def test_case_reference_stage_and_deadline_stay_whole_at_80_columns() -> None:
+    service = seeded_service(rooms=6, events_per_room=9)
+    app = CoopNetApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.list_screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 7, "the rows")
+        await pilot.pause()
+        shown = drawn(table)
+        for consultation in service.consultations():
+            assert consultation.case_ref in shown
+        assert "Provisional arrest executed" in shown
+        assert "Jul 2, 2026" in shown
+        assert "Kind" not in shown  # gave way to what matters more
+        # A wide terminal gets every column back.
+        await pilot.resize_terminal(150, 24)
+        await until(pilot, lambda: "col.kind" in table.columns, "the wide layout")
+        await pilot.pause()
+        assert "Jul 2, 2026 (35 d left)" in drawn(table)
+
+
+def drawn(table: DataTable[object]) -> str:
+    """The text the table draws in its visible region."""
+    return "\n".join(strip.text for strip in table.render_lines(table.size.region))

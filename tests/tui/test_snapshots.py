@@ -88,3 +88,8 @@ def test_small_terminal_hides_the_side_panel(snap_compare: Any, utc: None) -> No
 def test_help_in_arabic(snap_compare: Any, utc: None) -> None:
     """Right-to-left paragraphs wrapped before reordering, key bar and help in Arabic."""
     assert snap_compare(app("ar"), terminal_size=SIZE, press=["f1"])
+
+
+def test_list_on_a_small_terminal(snap_compare: Any, utc: None) -> None:
+    """80×24: case reference, stage and deadline whole; counterpart and kind give way."""
+    assert snap_compare(app(), terminal_size=(80, 24))

@@ -16,6 +16,7 @@ from coopnet.protocol import Event
 from tui.i18n import t
 from tui.localize import Localized
 from tui.model import Entry
+from tui.screens import take_breakpoints
 from tui.service import Connection, Service
 from tui.widgets.keybar import KeyBar
 from tui.widgets.side_panel import SidePanel, render_panel
@@ -23,6 +24,7 @@ from tui.widgets.timeline import Timeline
 
 
 class ConsultationScreen(Localized, Screen[None]):
+    AUTO_FOCUS = "#composer"  # focused once, not the timeline first and then the composer
     BINDINGS = [
         Binding("escape", "back", "key.back"),
         Binding("ctrl+s", "structured", "key.structured"),
@@ -57,6 +59,7 @@ class ConsultationScreen(Localized, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        take_breakpoints(self)
         self.title = self.consultation.case_ref
         self.sub_title = self.consultation.counterpart() or ""
         self.consultation.mark_read()
@@ -64,7 +67,6 @@ class ConsultationScreen(Localized, Screen[None]):
         self.refresh_warning()
         self.refresh_connection()
         self.refresh_panel()
-        self.query_one("#composer", Input).focus()
 
     def relabel(self) -> None:
         """Redraw in the app's (new) language."""

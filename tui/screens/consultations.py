@@ -1,8 +1,14 @@
-"""The consultation list: case, counterpart, kind, stage, next deadline, unread; by urgency."""
+"""The consultation list: case, counterpart, kind, stage, next deadline, unread; by urgency.
+
+On a narrow terminal the less important columns give way (see :data:`LAYOUTS`) so that
+case reference, stage and deadline stay whole, e.g. at 80 columns.
+"""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -15,6 +21,16 @@ from tui.service import Service
 from tui.widgets.keybar import KeyBar
 
 COLUMNS = ("col.case", "col.counterpart", "col.kind", "col.stage", "col.deadline", "col.unread")
+SHORT_DEADLINE = "col.deadline.short"  # the due date alone (and "overdue" when it is)
+LAYOUTS = (
+    COLUMNS,
+    ("col.case", "col.counterpart", "col.stage", "col.deadline", "col.unread"),
+    ("col.case", "col.stage", "col.deadline", "col.unread"),  # the case names both sides
+    ("col.case", "col.stage", SHORT_DEADLINE, "col.unread"),
+)
+"""Columns shown, from the widest layout to the narrowest: the first one that fits."""
+CELL_PADDING = 1  # DataTable's, each side of a cell
+Cell = tuple[str, str]  # text, style
 URGENCY_STYLE = {"overdue": "bold red", "near": "bold yellow", "pending": "", "none": "dim"}
 
 
@@ -30,8 +46,9 @@ class ConsultationsScreen(Localized, Screen[None]):
         super().__init__()
         self.service = service
         self._shown: list[Consultation] = []
-        self._drawn: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-        self._drawn_lang: str | None = None
+        self._drawn: list[tuple[str, tuple[Cell, ...]]] = []
+        self._drawn_layout: tuple[str, tuple[str, ...]] | None = None  # language, columns
+        self._drawn_width = 0  # the terminal's width when the layout was chosen
 
     @property
     def lang(self) -> str:
@@ -49,6 +66,10 @@ class ConsultationsScreen(Localized, Screen[None]):
         self.refresh_list()
         self.query_one(DataTable).focus()
 
+    def on_resize(self, event: events.Resize) -> None:
+        if self._drawn_layout is not None and event.size.width != self._drawn_width:
+            self.refresh_list()  # maybe another layout fits now
+
     def relabel(self) -> None:
         self.title = t("list.title", self.lang)
         self.query_one("#filter", Input).placeholder = t("filter.placeholder", self.lang)
@@ -63,13 +84,13 @@ class ConsultationsScreen(Localized, Screen[None]):
         ).casefold()
         return all(word in hay for word in needle.casefold().split())
 
-    def _rows(self) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-        """Each shown consultation's row: its room id and (text, style) cells."""
+    def _rows(self) -> list[tuple[str, dict[str, Cell]]]:
+        """Each shown consultation's row: its room id and its cells by column."""
         lang = self.lang
         needle = self.query_one("#filter", Input).value.strip()
         today = self.service.today()
         authority_of = self.service.authority_of
-        rows: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        rows: list[tuple[str, dict[str, Cell]]] = []
         self._shown = []
         for consultation in self.service.consultations():
             stage = consultation.stage(today, authority_of)
@@ -81,25 +102,43 @@ class ConsultationsScreen(Localized, Screen[None]):
                 continue
             deadline = consultation.next_deadline(today, authority_of)
             if deadline is None:
-                due = ("—", "dim")
+                due = short = ("—", "dim")
             else:
                 left = (deadline.due - today).days
                 note = t("deadline.overdue", lang) if left < 0 else t(
                     "deadline.days_left", lang, days=left
                 )
-                due = (f"{day(deadline.due, lang)} ({note})",
-                       URGENCY_STYLE[urgency(deadline, today)])
+                style = URGENCY_STYLE[urgency(deadline, today)]
+                due = (f"{day(deadline.due, lang)} ({note})", style)
+                short = due if left < 0 else (day(deadline.due, lang), style)
             kind = value_label(consultation.kind, lang) if consultation.kind else ""
-            rows.append((consultation.room_id, (
-                (consultation.case_ref, "bold" if consultation.invited else ""),
-                (consultation.counterpart() or "", ""),
-                (kind, ""),
-                (stage_text, ""),
-                due,
-                (str(consultation.unread) if consultation.unread else "", "bold"),
-            )))
+            rows.append((consultation.room_id, {
+                "col.case": (consultation.case_ref, "bold" if consultation.invited else ""),
+                "col.counterpart": (consultation.counterpart() or "", ""),
+                "col.kind": (kind, ""),
+                "col.stage": (stage_text, ""),
+                "col.deadline": due,
+                SHORT_DEADLINE: short,
+                "col.unread": (str(consultation.unread) if consultation.unread else "", "bold"),
+            }))
             self._shown.append(consultation)
         return rows
+
+    def _layout(self, rows: list[tuple[str, dict[str, Cell]]]) -> tuple[str, ...]:
+        """The widest layout whose columns fit the terminal's width."""
+        lang = self.lang
+        self._drawn_width = self.app.size.width
+        width = self._drawn_width - 2  # room for the table's vertical scrollbar
+        widths = {
+            column: max([cell_len(header(column, lang))]
+                        + [cell_len(cells[column][0]) for _, cells in rows])
+            + 2 * CELL_PADDING
+            for column in {c for layout in LAYOUTS for c in layout}
+        }
+        for columns in LAYOUTS:
+            if sum(widths[c] for c in columns) <= width:
+                return columns
+        return LAYOUTS[-1]
 
     def refresh_list(self) -> None:
         """Show the consultations; only what changed is redrawn (often nothing)."""
@@ -109,23 +148,26 @@ class ConsultationsScreen(Localized, Screen[None]):
         table = found.first()
         lang = self.lang
         selected = self.selected_room()
-        rows = self._rows()
+        by_column = self._rows()
+        columns = self._layout(by_column)
+        rows = [(key, tuple(cells[c] for c in columns)) for key, cells in by_column]
         keys = [key for key, _ in rows]
-        if self._drawn_lang == lang and keys == [key for key, _ in self._drawn]:
+        layout = (lang, columns)
+        if self._drawn_layout == layout and keys == [key for key, _ in self._drawn]:
             for (key, cells), (_, before) in zip(rows, self._drawn, strict=True):
                 for column, (cell, old) in enumerate(zip(cells, before, strict=True)):
                     if cell != old:
-                        table.update_cell(key, COLUMNS[column], Text(*cell), update_width=True)
+                        table.update_cell(key, columns[column], Text(*cell), update_width=True)
         else:
-            table.clear(columns=self._drawn_lang != lang)
-            if self._drawn_lang != lang:
-                for key in COLUMNS:
-                    table.add_column(t(key, lang), key=key)
+            table.clear(columns=self._drawn_layout != layout)
+            if self._drawn_layout != layout:
+                for key in columns:
+                    table.add_column(header(key, lang), key=key)
             for key, cells in rows:
                 table.add_row(*(Text(*cell) for cell in cells), key=key)
             if selected is not None and selected in keys:
                 table.move_cursor(row=keys.index(selected), animate=False)
-        self._drawn, self._drawn_lang = rows, lang
+        self._drawn, self._drawn_layout = rows, layout
         self.query_one("#status", Static).update(
             f"{len(self._shown)}/{len(self.service.rooms)} · {self.service.user_id} · "
             + t(f"conn.{self.service.connection.value}", lang)
@@ -165,3 +207,7 @@ class ConsultationsScreen(Localized, Screen[None]):
     def action_clear_filter(self) -> None:
         self.query_one("#filter", Input).value = ""
         self.query_one(DataTable).focus()
+
+
+def header(column: str, lang: str) -> str:
+    return t("col.deadline" if column == SHORT_DEADLINE else column, lang)

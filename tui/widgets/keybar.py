@@ -4,7 +4,7 @@ Textual's ``Footer`` mounts a widget per key and restyles each of them, which co
 large share of opening a screen (it was ~40 % of opening a consultation). This bar
 shows the same thing — the focused widget's and the screen's bindings marked ``show``,
 and the command palette key on the right — as one renderable; a click on a key
-presses it.
+presses it. Keys that do not fit are left out whole (F1 help lists them all).
 """
 
 from __future__ import annotations
@@ -63,8 +63,11 @@ class KeyBar(Widget):
         off_style = self.get_component_rich_style("keybar--disabled", partial=True)
         text = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, str]] = []
+        width = self.size.width
         for key, shown, description, enabled in self.keys():
             start = text.cell_len
+            if width and start + cell_len(f" {shown} {description} ") > width:
+                break  # on a narrow terminal: whole keys only, never a key without its name
             text.append(f" {shown} ", off_style if not enabled else key_style)
             text.append(f"{description} ", off_style if not enabled else desc_style)
             spans.append((start, text.cell_len, key))

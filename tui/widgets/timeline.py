@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -69,6 +69,8 @@ class Timeline(Localized, ScrollView, can_focus=True):
         self._owner: list[int] = []  # entry index of each line, or NONE
         self._start: dict[int, int] = {}  # entry index → its first line
         self._pending: str | None = None  # an entry to show once laid out
+        self._base = Style()  # styles of the paint in progress (see render_lines)
+        self._cursor_style = Style()
 
     # ------------------------------------------------------------ what is loaded
     @property
@@ -141,19 +143,29 @@ class Timeline(Localized, ScrollView, can_focus=True):
             pending, self._pending = self._pending, None
             self.call_after_refresh(self.scroll_to_entry, pending)
         elif at_end:
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+            # Scrolled now rather than after a refresh: the next paint already shows the
+            # newest entries (one paint of the whole timeline less when opening). Forced,
+            # and the thumb placed by hand: the scrollbar that permits scrolling and
+            # follows it only appears with that next layout.
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+            self.vertical_scrollbar.position = self.scroll_y
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The base style walks the ancestors' styles: work it out once a paint, not per line.
+        self._base = self.rich_style
+        self._cursor_style = self.get_component_rich_style("timeline--cursor")
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base
         if index >= len(self._lines):
             return Strip.blank(width, base)
         strip = self._lines[index]
         if self.cursor is not None and self._owner[index] == self.cursor:
-            cursor: Style = self.get_component_rich_style("timeline--cursor")
-            strip = strip.extend_cell_length(width).apply_style(cursor)
+            strip = strip.extend_cell_length(width).apply_style(self._cursor_style)
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
 
     def relabel(self, lang: str) -> None:
