@@ -53,6 +53,7 @@ from tui.service import (
     DeviceExcluded,
     DeviceVerified,
     EntryAdded,
+    EntryDecrypted,
     NeedsPassphrase,
     NeedsPassword,
     RoomsChanged,
@@ -172,6 +173,11 @@ class CoopNetApp(App[None]):
                 case = self.service.consultation(update.room_id).case_ref
                 self.notify(t("notify.message", self.lang, case=case), timeout=4)
             self._refresh_list_soon()
+        elif isinstance(update, EntryDecrypted):
+            screen = self.screen
+            if isinstance(screen, ConsultationScreen) and screen.room_id == update.room_id:
+                screen.entry_decrypted(update.entry)
+            self._refresh_list_soon()  # a structured event may change stage or deadline
         elif isinstance(update, RoomsChanged):
             self._refresh_list_soon()
         elif isinstance(update, DeviceExcluded):

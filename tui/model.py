@@ -153,6 +153,22 @@ class Consultation:
             self._status = None
         return True
 
+    def decrypted(self, entry: Entry) -> bool:
+        """Put ``entry`` in place of its undecryptable copy (its room key arrived late);
+        False if the consultation holds no undecryptable entry with its id."""
+        if entry.kind is EntryKind.UNDECRYPTABLE or entry.event_id not in self._ids:
+            return False
+        for index in range(len(self.entries) - 1, -1, -1):
+            held = self.entries[index]
+            if held.event_id == entry.event_id:
+                if held.kind is not EntryKind.UNDECRYPTABLE:
+                    return False
+                self.entries[index] = entry
+                if entry.event is not None:
+                    self._status = None
+                return True
+        return False
+
     def mark_read(self) -> None:
         self.unread = 0
 

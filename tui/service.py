@@ -51,6 +51,14 @@ class EntryAdded:
 
 
 @dataclass(frozen=True)
+class EntryDecrypted:
+    """An entry shown as undecryptable can now be read (its room key arrived)."""
+
+    room_id: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
 class RoomsChanged:
     pass
 
@@ -85,8 +93,8 @@ class DeviceVerified:
 Emoji = tuple[str, str]  # (symbol, English name)
 
 Update = (
-    EntryAdded | RoomsChanged | DeviceExcluded | ConnectionChanged | VerificationRequested
-    | DeviceVerified
+    EntryAdded | EntryDecrypted | RoomsChanged | DeviceExcluded | ConnectionChanged
+    | VerificationRequested | DeviceVerified
 )
 Listener = Callable[[Update], None]
 
@@ -152,10 +160,13 @@ class Service(ABC):
                   history: bool = False) -> bool:
         """Add an entry and report it; False if the consultation already held it."""
         consultation = self.room(room_id, case_ref or room_id)
-        if not consultation.add(entry, own=entry.sender == self.user_id):
-            return False
-        self.emit(EntryAdded(room_id, entry, history))
-        return True
+        if consultation.add(entry, own=entry.sender == self.user_id):
+            self.emit(EntryAdded(room_id, entry, history))
+            return True
+        if consultation.decrypted(entry):
+            self.emit(EntryDecrypted(room_id, entry))
+            return True
+        return False
 
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:
         """Search the decrypted timelines held on this device (nothing leaves it)."""

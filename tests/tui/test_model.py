@@ -25,7 +25,7 @@ from tui.forms import (
     walk,
 )
 from tui.i18n import has_rtl, show, t
-from tui.model import EntryKind, entry_from, urgency
+from tui.model import Consultation, EntryKind, entry_from, urgency
 from tui.seed import BASE_DAY, CN, ME, consultation_entries, demo_directory, seeded_service
 
 
@@ -117,3 +117,15 @@ def test_arabic_is_reordered_for_display_only():
     opened = consultation_entries(1, "cn", CN, 6)[0].event
     assert opened is not None and "المشاورات" not in encode(opened, "ar")["body"]
     assert demo_directory().authority_of("@x:127.0.0.13") == "mx"
+
+
+def test_an_undecryptable_entry_is_replaced_when_its_key_arrives():
+    consultation = Consultation("!r", "CASE")
+    assert consultation.add(entry_from("$a", ME, 1, "m.room.message", {"body": "first"}))
+    assert consultation.add(entry_from("$b", ME, 2, "m.room.message", {}, decrypted=False))
+    readable = entry_from("$b", ME, 2, "m.room.message", {"body": "late key"})
+    assert not consultation.add(readable)  # same event: not a second entry
+    assert consultation.decrypted(readable)
+    assert [e.body for e in consultation.entries] == ["first", "late key"]
+    assert not consultation.decrypted(readable)  # already readable: nothing to replace
+    assert not consultation.decrypted(entry_from("$c", ME, 3, "m.room.message", {"body": "?"}))

@@ -6,6 +6,7 @@ from textual.widgets import Input, Static
 
 from tests.tui.conftest import until
 from tui.app import CoopNetApp
+from tui.model import entry_from
 from tui.screens.consultation import ConsultationScreen
 from tui.seed import seeded_service
 from tui.widgets.timeline import PAGE, Timeline
@@ -63,3 +64,23 @@ async def test_new_entries_appear_at_the_end() -> None:
         await until(pilot, lambda: timeline.virtual_size.height > lines, "the sent message")
         assert timeline.consultation.entries[-1].body == "hello"
         assert timeline.has_entry(timeline.consultation.entries[-1].event_id)
+
+
+async def test_an_undecryptable_entry_is_redrawn_once_decrypted() -> None:
+    app, service = await opened(events=50)
+    late = entry_from("$late", "@officer1:127.0.0.13", 10**13, "m.room.message", {},
+                      decrypted=False)
+    service.add_entry(BIG, late)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.list_screen.is_mounted, "the list")
+        app.open_consultation(BIG)
+        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
+                    and any(t.shown for t in app.screen.query(Timeline)), "the timeline")
+        timeline = app.screen.query_one(Timeline)
+        shown = timeline.shown
+        body = "the room key arrived after the message"
+        service.add_entry(BIG, entry_from("$late", late.sender, late.ts, "m.room.message",
+                                          {"msgtype": "m.text", "body": body}))
+        await until(pilot, lambda: any(body in line.text for line in timeline._lines),
+                    "the decrypted text in the timeline")
+        assert timeline.shown == shown  # in place, not a second entry

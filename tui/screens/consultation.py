@@ -113,6 +113,13 @@ class ConsultationScreen(Localized, Screen[None]):
             self.refresh_panel()
             self.sub_title = self.consultation.counterpart() or ""
 
+    def entry_decrypted(self, entry: Entry) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one(Timeline).replace(entry)
+        if entry.event is not None:
+            self.refresh_panel()
+
     # ------------------------------------------------------------ composer
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "composer":

@@ -196,6 +196,12 @@ class Timeline(Localized, ScrollView, can_focus=True):
         if at_end:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
+    def replace(self, entry: Entry) -> None:
+        """Draw an entry again that changed in place (an undecryptable one, decrypted)."""
+        self._cache.pop(entry.event_id, None)
+        if self._width:
+            self._rebuild()
+
     def action_earlier(self) -> None:
         if self.first_shown == 0:
             return
