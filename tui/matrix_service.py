@@ -39,7 +39,7 @@ from coopnet.protocol import ConsultationOpened, Event, encode
 from coopnet.trust import VerificationStore
 from tui.connection import ConnectionWatch
 from tui.directory import Directory, from_signed
-from tui.model import entry_from
+from tui.model import Entry, entry_from
 from tui.service import (
     Connection,
     ConnectionChanged,
@@ -158,20 +158,18 @@ class MatrixService(Service):
             self.cache_file, passphrase, create=not EncryptedCache.exists(self.cache_file),
             params=self.cache_params,
         )
-        rooms, events = await self.cache.load()
+        rooms, entries = await self.cache.load_as(_cached_entries)
         self.cache_damaged = self.cache.damaged
         for room_id, record in rooms:
             consultation = self.room(room_id, str(record.get("case_ref") or room_id))
             unread = record.get("unread")
             consultation.unread = unread if isinstance(unread, int) and unread > 0 else 0
-        for room_id, event_id, record in sorted(events, key=lambda row: _ts(row[2])):
-            entry = entry_from(event_id, str(record.get("sender", "")), _ts(record),
-                               str(record.get("type", "")), _content(record))
+        for room_id, entry in entries:
             # Added silently: what the cache held was seen before, nothing to notify.
             self.room(room_id, room_id).add(entry, own=True)
-        self._seen_before = bool(events)
+        self._seen_before = bool(entries)
         log.info("cache unlocked: %d consultations, %d events, %d damaged rows skipped",
-                 len(rooms), len(events), self.cache_damaged)
+                 len(rooms), len(entries), self.cache_damaged)
         self.emit(RoomsChanged())
 
     async def _unlock_with_given_passphrase(self) -> None:
@@ -440,6 +438,19 @@ class MatrixService(Service):
                 self._cache_room(room_id)
             await self.cache.close()
             self.cache = None
+
+
+def _cached_entries(
+    rooms: list[tuple[str, Record]], events: list[tuple[str, str, Record]]
+) -> tuple[list[tuple[str, Record]], list[tuple[str, Entry]]]:
+    """Cached rows as timeline entries in time order (pure: runs on the cache's thread)."""
+    entries = [
+        (room_id, entry_from(event_id, str(record.get("sender", "")), _ts(record),
+                             str(record.get("type", "")), _content(record)))
+        for room_id, event_id, record in events
+    ]
+    entries.sort(key=lambda pair: pair[1].ts)
+    return rooms, entries
 
 
 def _ts(record: Record) -> int:

@@ -63,7 +63,15 @@ class BackgroundCache:
 
     async def load(self) -> tuple[list[tuple[str, Record]], list[tuple[str, str, Record]]]:
         """Every cached room and event, decrypted (rows that fail are skipped)."""
-        return await self._run(lambda: (list(self._cache.rooms()), list(self._cache.events())))
+        return await self.load_as(lambda rooms, events: (rooms, events))
+
+    async def load_as(
+        self, build: Callable[[list[tuple[str, Record]], list[tuple[str, str, Record]]], T]
+    ) -> T:
+        """``build(rooms, events)`` of everything cached, computed on the cache's thread
+        too, so that turning thousands of rows into objects does not freeze the loop."""
+        return await self._run(
+            lambda: build(list(self._cache.rooms()), list(self._cache.events())))
 
     def put_room(self, room_id: str, record: Record) -> None:
         self._rooms[room_id] = record
