@@ -16,6 +16,8 @@ import logging
 import time
 from pathlib import Path
 
+import aiohttp
+
 from coopnet.errors import CoopNetError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
@@ -114,6 +116,10 @@ class MatrixService(Service):
         if not self.has_session() and password is None:
             raise NeedsPassword(self.user_id)
         self.emit(ConnectionChanged(Connection.STARTING))
+        # Watched from now on: a homeserver that is down at start shows as offline (nio
+        # retries until it answers) instead of "connecting" for ever.
+        if self._watch_task is None:
+            self._watch_task = asyncio.create_task(self._watch_connection(), name="connection")
         client = await CoopNetClient.open(
             self.homeserver, self.user_id, self.store_dir, self.policy, password=password,
             device_name="CoopNet terminal",
@@ -147,7 +153,6 @@ class MatrixService(Service):
         client.start()
         self.emit(RoomsChanged())
         self._observed(self.watch.answered(time.monotonic()))
-        self._watch_task = asyncio.create_task(self._watch_connection(), name="connection")
 
     # ------------------------------------------------------------ encrypted cache
     async def unlock_cache(self, passphrase: str) -> None:
@@ -215,16 +220,20 @@ class MatrixService(Service):
         self._observed(self.watch.answered(time.monotonic()))
 
     async def probe(self) -> bool:
-        """Whether the homeserver answers a request within :data:`PROBE_TIMEOUT`."""
-        client = self._need_client()
+        """Whether the homeserver answers within :data:`PROBE_TIMEOUT`; any HTTP answer,
+        even an error, means it is there. Asked with a plain request, not through nio,
+        which retries refused connections by itself and has no session while the device
+        is being opened."""
+        url = self.homeserver.rstrip("/") + "/_matrix/client/versions"
         try:
-            await asyncio.wait_for(client.nio.whoami(), PROBE_TIMEOUT)
-        except (TimeoutError, OSError):  # nio retries refused connections: silence
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                async with aiohttp.ClientSession() as session, session.get(url):
+                    return True
+        except (TimeoutError, aiohttp.ClientError, OSError):
             return False
-        return True  # any answer, even an error, means the homeserver is there
 
     async def _watch_connection(self) -> None:
-        while self.client is not None:
+        while True:  # until close() cancels it
             await asyncio.sleep(PROBE_INTERVAL)
             now = time.monotonic()
             if not self.watch.needs_probe(now, PROBE_INTERVAL):

@@ -35,16 +35,13 @@ def test_state_machine() -> None:
 
 
 class SilentHomeserver:
-    """A client whose homeserver stops answering (nio keeps retrying: silence)."""
+    """A homeserver that stops answering probes, and comes back."""
 
     def __init__(self) -> None:
         self.up = True
-        self.nio = self
 
-    async def whoami(self) -> object:
-        if not self.up:
-            await asyncio.sleep(3600)
-        return object()
+    async def probe(self) -> bool:
+        return self.up
 
 
 async def test_probe_loop_reports_reconnecting_offline_online(
@@ -59,7 +56,7 @@ async def test_probe_loop_reports_reconnecting_offline_online(
     service.set_listener(lambda u: seen.append(u.state) if isinstance(u, ConnectionChanged)
                          else None)
     fake = SilentHomeserver()
-    service.client = fake  # type: ignore[assignment]
+    service.probe = fake.probe  # type: ignore[method-assign]
     service._observed(service.watch.answered(0.0))
     task = asyncio.create_task(service._watch_connection())
     try:
@@ -72,7 +69,6 @@ async def test_probe_loop_reports_reconnecting_offline_online(
             while seen[-1] is not Connection.ONLINE:
                 await asyncio.sleep(0.02)
     finally:
-        service.client = None
         task.cancel()
     assert seen[:4] == [Connection.ONLINE, Connection.RECONNECTING, Connection.OFFLINE,
                         Connection.ONLINE]
@@ -99,3 +95,70 @@ async def test_screens_show_the_state() -> None:
         await until(pilot, lambda: "unreachable" in str(status.render()), "the list status")
         service.emit(ConnectionChanged(Connection.ONLINE))
         await until(pilot, lambda: "connected" in str(status.render()), "online again")
+
+
+async def test_a_homeserver_down_at_start_shows_offline_and_the_cache_stays_readable(
+    monkeypatch: Any, tmp_path: Path, unused_tcp_port: int
+) -> None:
+    """A stored device whose homeserver does not answer: start waits (nio retries the
+    first sync) while the state goes reconnecting → offline; cached history is shown."""
+    from coopnet.localcache import CACHE_FILE, EncryptedCache, KdfParams
+    from coopnet.matrix import EnrolledDevices
+    from coopnet.matrix.session import StoredSession
+
+    monkeypatch.setattr(matrix_service, "PROBE_INTERVAL", 0.05)
+    monkeypatch.setattr(matrix_service, "PROBE_TIMEOUT", 0.05)
+    homeserver = f"http://127.0.0.1:{unused_tcp_port}"  # nothing listens there
+    user = "@officer1:127.0.0.11"
+    StoredSession(homeserver, user, "DEVICEDOWN", "token").save(tmp_path)
+    service = MatrixService(homeserver, user, tmp_path, EnrolledDevices({}), demo_directory(),
+                            cache_file=tmp_path / CACHE_FILE,
+                            cache_params=KdfParams.fresh(n=2**10))
+    service.watch = ConnectionWatch(offline_after=0.3)
+    cached = EncryptedCache.create(tmp_path / CACHE_FILE, "cache passphrase",
+                                   KdfParams.fresh(n=2**10))
+    cached.write([("!r:127.0.0.11", {"case_ref": "CH-CN-2026-0042"})],
+                 [("!r:127.0.0.11", "$1", {"sender": "@officer1:127.0.0.12", "ts": 1,
+                                           "type": "m.room.message",
+                                           "content": {"msgtype": "m.text", "body": "kept"}})])
+    cached.close()
+    await service.unlock_cache("cache passphrase")
+    seen: list[Connection] = []
+    service.set_listener(lambda u: seen.append(u.state) if isinstance(u, ConnectionChanged)
+                         else None)
+    starting = asyncio.create_task(service.start())
+    try:
+        async with asyncio.timeout(30):
+            while Connection.OFFLINE not in seen:
+                assert not starting.done(), f"start ended: {starting.exception()!r}"
+                await asyncio.sleep(0.02)
+    finally:
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        await service.close()
+    assert seen[:3] == [Connection.STARTING, Connection.RECONNECTING, Connection.OFFLINE]
+    consultation = service.consultation("!r:127.0.0.11")
+    assert consultation.case_ref == "CH-CN-2026-0042"
+    assert [e.body for e in consultation.entries] == ["kept"]
+
+
+async def test_the_probe_asks_the_homeserver_itself(unused_tcp_port: int, tmp_path: Path) -> None:
+    """Any HTTP answer counts; a closed port does not (and is not retried)."""
+    from aiohttp import web
+
+    async def versions(_request: web.Request) -> web.Response:
+        return web.json_response({"versions": ["v1.11"]})
+
+    answers = web.Application()
+    answers.router.add_get("/_matrix/client/versions", versions)
+    runner = web.AppRunner(answers)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", unused_tcp_port)
+    service = MatrixService(f"http://127.0.0.1:{unused_tcp_port}", "@officer1:127.0.0.11",
+                            tmp_path, None, demo_directory())  # type: ignore[arg-type]
+    await site.start()
+    try:
+        assert await service.probe()
+    finally:
+        await runner.cleanup()
+    assert not await service.probe()
