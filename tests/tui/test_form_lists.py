@@ -194,3 +194,21 @@ async def test_lists_are_prefilled_and_an_empty_required_list_is_an_error_on_it(
     assert isinstance(event, PersonIdentity)
     assert event.names == (PersonName(family="DOE"),)  # the blank first entry is left out
     assert event.nationalities == ("CN",) and event.aliases == ("JD", "J. Doe")
+
+
+async def test_switching_language_redraws_an_open_form_and_keeps_what_was_typed() -> None:
+    service = seeded_service(rooms=2, events_per_room=6, invite=False)
+    app = CoopNetApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await identity_form(pilot, app)
+        form.query_one("#f-names-0--family", Input).focus()
+        await pilot.press(*"DOE", "ctrl+o")
+        await until(pilot, lambda: bool(form.query("#f-names-1--family")), "a second name")
+        await pilot.press(*"DOUGH")
+        app.set_language("fr")  # as the palette's Language command does over the form
+        await until(pilot, lambda: [str(w.render()) for w in form.query(
+            "#f-names Label.entry-title")] == ["Noms, élément 1", "Noms, élément 2"],
+            "the entries titled in French")
+        assert form.query_one("#f-names-0--family", Input).value == "DOE"
+        assert form.query_one("#f-names-1--family", Input).value == "DOUGH"
+        assert "Envoyer" in str(form.query_one("#send", Button).label)

@@ -17,7 +17,7 @@ from coopnet.protocol import Event
 from coopnet.protocol.labels import event_label
 from tui.forms import Collected, ListDef, collect, flatten, place, validate, walk, widget_id
 from tui.i18n import show, t
-from tui.localize import Localized
+from tui.localize import Localized, app_lang
 from tui.widgets.form_fields import INPUT, compose_defs, read_values, write_input
 
 Check = Callable[[Event], dict[str, list[str]]]
@@ -72,6 +72,12 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
             with Horizontal(id="buttons"):
                 yield Button(t("form.cancel", lang), id="cancel")
                 yield Button(t("form.send", lang), id="send", variant="primary")
+
+    def relabel(self) -> None:
+        """Draw the form again in the app's (new) language; what was typed stays."""
+        self.prefill = self.values()
+        self.lang = app_lang(self, self.lang)
+        self.run_worker(self.recompose(), group="relabel", exclusive=True)
 
     # ------------------------------------------------------------ values
     def values(self) -> dict[str, Any]:
