@@ -44,6 +44,7 @@ from tui.screens.event_form import EventFormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.language import LanguageScreen
 from tui.screens.login import LoginScreen
+from tui.screens.passphrase import ChangePassphraseScreen
 from tui.screens.search import SearchScreen
 from tui.screens.unlock import UnlockScreen
 from tui.screens.verify import VerifyScreen
@@ -391,6 +392,16 @@ class CoopNetApp(App[None]):
         yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang),
                             self.new_consultation)
         yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
+        if self.service.has_cache:
+            yield SystemCommand(t("cmd.passphrase", lang), t("cmd.passphrase.help", lang),
+                                self.change_passphrase)
+
+    def change_passphrase(self) -> None:
+        def changed(ok: bool | None) -> None:
+            if ok:
+                self.notify(t("passphrase.changed", self.lang))
+
+        self.push_screen(ChangePassphraseScreen(self.service, self.lang), changed)
 
     def action_command_palette(self) -> None:
         """Textual's palette, with its prompt in the interface language."""

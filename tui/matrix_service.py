@@ -177,6 +177,17 @@ class MatrixService(Service):
                  len(rooms), len(entries), self.cache_damaged)
         self.emit(RoomsChanged())
 
+    @property
+    def has_cache(self) -> bool:
+        return self.cache is not None
+
+    async def change_cache_passphrase(self, current: str, new: str) -> None:
+        if self.cache is None:
+            await super().change_cache_passphrase(current, new)
+            return
+        await self.cache.change_passphrase(current, new)
+        log.info("cache passphrase changed")
+
     async def _unlock_with_given_passphrase(self) -> None:
         passphrase, self._given_passphrase = self._given_passphrase, None
         if passphrase is None:

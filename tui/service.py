@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from coopnet.errors import CacheError
 from coopnet.protocol import ConsultationOpened, Event
 from tui.connection import Connection
 from tui.directory import Directory
@@ -191,6 +192,15 @@ class Service(ABC):
     async def discard_cache(self) -> None:
         """Delete a locked cache whose passphrase is forgotten; history is fetched again."""
         return None
+
+    @property
+    def has_cache(self) -> bool:
+        """Whether decrypted history is kept in an (unlocked) encrypted cache."""
+        return False
+
+    async def change_cache_passphrase(self, current: str, new: str) -> None:
+        """Wrap the cache's key under ``new``; ``WrongPassphrase`` if ``current`` is not it."""
+        raise CacheError("this client keeps no cache on disk")
 
     @abstractmethod
     async def load_history(self, room_id: str) -> None:

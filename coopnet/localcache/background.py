@@ -104,9 +104,10 @@ class BackgroundCache:
             self._schedule()
             await self.flush()
 
-    async def change_passphrase(self, new_passphrase: str,
+    async def change_passphrase(self, old_passphrase: str, new_passphrase: str,
                                 params: KdfParams | None = None) -> None:
-        await self._run(lambda: self._cache.change_passphrase(new_passphrase, params))
+        await self._run(functools.partial(self._cache.change_passphrase, old_passphrase,
+                                          new_passphrase, params))
 
     async def close(self) -> None:
         try:

@@ -114,7 +114,13 @@ class EncryptedCache:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
-    def change_passphrase(self, new_passphrase: str, params: KdfParams | None = None) -> None:
+    def change_passphrase(self, old_passphrase: str, new_passphrase: str,
+                          params: KdfParams | None = None) -> None:
+        """Wrap the data key under a new passphrase, once the current one is proven
+        (an unlocked screen left unattended must not be enough to change it)."""
+        current, wrapped = _key_material(self._db)
+        if unwrap(derive_wrapping_key(old_passphrase, current), wrapped) != self._key:
+            raise CacheError("the cache's key changed under this client")  # pragma: no cover
         params = params or KdfParams.fresh()
         wrapped = wrap(derive_wrapping_key(new_passphrase, params), self._key)
         with self._db.conn:

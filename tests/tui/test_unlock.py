@@ -8,11 +8,13 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Static
 
+from coopnet.errors import WrongPassphrase
 from coopnet.localcache import CACHE_FILE, EncryptedCache, KdfParams
 from coopnet.matrix import EnrolledDevices
 from tests.tui.conftest import until
 from tui.directory import Directory
 from tui.matrix_service import MatrixService
+from tui.screens.passphrase import ChangePassphraseScreen
 from tui.screens.unlock import UnlockScreen
 from tui.service import NeedsPassphrase, NeedsPassword
 
@@ -118,3 +120,43 @@ async def test_a_passphrase_from_a_file_unlocks_and_a_wrong_one_falls_back_to_as
         await right.start()
     assert right.cache is not None
     await right.close()
+
+
+class PassphraseApp(App[None]):
+    def __init__(self, service: MatrixService) -> None:
+        super().__init__()
+        self.service = service
+        self.result: bool | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(ChangePassphraseScreen(self.service, "en"), self.done)
+
+    def done(self, ok: bool | None) -> None:
+        self.result = ok
+
+
+async def test_the_passphrase_is_changed_only_with_the_current_one(tmp_path: Path):
+    svc = service(tmp_path)
+    await svc.unlock_cache("the first passphrase")  # creates the cache
+    assert svc.has_cache
+    app = PassphraseApp(svc)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await type_into(pilot, "#current", "not the first one")
+        await type_into(pilot, "#new", "the second passphrase")
+        await type_into(pilot, "#confirm", "the second passphrase")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Wrong passphrase" in error_text(app), "the refusal")
+        await type_into(pilot, "#current", "the first passphrase")
+        await type_into(pilot, "#new", "short")
+        await type_into(pilot, "#confirm", "short")
+        await pilot.press("enter")
+        assert "At least 8 characters" in error_text(app)
+        await type_into(pilot, "#new", "the second passphrase")
+        await type_into(pilot, "#confirm", "the second passphrase")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.result is not None, "the screen to close")
+    assert app.result is True
+    await svc.close()
+    with pytest.raises(WrongPassphrase):
+        EncryptedCache.unlock(tmp_path / CACHE_FILE, "the first passphrase")
+    EncryptedCache.unlock(tmp_path / CACHE_FILE, "the second passphrase").close()

@@ -91,7 +91,9 @@ def test_one_flipped_byte_is_detected(path: Path):
 def test_changing_the_passphrase_keeps_the_rows(path: Path):
     cache = EncryptedCache.create(path, "old", cheap())
     cache.write([], [("!r", "$e", {"body": "kept"})])
-    cache.change_passphrase("new", cheap())
+    with pytest.raises(WrongPassphrase):
+        cache.change_passphrase("not the old one", "new", cheap())
+    cache.change_passphrase("old", "new", cheap())
     cache.close()
     with pytest.raises(WrongPassphrase):
         EncryptedCache.unlock(path, "old")
