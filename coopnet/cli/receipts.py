@@ -139,19 +139,10 @@ def parse_public_key(value: str) -> Ed25519PublicKey:
 
 def directory_keys(file: Path, steward_key: str) -> Keys:
     """The bot receipt keys a signed directory lists, once verified with the steward key."""
-    from coopnet.trust.store import load_verified
+    from coopnet.trust.store import load_verified, read_steward_key
 
-    steward = steward_key.strip()
-    if not _HEX64.fullmatch(steward):
-        path = Path(steward)
-        try:
-            steward = path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(
-                f"--steward-key: not 64 hex characters nor a readable file: {exc}"
-            ) from exc
     try:
-        directory = load_verified(file, steward)
+        directory = load_verified(file, read_steward_key(steward_key))
     except CoopNetError as exc:
         raise InputError(f"{file}: {exc}") from exc
     return _listed_keys(directory, str(file))
