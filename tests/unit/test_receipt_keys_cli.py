@@ -165,3 +165,39 @@ def test_steward_sets_a_key_from_a_public_key_file(net: Network, tmp_path: Path,
     assert main(["directory", "show", "--authority", "ch", "--dir", str(net.directory)]) == 0
     shown = capsys.readouterr().out
     assert key_id(load_signing_key(new_key)) in shown and "retired" in shown
+
+
+def _tui_args(**given: Any) -> Any:
+    import argparse
+
+    values: dict[str, Any] = dict(
+        offline_demo=False, network=None, account=None, homeserver="http://127.0.0.181:8008",
+        user="@officer1:127.0.0.181", store=None, lang="en", no_cache=True,
+        cache_passphrase_file=None, directory=None, steward_key=None,
+    )
+    values.update(given)
+    return argparse.Namespace(**values)
+
+
+def test_the_production_client_takes_receipt_keys_from_the_directory(
+    net: Network, tmp_path: Path
+) -> None:
+    from coopnet.cli.tui import build_service
+    from coopnet.errors import CoopNetError
+
+    file = str(net.directory / "directory.json")
+    store = str(tmp_path / "store")
+    service = build_service(_tui_args(store=store, directory=file, steward_key=net.steward_key))
+    assert set(service.directory.receipt_keys) == {
+        key_id(bot_key(net, "ch")), key_id(bot_key(net, "cn"))
+    }
+    assert (tmp_path / "store").stat().st_mode & 0o077 == 0
+    # Without a directory the production client has no receipt key to check against.
+    assert build_service(_tui_args(store=store)).directory.receipt_keys == {}
+    with pytest.raises(CoopNetError, match="go together"):
+        build_service(_tui_args(store=store, directory=file))
+    with pytest.raises(CoopNetError, match="goes with --homeserver"):
+        build_service(_tui_args(homeserver=None, network=str(net.directory), directory=file,
+                                steward_key=net.steward_key))
+    with pytest.raises(CoopNetError, match="wrong key"):
+        build_service(_tui_args(store=store, directory=file, steward_key="ab" * 32))
