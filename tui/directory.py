@@ -1,16 +1,16 @@
 """The directory the client browses: authorities, contact points, legal-requirement profiles.
 
 It is read from the **signed network directory** (:mod:`coopnet.trust`), already verified
-against the steward's key by the device policy (:func:`from_signed`); only a network that
-has no signed directory yet falls back to the local ``network.json``, and says so
-(:func:`from_network`). Legal-requirement profiles come from :mod:`coopnet.profiles`.
+against the steward's key by the device policy (:func:`from_signed`); the bots' receipt
+keys come from it too. Only a network that has no signed directory yet falls back to the
+local ``network.json`` and the bots' key files, and says so (:func:`from_network`).
+Legal-requirement profiles come from :mod:`coopnet.profiles`.
 Nothing here talks to a homeserver.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -21,6 +21,7 @@ from coopnet.network import Network
 from coopnet.network.botproc import signing_key_file
 from coopnet.profiles import load_profile
 from coopnet.protocol import RequirementsAnswer
+from coopnet.receipts import Keys, keys_from_directory
 from coopnet.records import key_id, load_signing_key
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class AuthorityInfo:
 class Directory:
     authorities: tuple[AuthorityInfo, ...] = ()
     source: str = "none"
-    receipt_keys: Mapping[str, Ed25519PublicKey] = field(default_factory=dict, compare=False)
+    receipt_keys: Keys = field(default_factory=dict, compare=False)
     """The member bots' receipt-signing public keys (key id → key)."""
     _by_server: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -93,12 +94,9 @@ def profile_of(authority_id: str) -> RequirementsAnswer | None:
     return found.answer if found is not None else None
 
 
-def from_signed(
-    directory: trust.Directory,
-    source: str,
-    receipt_keys: Mapping[str, Ed25519PublicKey] | None = None,
-) -> Directory:
-    """The browsable directory from the verified, signed network directory."""
+def from_signed(directory: trust.Directory, source: str) -> Directory:
+    """The browsable directory from the verified, signed network directory, with the bots'
+    receipt keys it lists (retired and revoked ones included, to judge old receipts)."""
     authorities = []
     for a in directory.authorities:
         authorities.append(
@@ -119,7 +117,7 @@ def from_signed(
     return Directory(
         tuple(authorities),
         source=f"{source} (signed, version {directory.version}, {directory.issued_at})",
-        receipt_keys=dict(receipt_keys or {}),
+        receipt_keys=keys_from_directory(directory),
     )
 
 
@@ -148,7 +146,8 @@ def from_network(network: Network) -> Directory:
 
 
 def bot_receipt_keys(network: Network) -> dict[str, Ed25519PublicKey]:
-    """The public keys of the member bots of a local network, which sign receipts."""
+    """The public keys of the member bots of a local network, read from their key files:
+    only for a network without a signed directory yet (which lists them otherwise)."""
     keys: dict[str, Ed25519PublicKey] = {}
     for authority in network.members():
         path = signing_key_file(authority)

@@ -83,9 +83,9 @@ class MatrixService(Service):
         cache_passphrase: str | None = None,
     ) -> None:
         if isinstance(policy, DirectoryDevices):
-            # Browse what the device policy trusts: the verified, signed directory.
-            directory = from_signed(policy.directory, "signed network directory",
-                                    directory.receipt_keys)
+            # Browse what the device policy trusts: the verified, signed directory, which
+            # also lists the bots' receipt keys (never the local network's key files).
+            directory = from_signed(policy.directory, "signed network directory")
         super().__init__(user_id, directory)
         self.homeserver = homeserver
         self.store_dir = store_dir

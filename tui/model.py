@@ -9,12 +9,10 @@ assurances and unread count. Stage and deadlines come from :func:`coopnet.stages
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.protocol import (
     Assurance,
@@ -26,7 +24,7 @@ from coopnet.protocol import (
     parse_content,
 )
 from coopnet.protocol.vocab import DeadlineStatus, Kind, Stage
-from coopnet.receipts import verify_receipt
+from coopnet.receipts import Keys, verify_receipt
 from coopnet.stages import ConsultationStatus, Deadline, TimelineItem, track
 
 NEAR_DAYS = 7
@@ -127,8 +125,8 @@ class Consultation:
     invited: bool = False
     unread: int = 0
     own_authority: str | None = None
-    receipt_keys: Mapping[str, Ed25519PublicKey] = field(default_factory=dict, repr=False)
-    """Trusted bot keys (key id → key) that sign receipts."""
+    receipt_keys: Keys = field(default_factory=dict, repr=False)
+    """Trusted bot keys (key id → key, as the signed directory lists them) that sign receipts."""
     _ids: set[str] = field(default_factory=set, repr=False)
     _status: ConsultationStatus | None = field(default=None, repr=False)
     _status_day: dt.date | None = field(default=None, repr=False)

@@ -17,6 +17,7 @@ from coopnet.errors import CoopNetError
 from coopnet.matrix import CoopNetClient
 from coopnet.network import Network, botproc
 from coopnet.network.trust import device_policy
+from coopnet.records import key_id, prepare_signing_key, public_key_file
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,13 @@ def build_bot_from_setup(
     clock: Callable[[], dt.date] = utc_today,
     profiles_dir: Path | None = None,
 ) -> ConsultationBot:
+    # The first start creates the receipt-signing key; its public half (KEY.pub) is what
+    # the admin sends the steward to list in the signed directory.
+    key = prepare_signing_key(setup.file.record_signing_key)
+    log.info(
+        "receipt key %s; public key in %s", key_id(key),
+        public_key_file(setup.file.record_signing_key),
+    )
     return ConsultationBot(
         setup.config,
         setup.policy,

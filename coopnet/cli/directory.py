@@ -20,11 +20,12 @@ from rich.table import Table
 
 from coopnet.network import load_network
 from coopnet.network import trust as network_trust
-from coopnet.records.keys import key_id, public_key_from_hex
+from coopnet.records.errors import RecordError
+from coopnet.records.keys import key_id, load_public_key, public_key_from_hex, public_key_hex
 from coopnet.trust import directory as d
 from coopnet.trust.errors import TrustError
 from coopnet.trust.signing import decode_document
-from coopnet.trust.store import load_steward_key, load_verified, read_bytes, republish
+from coopnet.trust.store import load_steward_key, load_verified, now_iso, read_bytes, republish
 from coopnet.trust.verifications import check_enrolment_request
 
 DEFAULT_DIR = "demo-net"
@@ -164,6 +165,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         func=_steward(lambda a, x: d.without_device(x, a.user_id, a.device_id))
     )
 
+    set_key = _steward_command(
+        commands,
+        "set-receipt-key",
+        "list a bot's receipt-signing key as its current key (the previous one is retired)",
+    )
+    set_key.add_argument("user_id", help="the bot, e.g. @bot:matrix.ofj.example")
+    set_key.add_argument(
+        "public_key",
+        metavar="HEX|FILE",
+        help="the bot's public key: 64 hex characters or its public key file (the KEY.pub "
+        "written at the bot's first start, or 'coopnet records keygen --pubkey-out')",
+    )
+    set_key.set_defaults(func=_steward(_set_receipt_key))
+
+    revoke_key = _steward_command(
+        commands, "revoke-receipt-key", "revoke a bot's receipt key (compromised or lost)"
+    )
+    revoke_key.add_argument("user_id", help="the bot")
+    revoke_key.add_argument("key_id", help="the key id (16 hex characters)")
+    revoke_key.set_defaults(
+        func=_steward(lambda a, x: d.revoke_receipt_key(x, a.user_id, a.key_id, now_iso()))
+    )
+
     enrol = _steward_command(
         commands, "enrol", "list a device an officer verified by emoji (enrolment request)"
     )
@@ -274,6 +298,17 @@ def _show_authority(console: Console, a: d.Authority) -> None:
         for device in devices:
             table.add_row(role, member.user_id, member.name, device.device_id, device.ed25519)
     console.print(table)
+    if a.bot is not None and a.bot.receipt_keys:
+        keys = Table(title=f"receipt keys of {a.bot.user_id}")
+        for column in ("key id", "status", "public key"):
+            keys.add_column(column)
+        for k in a.bot.receipt_keys:
+            status = (
+                f"revoked {k.revoked}" if k.revoked else f"retired {k.retired}" if k.retired
+                else "current"
+            )
+            keys.add_row(k.key_id, status, k.public_key)
+        console.print(keys)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -282,10 +317,11 @@ def _verify(args: argparse.Namespace) -> int:
     key = key_id(public_key_from_hex(context.steward_key))
     members = sum(1 for _ in directory.members())
     devices = sum(len(m.devices) for _, m in directory.members())
+    receipt_keys = sum(len(m.receipt_keys) for _, m in directory.members())
     print(
         f"OK: {args.file} is directory v{directory.version} of {directory.network}, "
         f"signed by the steward key {key}; {len(directory.authorities)} authorities, "
-        f"{members} officers and bots, {devices} devices"
+        f"{members} officers and bots, {devices} devices, {receipt_keys} bot receipt keys"
     )
     if args.accept:
         print(f"accepted: older versions are refused from now on ({context.accepted})")
@@ -339,6 +375,21 @@ def _add_authority(args: argparse.Namespace, directory: d.Directory) -> d.Direct
 def _add_officer(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
     member = d.Member(args.user_id, args.name)
     return d.with_member(directory, args.authority, member, "bot" if args.bot else "officer")
+
+
+def _set_receipt_key(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
+    value = args.public_key.strip()
+    try:
+        public = (
+            public_key_hex(public_key_from_hex(value))
+            if len(value) == 64 and not Path(value).is_file()
+            else public_key_hex(load_public_key(value))
+        )
+    except RecordError as exc:
+        raise TrustError(f"the bot's public key {value!r}: {exc}") from None
+    updated = d.with_receipt_key(directory, args.user_id, public, now_iso())
+    print(f"receipt key {key_id(public_key_from_hex(public))} is now current for {args.user_id}")
+    return updated
 
 
 def _enrol(args: argparse.Namespace, directory: d.Directory) -> d.Directory:

@@ -7,8 +7,14 @@ Two ways to name the receipt:
 * a bot's record: ``--db RECORDS.db --event-id ID`` - the receipt entries for that event
   and the receipted event's own entry are taken from the record.
 
-The trusted keys come from ``--network DIR`` (every member bot's key) or
-``--public-key`` (64 hex characters or a key file; repeatable), never from the receipt.
+The trusted keys come from the signed network directory, never from the receipt:
+``--directory FILE --steward-key HEX|FILE`` (a directory verified with the steward's
+public key, e.g. the one installed in an authority's ``directory/`` folder) or
+``--network DIR`` (a local network's signed directory, verified with the key pinned in
+its ``network.json``; the bots' key files only while it has none). A key from the
+directory vouches only for its own bot's receipts, a retired key only for receipts dated
+up to its retirement, a revoked key for none. ``--public-key`` (64 hex characters or a
+key file; repeatable) trusts a key given by hand, with none of those checks.
 Exit codes: 0 valid, 1 invalid (the reason is printed), 2 could not be read.
 """
 
@@ -27,9 +33,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.errors import CoopNetError
 from coopnet.protocol import PAYLOAD_KEY, Receipt, parse_payload
-from coopnet.receipts import SIGNATURE_FIELD, ReceiptCheck, verify_receipt
+from coopnet.receipts import (
+    SIGNATURE_FIELD,
+    Keys,
+    ReceiptCheck,
+    keys_from_directory,
+    verify_receipt,
+)
 from coopnet.records import RecordError, key_id, load_public_key, reader
 from coopnet.records.keys import public_key_from_hex
+from coopnet.trust.directory import Directory
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -61,12 +74,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--db", type=Path, help="a bot's record database")
     verify.add_argument("--event-id", help="with --db: the receipted event's id")
     trust = verify.add_mutually_exclusive_group(required=True)
-    trust.add_argument("--network", type=Path, help="network directory: trust its member bots")
+    trust.add_argument(
+        "--directory",
+        type=Path,
+        metavar="FILE",
+        help="signed network directory: trust the bot receipt keys it lists (needs "
+        "--steward-key)",
+    )
+    trust.add_argument(
+        "--network",
+        type=Path,
+        metavar="DIR",
+        help="local network: trust the bot receipt keys of its signed directory",
+    )
     trust.add_argument(
         "--public-key",
         action="append",
         metavar="HEX|FILE",
         help="trusted bot public key: 64 hex characters or a key file (repeatable)",
+    )
+    verify.add_argument(
+        "--steward-key",
+        metavar="HEX|FILE",
+        help="with --directory: the steward's public key that verifies it (e.g. steward.pub)",
     )
     verify.set_defaults(func=_verify, parser=verify)
 
@@ -107,14 +137,40 @@ def parse_public_key(value: str) -> Ed25519PublicKey:
         raise InputError(str(exc)) from exc
 
 
-def network_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
-    """Every member bot's public key; authorities without a key file are skipped."""
+def directory_keys(file: Path, steward_key: str) -> Keys:
+    """The bot receipt keys a signed directory lists, once verified with the steward key."""
+    from coopnet.trust.store import load_verified, read_steward_key
+
+    try:
+        directory = load_verified(file, read_steward_key(steward_key))
+    except CoopNetError as exc:
+        raise InputError(f"{file}: {exc}") from exc
+    return _listed_keys(directory, str(file))
+
+
+def _listed_keys(directory: Directory, where: str) -> Keys:
+    keys = keys_from_directory(directory)
+    if not keys:
+        raise InputError(
+            f"{where}: directory v{directory.version} lists no bot receipt key; the steward "
+            "lists one with 'coopnet directory set-receipt-key' (a local network: run 'coopnet "
+            "net up' again)"
+        )
+    return keys
+
+
+def network_keys(directory: Path) -> Keys:
+    """The bot receipt keys of a local network's signed directory; before the network has
+    one, every member bot's key file (authorities without a key file are skipped)."""
     from coopnet.network import load_network
+    from coopnet.network import trust as network_trust
     from coopnet.network.botproc import signing_key_file
     from coopnet.records import load_signing_key
 
     try:
         network = load_network(directory)
+        if network.directory_file is not None:
+            return _listed_keys(network_trust.load_directory(network), str(network.file))
         keys: dict[str, Ed25519PublicKey] = {}
         for authority in network.members():
             path = signing_key_file(authority)
@@ -128,7 +184,13 @@ def network_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-def trusted_keys(args: argparse.Namespace) -> dict[str, Ed25519PublicKey]:
+def trusted_keys(args: argparse.Namespace) -> Keys:
+    if args.directory is not None:
+        if not args.steward_key:
+            args.parser.error("--directory needs --steward-key HEX|FILE to verify it")
+        return directory_keys(args.directory, args.steward_key)
+    if args.steward_key:
+        args.parser.error("--steward-key goes with --directory")
     if args.network is not None:
         return network_keys(args.network)
     keys = [parse_public_key(value) for value in args.public_key]
@@ -232,7 +294,7 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_OK if check.ok else EXIT_INVALID
 
 
-def _verify_in_record(db: Path, event_id: str, keys: Mapping[str, Ed25519PublicKey]) -> int:
+def _verify_in_record(db: Path, event_id: str, keys: Keys) -> int:
     found = find_in_record(db, event_id)
     if not found.receipts:
         print(f"{db}: INVALID: no receipt of event {event_id} in the record")

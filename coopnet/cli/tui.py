@@ -2,9 +2,11 @@
 
 With ``--network DIR`` the account's stored device is restored (``coopnet net up``
 logged it in once); with ``--homeserver URL --user USER_ID`` a login screen asks for the
-password the first time only, and the device is kept in ``--store``. Decrypted history
-is cached in the store, encrypted under a passphrase asked at start (chosen the first
-time); ``--no-cache`` keeps it in memory only.
+password the first time only, and the device is kept in ``--store``; ``--directory FILE
+--steward-key HEX|FILE`` then gives the signed network directory (device trust, the
+browsable directory and the bots' receipt keys), as the authority's admin installs it.
+Decrypted history is cached in the store, encrypted under a passphrase asked at start
+(chosen the first time); ``--no-cache`` keeps it in memory only.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def register(subparsers: Any) -> None:
                         help="the officer account in --network (default: its first officer)")
     parser.add_argument("--homeserver", metavar="URL", help="homeserver client URL")
     parser.add_argument("--user", metavar="USER_ID", help="Matrix user id with --homeserver")
+    parser.add_argument("--directory", metavar="FILE",
+                        help="with --homeserver: the signed network directory (e.g. "
+                        "/etc/coopnet/authority/directory/directory.json); devices, contacts "
+                        "and the bots' receipt keys are trusted from it")
+    parser.add_argument("--steward-key", metavar="HEX|FILE",
+                        help="with --directory: the steward's public key that verifies it "
+                        "(e.g. directory/steward.pub)")
     parser.add_argument("--store", metavar="DIR",
                         help="device store with --homeserver (default: "
                         "$XDG_DATA_HOME/coopnet/USER_ID)")
@@ -108,8 +117,22 @@ def build_service(args: argparse.Namespace) -> Any:
         if account.device_id and account.ed25519
     }
 
+    directory_file = getattr(args, "directory", None)
+    steward_key = getattr(args, "steward_key", None)
+    if (directory_file is None) != (steward_key is None):
+        raise CoopNetError("--directory and --steward-key go together")
+    if directory_file is not None and not args.homeserver:
+        raise CoopNetError("--directory goes with --homeserver (--network has its own)")
+
     def policy(store: Path) -> Any:
         """The signed directory's device policy (the enrolled devices, before it exists)."""
+        if directory_file is not None:
+            from coopnet.matrix import DirectoryDevices
+            from coopnet.matrix.session import ensure_private_dir
+            from coopnet.trust.store import read_steward_key
+
+            key = read_steward_key(str(steward_key))
+            return DirectoryDevices.load(directory_file, key, ensure_private_dir(store))
         if network is None:
             return EnrolledDevices(enrolled)
         return network_trust.device_policy(network, store)

@@ -1,8 +1,9 @@
 """The consultation bots of the local network as background processes.
 
 Each authority's bot keeps its files in ``DIR/<authority>/bot/``: the record
-(``records.db``), its Ed25519 signing key, its small state database, its log, its pid
-and a ``ready`` file it writes once it has synced.
+(``records.db``), its Ed25519 signing key (``signing.key``, with its public half in
+``signing.pub``: the receipt key the signed directory lists), its small state database,
+its log, its pid and a ``ready`` file it writes once it has synced.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from coopnet.errors import NetworkError
 from coopnet.network.model import Authority, Network
 from coopnet.network.process import alive, file_tail, terminate
-from coopnet.records import load_or_create_signing_key, public_key_hex
+from coopnet.records import prepare_signing_key, public_key_hex
 
 BOT_DIR = "bot"
 
@@ -52,9 +53,10 @@ def _pid_file(authority: Authority) -> Path:
 
 
 def prepare(authority: Authority) -> str:
-    """Create the bot's signing key if needed; return its public key (hex)."""
+    """Create the bot's signing key (and its ``.pub`` file) if needed; return its public
+    key (hex)."""
     bot_dir(authority).mkdir(mode=0o700, exist_ok=True)
-    return public_key_hex(load_or_create_signing_key(signing_key_file(authority)))
+    return public_key_hex(prepare_signing_key(signing_key_file(authority)))
 
 
 def read_pid(authority: Authority) -> int | None:

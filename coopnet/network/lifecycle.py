@@ -321,6 +321,9 @@ async def up(
         await _register_accounts(network, report)
         enrolled = await _enroll_devices(network, report)
         network.save()
+        for authority in network.members():  # the directory lists each bot's receipt key
+            if authority.bot() is not None:
+                botproc.prepare(authority)
         listed = network_trust.ensure_directory(network, enrolled, report)
         await check_federation(
             network, report, members=network_trust.listed_members(network, listed)

@@ -9,6 +9,11 @@ Layout inside the network's directory::
 ``network.json`` records the directory's path (``"directory"``) and the steward's public
 key (``"steward_key"``, hex), which every program pins to verify the directory.
 
+Each member bot's receipt-signing key (``DIR/<authority>/bot/signing.key``) is listed in
+its directory entry: ``net up`` lists a key it has not listed before as the bot's current
+key (a previous one stays listed, retired), and never lists again a key the steward
+retired or revoked.
+
 External members (``"external_members"`` of ``network.json``: homeservers run elsewhere,
 e.g. one set up with ``coopnet admin``, written ``SERVER`` or ``ID=SERVER``) are folded
 into the directory as authorities the first time it is signed, and then dropped from
@@ -24,9 +29,11 @@ from pathlib import Path
 
 from coopnet.errors import NetworkError
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
+from coopnet.network import botproc
 from coopnet.network.catalogue import describe
 from coopnet.network.model import Account, Network
 from coopnet.network.model import Authority as NetAuthority
+from coopnet.records import key_id, load_signing_key, public_key_hex
 from coopnet.trust import directory as d
 from coopnet.trust.store import (
     create_steward_key,
@@ -72,6 +79,38 @@ def _member(account: Account) -> d.Member:
     return d.Member(account.user_id, account.display_name, devices)
 
 
+def bot_receipt_key(authority: NetAuthority) -> str | None:
+    """The public key (hex) of the authority's bot signing key, None before it exists."""
+    path = botproc.signing_key_file(authority)
+    return public_key_hex(load_signing_key(path)) if path.exists() else None
+
+
+def _with_bot_key(
+    directory: d.Directory, authority: NetAuthority, report: Report
+) -> d.Directory:
+    """List the bot's key file as its current receipt key unless it is listed already."""
+    bot = authority.bot()
+    public = bot_receipt_key(authority) if bot else None
+    listed = directory.member(bot.user_id) if bot else None
+    if bot is None or public is None or listed is None:
+        return directory
+    for _, member in directory.members():
+        for key in member.receipt_keys:
+            if key.public_key != public:
+                continue
+            if member.user_id != bot.user_id or not key.current:
+                state = "current" if key.current else "retired or revoked"
+                report(
+                    f"{authority.id}: the bot's receipt key {key.key_id} is listed as "
+                    f"{state} for {member.user_id}: its new receipts will not verify; give "
+                    f"the bot a new key (remove {botproc.signing_key_file(authority)} and "
+                    "run net up again)"
+                )
+            return directory
+    report(f"{authority.id}: bot receipt key listed in the directory")
+    return d.with_receipt_key(directory, bot.user_id, public, now_iso())
+
+
 def directory_entry(authority: NetAuthority) -> d.Authority:
     """The directory entry of one authority of the local network (illustrative contacts)."""
     known = describe(authority.id)
@@ -92,8 +131,18 @@ def directory_entry(authority: NetAuthority) -> d.Authority:
         languages=languages,
         contacts=contacts,
         officers=tuple(_member(a) for a in officers),
-        bot=_member(bot) if bot else None,
+        bot=_bot_member(authority, bot) if bot else None,
     )
+
+
+def _bot_member(authority: NetAuthority, bot: Account) -> d.Member:
+    member = _member(bot)
+    public = bot_receipt_key(authority)
+    if public is None:
+        return member
+    key = load_signing_key(botproc.signing_key_file(authority))
+    listed = d.ReceiptKey(key_id(key), public)
+    return d.Member(member.user_id, member.name, member.devices, (listed,))
 
 
 def external_entries(network: Network, taken: Iterable[str] = ()) -> list[d.Authority]:
@@ -155,9 +204,11 @@ def ensure_directory(
     network: Network, enrolled: Iterable[tuple[NetAuthority, Account]], report: Report
 ) -> d.Directory:
     """Create the steward key and the signed directory the first time; afterwards enrol
-    the devices that logged in for the first time (``enrolled``) and re-sign.
+    the devices that logged in for the first time (``enrolled``) and the bots' receipt
+    keys not listed yet, and re-sign.
 
-    Devices already known are never re-added: a device the steward removed stays removed.
+    Devices already known are never re-added: a device the steward removed stays removed;
+    a receipt key the steward retired or revoked is never made current again.
     """
     if network.directory_file is None or not Path(network.directory_file).exists():
         key_path = steward_key_path(network)
@@ -181,10 +232,15 @@ def ensure_directory(
         if listed[1].device(account.device_id) is None:
             device = d.Device(account.device_id, account.ed25519)
             updated = d.with_device(updated, account.user_id, device)
+    for authority in network.members():
+        updated = _with_bot_key(updated, authority, report)
     if updated is not directory:
         key = load_steward_key(steward_key_path(network))
         updated = republish(updated, key, directory_path(network), accepted_path(network))
-        report(f"new devices or external members listed; signed directory v{updated.version}")
+        report(
+            "new devices, bot receipt keys or external members listed; "
+            f"signed directory v{updated.version}"
+        )
     if network.external_members:
         network.external_members = []
         network.save()

@@ -21,6 +21,8 @@ from coopnet.records.keys import (
     load_or_create_signing_key,
     load_public_key,
     load_signing_key,
+    prepare_signing_key,
+    public_key_file,
     public_key_hex,
     write_public_key,
 )
@@ -47,6 +49,8 @@ __all__ = [
     "load_or_create_signing_key",
     "load_public_key",
     "load_signing_key",
+    "prepare_signing_key",
+    "public_key_file",
     "parse_export",
     "public_key_hex",
     "sha256_hex",

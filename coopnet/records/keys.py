@@ -153,3 +153,23 @@ def write_public_key(
 ) -> None:
     """Write the public key as one line of hex (it is public: mode 0644)."""
     Path(path).write_text(public_key_hex(key) + "\n", encoding="ascii")
+
+
+def public_key_file(private_path: str | os.PathLike[str]) -> Path:
+    """Where the public half of the key at *private_path* is written: same name, ``.pub``."""
+    return Path(private_path).with_suffix(".pub")
+
+
+def prepare_signing_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
+    """Load the key at *path* (generating it the first time) and keep its public key in
+    :func:`public_key_file` — the file the steward lists in the signed directory."""
+    key = load_or_create_signing_key(path)
+    public = public_key_file(path)
+    try:
+        current = public.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        current = ""
+    if current != public_key_hex(key):
+        write_public_key(key, public)
+        logger.info("public key of %s written to %s", key_id(key), public)
+    return key

@@ -16,6 +16,7 @@ from coopnet.trust.directory import (
     Device,
     Directory,
     Member,
+    ReceiptKey,
     parse_directory,
 )
 from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
@@ -32,6 +33,7 @@ __all__ = [
     "Directory",
     "DirectoryRefused",
     "Member",
+    "ReceiptKey",
     "Refusal",
     "TrustError",
     "VerificationRecord",

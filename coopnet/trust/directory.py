@@ -3,9 +3,11 @@
 One versioned document lists every member authority: its State and name, the areas it
 handles (extradition, mutual legal assistance), its working languages, its contact points
 (role and hours), the server name of its homeserver, its officers' and bot's user ids and
-the Ed25519 fingerprint key of each of their devices. :func:`parse_directory` checks every
-entry and names the first wrong one; the edit functions return a new directory and never
-produce one that would not parse.
+the Ed25519 fingerprint key of each of their devices, and the public keys with which the
+bot signs receipts (:class:`ReceiptKey`: the current one, and the earlier ones, kept with
+the time they were retired or revoked so that what they signed can still be judged).
+:func:`parse_directory` checks every entry and names the first wrong one; the edit
+functions return a new directory and never produce one that would not parse.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from coopnet.records.errors import RecordError
+from coopnet.records.keys import key_id, public_key_from_hex
 from coopnet.trust.errors import DirectoryRefused, Refusal
 
 FORMAT = "coopnet.directory/1"
@@ -29,6 +33,8 @@ _SERVER_NAME = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:[0-9]{1,5
 _LOCALPART = re.compile(r"[a-z0-9._=\-/+]{1,255}")
 _DEVICE_ID = re.compile(r"[A-Za-z0-9._\-+/=]{1,128}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_PUBLIC_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -38,15 +44,45 @@ class Device:
 
 
 @dataclass(frozen=True)
+class ReceiptKey:
+    """A public key with which a bot signs receipts (``coopnet.receipts``).
+
+    The key without ``retired`` or ``revoked`` is the bot's current key (at most one).
+    A retired key was replaced in a routine rotation: it still vouches for receipts dated
+    up to ``retired``. A revoked key (compromised, lost) vouches for nothing any more.
+    """
+
+    key_id: str  # first 16 hex characters of the SHA-256 of the raw key (records.keys)
+    public_key: str  # 64 lower-case hex characters of the raw Ed25519 key
+    retired: str | None = None  # ISO 8601, UTC
+    revoked: str | None = None  # ISO 8601, UTC
+
+    @property
+    def current(self) -> bool:
+        return self.retired is None and self.revoked is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class Member:
-    """An officer or the bot of an authority, with the devices trusted for it."""
+    """An officer or the bot of an authority, with the devices trusted for it (and, for
+    the bot, its receipt-signing keys)."""
 
     user_id: str
     name: str = ""
     devices: tuple[Device, ...] = ()
+    receipt_keys: tuple[ReceiptKey, ...] = ()
 
     def device(self, device_id: str) -> Device | None:
         return next((d for d in self.devices if d.device_id == device_id), None)
+
+    def receipt_key(self, key_id: str) -> ReceiptKey | None:
+        return next((k for k in self.receipt_keys if k.key_id == key_id), None)
+
+    def current_receipt_key(self) -> ReceiptKey | None:
+        return next((k for k in self.receipt_keys if k.current), None)
 
 
 @dataclass(frozen=True)
@@ -116,11 +152,14 @@ class Directory:
 
 
 def _member_json(member: Member) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "user_id": member.user_id,
         "name": member.name,
         "devices": [{"device_id": d.device_id, "ed25519": d.ed25519} for d in member.devices],
     }
+    if member.receipt_keys:  # absent rather than empty: older directories hash the same
+        data["receipt_keys"] = [k.to_json() for k in member.receipt_keys]
+    return data
 
 
 def _authority_json(a: Authority) -> dict[str, Any]:
@@ -200,6 +239,47 @@ def _device(value: Any, where: str) -> Device:
     return Device(device_id, key)
 
 
+def _time(value: Any, where: str) -> str:
+    text = _text(value, where)
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise _malformed(where, f"{text!r} is not an ISO 8601 time") from None
+    return text
+
+
+def _receipt_key(value: Any, where: str) -> ReceiptKey:
+    data = _object(value, where, {"key_id", "public_key"}, {"retired", "revoked"})
+    public = _text(data["public_key"], f"{where}.public_key")
+    if not _PUBLIC_KEY.fullmatch(public):
+        raise _malformed(
+            f"{where}.public_key", "not an Ed25519 public key (64 lower-case hex characters)"
+        )
+    try:
+        expected = key_id(public_key_from_hex(public))
+    except (RecordError, ValueError):
+        raise _malformed(f"{where}.public_key", "not an Ed25519 public key") from None
+    kid = _text(data["key_id"], f"{where}.key_id", _KEY_ID, "a key id (16 hex characters)")
+    if kid != expected:
+        raise _malformed(
+            f"{where}.key_id", f"{kid} is not the key id of this public key ({expected})"
+        )
+    retired = None if data.get("retired") is None else _time(data["retired"], f"{where}.retired")
+    revoked = None if data.get("revoked") is None else _time(data["revoked"], f"{where}.revoked")
+    return ReceiptKey(kid, public, retired, revoked)
+
+
+def _receipt_keys(value: Any, where: str) -> tuple[ReceiptKey, ...]:
+    keys = [_receipt_key(k, f"{where}[{i}]") for i, k in enumerate(_list(value, where))]
+    _unique([k.key_id for k in keys], where, "receipt key")
+    current = [k.key_id for k in keys if k.current]
+    if len(current) > 1:
+        raise _malformed(
+            where, f"only one key can be current (found {', '.join(current)}): retire the others"
+        )
+    return tuple(keys)
+
+
 def check_user_id(user_id: Any, server_name: str, where: str) -> str:
     text = _text(user_id, where)
     local, sep, server = text[1:].partition(":")
@@ -212,8 +292,8 @@ def check_user_id(user_id: Any, server_name: str, where: str) -> str:
     return text
 
 
-def _member(value: Any, server_name: str, where: str) -> Member:
-    data = _object(value, where, {"user_id", "devices"}, {"name"})
+def _member(value: Any, server_name: str, where: str, bot: bool = False) -> Member:
+    data = _object(value, where, {"user_id", "devices"}, {"name", "receipt_keys"})
     user_id = check_user_id(data["user_id"], server_name, f"{where}.user_id")
     name = data.get("name", "")
     if not isinstance(name, str):
@@ -223,7 +303,14 @@ def _member(value: Any, server_name: str, where: str) -> Member:
         for i, d in enumerate(_list(data["devices"], f"{where}.devices"))
     ]
     _unique([d.device_id for d in devices], f"{where}.devices", "device")
-    return Member(user_id, name, tuple(devices))
+    receipt_keys: tuple[ReceiptKey, ...] = ()
+    if "receipt_keys" in data:
+        if not bot:
+            raise _malformed(
+                f"{where}.receipt_keys", "only the authority's bot signs receipts"
+            )
+        receipt_keys = _receipt_keys(data["receipt_keys"], f"{where}.receipt_keys")
+    return Member(user_id, name, tuple(devices), receipt_keys)
 
 
 def _contact(value: Any, where: str) -> ContactPoint:
@@ -273,7 +360,7 @@ def _authority(value: Any, where: str) -> Authority:
         _member(m, server, f"{where}.officers[{i}]")
         for i, m in enumerate(_list(data["officers"], f"{where}.officers"))
     ]
-    bot = None if data["bot"] is None else _member(data["bot"], server, f"{where}.bot")
+    bot = None if data["bot"] is None else _member(data["bot"], server, f"{where}.bot", True)
     return Authority(
         id=_text(data["id"], f"{where}.id", _AUTHORITY_ID, "a short lower-case id like ch"),
         state=_text(data["state"], f"{where}.state"),
@@ -325,6 +412,8 @@ def _check_unique(directory: Directory) -> None:
     _unique([m.user_id for _, m in directory.members()], "directory.authorities", "user")
     keys = [d.ed25519 for _, m in directory.members() for d in m.devices]
     _unique(keys, "directory.authorities", "device key")
+    receipt_keys = [k.key_id for _, m in directory.members() for k in m.receipt_keys]
+    _unique(receipt_keys, "directory.authorities", "receipt key")
 
 
 # ---------------------------------------------------------------- editing (steward)
@@ -421,3 +510,53 @@ def without_device(directory: Directory, user_id: str, device_id: str) -> Direct
     member = found[1]
     kept = tuple(d for d in member.devices if d.device_id != device_id)
     return _update_member(directory, user_id, replace(member, devices=kept))
+
+
+def _bot(directory: Directory, user_id: str) -> Member:
+    found = directory.member(user_id)
+    if found is None:
+        raise _malformed("user", f"no user {user_id} in the directory")
+    authority, member = found
+    if authority.bot is None or authority.bot.user_id != user_id:
+        raise _malformed(
+            "user", f"{user_id} is not the bot of {authority.id}: only bots sign receipts"
+        )
+    return member
+
+
+def with_receipt_key(directory: Directory, user_id: str, public_key: str, at: str) -> Directory:
+    """List ``public_key`` (64 hex) as the bot's current receipt key.
+
+    The bot's previous current key stays listed, retired at ``at`` (ISO 8601): receipts it
+    signed until then still verify. A key that is listed already is refused.
+    """
+    member = _bot(directory, user_id)
+    try:
+        new_id = key_id(public_key_from_hex(public_key))
+    except (RecordError, ValueError):
+        raise _malformed("receipt key", f"{public_key!r} is not an Ed25519 public key") from None
+    for _, other in directory.members():
+        listed = other.receipt_key(new_id)
+        if listed is not None:
+            state = "current" if listed.current else "retired or revoked"
+            raise _malformed(
+                "receipt key", f"key {new_id} is already listed for {other.user_id} ({state})"
+            )
+    kept = tuple(replace(k, retired=at) if k.current else k for k in member.receipt_keys)
+    new = ReceiptKey(new_id, public_key.strip().lower())
+    return _update_member(directory, user_id, replace(member, receipt_keys=kept + (new,)))
+
+
+def revoke_receipt_key(directory: Directory, user_id: str, kid: str, at: str) -> Directory:
+    """Mark a bot's receipt key revoked at ``at``: no receipt it signed is valid any more.
+
+    The key stays listed, so that it is known as revoked (and never listed again).
+    """
+    member = _bot(directory, user_id)
+    listed = member.receipt_key(kid)
+    if listed is None:
+        raise _malformed("receipt key", f"{user_id} has no receipt key {kid} in the directory")
+    if listed.revoked is not None:
+        raise _malformed("receipt key", f"key {kid} was already revoked at {listed.revoked}")
+    keys = tuple(replace(k, revoked=at) if k.key_id == kid else k for k in member.receipt_keys)
+    return _update_member(directory, user_id, replace(member, receipt_keys=keys))

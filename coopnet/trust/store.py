@@ -82,6 +82,27 @@ def read_bytes(path: Path) -> bytes:
         raise TrustError(f"cannot read the directory {path}: {exc.strerror}") from None
 
 
+def read_steward_key(value: str) -> str:
+    """The steward's public key given as 64 hex characters, or as a file holding them
+    (``steward.pub``)."""
+    text = value.strip()
+    if len(text) != 64 or Path(text).is_file():
+        try:
+            text = Path(value).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TrustError(
+                f"the steward's public key {value!r}: neither 64 hex characters nor a "
+                f"readable file ({exc})"
+            ) from None
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        text = ""
+    if len(text) != 64:
+        raise TrustError(f"the steward's public key {value!r}: expected 64 hex characters")
+    return text.lower()
+
+
 def load_verified(
     path: Path, steward_key: str, accepted_path: Path | None = None, remember: bool = True
 ) -> Directory:

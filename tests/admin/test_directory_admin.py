@@ -177,3 +177,53 @@ def test_enrolment_refuses_a_second_bot_but_keeps_the_listed_one(tmp_path: Path,
     if role == "bot":
         with pytest.raises(Exception, match="already has the bot"):
             enrolment.enrol(steward, out, "ch", f"@bot2:{OWN}", "bot", "bot")
+
+
+def test_the_bot_receipt_key_reaches_the_directory_and_verifiers(tmp_path: Path, capsys):
+    """Production path: the bot's first start writes its public key; the steward lists it;
+    the installed directory alone (with steward.pub) verifies the bot's receipts, also
+    after the key is rotated."""
+    import datetime as dt
+
+    from bots.consultation.runner import build_bot_from_setup
+    from coopnet.records import key_id, load_signing_key, public_key_file
+    from tests.unit.test_receipt_keys_cli import receipt_file
+
+    steward, out = render(tmp_path, target="host")
+    setup = bot_setup(load_bot_file(out / "bot" / "bot.yaml"))
+    build_bot_from_setup(setup)  # the first start creates the key and KEY.pub
+    private = setup.file.record_signing_key
+    pub = public_key_file(private)
+    assert pub.exists() and pub.parent == private.parent
+    bot = f"@bot:{OWN}"
+    capsys.readouterr()
+    set_key = ["directory", "set-receipt-key", bot, str(pub), "--steward-dir", str(steward)]
+    assert main(set_key) == 0
+    assert "publish-directory" in capsys.readouterr().out
+    publish = ["admin", "publish-directory", "--steward-dir", str(steward)]
+    assert main([*publish, "--authority-dir", str(out)]) == 0
+    installed = out / "directory" / "directory.json"
+    verify = ["receipts", "verify", "--directory", str(installed),
+              "--steward-key", str(out / "directory" / "steward.pub")]
+    old = load_signing_key(private)
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    signed = receipt_file(tmp_path / "r.json", old, bot, when)
+    assert main([*verify, str(signed)]) == 0
+    # Rotation: a new key (keygen) replaces it; the old key's receipt still verifies.
+    new_pub = tmp_path / "new.pub"
+    assert main(["records", "keygen", "--key", str(tmp_path / "new.key"),
+                 "--pubkey-out", str(new_pub)]) == 0
+    assert main(["directory", "set-receipt-key", bot, str(new_pub),
+                 "--steward-dir", str(steward)]) == 0
+    assert main([*publish, "--authority-dir", str(out)]) == 0
+    listed = _verified(steward, installed).member(bot)
+    assert listed is not None
+    assert [k.key_id for k in listed[1].receipt_keys] == [
+        key_id(old), key_id(load_signing_key(tmp_path / "new.key"))
+    ]
+    capsys.readouterr()
+    assert main([*verify, str(signed)]) == 0
+    assert "retired" in capsys.readouterr().out
+    forged = receipt_file(tmp_path / "f.json", load_signing_key(tmp_path / "new.key"),
+                          f"@bot:{OTHER}", when)
+    assert main([*verify, str(forged)]) == 1

@@ -9,8 +9,9 @@ import time
 import uuid
 
 from bots.consultation.runner import records_path, signing_key_path
-from coopnet.network import Network
-from coopnet.receipts import verify_receipt
+from coopnet.network import Network, load_network
+from coopnet.network import trust as network_trust
+from coopnet.receipts import keys_from_directory, verify_receipt
 from coopnet.records import export_case, key_id, load_signing_key, verify_db, verify_export
 from tests.bots.helpers import payload_type, receipt_for, send_event, wait_notice
 from tests.harness import wait_for
@@ -99,6 +100,10 @@ async def test_full_consultation(network: Network, open_client, start_bot):
     identity_event = next(e for e in mx_inbox.events if e.event_id == identity)
     check = verify_receipt(receipt.content, {key_id(mx_key): mx_key}, identity_event.content)
     assert check.ok, check.reason
+    # The key the bot signs with is the one the signed directory lists for it.
+    listed = keys_from_directory(network_trust.load_directory(load_network(network.directory)))
+    check = verify_receipt(receipt.content, listed, identity_event.content)
+    assert check.ok and "current key" in check.reason, check.reason
 
     # Requirements: Mexico asks, Switzerland's bot answers with its (illustrative) profile.
     query = await send_event(
