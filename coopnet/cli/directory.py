@@ -25,7 +25,14 @@ from coopnet.records.keys import key_id, load_public_key, public_key_from_hex, p
 from coopnet.trust import directory as d
 from coopnet.trust.errors import TrustError
 from coopnet.trust.signing import decode_document
-from coopnet.trust.store import load_steward_key, load_verified, now_iso, read_bytes, republish
+from coopnet.trust.store import (
+    load_steward_key,
+    load_verified,
+    now_iso,
+    read_bytes,
+    read_steward_key,
+    republish,
+)
 from coopnet.trust.verifications import check_enrolment_request
 
 DEFAULT_DIR = "demo-net"
@@ -42,13 +49,6 @@ class Context:
         return load_verified(self.file, self.steward_key, self.accepted, remember)
 
 
-def _steward_public(value: str) -> str:
-    path = Path(value)
-    text = path.read_text(encoding="ascii").strip() if path.is_file() else value.strip()
-    public_key_from_hex(text)  # refuses anything that is not 64 hex characters
-    return text
-
-
 def _steward_dir_context(args: argparse.Namespace, file: Path | None) -> Context:
     """The production steward's directory (``coopnet admin init-network``)."""
     from coopnet.admin.steward import load_steward  # the admin layer only when asked
@@ -57,7 +57,7 @@ def _steward_dir_context(args: argparse.Namespace, file: Path | None) -> Context
     explicit_key = getattr(args, "steward_key", None)
     return Context(
         file or steward.directory_file,
-        _steward_public(explicit_key) if explicit_key else steward.public_key_hex(),
+        read_steward_key(explicit_key) if explicit_key else steward.public_key_hex(),
         getattr(args, "accepted_file", None) or steward.accepted_file,
         getattr(args, "steward_key_file", None) or steward.signing_key,
     )
@@ -71,7 +71,7 @@ def _context(args: argparse.Namespace, file: Path | None = None) -> Context:
     if explicit_key is None or file is None:
         network = load_network(args.dir)
     if explicit_key is not None:
-        steward = _steward_public(explicit_key)
+        steward = read_steward_key(explicit_key)
     else:
         assert network is not None
         if network.steward_key is None:
