@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from coopnet.protocol import (
@@ -59,10 +60,15 @@ class Entry:
     def day(self) -> dt.date:
         return dt.datetime.fromtimestamp(self.ts / 1000, dt.UTC).date()
 
-    def search_text(self) -> str:
+    @cached_property
+    def _search_text(self) -> str:
         if self.event is not None:
             return f"{self.body}\n{self.event.to_dict()}".casefold()
         return self.body.casefold()
+
+    def search_text(self) -> str:
+        """What search looks through, folded once per entry (search runs per keystroke)."""
+        return self._search_text
 
 
 def entry_from(
