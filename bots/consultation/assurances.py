@@ -29,9 +29,11 @@ class AssuranceRecord:
     monitoring: list[AssuranceMonitoring] = field(default_factory=list)
 
 
+@dataclass
 class AssuranceRegister:
-    def __init__(self) -> None:
-        self.items: dict[str, AssuranceRecord] = {}
+    # A dataclass so that two registers compare by content (a view kept up to date
+    # entry by entry is checked against one rebuilt from the record).
+    items: dict[str, AssuranceRecord] = field(default_factory=dict)
 
     def check(self, event: Assurance | AssuranceMonitoring) -> str | None:
         """None when the event may be applied, else why not (English)."""

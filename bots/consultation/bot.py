@@ -21,7 +21,8 @@ from bots.consultation.members import Members
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
-from bots.consultation.view import BOT_MARKER, ConsultationView, build_view, recorded_content
+from bots.consultation.view import BOT_MARKER, ConsultationView, recorded_content
+from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
 from coopnet.ids import EventID
@@ -95,6 +96,7 @@ class ConsultationBot(Bot):
         self.rulebook = rulebook
         self.clock = clock
         self._records: AsyncRecordStore | None = None
+        self._views: ViewCache | None = None
         self._signing_key = load_or_create_signing_key(signing_key_path)
         self.acl = AclFollower(policy)
 
@@ -107,6 +109,8 @@ class ConsultationBot(Bot):
 
     async def setup(self) -> None:
         self._records = await AsyncRecordStore.open(self.records_path, self._signing_key)
+        # Empty at every start: views are rebuilt from the record on first use.
+        self._views = ViewCache(self._records, self.members.authority_of, self.user_id)
 
     async def teardown(self) -> None:
         if self._records is not None:
@@ -124,11 +128,15 @@ class ConsultationBot(Bot):
         room = self.matrix.nio.rooms.get(room_id)
         return (room.name if room is not None and room.name else None) or room_id
 
+    @property
+    def views(self) -> ViewCache:
+        if self._views is None:
+            raise RuntimeError("the record store is not open")
+        return self._views
+
     async def view(self, room_id: str) -> ConsultationView:
-        entries = [
-            e for e in await self.records.entries(self.case_ref(room_id)) if e.room_id == room_id
-        ]
-        return build_view(entries, self.members.authority_of, self.user_id)
+        """The consultation as the record holds it (kept in memory; read, never modify)."""
+        return await self.views.view(self.case_ref(room_id), room_id)
 
     async def record(
         self,
@@ -141,7 +149,9 @@ class ConsultationBot(Bot):
         kind: str | None = None,
         **extra: Any,
     ) -> None:
-        await self.records.append(
+        # Through the view cache, which keeps the room's view up to date: every append
+        # of the bot goes this way.
+        await self.views.append(
             NewEntry(
                 case_ref=self.case_ref(room_id),
                 room_id=room_id,
@@ -293,7 +303,8 @@ class ConsultationBot(Bot):
     async def reconcile(self, room_id: str) -> None:
         """Post what is owed: receipts missed in a crash, reminders, overdue warnings."""
         view = await self.view(room_id)
-        for event_id, (sender, payload) in view.foreign_events.items():
+        # A copy: the receipts sent meanwhile update the view in place.
+        for event_id, (sender, payload) in list(view.foreign_events.items()):
             if event_id not in view.receipted:
                 await self.send_receipt(room_id, event_id, sender, payload)
         status = view.status(self.clock(), self.rulebook)

@@ -94,10 +94,14 @@ class ConsultationView:
 
 
 def parsed_event(entry: Entry) -> Event | None:
-    value = entry.content_value()
-    if not isinstance(value, dict):
+    return _event_in(entry.content_value())
+
+
+def _event_in(recorded: Any) -> Event | None:
+    """The structured event in a recorded ``{"type", "content"}`` value, if valid."""
+    if not isinstance(recorded, dict):
         return None
-    parsed = parse_content(value.get("content"))
+    parsed = parse_content(recorded.get("content"))
     return parsed if isinstance(parsed, Event) else None
 
 
@@ -108,33 +112,46 @@ def build_view(
 ) -> ConsultationView:
     """Fold a room's record entries (in record order) into a :class:`ConsultationView`."""
     view = ConsultationView()
-    own_authority = authority_of(own_user)
     for entry in entries:
-        content = entry.content_value()
-        inner = content.get("content") if isinstance(content, dict) else None
-        marker = inner.get(BOT_MARKER) if isinstance(inner, dict) else None
-        if entry.kind == "reminder" and isinstance(marker, dict):
-            view.notices.add(str(marker.get("key")))
-            continue
-        if entry.kind not in ("event", "receipt"):
-            continue
-        event = parsed_event(entry)
-        if isinstance(event, Receipt):
-            if entry.sender == own_user:
-                view.receipted.add(event.event_id)
-            continue
-        if event is None:
-            continue
-        sender_authority = authority_of(entry.sender)
-        if entry.event_id and sender_authority != own_authority and isinstance(inner, dict):
-            view.foreign_events[entry.event_id] = (entry.sender, inner[PAYLOAD_KEY])
-        if isinstance(event, ConsultationOpened):
-            if view.opened is None:
-                view.opened = event
-            continue
-        if isinstance(event, Assurance | AssuranceMonitoring):
-            view.assurances.apply(event)
-        view.items.append(
-            TimelineItem(event, sender_authority, day_of(entry.origin_ts), entry.event_id)
-        )
+        fold_entry(view, entry, authority_of, own_user)
     return view
+
+
+def fold_entry(
+    view: ConsultationView,
+    entry: Entry,
+    authority_of: Callable[[str], str | None],
+    own_user: str,
+) -> None:
+    """Apply one record entry, the next in record order, to ``view`` (in place).
+
+    :func:`build_view` is this fold over every entry, so a view kept up to date entry
+    by entry is the view a rebuild from the record would give.
+    """
+    content = entry.content_value()
+    inner = content.get("content") if isinstance(content, dict) else None
+    marker = inner.get(BOT_MARKER) if isinstance(inner, dict) else None
+    if entry.kind == "reminder" and isinstance(marker, dict):
+        view.notices.add(str(marker.get("key")))
+        return
+    if entry.kind not in ("event", "receipt"):
+        return
+    event = _event_in(content)
+    if isinstance(event, Receipt):
+        if entry.sender == own_user:
+            view.receipted.add(event.event_id)
+        return
+    if event is None:
+        return
+    sender_authority = authority_of(entry.sender)
+    if entry.event_id and sender_authority != authority_of(own_user) and isinstance(inner, dict):
+        view.foreign_events[entry.event_id] = (entry.sender, inner[PAYLOAD_KEY])
+    if isinstance(event, ConsultationOpened):
+        if view.opened is None:
+            view.opened = event
+        return
+    if isinstance(event, Assurance | AssuranceMonitoring):
+        view.assurances.apply(event)
+    view.items.append(
+        TimelineItem(event, sender_authority, day_of(entry.origin_ts), entry.event_id)
+    )

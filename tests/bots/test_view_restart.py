@@ -1,0 +1,169 @@
+"""The consultation view the bot keeps in memory is the view a rebuild from its record
+gives, while it runs and after a restart (which rebuilds it from the record)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bots.consultation.bot import ConsultationBot
+from bots.consultation.runner import records_path
+from bots.consultation.view import ConsultationView, build_view
+from coopnet.matrix import Invitation
+from coopnet.network import Network
+from coopnet.protocol import PAYLOAD_KEY, ConsultationOpened, encode
+from tests.bots.helpers import receipt_for, send_event
+from tests.bots.record_reader import room_entries
+from tests.harness import wait_for
+
+TODAY = dt.datetime.now(dt.UTC).date()
+
+
+def stage(from_stage: str, to_stage: str) -> dict:
+    return {
+        "type": "org.coopnet.consultation.stage",
+        "version": 1,
+        "content": {"from_stage": from_stage, "to_stage": to_stage, "date": TODAY.isoformat()},
+    }
+
+
+Views = list[tuple[ConsultationView, ConsultationView]]
+
+
+async def held_and_rebuilt(
+    bot: ConsultationBot, db: Path, room: str
+) -> tuple[ConsultationView, ConsultationView] | None:
+    """The bot's view and a rebuild from its record at the same record position, or None
+    when the bot recorded something meanwhile (try again)."""
+    before = room_entries(db, room)
+    held = copy.deepcopy(await bot.view(room))
+    if room_entries(db, room) != before:
+        return None
+    case_ref = bot.case_ref(room)
+    mine = [e for e in before if e.case_ref == case_ref]
+    return held, build_view(mine, bot.members.authority_of, bot.user_id)
+
+
+def quiet_view(bot: ConsultationBot, db: Path, room: str, views: Views) -> Callable[
+    [], Awaitable[bool]
+]:
+    """A check that appends (held, rebuilt) to ``views`` once the bot is quiet."""
+
+    async def check() -> bool:
+        pair = await held_and_rebuilt(bot, db, room)
+        if pair is not None:
+            views.append(pair)
+        return pair is not None
+
+    return check
+
+
+async def wait_async(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
+    network: Network, open_client, start_bot
+) -> None:
+    bot = await start_bot("ch")
+    ch_user = network.authority("ch").officers()[0].user_id
+    mx_user = network.authority("mx").officers()[0].user_id
+    ch, _ = await open_client(ch_user)
+    mx, mx_inbox = await open_client(mx_user)
+    invitations: list[Invitation] = []
+
+    async def on_invite(invitation: Invitation) -> None:
+        invitations.append(invitation)
+
+    mx.on_invite(on_invite)
+    case_ref = f"VIEW-{uuid.uuid4().hex[:6]}"
+    room = await ch.create_consultation_room(
+        case_ref,
+        invite=[mx_user, bot.user_id],
+        servers=[network.authority("ch").server_name, network.authority("mx").server_name],
+    )
+    await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
+    await mx.join(room)
+    await wait_for(
+        lambda: {mx_user, bot.user_id} <= set(ch.nio.rooms[room].users), "everyone to join"
+    )
+    opened = ConsultationOpened.from_dict(
+        {
+            "case_ref": case_ref,
+            "kind": "extradition",
+            "requesting_authority": "ch",
+            "requested_authority": "mx",
+            "legal_basis": {"basis": "untoc"},
+        }
+    )
+    assert isinstance(opened, ConsultationOpened)
+    await ch.send(room, encode(opened))
+    await ch.send_text(room, "Good morning.")
+    # What the bot records in every way: a foreign event it receipts, an own-side stage
+    # change, an illegal stage change and a malformed event it rejects, an assurance.
+    identity = await send_event(
+        mx,
+        room,
+        {
+            "type": "org.coopnet.consultation.identity",
+            "version": 1,
+            "content": {"names": [{"family": "Doe", "given": "John"}]},
+        },
+    )
+    await send_event(ch, room, stage("pre_request_consultation", "provisional_arrest_requested"))
+    illegal = await send_event(mx, room, stage("provisional_arrest_requested", "granted"))
+    malformed = await mx.send(
+        room, {"msgtype": "m.text", "body": "x", PAYLOAD_KEY: {"type": "nope", "version": 1}}
+    )
+    requested = await send_event(
+        mx,
+        room,
+        {
+            "type": "org.coopnet.consultation.assurance",
+            "version": 1,
+            "content": {
+                "assurance_id": "a1",
+                "assurance_type": "death_penalty",
+                "giver": "ch",
+                "receiver": "mx",
+                "text": "The death penalty will not be imposed or carried out.",
+                "assurance_status": "requested",
+            },
+        },
+    )
+    db = records_path(network.authority("ch"))
+
+    def recorded() -> bool:
+        by_id = {e.event_id: e for e in room_entries(db, room)}
+        return (
+            getattr(by_id.get(illegal), "kind", None) == "rejection"
+            and getattr(by_id.get(malformed), "kind", None) == "rejection"
+            and receipt_for(mx_inbox, identity) is not None
+            and receipt_for(mx_inbox, requested) is not None
+        )
+
+    await wait_for(recorded, "the bot to record the rejections and post both receipts")
+    views: Views = []
+    await wait_async(quiet_view(bot, db, room, views), "a moment when the bot records nothing")
+    held, rebuilt = views[-1]
+    assert held == rebuilt
+    assert held.opened is not None and set(held.receipted) == {identity, requested}
+    assert "a1" in held.assurances.items and illegal not in held.foreign_events
+
+    # A new bot on the same record and account rebuilds the same view from the record.
+    # (Asked for by case reference: a restarted bot learns the room's name, the case
+    # reference, only when its sync brings the room again.)
+    await bot.stop()
+    restarted = await start_bot("ch")
+    after = copy.deepcopy(await restarted.views.view(case_ref, room))
+    assert after == held
+    entries = [e for e in room_entries(db, room) if e.case_ref == case_ref]
+    assert after == build_view(entries, restarted.members.authority_of, restarted.user_id)
