@@ -280,11 +280,16 @@ class CoopNetClient:
 
     @property
     def sync_token(self) -> str | None:
-        return self.nio.next_batch or None
+        return self.nio.next_batch or self.nio.loaded_sync_token or None
 
     @sync_token.setter
     def sync_token(self, token: str | None) -> None:
-        self.nio.next_batch = token or ""
+        """Where the next sync starts. Set as nio's *loaded* token, as if read from its
+        store: nio ignores a sync response whose ``next_batch`` equals its own, and a
+        server with nothing new answers with the same token — the full state of the first
+        sync after a restart (room names: the case references) would be dropped."""
+        self.nio.next_batch = ""
+        self.nio.loaded_sync_token = token or ""
 
     async def _on_sync(self, resp: SyncResponse) -> None:
         # Runs after nio has decrypted the sync and called the per-event handlers.

@@ -158,11 +158,12 @@ async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
     assert held.opened is not None and set(held.receipted) == {identity, requested}
     assert "a1" in held.assurances.items and illegal not in held.foreign_events
 
-    # A new bot on the same record and account rebuilds the same view from the record.
-    # (Asked for by case reference: a restarted bot learns the room's name, the case
-    # reference, only when its sync brings the room again.)
+    # A new bot on the same record and account rebuilds the same view from the record,
+    # and knows the room's case reference (its name) from its first sync, with nothing
+    # new on the server.
     await bot.stop()
     restarted = await start_bot("ch")
+    assert restarted.case_ref(room) == case_ref
     after = copy.deepcopy(await restarted.views.view(case_ref, room))
     assert after == held
     entries = [e for e in room_entries(db, room) if e.case_ref == case_ref]

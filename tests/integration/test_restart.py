@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
+from coopnet.matrix import CoopNetClient
 from coopnet.network import Network, lifecycle, load_network
+from coopnet.network import trust as network_trust
 from tests.harness import OpenClient, wait_for
 
 
@@ -58,3 +61,36 @@ async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_c
         lambda: cn_inbox.find(lambda e: e.content.get("body") == after),
         "cn to decrypt a message sent after the restart",
     )
+
+
+async def test_a_sync_resumed_from_a_saved_token_still_learns_every_room(network: Network):
+    """A program that saves its own sync token (the bots) and starts again with nothing new
+    on the server still gets every room's state — its name is the case reference.
+
+    (nio drops a sync response whose token equals its own; the server answers "nothing
+    new" with the same token, so the resumed full-state sync used to be thrown away.)"""
+    net = load_network(network.directory)
+    authority, account = net.account(net.authority("mx").officers()[1].user_id)
+    store = Path(account.store_dir or "")
+
+    async def opened() -> CoopNetClient:
+        return await CoopNetClient.open(
+            authority.client_url, account.user_id, store,
+            network_trust.device_policy(net, store), store_sync_tokens=False)
+
+    first = await opened()
+    case_ref = f"MX-CH-T{uuid.uuid4().hex[:6].upper()}"
+    room_id = await first.create_consultation_room(case_ref, invite=[],
+                                                   servers=network.member_server_names())
+    await first.sync_once()
+    saved = first.sync_token
+    await first.close()
+
+    again = await opened()
+    try:
+        again.sync_token = saved
+        await again.sync_once()
+        room = again.nio.rooms.get(room_id)
+        assert room is not None and room.name == case_ref
+    finally:
+        await again.close()
