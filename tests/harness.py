@@ -42,6 +42,16 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60
         await asyncio.sleep(0.05)
 
 
+async def wait_async(check: Callable[[], Awaitable[bool]], what: str,
+                     timeout: float = 60.0) -> None:
+    """:func:`wait_for` with a condition that has to await (e.g. a read of a record)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
 def enrolled_devices(network: Network) -> EnrolledDevices:
     return EnrolledDevices(
         {

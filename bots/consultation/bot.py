@@ -21,7 +21,7 @@ from bots.consultation.members import Members
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
-from bots.consultation.view import BOT_MARKER, ConsultationView, recorded_content
+from bots.consultation.view import BOT_MARKER, ConsultationView, Rejection, recorded_content
 from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
@@ -206,15 +206,23 @@ class ConsultationBot(Bot):
                 self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
 
     async def _reject(self, event: ReceivedEvent, problems: list[str], title: str) -> None:
-        await self.record_event(event, kind="rejection", problems=problems)
-        lang = self.members.language_of(event.sender)
-        if title == "rejected.title":
-            body = "\n".join(
-                [text(title, lang), *(f"• {p}" for p in problems), text("rejected.fix", lang)]
-            )
+        # Recorded with what the answer needs: if the bot stops before answering, the
+        # event is "known" when it comes again, and reconcile() answers it instead.
+        await self.record_event(event, kind="rejection", problems=problems, answer_title=title)
+        await self.answer_rejection(
+            event.room_id, event.event_id, Rejection(event.sender, tuple(problems), title)
+        )
+
+    async def answer_rejection(self, room_id: str, event_id: str, why: Rejection) -> None:
+        """Tell the sender, in their language, why ``event_id`` was refused."""
+        lang = self.members.language_of(why.sender)
+        if why.title == "rejected.title":
+            body = "\n".join([text(why.title, lang), *(f"• {p}" for p in why.problems),
+                              text("rejected.fix", lang)])
         else:
-            body = text(title, lang, reason="; ".join(problems))
-        await self.notice(event.room_id, body, "rejection", event.event_id)
+            body = text(why.title, lang, reason="; ".join(why.problems))
+        await self.notice(room_id, body, "rejection", event_id,
+                          marker={"kind": "answer", "to": event_id})
 
     async def _structured(self, event: ReceivedEvent, parsed: Event) -> None:
         view = await self.view(event.room_id)
@@ -301,12 +309,16 @@ class ConsultationBot(Bot):
                 log.exception("reconciling %s failed; retrying at the next tick", room_id)
 
     async def reconcile(self, room_id: str) -> None:
-        """Post what is owed: receipts missed in a crash, reminders, overdue warnings."""
+        """Post what is owed: receipts and answers to rejected events missed in a crash,
+        reminders, overdue warnings."""
         view = await self.view(room_id)
-        # A copy: the receipts sent meanwhile update the view in place.
+        # Copies: what is sent meanwhile updates the view in place.
         for event_id, (sender, payload) in list(view.foreign_events.items()):
             if event_id not in view.receipted:
                 await self.send_receipt(room_id, event_id, sender, payload)
+        for event_id, rejection in list(view.rejected.items()):
+            if event_id not in view.answered:
+                await self.answer_rejection(room_id, event_id, rejection)
         status = view.status(self.clock(), self.rulebook)
         if status is None:
             return

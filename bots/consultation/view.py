@@ -27,7 +27,8 @@ from coopnet.records import Entry, canonical_json
 from coopnet.stages import ConsultationStatus, Rulebook, TimelineItem, track
 
 BOT_MARKER = "org.coopnet.bot"
-"""Key in the content of the bot's own messages: ``{"kind": "reminder", "key": "…"}``."""
+"""Key in the content of the bot's own messages: ``{"kind": "reminder", "key": "…"}``, or
+``{"kind": "answer", "to": EVENT_ID}`` on the answer to a rejected event."""
 
 
 def recorded_content(event_type: str, content: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -77,6 +78,15 @@ def day_of(origin_ts: int) -> dt.date:
     return dt.datetime.fromtimestamp(origin_ts / 1000, dt.UTC).date()
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """Why an event was refused, as recorded: enough to answer it again after a crash."""
+
+    sender: str
+    problems: tuple[str, ...]
+    title: str
+
+
 @dataclass
 class ConsultationView:
     opened: ConsultationOpened | None = None
@@ -86,6 +96,9 @@ class ConsultationView:
     notices: set[str] = field(default_factory=set)
     # Structured events from the other authority: event id -> (sender, payload).
     foreign_events: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Rejected events the bot owes an answer to, and the events it answered.
+    rejected: dict[str, Rejection] = field(default_factory=dict)
+    answered: set[str] = field(default_factory=set)
 
     def status(self, today: dt.date, rulebook: Rulebook | None = None) -> ConsultationStatus | None:
         if self.opened is None:
@@ -103,6 +116,16 @@ def _event_in(recorded: Any) -> Event | None:
         return None
     parsed = parse_content(recorded.get("content"))
     return parsed if isinstance(parsed, Event) else None
+
+
+def _rejection_in(entry: Entry, recorded: Any) -> Rejection | None:
+    """The answer owed for a recorded rejection; None for rejections recorded before
+    answers carried a marker (those were answered then, and are not answered again)."""
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("answer_title"), str):
+        return None
+    problems = recorded.get("problems")
+    return Rejection(entry.sender, tuple(str(p) for p in problems or ()),
+                     recorded["answer_title"])
 
 
 def build_view(
@@ -133,6 +156,14 @@ def fold_entry(
     marker = inner.get(BOT_MARKER) if isinstance(inner, dict) else None
     if entry.kind == "reminder" and isinstance(marker, dict):
         view.notices.add(str(marker.get("key")))
+        return
+    if isinstance(marker, dict) and marker.get("kind") == "answer":
+        view.answered.add(str(marker.get("to")))
+        return
+    if entry.kind == "rejection":
+        rejection = _rejection_in(entry, content)
+        if rejection is not None and entry.event_id:
+            view.rejected[entry.event_id] = rejection
         return
     if entry.kind not in ("event", "receipt"):
         return

@@ -3,10 +3,8 @@ gives, while it runs and after a restart (which rebuilds it from the record)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,7 +17,7 @@ from coopnet.network import Network
 from coopnet.protocol import PAYLOAD_KEY, ConsultationOpened, encode
 from tests.bots.helpers import receipt_for, send_event
 from tests.bots.record_reader import room_entries
-from tests.harness import wait_for
+from tests.harness import wait_async, wait_for
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -61,13 +59,6 @@ def quiet_view(bot: ConsultationBot, db: Path, room: str, views: Views) -> Calla
         return pair is not None
 
     return check
-
-
-async def wait_async(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
