@@ -114,7 +114,7 @@ class CoopNetApp(App[None]):
             )
             return
         except CoopNetError as exc:
-            self.notify(str(exc), severity="error", timeout=15)
+            self.notify(t("error.connect", self.lang, detail=exc), severity="error", timeout=15)
             return
         self.list_screen.refresh_list()
         self.notify_deadlines(self.service.consultations())
@@ -236,7 +236,7 @@ class CoopNetApp(App[None]):
         try:
             await self.service.join(room_id)
         except CoopNetError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(t("error.join", self.lang, detail=exc), severity="error", timeout=10)
             return
         case = self.service.consultation(room_id).case_ref
         self.notify(t("notify.joined", self.lang, case=case))
@@ -269,7 +269,7 @@ class CoopNetApp(App[None]):
         try:
             room_id = await self.service.open_consultation(opened)
         except CoopNetError as exc:
-            self.notify(str(exc), severity="error", timeout=15)
+            self.notify(t("error.open", self.lang, detail=exc), severity="error", timeout=15)
             return
         self.list_screen.refresh_list()
         self.open_consultation(room_id)

@@ -243,3 +243,27 @@ async def test_key_bar_right_aligns_the_palette_key_in_wide_characters() -> None
         await until(pilot, lambda: bar.render().plain.rstrip().endswith(t("key.palette", "zh")),
                     "the palette key at the right end")
         assert bar.render().cell_len <= bar.size.width
+
+
+async def test_a_failure_says_what_failed_in_the_officers_language() -> None:
+    """The technical detail comes from the library; what failed is in French."""
+    from coopnet.errors import MatrixError
+
+    service = seeded_service(rooms=2, events_per_room=6, invite=False)
+
+    async def refused(*_args: Any, **_kw: Any) -> str:
+        raise MatrixError("the homeserver refused it")
+
+    service.send_text = refused  # type: ignore[method-assign]
+    app = CoopNetApp(service, lang="fr")
+    toasts: list[str] = []
+    app.notify = lambda message, **_: toasts.append(str(message))  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.list_screen.is_mounted, "the list")
+        app.open_consultation("!room1:127.0.0.11")
+        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the consultation")
+        await pilot.press(*"bonjour", "enter")
+        await until(pilot, lambda: any("refused" in m for m in toasts), "the failure")
+        assert "Non envoyé : the homeserver refused it" in toasts
+        composer = app.screen.query_one("#composer")
+        assert getattr(composer, "value", None) == "bonjour"  # nothing typed is lost

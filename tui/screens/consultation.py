@@ -143,7 +143,8 @@ class ConsultationScreen(Localized, Screen[None]):
                 composer = self.query_one("#composer", Input)
                 if not composer.value:
                     composer.value = body
-                self.notify(str(exc), severity="error", timeout=10)
+                self.notify(t("error.send", self.lang, detail=exc), severity="error",
+                            timeout=10)
 
     @work(group="send")
     async def send_event(self, event: Event) -> None:
@@ -152,7 +153,8 @@ class ConsultationScreen(Localized, Screen[None]):
                 await self.service.send_event(self.room_id, event)
                 self.notify(t("notify.sent", self.lang))
             except CoopNetError as exc:
-                self.notify(str(exc), severity="error", timeout=10)
+                self.notify(t("error.send", self.lang, detail=exc), severity="error",
+                            timeout=10)
 
     def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry

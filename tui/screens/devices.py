@@ -73,7 +73,7 @@ class DevicesScreen(Localized, ModalScreen[None]):
         try:
             rows = await self.service.devices(self.room_id)
         except CoopNetError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(t("error.devices", self.lang, detail=exc), severity="error")
             return
         finally:
             table.loading = False

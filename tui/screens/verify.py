@@ -160,7 +160,7 @@ class VerifyScreen(Localized, ModalScreen[bool]):
             try:
                 await self.service.reject_verification(self.transaction_id)
             except CoopNetError as exc:
-                self.notify(str(exc), severity="error")
+                self.notify(t("error.verify", self.lang, detail=exc), severity="error")
         if then_close:
             self.dismiss(False)
         else:
@@ -168,7 +168,7 @@ class VerifyScreen(Localized, ModalScreen[bool]):
 
     def _failed(self, reason: str) -> None:
         self._set(Step.FAILED)
-        self.notify(reason, severity="error", timeout=10)
+        self.notify(t("error.verify", self.lang, detail=reason), severity="error", timeout=10)
 
     # ------------------------------------------------------------ answers
     def action_accept(self) -> None:
