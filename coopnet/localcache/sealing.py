@@ -24,6 +24,7 @@ from coopnet.errors import CacheError, WrongPassphrase
 KEY_BYTES = 32
 NONCE_BYTES = 12
 SALT_BYTES = 16
+MAX_N = 2**20
 _WRAP_AAD = b"coopnet-cache/v1/data-key"
 
 
@@ -58,6 +59,10 @@ class KdfParams:
             raise CacheError(f"the cache's key parameters are malformed ({exc!r})") from None
         if len(params.salt) < SALT_BYTES or params.n < 2 or params.n & (params.n - 1):
             raise CacheError("the cache's key parameters are malformed (salt or N)")
+        # Bounded: parameters read from a file someone could edit must not make the
+        # client ask for gigabytes of memory (N=2**20, r=8 is already 1 GiB).
+        if params.n > MAX_N or not 1 <= params.r <= 32 or not 1 <= params.p <= 16:
+            raise CacheError("the cache's key parameters are out of range (N, r or p)")
         return params
 
 
