@@ -180,6 +180,7 @@ class CoopNetApp(App[None]):
                 screen.entry_decrypted(update.entry)
             self._refresh_list_soon()  # a structured event may change stage or deadline
         elif isinstance(update, RoomsChanged):
+            self._close_departed()
             self._refresh_list_soon()
         elif isinstance(update, DeviceExcluded):
             case = self.service.consultation(update.room_id).case_ref
@@ -202,6 +203,14 @@ class CoopNetApp(App[None]):
             if update.state is Connection.OFFLINE:
                 self.notify(t("conn.offline", self.lang), severity="error", timeout=8)
             self._refresh_list_soon()
+
+    def _close_departed(self) -> None:
+        """Leave the view of a consultation this account is no longer a member of."""
+        screen = self.screen
+        if isinstance(screen, ConsultationScreen) and screen.room_id not in self.service.rooms:
+            self.notify(t("notify.removed", self.lang, case=screen.consultation.case_ref),
+                        severity="warning", timeout=15)
+            self.pop_screen()
 
     def _refresh_warnings(self) -> None:
         for screen in self.screen_stack:

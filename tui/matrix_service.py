@@ -16,8 +16,6 @@ import logging
 import time
 from pathlib import Path
 
-import aiohttp
-
 from coopnet.errors import CoopNetError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
@@ -34,6 +32,8 @@ from coopnet.matrix import (
     DirectoryDevices,
     Invitation,
     ReceivedEvent,
+    SyncBatch,
+    homeserver_answers,
 )
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
@@ -215,11 +215,19 @@ class MatrixService(Service):
                                           "unread": consultation.unread})
 
     def _drop_departed(self) -> None:
-        """Cached consultations of rooms this account has left are not shown again."""
+        """Consultations of rooms this account has left (or was removed from) are not
+        shown again, and their decrypted history leaves the cache."""
         assert self.client is not None
         current = set(self.client.nio.rooms) | set(self.client.nio.invited_rooms)
         for room_id in [r for r in self.rooms if r not in current]:
-            del self.rooms[room_id]
+            self._forget_consultation(room_id)
+
+    def _forget_consultation(self, room_id: str) -> None:
+        log.info("no longer a member of %s: dropped from the list and the cache", room_id)
+        self.rooms.pop(room_id, None)
+        self._loaded.discard(room_id)
+        if self.cache is not None:
+            self.cache.forget_room(room_id)
 
     # ------------------------------------------------------------ connection state
     def _observed(self, changed: Connection | None) -> None:
@@ -227,21 +235,18 @@ class MatrixService(Service):
             log.info("homeserver connection: %s", changed.value)
             self.emit(ConnectionChanged(changed))
 
-    async def _on_sync(self, _batch: object) -> None:
+    async def _on_sync(self, batch: SyncBatch) -> None:
         self._observed(self.watch.answered(time.monotonic()))
+        gone = [room_id for room_id in batch.left if room_id in self.rooms]
+        for room_id in gone:
+            self._forget_consultation(room_id)
+        if gone:
+            self.emit(RoomsChanged())
 
     async def probe(self) -> bool:
-        """Whether the homeserver answers within :data:`PROBE_TIMEOUT`; any HTTP answer,
-        even an error, means it is there. Asked with a plain request, not through nio,
-        which retries refused connections by itself and has no session while the device
-        is being opened."""
-        url = self.homeserver.rstrip("/") + "/_matrix/client/versions"
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT):
-                async with aiohttp.ClientSession() as session, session.get(url):
-                    return True
-        except (TimeoutError, aiohttp.ClientError, OSError):
-            return False
+        """Whether the homeserver answers within :data:`PROBE_TIMEOUT` (asked directly,
+        not through nio: see :func:`coopnet.matrix.homeserver_answers`)."""
+        return await homeserver_answers(self.homeserver, PROBE_TIMEOUT)
 
     async def _watch_connection(self) -> None:
         while True:  # until close() cancels it

@@ -32,6 +32,7 @@ class BackgroundCache:
         self._cache = cache
         self._rooms: dict[str, Record] = {}
         self._events: dict[tuple[str, str], Record] = {}
+        self._forget: set[str] = set()
         self._flushing: asyncio.Task[None] | None = None
 
     @classmethod
@@ -81,18 +82,28 @@ class BackgroundCache:
         self._events[(room_id, event_id)] = record
         self._schedule()
 
+    def forget_room(self, room_id: str) -> None:
+        """Delete a room and its events (e.g. the account left it)."""
+        self._forget.add(room_id)
+        self._rooms.pop(room_id, None)
+        for key in [k for k in self._events if k[0] == room_id]:
+            del self._events[key]
+        self._schedule()
+
     def _schedule(self) -> None:
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(
                 self._flush_queued(), name="cache-flush")
 
     async def _flush_queued(self) -> None:
-        while self._rooms or self._events:
+        while self._rooms or self._events or self._forget:
             rooms, self._rooms = self._rooms, {}
             events, self._events = self._events, {}
+            forget, self._forget = self._forget, set()
             batch = [(r, e, record) for (r, e), record in events.items()]
             try:
-                await self._run(functools.partial(self._cache.write, list(rooms.items()), batch))
+                await self._run(functools.partial(self._cache.write, list(rooms.items()), batch,
+                                                  sorted(forget)))
             except Exception:  # the cache is a copy: a failed write loses nothing remote
                 log.exception("writing %d cached events failed", len(batch))
 
@@ -100,7 +111,7 @@ class BackgroundCache:
         """Wait until everything queued so far is written."""
         while self._flushing is not None and not self._flushing.done():
             await asyncio.shield(self._flushing)
-        if self._rooms or self._events:
+        if self._rooms or self._events or self._forget:
             self._schedule()
             await self.flush()
 

@@ -138,8 +138,11 @@ class EncryptedCache:
 
     # ------------------------------------------------------------ rows
     def write(self, rooms: Iterable[tuple[str, Record]],
-              events: Iterable[tuple[str, str, Record]]) -> None:
-        """Upsert rooms and events in one transaction."""
+              events: Iterable[tuple[str, str, Record]],
+              forget: Iterable[str] = ()) -> None:
+        """Delete the ``forget`` rooms with their events, then upsert rooms and events, in
+        one transaction."""
+        gone = [(room_id,) for room_id in forget]
         room_rows = [
             {"room_id": room_id, "blob": self._seal(record, "rooms", room_id)}
             for room_id, record in rooms
@@ -150,6 +153,9 @@ class EncryptedCache:
             for room_id, event_id, record in events
         ]
         with self._db.conn:
+            if gone:
+                self._db.conn.executemany("DELETE FROM events WHERE room_id = ?", gone)
+                self._db.conn.executemany("DELETE FROM rooms WHERE room_id = ?", gone)
             if room_rows:
                 self._db["rooms"].upsert_all(room_rows, pk="room_id")  # type: ignore[union-attr]
             if event_rows:

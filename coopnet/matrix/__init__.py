@@ -1,6 +1,6 @@
 """The only package that talks to homeservers (matrix-nio for clients, aiohttp for admin)."""
 
-from coopnet.matrix.client import CoopNetClient, Invitation, ReceivedEvent
+from coopnet.matrix.client import CoopNetClient, Invitation, ReceivedEvent, SyncBatch
 from coopnet.matrix.devices import (
     Decision,
     DeviceInfo,
@@ -8,6 +8,7 @@ from coopnet.matrix.devices import (
     DirectoryDevices,
     EnrolledDevices,
 )
+from coopnet.matrix.probe import homeserver_answers
 
 __all__ = [
     "CoopNetClient",
@@ -18,4 +19,6 @@ __all__ = [
     "EnrolledDevices",
     "Invitation",
     "ReceivedEvent",
+    "SyncBatch",
+    "homeserver_answers",
 ]

@@ -99,6 +99,8 @@ class RoomBatch:
 class SyncBatch:
     next_batch: str
     rooms: list[RoomBatch]
+    left: list[RoomID] = field(default_factory=list)
+    """Rooms this account left or was removed from in this batch."""
 
 
 TIMELINE_TYPES = (RoomMessage, UnknownEvent, MegolmEvent)
@@ -307,6 +309,7 @@ class CoopNetClient:
                     )
                     for room_id, info in resp.rooms.join.items()
                 ],
+                left=[RoomID(room_id) for room_id in resp.rooms.leave],
             )
             for handler in self._sync_handlers:
                 # Deliberately not caught: a program that cannot process a batch must

@@ -21,6 +21,7 @@ from coopnet.localcache import CACHE_FILE, EncryptedCache
 from coopnet.network import Network
 from tests.tui.conftest import service_for, until
 from tui.app import CoopNetApp
+from tui.screens.consultation import ConsultationScreen
 from tui.screens.unlock import UnlockScreen
 from tui.service import Connection
 
@@ -158,3 +159,44 @@ async def test_the_cache_keeps_history_sealed_under_the_passphrase(
         assert_nothing_readable(store, secret)
     finally:
         EncryptedCache.discard(cache_file)  # the session network's store is shared
+
+
+async def test_a_consultation_the_officer_is_removed_from_leaves_the_screen_and_the_cache(
+    network: Network, open_client: Any
+):
+    ch_user = network.authority("ch").officers()[1].user_id
+    cn_user = network.authority("cn").officers()[0].user_id
+    service = service_for(str(network.directory), ch_user, cache=True)
+    cache_file = Path(service.store_dir) / CACHE_FILE
+    EncryptedCache.discard(cache_file)
+    cn, _ = await open_client(cn_user)
+    body = f"removed-{uuid.uuid4().hex}"
+    passphrase = "a passphrase for this test"
+    try:
+        await service.unlock_cache(passphrase)
+        app = CoopNetApp(service)
+        toasts: list[str] = []
+        app.notify = lambda message, **_: toasts.append(str(message))  # type: ignore[method-assign]
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
+            room_id = await receive_in_a_new_room(pilot, service, cn, body)
+            app.open_consultation(room_id)
+            await until(pilot, lambda: isinstance(app.screen, ConsultationScreen),
+                        "the consultation")
+            await service.cache.flush()  # type: ignore[union-attr]
+            before = EncryptedCache.unlock(cache_file, passphrase)
+            assert any(r == room_id for r, _, _ in before.events()), "cached before"
+            before.close()
+            await cn.nio.room_kick(room_id, ch_user, reason="removed from the consultation")
+            await until(pilot, lambda: room_id not in service.rooms, "the removal to arrive")
+            await until(pilot, lambda: not isinstance(app.screen, ConsultationScreen),
+                        "the consultation screen to close")
+            assert any("no longer a member" in m for m in toasts), toasts
+        cached = EncryptedCache.unlock(cache_file, passphrase)
+        try:
+            assert [e for r, e, _ in cached.events() if r == room_id] == []
+            assert room_id not in dict(cached.rooms())
+        finally:
+            cached.close()
+    finally:
+        EncryptedCache.discard(cache_file)

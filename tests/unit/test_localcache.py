@@ -164,3 +164,18 @@ async def test_background_open_with_a_wrong_passphrase_raises(path: Path):
     await (await BackgroundCache.open(path, "p", create=True, params=cheap())).close()
     with pytest.raises(WrongPassphrase):
         await BackgroundCache.open(path, "nope", create=False)
+
+
+async def test_a_forgotten_room_leaves_the_file_with_its_events(path: Path):
+    cache = await BackgroundCache.open(path, "p", create=True, params=cheap())
+    cache.put_room("!gone", {"case_ref": "LEFT"})
+    cache.put_event("!gone", "$1", {"body": "left behind"})
+    cache.put_event("!kept", "$2", {"body": "kept"})
+    await cache.flush()
+    cache.put_event("!gone", "$3", {"body": "queued, then forgotten"})
+    cache.forget_room("!gone")
+    await cache.close()
+
+    again = EncryptedCache.unlock(path, "p")
+    assert list(again.rooms()) == []
+    assert list(again.events()) == [("!kept", "$2", {"body": "kept"})]
