@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from coopnet.matrix import CoopNetClient, ReceivedEvent
-from coopnet.protocol import PAYLOAD_KEY, Event, encode, parse_content
+from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent
+from coopnet.network import Network
+from coopnet.protocol import (
+    PAYLOAD_KEY,
+    ConsultationOpened,
+    Event,
+    LegalBasis,
+    encode,
+    parse_content,
+)
+from coopnet.protocol.vocab import Kind, LegalBasisType
 from tests.harness import Inbox, wait_for
 
 
@@ -49,3 +59,34 @@ async def wait_notice(inbox: Inbox, sender: str, contains: str, what: str) -> Re
     found = notice_after(inbox, sender, contains)
     assert found is not None
     return found
+
+
+async def open_ch_mx_consultation(
+    network: Network, ch: CoopNetClient, mx: CoopNetClient, bot_user: str, prefix: str
+) -> tuple[str, str]:
+    """A consultation room made by a Swiss officer with a Mexican officer and the Swiss
+    bot in it, opened (extradition, UNTOC); returns (room id, case reference)."""
+    invitations: list[Invitation] = []
+
+    async def on_invite(invitation: Invitation) -> None:
+        invitations.append(invitation)
+
+    mx.on_invite(on_invite)
+    case_ref = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    mx_user = mx.user_id
+    room = await ch.create_consultation_room(
+        case_ref,
+        invite=[mx_user, bot_user],
+        servers=[network.authority("ch").server_name, network.authority("mx").server_name],
+    )
+    await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
+    await mx.join(room)
+    await wait_for(
+        lambda: {mx_user, bot_user} <= set(ch.nio.rooms[room].users), "everyone to join"
+    )
+    opened = ConsultationOpened(
+        case_ref=case_ref, kind=Kind.EXTRADITION, requesting_authority="ch",
+        requested_authority="mx", legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+    )
+    await ch.send(room, encode(opened))
+    return room, case_ref

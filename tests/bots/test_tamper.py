@@ -10,15 +10,12 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 from bots.consultation.runner import records_path
-from coopnet.matrix import Invitation
 from coopnet.network import Network
-from coopnet.protocol import ConsultationOpened, encode
 from coopnet.records import verify_db
-from tests.bots.helpers import receipt_for, send_event
+from tests.bots.helpers import open_ch_mx_consultation, receipt_for, send_event
 from tests.bots.record_reader import room_entries
 from tests.harness import wait_for
 
@@ -63,34 +60,7 @@ async def test_one_changed_byte_is_named(network: Network, open_client, start_bo
     mx_user = network.authority("mx").officers()[0].user_id
     ch, ch_inbox = await open_client(ch_user)
     mx, _ = await open_client(mx_user)
-    invitations: list[Invitation] = []
-
-    async def on_invite(invitation: Invitation) -> None:
-        invitations.append(invitation)
-
-    mx.on_invite(on_invite)
-    case_ref = f"TAMPER-{uuid.uuid4().hex[:6]}"
-    room = await ch.create_consultation_room(
-        case_ref,
-        invite=[mx_user, bot.user_id],
-        servers=[network.authority("ch").server_name, network.authority("mx").server_name],
-    )
-    await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
-    await mx.join(room)
-    await wait_for(
-        lambda: {mx_user, bot.user_id} <= set(ch.nio.rooms[room].users), "everyone to join"
-    )
-    opened = ConsultationOpened.from_dict(
-        {
-            "case_ref": case_ref,
-            "kind": "extradition",
-            "requesting_authority": "ch",
-            "requested_authority": "mx",
-            "legal_basis": {"basis": "untoc"},
-        }
-    )
-    assert isinstance(opened, ConsultationOpened)
-    await ch.send(room, encode(opened))
+    room, case_ref = await open_ch_mx_consultation(network, ch, mx, bot.user_id, "TAMPER")
     await ch.send_text(room, "Good morning, a short consultation.")
     identity = await send_event(
         mx,

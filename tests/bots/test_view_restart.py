@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bots.consultation.bot import ConsultationBot
 from bots.consultation.runner import records_path
 from bots.consultation.view import ConsultationView, build_view
-from coopnet.matrix import Invitation
 from coopnet.network import Network
-from coopnet.protocol import PAYLOAD_KEY, ConsultationOpened, encode
-from tests.bots.helpers import receipt_for, send_event
+from coopnet.protocol import PAYLOAD_KEY
+from tests.bots.helpers import open_ch_mx_consultation, receipt_for, send_event
 from tests.bots.record_reader import room_entries
 from tests.harness import wait_async, wait_for
 
@@ -69,34 +67,7 @@ async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
     mx_user = network.authority("mx").officers()[0].user_id
     ch, _ = await open_client(ch_user)
     mx, mx_inbox = await open_client(mx_user)
-    invitations: list[Invitation] = []
-
-    async def on_invite(invitation: Invitation) -> None:
-        invitations.append(invitation)
-
-    mx.on_invite(on_invite)
-    case_ref = f"VIEW-{uuid.uuid4().hex[:6]}"
-    room = await ch.create_consultation_room(
-        case_ref,
-        invite=[mx_user, bot.user_id],
-        servers=[network.authority("ch").server_name, network.authority("mx").server_name],
-    )
-    await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
-    await mx.join(room)
-    await wait_for(
-        lambda: {mx_user, bot.user_id} <= set(ch.nio.rooms[room].users), "everyone to join"
-    )
-    opened = ConsultationOpened.from_dict(
-        {
-            "case_ref": case_ref,
-            "kind": "extradition",
-            "requesting_authority": "ch",
-            "requested_authority": "mx",
-            "legal_basis": {"basis": "untoc"},
-        }
-    )
-    assert isinstance(opened, ConsultationOpened)
-    await ch.send(room, encode(opened))
+    room, case_ref = await open_ch_mx_consultation(network, ch, mx, bot.user_id, "VIEW")
     await ch.send_text(room, "Good morning.")
     # What the bot records in every way: a foreign event it receipts, an own-side stage
     # change, an illegal stage change and a malformed event it rejects, an assurance.
