@@ -6,7 +6,8 @@ event and turning it into timeline entries. Each figure is compared, in the same
 with a baseline that does the same work on an *unencrypted* SQLite table of the same
 JSON rows (what a cache without encryption would cost), so the ratio is the price of
 encryption at rest. Writes: events sealed and committed through the cache's one thread
-(batched), against plain inserts of the same rows.
+(batched). Search (what runs per keystroke in the client's search screen) over every
+cached entry, against a bare substring scan of the same message bodies.
 
 Run:  .venv/bin/python bench/cache.py [--rooms 500] [--events 20] [--big 10000] [--repeat 3]
 """
@@ -58,6 +59,26 @@ def timed(fn: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def search_times(data: list[Row], repeat: int) -> tuple[list[float], list[float]]:
+    """The client's search over the loaded consultations, and a bare scan of bodies."""
+    from tui.seed import seeded_service
+    from tui.service import Service
+
+    service: Service = seeded_service(rooms=0, invite=False)
+    for room, event_id, r in data:
+        service.room(room, room).add(entry_from(event_id, r["sender"], r["ts"], r["type"],
+                                                r["content"]), own=True)
+    service.consultations()  # sorted once: the first search of a session pays for it
+    bodies = [str(r["content"].get("body", "")).casefold() for *_, r in data]
+    queries = ["provisional", "passport", "zz-not-there"]
+    ours, bare = [], []
+    for _ in range(repeat):
+        for query in queries:
+            ours.append(timed(lambda q=query: service.search(q))[0])
+            bare.append(timed(lambda q=query: [b for b in bodies if q in b])[0])
+    return ours, bare
 
 
 def plain_db(path: Path, data: list[Row]) -> None:
@@ -112,7 +133,7 @@ def main() -> None:
         for _ in range(args.repeat):
             seconds, opened = timed(lambda: EncryptedCache.unlock(sealed, PASSPHRASE))
             unlock.append(seconds)
-            load.append(timed(lambda: to_entries(list(opened.events())))[0])
+            load.append(timed(lambda c=opened: to_entries(list(c.events())))[0])
             opened.close()
             plain_read.append(timed(lambda: to_entries(plain_load(plain)))[0])
             EncryptedCache.discard(Path(tmp) / "again.db")
@@ -121,6 +142,7 @@ def main() -> None:
     def ms(values: list[float]) -> str:
         return f"{statistics.median(values) * 1000:.0f} ms"
 
+    search, bare = search_times(data, args.repeat)
     n = len(data)
     print(f"unlock (scrypt N=2**17, r=8, p=1):        {ms(unlock)}")
     print(f"read+decrypt+entries, {n} events:     {ms(load)}  "
@@ -128,6 +150,8 @@ def main() -> None:
           f"ratio {statistics.median(load) / statistics.median(plain_read):.2f})")
     print(f"sealed writes through the cache thread:   {n / statistics.median(writes):,.0f} "
           "events/s")
+    print(f"search, {n} entries, per query:       {ms(search)}  (bare scan of bodies "
+          f"{ms(bare)}, ratio {statistics.median(search) / statistics.median(bare):.2f})")
 
 
 if __name__ == "__main__":
