@@ -181,6 +181,12 @@ class MatrixService(Service):
     def has_cache(self) -> bool:
         return self.cache is not None
 
+    def mark_read(self, room_id: str) -> None:
+        unread = self.rooms[room_id].unread
+        super().mark_read(room_id)
+        if unread:
+            self._cache_room(room_id)  # kept even if the program does not end cleanly
+
     async def change_cache_passphrase(self, current: str, new: str) -> None:
         if self.cache is None:
             await super().change_cache_passphrase(current, new)
@@ -316,6 +322,7 @@ class MatrixService(Service):
         if self.add_entry(event.room_id, entry, history=history) and event.decrypted:
             self._cache_event(event.room_id, event.event_id, event.sender,
                               event.origin_server_ts, event.type, event.content)
+            self._cache_room(event.room_id)  # its unread count changed
 
     async def _on_invite(self, invitation: Invitation) -> None:
         consultation = self.room(invitation.room_id, self._case_ref(invitation.room_id))

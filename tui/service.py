@@ -150,6 +150,10 @@ class Service(ABC):
             self.rooms[room_id] = found
         return found
 
+    def mark_read(self, room_id: str) -> None:
+        """The officer has seen everything in this consultation."""
+        self.rooms[room_id].mark_read()
+
     def consultations(self) -> list[Consultation]:
         """Every consultation, most urgent first."""
         today = self.today()

@@ -62,7 +62,7 @@ class ConsultationScreen(Localized, Screen[None]):
         take_breakpoints(self)
         self.title = self.consultation.case_ref
         self.sub_title = self.consultation.counterpart() or ""
-        self.consultation.mark_read()
+        self.service.mark_read(self.room_id)
         self.query_one("#reply", Static).display = False
         self.refresh_warning()
         self.refresh_connection()
@@ -105,7 +105,7 @@ class ConsultationScreen(Localized, Screen[None]):
         )
 
     def entry_added(self, entry: Entry) -> None:
-        self.consultation.mark_read()
+        self.service.mark_read(self.room_id)
         if not self.is_mounted:
             return  # the timeline shows it when it mounts
         self.query_one(Timeline).append(entry)
