@@ -35,6 +35,7 @@ URGENCY_STYLE = {"overdue": "bold red", "near": "bold yellow", "pending": "", "n
 
 
 class ConsultationsScreen(Localized, Screen[None]):
+    AUTO_FOCUS = "#consultations"  # focused once, not the filter first and then the list
     BINDINGS = [
         Binding("enter", "open", "key.open", show=True, priority=False),
         Binding("ctrl+n", "new", "key.new"),
@@ -64,7 +65,6 @@ class ConsultationsScreen(Localized, Screen[None]):
     def on_mount(self) -> None:
         self.title = t("list.title", self.lang)
         self.refresh_list()
-        self.query_one(DataTable).focus()
 
     def on_resize(self, event: events.Resize) -> None:
         if self._drawn_layout is not None and event.size.width != self._drawn_width:
