@@ -136,6 +136,8 @@ class Consultation:
     _ids: set[str] = field(default_factory=set, repr=False)
     _status: ConsultationStatus | None = field(default=None, repr=False)
     _status_day: dt.date | None = field(default=None, repr=False)
+    _open: tuple[ConsultationStatus, list[Deadline]] | None = field(default=None, repr=False)
+    """The open deadlines of ``_status``, by due date (the list sorts and draws by them)."""
     _signatures: dict[str, SignatureCheck] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ building
@@ -221,19 +223,26 @@ class Consultation:
     def open_deadlines(
         self, today: dt.date, authority_of: Callable[[str], str | None]
     ) -> list[Deadline]:
+        return list(self._open_deadlines(today, authority_of))
+
+    def _open_deadlines(
+        self, today: dt.date, authority_of: Callable[[str], str | None]
+    ) -> list[Deadline]:
         status = self.status(today, authority_of)
         if status is None:
             return []
-        open_ = [
-            d for d in status.deadlines
-            if d.status in (DeadlineStatus.PENDING, DeadlineStatus.OVERDUE)
-        ]
-        return sorted(open_, key=lambda d: d.due)
+        if self._open is None or self._open[0] is not status:  # once per status
+            open_ = [
+                d for d in status.deadlines
+                if d.status in (DeadlineStatus.PENDING, DeadlineStatus.OVERDUE)
+            ]
+            self._open = (status, sorted(open_, key=lambda d: d.due))
+        return self._open[1]
 
     def next_deadline(
         self, today: dt.date, authority_of: Callable[[str], str | None]
     ) -> Deadline | None:
-        deadlines = self.open_deadlines(today, authority_of)
+        deadlines = self._open_deadlines(today, authority_of)
         return deadlines[0] if deadlines else None
 
     def assurances(self) -> dict[str, Assurance]:
