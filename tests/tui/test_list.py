@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual import events
+from textual.message import Message
 from textual.widgets import DataTable
 
 from tests.tui.conftest import until
@@ -44,6 +46,23 @@ async def test_case_reference_stage_and_deadline_stay_whole_at_80_columns() -> N
         await until(pilot, lambda: "col.kind" in table.columns, "the wide layout")
         await pilot.pause()
         assert "Jul 2, 2026 (35 d left)" in drawn(table)
+
+
+async def test_the_list_is_focused_at_start_without_passing_through_the_filter() -> None:
+    # Each focus change restyles the table and repaints every visible cell.
+    focused: list[str | None] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.DescendantFocus):
+            focused.append(message.widget.id)
+
+    app = CoopNetApp(seeded_service(rooms=3, events_per_room=9))
+    async with app.run_test(size=(150, 40), message_hook=hook) as pilot:
+        table = app.list_screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 4, "the rows")
+        await pilot.pause()
+        assert app.focused is table
+        assert set(focused) == {"consultations"}, focused
 
 
 def drawn(table: DataTable[object]) -> str:
