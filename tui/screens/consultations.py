@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from tui.i18n import day, t, value_label
 from tui.localize import Localized
 from tui.model import Consultation, urgency
+from tui.screens import take_breakpoints
 from tui.service import Service
 from tui.widgets.keybar import KeyBar
 
@@ -63,6 +64,7 @@ class ConsultationsScreen(Localized, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        take_breakpoints(self)  # the list's 500 rows are not restyled and painted twice
         self.title = t("list.title", self.lang)
         self.refresh_list()
 
