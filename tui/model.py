@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from coopnet.protocol import (
@@ -26,10 +26,24 @@ from coopnet.protocol import (
 )
 from coopnet.protocol.vocab import DeadlineStatus, Kind, Stage
 from coopnet.receipts import Keys, verify_receipt
-from coopnet.stages import ConsultationStatus, Deadline, TimelineItem, track
+from coopnet.stages import (
+    ConsultationStatus,
+    Deadline,
+    Rulebook,
+    TimelineItem,
+    load_rulebook,
+    track,
+)
 
 NEAR_DAYS = 7
 """A pending deadline this close (in days) is highlighted as near."""
+
+
+@cache
+def packaged_rulebook() -> Rulebook:
+    """The packaged deadline rules, parsed once: ``track()`` without a rulebook reads and
+    parses the file again for each consultation (~1 ms each, 0.5 s for 500 at start)."""
+    return load_rulebook()
 
 
 class EntryKind(StrEnum):
@@ -212,7 +226,7 @@ class Consultation:
             for e in self.entries
             if e.event is not None and not isinstance(e.event, ConsultationOpened)
         ]
-        self._status = track(opened, items, today=today)
+        self._status = track(opened, items, today=today, rulebook=packaged_rulebook())
         self._status_day = today
         return self._status
 

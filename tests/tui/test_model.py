@@ -154,3 +154,14 @@ def test_next_deadline_follows_a_new_stage_and_is_not_changed_by_callers():
     after = room.open_deadlines(BASE_DAY, service.authority_of)
     assert all(d.rule.id != first.rule.id for d in after)
     assert room.next_deadline(BASE_DAY, service.authority_of) == (after[0] if after else None)
+
+
+def test_every_consultation_is_tracked_with_the_rules_parsed_once(monkeypatch):
+    import coopnet.stages.tracker as tracker
+
+    def reparse(*_args: object) -> None:
+        raise AssertionError("the deadline rules were read again")
+
+    monkeypatch.setattr(tracker, "load_rulebook", reparse)
+    service = seeded_service(rooms=3, events_per_room=12, invite=False)
+    assert [c.stage(BASE_DAY, service.authority_of) for c in service.consultations()]
