@@ -64,7 +64,7 @@ class ConsultationsScreen(Localized, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        take_breakpoints(self)  # the list's 500 rows are not restyled and painted twice
+        take_breakpoints(self)  # so the Resize after the first paint restyles nothing
         self.title = t("list.title", self.lang)
         self.refresh_list()
 
