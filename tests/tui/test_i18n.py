@@ -17,9 +17,20 @@ from textual.dom import DOMNode
 from textual.widgets import OptionList, Static
 
 import tui
+from coopnet.protocol.vocab import PostponementMode, Stage
 from tests.tui.conftest import until
 from tui.app import CoopNetApp
-from tui.i18n import LANGUAGES, has_rtl, review_keys, t, text, translations, ui_keys, wrapped
+from tui.i18n import (
+    LANGUAGES,
+    has_rtl,
+    review_keys,
+    t,
+    text,
+    translations,
+    ui_keys,
+    value_label,
+    wrapped,
+)
 from tui.localize import TEXTUAL_TEXTS, Localized, label_key
 from tui.screens.consultation import ConsultationScreen
 from tui.screens.help import HelpScreen, help_keys, render_help
@@ -105,6 +116,22 @@ def test_right_to_left_help_is_wrapped_before_it_is_reordered() -> None:
     assert wrapped("Keys and concepts", 5) == "Keys and concepts"  # LTR left to the terminal
     rendered = render_help("ar", 60)
     assert rendered is not None
+
+
+def test_right_to_left_text_is_found_at_the_edges_of_its_blocks() -> None:
+    # Hebrew to N'Ko and the presentation forms are right to left; their neighbours are not.
+    for first, last in ((0x0590, 0x08FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF)):
+        assert has_rtl(f"CH {chr(first)}") and has_rtl(f"{chr(last)} CN")
+        assert not has_rtl(chr(first - 1) + chr(last + 1))
+    assert not has_rtl("") and not has_rtl("CH-CN-2026-0001 Extradition 6 juil. 2026")
+
+
+def test_value_labels_of_equal_values_of_two_enums_stay_apart() -> None:
+    # Stage.POSTPONED == PostponementMode.POSTPONED as strings; each has its own label.
+    assert Stage.POSTPONED == PostponementMode.POSTPONED
+    for _ in range(2):  # the second time from the cache
+        assert value_label(Stage.POSTPONED, "en") == "Postponed"
+        assert value_label(PostponementMode.POSTPONED, "en") == "Surrender postponed"
 
 
 def test_brackets_face_the_right_way_in_arabic() -> None:

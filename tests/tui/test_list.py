@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import pytest
+from textual import events
+from textual.message import Message
 from textual.widgets import DataTable
 
 from tests.tui.conftest import until
 from tui.app import CoopNetApp
+from tui.screens.consultations import ConsultationsScreen
 from tui.seed import seeded_service
 from tui.service import RoomsChanged
 
@@ -44,6 +50,47 @@ async def test_case_reference_stage_and_deadline_stay_whole_at_80_columns() -> N
         await until(pilot, lambda: "col.kind" in table.columns, "the wide layout")
         await pilot.pause()
         assert "Jul 2, 2026 (35 d left)" in drawn(table)
+
+
+async def test_the_list_is_focused_at_start_without_passing_through_the_filter() -> None:
+    # Each focus change restyles the table and repaints every visible cell.
+    focused: list[str | None] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.DescendantFocus):
+            focused.append(message.widget.id)
+
+    app = CoopNetApp(seeded_service(rooms=3, events_per_room=9))
+    async with app.run_test(size=(150, 40), message_hook=hook) as pilot:
+        table = app.list_screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 4, "the rows")
+        await pilot.pause()
+        assert app.focused is table
+        assert set(focused) == {"consultations"}, focused
+
+
+@pytest.mark.parametrize(("width", "kept"), [(150, "-wide"), (80, "-narrow")])
+async def test_the_list_has_its_width_class_before_textual_would_restyle_it(
+    width: int, kept: str
+) -> None:
+    # Textual sets the class on the Resize after the first paint: a restyle and a repaint.
+    app = CoopNetApp(seeded_service(rooms=3, events_per_room=9))
+    screen = app.list_screen
+    late: list[str] = []
+    update_classes = screen.update_classes
+
+    def watched(classes: Mapping[str, bool], update: bool = True,
+                animate: bool = True) -> ConsultationsScreen:
+        if update:  # Textual's own call (the early one does not restyle)
+            late.extend(name for name, add in classes.items() if add != screen.has_class(name))
+        return update_classes(classes, update=update, animate=animate)
+
+    screen.update_classes = watched  # type: ignore[method-assign]
+    async with app.run_test(size=(width, 40)) as pilot:
+        table = screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 4, "the rows")
+        await pilot.pause()
+        assert screen.has_class(kept) and late == []
 
 
 def drawn(table: DataTable[object]) -> str:

@@ -26,7 +26,15 @@ from tui.forms import (
 )
 from tui.i18n import has_rtl, show, t
 from tui.model import Consultation, EntryKind, entry_from, urgency
-from tui.seed import BASE_DAY, CN, ME, consultation_entries, demo_directory, seeded_service
+from tui.seed import (
+    BASE_DAY,
+    CN,
+    ME,
+    consultation_entries,
+    demo_directory,
+    seeded_service,
+    structured,
+)
 
 
 def test_entries_are_classified_without_raising_on_bad_content():
@@ -129,3 +137,31 @@ def test_an_undecryptable_entry_is_replaced_when_its_key_arrives():
     assert [e.body for e in consultation.entries] == ["first", "late key"]
     assert not consultation.decrypted(readable)  # already readable: nothing to replace
     assert not consultation.decrypted(entry_from("$c", ME, 3, "m.room.message", {"body": "?"}))
+
+
+def test_next_deadline_follows_a_new_stage_and_is_not_changed_by_callers():
+    service = seeded_service(rooms=2, events_per_room=12, invite=False)
+    room = service.consultation("!room1:127.0.0.11")
+    first = room.next_deadline(BASE_DAY, service.authority_of)
+    assert first is not None and first.rule.id == "formal_request_after_provisional_arrest"
+    room.open_deadlines(BASE_DAY, service.authority_of).clear()  # a copy: the cache stays
+    assert room.next_deadline(BASE_DAY, service.authority_of) == first
+    # The formal request arrives: that deadline is met, so it is no longer the next one.
+    sent = StageTransition(from_stage=Stage.PROVISIONAL_ARREST_EXECUTED,
+                           to_stage=Stage.FORMAL_REQUEST_TRANSMITTED, date=BASE_DAY)
+    assert room.add(structured("$formal", CN, 2_000_000_000_000, sent))
+    assert room.stage(BASE_DAY, service.authority_of) is Stage.FORMAL_REQUEST_TRANSMITTED
+    after = room.open_deadlines(BASE_DAY, service.authority_of)
+    assert all(d.rule.id != first.rule.id for d in after)
+    assert room.next_deadline(BASE_DAY, service.authority_of) == (after[0] if after else None)
+
+
+def test_every_consultation_is_tracked_with_the_rules_parsed_once(monkeypatch):
+    import coopnet.stages.tracker as tracker
+
+    def reparse(*_args: object) -> None:
+        raise AssertionError("the deadline rules were read again")
+
+    monkeypatch.setattr(tracker, "load_rulebook", reparse)
+    service = seeded_service(rooms=3, events_per_room=12, invite=False)
+    assert [c.stage(BASE_DAY, service.authority_of) for c in service.consultations()]

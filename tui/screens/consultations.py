@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from tui.i18n import day, t, value_label
 from tui.localize import Localized
 from tui.model import Consultation, urgency
+from tui.screens import take_breakpoints
 from tui.service import Service
 from tui.widgets.keybar import KeyBar
 
@@ -35,6 +36,7 @@ URGENCY_STYLE = {"overdue": "bold red", "near": "bold yellow", "pending": "", "n
 
 
 class ConsultationsScreen(Localized, Screen[None]):
+    AUTO_FOCUS = "#consultations"  # focused once, not the filter first and then the list
     BINDINGS = [
         Binding("enter", "open", "key.open", show=True, priority=False),
         Binding("ctrl+n", "new", "key.new"),
@@ -62,9 +64,9 @@ class ConsultationsScreen(Localized, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        take_breakpoints(self)  # so the Resize after the first paint restyles nothing
         self.title = t("list.title", self.lang)
         self.refresh_list()
-        self.query_one(DataTable).focus()
 
     def on_resize(self, event: events.Resize) -> None:
         if self._drawn_layout is not None and event.size.width != self._drawn_width:
