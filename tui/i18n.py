@@ -26,7 +26,8 @@ from coopnet.protocol.labels import LANGUAGES, field_label, label
 from coopnet.protocol.labels import value_label as _value_label
 
 __all__ = [
-    "LANGUAGES", "field_label", "label", "show", "t", "text", "value_label", "when", "day",
+    "LANGUAGES", "date_text", "day", "field_label", "label", "show", "t", "text", "value_label",
+    "when",
     "has_rtl", "review_keys", "translations", "ui_keys", "wrapped",
 ]
 
@@ -115,9 +116,16 @@ def _locale(lang: str) -> str:
 
 
 @cache
+def date_text(value: dt.date, lang: str = "en") -> str:
+    """A date in the reader's locale (babel), e.g. ``12 juin 2026``, in logical order:
+    for text that is composed further and then passed to :func:`show` once."""
+    return str(format_date(value, format="medium", locale=_locale(lang)))
+
+
+@cache
 def day(value: dt.date, lang: str = "en") -> str:
-    """A date in the reader's locale (babel), e.g. ``12 juin 2026``."""
-    return show(format_date(value, format="medium", locale=_locale(lang)))
+    """:func:`date_text` as drawn (right-to-left text shaped and reordered)."""
+    return show(date_text(value, lang))
 
 
 def when(ts_ms: int, lang: str = "en") -> str:

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
-from tui.i18n import day, t, value_label
+from tui.i18n import date_text, day, show, t, text, value_label
 from tui.localize import Localized
 from tui.model import Consultation, urgency
 from tui.screens import take_breakpoints
@@ -96,24 +96,28 @@ class ConsultationsScreen(Localized, Screen[None]):
         self._shown = []
         for consultation in self.service.consultations():
             stage = consultation.stage(today, authority_of)
+            # Matched in logical order (as typed), drawn shaped (Arabic: see tui.i18n.show).
             stage_text = (
-                t("state.invited", lang) if consultation.invited
-                else value_label(stage, lang) if stage else t("state.opening", lang)
+                text("state.invited", lang) if consultation.invited
+                else value_label(stage, lang) if stage else text("state.opening", lang)
             )
             if not self._matches(consultation, needle, stage_text):
                 continue
+            stage_text = show(stage_text)
             deadline = consultation.next_deadline(today, authority_of)
             if deadline is None:
                 due = short = ("—", "dim")
             else:
                 left = (deadline.due - today).days
-                note = t("deadline.overdue", lang) if left < 0 else t(
+                note = text("deadline.overdue", lang) if left < 0 else text(
                     "deadline.days_left", lang, days=left
                 )
                 style = URGENCY_STYLE[urgency(deadline, today)]
-                due = (f"{day(deadline.due, lang)} ({note})", style)
+                # Composed in logical order and shaped once (a right-to-left reader sees
+                # the date first, on the right).
+                due = (show(f"{date_text(deadline.due, lang)} ({note})"), style)
                 short = due if left < 0 else (day(deadline.due, lang), style)
-            kind = value_label(consultation.kind, lang) if consultation.kind else ""
+            kind = show(value_label(consultation.kind, lang)) if consultation.kind else ""
             rows.append((consultation.room_id, {
                 "col.case": (consultation.case_ref, "bold" if consultation.invited else ""),
                 "col.counterpart": (consultation.counterpart() or "", ""),

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Header, Static
 
 from coopnet.protocol.vocab import Kind
 from tui.directory import AuthorityInfo, Directory
-from tui.i18n import show, t, value_label
+from tui.i18n import show, t, text, value_label
 from tui.localize import Localized
 from tui.widgets.cards import field_table
 from tui.widgets.keybar import KeyBar
@@ -28,13 +28,13 @@ def _area(area: str, lang: str) -> str:
 def render_authority(authority: AuthorityInfo, lang: str) -> Group:
     rows: list[RenderableType] = [
         Text(show(authority.name), style="bold"),
-        Text(show(f"{t('directory.state', lang)}: {authority.state}")),
+        Text(show(f"{text('directory.state', lang)}: {authority.state}")),
         Text(f"{t('directory.server', lang)}: {authority.server_name}"),
         Text(f"{t('directory.language', lang)}: "
              + ", ".join(authority.languages or (authority.language,))),
     ]
     if authority.areas:
-        rows.append(Text(show(f"{t('directory.areas', lang)}: "
+        rows.append(Text(show(f"{text('directory.areas', lang)}: "
                               + ", ".join(_area(a, lang) for a in authority.areas))))
     rows += [
         Text(""),
@@ -42,7 +42,7 @@ def render_authority(authority: AuthorityInfo, lang: str) -> Group:
         *[Text(f"{c.display_name}  {c.user_id}") for c in authority.officers],
     ]
     if authority.bot:
-        rows.append(Text(show(f"{t('directory.bot', lang)}  {authority.bot}"), style="dim"))
+        rows.append(Text(show(f"{text('directory.bot', lang)}  {authority.bot}"), style="dim"))
     if authority.contacts:
         rows += [Text(""), Text(t("directory.contacts", lang), style="bold underline")]
         for contact in authority.contacts:

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from coopnet.stages import MACHINES
-from tui.i18n import day, label, show, t, value_label
+from tui.i18n import date_text, label, show, t, value_label
 from tui.model import Consultation, urgency
 
 
@@ -28,7 +28,7 @@ def render_panel(
     else:
         reached = {h.stage for h in status.stages.history}
         for entry in status.stages.history:
-            when = f"  {day(entry.date, lang)}" if entry.date else ""
+            when = f"  {date_text(entry.date, lang)}" if entry.date else ""
             parts.append(Text(show(f"● {value_label(entry.stage, lang)}{when}"), style="green"))
         machine = MACHINES[status.stages.kind]
         for stage in machine.next_stages(status.stages.current):
@@ -43,7 +43,7 @@ def render_panel(
         state = urgency(deadline, today)
         style = {"overdue": "bold red", "near": "bold yellow"}.get(state, "")
         rule = label(f"rule.{deadline.rule.id}", lang)
-        parts.append(Text(show(f"{day(deadline.due, lang)}  {rule}"), style=style))
+        parts.append(Text(show(f"{date_text(deadline.due, lang)}  {rule}"), style=style))
     parts.append(Text(""))
     parts.append(Text(t("panel.assurances", lang), style="bold underline"))
     assurances = consultation.assurances()
