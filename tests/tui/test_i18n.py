@@ -24,6 +24,7 @@ from tui.i18n import (
     LANGUAGES,
     has_rtl,
     review_keys,
+    show,
     t,
     text,
     translations,
@@ -294,3 +295,37 @@ async def test_a_failure_says_what_failed_in_the_officers_language() -> None:
         assert "Non envoyé : the homeserver refused it" in toasts
         composer = app.screen.query_one("#composer")
         assert getattr(composer, "value", None) == "bonjour"  # nothing typed is lost
+
+
+def test_the_side_panel_in_arabic_is_shaped_for_display() -> None:
+    """Every Arabic letter drawn is a presentation form (shaped): a logical-order letter
+    left in a line means a text was composed without passing through ``show``."""
+    import re
+
+    from rich.console import Group
+
+    from tui.widgets.side_panel import render_panel
+
+    service = seeded_service(rooms=2, events_per_room=12, invite=False)
+    consultation = service.consultation("!room1:127.0.0.11")
+    panel = render_panel(consultation, service.today(), service.authority_of, "ar")
+    assert isinstance(panel, Group)
+    lines = [str(getattr(part, "plain", "")) for part in panel.renderables]
+    arabic = [line for line in lines if has_rtl(line)]
+    assert len(arabic) >= 4, lines  # headings, stages, a deadline
+    unshaped = [line for line in arabic if re.search("[\u0621-\u064a]", line)]
+    assert unshaped == [], unshaped
+
+
+def test_labels_in_composed_arabic_lines_are_shaped_once() -> None:
+    """A label already shaped by ``t`` and shaped again with its line comes out in
+    reverse; the directory card composes labels with data, so it must shape once."""
+    from tui.screens.directory import render_authority
+
+    service = seeded_service(rooms=1, invite=False)
+    authority = service.directory.members()[0]
+    card = render_authority(authority, "ar")
+    lines = [str(getattr(part, "plain", "")) for part in card.renderables]
+    for key in ("directory.state", "directory.bot"):
+        once = show(text(key, "ar"))
+        assert any(once in line for line in lines), (key, once, lines)
