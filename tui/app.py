@@ -63,6 +63,9 @@ from tui.service import (
     VerificationRequested,
 )
 
+MAX_DEADLINE_TOASTS = 3
+"""More near or overdue deadlines than this at start make one summary toast."""
+
 
 class CoopNetApp(App[None]):
     CSS_PATH = "app.tcss"
@@ -143,19 +146,32 @@ class CoopNetApp(App[None]):
             self.connect(password)
 
     def notify_deadlines(self, consultations: Iterable[Consultation]) -> None:
+        """A toast per consultation whose next deadline is near or overdue; past
+        :data:`MAX_DEADLINE_TOASTS` of them, one summary (the list shows each, in red or
+        amber, most urgent first)."""
         today = self.service.today()
+        urgent = []
         for consultation in consultations:
             deadline = consultation.next_deadline(today, self.service.authority_of)
             state = urgency(deadline, today)
             if deadline is not None and state in ("near", "overdue"):
-                self.notify(
-                    t("notify.deadline", self.lang, case=consultation.case_ref,
-                      due=day(deadline.due, self.lang), state=t(f"deadline.{state}", self.lang)
-                      if state == "overdue" else t("deadline.days_left", self.lang,
-                                                   days=(deadline.due - today).days)),
-                    severity="error" if state == "overdue" else "warning",
-                    timeout=8,
-                )
+                urgent.append((consultation, deadline, state))
+        if len(urgent) > MAX_DEADLINE_TOASTS:
+            overdue = sum(1 for *_, state in urgent if state == "overdue")
+            self.notify(t("notify.deadlines_many", self.lang, count=len(urgent),
+                          overdue=overdue),
+                        severity="error" if overdue else "warning", timeout=12)
+            return
+        for consultation, deadline, state in urgent:
+            left = (deadline.due - today).days
+            self.notify(
+                t("notify.deadline", self.lang, case=consultation.case_ref,
+                  due=day(deadline.due, self.lang),
+                  state=t("deadline.overdue", self.lang) if state == "overdue"
+                  else t("deadline.days_left", self.lang, days=left)),
+                severity="error" if state == "overdue" else "warning",
+                timeout=8,
+            )
 
     async def on_unmount(self) -> None:
         gc.unfreeze()  # the collector may reclaim it all again (several apps per process)

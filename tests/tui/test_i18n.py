@@ -19,7 +19,7 @@ from textual.widgets import OptionList, Static
 import tui
 from coopnet.protocol.vocab import PostponementMode, Stage
 from tests.tui.conftest import until
-from tui.app import CoopNetApp
+from tui.app import MAX_DEADLINE_TOASTS, CoopNetApp
 from tui.i18n import (
     LANGUAGES,
     has_rtl,
@@ -33,6 +33,7 @@ from tui.i18n import (
     wrapped,
 )
 from tui.localize import TEXTUAL_TEXTS, Localized, label_key
+from tui.model import urgency
 from tui.screens.consultation import ConsultationScreen
 from tui.screens.help import HelpScreen, help_keys, render_help
 from tui.screens.language import LanguageScreen
@@ -329,3 +330,20 @@ def test_labels_in_composed_arabic_lines_are_shaped_once() -> None:
     for key in ("directory.state", "directory.bot"):
         once = show(text(key, "ar"))
         assert any(once in line for line in lines), (key, once, lines)
+
+
+async def test_many_urgent_deadlines_make_one_summary_toast() -> None:
+    service = seeded_service(rooms=40, events_per_room=12, invite=False)
+    today = service.today()
+    urgent = [c for c in service.consultations()
+              if urgency(c.next_deadline(today, service.authority_of), today)
+              in ("near", "overdue")]
+    assert len(urgent) > MAX_DEADLINE_TOASTS  # the seeded data has enough of them
+    app = CoopNetApp(service)
+    toasts: list[str] = []
+    app.notify = lambda message, **_: toasts.append(str(message))  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: any("consultations have a deadline" in m for m in toasts),
+                    "the summary of urgent deadlines")
+    assert f"{len(urgent)} consultations have a deadline" in " ".join(toasts)
+    assert not [m for m in toasts if ": deadline " in m], toasts  # no toast for each
