@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
+from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from coopnet.errors import WrongPassphrase
@@ -19,19 +20,23 @@ from tui.screens.unlock import UnlockScreen
 from tui.service import NeedsPassphrase, NeedsPassword
 
 
-class UnlockApp(App[None]):
-    def __init__(self, service: MatrixService, first_time: bool, lang: str = "en") -> None:
+class DialogApp(App[None]):
+    """An app that shows one dialog and keeps what it was dismissed with."""
+
+    def __init__(self, dialog: ModalScreen[bool]) -> None:
         super().__init__()
-        self.service = service
-        self.first_time = first_time
-        self.lang = lang
+        self.dialog = dialog
         self.result: bool | None = None
 
     def on_mount(self) -> None:
-        self.push_screen(UnlockScreen(self.service, self.first_time, self.lang), self.done)
+        self.push_screen(self.dialog, self.done)
 
     def done(self, ok: bool | None) -> None:
         self.result = ok
+
+
+def unlock_app(svc: MatrixService, first_time: bool, lang: str = "en") -> DialogApp:
+    return DialogApp(UnlockScreen(svc, first_time, lang))
 
 
 def service(store: Path, given: str | None = None) -> MatrixService:
@@ -58,7 +63,7 @@ async def test_a_forgotten_passphrase_discards_the_cache_and_asks_for_a_new_one(
     cache_file = tmp_path / CACHE_FILE
     EncryptedCache.create(cache_file, "the old passphrase", KdfParams.fresh(n=2**10)).close()
     svc = service(tmp_path)
-    app = UnlockApp(svc, first_time=False)
+    app = unlock_app(svc, first_time=False)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.click("#discard")
         assert cache_file.exists(), "one press only arms the discard"
@@ -87,7 +92,7 @@ async def test_a_forgotten_passphrase_discards_the_cache_and_asks_for_a_new_one(
 
 async def test_escape_leaves_the_cache_locked(tmp_path: Path):
     svc = service(tmp_path)
-    app = UnlockApp(svc, first_time=True)
+    app = unlock_app(svc, first_time=True)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("escape")
         await until(pilot, lambda: app.result is not None, "the screen to close")
@@ -98,7 +103,7 @@ async def test_escape_leaves_the_cache_locked(tmp_path: Path):
 
 async def test_the_screen_speaks_the_officers_language(tmp_path: Path):
     EncryptedCache.create(tmp_path / CACHE_FILE, "passphrase!", KdfParams.fresh(n=2**10)).close()
-    app = UnlockApp(service(tmp_path), first_time=False, lang="fr")
+    app = unlock_app(service(tmp_path), first_time=False, lang="fr")
     async with app.run_test(size=(100, 40)) as pilot:
         await type_into(pilot, "#passphrase", "pas la bonne")
         await pilot.press("enter")
@@ -122,24 +127,11 @@ async def test_a_passphrase_from_a_file_unlocks_and_a_wrong_one_falls_back_to_as
     await right.close()
 
 
-class PassphraseApp(App[None]):
-    def __init__(self, service: MatrixService) -> None:
-        super().__init__()
-        self.service = service
-        self.result: bool | None = None
-
-    def on_mount(self) -> None:
-        self.push_screen(ChangePassphraseScreen(self.service, "en"), self.done)
-
-    def done(self, ok: bool | None) -> None:
-        self.result = ok
-
-
 async def test_the_passphrase_is_changed_only_with_the_current_one(tmp_path: Path):
     svc = service(tmp_path)
     await svc.unlock_cache("the first passphrase")  # creates the cache
     assert svc.has_cache
-    app = PassphraseApp(svc)
+    app = DialogApp(ChangePassphraseScreen(svc, "en"))
     async with app.run_test(size=(100, 40)) as pilot:
         await type_into(pilot, "#current", "not the first one")
         await type_into(pilot, "#new", "the second passphrase")
