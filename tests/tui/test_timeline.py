@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import Input, Static
 
 from tests.tui.conftest import until
@@ -19,14 +21,19 @@ async def opened(events: int = 2_000) -> tuple[CoopNetApp, object]:
     return CoopNetApp(service), service
 
 
+async def big_timeline(pilot: Any, app: CoopNetApp) -> Timeline:
+    """Open the big consultation from the list and wait until its timeline shows."""
+    await until(pilot, lambda: app.list_screen.is_mounted, "the list")
+    app.open_consultation(BIG)
+    await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
+                and any(t.shown for t in app.screen.query(Timeline)), "the timeline")
+    return app.screen.query_one(Timeline)
+
+
 async def test_big_consultation_loads_a_window_and_grows_on_demand() -> None:
     app, service = await opened()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.list_screen.is_mounted, "the list")
-        app.open_consultation(BIG)
-        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                    and any(t.shown for t in app.screen.query(Timeline)), "the timeline")
-        timeline = app.screen.query_one(Timeline)
+        timeline = await big_timeline(pilot, app)
         entries = timeline.consultation.entries
         assert PAGE <= timeline.shown < 100  # lazily: a window, not 2,000 entries
         assert timeline.has_entry(entries[-1].event_id)
@@ -54,11 +61,7 @@ async def test_big_consultation_loads_a_window_and_grows_on_demand() -> None:
 async def test_new_entries_appear_at_the_end() -> None:
     app, service = await opened(events=50)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.list_screen.is_mounted, "the list")
-        app.open_consultation(BIG)
-        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                    and any(t.shown for t in app.screen.query(Timeline)), "the timeline")
-        timeline = app.screen.query_one(Timeline)
+        timeline = await big_timeline(pilot, app)
         lines = timeline.virtual_size.height
         await pilot.press(*"hello", "enter")
         await until(pilot, lambda: timeline.virtual_size.height > lines, "the sent message")
@@ -72,11 +75,7 @@ async def test_an_undecryptable_entry_is_redrawn_once_decrypted() -> None:
                       decrypted=False)
     service.add_entry(BIG, late)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.list_screen.is_mounted, "the list")
-        app.open_consultation(BIG)
-        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                    and any(t.shown for t in app.screen.query(Timeline)), "the timeline")
-        timeline = app.screen.query_one(Timeline)
+        timeline = await big_timeline(pilot, app)
         shown = timeline.shown
         body = "the room key arrived after the message"
         service.add_entry(BIG, entry_from("$late", late.sender, late.ts, "m.room.message",
