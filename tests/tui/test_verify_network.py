@@ -61,6 +61,24 @@ def knows(client: CoopNetClient, user_id: str, device_id: str) -> bool:
     return any(d.id == device_id for d in client.nio.device_store.active_user_devices(user_id))
 
 
+async def consultation_with(pilot: Any, service: Any, laptop_client: Any, tag: str) -> str:
+    """The client opens a consultation with China; the laptop joins it. Its room id."""
+    invited: list[str] = []
+
+    async def on_invite(invitation: Any) -> None:
+        invited.append(invitation.room_id)
+
+    laptop_client.on_invite(on_invite)
+    room_id: str = await service.open_consultation(ConsultationOpened(
+        case_ref=f"CH-CN-{tag}{uuid.uuid4().hex[:6].upper()}", kind=Kind.EXTRADITION,
+        requesting_authority="ch", requested_authority="cn",
+        legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+    ))
+    await until(pilot, lambda: room_id in invited, "the laptop's invitation")
+    await laptop_client.join(room_id)
+    return room_id
+
+
 async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
     network: Network, laptop: tuple[CoopNetClient, Inbox], tmp_path: Path
 ) -> None:
@@ -75,24 +93,12 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         requests.append(request)
 
     laptop_verifier.on_request(on_request)
-    invited: list[str] = []
-
-    async def on_invite(invitation: Any) -> None:
-        invited.append(invitation.room_id)
-
-    laptop_client.on_invite(on_invite)
     app = CoopNetApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: service.connection is Connection.ONLINE, "the client online")
         assert service.client is not None
         ch = service.client
-        room_id = await service.open_consultation(ConsultationOpened(
-            case_ref=f"CH-CN-V{uuid.uuid4().hex[:6].upper()}", kind=Kind.EXTRADITION,
-            requesting_authority="ch", requested_authority="cn",
-            legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
-        ))
-        await until(pilot, lambda: room_id in invited, "the laptop's invitation")
-        await laptop_client.join(room_id)
+        room_id = await consultation_with(pilot, service, laptop_client, "V")
         await until(pilot, lambda: cn_user in ch.nio.rooms[room_id].users, "the laptop's join")
         app.open_consultation(room_id)
         await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
@@ -173,24 +179,12 @@ async def test_the_other_officer_starts_and_the_client_accepts(
     ch_user = network.authority("ch").officers()[1].user_id
     service = service_for(str(network.directory), ch_user)
     laptop_verifier = SasVerifier(laptop_client, VerificationStore(tmp_path / "laptop-v.json"))
-    invited: list[str] = []
-
-    async def on_invite(invitation: Any) -> None:
-        invited.append(invitation.room_id)
-
-    laptop_client.on_invite(on_invite)
     app = CoopNetApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: service.connection is Connection.ONLINE, "the client online")
         assert service.client is not None
         ch = service.client
-        room_id = await service.open_consultation(ConsultationOpened(
-            case_ref=f"CH-CN-W{uuid.uuid4().hex[:6].upper()}", kind=Kind.EXTRADITION,
-            requesting_authority="ch", requested_authority="cn",
-            legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
-        ))
-        await until(pilot, lambda: room_id in invited, "the laptop's invitation")
-        await laptop_client.join(room_id)
+        room_id = await consultation_with(pilot, service, laptop_client, "W")
         await until(pilot, lambda: knows(ch, cn_user, laptop_client.device_id),
                     "ch to know the laptop")
         await laptop_client.wait_until(lambda: knows(laptop_client, ch_user, ch.device_id),
