@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.records import NewEntry, RecordStore
@@ -67,3 +70,25 @@ def flip_char(text: str, position: int) -> str:
     if old.isalpha() and old.lower() != old.upper():
         new = old.swapcase() if old.swapcase() != old else "x"
     return text[:position] + new + text[position + 1 :]
+
+
+def record_fixtures(count: int, name: str) -> tuple[Any, Any]:
+    """``pristine`` (a signed record of ``count`` entries, made once per module) and
+    ``victim`` (a fresh copy of it per test, to damage): assign both at module level."""
+
+    @pytest.fixture(scope="module")
+    def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ed25519PrivateKey]:
+        path = tmp_path_factory.mktemp(name) / "pristine.db"
+        store, key = make_store(path, count, cases=2)
+        store.close()
+        return path, key
+
+    @pytest.fixture
+    def victim(pristine: tuple[Path, Ed25519PrivateKey],
+               tmp_path: Path) -> tuple[Path, Ed25519PrivateKey]:
+        path, key = pristine
+        copy = tmp_path / "victim.db"
+        shutil.copy(path, copy)
+        return copy, key
+
+    return pristine, victim

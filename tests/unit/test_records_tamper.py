@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -28,27 +27,14 @@ from tests.unit.test_records_support import (
     FakeClock,
     attacker_connection,
     flip_char,
-    make_store,
+    record_fixtures,
     row_of,
 )
 
 COUNT = 30
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ed25519PrivateKey]:
-    path = tmp_path_factory.mktemp("records") / "pristine.db"
-    store, key = make_store(path, COUNT, cases=2)
-    store.close()
-    return path, key
-
-
-@pytest.fixture
-def victim(pristine, tmp_path: Path) -> tuple[Path, Ed25519PrivateKey]:
-    path, key = pristine
-    copy = tmp_path / "victim.db"
-    shutil.copy(path, copy)
-    return copy, key
+pristine, victim = record_fixtures(COUNT, "records")
 
 
 def check(path: Path, key: Ed25519PrivateKey, seq: int, reasons: set[str] | str):

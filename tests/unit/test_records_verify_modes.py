@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,27 +24,14 @@ from coopnet.records.verify import (
 from tests.unit.test_records_support import (
     FakeClock,
     attacker_connection,
-    make_store,
+    record_fixtures,
     row_of,
 )
 
 COUNT = 24
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ed25519PrivateKey]:
-    path = tmp_path_factory.mktemp("modes") / "pristine.db"
-    store, key = make_store(path, COUNT, cases=2)
-    store.close()
-    return path, key
-
-
-@pytest.fixture
-def victim(pristine, tmp_path: Path) -> tuple[Path, Ed25519PrivateKey]:
-    path, key = pristine
-    copy = tmp_path / "victim.db"
-    shutil.copy(path, copy)
-    return copy, key
+pristine, victim = record_fixtures(COUNT, "modes")
 
 
 def run(*argv: str) -> int:
