@@ -43,16 +43,32 @@ def rows(rooms: int, events: int, big: int) -> list[Row]:
         room = f"!room{n}:127.0.0.11"
         count = big if n == 1 else events
         for entry in consultation_entries(n, "cn", CN, count):
-            content = (encode(entry.event) if entry.event is not None
-                       else {"msgtype": "m.text", "body": entry.body})
-            out.append((room, entry.event_id, {"sender": entry.sender, "ts": entry.ts,
-                                               "type": "m.room.message", "content": content}))
+            content = (
+                encode(entry.event)
+                if entry.event is not None
+                else {"msgtype": "m.text", "body": entry.body}
+            )
+            out.append(
+                (
+                    room,
+                    entry.event_id,
+                    {
+                        "sender": entry.sender,
+                        "ts": entry.ts,
+                        "type": "m.room.message",
+                        "content": content,
+                    },
+                )
+            )
     return out
 
 
 def to_entries(loaded: list[Row]) -> int:
-    return sum(1 for _, event_id, r in loaded
-               if entry_from(event_id, r["sender"], r["ts"], r["type"], r["content"]))
+    return sum(
+        1
+        for _, event_id, r in loaded
+        if entry_from(event_id, r["sender"], r["ts"], r["type"], r["content"])
+    )
 
 
 def timed(fn: Any) -> tuple[float, Any]:
@@ -68,8 +84,9 @@ def search_times(data: list[Row], repeat: int) -> tuple[list[float], list[float]
 
     service: Service = seeded_service(rooms=0, invite=False)
     for room, event_id, r in data:
-        service.room(room, room).add(entry_from(event_id, r["sender"], r["ts"], r["type"],
-                                                r["content"]), own=True)
+        service.room(room, room).add(
+            entry_from(event_id, r["sender"], r["ts"], r["type"], r["content"]), own=True
+        )
     service.consultations()  # sorted once: the first search of a session pays for it
     bodies = [str(r["content"].get("body", "")).casefold() for *_, r in data]
     queries = ["provisional", "passport", "zz-not-there"]
@@ -83,21 +100,28 @@ def search_times(data: list[Row], repeat: int) -> tuple[list[float], list[float]
 
 def plain_db(path: Path, data: list[Row]) -> None:
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE events (room_id TEXT, event_id TEXT, body TEXT, "
-                   "PRIMARY KEY (room_id, event_id))")
-        db.executemany("INSERT INTO events VALUES (?, ?, ?)",
-                       [(r, e, json.dumps(record)) for r, e, record in data])
+        db.execute(
+            "CREATE TABLE events (room_id TEXT, event_id TEXT, body TEXT, "
+            "PRIMARY KEY (room_id, event_id))"
+        )
+        db.executemany(
+            "INSERT INTO events VALUES (?, ?, ?)",
+            [(r, e, json.dumps(record)) for r, e, record in data],
+        )
 
 
 def plain_load(path: Path) -> list[Row]:
     with sqlite3.connect(path) as db:
-        return [(r, e, json.loads(body))
-                for r, e, body in db.execute("SELECT room_id, event_id, body FROM events")]
+        return [
+            (r, e, json.loads(body))
+            for r, e, body in db.execute("SELECT room_id, event_id, body FROM events")
+        ]
 
 
 async def sealed_writes(path: Path, data: list[Row]) -> float:
-    cache = await BackgroundCache.open(path, PASSPHRASE, create=True,
-                                       params=KdfParams.fresh(n=2**10))
+    cache = await BackgroundCache.open(
+        path, PASSPHRASE, create=True, params=KdfParams.fresh(n=2**10)
+    )
     start = time.perf_counter()
     for room, event_id, record in data:
         cache.put_event(room, event_id, record)
@@ -115,11 +139,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    print(f"seeding {args.rooms} consultations × {args.events} events + one of {args.big}…",
-          flush=True)
+    print(
+        f"seeding {args.rooms} consultations × {args.events} events + one of {args.big}…",
+        flush=True,
+    )
     data = rows(args.rooms, args.events, args.big)
-    print(f"{len(data)} events, {sum(len(json.dumps(r)) for *_, r in data) / 1e6:.1f} MB "
-          "of JSON", flush=True)
+    print(
+        f"{len(data)} events, {sum(len(json.dumps(r)) for *_, r in data) / 1e6:.1f} MB of JSON",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         sealed, plain = Path(tmp) / "cache.db", Path(tmp) / "plain.db"
         writes = [asyncio.run(sealed_writes(sealed, data))]
@@ -145,13 +173,18 @@ def main() -> None:
     search, bare = search_times(data, args.repeat)
     n = len(data)
     print(f"unlock (scrypt N=2**17, r=8, p=1):        {ms(unlock)}")
-    print(f"read+decrypt+entries, {n} events:     {ms(load)}  "
-          f"(unencrypted baseline {ms(plain_read)}, "
-          f"ratio {statistics.median(load) / statistics.median(plain_read):.2f})")
-    print(f"sealed writes through the cache thread:   {n / statistics.median(writes):,.0f} "
-          "events/s")
-    print(f"search, {n} entries, per query:       {ms(search)}  (bare scan of bodies "
-          f"{ms(bare)}, ratio {statistics.median(search) / statistics.median(bare):.2f})")
+    print(
+        f"read+decrypt+entries, {n} events:     {ms(load)}  "
+        f"(unencrypted baseline {ms(plain_read)}, "
+        f"ratio {statistics.median(load) / statistics.median(plain_read):.2f})"
+    )
+    print(
+        f"sealed writes through the cache thread:   {n / statistics.median(writes):,.0f} events/s"
+    )
+    print(
+        f"search, {n} entries, per query:       {ms(search)}  (bare scan of bodies "
+        f"{ms(bare)}, ratio {statistics.median(search) / statistics.median(bare):.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -74,8 +74,21 @@ def baseline_insert(path: Path, news: list[NewEntry], batch: int, synchronous: s
         for n in news[lo : lo + batch]:
             conn.execute(
                 sql,
-                (None, n.case_ref, n.room_id, n.event_id, n.kind, n.sender, n.origin_ts,
-                 n.origin_ts, n.content_json(), "", "", "", ""),
+                (
+                    None,
+                    n.case_ref,
+                    n.room_id,
+                    n.event_id,
+                    n.kind,
+                    n.sender,
+                    n.origin_ts,
+                    n.origin_ts,
+                    n.content_json(),
+                    "",
+                    "",
+                    "",
+                    "",
+                ),
             )
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
@@ -187,18 +200,26 @@ def bench_verify(tmp: Path, count: int) -> None:
     print(f"baseline: read all rows (plain SELECT)     {read_s:7.2f} s")
     print(f"hash chain (recompute SHA-256 + links)      {chain_s:7.2f} s")
     print(f"signatures digest (read + fold, head v2)    {digest_s:7.2f} s")
-    print(f"signatures, 1 thread                        {sig1_s:7.2f} s "
-          f"({sig1_s / count * 1e6:.0f} us each)")
+    print(
+        f"signatures, 1 thread                        {sig1_s:7.2f} s "
+        f"({sig1_s / count * 1e6:.0f} us each)"
+    )
     print(f"signatures, {workers} threads                       {sig2_s:7.2f} s")
     if nacl_s is not None:
         print(f"(for comparison, not used: libsodium via PyNaCl, 1 thread {nacl_s:7.2f} s)")
     print("verify_db, end to end (one consistent snapshot read + checks):")
-    print(f"  default (`coopnet records verify`: quick; per-entry pass only on a problem) "
-          f"{verdict(default_s)}")
-    print(f"  --quick (hashes + links + signed head incl. signatures digest)             "
-          f"{verdict(quick_s)}")
-    print(f"  --full  (quick + every entry signature in {workers} threads)                   "
-          f"{verdict(full_s)}")
+    print(
+        f"  default (`coopnet records verify`: quick; per-entry pass only on a problem) "
+        f"{verdict(default_s)}"
+    )
+    print(
+        f"  --quick (hashes + links + signed head incl. signatures digest)             "
+        f"{verdict(quick_s)}"
+    )
+    print(
+        f"  --full  (quick + every entry signature in {workers} threads)                   "
+        f"{verdict(full_s)}"
+    )
 
 
 def _pynacl_signature_time(rows: list, key: Ed25519PrivateKey) -> float | None:
@@ -219,8 +240,9 @@ def main() -> int:
     parser.add_argument("--append-entries", type=int, default=20_000)
     parser.add_argument("--verify-entries", type=int, default=100_000)
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, "
-          f"{os.cpu_count()} CPU(s)")
+    print(
+        f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} CPU(s)"
+    )
     with tempfile.TemporaryDirectory(prefix="coopnet-bench-") as tmp:
         if args.append_entries:
             bench_append(Path(tmp), args.append_entries)

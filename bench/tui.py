@@ -80,8 +80,9 @@ async def client_list(service) -> Times:  # type: ignore[no-untyped-def]
     start = clock()
     app = CoopNetApp(service)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: any(t.row_count == rows
-                                       for t in app.list_screen.query(DataTable)))
+        await until(
+            pilot, lambda: any(t.row_count == rows for t in app.list_screen.query(DataTable))
+        )
         await pilot.pause()  # rendered
         elapsed = since(start)
     return elapsed
@@ -101,8 +102,9 @@ class BareList(App[None]):
         table = self.query_one(DataTable)
         table.add_columns("case", "counterpart", "kind", "stage", "deadline", "unread")
         for i in range(self.rows):
-            table.add_row(f"CH-CN-2026-{i:04d}", "cn", "Extradition", "Provisional arrest",
-                          "Jun 26, 2026", "")
+            table.add_row(
+                f"CH-CN-2026-{i:04d}", "cn", "Extradition", "Provisional arrest", "Jun 26, 2026", ""
+            )
 
 
 async def bare_list(rows: int) -> Times:
@@ -135,7 +137,8 @@ async def client_open(service, room_id: str) -> tuple[Times, int]:  # type: igno
 def opened(app: CoopNetApp) -> bool:
     """The consultation screen shows its timeline, scrolled to the newest entries."""
     return isinstance(app.screen, ConsultationScreen) and any(
-        t.shown > 0 and t.is_vertical_scroll_end for t in app.screen.query(Timeline))
+        t.shown > 0 and t.is_vertical_scroll_end for t in app.screen.query(Timeline)
+    )
 
 
 async def open_memory(service, room_id: str, trace: bool) -> float:  # type: ignore[no-untyped-def]
@@ -184,8 +187,9 @@ async def bare_open(count: int) -> Times:
 def median_ms(values: list[Times]) -> str:
     wall = [v[0] * 1000 for v in values]
     cpu = [v[1] * 1000 for v in values]
-    return (f"{statistics.median(wall):7.1f} ms (min {min(wall):.1f}; "
-            f"CPU {statistics.median(cpu):.1f})")
+    return (
+        f"{statistics.median(wall):7.1f} ms (min {min(wall):.1f}; CPU {statistics.median(cpu):.1f})"
+    )
 
 
 def ratio(client: list[Times], bare: list[Times]) -> str:
@@ -203,25 +207,32 @@ async def main() -> None:
 
     base = rss_mb()
     start = time.perf_counter()
-    service = seeded_service(rooms=args.rooms, events_per_room=12,
-                             big_room_events=args.events, invite=False)
+    service = seeded_service(
+        rooms=args.rooms, events_per_room=12, big_room_events=args.events, invite=False
+    )
     seeded = time.perf_counter() - start
     big = service.consultation("!room1:127.0.0.11")
-    print(f"seeded {args.rooms} consultations, the first with {len(big.entries)} events: "
-          f"{seeded:.1f} s (not timed below); RSS {base:.0f} → {rss_mb():.0f} MB")
+    print(
+        f"seeded {args.rooms} consultations, the first with {len(big.entries)} events: "
+        f"{seeded:.1f} s (not timed below); RSS {base:.0f} → {rss_mb():.0f} MB"
+    )
     # Memory first, while this process holds one app like the program does.
     memory = await open_memory(service, "!room1:127.0.0.11", trace=False)
     peak = await open_memory(service, "!room1:127.0.0.11", trace=True)
-    print(f"memory: RSS after opening the {len(big.entries)}-event consultation {memory:.0f} MB "
-          f"(first app of the process); allocated while opening: peak {peak:.1f} MB "
-          f"(tracemalloc)")
+    print(
+        f"memory: RSS after opening the {len(big.entries)}-event consultation {memory:.0f} MB "
+        f"(first app of the process); allocated while opening: peak {peak:.1f} MB "
+        f"(tracemalloc)"
+    )
 
     lists, bare_lists = [], []
     for _ in range(args.repeat):
         lists.append(await client_list(service))
         bare_lists.append(await bare_list(args.rooms))
-    print(f"start → list of {args.rooms}:     client {median_ms(lists)}   "
-          f"bare DataTable {median_ms(bare_lists)}   target ≤ 1000 ms")
+    print(
+        f"start → list of {args.rooms}:     client {median_ms(lists)}   "
+        f"bare DataTable {median_ms(bare_lists)}   target ≤ 1000 ms"
+    )
     print(f"  {ratio(lists, bare_lists)}")
 
     opens, bare_opens, mounted = [], [], 0
@@ -229,19 +240,24 @@ async def main() -> None:
         elapsed, mounted = await client_open(service, "!room1:127.0.0.11")
         opens.append(elapsed)
         bare_opens.append(await bare_open(PAGE))
-    print(f"open {len(big.entries)}-event consultation: client {median_ms(opens)}   "
-          f"plain screen of {PAGE} Statics {median_ms(bare_opens)}   target ≤ 200 ms")
+    print(
+        f"open {len(big.entries)}-event consultation: client {median_ms(opens)}   "
+        f"plain screen of {PAGE} Statics {median_ms(bare_opens)}   target ≤ 200 ms"
+    )
     print(f"  {ratio(opens, bare_opens)}")
     print(f"  loaded {mounted} of {len(big.entries)} entries (lazy)")
 
     # Last: the fresh services leave garbage that would disturb the measurements above.
     firsts = []
     for _ in range(args.repeat):
-        fresh = seeded_service(rooms=args.rooms, events_per_room=12, big_room_events=args.events,
-                               invite=False)  # seeding not timed
+        fresh = seeded_service(
+            rooms=args.rooms, events_per_room=12, big_room_events=args.events, invite=False
+        )  # seeding not timed
         firsts.append(await client_list(fresh))
-    print(f"first start → list of {args.rooms} (stages and deadlines derived at start): "
-          f"client {median_ms(firsts)}")
+    print(
+        f"first start → list of {args.rooms} (stages and deadlines derived at start): "
+        f"client {median_ms(firsts)}"
+    )
     print(f"  {ratio(firsts, bare_lists)} (the bare DataTable above)")
 
 

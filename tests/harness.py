@@ -42,8 +42,9 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60
         await asyncio.sleep(0.05)
 
 
-async def wait_async(check: Callable[[], Awaitable[bool]], what: str,
-                     timeout: float = 60.0) -> None:
+async def wait_async(
+    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0
+) -> None:
     """:func:`wait_for` with a condition that has to await (e.g. a read of a record)."""
     deadline = time.monotonic() + timeout
     while not await check():

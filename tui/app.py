@@ -107,14 +107,11 @@ class CoopNetApp(App[None]):
         try:
             await self.service.start(password)
         except NeedsPassphrase as need:
-            self.push_screen(UnlockScreen(self.service, need.first_time, self.lang),
-                             self._unlocked)
+            self.push_screen(UnlockScreen(self.service, need.first_time, self.lang), self._unlocked)
             return
         except NeedsPassword:
             server = getattr(self.service, "homeserver", "")
-            self.push_screen(
-                LoginScreen(self.service.user_id, server, self.lang), self._logged_in
-            )
+            self.push_screen(LoginScreen(self.service.user_id, server, self.lang), self._logged_in)
             return
         except CoopNetError as exc:
             self.notify(t("error.connect", self.lang, detail=exc), severity="error", timeout=15)
@@ -134,8 +131,7 @@ class CoopNetApp(App[None]):
             return
         damaged = getattr(self.service, "cache_damaged", 0)
         if damaged:
-            self.notify(t("unlock.damaged", self.lang, n=damaged), severity="warning",
-                        timeout=15)
+            self.notify(t("unlock.damaged", self.lang, n=damaged), severity="warning", timeout=15)
         self.list_screen.refresh_list()  # what the cache holds, before the homeserver answers
         self.connect()
 
@@ -158,17 +154,24 @@ class CoopNetApp(App[None]):
                 urgent.append((consultation, deadline, state))
         if len(urgent) > MAX_DEADLINE_TOASTS:
             overdue = sum(1 for *_, state in urgent if state == "overdue")
-            self.notify(t("notify.deadlines_many", self.lang, count=len(urgent),
-                          overdue=overdue),
-                        severity="error" if overdue else "warning", timeout=12)
+            self.notify(
+                t("notify.deadlines_many", self.lang, count=len(urgent), overdue=overdue),
+                severity="error" if overdue else "warning",
+                timeout=12,
+            )
             return
         for consultation, deadline, state in urgent:
             left = (deadline.due - today).days
             self.notify(
-                t("notify.deadline", self.lang, case=consultation.case_ref,
-                  due=day(deadline.due, self.lang),
-                  state=t("deadline.overdue", self.lang) if state == "overdue"
-                  else t("deadline.days_left", self.lang, days=left)),
+                t(
+                    "notify.deadline",
+                    self.lang,
+                    case=consultation.case_ref,
+                    due=day(deadline.due, self.lang),
+                    state=t("deadline.overdue", self.lang)
+                    if state == "overdue"
+                    else t("deadline.days_left", self.lang, days=left),
+                ),
                 severity="error" if state == "overdue" else "warning",
                 timeout=8,
             )
@@ -201,16 +204,25 @@ class CoopNetApp(App[None]):
         elif isinstance(update, DeviceExcluded):
             case = self.service.consultation(update.room_id).case_ref
             self.notify(
-                t("warning.excluded", self.lang, device=update.device_id, user=update.user_id,
-                  case=case),
-                severity="warning", timeout=15,
+                t(
+                    "warning.excluded",
+                    self.lang,
+                    device=update.device_id,
+                    user=update.user_id,
+                    case=case,
+                ),
+                severity="warning",
+                timeout=15,
             )
             self._refresh_warnings()
         elif isinstance(update, DeviceVerified):
             self._refresh_warnings()
         elif isinstance(update, VerificationRequested):
-            self.push_screen(VerifyScreen(self.service, update.user_id, update.device_id,
-                                          self.lang, update.transaction_id))
+            self.push_screen(
+                VerifyScreen(
+                    self.service, update.user_id, update.device_id, self.lang, update.transaction_id
+                )
+            )
         elif isinstance(update, ConnectionChanged):
             self.sub_title = t(f"conn.{update.state.value}", self.lang)
             for screen in self.screen_stack:
@@ -224,8 +236,11 @@ class CoopNetApp(App[None]):
         """Leave the view of a consultation this account is no longer a member of."""
         screen = self.screen
         if isinstance(screen, ConsultationScreen) and screen.room_id not in self.service.rooms:
-            self.notify(t("notify.removed", self.lang, case=screen.consultation.case_ref),
-                        severity="warning", timeout=15)
+            self.notify(
+                t("notify.removed", self.lang, case=screen.consultation.case_ref),
+                severity="warning",
+                timeout=15,
+            )
             self.pop_screen()
 
     def _refresh_warnings(self) -> None:
@@ -336,8 +351,12 @@ class CoopNetApp(App[None]):
         if cls is RequirementsAnswer:
             values["as_of"] = today.isoformat()
             query = next(
-                (e for e in reversed(consultation.entries)
-                 if isinstance(e.event, RequirementsQuery)), None,
+                (
+                    e
+                    for e in reversed(consultation.entries)
+                    if isinstance(e.event, RequirementsQuery)
+                ),
+                None,
             )
             if query is not None:
                 values["in_reply_to"] = query.event_id
@@ -408,18 +427,19 @@ class CoopNetApp(App[None]):
         lang = self.lang
         for command in super().get_system_commands(screen):
             yield localize_command(command, lang)
-        yield SystemCommand(t("key.directory", lang), t("cmd.directory.help", lang),
-                            self.action_directory)
-        yield SystemCommand(t("key.search", lang), t("cmd.search.help", lang),
-                            self.action_search)
-        yield SystemCommand(t("key.language", lang), t("cmd.language.help", lang),
-                            self.action_language)
-        yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang),
-                            self.new_consultation)
+        yield SystemCommand(
+            t("key.directory", lang), t("cmd.directory.help", lang), self.action_directory
+        )
+        yield SystemCommand(t("key.search", lang), t("cmd.search.help", lang), self.action_search)
+        yield SystemCommand(
+            t("key.language", lang), t("cmd.language.help", lang), self.action_language
+        )
+        yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang), self.new_consultation)
         yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
         if self.service.has_cache:
-            yield SystemCommand(t("cmd.passphrase", lang), t("cmd.passphrase.help", lang),
-                                self.change_passphrase)
+            yield SystemCommand(
+                t("cmd.passphrase", lang), t("cmd.passphrase.help", lang), self.change_passphrase
+            )
 
     def change_passphrase(self) -> None:
         def changed(ok: bool | None) -> None:
@@ -431,9 +451,11 @@ class CoopNetApp(App[None]):
     def action_command_palette(self) -> None:
         """Textual's palette, with its prompt in the interface language."""
         if self.use_command_palette and not isinstance(self.screen, CommandPalette):
-            self.push_screen(CommandPalette(
-                id="--command-palette", placeholder=t("palette.placeholder", self.lang)
-            ))
+            self.push_screen(
+                CommandPalette(
+                    id="--command-palette", placeholder=t("palette.placeholder", self.lang)
+                )
+            )
 
 
 def today() -> dt.date:

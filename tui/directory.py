@@ -101,16 +101,18 @@ def from_signed(directory: trust.Directory, source: str) -> Directory:
     for a in directory.authorities:
         authorities.append(
             AuthorityInfo(
-                id=a.id, name=a.name, state=a.state,
+                id=a.id,
+                name=a.name,
+                state=a.state,
                 language=a.languages[0] if a.languages else "en",
                 server_name=a.server_name,
                 officers=tuple(Contact(m.user_id, m.name or m.user_id) for m in a.officers),
                 bot=a.bot.user_id if a.bot else None,
                 profile=profile_of(a.id),
-                areas=a.areas, languages=a.languages,
+                areas=a.areas,
+                languages=a.languages,
                 contacts=tuple(
-                    ContactPoint(c.role, c.hours, c.user_id, c.email, c.phone)
-                    for c in a.contacts
+                    ContactPoint(c.role, c.hours, c.user_id, c.email, c.phone) for c in a.contacts
                 ),
             )
         )
@@ -132,17 +134,18 @@ def from_network(network: Network) -> Directory:
                 state=authority.state,
                 language=authority.language,
                 server_name=authority.server_name,
-                officers=tuple(
-                    Contact(a.user_id, a.display_name) for a in authority.officers()
-                ),
+                officers=tuple(Contact(a.user_id, a.display_name) for a in authority.officers()),
                 bot=bot.user_id if bot else None,
                 member=authority.member,
                 profile=profile_of(authority.id) if authority.member else None,
                 languages=(authority.language,),
             )
         )
-    return Directory(tuple(authorities), source=f"{network.file} (unsigned, local)",
-                     receipt_keys=bot_receipt_keys(network))
+    return Directory(
+        tuple(authorities),
+        source=f"{network.file} (unsigned, local)",
+        receipt_keys=bot_receipt_keys(network),
+    )
 
 
 def bot_receipt_keys(network: Network) -> dict[str, Ed25519PublicKey]:

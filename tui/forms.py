@@ -159,13 +159,13 @@ def drop_entry(values: Mapping[str, Any], list_path: str, index: int) -> dict[st
     out: dict[str, Any] = {}
     for path, value in values.items():
         if path.startswith(prefix):
-            match = re.match(r"([0-9]+)\]", path[len(prefix):])
+            match = re.match(r"([0-9]+)\]", path[len(prefix) :])
             if match is not None:
                 i = int(match.group(1))
                 if i == index:
                     continue
                 if i > index:
-                    path = f"{list_path}[{i - 1}]{path[len(prefix) + match.end():]}"
+                    path = f"{list_path}[{i - 1}]{path[len(prefix) + match.end() :]}"
         out[path] = value
     return out
 
@@ -234,7 +234,7 @@ class Collected:
                 path == content_path or path.startswith((content_path + ".", content_path + "["))
             ):
                 best = content_path
-        return self.moved[best] + path[len(best):] if best else path
+        return self.moved[best] + path[len(best) :] if best else path
 
 
 def collect(cls: type, raw: Mapping[str, Any]) -> Collected:

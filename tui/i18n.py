@@ -26,9 +26,21 @@ from coopnet.protocol.labels import LANGUAGES, field_label, label
 from coopnet.protocol.labels import value_label as _value_label
 
 __all__ = [
-    "LANGUAGES", "date_text", "day", "field_label", "label", "show", "t", "text", "value_label",
+    "LANGUAGES",
+    "date_text",
+    "day",
+    "field_label",
+    "label",
+    "show",
+    "t",
+    "text",
+    "value_label",
     "when",
-    "has_rtl", "review_keys", "translations", "ui_keys", "wrapped",
+    "has_rtl",
+    "review_keys",
+    "translations",
+    "ui_keys",
+    "wrapped",
 ]
 
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
@@ -105,7 +117,8 @@ def wrapped(logical: str, width: int) -> str:
     if not has_rtl(logical) or width <= 0:
         return logical
     lines = [
-        line for paragraph in logical.split("\n")
+        line
+        for paragraph in logical.split("\n")
         for line in (textwrap.wrap(paragraph, width) or [""])
     ]
     return show("\n".join(lines))

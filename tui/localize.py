@@ -24,7 +24,12 @@ from textual.screen import Screen
 from tui.i18n import t
 
 __all__ = [
-    "Localized", "TEXTUAL_TEXTS", "app_lang", "label_key", "localize", "localize_bindings",
+    "Localized",
+    "TEXTUAL_TEXTS",
+    "app_lang",
+    "label_key",
+    "localize",
+    "localize_bindings",
     "localize_command",
 ]
 
@@ -87,17 +92,22 @@ def localize_bindings(node: DOMNode, lang: str) -> None:
     if original is None:
         original = node._bindings
         node.__dict__[_ORIGINAL] = original
-    node._bindings = BindingsMap.from_keys({
-        key: [_translated(binding, lang) for binding in bindings]
-        for key, bindings in original.key_to_bindings.items()
-    })
+    node._bindings = BindingsMap.from_keys(
+        {
+            key: [_translated(binding, lang) for binding in bindings]
+            for key, bindings in original.key_to_bindings.items()
+        }
+    )
 
 
 def _translated(binding: Binding, lang: str) -> Binding:
     if not binding.description:
         return binding
-    return replace(binding, description=_translate(binding.description, lang),
-                   tooltip=_translate(binding.tooltip, lang) if binding.tooltip else "")
+    return replace(
+        binding,
+        description=_translate(binding.description, lang),
+        tooltip=_translate(binding.tooltip, lang) if binding.tooltip else "",
+    )
 
 
 def localize(screen: Screen[Any], lang: str) -> None:
@@ -110,8 +120,9 @@ def localize(screen: Screen[Any], lang: str) -> None:
 
 def localize_command(command: SystemCommand, lang: str) -> SystemCommand:
     """One of Textual's system commands with its title and help in ``lang``."""
-    return command._replace(title=_translate(command.title, lang),
-                            help=_translate(command.help, lang))
+    return command._replace(
+        title=_translate(command.title, lang), help=_translate(command.help, lang)
+    )
 
 
 class Localized:

@@ -121,7 +121,11 @@ class MatrixService(Service):
         if self._watch_task is None:
             self._watch_task = asyncio.create_task(self._watch_connection(), name="connection")
         client = await CoopNetClient.open(
-            self.homeserver, self.user_id, self.store_dir, self.policy, password=password,
+            self.homeserver,
+            self.user_id,
+            self.store_dir,
+            self.policy,
+            password=password,
             device_name="CoopNet terminal",
         )
         self.client = client
@@ -160,7 +164,9 @@ class MatrixService(Service):
         if self.cache_file is None or self.cache is not None:
             return
         self.cache = await BackgroundCache.open(
-            self.cache_file, passphrase, create=not EncryptedCache.exists(self.cache_file),
+            self.cache_file,
+            passphrase,
+            create=not EncryptedCache.exists(self.cache_file),
             params=self.cache_params,
         )
         rooms, entries = await self.cache.load_as(_cached_entries)
@@ -173,8 +179,12 @@ class MatrixService(Service):
             # Added silently: what the cache held was seen before, nothing to notify.
             self.room(room_id, room_id).add(entry, own=True)
         self._seen_before = bool(entries)
-        log.info("cache unlocked: %d consultations, %d events, %d damaged rows skipped",
-                 len(rooms), len(entries), self.cache_damaged)
+        log.info(
+            "cache unlocked: %d consultations, %d events, %d damaged rows skipped",
+            len(rooms),
+            len(entries),
+            self.cache_damaged,
+        )
         self.emit(RoomsChanged())
 
     @property
@@ -208,17 +218,28 @@ class MatrixService(Service):
             EncryptedCache.discard(self.cache_file)
             log.info("cache discarded: %s", self.cache_file)
 
-    def _cache_event(self, room_id: str, event_id: str, sender: str, ts: int,
-                     event_type: str, content: dict[str, object]) -> None:
+    def _cache_event(
+        self,
+        room_id: str,
+        event_id: str,
+        sender: str,
+        ts: int,
+        event_type: str,
+        content: dict[str, object],
+    ) -> None:
         if self.cache is not None:
-            self.cache.put_event(room_id, event_id, {
-                "sender": sender, "ts": ts, "type": event_type, "content": content})
+            self.cache.put_event(
+                room_id,
+                event_id,
+                {"sender": sender, "ts": ts, "type": event_type, "content": content},
+            )
 
     def _cache_room(self, room_id: str) -> None:
         consultation = self.rooms.get(room_id)
         if self.cache is not None and consultation is not None:
-            self.cache.put_room(room_id, {"case_ref": consultation.case_ref,
-                                          "unread": consultation.unread})
+            self.cache.put_room(
+                room_id, {"case_ref": consultation.case_ref, "unread": consultation.unread}
+            )
 
     def _drop_departed(self) -> None:
         """Consultations of rooms this account has left (or was removed from) are not
@@ -310,7 +331,11 @@ class MatrixService(Service):
         if event.decrypted and event.type != "m.room.message":
             return  # state and other non-message events are not part of the conversation
         entry = entry_from(
-            event.event_id, event.sender, event.origin_server_ts, event.type, event.content,
+            event.event_id,
+            event.sender,
+            event.origin_server_ts,
+            event.type,
+            event.content,
             event.decrypted,
         )
         known = self.rooms.get(event.room_id)
@@ -320,8 +345,14 @@ class MatrixService(Service):
             self.emit(RoomsChanged())
         history = history or self._catching_up
         if self.add_entry(event.room_id, entry, history=history) and event.decrypted:
-            self._cache_event(event.room_id, event.event_id, event.sender,
-                              event.origin_server_ts, event.type, event.content)
+            self._cache_event(
+                event.room_id,
+                event.event_id,
+                event.sender,
+                event.origin_server_ts,
+                event.type,
+                event.content,
+            )
             self._cache_room(event.room_id)  # its unread count changed
 
     async def _on_invite(self, invitation: Invitation) -> None:
@@ -333,8 +364,7 @@ class MatrixService(Service):
         self.emit(DeviceExcluded(room_id, device.user_id, device.device_id))
 
     async def _on_verification_request(self, request: VerificationRequest) -> None:
-        self.emit(VerificationRequested(request.transaction_id, request.user_id,
-                                        request.device_id))
+        self.emit(VerificationRequested(request.transaction_id, request.user_id, request.device_id))
 
     # ------------------------------------------------------------ actions
     def _need_client(self) -> CoopNetClient:
@@ -420,13 +450,19 @@ class MatrixService(Service):
                 if device.deleted:
                     continue
                 trust = (
-                    "trusted" if device.verified
-                    else "excluded" if device.blacklisted else "undecided"
+                    "trusted"
+                    if device.verified
+                    else "excluded"
+                    if device.blacklisted
+                    else "undecided"
                 )
                 rows.append(
                     DeviceRow(
-                        device.user_id, device.id, device.ed25519,
-                        device.display_name or "", trust,
+                        device.user_id,
+                        device.id,
+                        device.ed25519,
+                        device.display_name or "",
+                        trust,
                     )
                 )
         rows.sort(key=lambda r: (r.user_id, r.device_id))
@@ -477,8 +513,16 @@ def _cached_entries(
 ) -> tuple[list[tuple[str, Record]], list[tuple[str, Entry]]]:
     """Cached rows as timeline entries in time order (pure: runs on the cache's thread)."""
     entries = [
-        (room_id, entry_from(event_id, str(record.get("sender", "")), _ts(record),
-                             str(record.get("type", "")), _content(record)))
+        (
+            room_id,
+            entry_from(
+                event_id,
+                str(record.get("sender", "")),
+                _ts(record),
+                str(record.get("type", "")),
+                _content(record),
+            ),
+        )
         for room_id, event_id, record in events
     ]
     entries.sort(key=lambda pair: pair[1].ts)

@@ -80,8 +80,15 @@ class MemoryService(Service):
         return list(self.device_rows.get(room_id, []))
 
     # A verification that the other side always accepts, for demos and screen tests.
-    EMOJI: list[Emoji] = [("🐶", "Dog"), ("🔑", "Key"), ("🌍", "Globe"), ("🎸", "Guitar"),
-                          ("🚀", "Rocket"), ("⏰", "Clock"), ("📕", "Book")]
+    EMOJI: list[Emoji] = [
+        ("🐶", "Dog"),
+        ("🔑", "Key"),
+        ("🌍", "Globe"),
+        ("🎸", "Guitar"),
+        ("🚀", "Rocket"),
+        ("⏰", "Clock"),
+        ("📕", "Book"),
+    ]
 
     async def start_verification(self, user_id: str, device_id: str) -> str:
         transaction = f"txn-{next(self._ids)}"
@@ -105,7 +112,9 @@ class MemoryService(Service):
         for room_id, rows in self.device_rows.items():
             self.device_rows[room_id] = [
                 DeviceRow(r.user_id, r.device_id, r.ed25519, r.display_name, "trusted")
-                if (r.user_id, r.device_id) == (user_id, device_id) else r for r in rows
+                if (r.user_id, r.device_id) == (user_id, device_id)
+                else r
+                for r in rows
             ]
         self.emit(DeviceVerified(user_id, device_id))
         return user_id, device_id

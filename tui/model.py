@@ -116,8 +116,14 @@ def entry_from(
     except (ValueError, TypeError, RecursionError):  # pragma: no cover - parse checked it
         digest = None
     return Entry(
-        event_id, sender, ts, EntryKind.STRUCTURED, body=body, event=parsed,
-        reply_to=reply_to, payload_hash=digest,
+        event_id,
+        sender,
+        ts,
+        EntryKind.STRUCTURED,
+        body=body,
+        event=parsed,
+        reply_to=reply_to,
+        payload_hash=digest,
         source=content if isinstance(parsed, Receipt) else None,
     )
 
@@ -247,7 +253,8 @@ class Consultation:
             return []
         if self._open is None or self._open[0] is not status:  # once per status
             open_ = [
-                d for d in status.deadlines
+                d
+                for d in status.deadlines
                 if d.status in (DeadlineStatus.PENDING, DeadlineStatus.OVERDUE)
             ]
             self._open = (status, sorted(open_, key=lambda d: d.due))

@@ -48,25 +48,37 @@ DEMO_BOT_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 def demo_directory() -> Directory:
     def authority(id_: str, state: str, lang: str, server: str, name: str) -> AuthorityInfo:
         return AuthorityInfo(
-            id_, name, state, lang, server,
-            officers=(Contact(f"@officer1:{server}", "Officer 1"),
-                      Contact(f"@officer2:{server}", "Officer 2")),
+            id_,
+            name,
+            state,
+            lang,
+            server,
+            officers=(
+                Contact(f"@officer1:{server}", "Officer 1"),
+                Contact(f"@officer2:{server}", "Officer 2"),
+            ),
             bot=f"@bot:{server}",
             profile=profile_of(id_),
             areas=("extradition", "mla"),
             languages=(lang, "en"),
-            contacts=(ContactPoint("extradition desk", "Mon-Fri 08:00-17:00",
-                                   f"@officer1:{server}"),),
+            contacts=(
+                ContactPoint("extradition desk", "Mon-Fri 08:00-17:00", f"@officer1:{server}"),
+            ),
         )
 
     return Directory(
         (
-            authority("ch", "Switzerland", "fr", "127.0.0.11",
-                      "Federal Office of Justice (illustrative)"),
-            authority("cn", "China", "zh", "127.0.0.12",
-                      "Ministry of Justice (illustrative)"),
-            authority("mx", "Mexico", "es", "127.0.0.13",
-                      "Fiscalía General de la República (illustrative)"),
+            authority(
+                "ch", "Switzerland", "fr", "127.0.0.11", "Federal Office of Justice (illustrative)"
+            ),
+            authority("cn", "China", "zh", "127.0.0.12", "Ministry of Justice (illustrative)"),
+            authority(
+                "mx",
+                "Mexico",
+                "es",
+                "127.0.0.13",
+                "Fiscalía General de la República (illustrative)",
+            ),
         ),
         source="seeded demo directory",
         receipt_keys={key_id(DEMO_BOT_KEY): DEMO_BOT_KEY.public_key()},
@@ -88,7 +100,9 @@ def consultation_entries(
     ts = start_ms
     ref = f"CH-{counterpart.upper()}-2026-{n:04d}"
     opened = ConsultationOpened(
-        case_ref=ref, kind=Kind.EXTRADITION, requesting_authority=counterpart,
+        case_ref=ref,
+        kind=Kind.EXTRADITION,
+        requesting_authority=counterpart,
         requested_authority="ch",
         legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
     )
@@ -104,26 +118,49 @@ def consultation_entries(
         out.append(structured(f"$s{n}-{i}", who, ts, event))
     ts += 60_000
     identity = PersonIdentity(
-        names=(PersonName(family="DOE", given="John"),), nationalities=("MX",),
+        names=(PersonName(family="DOE", given="John"),),
+        nationalities=("MX",),
         date_of_birth="1980-04",
     )
     out.append(structured(f"$i{n}", cp_user, ts, identity))
     receipt = Receipt(
-        event_id=f"$i{n}", content_hash=content_hash(payload(identity)),
-        receiver="@bot:127.0.0.11", received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC),
+        event_id=f"$i{n}",
+        content_hash=content_hash(payload(identity)),
+        receiver="@bot:127.0.0.11",
+        received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC),
     )
     ts += 1000
-    out.append(entry_from(f"$r{n}", "@bot:127.0.0.11", ts, "m.room.message",
-                          sign_receipt(encode(receipt), DEMO_BOT_KEY)))
+    out.append(
+        entry_from(
+            f"$r{n}",
+            "@bot:127.0.0.11",
+            ts,
+            "m.room.message",
+            sign_receipt(encode(receipt), DEMO_BOT_KEY),
+        )
+    )
     ts += 60_000
-    out.append(structured(f"$a{n}", cp_user, ts, Assurance(
-        assurance_id=f"A{n}", assurance_type=AssuranceType.DEATH_PENALTY, giver=counterpart,
-        receiver="ch", text="The death penalty will not be imposed or carried out.",
-        assurance_status=AssuranceStatus.OFFERED,
-    )))
+    out.append(
+        structured(
+            f"$a{n}",
+            cp_user,
+            ts,
+            Assurance(
+                assurance_id=f"A{n}",
+                assurance_type=AssuranceType.DEATH_PENALTY,
+                giver=counterpart,
+                receiver="ch",
+                text="The death penalty will not be imposed or carried out.",
+                assurance_status=AssuranceStatus.OFFERED,
+            ),
+        )
+    )
     ts += 60_000
-    out.append(structured(f"$q{n}", ME, ts, RequirementsQuery(
-        topics=(Topic.PROVISIONAL_ARREST, Topic.LANGUAGES))))
+    out.append(
+        structured(
+            f"$q{n}", ME, ts, RequirementsQuery(topics=(Topic.PROVISIONAL_ARREST, Topic.LANGUAGES))
+        )
+    )
     filler = max(0, events - len(out))
     for i in range(filler):
         ts += 30_000
@@ -133,7 +170,10 @@ def consultation_entries(
 
 
 def seeded_service(
-    rooms: int = 6, events_per_room: int = 12, big_room_events: int = 0, invite: bool = True,
+    rooms: int = 6,
+    events_per_room: int = 12,
+    big_room_events: int = 0,
+    invite: bool = True,
 ) -> MemoryService:
     service = MemoryService(ME, demo_directory(), now_ms=BASE_MS + 10_000_000)
     service.today = lambda: BASE_DAY
@@ -146,5 +186,3 @@ def seeded_service(
     if invite:
         service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True)
     return service
-
-

@@ -94,8 +94,13 @@ class DeviceVerified:
 Emoji = tuple[str, str]  # (symbol, English name)
 
 Update = (
-    EntryAdded | EntryDecrypted | RoomsChanged | DeviceExcluded | ConnectionChanged
-    | VerificationRequested | DeviceVerified
+    EntryAdded
+    | EntryDecrypted
+    | RoomsChanged
+    | DeviceExcluded
+    | ConnectionChanged
+    | VerificationRequested
+    | DeviceVerified
 )
 Listener = Callable[[Update], None]
 
@@ -145,8 +150,12 @@ class Service(ABC):
     def room(self, room_id: str, case_ref: str) -> Consultation:
         found = self.rooms.get(room_id)
         if found is None:
-            found = Consultation(room_id, case_ref, own_authority=self.own_authority,
-                                 receipt_keys=self.directory.receipt_keys)
+            found = Consultation(
+                room_id,
+                case_ref,
+                own_authority=self.own_authority,
+                receipt_keys=self.directory.receipt_keys,
+            )
             self.rooms[room_id] = found
         return found
 
@@ -157,12 +166,11 @@ class Service(ABC):
     def consultations(self) -> list[Consultation]:
         """Every consultation, most urgent first."""
         today = self.today()
-        return sorted(
-            self.rooms.values(), key=lambda c: sort_key(c, today, self.authority_of)
-        )
+        return sorted(self.rooms.values(), key=lambda c: sort_key(c, today, self.authority_of))
 
-    def add_entry(self, room_id: str, entry: Entry, case_ref: str | None = None,
-                  history: bool = False) -> bool:
+    def add_entry(
+        self, room_id: str, entry: Entry, case_ref: str | None = None, history: bool = False
+    ) -> bool:
         """Add an entry and report it; False if the consultation already held it."""
         consultation = self.room(room_id, case_ref or room_id)
         if consultation.add(entry, own=entry.sender == self.user_id):
@@ -207,28 +215,22 @@ class Service(ABC):
         raise CacheError("this client keeps no cache on disk")
 
     @abstractmethod
-    async def load_history(self, room_id: str) -> None:
-        ...
+    async def load_history(self, room_id: str) -> None: ...
 
     @abstractmethod
-    async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
-        ...
+    async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str: ...
 
     @abstractmethod
-    async def send_event(self, room_id: str, event: Event) -> str:
-        ...
+    async def send_event(self, room_id: str, event: Event) -> str: ...
 
     @abstractmethod
-    async def open_consultation(self, opened: ConsultationOpened) -> str:
-        ...
+    async def open_consultation(self, opened: ConsultationOpened) -> str: ...
 
     @abstractmethod
-    async def join(self, room_id: str) -> None:
-        ...
+    async def join(self, room_id: str) -> None: ...
 
     @abstractmethod
-    async def devices(self, room_id: str) -> list[DeviceRow]:
-        ...
+    async def devices(self, room_id: str) -> list[DeviceRow]: ...
 
     # ------------------------------------------------------------ emoji verification
     @abstractmethod
@@ -237,8 +239,7 @@ class Service(ABC):
         ...
 
     @abstractmethod
-    async def accept_verification(self, transaction_id: str) -> None:
-        ...
+    async def accept_verification(self, transaction_id: str) -> None: ...
 
     @abstractmethod
     async def verification_emoji(self, transaction_id: str) -> list[Emoji]:

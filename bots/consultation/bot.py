@@ -168,8 +168,14 @@ class ConsultationBot(Bot):
     ) -> None:
         """Record a timeline event as the officers saw it (decrypted)."""
         await self.record(
-            event.room_id, event.event_id, event.sender, event.type, event.content,
-            event.origin_server_ts, kind, **extra,
+            event.room_id,
+            event.event_id,
+            event.sender,
+            event.type,
+            event.content,
+            event.origin_server_ts,
+            kind,
+            **extra,
         )
 
     async def post(self, room_id: str, content: dict[str, Any], purpose: str, *key: str) -> EventID:
@@ -217,12 +223,18 @@ class ConsultationBot(Bot):
         """Tell the sender, in their language, why ``event_id`` was refused."""
         lang = self.members.language_of(why.sender)
         if why.title == "rejected.title":
-            body = "\n".join([text(why.title, lang), *(f"• {p}" for p in why.problems),
-                              text("rejected.fix", lang)])
+            body = "\n".join(
+                [
+                    text(why.title, lang),
+                    *(f"• {p}" for p in why.problems),
+                    text("rejected.fix", lang),
+                ]
+            )
         else:
             body = text(why.title, lang, reason="; ".join(why.problems))
-        await self.notice(room_id, body, "rejection", event_id,
-                          marker={"kind": "answer", "to": event_id})
+        await self.notice(
+            room_id, body, "rejection", event_id, marker={"kind": "answer", "to": event_id}
+        )
 
     async def _structured(self, event: ReceivedEvent, parsed: Event) -> None:
         view = await self.view(event.room_id)

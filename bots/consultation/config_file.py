@@ -32,8 +32,15 @@ log = logging.getLogger(__name__)
 STATE_DB = "state.db"
 READY_FILE = "ready"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_REQUIRED = ("authority", "homeserver", "user_id", "state_dir", "store_dir", "records_db",
-             "record_signing_key")
+_REQUIRED = (
+    "authority",
+    "homeserver",
+    "user_id",
+    "state_dir",
+    "store_dir",
+    "records_db",
+    "record_signing_key",
+)
 _OPTIONAL_PATHS = ("password_file", "directory", "steward_public_key")
 
 
@@ -146,8 +153,9 @@ class BotSetup:
 
 def _own_only(bot_file: BotFile) -> Members:
     server = server_of(bot_file.user_id)
-    own = Member(bot_file.authority, bot_file.authority, server, bot_file.language, (),
-                 bot_file.user_id)
+    own = Member(
+        bot_file.authority, bot_file.authority, server, bot_file.language, (), bot_file.user_id
+    )
     return Members([own])
 
 
@@ -173,9 +181,7 @@ def policy_and_members(bot_file: BotFile) -> tuple[DevicePolicy, Members]:
         raise BotConfigError(f"{bot_file.directory}: {exc}") from exc
     members = Members.from_directory(policy.directory, {bot_file.authority: bot_file.language})
     if bot_file.authority not in members.by_id:
-        raise BotConfigError(
-            f"the signed directory does not list authority {bot_file.authority!r}"
-        )
+        raise BotConfigError(f"the signed directory does not list authority {bot_file.authority!r}")
     if members.by_id[bot_file.authority].server_name != server_of(bot_file.user_id):
         raise BotConfigError(
             f"{bot_file.user_id} is not on the server the directory lists for "

@@ -77,7 +77,8 @@ def build_bot_from_setup(
     # the admin sends the steward to list in the signed directory.
     key = prepare_signing_key(setup.file.record_signing_key)
     log.info(
-        "receipt key %s; public key in %s", key_id(key),
+        "receipt key %s; public key in %s",
+        key_id(key),
         public_key_file(setup.file.record_signing_key),
     )
     return ConsultationBot(
@@ -110,9 +111,7 @@ async def first_login(setup: BotSetup) -> None:
     await client.close()
 
 
-def run_from_file(
-    config_file: Path, tick_seconds: float, profiles_dir: Path | None = None
-) -> None:
+def run_from_file(config_file: Path, tick_seconds: float, profiles_dir: Path | None = None) -> None:
     setup = bot_setup(load_bot_file(config_file), tick_seconds)
     bot = build_bot_from_setup(setup, profiles_dir=profiles_dir)
 

@@ -124,8 +124,7 @@ def _rejection_in(entry: Entry, recorded: Any) -> Rejection | None:
     if not isinstance(recorded, dict) or not isinstance(recorded.get("answer_title"), str):
         return None
     problems = recorded.get("problems")
-    return Rejection(entry.sender, tuple(str(p) for p in problems or ()),
-                     recorded["answer_title"])
+    return Rejection(entry.sender, tuple(str(p) for p in problems or ()), recorded["answer_title"])
 
 
 def build_view(

@@ -304,7 +304,10 @@ def _show_authority(console: Console, a: d.Authority) -> None:
             keys.add_column(column)
         for k in a.bot.receipt_keys:
             status = (
-                f"revoked {k.revoked}" if k.revoked else f"retired {k.retired}" if k.retired
+                f"revoked {k.revoked}"
+                if k.revoked
+                else f"retired {k.retired}"
+                if k.retired
                 else "current"
             )
             keys.add_row(k.key_id, status, k.public_key)

@@ -21,10 +21,19 @@ def register(subparsers: Any) -> None:
         help="print the JSON Schema of every consultation event type",
         description="Print JSON Schemas (draft 2020-12) of the structured consultation events.",
     )
-    schema.add_argument("--type", dest="event_type", choices=sorted(EVENT_TYPES),
-                        metavar="TYPE", help="only this event type (full type name)")
-    schema.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
-                        help="language of titles and descriptions (default: en)")
+    schema.add_argument(
+        "--type",
+        dest="event_type",
+        choices=sorted(EVENT_TYPES),
+        metavar="TYPE",
+        help="only this event type (full type name)",
+    )
+    schema.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="language of titles and descriptions (default: en)",
+    )
     schema.set_defaults(func=cmd_schema)
 
     stages = subparsers.add_parser(
@@ -33,13 +42,25 @@ def register(subparsers: Any) -> None:
         description="Print stages, allowed transitions (and who may make them) and the "
         "deadline rules by legal basis.",
     )
-    stages.add_argument("--kind", choices=[k.value for k in Kind], default=None,
-                        help="only this kind of consultation (default: both)")
+    stages.add_argument(
+        "--kind",
+        choices=[k.value for k in Kind],
+        default=None,
+        help="only this kind of consultation (default: both)",
+    )
     stages.add_argument("--json", action="store_true", help="machine-readable output")
-    stages.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
-                        help="language of the labels (default: en)")
-    stages.add_argument("--rules", metavar="FILE", default=None,
-                        help="deadline rules file (default: the packaged one)")
+    stages.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="language of the labels (default: en)",
+    )
+    stages.add_argument(
+        "--rules",
+        metavar="FILE",
+        default=None,
+        help="deadline rules file (default: the packaged one)",
+    )
     stages.set_defaults(func=cmd_stages)
 
 

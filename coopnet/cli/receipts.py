@@ -78,8 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--directory",
         type=Path,
         metavar="FILE",
-        help="signed network directory: trust the bot receipt keys it lists (needs "
-        "--steward-key)",
+        help="signed network directory: trust the bot receipt keys it lists (needs --steward-key)",
     )
     trust.add_argument(
         "--network",
@@ -263,8 +262,7 @@ def _describe(check: ReceiptCheck) -> str:
         return check.reason
     r = check.receipt
     return (
-        f"{check.reason}: event {r.event_id}, content hash {r.content_hash}, "
-        f"receiver {r.receiver}"
+        f"{check.reason}: event {r.event_id}, content hash {r.content_hash}, receiver {r.receiver}"
     )
 
 

@@ -31,33 +31,59 @@ def register(subparsers: Any) -> None:
         "'coopnet tui --network demo-net --account @officer1:127.0.0.12', "
         "'coopnet tui --homeserver https://matrix.justice.example --user @me:justice.example'.",
     )
-    parser.add_argument("--network", metavar="DIR",
-                        help=f"a local network directory (default: ./{DEFAULT_NETWORK} if it "
-                        "exists); its network.json gives the directory and enrolled devices")
-    parser.add_argument("--account", metavar="USER_ID",
-                        help="the officer account in --network (default: its first officer)")
+    parser.add_argument(
+        "--network",
+        metavar="DIR",
+        help=f"a local network directory (default: ./{DEFAULT_NETWORK} if it "
+        "exists); its network.json gives the directory and enrolled devices",
+    )
+    parser.add_argument(
+        "--account",
+        metavar="USER_ID",
+        help="the officer account in --network (default: its first officer)",
+    )
     parser.add_argument("--homeserver", metavar="URL", help="homeserver client URL")
     parser.add_argument("--user", metavar="USER_ID", help="Matrix user id with --homeserver")
-    parser.add_argument("--directory", metavar="FILE",
-                        help="with --homeserver: the signed network directory (e.g. "
-                        "/etc/coopnet/authority/directory/directory.json); devices, contacts "
-                        "and the bots' receipt keys are trusted from it")
-    parser.add_argument("--steward-key", metavar="HEX|FILE",
-                        help="with --directory: the steward's public key that verifies it "
-                        "(e.g. directory/steward.pub)")
-    parser.add_argument("--store", metavar="DIR",
-                        help="device store with --homeserver (default: "
-                        "$XDG_DATA_HOME/coopnet/USER_ID)")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="keep decrypted history in memory only (no encrypted cache on "
-                        "disk; history is fetched again at every start)")
-    parser.add_argument("--cache-passphrase-file", metavar="FILE",
-                        help="read the cache passphrase from FILE (owner-only) instead of "
-                        "asking; for scripted use")
-    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
-                        help="interface language (switch at run time with ctrl+l)")
-    parser.add_argument("--offline-demo", action="store_true",
-                        help="seeded consultations, no network (to look around)")
+    parser.add_argument(
+        "--directory",
+        metavar="FILE",
+        help="with --homeserver: the signed network directory (e.g. "
+        "/etc/coopnet/authority/directory/directory.json); devices, contacts "
+        "and the bots' receipt keys are trusted from it",
+    )
+    parser.add_argument(
+        "--steward-key",
+        metavar="HEX|FILE",
+        help="with --directory: the steward's public key that verifies it "
+        "(e.g. directory/steward.pub)",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        help="device store with --homeserver (default: $XDG_DATA_HOME/coopnet/USER_ID)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="keep decrypted history in memory only (no encrypted cache on "
+        "disk; history is fetched again at every start)",
+    )
+    parser.add_argument(
+        "--cache-passphrase-file",
+        metavar="FILE",
+        help="read the cache passphrase from FILE (owner-only) instead of asking; for scripted use",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="interface language (switch at run time with ctrl+l)",
+    )
+    parser.add_argument(
+        "--offline-demo",
+        action="store_true",
+        help="seeded consultations, no network (to look around)",
+    )
     parser.set_defaults(func=cmd_tui)
 
 
@@ -89,8 +115,10 @@ def _cache_options(args: argparse.Namespace, store: Path) -> dict[str, Any]:
         return {}
     from coopnet.localcache import CACHE_FILE
 
-    return {"cache_file": store / CACHE_FILE,
-            "cache_passphrase": _read_passphrase(args.cache_passphrase_file)}
+    return {
+        "cache_file": store / CACHE_FILE,
+        "cache_passphrase": _read_passphrase(args.cache_passphrase_file),
+    }
 
 
 def build_service(args: argparse.Namespace) -> Any:
@@ -142,7 +170,12 @@ def build_service(args: argparse.Namespace) -> Any:
             raise CoopNetError("--homeserver needs --user USER_ID")
         store = Path(args.store) if args.store else _default_store(args.user)
         return MatrixService(
-            args.homeserver, args.user, store, policy(store), directory, args.lang,
+            args.homeserver,
+            args.user,
+            store,
+            policy(store),
+            directory,
+            args.lang,
             **_cache_options(args, store),
         )
     if network is None:
@@ -161,7 +194,12 @@ def build_service(args: argparse.Namespace) -> Any:
         raise CoopNetError(f"{account.user_id} has no enrolled device in {network.file}")
     store = Path(account.store_dir)
     return MatrixService(
-        authority.client_url, account.user_id, store, policy(store), directory, args.lang,
+        authority.client_url,
+        account.user_id,
+        store,
+        policy(store),
+        directory,
+        args.lang,
         **_cache_options(args, store),
     )
 

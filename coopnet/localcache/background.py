@@ -71,8 +71,7 @@ class BackgroundCache:
     ) -> T:
         """``build(rooms, events)`` of everything cached, computed on the cache's thread
         too, so that turning thousands of rows into objects does not freeze the loop."""
-        return await self._run(
-            lambda: build(list(self._cache.rooms()), list(self._cache.events())))
+        return await self._run(lambda: build(list(self._cache.rooms()), list(self._cache.events())))
 
     def put_room(self, room_id: str, record: Record) -> None:
         self._rooms[room_id] = record
@@ -93,7 +92,8 @@ class BackgroundCache:
     def _schedule(self) -> None:
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(
-                self._flush_queued(), name="cache-flush")
+                self._flush_queued(), name="cache-flush"
+            )
 
     async def _flush_queued(self) -> None:
         while self._rooms or self._events or self._forget:
@@ -102,8 +102,9 @@ class BackgroundCache:
             forget, self._forget = self._forget, set()
             batch = [(r, e, record) for (r, e), record in events.items()]
             try:
-                await self._run(functools.partial(self._cache.write, list(rooms.items()), batch,
-                                                  sorted(forget)))
+                await self._run(
+                    functools.partial(self._cache.write, list(rooms.items()), batch, sorted(forget))
+                )
             except Exception:  # the cache is a copy: a failed write loses nothing remote
                 log.exception("writing %d cached events failed", len(batch))
 
@@ -115,10 +116,12 @@ class BackgroundCache:
             self._schedule()
             await self.flush()
 
-    async def change_passphrase(self, old_passphrase: str, new_passphrase: str,
-                                params: KdfParams | None = None) -> None:
-        await self._run(functools.partial(self._cache.change_passphrase, old_passphrase,
-                                          new_passphrase, params))
+    async def change_passphrase(
+        self, old_passphrase: str, new_passphrase: str, params: KdfParams | None = None
+    ) -> None:
+        await self._run(
+            functools.partial(self._cache.change_passphrase, old_passphrase, new_passphrase, params)
+        )
 
     async def close(self) -> None:
         try:

@@ -53,8 +53,9 @@ class KdfParams:
         if not isinstance(data, dict):
             raise CacheError("the cache's key parameters are not an object")
         try:
-            params = cls(bytes.fromhex(data["salt"]), int(data["n"]), int(data["r"]),
-                         int(data["p"]))
+            params = cls(
+                bytes.fromhex(data["salt"]), int(data["n"]), int(data["r"]), int(data["p"])
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise CacheError(f"the cache's key parameters are malformed ({exc!r})") from None
         if len(params.salt) < SALT_BYTES or params.n < 2 or params.n & (params.n - 1):

@@ -46,7 +46,8 @@ def _m0001(db: Database) -> None:
     db["rooms"].create({"room_id": str, "blob": bytes}, pk="room_id", not_null={"blob"})  # type: ignore[union-attr]
     db["events"].create(  # type: ignore[union-attr]
         {"room_id": str, "event_id": str, "blob": bytes},
-        pk=("room_id", "event_id"), not_null={"blob"},
+        pk=("room_id", "event_id"),
+        not_null={"blob"},
     )
 
 
@@ -114,8 +115,9 @@ class EncryptedCache:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
-    def change_passphrase(self, old_passphrase: str, new_passphrase: str,
-                          params: KdfParams | None = None) -> None:
+    def change_passphrase(
+        self, old_passphrase: str, new_passphrase: str, params: KdfParams | None = None
+    ) -> None:
         """Wrap the data key under a new passphrase, once the current one is proven
         (an unlocked screen left unattended must not be enough to change it)."""
         current, wrapped = _key_material(self._db)
@@ -137,9 +139,12 @@ class EncryptedCache:
         self._key = b""
 
     # ------------------------------------------------------------ rows
-    def write(self, rooms: Iterable[tuple[str, Record]],
-              events: Iterable[tuple[str, str, Record]],
-              forget: Iterable[str] = ()) -> None:
+    def write(
+        self,
+        rooms: Iterable[tuple[str, Record]],
+        events: Iterable[tuple[str, str, Record]],
+        forget: Iterable[str] = (),
+    ) -> None:
         """Delete the ``forget`` rooms with their events, then upsert rooms and events, in
         one transaction."""
         gone = [(room_id,) for room_id in forget]
@@ -148,8 +153,11 @@ class EncryptedCache:
             for room_id, record in rooms
         ]
         event_rows = [
-            {"room_id": room_id, "event_id": event_id,
-             "blob": self._seal(record, "events", room_id, event_id)}
+            {
+                "room_id": room_id,
+                "event_id": event_id,
+                "blob": self._seal(record, "events", room_id, event_id),
+            }
             for room_id, event_id, record in events
         ]
         with self._db.conn:

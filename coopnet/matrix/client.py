@@ -590,8 +590,12 @@ class CoopNetClient:
                     and key not in session.users_shared_with
                     and key not in session.users_ignored
                 ):
-                    log.info("device %s of %s lacks the room key of %s; renewing it",
-                             device.id, device.user_id, room_id)
+                    log.info(
+                        "device %s of %s lacks the room key of %s; renewing it",
+                        device.id,
+                        device.user_id,
+                        room_id,
+                    )
                     self.nio.invalidate_outbound_session(room_id)
                     return
 

@@ -85,9 +85,7 @@ def bot_receipt_key(authority: NetAuthority) -> str | None:
     return public_key_hex(load_signing_key(path)) if path.exists() else None
 
 
-def _with_bot_key(
-    directory: d.Directory, authority: NetAuthority, report: Report
-) -> d.Directory:
+def _with_bot_key(directory: d.Directory, authority: NetAuthority, report: Report) -> d.Directory:
     """List the bot's key file as its current receipt key unless it is listed already."""
     bot = authority.bot()
     public = bot_receipt_key(authority) if bot else None

@@ -49,9 +49,7 @@ def review_keys() -> tuple[str, ...]:
 
 def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise UnknownLanguageError(
-            f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}"
-        )
+        raise UnknownLanguageError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
     return lang
 
 

@@ -101,5 +101,9 @@ class Penalty(Record):
 
 
 NESTED_RECORDS: tuple[type[Record], ...] = (
-    LegalBasis, PersonName, IdentityDocument, Warrant, Penalty,
+    LegalBasis,
+    PersonName,
+    IdentityDocument,
+    Warrant,
+    Penalty,
 )

@@ -237,10 +237,30 @@ class DeadlineStatus(StrEnum):
 
 
 ALL_ENUMS: tuple[type[StrEnum], ...] = (
-    Kind, Side, Urgency, LegalBasisType, Sex, PersonStatus, DocumentType, WarrantKind,
-    PenaltyKind, Topic, Channel, TransmissionMeans, EvidentiaryStandard, NationalsPolicy,
-    Availability, RefusalGround, Stage, AssuranceType, AssuranceStatus, MonitoringMethod,
-    MonitoringFinding, PostponementMode, PostponementReason, DeadlineStatus,
+    Kind,
+    Side,
+    Urgency,
+    LegalBasisType,
+    Sex,
+    PersonStatus,
+    DocumentType,
+    WarrantKind,
+    PenaltyKind,
+    Topic,
+    Channel,
+    TransmissionMeans,
+    EvidentiaryStandard,
+    NationalsPolicy,
+    Availability,
+    RefusalGround,
+    Stage,
+    AssuranceType,
+    AssuranceStatus,
+    MonitoringMethod,
+    MonitoringFinding,
+    PostponementMode,
+    PostponementReason,
+    DeadlineStatus,
 )
 
 

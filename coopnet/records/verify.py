@@ -298,7 +298,8 @@ def _check_head(
         and signatures_digest(row[11] for row in rows) != head.signatures
     ):
         return Problem(
-            None, BAD_SIGNATURE,
+            None,
+            BAD_SIGNATURE,
             "an entry signature was changed: the signatures do not match the signed head",
         )
     return None

@@ -138,8 +138,6 @@ def reminders_between(
     deadlines: Iterable[Deadline], after: dt.date, until: dt.date
 ) -> tuple[Reminder, ...]:
     """Reminders falling in ``(after, until]``: call with the last check date to fire each once."""
-    found = [
-        Reminder(d, on) for d in deadlines for on in d.reminders if after < on <= until
-    ]
+    found = [Reminder(d, on) for d in deadlines for on in d.reminders if after < on <= until]
     found.sort(key=lambda r: (r.on, r.deadline.due))
     return tuple(found)

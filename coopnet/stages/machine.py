@@ -26,7 +26,12 @@ UNKNOWN_SIDE = "unknown_side"
 DATE_BEFORE_PREVIOUS = "date_before_previous"
 
 REASONS = (
-    FROM_MISMATCH, NOT_IN_MACHINE, FINAL_STAGE, NOT_ALLOWED, WRONG_SIDE, UNKNOWN_SIDE,
+    FROM_MISMATCH,
+    NOT_IN_MACHINE,
+    FINAL_STAGE,
+    NOT_ALLOWED,
+    WRONG_SIDE,
+    UNKNOWN_SIDE,
     DATE_BEFORE_PREVIOUS,
 )
 
@@ -84,7 +89,10 @@ def side_of(authority: str, requesting: str, requested: str) -> Side | None:
 
 
 def check(
-    machine: Machine, current: Stage, transition: StageTransition, side: Side | None,
+    machine: Machine,
+    current: Stage,
+    transition: StageTransition,
+    side: Side | None,
     last_date: dt.date | None = None,
 ) -> tuple[str, str] | None:
     """None if the transition may be applied at ``current``, else (reason code, message)."""

@@ -120,9 +120,7 @@ def _rule(data: Any, ruleset: str, where: str) -> DeadlineRule:
         start_stage=_enum(Stage, _get(data, "start_stage", str, where), where),
         start_from_due_date=bool(data.get("start_from_due_date", False)),
         met_at=frozenset(_enum(Stage, s, where) for s in _get(data, "met_at", list, where)),
-        cancelled_at=frozenset(
-            _enum(Stage, s, where) for s in data.get("cancelled_at", [])
-        ),
+        cancelled_at=frozenset(_enum(Stage, s, where) for s in data.get("cancelled_at", [])),
         days=days,
         extendable_to_days=limit,
     )
@@ -130,7 +128,7 @@ def _rule(data: Any, ruleset: str, where: str) -> DeadlineRule:
 
 def parse_rulebook(data: Any) -> Rulebook:
     if not isinstance(data, dict) or data.get("format") != 1:
-        raise RulebookError("rulebook: expected an object with \"format\": 1")
+        raise RulebookError('rulebook: expected an object with "format": 1')
     offsets = _get(data, "reminder_offsets_days", list, "rulebook")
     if not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets):
         raise RulebookError("rulebook.reminder_offsets_days: integers")

@@ -306,9 +306,7 @@ def _member(value: Any, server_name: str, where: str, bot: bool = False) -> Memb
     receipt_keys: tuple[ReceiptKey, ...] = ()
     if "receipt_keys" in data:
         if not bot:
-            raise _malformed(
-                f"{where}.receipt_keys", "only the authority's bot signs receipts"
-            )
+            raise _malformed(f"{where}.receipt_keys", "only the authority's bot signs receipts")
         receipt_keys = _receipt_keys(data["receipt_keys"], f"{where}.receipt_keys")
     return Member(user_id, name, tuple(devices), receipt_keys)
 

@@ -203,27 +203,41 @@ def test_the_bot_receipt_key_reaches_the_directory_and_verifiers(tmp_path: Path,
     publish = ["admin", "publish-directory", "--steward-dir", str(steward)]
     assert main([*publish, "--authority-dir", str(out)]) == 0
     installed = out / "directory" / "directory.json"
-    verify = ["receipts", "verify", "--directory", str(installed),
-              "--steward-key", str(out / "directory" / "steward.pub")]
+    verify = [
+        "receipts",
+        "verify",
+        "--directory",
+        str(installed),
+        "--steward-key",
+        str(out / "directory" / "steward.pub"),
+    ]
     old = load_signing_key(private)
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     signed = receipt_file(tmp_path / "r.json", old, bot, when)
     assert main([*verify, str(signed)]) == 0
     # Rotation: a new key (keygen) replaces it; the old key's receipt still verifies.
     new_pub = tmp_path / "new.pub"
-    assert main(["records", "keygen", "--key", str(tmp_path / "new.key"),
-                 "--pubkey-out", str(new_pub)]) == 0
-    assert main(["directory", "set-receipt-key", bot, str(new_pub),
-                 "--steward-dir", str(steward)]) == 0
+    assert (
+        main(
+            ["records", "keygen", "--key", str(tmp_path / "new.key"), "--pubkey-out", str(new_pub)]
+        )
+        == 0
+    )
+    assert (
+        main(["directory", "set-receipt-key", bot, str(new_pub), "--steward-dir", str(steward)])
+        == 0
+    )
     assert main([*publish, "--authority-dir", str(out)]) == 0
     listed = _verified(steward, installed).member(bot)
     assert listed is not None
     assert [k.key_id for k in listed[1].receipt_keys] == [
-        key_id(old), key_id(load_signing_key(tmp_path / "new.key"))
+        key_id(old),
+        key_id(load_signing_key(tmp_path / "new.key")),
     ]
     capsys.readouterr()
     assert main([*verify, str(signed)]) == 0
     assert "retired" in capsys.readouterr().out
-    forged = receipt_file(tmp_path / "f.json", load_signing_key(tmp_path / "new.key"),
-                          f"@bot:{OTHER}", when)
+    forged = receipt_file(
+        tmp_path / "f.json", load_signing_key(tmp_path / "new.key"), f"@bot:{OTHER}", when
+    )
     assert main([*verify, str(forged)]) == 1

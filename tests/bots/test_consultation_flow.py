@@ -159,8 +159,11 @@ async def test_full_consultation(network: Network, open_client, start_bot):
             "the ch officer to read the reminder",
         )
     except AssertionError as exc:
-        seen = [(e.event_id, e.decrypted, e.sender) for e in ch_inbox.events
-                if e.sender == ch_bot.user_id]
+        seen = [
+            (e.event_id, e.decrypted, e.sender)
+            for e in ch_inbox.events
+            if e.sender == ch_bot.user_id
+        ]
         raise AssertionError(f"{exc}; reminder {reminder_id}; from the bot: {seen}") from None
     # An illegal jump is refused with the reason, in the sender's language (Spanish).
     await send_event(mx, room, stage("provisional_arrest_executed", "granted", 0))
@@ -177,8 +180,14 @@ async def test_full_consultation(network: Network, open_client, start_bot):
     await wait_notice(mx_inbox, mx_bot.user_id, "a2", "the refusal of a new breached assurance")
 
     # Mexico's judicial and executive phases, then surrender; the assurance is monitored.
-    steps = ["formal_request_transmitted", "judicial_phase", "executive_decision", "granted",
-             "surrender_scheduled", "surrendered"]
+    steps = [
+        "formal_request_transmitted",
+        "judicial_phase",
+        "executive_decision",
+        "granted",
+        "surrender_scheduled",
+        "surrendered",
+    ]
     for before, after in zip(steps, steps[1:], strict=False):
         await exchange(mx, mx_inbox, stage(before, after, 0))
     await exchange(mx, mx_inbox, assurance("a1", "monitored"))

@@ -96,15 +96,15 @@ async def test_kill_9_mid_burst_loses_and_doubles_nothing(
         )
         assert isinstance(opened, ConsultationOpened), opened
         opened_id = await ch.send(room, encode(opened))
-        await wait_for(
-            lambda: room_entry_count(db, room) >= 1, "the bot to record the opening", 60
-        )
+        await wait_for(lambda: room_entry_count(db, room) >= 1, "the bot to record the opening", 60)
 
         plain_ids: list[str] = []
         structured_ids: list[str] = []
         plain = [{"msgtype": "m.text", "body": f"burst {i} {case_ref}"} for i in range(PLAIN)]
-        structured = [{"org.coopnet.consultation": IDENTITY, "msgtype": "m.text",
-                       "body": f"identity {i}"} for i in range(STRUCTURED)]
+        structured = [
+            {"org.coopnet.consultation": IDENTITY, "msgtype": "m.text", "body": f"identity {i}"}
+            for i in range(STRUCTURED)
+        ]
 
         def sent() -> int:
             return len(plain_ids) + len(structured_ids)

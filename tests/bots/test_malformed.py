@@ -56,8 +56,9 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 # Huge, yet small enough for one Matrix event once JSON-escaped and encrypted (64 KiB):
@@ -68,8 +69,23 @@ huge_strings = st.builds(
     st.integers(2_000, 30_000),
 )
 odd_values = (
-    st.sampled_from([float("nan"), float("inf"), float("-inf"), 2**100, -(2**64), "\ud800",
-                     "a\udfffb", "\x00\x01", "\u202egnp.exe", "", " " * 50, [[[[[]]]]], {"": {}}])
+    st.sampled_from(
+        [
+            float("nan"),
+            float("inf"),
+            float("-inf"),
+            2**100,
+            -(2**64),
+            "\ud800",
+            "a\udfffb",
+            "\x00\x01",
+            "\u202egnp.exe",
+            "",
+            " " * 50,
+            [[[[[]]]]],
+            {"": {}},
+        ]
+    )
     | huge_strings
 )
 
@@ -81,8 +97,16 @@ def malformed_payloads(draw: st.DrawFn) -> Any:
     payload: dict[str, Any] = {"type": type_name, "version": 1, "content": content}
     how = draw(
         st.sampled_from(
-            ["not an object", "missing", "unknown type", "version", "wrong type", "huge", "odd",
-             "content not an object"]
+            [
+                "not an object",
+                "missing",
+                "unknown type",
+                "version",
+                "wrong type",
+                "huge",
+                "odd",
+                "content not an object",
+            ]
         )
     )
     if how == "not an object":

@@ -33,14 +33,21 @@ async def test_an_answer_lost_in_a_crash_is_posted_after_the_restart(
     client, inbox = await open_client(officer)
     bot = await start_bot("ch")
     case_ref = f"CH-CN-ANSWER-{uuid.uuid4().hex[:6].upper()}"
-    room = await client.create_consultation_room(case_ref, invite=[bot.user_id],
-                                                 servers=network.member_server_names())
+    room = await client.create_consultation_room(
+        case_ref, invite=[bot.user_id], servers=network.member_server_names()
+    )
     await wait_for(lambda: bot.user_id in client.nio.rooms[room].users, "the bot to join")
     await bot.stop()
 
-    content = {"msgtype": "m.text", "body": "malformed",
-               PAYLOAD_KEY: {"type": "org.coopnet.consultation.identity", "version": 1,
-                             "content": {"names": []}}}
+    content = {
+        "msgtype": "m.text",
+        "body": "malformed",
+        PAYLOAD_KEY: {
+            "type": "org.coopnet.consultation.identity",
+            "version": 1,
+            "content": {"names": []},
+        },
+    }
     parsed = parse_content(content)
     assert isinstance(parsed, ParseError)
     problems = [str(p) for p in parsed.problems]
@@ -50,17 +57,30 @@ async def test_an_answer_lost_in_a_crash_is_posted_after_the_restart(
     crashed = build_bot(net, "ch")
     await crashed.setup()
     try:
-        await crashed.records.append(NewEntry(
-            case_ref=case_ref, room_id=room, kind="rejection", sender=officer,
-            content=recorded_content("m.room.message", content, problems=problems,
-                                     answer_title="rejected.title"),
-            event_id=event_id, origin_ts=None))
+        await crashed.records.append(
+            NewEntry(
+                case_ref=case_ref,
+                room_id=room,
+                kind="rejection",
+                sender=officer,
+                content=recorded_content(
+                    "m.room.message", content, problems=problems, answer_title="rejected.title"
+                ),
+                event_id=event_id,
+                origin_ts=None,
+            )
+        )
     finally:
         await crashed.teardown()
 
     def answers() -> list[Any]:
-        return [e for e in inbox.events if e.room_id == room and e.sender == bot.user_id
-                and (e.content.get(BOT_MARKER) or {}).get("to") == event_id]
+        return [
+            e
+            for e in inbox.events
+            if e.room_id == room
+            and e.sender == bot.user_id
+            and (e.content.get(BOT_MARKER) or {}).get("to") == event_id
+        ]
 
     restarted = await start_bot("ch")
     await wait_for(lambda: bool(answers()), "the restarted bot to answer the rejected event")

@@ -45,9 +45,9 @@ async def held_and_rebuilt(
     return held, build_view(mine, bot.members.authority_of, bot.user_id)
 
 
-def quiet_view(bot: ConsultationBot, db: Path, room: str, views: Views) -> Callable[
-    [], Awaitable[bool]
-]:
+def quiet_view(
+    bot: ConsultationBot, db: Path, room: str, views: Views
+) -> Callable[[], Awaitable[bool]]:
     """A check that appends (held, rebuilt) to ``views`` once the bot is quiet."""
 
     async def check() -> bool:

@@ -75,13 +75,18 @@ async def test_a_sync_resumed_from_a_saved_token_still_learns_every_room(network
 
     async def opened() -> CoopNetClient:
         return await CoopNetClient.open(
-            authority.client_url, account.user_id, store,
-            network_trust.device_policy(net, store), store_sync_tokens=False)
+            authority.client_url,
+            account.user_id,
+            store,
+            network_trust.device_policy(net, store),
+            store_sync_tokens=False,
+        )
 
     first = await opened()
     case_ref = f"MX-CH-T{uuid.uuid4().hex[:6].upper()}"
-    room_id = await first.create_consultation_room(case_ref, invite=[],
-                                                   servers=network.member_server_names())
+    room_id = await first.create_consultation_room(
+        case_ref, invite=[], servers=network.member_server_names()
+    )
     await first.sync_once()
     saved = first.sync_token
     await first.close()

@@ -34,8 +34,15 @@ def service_for(network_dir: str, user_id: str, cache: bool = False) -> MatrixSe
     from coopnet.localcache import KdfParams
 
     args = argparse.Namespace(
-        offline_demo=False, network=network_dir, account=user_id, homeserver=None, user=None,
-        store=None, lang="en", no_cache=not cache, cache_passphrase_file=None,
+        offline_demo=False,
+        network=network_dir,
+        account=user_id,
+        homeserver=None,
+        user=None,
+        store=None,
+        lang="en",
+        no_cache=not cache,
+        cache_passphrase_file=None,
     )
     service = build_service(args)
     assert isinstance(service, MatrixService)
@@ -44,8 +51,9 @@ def service_for(network_dir: str, user_id: str, cache: bool = False) -> MatrixSe
     return service
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str,
-                timeout: float = 60.0) -> None:
+async def until(
+    pilot: Pilot[None], condition: Callable[[], bool], what: str, timeout: float = 60.0
+) -> None:
     """Let the app run until ``condition()`` holds; fail naming ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while not condition():

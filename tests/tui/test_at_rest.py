@@ -48,15 +48,19 @@ async def receive_in_a_new_room(pilot: Any, service: Any, cn: Any, body: str) ->
     joined; returns the room id when the client holds the decrypted message."""
     user = service.user_id
     room_id: str = await cn.create_consultation_room(
-        f"CN-CH-S{uuid.uuid4().hex[:6].upper()}", invite=[user],
-        servers=service.directory.member_servers())
+        f"CN-CH-S{uuid.uuid4().hex[:6].upper()}",
+        invite=[user],
+        servers=service.directory.member_servers(),
+    )
     await until(pilot, lambda: room_id in service.rooms, "the invitation")
     await service.join(room_id)
     await cn.wait_until(lambda: user in cn.nio.rooms[room_id].users, 60, "the join")
     await cn.send_text(room_id, body)
-    await until(pilot, lambda: any(e.body == body for e in
-                                   service.consultation(room_id).entries),
-                "the decrypted message")
+    await until(
+        pilot,
+        lambda: any(e.body == body for e in service.consultation(room_id).entries),
+        "the decrypted message",
+    )
     return room_id
 
 
@@ -113,8 +117,11 @@ async def test_the_cache_keeps_history_sealed_under_the_passphrase(
             assert "differ" in str(error.render())
             await type_into(pilot, "#confirm", passphrase)
             await pilot.press("enter")
-            await until(pilot, lambda: not isinstance(app.screen, UnlockScreen),
-                        "the unlock screen to close")
+            await until(
+                pilot,
+                lambda: not isinstance(app.screen, UnlockScreen),
+                "the unlock screen to close",
+            )
             await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
             room_id = await receive_in_a_new_room(pilot, service, cn, secret)
         assert cache_file.exists()
@@ -142,17 +149,30 @@ async def test_the_cache_keeps_history_sealed_under_the_passphrase(
             assert not app.screen.first_time
             await type_into(pilot, "#passphrase", "not the passphrase")
             await pilot.press("enter")
-            await until(pilot, lambda: "Wrong passphrase" in str(
-                app.screen.query_one("#error", Static).render()), "the wrong-passphrase error")
+            await until(
+                pilot,
+                lambda: "Wrong passphrase" in str(app.screen.query_one("#error", Static).render()),
+                "the wrong-passphrase error",
+            )
             await type_into(pilot, "#passphrase", passphrase)
             await pilot.press("enter")
-            await until(pilot, lambda: room_id in again.rooms and any(
-                e.body == secret for e in again.consultation(room_id).entries),
-                "the cached message")
+            await until(
+                pilot,
+                lambda: (
+                    room_id in again.rooms
+                    and any(e.body == secret for e in again.consultation(room_id).entries)
+                ),
+                "the cached message",
+            )
             await until(pilot, lambda: again.connection is Connection.ONLINE, "online")
-            await until(pilot, lambda: any(e.body == "sent while the client was closed"
-                                           for e in again.consultation(room_id).entries),
-                        "the message sent meanwhile")
+            await until(
+                pilot,
+                lambda: any(
+                    e.body == "sent while the client was closed"
+                    for e in again.consultation(room_id).entries
+                ),
+                "the message sent meanwhile",
+            )
             # Never opened: the secret is still unread, and so is what came while away.
             assert again.consultation(room_id).unread == 2
         assert not [m for m in toasts if "New message" in m], "history is not news: " + repr(toasts)
@@ -181,16 +201,20 @@ async def test_a_consultation_the_officer_is_removed_from_leaves_the_screen_and_
             await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
             room_id = await receive_in_a_new_room(pilot, service, cn, body)
             app.open_consultation(room_id)
-            await until(pilot, lambda: isinstance(app.screen, ConsultationScreen),
-                        "the consultation")
+            await until(
+                pilot, lambda: isinstance(app.screen, ConsultationScreen), "the consultation"
+            )
             await service.cache.flush()  # type: ignore[union-attr]
             before = EncryptedCache.unlock(cache_file, passphrase)
             assert any(r == room_id for r, _, _ in before.events()), "cached before"
             before.close()
             await cn.nio.room_kick(room_id, ch_user, reason="removed from the consultation")
             await until(pilot, lambda: room_id not in service.rooms, "the removal to arrive")
-            await until(pilot, lambda: not isinstance(app.screen, ConsultationScreen),
-                        "the consultation screen to close")
+            await until(
+                pilot,
+                lambda: not isinstance(app.screen, ConsultationScreen),
+                "the consultation screen to close",
+            )
             assert any("no longer a member" in m for m in toasts), toasts
         cached = EncryptedCache.unlock(cache_file, passphrase)
         try:

@@ -49,12 +49,18 @@ async def test_probe_loop_reports_reconnecting_offline_online(
 ) -> None:
     monkeypatch.setattr(matrix_service, "PROBE_INTERVAL", 0.05)
     monkeypatch.setattr(matrix_service, "PROBE_TIMEOUT", 0.05)
-    service = MatrixService("http://127.0.0.1:9", "@officer1:127.0.0.11", tmp_path, None,  # type: ignore[arg-type]
-                            demo_directory())
+    service = MatrixService(
+        "http://127.0.0.1:9",
+        "@officer1:127.0.0.11",
+        tmp_path,
+        None,  # type: ignore[arg-type]
+        demo_directory(),
+    )
     service.watch = ConnectionWatch(offline_after=0.3)
     seen: list[Connection] = []
-    service.set_listener(lambda u: seen.append(u.state) if isinstance(u, ConnectionChanged)
-                         else None)
+    service.set_listener(
+        lambda u: seen.append(u.state) if isinstance(u, ConnectionChanged) else None
+    )
     fake = SilentHomeserver()
     service.probe = fake.probe  # type: ignore[method-assign]
     service._observed(service.watch.answered(0.0))
@@ -70,8 +76,12 @@ async def test_probe_loop_reports_reconnecting_offline_online(
                 await asyncio.sleep(0.02)
     finally:
         task.cancel()
-    assert seen[:4] == [Connection.ONLINE, Connection.RECONNECTING, Connection.OFFLINE,
-                        Connection.ONLINE]
+    assert seen[:4] == [
+        Connection.ONLINE,
+        Connection.RECONNECTING,
+        Connection.OFFLINE,
+        Connection.ONLINE,
+    ]
 
 
 async def test_screens_show_the_state() -> None:
@@ -80,8 +90,11 @@ async def test_screens_show_the_state() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
         app.open_consultation("!room1:127.0.0.11")
-        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                    and app.screen.is_mounted, "the consultation")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConsultationScreen) and app.screen.is_mounted,
+            "the consultation",
+        )
         banner = app.screen.query_one("#connection", Static)
         assert not banner.display
         service.emit(ConnectionChanged(Connection.RECONNECTING))
@@ -111,21 +124,40 @@ async def test_a_homeserver_down_at_start_shows_offline_and_the_cache_stays_read
     homeserver = f"http://127.0.0.1:{unused_tcp_port}"  # nothing listens there
     user = "@officer1:127.0.0.11"
     StoredSession(homeserver, user, "DEVICEDOWN", "token").save(tmp_path)
-    service = MatrixService(homeserver, user, tmp_path, EnrolledDevices({}), demo_directory(),
-                            cache_file=tmp_path / CACHE_FILE,
-                            cache_params=KdfParams.fresh(n=2**10))
+    service = MatrixService(
+        homeserver,
+        user,
+        tmp_path,
+        EnrolledDevices({}),
+        demo_directory(),
+        cache_file=tmp_path / CACHE_FILE,
+        cache_params=KdfParams.fresh(n=2**10),
+    )
     service.watch = ConnectionWatch(offline_after=0.3)
-    cached = EncryptedCache.create(tmp_path / CACHE_FILE, "cache passphrase",
-                                   KdfParams.fresh(n=2**10))
-    cached.write([("!r:127.0.0.11", {"case_ref": "CH-CN-2026-0042"})],
-                 [("!r:127.0.0.11", "$1", {"sender": "@officer1:127.0.0.12", "ts": 1,
-                                           "type": "m.room.message",
-                                           "content": {"msgtype": "m.text", "body": "kept"}})])
+    cached = EncryptedCache.create(
+        tmp_path / CACHE_FILE, "cache passphrase", KdfParams.fresh(n=2**10)
+    )
+    cached.write(
+        [("!r:127.0.0.11", {"case_ref": "CH-CN-2026-0042"})],
+        [
+            (
+                "!r:127.0.0.11",
+                "$1",
+                {
+                    "sender": "@officer1:127.0.0.12",
+                    "ts": 1,
+                    "type": "m.room.message",
+                    "content": {"msgtype": "m.text", "body": "kept"},
+                },
+            )
+        ],
+    )
     cached.close()
     await service.unlock_cache("cache passphrase")
     seen: list[Connection] = []
-    service.set_listener(lambda u: seen.append(u.state) if isinstance(u, ConnectionChanged)
-                         else None)
+    service.set_listener(
+        lambda u: seen.append(u.state) if isinstance(u, ConnectionChanged) else None
+    )
     starting = asyncio.create_task(service.start())
     try:
         async with asyncio.timeout(30):
@@ -154,8 +186,13 @@ async def test_the_probe_asks_the_homeserver_itself(unused_tcp_port: int, tmp_pa
     runner = web.AppRunner(answers)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", unused_tcp_port)
-    service = MatrixService(f"http://127.0.0.1:{unused_tcp_port}", "@officer1:127.0.0.11",
-                            tmp_path, None, demo_directory())  # type: ignore[arg-type]
+    service = MatrixService(
+        f"http://127.0.0.1:{unused_tcp_port}",
+        "@officer1:127.0.0.11",
+        tmp_path,
+        None,
+        demo_directory(),
+    )  # type: ignore[arg-type]
     await site.start()
     try:
         assert await service.probe()

@@ -33,6 +33,9 @@ async def test_directory_comes_from_the_signed_directory(network: Network) -> No
     app = CoopNetApp(service)
     async with app.run_test(size=(150, 50)) as pilot:
         await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, DirectoryScreen)
-                    and app.screen.is_mounted, "the directory")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, DirectoryScreen) and app.screen.is_mounted,
+            "the directory",
+        )
         assert "signed" in str(app.screen.query_one("#source", Static).render())

@@ -103,19 +103,19 @@ async def test_open_consult_exchange_and_change_stage(network: Network, open_cli
         # The counterpart joins; a plain message typed in the composer reaches it decrypted.
         await until(pilot, lambda: room_id in invites, "cn's invitation")
         await cn.join(room_id)
-        await until(
-            pilot, lambda: cn_user in service.client.nio.rooms[room_id].users, "cn's join"
-        )
+        await until(pilot, lambda: cn_user in service.client.nio.rooms[room_id].users, "cn's join")
         await pilot.click("#composer")
         await pilot.press(*"Bonjour", "enter")
         await until(
-            pilot, lambda: inbox.find(lambda e: e.content.get("body") == "Bonjour"),
+            pilot,
+            lambda: inbox.find(lambda e: e.content.get("body") == "Bonjour"),
             "cn to decrypt the message",
         )
 
         # The counterpart sends the identity of the person sought: shown as a card.
-        identity = PersonIdentity(names=(PersonName(family="DOE", given="Jane"),),
-                                  nationalities=("CN",))
+        identity = PersonIdentity(
+            names=(PersonName(family="DOE", given="Jane"),), nationalities=("CN",)
+        )
         sent_id = await cn.send(room_id, encode(identity))
         await until(
             pilot,
@@ -124,10 +124,14 @@ async def test_open_consult_exchange_and_change_stage(network: Network, open_cli
         )
 
         # It asks about legal requirements; the answer form is filled and linked to it.
-        query_id = await cn.send(room_id, encode(RequirementsQuery(
-            topics=(Topic.PROVISIONAL_ARREST,))))
-        await until(pilot, lambda: any(e.event_id == query_id
-                                       for e in screen.consultation.entries), "the query")
+        query_id = await cn.send(
+            room_id, encode(RequirementsQuery(topics=(Topic.PROVISIONAL_ARREST,)))
+        )
+        await until(
+            pilot,
+            lambda: any(e.event_id == query_id for e in screen.consultation.entries),
+            "the query",
+        )
         answer_form = await choose(pilot, app, RequirementsAnswer)
         assert answer_form.content()["in_reply_to"] == query_id
         answer_form.set_value("provisional_arrest_days", "18")
@@ -150,8 +154,10 @@ async def test_open_consult_exchange_and_change_stage(network: Network, open_cli
         await until(pilot, lambda: structured(inbox, StageTransition), "cn to get the stage")
         await until(
             pilot,
-            lambda: screen.consultation.stage(service.today(), service.authority_of)
-            is Stage.PROVISIONAL_ARREST_REQUESTED,
+            lambda: (
+                screen.consultation.stage(service.today(), service.authority_of)
+                is Stage.PROVISIONAL_ARREST_REQUESTED
+            ),
             "the stage in the client",
         )
 
@@ -169,9 +175,13 @@ async def test_open_consult_exchange_and_change_stage(network: Network, open_cli
 async def test_login_once_then_restore(network: Network, tmp_path: Path):
     authority, account = network.account(officer(network, "mx", 1))
     store = tmp_path / "store"
-    service = MatrixService(authority.client_url, account.user_id, store,
-                            service_for(str(network.directory), account.user_id).policy,
-                            service_for(str(network.directory), account.user_id).directory)
+    service = MatrixService(
+        authority.client_url,
+        account.user_id,
+        store,
+        service_for(str(network.directory), account.user_id).policy,
+        service_for(str(network.directory), account.user_id).directory,
+    )
     app = CoopNetApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, LoginScreen), "the login screen")
@@ -179,8 +189,9 @@ async def test_login_once_then_restore(network: Network, tmp_path: Path):
         await until(pilot, lambda: service.connection is Connection.ONLINE, "logged in")
     stored = StoredSession.load(store)
     assert stored is not None
-    again = MatrixService(authority.client_url, account.user_id, store, service.policy,
-                          service.directory)
+    again = MatrixService(
+        authority.client_url, account.user_id, store, service.policy, service.directory
+    )
     app = CoopNetApp(again)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: again.connection is Connection.ONLINE, "restored")

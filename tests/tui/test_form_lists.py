@@ -70,8 +70,11 @@ async def test_two_names_and_two_documents_make_one_valid_event() -> None:
         # Mouse: two identity documents added with the Add button.
         for n in (1, 2):
             await click(pilot, form, "#f-identity_documents > .add-entry")
-            await until(pilot, lambda n=n: len(form.query("#f-identity_documents > .entry")) == n,
-                        f"identity document {n}")
+            await until(
+                pilot,
+                lambda n=n: len(form.query("#f-identity_documents > .entry")) == n,
+                f"identity document {n}",
+            )
         form.set_value("identity_documents[0].doc_type", "passport")
         form.set_value("identity_documents[1].doc_type", "national_id")
         form.query_one("#f-identity_documents-0--number", Input).focus()
@@ -97,8 +100,9 @@ async def test_entries_are_removed_and_the_next_ones_move_up() -> None:
         aliases = "#f-aliases"
         for n, alias in enumerate(["ALPHA", "BRAVO", "CHARLIE"], start=1):
             await click(pilot, form, f"{aliases} > .add-entry")
-            await until(pilot, lambda n=n: len(form.query(f"{aliases} > .entry")) == n,
-                        f"alias {n}")
+            await until(
+                pilot, lambda n=n: len(form.query(f"{aliases} > .entry")) == n, f"alias {n}"
+            )
             await pilot.press(*alias)
         numbers = [str(w.render()) for w in form.query(f"{aliases} .entry-number")]
         assert numbers == ["1.", "2.", "3."]
@@ -107,7 +111,8 @@ async def test_entries_are_removed_and_the_next_ones_move_up() -> None:
         await pilot.press("ctrl+r")
         await until(pilot, lambda: len(form.query(f"{aliases} > .entry")) == 2, "two aliases")
         assert {k: v for k, v in form.values().items() if k.startswith("aliases")} == {
-            "aliases[0]": "ALPHA", "aliases[1]": "CHARLIE",
+            "aliases[0]": "ALPHA",
+            "aliases[1]": "CHARLIE",
         }
         assert app.focused is form.query_one("#f-aliases-1-")
         # The Remove button of the first one, with the mouse.
@@ -118,8 +123,11 @@ async def test_entries_are_removed_and_the_next_ones_move_up() -> None:
         assert form.query_one("#f-names-0--entry .remove-entry", Button).disabled
         for n in range(1, 6):
             await click(pilot, form, "#f-nationalities > .add-entry")
-            await until(pilot, lambda n=n: len(form.query("#f-nationalities > .entry")) == n,
-                        f"nationality {n}")
+            await until(
+                pilot,
+                lambda n=n: len(form.query("#f-nationalities > .entry")) == n,
+                f"nationality {n}",
+            )
         assert form.query_one("#f-nationalities > .add-entry", Button).disabled
         await pilot.press("ctrl+o")
         await pilot.pause()
@@ -135,8 +143,11 @@ async def test_errors_are_shown_on_the_entry_they_belong_to_and_nothing_is_sent(
         form.set_value("names[0].family", "DOE")
         for n in (1, 2, 3):
             await click(pilot, form, "#f-identity_documents > .add-entry")
-            await until(pilot, lambda n=n: len(form.query("#f-identity_documents > .entry")) == n,
-                        f"identity document {n}")
+            await until(
+                pilot,
+                lambda n=n: len(form.query("#f-identity_documents > .entry")) == n,
+                f"identity document {n}",
+            )
         # Entry 1 left blank (left out), entry 2 valid, entry 3 with a bad issuing State.
         form.set_value("identity_documents[1].doc_type", "passport")
         form.set_value("identity_documents[1].number", "E1")
@@ -144,8 +155,11 @@ async def test_errors_are_shown_on_the_entry_they_belong_to_and_nothing_is_sent(
         form.set_value("identity_documents[2].number", "E2")
         form.set_value("identity_documents[2].issuing_state", "china")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: form.query_one("#form-errors", Static).render().plain != "",
-                    "the form's errors")
+        await until(
+            pilot,
+            lambda: form.query_one("#form-errors", Static).render().plain != "",
+            "the form's errors",
+        )
         shown = {w.name for w in form.query(".field-error.shown")}
         assert shown == {"identity_documents[2].issuing_state"}
         error = form.query_one("#f-identity_documents-2--issuing_state-error", Static)
@@ -163,8 +177,11 @@ async def test_errors_are_shown_on_the_entry_they_belong_to_and_nothing_is_sent(
 async def test_lists_are_prefilled_and_an_empty_required_list_is_an_error_on_it() -> None:
     app = CoopNetApp(seeded_service(rooms=1, events_per_room=6, invite=False))
     results: list[Any] = []
-    prefill = {"names": [{"family": "DOE"}, {"family": "ДОУ", "script": "Cyrl"}],
-               "aliases": ["JD", "J. Doe"], "nationalities[1]": "CN"}
+    prefill = {
+        "names": [{"family": "DOE"}, {"family": "ДОУ", "script": "Cyrl"}],
+        "aliases": ["JD", "J. Doe"],
+        "nationalities[1]": "CN",
+    }
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.list_screen.is_mounted, "the list")
         form = EventFormScreen(PersonIdentity, "fr", prefill)
@@ -172,20 +189,26 @@ async def test_lists_are_prefilled_and_an_empty_required_list_is_an_error_on_it(
         await until(pilot, lambda: form.is_mounted and bool(form.query(".entry")), "the form")
         assert form.query_one("#f-names-1--family", Input).value == "ДОУ"
         assert [str(w.render()) for w in form.query("#f-names Label.entry-title")] == [
-            "Noms, élément 1", "Noms, élément 2"]
+            "Noms, élément 1",
+            "Noms, élément 2",
+        ]
         assert str(form.query_one("#f-aliases > .add-entry", Button).label) == "+ Ajouter : Alias"
         assert form.values()["nationalities[0]"] == ""
         assert form.content() == {
             "names": [{"family": "DOE"}, {"family": "ДОУ", "script": "Cyrl"}],
-            "aliases": ["JD", "J. Doe"], "nationalities": ["CN"],
+            "aliases": ["JD", "J. Doe"],
+            "nationalities": ["CN"],
         }
         # Every name blanked: the list itself is in error.
         form.set_value("names[0].family", "")
         form.set_value("names[1].family", "")
         form.set_value("names[1].script", "")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: form.query_one("#f-names-error").has_class("shown"),
-                    "the error on the names")
+        await until(
+            pilot,
+            lambda: form.query_one("#f-names-error").has_class("shown"),
+            "the error on the names",
+        )
         assert results == []
         form.set_value("names[1].family", "DOE")
         await pilot.press("ctrl+s")
@@ -206,9 +229,14 @@ async def test_switching_language_redraws_an_open_form_and_keeps_what_was_typed(
         await until(pilot, lambda: bool(form.query("#f-names-1--family")), "a second name")
         await pilot.press(*"DOUGH")
         app.set_language("fr")  # as the palette's Language command does over the form
-        await until(pilot, lambda: [str(w.render()) for w in form.query(
-            "#f-names Label.entry-title")] == ["Noms, élément 1", "Noms, élément 2"],
-            "the entries titled in French")
+        await until(
+            pilot,
+            lambda: (
+                [str(w.render()) for w in form.query("#f-names Label.entry-title")]
+                == ["Noms, élément 1", "Noms, élément 2"]
+            ),
+            "the entries titled in French",
+        )
         assert form.query_one("#f-names-0--family", Input).value == "DOE"
         assert form.query_one("#f-names-1--family", Input).value == "DOUGH"
         assert "Envoyer" in str(form.query_one("#send", Button).label)

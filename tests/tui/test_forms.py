@@ -45,8 +45,15 @@ def test_every_list_of_records_or_values_in_the_protocol_is_filled_entry_by_entr
         listed = {d.path for d in walk(cls) if isinstance(d, ListDef)}
         assert listed == lists(cls), cls.TYPE
     identity = {d.path: d for d in walk(PersonIdentity)}
-    assert {"names", "identity_documents", "aliases", "nationalities", "photo_refs",
-            "fingerprint_refs", "legal_provisions"} <= set(identity)
+    assert {
+        "names",
+        "identity_documents",
+        "aliases",
+        "nationalities",
+        "photo_refs",
+        "fingerprint_refs",
+        "legal_provisions",
+    } <= set(identity)
     # A list of choices stays one multi-select.
     answer = {d.path: d for d in walk(RequirementsAnswer)}
     assert isinstance(answer["channels"], FieldDef)
@@ -64,7 +71,8 @@ def test_layout_has_the_entries_asked_for_and_at_least_the_minimum():
     layout = expand(PersonIdentity, {"names": 2, "identity_documents": 3, "aliases": 1})
     got = paths(layout)
     assert [p for p in got if p.startswith("identity_documents[")] == [
-        f"identity_documents[{i}]{rest}" for i in range(3)
+        f"identity_documents[{i}]{rest}"
+        for i in range(3)
         for rest in ("", ".doc_type", ".number", ".issuing_state", ".expiry")
     ]
     assert got.index("names[1].family") < got.index("aliases")
@@ -75,7 +83,9 @@ def test_layout_has_the_entries_asked_for_and_at_least_the_minimum():
     assert alias[1].required
     names = next(d for d in layout if isinstance(d, ListDef) and d.path == "names")
     assert [d.path for d in entry_defs(names, 4, depth=0)] == [
-        "names[4].family", "names[4].given", "names[4].script",
+        "names[4].family",
+        "names[4].given",
+        "names[4].script",
     ]
     assert counts_from(["names[2].family", "aliases[0]", "case_ref"]) == {"names": 3, "aliases": 1}
 
@@ -84,20 +94,32 @@ def test_collect_zero_one_and_several_entries():
     assert collect(PersonIdentity, {"names[0].family": "", "aliases[0]": " "}).content == {}
     one = collect(PersonIdentity, {"names[0].family": " DOE ", "nationalities[0]": "CN"})
     assert one.content == {"names": [{"family": "DOE"}], "nationalities": ["CN"]}
-    several = collect(PersonIdentity, {
-        "names[0].family": "DOE", "names[0].given": "Jane",
-        "names[1].family": "ДОУ", "names[1].script": "Cyrl",
-        "identity_documents[0].doc_type": "passport", "identity_documents[0].number": "E1",
-        "identity_documents[1].doc_type": "national_id", "identity_documents[1].number": "N2",
-        "identity_documents[1].expiry": "2030-01-31",
-        "aliases[0]": "JD", "aliases[1]": "J. Doe",
-    })
+    several = collect(
+        PersonIdentity,
+        {
+            "names[0].family": "DOE",
+            "names[0].given": "Jane",
+            "names[1].family": "ДОУ",
+            "names[1].script": "Cyrl",
+            "identity_documents[0].doc_type": "passport",
+            "identity_documents[0].number": "E1",
+            "identity_documents[1].doc_type": "national_id",
+            "identity_documents[1].number": "N2",
+            "identity_documents[1].expiry": "2030-01-31",
+            "aliases[0]": "JD",
+            "aliases[1]": "J. Doe",
+        },
+    )
     event = validate(PersonIdentity, several.content)
     assert isinstance(event, PersonIdentity)
-    assert event.names == (PersonName(family="DOE", given="Jane"),
-                           PersonName(family="ДОУ", script="Cyrl"))
-    assert [d.doc_type for d in event.identity_documents] == [DocumentType.PASSPORT,
-                                                              DocumentType.NATIONAL_ID]
+    assert event.names == (
+        PersonName(family="DOE", given="Jane"),
+        PersonName(family="ДОУ", script="Cyrl"),
+    )
+    assert [d.doc_type for d in event.identity_documents] == [
+        DocumentType.PASSPORT,
+        DocumentType.NATIONAL_ID,
+    ]
     assert event.aliases == ("JD", "J. Doe")
     assert several.moved == {}
 
@@ -105,18 +127,28 @@ def test_collect_zero_one_and_several_entries():
 def test_removing_an_entry_moves_the_next_ones_up():
     values = {
         "case_ref": "X",
-        "aliases[0]": "A", "aliases[1]": "B", "aliases[2]": "C",
-        "names[0].family": "F0", "names[1].family": "F1", "names[2].family": "F2",
+        "aliases[0]": "A",
+        "aliases[1]": "B",
+        "aliases[2]": "C",
+        "names[0].family": "F0",
+        "names[1].family": "F1",
+        "names[2].family": "F2",
         "names[2].given": "G2",
     }
     assert drop_entry(values, "aliases", 1) == {
-        "case_ref": "X", "aliases[0]": "A", "aliases[1]": "C",
-        "names[0].family": "F0", "names[1].family": "F1", "names[2].family": "F2",
+        "case_ref": "X",
+        "aliases[0]": "A",
+        "aliases[1]": "C",
+        "names[0].family": "F0",
+        "names[1].family": "F1",
+        "names[2].family": "F2",
         "names[2].given": "G2",
     }
     after = drop_entry(values, "names", 0)
     assert {k: v for k, v in after.items() if k.startswith("names")} == {
-        "names[0].family": "F1", "names[1].family": "F2", "names[1].given": "G2",
+        "names[0].family": "F1",
+        "names[1].family": "F2",
+        "names[1].given": "G2",
     }
     assert counts_from(after)["names"] == 2
     # The last one, and an index past the end.
@@ -129,10 +161,14 @@ def test_errors_land_on_the_entry_they_were_typed_in():
     # entry 0; its error goes back to entry 1's field.
     raw = {
         "names[0].family": "DOE",
-        "identity_documents[0].doc_type": None, "identity_documents[0].number": "",
-        "identity_documents[1].doc_type": "passport", "identity_documents[1].number": "E1",
+        "identity_documents[0].doc_type": None,
+        "identity_documents[0].number": "",
+        "identity_documents[1].doc_type": "passport",
+        "identity_documents[1].number": "E1",
         "identity_documents[1].issuing_state": "china",
-        "aliases[0]": "", "aliases[1]": "", "aliases[2]": "x" * 201,
+        "aliases[0]": "",
+        "aliases[1]": "",
+        "aliases[2]": "x" * 201,
     }
     collected = collect(PersonIdentity, raw)
     assert collected.content["identity_documents"] == [
@@ -173,15 +209,19 @@ def test_prefill_of_lists_from_content_or_paths():
     )
     flat = flatten(PersonIdentity, event.to_dict())
     assert flat == {
-        "names[0].family": "DOE", "names[1].family": "DOUGH", "names[1].given": "J",
-        "aliases[0]": "JD", "aliases[1]": "Jay",
-        "identity_documents[0].doc_type": "passport", "identity_documents[0].number": "E1",
+        "names[0].family": "DOE",
+        "names[1].family": "DOUGH",
+        "names[1].given": "J",
+        "aliases[0]": "JD",
+        "aliases[1]": "Jay",
+        "identity_documents[0].doc_type": "passport",
+        "identity_documents[0].number": "E1",
     }
     assert validate(PersonIdentity, collect(PersonIdentity, flat).content) == event
     # Paths stay as given; a list of choices stays one value.
-    assert flatten(RequirementsAnswer, {"channels": ["diplomatic"], "languages": ["fr"],
-                                        "names[1].x": 1}) == {
-        "channels": ["diplomatic"], "languages[0]": "fr", "names[1].x": 1}
+    assert flatten(
+        RequirementsAnswer, {"channels": ["diplomatic"], "languages": ["fr"], "names[1].x": 1}
+    ) == {"channels": ["diplomatic"], "languages[0]": "fr", "names[1].x": 1}
     assert isinstance(spec_at(PersonIdentity, "names[1].family"), Text)
     assert spec_at(PersonIdentity, "names.family") is None
     assert spec_at(PersonIdentity, "nowhere[0]") is None

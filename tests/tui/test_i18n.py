@@ -150,17 +150,23 @@ def _bar(app: CoopNetApp) -> list[str]:
     return [description for _, _, description, _ in bars.first().keys()] if bars else []
 
 
-async def _choose_language(pilot: Any, app: CoopNetApp, lang: str,
-                           via_palette: bool = False) -> None:
+async def _choose_language(
+    pilot: Any, app: CoopNetApp, lang: str, via_palette: bool = False
+) -> None:
     if via_palette:  # a modal screen (the help) lets only priority keys through
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
         await pilot.press(*"Language")
         commands = app.screen.query_one(CommandList)
-        await until(pilot, lambda: commands.option_count > 0
-                    and commands.highlighted_option is not None
-                    and "Language" in str(getattr(commands.highlighted_option.prompt, "plain",
-                                                  "")), "the Language command")
+        await until(
+            pilot,
+            lambda: (
+                commands.option_count > 0
+                and commands.highlighted_option is not None
+                and "Language" in str(getattr(commands.highlighted_option.prompt, "plain", ""))
+            ),
+            "the Language command",
+        )
         await pilot.press("enter")
     else:
         await pilot.press("ctrl+l")
@@ -206,8 +212,11 @@ async def test_switching_to_french_relabels_key_bar_help_and_palette() -> None:
         assert {"Directory", "Language", "New consultation", "Keys", "Theme"} <= set(titles)
 
         await pilot.press("f1")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen)
-                    and "Consultation list" in _help_text(app), "the English help")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, HelpScreen) and "Consultation list" in _help_text(app),
+            "the English help",
+        )
         # switched while the help is open: the help below the language list follows
         await _choose_language(pilot, app, "fr", via_palette=True)
         await until(pilot, lambda: "Liste des consultations" in _help_text(app), "French help")
@@ -215,8 +224,9 @@ async def test_switching_to_french_relabels_key_bar_help_and_palette() -> None:
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help closed")
 
-        assert {"Nouvelle consultation", "Filtrer", "Aide", "Annuaire", "Langue",
-                "Quitter"} <= set(_bar(app))
+        assert {"Nouvelle consultation", "Filtrer", "Aide", "Annuaire", "Langue", "Quitter"} <= set(
+            _bar(app)
+        )
         assert "Directory" not in _bar(app)
         assert app.list_screen.title == "Consultations"
         placeholder, titles = await _palette_commands(pilot, app)
@@ -230,8 +240,11 @@ async def test_switching_to_arabic_in_a_consultation_shapes_every_label() -> Non
     async with app.run_test(size=(130, 40)) as pilot:
         await until(pilot, lambda: app.list_screen.selected_room() is not None, "the list")
         app.open_consultation(app.service.consultations()[-1].room_id)
-        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                    and "Back" in _bar(app), "the consultation")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConsultationScreen) and "Back" in _bar(app),
+            "the consultation",
+        )
         assert "Reply" not in _bar(app)  # the composer has the focus, not the timeline
         await _choose_language(pilot, app, "ar")
         bar = _bar(app)
@@ -246,8 +259,11 @@ async def test_switching_to_arabic_in_a_consultation_shapes_every_label() -> Non
         assert app.list_screen.title == t("list.title", "ar")
 
         await pilot.press("f1")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen)
-                    and t("help.list", "ar") in _help_text(app), "the Arabic help")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, HelpScreen) and t("help.list", "ar") in _help_text(app),
+            "the Arabic help",
+        )
         await pilot.press("escape")
         placeholder, titles = await _palette_commands(pilot, app)
         assert placeholder == t("palette.placeholder", "ar")
@@ -269,8 +285,11 @@ async def test_key_bar_right_aligns_the_palette_key_in_wide_characters() -> None
     async with app.run_test(size=(130, 40)) as pilot:
         await until(pilot, lambda: t("key.new", "zh") in _bar(app), "the Chinese key bar")
         bar = app.screen.query_one(KeyBar)
-        await until(pilot, lambda: bar.render().plain.rstrip().endswith(t("key.palette", "zh")),
-                    "the palette key at the right end")
+        await until(
+            pilot,
+            lambda: bar.render().plain.rstrip().endswith(t("key.palette", "zh")),
+            "the palette key at the right end",
+        )
         assert bar.render().cell_len <= bar.size.width
 
 
@@ -335,15 +354,20 @@ def test_labels_in_composed_arabic_lines_are_shaped_once() -> None:
 async def test_many_urgent_deadlines_make_one_summary_toast() -> None:
     service = seeded_service(rooms=40, events_per_room=12, invite=False)
     today = service.today()
-    urgent = [c for c in service.consultations()
-              if urgency(c.next_deadline(today, service.authority_of), today)
-              in ("near", "overdue")]
+    urgent = [
+        c
+        for c in service.consultations()
+        if urgency(c.next_deadline(today, service.authority_of), today) in ("near", "overdue")
+    ]
     assert len(urgent) > MAX_DEADLINE_TOASTS  # the seeded data has enough of them
     app = CoopNetApp(service)
     toasts: list[str] = []
     app.notify = lambda message, **_: toasts.append(str(message))  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: any("consultations have a deadline" in m for m in toasts),
-                    "the summary of urgent deadlines")
+        await until(
+            pilot,
+            lambda: any("consultations have a deadline" in m for m in toasts),
+            "the summary of urgent deadlines",
+        )
     assert f"{len(urgent)} consultations have a deadline" in " ".join(toasts)
     assert not [m for m in toasts if ": deadline " in m], toasts  # no toast for each

@@ -25,8 +25,11 @@ async def test_changed_cells_are_redrawn_and_columns_widen() -> None:
         longer = "CN-CH-2026-0100-WITH-A-MUCH-LONGER-REFERENCE"
         service.consultation("!invite:127.0.0.12").case_ref = longer
         service.emit(RoomsChanged())
-        await until(pilot, lambda: str(table.get_cell("!invite:127.0.0.12", "col.case"))
-                    == longer, "the new reference")
+        await until(
+            pilot,
+            lambda: str(table.get_cell("!invite:127.0.0.12", "col.case")) == longer,
+            "the new reference",
+        )
         await pilot.pause()
         assert table.columns["col.case"].content_width >= len(longer)
         assert table.row_count == 4
@@ -79,8 +82,9 @@ async def test_the_list_has_its_width_class_before_textual_would_restyle_it(
     late: list[str] = []
     update_classes = screen.update_classes
 
-    def watched(classes: Mapping[str, bool], update: bool = True,
-                animate: bool = True) -> ConsultationsScreen:
+    def watched(
+        classes: Mapping[str, bool], update: bool = True, animate: bool = True
+    ) -> ConsultationsScreen:
         if update:  # Textual's own call (the early one does not restyle)
             late.extend(name for name, add in classes.items() if add != screen.has_class(name))
         return update_classes(classes, update=update, animate=animate)

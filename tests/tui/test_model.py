@@ -40,17 +40,33 @@ from tui.seed import (
 def test_entries_are_classified_without_raising_on_bad_content():
     text = entry_from("$1", ME, 1, "m.room.message", {"msgtype": "m.text", "body": "hi"})
     assert text.kind is EntryKind.TEXT and text.body == "hi"
-    bad = entry_from("$2", ME, 1, "m.room.message", {
-        "body": "x", "org.coopnet.consultation": {"type": "org.coopnet.consultation.identity",
-                                                  "version": 1, "content": {"names": []}}})
+    bad = entry_from(
+        "$2",
+        ME,
+        1,
+        "m.room.message",
+        {
+            "body": "x",
+            "org.coopnet.consultation": {
+                "type": "org.coopnet.consultation.identity",
+                "version": 1,
+                "content": {"names": []},
+            },
+        },
+    )
     assert bad.kind is EntryKind.INVALID
     assert bad.error is not None and bad.error.problems[0].path.endswith("names")
     assert entry_from("$3", ME, 1, "m.room.message", {}, decrypted=False).kind is (
         EntryKind.UNDECRYPTABLE
     )
     assert entry_from("$4", ME, 1, "m.room.message", {"body": 5}).body == ""
-    reply = entry_from("$5", ME, 1, "m.room.message",
-                       {"body": "ok", "m.relates_to": {"m.in_reply_to": {"event_id": "$1"}}})
+    reply = entry_from(
+        "$5",
+        ME,
+        1,
+        "m.room.message",
+        {"body": "ok", "m.relates_to": {"m.in_reply_to": {"event_id": "$1"}}},
+    )
     assert reply.reply_to == "$1"
 
 
@@ -65,8 +81,12 @@ def test_consultation_derives_stage_deadlines_assurances_and_receipts():
     assert list(room.assurances()) == ["A1"]
     receipt = next(e.event for e in room.entries if isinstance(e.event, Receipt))
     assert room.receipt_check(receipt).value == "matches"
-    forged = Receipt(event_id=receipt.event_id, content_hash="0" * 64, receiver=ME,
-                     received_at=receipt.received_at)
+    forged = Receipt(
+        event_id=receipt.event_id,
+        content_hash="0" * 64,
+        receiver=ME,
+        received_at=receipt.received_at,
+    )
     assert room.receipt_check(forged).value == "mismatch"
     # Unread: entries added by others count, own ones do not; duplicates are ignored.
     room.mark_read()
@@ -90,15 +110,27 @@ def test_forms_walk_nested_records_and_assemble_content():
     assert any(isinstance(d, GroupDef) and d.path == "warrant" for d in defs)
     assert any(isinstance(d, ListDef) and d.path == "names" for d in defs)
     assert all(isinstance(d, FieldDef | GroupDef | ListDef) for d in defs)
-    content = assemble({"names[0].family": "DOE", "names[0].given": "", "aliases": ["JD"],
-                        "warrant.reference": None})
+    content = assemble(
+        {
+            "names[0].family": "DOE",
+            "names[0].given": "",
+            "aliases": ["JD"],
+            "warrant.reference": None,
+        }
+    )
     assert content == {"names": [{"family": "DOE"}], "aliases": ["JD"]}
     assert isinstance(validate(PersonIdentity, content), PersonIdentity)
 
 
 def test_form_errors_carry_field_paths_placed_on_the_nearest_input():
-    content = assemble({"case_ref": "bad ref!", "kind": "extradition",
-                        "requesting_authority": "ch", "requested_authority": "cn"})
+    content = assemble(
+        {
+            "case_ref": "bad ref!",
+            "kind": "extradition",
+            "requesting_authority": "ch",
+            "requested_authority": "cn",
+        }
+    )
     errors = validate(ConsultationOpened, content)
     assert isinstance(errors, dict)
     assert set(errors) == {"case_ref", "legal_basis"}
@@ -147,8 +179,11 @@ def test_next_deadline_follows_a_new_stage_and_is_not_changed_by_callers():
     room.open_deadlines(BASE_DAY, service.authority_of).clear()  # a copy: the cache stays
     assert room.next_deadline(BASE_DAY, service.authority_of) == first
     # The formal request arrives: that deadline is met, so it is no longer the next one.
-    sent = StageTransition(from_stage=Stage.PROVISIONAL_ARREST_EXECUTED,
-                           to_stage=Stage.FORMAL_REQUEST_TRANSMITTED, date=BASE_DAY)
+    sent = StageTransition(
+        from_stage=Stage.PROVISIONAL_ARREST_EXECUTED,
+        to_stage=Stage.FORMAL_REQUEST_TRANSMITTED,
+        date=BASE_DAY,
+    )
     assert room.add(structured("$formal", CN, 2_000_000_000_000, sent))
     assert room.stage(BASE_DAY, service.authority_of) is Stage.FORMAL_REQUEST_TRANSMITTED
     after = room.open_deadlines(BASE_DAY, service.authority_of)

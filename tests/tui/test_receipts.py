@@ -38,9 +38,12 @@ BOT = Ed25519PrivateKey.from_private_bytes(bytes(32))
 
 
 def receipt_content(key: Ed25519PrivateKey, receiver: str = "@bot:127.0.0.12") -> dict[str, Any]:
-    receipt = Receipt(event_id="$id", content_hash=content_hash(payload(IDENTITY)),
-                      receiver=receiver,
-                      received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC))
+    receipt = Receipt(
+        event_id="$id",
+        content_hash=content_hash(payload(IDENTITY)),
+        receiver=receiver,
+        received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC),
+    )
     return sign_receipt(encode(receipt), key)
 
 
@@ -85,8 +88,9 @@ def test_the_client_takes_receipt_keys_from_the_signed_directory() -> None:
     from tests.unit.test_trust_directory import sample
     from tui.directory import from_signed
 
-    signed = d.with_receipt_key(sample(), "@bot:127.0.0.12", public_key_hex(BOT),
-                                "2026-06-01T00:00:00+00:00")
+    signed = d.with_receipt_key(
+        sample(), "@bot:127.0.0.12", public_key_hex(BOT), "2026-06-01T00:00:00+00:00"
+    )
     browsed = from_signed(signed, "test")
     assert set(browsed.receipt_keys) == {key_id(BOT)}
     consultation = Consultation("!r:x", "CH-CN-1", receipt_keys=browsed.receipt_keys)
@@ -106,8 +110,10 @@ async def _two_receipts(
         await until(pilot, lambda: service.connection is Connection.ONLINE, "online")
         assert service.client is not None
         room_id = await cn.create_consultation_room(
-            f"CN-CH-R{uuid.uuid4().hex[:6].upper()}", invite=[ch_user],
-            servers=service.directory.member_servers())
+            f"CN-CH-R{uuid.uuid4().hex[:6].upper()}",
+            invite=[ch_user],
+            servers=service.directory.member_servers(),
+        )
         await until(pilot, lambda: room_id in service.rooms, "the invitation")
         await service.join(room_id)
         await cn.wait_until(lambda: ch_user in cn.nio.rooms[room_id].users, 60, "ch's join")
@@ -117,11 +123,16 @@ async def _two_receipts(
         forged = Ed25519PrivateKey.generate()
         bad = await cn.send(room_id, receipt_content(forged, cn_bot))
         consultation = service.consultation(room_id)
-        await until(pilot, lambda: {good, bad} <= {e.event_id for e in consultation.entries},
-                    "both receipts")
+        await until(
+            pilot,
+            lambda: {good, bad} <= {e.event_id for e in consultation.entries},
+            "both receipts",
+        )
         entries = {e.event_id: e for e in consultation.entries}
-        return (consultation.receipt_signature(entries[good]),
-                consultation.receipt_signature(entries[bad]))
+        return (
+            consultation.receipt_signature(entries[good]),
+            consultation.receipt_signature(entries[bad]),
+        )
 
 
 def _bot_of(net: Network, authority_id: str) -> str:
@@ -165,9 +176,17 @@ async def test_a_client_given_only_the_signed_directory_checks_receipts(
     ch_account = ch.officers()[0]
     assert ch_account.store_dir is not None
     args = argparse.Namespace(
-        offline_demo=False, network=None, account=None, homeserver=ch.client_url,
-        user=ch_account.user_id, store=ch_account.store_dir, lang="en", no_cache=True,
-        cache_passphrase_file=None, directory=str(directory_file), steward_key=str(steward_pub),
+        offline_demo=False,
+        network=None,
+        account=None,
+        homeserver=ch.client_url,
+        user=ch_account.user_id,
+        store=ch_account.store_dir,
+        lang="en",
+        no_cache=True,
+        cache_passphrase_file=None,
+        directory=str(directory_file),
+        steward_key=str(steward_pub),
     )
     service = build_service(args)
     assert isinstance(service, MatrixService)
@@ -177,7 +196,6 @@ async def test_a_client_given_only_the_signed_directory_checks_receipts(
     assert key_id(cn_key) in service.directory.receipt_keys
     assert len(service.directory.receipt_keys) == len([a for a in net.members() if a.bot()])
     cn, _ = await open_client(net.authority("cn").officers()[0].user_id)
-    good, unknown = await _two_receipts(service, cn, cn_key, _bot_of(net, "cn"),
-                                        ch_account.user_id)
+    good, unknown = await _two_receipts(service, cn, cn_key, _bot_of(net, "cn"), ch_account.user_id)
     assert good.valid is True, good.reason
     assert unknown.valid is False and "not a trusted key" in unknown.reason

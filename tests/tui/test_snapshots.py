@@ -45,11 +45,18 @@ def test_form_with_two_list_entries(snap_compare: Any, utc: None) -> None:
 
     async def fill(pilot: Any) -> None:
         await pilot.press("down", "enter")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ConsultationScreen),
-                    "the consultation")
+        await until(
+            pilot, lambda: isinstance(pilot.app.screen, ConsultationScreen), "the consultation"
+        )
         pilot.app.structured_form(pilot.app.screen, PersonIdentity)
-        await until(pilot, lambda: isinstance(pilot.app.screen, EventFormScreen)
-                    and bool(pilot.app.screen.query("#f-names-0--family")), "the form")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, EventFormScreen)
+                and bool(pilot.app.screen.query("#f-names-0--family"))
+            ),
+            "the form",
+        )
         form = pilot.app.screen
         form.set_value("names[0].family", "DOE")
         form.set_value("names[0].given", "Jane")

@@ -25,8 +25,14 @@ async def big_timeline(pilot: Any, app: CoopNetApp) -> Timeline:
     """Open the big consultation from the list and wait until its timeline shows."""
     await until(pilot, lambda: app.list_screen.is_mounted, "the list")
     app.open_consultation(BIG)
-    await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                and any(t.shown for t in app.screen.query(Timeline)), "the timeline")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, ConsultationScreen)
+            and any(t.shown for t in app.screen.query(Timeline))
+        ),
+        "the timeline",
+    )
     return app.screen.query_one(Timeline)
 
 
@@ -71,15 +77,23 @@ async def test_new_entries_appear_at_the_end() -> None:
 
 async def test_an_undecryptable_entry_is_redrawn_once_decrypted() -> None:
     app, service = await opened(events=50)
-    late = entry_from("$late", "@officer1:127.0.0.13", 10**13, "m.room.message", {},
-                      decrypted=False)
+    late = entry_from(
+        "$late", "@officer1:127.0.0.13", 10**13, "m.room.message", {}, decrypted=False
+    )
     service.add_entry(BIG, late)
     async with app.run_test(size=(120, 40)) as pilot:
         timeline = await big_timeline(pilot, app)
         shown = timeline.shown
         body = "the room key arrived after the message"
-        service.add_entry(BIG, entry_from("$late", late.sender, late.ts, "m.room.message",
-                                          {"msgtype": "m.text", "body": body}))
-        await until(pilot, lambda: any(body in line.text for line in timeline._lines),
-                    "the decrypted text in the timeline")
+        service.add_entry(
+            BIG,
+            entry_from(
+                "$late", late.sender, late.ts, "m.room.message", {"msgtype": "m.text", "body": body}
+            ),
+        )
+        await until(
+            pilot,
+            lambda: any(body in line.text for line in timeline._lines),
+            "the decrypted text in the timeline",
+        )
         assert timeline.shown == shown  # in place, not a second entry

@@ -31,14 +31,25 @@ class Terminal:
     def __init__(self, command: list[str]) -> None:
         self.socket = f"coopnet-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         subprocess.run(
-            ["tmux", "-L", self.socket, "new-session", "-d", "-x", "150", "-y", "45",
-             "env -u COLUMNS -u LINES " + " ".join(command)],
+            [
+                "tmux",
+                "-L",
+                self.socket,
+                "new-session",
+                "-d",
+                "-x",
+                "150",
+                "-y",
+                "45",
+                "env -u COLUMNS -u LINES " + " ".join(command),
+            ],
             check=True,
         )
 
     def screen(self) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-p"],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, "capture-pane", "-p"], capture_output=True, text=True
+        )
         return done.stdout
 
     def keys(self, *keys: str, literal: bool = False) -> None:
@@ -49,8 +60,9 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while text not in self.screen():
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not on screen after {timeout:.0f} s:\n"
-                                     + self.screen())
+                raise AssertionError(
+                    f"{text!r} not on screen after {timeout:.0f} s:\n" + self.screen()
+                )
             await asyncio.sleep(0.1)
 
     async def wait_gone(self, text: str, timeout: float = 60.0) -> None:
@@ -72,9 +84,18 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
     room_id = await cn.create_consultation_room(
         case_ref, invite=[ch_user], servers=network.member_server_names()
     )
-    await cn.send(room_id, encode(ConsultationOpened(
-        case_ref=case_ref, kind=Kind.EXTRADITION, requesting_authority="cn",
-        requested_authority="ch", legal_basis=LegalBasis(basis=LegalBasisType.UNTOC))))
+    await cn.send(
+        room_id,
+        encode(
+            ConsultationOpened(
+                case_ref=case_ref,
+                kind=Kind.EXTRADITION,
+                requesting_authority="cn",
+                requested_authority="ch",
+                legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+            )
+        ),
+    )
 
     _, account = network.account(ch_user)
     assert account.store_dir is not None

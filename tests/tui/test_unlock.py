@@ -42,8 +42,13 @@ def unlock_app(svc: MatrixService, first_time: bool, lang: str = "en") -> Dialog
 def service(store: Path, given: str | None = None) -> MatrixService:
     """A service whose homeserver is never reached (unlocking needs none)."""
     return MatrixService(
-        "http://127.0.0.1:9", "@officer:example.org", store, EnrolledDevices({}), Directory(),
-        cache_file=store / CACHE_FILE, cache_params=KdfParams.fresh(n=2**10),
+        "http://127.0.0.1:9",
+        "@officer:example.org",
+        store,
+        EnrolledDevices({}),
+        Directory(),
+        cache_file=store / CACHE_FILE,
+        cache_params=KdfParams.fresh(n=2**10),
         cache_passphrase=given,
     )
 

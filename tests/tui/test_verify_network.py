@@ -46,8 +46,12 @@ async def laptop(network: Network, tmp_path: Path) -> AsyncIterator[tuple[CoopNe
     store = tmp_path / "laptop"
     store.mkdir()
     client = await CoopNetClient.open(
-        authority.client_url, user_id, store, policy=network_trust.device_policy(net, store),
-        password=account.password, device_name="new laptop",
+        authority.client_url,
+        user_id,
+        store,
+        policy=network_trust.device_policy(net, store),
+        password=account.password,
+        device_name="new laptop",
     )
     inbox = Inbox()
     client.on_event(inbox.handle)
@@ -69,11 +73,15 @@ async def consultation_with(pilot: Any, service: Any, laptop_client: Any, tag: s
         invited.append(invitation.room_id)
 
     laptop_client.on_invite(on_invite)
-    room_id: str = await service.open_consultation(ConsultationOpened(
-        case_ref=f"CH-CN-{tag}{uuid.uuid4().hex[:6].upper()}", kind=Kind.EXTRADITION,
-        requesting_authority="ch", requested_authority="cn",
-        legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
-    ))
+    room_id: str = await service.open_consultation(
+        ConsultationOpened(
+            case_ref=f"CH-CN-{tag}{uuid.uuid4().hex[:6].upper()}",
+            kind=Kind.EXTRADITION,
+            requesting_authority="ch",
+            requested_authority="cn",
+            legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+        )
+    )
     await until(pilot, lambda: room_id in invited, "the laptop's invitation")
     await laptop_client.join(room_id)
     return room_id
@@ -101,8 +109,11 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         room_id = await consultation_with(pilot, service, laptop_client, "V")
         await until(pilot, lambda: cn_user in ch.nio.rooms[room_id].users, "the laptop's join")
         app.open_consultation(room_id)
-        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                    and app.screen.is_mounted, "the consultation")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConsultationScreen) and app.screen.is_mounted,
+            "the consultation",
+        )
         screen = app.screen
         assert isinstance(screen, ConsultationScreen)
         warning = screen.query_one("#excluded", Static)
@@ -112,12 +123,18 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         before = f"before {uuid.uuid4().hex[:8]}"
         await pilot.press(*before, "enter")
         await until(pilot, lambda: warning.display, "the excluded-device warning")
-        await until(pilot, lambda: any(e.body == before for e in screen.consultation.entries),
-                    "the message sent")
+        await until(
+            pilot,
+            lambda: any(e.body == before for e in screen.consultation.entries),
+            "the message sent",
+        )
         assert laptop_client.device_id in str(warning.render())
         sent = next(e for e in screen.consultation.entries if e.body == before)
-        await until(pilot, lambda: laptop_inbox.find(lambda e: e.event_id == sent.event_id)
-                    is not None, "the message on the laptop")
+        await until(
+            pilot,
+            lambda: laptop_inbox.find(lambda e: e.event_id == sent.event_id) is not None,
+            "the message on the laptop",
+        )
         assert not laptop_inbox.find(lambda e: e.event_id == sent.event_id).decrypted
 
         # Devices: the laptop is excluded; v starts the emoji verification with it.
@@ -127,11 +144,15 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         assert isinstance(devices, DevicesScreen)
         table = devices.query_one(DataTable)
         key = f"{cn_user}|{laptop_client.device_id}"
-        await until(pilot, lambda: any(r.device_id == laptop_client.device_id
-                                       for r in devices.rows), "the laptop's row")
+        await until(
+            pilot,
+            lambda: any(r.device_id == laptop_client.device_id for r in devices.rows),
+            "the laptop's row",
+        )
         assert "EXCLUDED" in str(table.get_row(key)[2]).upper()
-        index = next(i for i, r in enumerate(devices.rows)
-                     if r.device_id == laptop_client.device_id)
+        index = next(
+            i for i, r in enumerate(devices.rows) if r.device_id == laptop_client.device_id
+        )
         table.move_cursor(row=index)
         await pilot.press("v")
         await until(pilot, lambda: isinstance(app.screen, VerifyScreen), "the verify screen")
@@ -151,9 +172,11 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         await until(pilot, lambda: verify.step is Step.VERIFIED, "the verification")
         await asyncio.wait_for(laptop_verifier.wait_verified(txn), 60)
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is devices
-                    and "TRUSTED" in str(table.get_row(key)[2]).upper(),
-                    "the laptop trusted in the devices screen")
+        await until(
+            pilot,
+            lambda: app.screen is devices and "TRUSTED" in str(table.get_row(key)[2]).upper(),
+            "the laptop trusted in the devices screen",
+        )
         # The laptop is no longer named as excluded (other devices of the same officer,
         # left by earlier tests, may still be, and rightly stay in the banner).
         await until(
@@ -167,8 +190,14 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         after = f"after {uuid.uuid4().hex[:8]}"
         await pilot.click("#composer")
         await pilot.press(*after, "enter")
-        await until(pilot, lambda: laptop_inbox.find(lambda e: e.decrypted and e.content.get(
-            "body") == after) is not None, "the laptop to decrypt the next message")
+        await until(
+            pilot,
+            lambda: (
+                laptop_inbox.find(lambda e: e.decrypted and e.content.get("body") == after)
+                is not None
+            ),
+            "the laptop to decrypt the next message",
+        )
 
 
 async def test_the_other_officer_starts_and_the_client_accepts(
@@ -185,10 +214,12 @@ async def test_the_other_officer_starts_and_the_client_accepts(
         assert service.client is not None
         ch = service.client
         room_id = await consultation_with(pilot, service, laptop_client, "W")
-        await until(pilot, lambda: knows(ch, cn_user, laptop_client.device_id),
-                    "ch to know the laptop")
-        await laptop_client.wait_until(lambda: knows(laptop_client, ch_user, ch.device_id),
-                                       60, "the laptop to know ch")
+        await until(
+            pilot, lambda: knows(ch, cn_user, laptop_client.device_id), "ch to know the laptop"
+        )
+        await laptop_client.wait_until(
+            lambda: knows(laptop_client, ch_user, ch.device_id), 60, "the laptop to know ch"
+        )
 
         # The laptop asks; the client shows the request, the officer accepts with a.
         txn = await laptop_verifier.start(ch_user, ch.device_id)

@@ -33,8 +33,11 @@ def service_with_devices() -> MemoryService:
 async def open_room(pilot: Any, app: CoopNetApp) -> ConsultationScreen:
     await until(pilot, lambda: app.list_screen.is_mounted, "the list")
     app.open_consultation(ROOM)
-    await until(pilot, lambda: isinstance(app.screen, ConsultationScreen)
-                and app.screen.is_mounted, "the consultation")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, ConsultationScreen) and app.screen.is_mounted,
+        "the consultation",
+    )
     assert isinstance(app.screen, ConsultationScreen)
     return app.screen
 
@@ -57,8 +60,11 @@ async def test_excluded_device_warning_then_verify_by_emoji() -> None:
         assert "EXCLUDED" in str(table.get_row(f"{CN}|{LAPTOP}")[2])
         table.move_cursor(row=1)
         await pilot.press("v")
-        await until(pilot, lambda: isinstance(app.screen, VerifyScreen)
-                    and app.screen.step is Step.COMPARE, "the emoji")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, VerifyScreen) and app.screen.step is Step.COMPARE,
+            "the emoji",
+        )
         verify = app.screen
         assert isinstance(verify, VerifyScreen)
         assert verify.emoji == MemoryService.EMOJI
@@ -66,9 +72,14 @@ async def test_excluded_device_warning_then_verify_by_emoji() -> None:
         await until(pilot, lambda: verify.step is Step.VERIFIED, "verified")
         assert verify.transaction_id in service.confirmed
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, DevicesScreen)
-                    and "trusted" in str(table.get_row(f"{CN}|{LAPTOP}")[2]),
-                    "the device trusted")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, DevicesScreen)
+                and "trusted" in str(table.get_row(f"{CN}|{LAPTOP}")[2])
+            ),
+            "the device trusted",
+        )
         assert not warning.display  # the warning is gone with the exclusion
 
 
@@ -78,14 +89,16 @@ async def test_mismatching_emoji_trust_nothing() -> None:
     async with app.run_test(size=(130, 40)) as pilot:
         await open_room(pilot, app)
         app.push_screen(VerifyScreen(service, CN, LAPTOP, "en"))
-        await until(pilot, lambda: isinstance(app.screen, VerifyScreen)
-                    and app.screen.step is Step.COMPARE, "the emoji")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, VerifyScreen) and app.screen.step is Step.COMPARE,
+            "the emoji",
+        )
         verify = app.screen
         await pilot.press("n")
         await until(pilot, lambda: verify.step is Step.FAILED, "the refusal")
         assert not service.verifications and not service.confirmed
-        assert all(r.trust != "trusted" for r in service.device_rows[ROOM]
-                   if r.device_id == LAPTOP)
+        assert all(r.trust != "trusted" for r in service.device_rows[ROOM] if r.device_id == LAPTOP)
 
 
 def test_verify_screen_snapshot(snap_compare: Any, utc: None) -> None:
@@ -94,7 +107,12 @@ def test_verify_screen_snapshot(snap_compare: Any, utc: None) -> None:
     async def verify(pilot: Any) -> None:
         await pilot.pause()
         pilot.app.push_screen(VerifyScreen(service, CN, LAPTOP, "en"))
-        await until(pilot, lambda: isinstance(pilot.app.screen, VerifyScreen)
-                    and pilot.app.screen.step is Step.COMPARE, "the emoji")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, VerifyScreen) and pilot.app.screen.step is Step.COMPARE
+            ),
+            "the emoji",
+        )
 
     assert snap_compare(CoopNetApp(service), terminal_size=(130, 40), run_before=verify)

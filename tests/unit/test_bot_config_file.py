@@ -36,13 +36,21 @@ def signed_directory(steward: Path, out: Path) -> Path:
             issued_at=now_iso(),
             authorities=(
                 d.Authority(
-                    id="ch", state="Switzerland", name="Federal Office of Justice",
-                    server_name=OWN, languages=("fr", "de", "en"),
-                    officers=(d.Member(f"@officer1:{OWN}"),), bot=d.Member(f"@bot:{OWN}"),
+                    id="ch",
+                    state="Switzerland",
+                    name="Federal Office of Justice",
+                    server_name=OWN,
+                    languages=("fr", "de", "en"),
+                    officers=(d.Member(f"@officer1:{OWN}"),),
+                    bot=d.Member(f"@bot:{OWN}"),
                 ),
                 d.Authority(
-                    id="mx", state="Mexico", name="Fiscalía General de la República",
-                    server_name=OTHER, languages=("es",), bot=d.Member(f"@bot:{OTHER}"),
+                    id="mx",
+                    state="Mexico",
+                    name="Fiscalía General de la República",
+                    server_name=OTHER,
+                    languages=("es",),
+                    bot=d.Member(f"@bot:{OTHER}"),
                 ),
             ),
         ).to_json()
@@ -146,9 +154,12 @@ def test_relative_paths_and_first_login_password(tmp_path: Path) -> None:
     path.write_text(
         yaml.safe_dump(
             {
-                "authority": "ch", "homeserver": "http://127.0.0.1:8008",
-                "user_id": "@bot:127.0.0.161", "password_file": "secrets/bot.password",
-                "state_dir": "data/bot", "store_dir": "data/bot/store",
+                "authority": "ch",
+                "homeserver": "http://127.0.0.1:8008",
+                "user_id": "@bot:127.0.0.161",
+                "password_file": "secrets/bot.password",
+                "state_dir": "data/bot",
+                "store_dir": "data/bot/store",
                 "records_db": "data/bot/records.db",
                 "record_signing_key": "data/bot/record-signing.key",
             }

@@ -36,8 +36,13 @@ from coopnet.protocol import PAYLOAD_KEY
 from coopnet.records import AsyncRecordStore, Entry, NewEntry
 
 OWN_BOT = "@bot:ch.example"
-USERS = [OWN_BOT, "@officer:ch.example", "@officer:mx.example", "@bot:mx.example",
-         "@stranger:elsewhere.example"]
+USERS = [
+    OWN_BOT,
+    "@officer:ch.example",
+    "@officer:mx.example",
+    "@bot:mx.example",
+    "@stranger:elsewhere.example",
+]
 ROOMS = ["!a:ch.example", "!b:ch.example"]
 CASE_REFS = ["CASE-1", "CASE-2"]
 EVENT_IDS = [f"$e{i}" for i in range(4)]  # few: the same event recorded again is common
@@ -108,7 +113,9 @@ CONTENTS: dict[str, dict[str, Any]] = {
         },
     ),
     "reminder": {
-        "msgtype": "m.notice", "body": "due", BOT_MARKER: {"kind": "reminder", "key": "k1"}
+        "msgtype": "m.notice",
+        "body": "due",
+        BOT_MARKER: {"kind": "reminder", "key": "k1"},
     },
     "plain": {"msgtype": "m.text", "body": "hello"},
     "malformed": {"msgtype": "m.text", "body": "x", PAYLOAD_KEY: {"type": "nope"}},
@@ -228,15 +235,27 @@ def test_folding_entries_one_by_one_equals_build_view(ops: list[Append]) -> None
     ops = [
         # Monitoring of an assurance not in the view is refused (recorded as a rejection).
         replace(op, rejected=True)
-        if op.content == "monitoring" and not any(
-            o.content.startswith("assurance") and not o.rejected for o in ops[:i]
-        )
+        if op.content == "monitoring"
+        and not any(o.content.startswith("assurance") and not o.rejected for o in ops[:i])
         else op
         for i, op in enumerate(ops)
     ]
     entries = [
-        Entry(seq, op.case_ref, op.room, op.event_id, new.kind, op.sender,
-              new.origin_ts or 0, 0, new.content_json(), "", "", "", "")
+        Entry(
+            seq,
+            op.case_ref,
+            op.room,
+            op.event_id,
+            new.kind,
+            op.sender,
+            new.origin_ts or 0,
+            0,
+            new.content_json(),
+            "",
+            "",
+            "",
+            "",
+        )
         for seq, (op, new) in enumerate(((op, new_entry(op)) for op in ops), 1)
     ]
     view = ConsultationView()

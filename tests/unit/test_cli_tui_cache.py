@@ -28,17 +28,23 @@ def test_the_passphrase_file_gives_its_first_line(tmp_path: Path):
     file = tmp_path / "passphrase"
     file.write_text("the passphrase\nignored\n")
     file.chmod(0o600)
-    assert _cache_options(args(cache_passphrase_file=str(file)), tmp_path)[
-        "cache_passphrase"] == "the passphrase"
+    assert (
+        _cache_options(args(cache_passphrase_file=str(file)), tmp_path)["cache_passphrase"]
+        == "the passphrase"
+    )
 
 
 @pytest.mark.parametrize(
     ("content", "mode", "message"),
-    [("secret\n", 0o644, "readable by others"), ("\n", 0o600, "is empty"),
-     (None, 0o600, "cannot read")],
+    [
+        ("secret\n", 0o644, "readable by others"),
+        ("\n", 0o600, "is empty"),
+        (None, 0o600, "cannot read"),
+    ],
 )
-def test_a_bad_passphrase_file_is_named(tmp_path: Path, content: str | None, mode: int,
-                                        message: str):
+def test_a_bad_passphrase_file_is_named(
+    tmp_path: Path, content: str | None, mode: int, message: str
+):
     file = tmp_path / "passphrase"
     if content is not None:
         file.write_text(content)

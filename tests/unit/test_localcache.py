@@ -34,8 +34,10 @@ def path(tmp_path: Path) -> Path:
 def test_rows_come_back_with_the_passphrase_and_are_not_in_the_file(path: Path):
     canary = "Ferreira-canary-4711"
     cache = EncryptedCache.create(path, "correct horse", cheap())
-    cache.write([("!r:a", {"case_ref": "CH-MX-2026-0001"})],
-                [("!r:a", "$e1", {"body": canary, "ts": 1}), ("!r:a", "$e2", {"body": "b"})])
+    cache.write(
+        [("!r:a", {"case_ref": "CH-MX-2026-0001"})],
+        [("!r:a", "$e1", {"body": canary, "ts": 1}), ("!r:a", "$e2", {"body": "b"})],
+    )
     cache.close()
     assert canary.encode() not in path.read_bytes()
     assert b"CH-MX-2026-0001" not in path.read_bytes()

@@ -75,8 +75,12 @@ def test_html_fallback_escapes_user_text() -> None:
 
 
 def test_long_fallback_is_shortened_but_payload_complete() -> None:
-    data = {**EXAMPLES[PersonIdentity], "offence_facts": "word " * 799,
-            "physical_description": "x" * 2000, "aliases": ["y" * 200] * 20}
+    data = {
+        **EXAMPLES[PersonIdentity],
+        "offence_facts": "word " * 799,
+        "physical_description": "x" * 2000,
+        "aliases": ["y" * 200] * 20,
+    }
     event = PersonIdentity.from_dict(data)
     assert isinstance(event, PersonIdentity)
     content = encode(event)
@@ -95,19 +99,40 @@ def test_not_coopnet_gives_none() -> None:
     [
         ("string", PAYLOAD_KEY, "wrong_type"),
         ({"version": 1, "content": {}}, f"{PAYLOAD_KEY}.type", "missing"),
-        ({"type": "org.coopnet.consultation.nope", "version": 1, "content": {}},
-         f"{PAYLOAD_KEY}.type", "unknown_type"),
-        ({"type": "org.coopnet.consultation.opened", "version": 2, "content": {}},
-         f"{PAYLOAD_KEY}.version", "unsupported_version"),
-        ({"type": "org.coopnet.consultation.opened", "version": True, "content": {}},
-         f"{PAYLOAD_KEY}.version", "unsupported_version"),
-        ({"type": "org.coopnet.consultation.opened", "version": 1},
-         f"{PAYLOAD_KEY}.content", "missing"),
-        ({"type": "org.coopnet.consultation.opened", "version": 1, "content": []},
-         f"{PAYLOAD_KEY}.content", "wrong_type"),
-        ({"type": "org.coopnet.consultation.opened", "version": 1,
-          "content": {**EXAMPLES[ConsultationOpened], "kind": "war"}},
-         f"{PAYLOAD_KEY}.content.kind", "not_allowed"),
+        (
+            {"type": "org.coopnet.consultation.nope", "version": 1, "content": {}},
+            f"{PAYLOAD_KEY}.type",
+            "unknown_type",
+        ),
+        (
+            {"type": "org.coopnet.consultation.opened", "version": 2, "content": {}},
+            f"{PAYLOAD_KEY}.version",
+            "unsupported_version",
+        ),
+        (
+            {"type": "org.coopnet.consultation.opened", "version": True, "content": {}},
+            f"{PAYLOAD_KEY}.version",
+            "unsupported_version",
+        ),
+        (
+            {"type": "org.coopnet.consultation.opened", "version": 1},
+            f"{PAYLOAD_KEY}.content",
+            "missing",
+        ),
+        (
+            {"type": "org.coopnet.consultation.opened", "version": 1, "content": []},
+            f"{PAYLOAD_KEY}.content",
+            "wrong_type",
+        ),
+        (
+            {
+                "type": "org.coopnet.consultation.opened",
+                "version": 1,
+                "content": {**EXAMPLES[ConsultationOpened], "kind": "war"},
+            },
+            f"{PAYLOAD_KEY}.content.kind",
+            "not_allowed",
+        ),
     ],
 )
 def test_bad_payloads_are_error_values(payload: Any, path: str, reason: str) -> None:
@@ -119,9 +144,7 @@ def test_bad_payloads_are_error_values(payload: Any, path: str, reason: str) -> 
 def test_oversized_payload_refused_both_ways() -> None:
     event = make(ConsultationOpened)
     big = {**event.to_dict(), "x-padding": "z" * MAX_PAYLOAD_BYTES}
-    result = parse_content(
-        {PAYLOAD_KEY: {"type": event.type_name(), "version": 1, "content": big}}
-    )
+    result = parse_content({PAYLOAD_KEY: {"type": event.type_name(), "version": 1, "content": big}})
     assert isinstance(result, ParseError) and result.problems[0].reason == "too_large"
     padded = ConsultationOpened.from_dict(big)
     assert isinstance(padded, ConsultationOpened)
@@ -133,8 +156,13 @@ def test_deeply_nested_or_non_json_input_does_not_raise() -> None:
     deep: Any = []
     for _ in range(100_000):
         deep = [deep]
-    content = {PAYLOAD_KEY: {"type": "org.coopnet.consultation.opened", "version": 1,
-                             "content": {"x": deep}}}
+    content = {
+        PAYLOAD_KEY: {
+            "type": "org.coopnet.consultation.opened",
+            "version": 1,
+            "content": {"x": deep},
+        }
+    }
     result = parse_content(content)
     assert isinstance(result, ParseError) and result.problems[0].reason == "not_json"
     odd = {PAYLOAD_KEY: {"type": "x", "version": 1, "content": {"x": float("nan")}}}

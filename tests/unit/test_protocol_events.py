@@ -44,8 +44,12 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "sex": "male",
         "physical_description": "1.80 m\nscar on left hand",
         "identity_documents": [
-            {"doc_type": "passport", "number": "X1234567", "issuing_state": "CH",
-             "expiry": "2030-01-31"}
+            {
+                "doc_type": "passport",
+                "number": "X1234567",
+                "issuing_state": "CH",
+                "expiry": "2030-01-31",
+            }
         ],
         "photo_refs": ["file:CN-2026-0042/photo-1"],
         "fingerprint_refs": ["afis:CH-2026-77"],
@@ -296,9 +300,7 @@ def test_photos_only_as_references() -> None:
     assert problems(PersonIdentity, photo_refs=["iVBORw0KGgo" * 30]) == {
         "photo_refs[0]": "too_long"
     }
-    assert problems(PersonIdentity, photo_refs=["just a name"]) == {
-        "photo_refs[0]": "bad_format"
-    }
+    assert problems(PersonIdentity, photo_refs=["just a name"]) == {"photo_refs[0]": "bad_format"}
 
 
 def test_events_are_frozen_and_hashable() -> None:

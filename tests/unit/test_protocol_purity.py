@@ -24,7 +24,10 @@ def test_importing_the_core_loads_no_io_library() -> None:
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=pathlib.Path(coopnet.__file__).parent.parent,
     )
     loaded = json.loads(out.stdout)
@@ -64,7 +67,10 @@ def test_canonical_helper_is_checked_and_loads_no_io_library() -> None:
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=root.parent,
     )
     loaded = json.loads(out.stdout)

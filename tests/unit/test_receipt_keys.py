@@ -156,12 +156,15 @@ def test_malformed_receipt_keys_are_refused_with_their_place(mutate: Any, where:
         lambda b: d.with_receipt_key(b, CN_BOT, public_key_hex(OLD), ROTATED_AT),  # ch's key
         lambda b: d.revoke_receipt_key(b, CH_BOT, key_id(NEW), ROTATED_AT),
         lambda b: d.revoke_receipt_key(
-            d.revoke_receipt_key(b, CH_BOT, key_id(OLD), ROTATED_AT), CH_BOT, key_id(OLD),
+            d.revoke_receipt_key(b, CH_BOT, key_id(OLD), ROTATED_AT),
+            CH_BOT,
+            key_id(OLD),
             ROTATED_AT,
         ),
         lambda b: d.with_member(
-            b, "ch", Member("@o9:127.0.0.11", receipt_keys=(ReceiptKey(key_id(NEW),
-                                                                      public_key_hex(NEW)),)),
+            b,
+            "ch",
+            Member("@o9:127.0.0.11", receipt_keys=(ReceiptKey(key_id(NEW), public_key_hex(NEW)),)),
             "officer",
         ),
     ],
@@ -177,7 +180,8 @@ def test_the_signature_covers_the_receipt_keys() -> None:
     # Swap in another key with its own, consistent key id: still refused.
     forged = copy.deepcopy(document)
     forged["directory"]["authorities"][0]["bot"]["receipt_keys"][0] = {
-        "key_id": key_id(NEW), "public_key": public_key_hex(NEW)
+        "key_id": key_id(NEW),
+        "public_key": public_key_hex(NEW),
     }
     with pytest.raises(DirectoryRefused) as info:
         verify_document(forged, public_key_hex(STEWARD))
@@ -221,8 +225,9 @@ def test_rotation_keeps_the_old_key_for_receipts_it_signed_before() -> None:
         (key_id(NEW), None),
     ]
     # The rotated directory is signed and verified like any other.
-    verified = verify_bytes(dumps_signed(sign_directory(directory, STEWARD)),
-                            public_key_hex(STEWARD))
+    verified = verify_bytes(
+        dumps_signed(sign_directory(directory, STEWARD)), public_key_hex(STEWARD)
+    )
     before = checked(verified, receipt(OLD, "2026-05-31T23:59:59+00:00"))
     assert before.ok and "retired" in before.reason
     after = checked(verified, receipt(OLD, "2026-06-01T00:00:01+00:00"))
@@ -233,8 +238,9 @@ def test_rotation_keeps_the_old_key_for_receipts_it_signed_before() -> None:
 
 
 def test_a_revoked_key_vouches_for_nothing() -> None:
-    directory = d.revoke_receipt_key(listed((CH_BOT, OLD), (CH_BOT, NEW)), CH_BOT, key_id(OLD),
-                                     "2026-07-01T00:00:00+00:00")
+    directory = d.revoke_receipt_key(
+        listed((CH_BOT, OLD), (CH_BOT, NEW)), CH_BOT, key_id(OLD), "2026-07-01T00:00:00+00:00"
+    )
     check = checked(directory, receipt(OLD, "2026-01-01T00:00:00+00:00"))
     assert not check.ok and "revoked" in check.reason
     assert checked(directory, receipt(NEW, "2026-06-02T00:00:00+00:00")).ok

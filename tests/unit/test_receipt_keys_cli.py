@@ -70,8 +70,7 @@ def test_net_up_lists_every_bot_key_with_its_key_id(net: Network) -> None:
         assert pub.read_text().strip() == public_key_hex(key)
 
 
-def test_receipts_verify_trusts_the_signed_directory(net: Network, tmp_path: Path,
-                                                     capsys) -> None:
+def test_receipts_verify_trusts_the_signed_directory(net: Network, tmp_path: Path, capsys) -> None:
     cn = bot_id(net, "cn")
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     good = receipt_file(tmp_path / "good.json", bot_key(net, "cn"), cn, now)
@@ -103,8 +102,9 @@ def test_receipts_verify_trusts_the_signed_directory(net: Network, tmp_path: Pat
         verify(good, "--directory", file)  # the steward's key is required
 
 
-def test_a_new_bot_key_is_listed_and_the_old_one_still_verifies(net: Network, tmp_path: Path,
-                                                                capsys) -> None:
+def test_a_new_bot_key_is_listed_and_the_old_one_still_verifies(
+    net: Network, tmp_path: Path, capsys
+) -> None:
     cn = bot_id(net, "cn")
     old = bot_key(net, "cn")
     before = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -139,13 +139,20 @@ def test_a_revoked_key_is_never_listed_again(net: Network, tmp_path: Path, capsy
     found = network_trust.load_directory(net).member(cn)
     assert found is not None and found[1].current_receipt_key() is None
     when = "2026-01-01T00:00:00+00:00"
-    assert verify(receipt_file(tmp_path / "r.json", bot_key(net, "cn"), cn, when),
-                  "--network", net.directory) == 1
+    assert (
+        verify(
+            receipt_file(tmp_path / "r.json", bot_key(net, "cn"), cn, when),
+            "--network",
+            net.directory,
+        )
+        == 1
+    )
     assert "revoked" in capsys.readouterr().out
 
 
-def test_steward_sets_a_key_from_a_public_key_file(net: Network, tmp_path: Path,
-                                                   capsys, monkeypatch) -> None:
+def test_steward_sets_a_key_from_a_public_key_file(
+    net: Network, tmp_path: Path, capsys, monkeypatch
+) -> None:
     ch = bot_id(net, "ch")
     new_key, new_pub = tmp_path / "new.key", tmp_path / "new.pub"
     assert main(["records", "keygen", "--key", str(new_key), "--pubkey-out", str(new_pub)]) == 0
@@ -158,8 +165,10 @@ def test_steward_sets_a_key_from_a_public_key_file(net: Network, tmp_path: Path,
     assert main(argv) == 1  # already listed: refused, nothing changes
     assert "already listed" in capsys.readouterr().err
     officer = net.authority("ch").officers()[0].user_id
-    assert main(["directory", "set-receipt-key", officer, str(new_pub), "--dir",
-                 str(net.directory)]) == 1
+    assert (
+        main(["directory", "set-receipt-key", officer, str(new_pub), "--dir", str(net.directory)])
+        == 1
+    )
     assert "only bots sign receipts" in capsys.readouterr().err
     monkeypatch.setenv("COLUMNS", "250")
     assert main(["directory", "show", "--authority", "ch", "--dir", str(net.directory)]) == 0
@@ -171,9 +180,17 @@ def _tui_args(**given: Any) -> Any:
     import argparse
 
     values: dict[str, Any] = dict(
-        offline_demo=False, network=None, account=None, homeserver="http://127.0.0.181:8008",
-        user="@officer1:127.0.0.181", store=None, lang="en", no_cache=True,
-        cache_passphrase_file=None, directory=None, steward_key=None,
+        offline_demo=False,
+        network=None,
+        account=None,
+        homeserver="http://127.0.0.181:8008",
+        user="@officer1:127.0.0.181",
+        store=None,
+        lang="en",
+        no_cache=True,
+        cache_passphrase_file=None,
+        directory=None,
+        steward_key=None,
     )
     values.update(given)
     return argparse.Namespace(**values)
@@ -189,7 +206,8 @@ def test_the_production_client_takes_receipt_keys_from_the_directory(
     store = str(tmp_path / "store")
     service = build_service(_tui_args(store=store, directory=file, steward_key=net.steward_key))
     assert set(service.directory.receipt_keys) == {
-        key_id(bot_key(net, "ch")), key_id(bot_key(net, "cn"))
+        key_id(bot_key(net, "ch")),
+        key_id(bot_key(net, "cn")),
     }
     assert (tmp_path / "store").stat().st_mode & 0o077 == 0
     # Without a directory the production client has no receipt key to check against.
@@ -197,7 +215,13 @@ def test_the_production_client_takes_receipt_keys_from_the_directory(
     with pytest.raises(CoopNetError, match="go together"):
         build_service(_tui_args(store=store, directory=file))
     with pytest.raises(CoopNetError, match="goes with --homeserver"):
-        build_service(_tui_args(homeserver=None, network=str(net.directory), directory=file,
-                                steward_key=net.steward_key))
+        build_service(
+            _tui_args(
+                homeserver=None,
+                network=str(net.directory),
+                directory=file,
+                steward_key=net.steward_key,
+            )
+        )
     with pytest.raises(CoopNetError, match="wrong key"):
         build_service(_tui_args(store=store, directory=file, steward_key="ab" * 32))

@@ -97,12 +97,18 @@ def _tamper(path: Path, change) -> None:
 @pytest.mark.parametrize(
     "change, reason",
     [
-        (lambda c: c["content"][PAYLOAD_KEY]["content"].update(content_hash="0" * 64),
-         "signature does not match"),
-        (lambda c: c["content"][PAYLOAD_KEY]["content"].update(receiver="@mallory:x"),
-         "signature does not match"),
-        (lambda c: c["content"][PAYLOAD_KEY]["signature"].update(value="ab" * 64),
-         "signature does not match"),
+        (
+            lambda c: c["content"][PAYLOAD_KEY]["content"].update(content_hash="0" * 64),
+            "signature does not match",
+        ),
+        (
+            lambda c: c["content"][PAYLOAD_KEY]["content"].update(receiver="@mallory:x"),
+            "signature does not match",
+        ),
+        (
+            lambda c: c["content"][PAYLOAD_KEY]["signature"].update(value="ab" * 64),
+            "signature does not match",
+        ),
         (lambda c: c["content"][PAYLOAD_KEY]["signature"].update(value="zz"), "not hex"),
         (lambda c: c["content"][PAYLOAD_KEY].pop("signature"), "not signed"),
     ],
@@ -153,8 +159,12 @@ def record_with(path: Path, original: dict[str, Any], receipt: dict[str, Any]) -
         ):
             store.append(
                 NewEntry(
-                    "CN-2026-0042", "!room:127.0.0.11", kind, sender,
-                    {"type": "m.room.message", "content": content}, event_id,
+                    "CN-2026-0042",
+                    "!room:127.0.0.11",
+                    kind,
+                    sender,
+                    {"type": "m.room.message", "content": content},
+                    event_id,
                     1_760_000_000_000 + seq,
                 )
             )
@@ -192,9 +202,14 @@ def test_record_mode_without_the_event(tmp_path: Path, key, capsys) -> None:
     db = tmp_path / "records.db"
     with RecordStore(db, Ed25519PrivateKey.generate()) as store:
         store.append(
-            NewEntry("CN-1", "!r:x", "receipt", RECEIVER,
-                     {"type": "m.room.message", "content": receipt_content(original, key)},
-                     "$receipt1")
+            NewEntry(
+                "CN-1",
+                "!r:x",
+                "receipt",
+                RECEIVER,
+                {"type": "m.room.message", "content": receipt_content(original, key)},
+                "$receipt1",
+            )
         )
     assert run("--db", str(db), "--event-id", EVENT_ID, "--public-key", public_key_hex(key)) == 1
     assert f"event {EVENT_ID} is not in the record" in capsys.readouterr().out

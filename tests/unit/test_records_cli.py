@@ -59,7 +59,7 @@ def test_verify_with_explicit_pubkey(db, tmp_path: Path, capsys) -> None:
 def test_verify_names_the_first_broken_entry(db, capsys) -> None:
     path, _ = db
     conn = attacker_connection(path)
-    conn.execute("UPDATE entries SET content = '{\"body\":\"x\"}' WHERE seq = 11")
+    conn.execute('UPDATE entries SET content = \'{"body":"x"}\' WHERE seq = 11')
     conn.execute("DELETE FROM entries WHERE seq = 15")
     conn.close()
     assert run("records", "verify", "--db", str(path)) == 1

@@ -148,8 +148,10 @@ def test_not_an_export() -> None:
     contents=st.lists(
         st.recursive(
             st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
-            lambda inner: st.lists(inner, max_size=3)
-            | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+            ),
             max_leaves=8,
         ),
         min_size=1,
@@ -162,8 +164,10 @@ def test_property_any_json_content_round_trips_and_verifies(contents: list) -> N
         path = Path(tmp) / "r.db"
         with RecordStore(path, key, synchronous="OFF") as store:
             entries = store.append_many(
-                [NewEntry(CASE, "!r:x", "event", "@a:x", c, event_id=f"${i}")
-                 for i, c in enumerate(contents)]
+                [
+                    NewEntry(CASE, "!r:x", "event", "@a:x", c, event_id=f"${i}")
+                    for i, c in enumerate(contents)
+                ]
             )
             assert [e.content_value() for e in entries] == contents
         assert verify_db(path, key.public_key()).ok

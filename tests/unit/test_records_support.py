@@ -84,8 +84,9 @@ def record_fixtures(count: int, name: str) -> tuple[Any, Any]:
         return path, key
 
     @pytest.fixture
-    def victim(pristine: tuple[Path, Ed25519PrivateKey],
-               tmp_path: Path) -> tuple[Path, Ed25519PrivateKey]:
+    def victim(
+        pristine: tuple[Path, Ed25519PrivateKey], tmp_path: Path
+    ) -> tuple[Path, Ed25519PrivateKey]:
         path, key = pristine
         copy = tmp_path / "victim.db"
         shutil.copy(path, copy)

@@ -211,9 +211,7 @@ def test_missing_head_is_reported(victim) -> None:
 # -- insertions ------------------------------------------------------------------------
 
 
-def _forged_row(
-    conn: sqlite3.Connection, template: int, seq: int, prev_hash: str, signer
-) -> tuple:
+def _forged_row(conn: sqlite3.Connection, template: int, seq: int, prev_hash: str, signer) -> tuple:
     """A well-formed entry (hash and link right) signed by someone else's key."""
     row = row_of(conn, template)
     row.update(seq=seq, event_id="$forged", content='{"body":"inserted"}', prev_hash=prev_hash)

@@ -35,8 +35,12 @@ def test_stages_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(run(capsys, "stages", "--kind", "mla", "--json", "--lang", "ru"))
     (machine,) = data["machines"]
     assert machine["kind"] == "mla" and machine["initial"] == "pre_request_consultation"
-    assert {"from": "request_transmitted", "to": "acknowledged", "sides": ["requested"],
-            "note": None} in machine["transitions"]
+    assert {
+        "from": "request_transmitted",
+        "to": "acknowledged",
+        "sides": ["requested"],
+        "note": None,
+    } in machine["transitions"]
     assert any(s["id"] == "closed" and s["final"] for s in machine["stages"])
     rulesets = {rs["id"]: rs for rs in machine["deadline_rulesets"]}
     assert {"common", "eu-eio-2014", "mla-default"} <= set(rulesets)

@@ -48,8 +48,9 @@ def day(s: str) -> dt.date:
 
 
 def move(a: Stage, b: Stage, when: str, side: Side, due: str | None = None) -> StageInput:
-    t = StageTransition(from_stage=a, to_stage=b, date=day(when),
-                        due_date=day(due) if due else None)
+    t = StageTransition(
+        from_stage=a, to_stage=b, date=day(when), due_date=day(due) if due else None
+    )
     return StageInput(t, side)
 
 
@@ -62,8 +63,9 @@ ARREST = [
 def deadlines(kind: Kind, basis: LegalBasis, inputs: list[StageInput], today: str, **kw: Any):
     state = derive(kind, inputs)
     assert state.refused == ()
-    return {d.rule.id: d for d in compute(BOOK.rules_for(kind, basis), state, today=day(today),
-                                          **kw)}
+    return {
+        d.rule.id: d for d in compute(BOOK.rules_for(kind, basis), state, today=day(today), **kw)
+    }
 
 
 def test_packaged_rules_cite_sources_and_certainty() -> None:
@@ -82,7 +84,8 @@ def test_ruleset_selection_by_instrument_then_basis() -> None:
     assert ids(Kind.EXTRADITION, bilateral) == ["common", "bilateral-default"]
     assert ids(Kind.EXTRADITION, LegalBasis(basis=LegalBasisType.UNTOC)) == ["common", "untoc"]
     assert ids(Kind.EXTRADITION, LegalBasis(basis=LegalBasisType.RECIPROCITY)) == [
-        "common", "reciprocity-default"
+        "common",
+        "reciprocity-default",
     ]
     assert ids(Kind.MLA, LegalBasis(basis=LegalBasisType.UNTOC)) == ["common", "mla-default"]
     eio = LegalBasis(basis=LegalBasisType.MULTILATERAL_TREATY, instrument="eu-eio-2014")
@@ -143,8 +146,9 @@ def test_extension_within_and_beyond_the_maximum() -> None:
 
 def test_non_extendable_rule_ignores_extension() -> None:
     bilateral = LegalBasis(basis=LegalBasisType.BILATERAL_TREATY)
-    d = deadlines(Kind.EXTRADITION, bilateral, ARREST, "2026-03-25",
-                  extensions=[ext("2026-06-01")])["formal_request_after_provisional_arrest"]
+    d = deadlines(
+        Kind.EXTRADITION, bilateral, ARREST, "2026-03-25", extensions=[ext("2026-06-01")]
+    )["formal_request_after_provisional_arrest"]
     assert d.due == day("2026-05-01")  # 60 days
     assert d.limit is None and "cannot be extended" in d.warnings[0]
     assert d.rule.certainty == "illustrative"
@@ -175,8 +179,13 @@ def test_surrender_counted_from_the_appointed_date() -> None:
 def test_transition_due_date_met_when_stage_left() -> None:
     inputs = [
         move(S.PRE_REQUEST_CONSULTATION, S.FORMAL_REQUEST_TRANSMITTED, "2026-01-01", R),
-        move(S.FORMAL_REQUEST_TRANSMITTED, S.SUPPLEMENTARY_INFO_REQUESTED, "2026-01-10", D,
-             due="2026-02-10"),
+        move(
+            S.FORMAL_REQUEST_TRANSMITTED,
+            S.SUPPLEMENTARY_INFO_REQUESTED,
+            "2026-01-10",
+            D,
+            due="2026-02-10",
+        ),
         move(S.SUPPLEMENTARY_INFO_REQUESTED, S.SUPPLEMENTARY_INFO_PROVIDED, "2026-02-01", R),
     ]
     d = deadlines(Kind.EXTRADITION, ECE, inputs, "2026-03-01")["transition_due_date"]
@@ -184,8 +193,11 @@ def test_transition_due_date_met_when_stage_left() -> None:
 
 
 def postponed(review: str) -> SurrenderPostponement:
-    return SurrenderPostponement(mode=PostponementMode.POSTPONED,
-                                 reason=PostponementReason.HUMANITARIAN, review_date=day(review))
+    return SurrenderPostponement(
+        mode=PostponementMode.POSTPONED,
+        reason=PostponementReason.HUMANITARIAN,
+        review_date=day(review),
+    )
 
 
 def test_postponement_review_date() -> None:
@@ -236,22 +248,28 @@ def test_reminders_at_configured_offsets() -> None:
     got = deadlines(Kind.EXTRADITION, ECE, ARREST, "2026-03-03", offsets=(-3, 0))
     d = got["formal_request_after_provisional_arrest"]
     assert d.reminders == (day("2026-03-17"), day("2026-03-20"))
-    assert [r.on for r in reminders_between(got.values(), day("2026-03-10"), day("2026-03-17"))] \
-        == [day("2026-03-17")]
+    assert [
+        r.on for r in reminders_between(got.values(), day("2026-03-10"), day("2026-03-17"))
+    ] == [day("2026-03-17")]
     assert reminders_between(got.values(), day("2026-03-17"), day("2026-03-19")) == ()
-    default = deadlines(Kind.EXTRADITION, ECE, ARREST, "2026-03-03",
-                        offsets=BOOK.reminder_offsets_days)
+    default = deadlines(
+        Kind.EXTRADITION, ECE, ARREST, "2026-03-03", offsets=BOOK.reminder_offsets_days
+    )
     assert len(default["formal_request_after_provisional_arrest"].reminders) == len(
         BOOK.reminder_offsets_days
     )
 
 
 def test_track_from_a_timeline() -> None:
-    opened = ConsultationOpened.from_dict({
-        "case_ref": "CN-1", "kind": "extradition", "requesting_authority": "ch",
-        "requested_authority": "mx",
-        "legal_basis": {"basis": "multilateral_treaty", "instrument": "ece-1957"},
-    })
+    opened = ConsultationOpened.from_dict(
+        {
+            "case_ref": "CN-1",
+            "kind": "extradition",
+            "requesting_authority": "ch",
+            "requested_authority": "mx",
+            "legal_basis": {"basis": "multilateral_treaty", "instrument": "ece-1957"},
+        }
+    )
     assert isinstance(opened, ConsultationOpened)
     items = [
         TimelineItem(i.transition, "ch" if i.side is R else "mx", i.transition.date, f"$t{n}")
@@ -267,13 +285,21 @@ def test_track_from_a_timeline() -> None:
 
 
 def test_outsider_cannot_move_the_stage() -> None:
-    opened = ConsultationOpened.from_dict({
-        "case_ref": "CN-1", "kind": "mla", "requesting_authority": "ch",
-        "requested_authority": "mx", "legal_basis": {"basis": "untoc"},
-    })
+    opened = ConsultationOpened.from_dict(
+        {
+            "case_ref": "CN-1",
+            "kind": "mla",
+            "requesting_authority": "ch",
+            "requested_authority": "mx",
+            "legal_basis": {"basis": "untoc"},
+        }
+    )
     assert isinstance(opened, ConsultationOpened)
-    t = StageTransition(from_stage=S.PRE_REQUEST_CONSULTATION, to_stage=S.REQUEST_TRANSMITTED,
-                        date=day("2026-01-01"))
+    t = StageTransition(
+        from_stage=S.PRE_REQUEST_CONSULTATION,
+        to_stage=S.REQUEST_TRANSMITTED,
+        date=day("2026-01-01"),
+    )
     status = track(opened, [TimelineItem(t, "cn", day("2026-01-01"))], today=day("2026-01-02"))
     assert status.stages.refused[0].code == "unknown_side"
 

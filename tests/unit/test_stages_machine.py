@@ -35,55 +35,147 @@ def path(*stages_and_sides: Stage | Side) -> list[StageInput]:
 
 
 def test_full_extradition_with_provisional_arrest() -> None:
-    state = derive(Kind.EXTRADITION, path(
-        S.PRE_REQUEST_CONSULTATION, R, S.LOCATING_PERSON, R, S.PROVISIONAL_ARREST_REQUESTED, D,
-        S.PROVISIONAL_ARREST_EXECUTED, R, S.FORMAL_REQUEST_TRANSMITTED, D,
-        S.SUPPLEMENTARY_INFO_REQUESTED, R, S.SUPPLEMENTARY_INFO_PROVIDED, D, S.JUDICIAL_PHASE, D,
-        S.APPEAL, D, S.EXECUTIVE_DECISION, D, S.GRANTED, D, S.SURRENDER_SCHEDULED, D,
-        S.IN_TRANSIT, R, S.SURRENDERED, R, S.POST_SURRENDER, D, S.CLOSED,
-    ))
+    state = derive(
+        Kind.EXTRADITION,
+        path(
+            S.PRE_REQUEST_CONSULTATION,
+            R,
+            S.LOCATING_PERSON,
+            R,
+            S.PROVISIONAL_ARREST_REQUESTED,
+            D,
+            S.PROVISIONAL_ARREST_EXECUTED,
+            R,
+            S.FORMAL_REQUEST_TRANSMITTED,
+            D,
+            S.SUPPLEMENTARY_INFO_REQUESTED,
+            R,
+            S.SUPPLEMENTARY_INFO_PROVIDED,
+            D,
+            S.JUDICIAL_PHASE,
+            D,
+            S.APPEAL,
+            D,
+            S.EXECUTIVE_DECISION,
+            D,
+            S.GRANTED,
+            D,
+            S.SURRENDER_SCHEDULED,
+            D,
+            S.IN_TRANSIT,
+            R,
+            S.SURRENDERED,
+            R,
+            S.POST_SURRENDER,
+            D,
+            S.CLOSED,
+        ),
+    )
     assert state.refused == ()
     assert state.current is S.CLOSED and state.is_final
     assert [h.stage for h in state.history][:3] == [
-        S.PRE_REQUEST_CONSULTATION, S.LOCATING_PERSON, S.PROVISIONAL_ARREST_REQUESTED
+        S.PRE_REQUEST_CONSULTATION,
+        S.LOCATING_PERSON,
+        S.PROVISIONAL_ARREST_REQUESTED,
     ]
     assert state.history[0].date is None and state.history[1].event_id == "$e0"
 
 
 def test_simplified_consent_path() -> None:
-    state = derive(Kind.EXTRADITION, path(
-        S.PRE_REQUEST_CONSULTATION, R, S.PROVISIONAL_ARREST_REQUESTED, D,
-        S.PROVISIONAL_ARREST_EXECUTED, D, S.SIMPLIFIED_CONSENT, D, S.GRANTED, D,
-        S.SURRENDER_SCHEDULED, D, S.SURRENDERED,
-    ))
+    state = derive(
+        Kind.EXTRADITION,
+        path(
+            S.PRE_REQUEST_CONSULTATION,
+            R,
+            S.PROVISIONAL_ARREST_REQUESTED,
+            D,
+            S.PROVISIONAL_ARREST_EXECUTED,
+            D,
+            S.SIMPLIFIED_CONSENT,
+            D,
+            S.GRANTED,
+            D,
+            S.SURRENDER_SCHEDULED,
+            D,
+            S.SURRENDERED,
+        ),
+    )
     assert state.refused == () and state.current is S.SURRENDERED
 
 
 def test_refusal_on_nationality_then_prosecution() -> None:
-    state = derive(Kind.EXTRADITION, path(
-        S.PRE_REQUEST_CONSULTATION, R, S.FORMAL_REQUEST_TRANSMITTED, D, S.EXECUTIVE_DECISION, D,
-        S.REFUSED, D, S.PROSECUTION_INSTEAD, D, S.CLOSED,
-    ))
+    state = derive(
+        Kind.EXTRADITION,
+        path(
+            S.PRE_REQUEST_CONSULTATION,
+            R,
+            S.FORMAL_REQUEST_TRANSMITTED,
+            D,
+            S.EXECUTIVE_DECISION,
+            D,
+            S.REFUSED,
+            D,
+            S.PROSECUTION_INSTEAD,
+            D,
+            S.CLOSED,
+        ),
+    )
     assert state.refused == () and state.current is S.CLOSED
     assert EXTRADITION.find(S.REFUSED, S.PROSECUTION_INSTEAD).note == "note.prosecute_instead"
     assert EXTRADITION.find(S.EXECUTIVE_DECISION, S.REFUSED).note == "note.consult_before_refusal"
 
 
 def test_postponement_review_and_temporary_surrender() -> None:
-    state = derive(Kind.EXTRADITION, path(
-        S.PRE_REQUEST_CONSULTATION, R, S.FORMAL_REQUEST_TRANSMITTED, D, S.JUDICIAL_PHASE, D,
-        S.EXECUTIVE_DECISION, D, S.GRANTED, D, S.SURRENDER_POSTPONED, D, S.SURRENDER_POSTPONED,
-        D, S.TEMPORARY_SURRENDER, D, S.SURRENDER_SCHEDULED, D, S.SURRENDERED,
-    ))
+    state = derive(
+        Kind.EXTRADITION,
+        path(
+            S.PRE_REQUEST_CONSULTATION,
+            R,
+            S.FORMAL_REQUEST_TRANSMITTED,
+            D,
+            S.JUDICIAL_PHASE,
+            D,
+            S.EXECUTIVE_DECISION,
+            D,
+            S.GRANTED,
+            D,
+            S.SURRENDER_POSTPONED,
+            D,
+            S.SURRENDER_POSTPONED,
+            D,
+            S.TEMPORARY_SURRENDER,
+            D,
+            S.SURRENDER_SCHEDULED,
+            D,
+            S.SURRENDERED,
+        ),
+    )
     assert state.refused == () and state.current is S.SURRENDERED
 
 
 def test_mla_path_with_postponement() -> None:
-    state = derive(Kind.MLA, path(
-        S.PRE_REQUEST_CONSULTATION, R, S.REQUEST_TRANSMITTED, D, S.ACKNOWLEDGED, D,
-        S.UNDER_EXECUTION, D, S.POSTPONED, D, S.UNDER_EXECUTION, D, S.PARTLY_EXECUTED, D,
-        S.EXECUTED, R, S.CLOSED,
-    ))
+    state = derive(
+        Kind.MLA,
+        path(
+            S.PRE_REQUEST_CONSULTATION,
+            R,
+            S.REQUEST_TRANSMITTED,
+            D,
+            S.ACKNOWLEDGED,
+            D,
+            S.UNDER_EXECUTION,
+            D,
+            S.POSTPONED,
+            D,
+            S.UNDER_EXECUTION,
+            D,
+            S.PARTLY_EXECUTED,
+            D,
+            S.EXECUTED,
+            R,
+            S.CLOSED,
+        ),
+    )
     assert state.refused == () and state.current is S.CLOSED
 
 
@@ -95,8 +187,13 @@ def test_mla_path_with_postponement() -> None:
         ([(S.PRE_REQUEST_CONSULTATION, S.ACKNOWLEDGED, D)], "not_in_machine"),
         ([(S.PRE_REQUEST_CONSULTATION, S.FORMAL_REQUEST_TRANSMITTED, D)], "wrong_side"),
         ([(S.PRE_REQUEST_CONSULTATION, S.FORMAL_REQUEST_TRANSMITTED, None)], "unknown_side"),
-        ([(S.PRE_REQUEST_CONSULTATION, S.WITHDRAWN, R),
-          (S.WITHDRAWN, S.FORMAL_REQUEST_TRANSMITTED, R)], "final_stage"),
+        (
+            [
+                (S.PRE_REQUEST_CONSULTATION, S.WITHDRAWN, R),
+                (S.WITHDRAWN, S.FORMAL_REQUEST_TRANSMITTED, R),
+            ],
+            "final_stage",
+        ),
     ],
 )
 def test_illegal_transitions_refused_with_reason(moves: list, code: str) -> None:
@@ -122,20 +219,27 @@ def test_wrong_side_message_names_the_side() -> None:
 
 
 def test_dates_may_not_go_backwards() -> None:
-    a = StageTransition(from_stage=S.PRE_REQUEST_CONSULTATION,
-                        to_stage=S.FORMAL_REQUEST_TRANSMITTED, date=dt.date(2026, 3, 1))
-    b = StageTransition(from_stage=S.FORMAL_REQUEST_TRANSMITTED,
-                        to_stage=S.JUDICIAL_PHASE, date=dt.date(2026, 2, 1))
+    a = StageTransition(
+        from_stage=S.PRE_REQUEST_CONSULTATION,
+        to_stage=S.FORMAL_REQUEST_TRANSMITTED,
+        date=dt.date(2026, 3, 1),
+    )
+    b = StageTransition(
+        from_stage=S.FORMAL_REQUEST_TRANSMITTED, to_stage=S.JUDICIAL_PHASE, date=dt.date(2026, 2, 1)
+    )
     state = derive(Kind.EXTRADITION, [StageInput(a, R), StageInput(b, D)])
     assert state.refused[0].code == "date_before_previous"
     assert state.current is S.FORMAL_REQUEST_TRANSMITTED
 
 
 def test_refused_transitions_do_not_block_later_valid_ones() -> None:
-    state = derive(Kind.EXTRADITION, steps(
-        (S.PRE_REQUEST_CONSULTATION, S.FORMAL_REQUEST_TRANSMITTED, D),
-        (S.PRE_REQUEST_CONSULTATION, S.FORMAL_REQUEST_TRANSMITTED, R),
-    ))
+    state = derive(
+        Kind.EXTRADITION,
+        steps(
+            (S.PRE_REQUEST_CONSULTATION, S.FORMAL_REQUEST_TRANSMITTED, D),
+            (S.PRE_REQUEST_CONSULTATION, S.FORMAL_REQUEST_TRANSMITTED, R),
+        ),
+    )
     assert [r.code for r in state.refused] == ["wrong_side"]
     assert state.current is S.FORMAL_REQUEST_TRANSMITTED
 

@@ -84,8 +84,7 @@ class ConsultationScreen(Localized, Screen[None]):
         banner.display = state in (Connection.RECONNECTING, Connection.OFFLINE)
         banner.set_class(state is Connection.OFFLINE, "-offline")
         if banner.display:
-            banner.update(t(f"conn.{state.value}", self.lang) + " · "
-                          + t("conn.kept", self.lang))
+            banner.update(t(f"conn.{state.value}", self.lang) + " · " + t("conn.kept", self.lang))
 
     def refresh_warning(self) -> None:
         """A standing warning while unknown devices are excluded from this room's keys."""
@@ -94,8 +93,9 @@ class ConsultationScreen(Localized, Screen[None]):
         warning.display = bool(excluded)
         if excluded:
             devices = ", ".join(f"{device} ({user})" for user, device in excluded)
-            warning.update(t("warning.room_excluded", self.lang, count=len(excluded),
-                             devices=devices))
+            warning.update(
+                t("warning.room_excluded", self.lang, count=len(excluded), devices=devices)
+            )
 
     def refresh_panel(self) -> None:
         self.query_one(SidePanel).update(
@@ -143,8 +143,7 @@ class ConsultationScreen(Localized, Screen[None]):
                 composer = self.query_one("#composer", Input)
                 if not composer.value:
                     composer.value = body
-                self.notify(t("error.send", self.lang, detail=exc), severity="error",
-                            timeout=10)
+                self.notify(t("error.send", self.lang, detail=exc), severity="error", timeout=10)
 
     @work(group="send")
     async def send_event(self, event: Event) -> None:
@@ -153,8 +152,7 @@ class ConsultationScreen(Localized, Screen[None]):
                 await self.service.send_event(self.room_id, event)
                 self.notify(t("notify.sent", self.lang))
             except CoopNetError as exc:
-                self.notify(t("error.send", self.lang, detail=exc), severity="error",
-                            timeout=10)
+                self.notify(t("error.send", self.lang, detail=exc), severity="error", timeout=10)
 
     def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry

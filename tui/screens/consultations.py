@@ -81,8 +81,12 @@ class ConsultationsScreen(Localized, Screen[None]):
         if not needle:
             return True
         hay = " ".join(
-            [consultation.case_ref, consultation.counterpart() or "", stage,
-             str(consultation.kind or "")]
+            [
+                consultation.case_ref,
+                consultation.counterpart() or "",
+                stage,
+                str(consultation.kind or ""),
+            ]
         ).casefold()
         return all(word in hay for word in needle.casefold().split())
 
@@ -98,8 +102,11 @@ class ConsultationsScreen(Localized, Screen[None]):
             stage = consultation.stage(today, authority_of)
             # Matched in logical order (as typed), drawn shaped (Arabic: see tui.i18n.show).
             stage_text = (
-                text("state.invited", lang) if consultation.invited
-                else value_label(stage, lang) if stage else text("state.opening", lang)
+                text("state.invited", lang)
+                if consultation.invited
+                else value_label(stage, lang)
+                if stage
+                else text("state.opening", lang)
             )
             if not self._matches(consultation, needle, stage_text):
                 continue
@@ -109,8 +116,10 @@ class ConsultationsScreen(Localized, Screen[None]):
                 due = short = ("—", "dim")
             else:
                 left = (deadline.due - today).days
-                note = text("deadline.overdue", lang) if left < 0 else text(
-                    "deadline.days_left", lang, days=left
+                note = (
+                    text("deadline.overdue", lang)
+                    if left < 0
+                    else text("deadline.days_left", lang, days=left)
                 )
                 style = URGENCY_STYLE[urgency(deadline, today)]
                 # Composed in logical order and shaped once (a right-to-left reader sees
@@ -118,15 +127,23 @@ class ConsultationsScreen(Localized, Screen[None]):
                 due = (show(f"{date_text(deadline.due, lang)} ({note})"), style)
                 short = due if left < 0 else (day(deadline.due, lang), style)
             kind = show(value_label(consultation.kind, lang)) if consultation.kind else ""
-            rows.append((consultation.room_id, {
-                "col.case": (consultation.case_ref, "bold" if consultation.invited else ""),
-                "col.counterpart": (consultation.counterpart() or "", ""),
-                "col.kind": (kind, ""),
-                "col.stage": (stage_text, ""),
-                "col.deadline": due,
-                SHORT_DEADLINE: short,
-                "col.unread": (str(consultation.unread) if consultation.unread else "", "bold"),
-            }))
+            rows.append(
+                (
+                    consultation.room_id,
+                    {
+                        "col.case": (consultation.case_ref, "bold" if consultation.invited else ""),
+                        "col.counterpart": (consultation.counterpart() or "", ""),
+                        "col.kind": (kind, ""),
+                        "col.stage": (stage_text, ""),
+                        "col.deadline": due,
+                        SHORT_DEADLINE: short,
+                        "col.unread": (
+                            str(consultation.unread) if consultation.unread else "",
+                            "bold",
+                        ),
+                    },
+                )
+            )
             self._shown.append(consultation)
         return rows
 
@@ -136,8 +153,9 @@ class ConsultationsScreen(Localized, Screen[None]):
         self._drawn_width = self.app.size.width
         width = self._drawn_width - 2  # room for the table's vertical scrollbar
         widths = {
-            column: max([cell_len(header(column, lang))]
-                        + [cell_len(cells[column][0]) for _, cells in rows])
+            column: max(
+                [cell_len(header(column, lang))] + [cell_len(cells[column][0]) for _, cells in rows]
+            )
             + 2 * CELL_PADDING
             for column in {c for layout in LAYOUTS for c in layout}
         }

@@ -82,14 +82,15 @@ class DevicesScreen(Localized, ModalScreen[None]):
         self.rows = rows
         for row in rows:
             table.add_row(
-                row.user_id, f"{row.device_id} {row.display_name}".strip(),
+                row.user_id,
+                f"{row.device_id} {row.display_name}".strip(),
                 Text(t(f"trust.{row.trust}", self.lang), style=TRUST_STYLE[row.trust]),
-                row.ed25519, key=f"{row.user_id}|{row.device_id}",
+                row.ed25519,
+                key=f"{row.user_id}|{row.device_id}",
             )
         keys = [(r.user_id, r.device_id) for r in rows]
         if selected is not None and (selected.user_id, selected.device_id) in keys:
-            table.move_cursor(row=keys.index((selected.user_id, selected.device_id)),
-                              animate=False)
+            table.move_cursor(row=keys.index((selected.user_id, selected.device_id)), animate=False)
         table.focus()
 
     def selected(self) -> DeviceRow | None:
@@ -99,7 +100,8 @@ class DevicesScreen(Localized, ModalScreen[None]):
     def action_verify(self) -> None:
         row = self.selected()
         if row is None or (row.user_id, row.device_id) == (
-            self.service.user_id, self.service.device_id
+            self.service.user_id,
+            self.service.device_id,
         ):
             return  # this very device
         screen = VerifyScreen(self.service, row.user_id, row.device_id, self.lang)

@@ -30,12 +30,20 @@ def render_authority(authority: AuthorityInfo, lang: str) -> Group:
         Text(show(authority.name), style="bold"),
         Text(show(f"{text('directory.state', lang)}: {authority.state}")),
         Text(f"{t('directory.server', lang)}: {authority.server_name}"),
-        Text(f"{t('directory.language', lang)}: "
-             + ", ".join(authority.languages or (authority.language,))),
+        Text(
+            f"{t('directory.language', lang)}: "
+            + ", ".join(authority.languages or (authority.language,))
+        ),
     ]
     if authority.areas:
-        rows.append(Text(show(f"{text('directory.areas', lang)}: "
-                              + ", ".join(_area(a, lang) for a in authority.areas))))
+        rows.append(
+            Text(
+                show(
+                    f"{text('directory.areas', lang)}: "
+                    + ", ".join(_area(a, lang) for a in authority.areas)
+                )
+            )
+        )
     rows += [
         Text(""),
         Text(t("directory.officers", lang), style="bold underline"),

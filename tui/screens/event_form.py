@@ -121,7 +121,8 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
         for widget in self.query(f".{INPUT}, .add-entry"):
             name = widget.name or ""
             if widget.focusable and (
-                name == path or name.startswith((path + ".", path + "["))
+                name == path
+                or name.startswith((path + ".", path + "["))
                 or (widget.has_class("add-entry") and _in_list(widget, path))
             ):
                 widget.focus()

@@ -23,33 +23,45 @@ from tui.localize import Localized, app_lang
 
 # (title, paragraph, ((keys, label key), ...)) per section; title or paragraph may be None
 SECTIONS: tuple[tuple[str | None, str | None, tuple[tuple[str, str], ...]], ...] = (
-    ("help.list", "help.list.about", (
-        ("Enter", "help.list.open"),
-        ("/", "help.list.filter"),
-        ("esc", "key.clear_filter"),
-        ("ctrl+n", "help.list.new"),
-    )),
-    ("help.consultation", "help.consultation.about", (
-        ("Enter", "help.consultation.send"),
-        ("Tab  ↑ ↓", "help.consultation.timeline"),
-        ("r  ctrl+r", "help.consultation.reply"),
-        ("Home ctrl+u  End", "help.consultation.earlier"),
-        ("ctrl+s", "help.consultation.structured"),
-        ("ctrl+o  ctrl+r", "help.consultation.lists"),
-        ("ctrl+t  v", "help.consultation.devices"),
-        ("ctrl+b", "help.consultation.panel"),
-        ("ctrl+f", "help.consultation.search"),
-        ("esc", "help.consultation.back"),
-    )),
+    (
+        "help.list",
+        "help.list.about",
+        (
+            ("Enter", "help.list.open"),
+            ("/", "help.list.filter"),
+            ("esc", "key.clear_filter"),
+            ("ctrl+n", "help.list.new"),
+        ),
+    ),
+    (
+        "help.consultation",
+        "help.consultation.about",
+        (
+            ("Enter", "help.consultation.send"),
+            ("Tab  ↑ ↓", "help.consultation.timeline"),
+            ("r  ctrl+r", "help.consultation.reply"),
+            ("Home ctrl+u  End", "help.consultation.earlier"),
+            ("ctrl+s", "help.consultation.structured"),
+            ("ctrl+o  ctrl+r", "help.consultation.lists"),
+            ("ctrl+t  v", "help.consultation.devices"),
+            ("ctrl+b", "help.consultation.panel"),
+            ("ctrl+f", "help.consultation.search"),
+            ("esc", "help.consultation.back"),
+        ),
+    ),
     (None, "help.consultation.banner", ()),
-    ("help.everywhere", None, (
-        ("ctrl+f", "help.everywhere.search"),
-        ("ctrl+d", "help.everywhere.directory"),
-        ("ctrl+l", "help.everywhere.language"),
-        ("ctrl+p", "help.everywhere.palette"),
-        ("f1", "help.everywhere.help"),
-        ("ctrl+q", "key.quit"),
-    )),
+    (
+        "help.everywhere",
+        None,
+        (
+            ("ctrl+f", "help.everywhere.search"),
+            ("ctrl+d", "help.everywhere.directory"),
+            ("ctrl+l", "help.everywhere.language"),
+            ("ctrl+p", "help.everywhere.palette"),
+            ("f1", "help.everywhere.help"),
+            ("ctrl+q", "key.quit"),
+        ),
+    ),
     ("help.security", "help.security.about", ()),
     (None, "help.security.cache", ()),
 )
@@ -69,15 +81,15 @@ def help_keys() -> list[str]:
 def _text(key: str, lang: str, width: int, style: str = "") -> Text:
     """A label as the terminal must draw it at ``width`` columns."""
     logical = text(key, lang)
-    return Text(wrapped(logical, width), style=style,
-                justify="right" if has_rtl(logical) else "left")
+    return Text(
+        wrapped(logical, width), style=style, justify="right" if has_rtl(logical) else "left"
+    )
 
 
 def render_help(lang: str, width: int) -> RenderableType:
     """The help in ``lang`` for ``width`` columns."""
     width = max(width, 20)
-    parts: list[RenderableType] = [_text("help.heading", lang, width, "bold underline"),
-                                   Text("")]
+    parts: list[RenderableType] = [_text("help.heading", lang, width, "bold underline"), Text("")]
     for title, about, rows in SECTIONS:
         if title:
             parts.append(_text(title, lang, width, "bold"))

@@ -12,8 +12,14 @@ from textual.widgets.option_list import Option
 from tui.i18n import LANGUAGES, show, t
 from tui.localize import Localized
 
-NAMES = {"ar": "العربية", "zh": "中文", "en": "English", "fr": "Français", "ru": "Русский",
-         "es": "Español"}
+NAMES = {
+    "ar": "العربية",
+    "zh": "中文",
+    "en": "English",
+    "fr": "Français",
+    "ru": "Русский",
+    "es": "Español",
+}
 
 
 class LanguageScreen(Localized, ModalScreen[str | None]):

@@ -65,8 +65,14 @@ class VerifyScreen(Localized, ModalScreen[bool]):
     VerifyScreen Button { margin-right: 2; }
     """
 
-    def __init__(self, service: Service, user_id: str, device_id: str, lang: str,
-                 transaction_id: str | None = None) -> None:
+    def __init__(
+        self,
+        service: Service,
+        user_id: str,
+        device_id: str,
+        lang: str,
+        transaction_id: str | None = None,
+    ) -> None:
         super().__init__()
         self.service = service
         self.user_id = user_id
@@ -191,8 +197,12 @@ class VerifyScreen(Localized, ModalScreen[bool]):
             self.reject(then_close=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        action = {"accept": self.action_accept, "match": self.action_match,
-                  "mismatch": self.action_mismatch, "close": self.action_cancel}
+        action = {
+            "accept": self.action_accept,
+            "match": self.action_match,
+            "mismatch": self.action_mismatch,
+            "close": self.action_cancel,
+        }
         handler = action.get(event.button.id or "")
         if handler is not None:
             handler()

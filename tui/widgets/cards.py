@@ -91,8 +91,14 @@ def render_entry(
     if entry.kind is EntryKind.INVALID:
         problems = entry.error.problems if entry.error else ()
         body = Text("\n".join(str(p) for p in problems[:8]), style="red")
-        return Panel(body, title=t("entry.invalid", lang), title_align="left", border_style="red",
-                     subtitle=who, subtitle_align="right")
+        return Panel(
+            body,
+            title=t("entry.invalid", lang),
+            title_align="left",
+            border_style="red",
+            subtitle=who,
+            subtitle_align="right",
+        )
     return render_card(entry, consultation, who, lang)
 
 
@@ -124,16 +130,18 @@ def render_card(entry: Entry, consultation: Consultation, who: str, lang: str) -
         if signature.valid is None:
             signed = Text(t("receipt.sig_unchecked", lang), style="yellow")
         elif signature.valid:
-            signed = Text(t("receipt.sig_valid", lang, kid=signature.key_id or ""),
-                          style="green")
+            signed = Text(t("receipt.sig_valid", lang, kid=signature.key_id or ""), style="green")
         else:
-            signed = Text(t("receipt.sig_invalid", lang, reason=signature.reason),
-                          style="bold red")
+            signed = Text(t("receipt.sig_invalid", lang, reason=signature.reason), style="bold red")
         body = Group(table, Text(t(f"receipt.{check.value}", lang), style=style), signed)
         if check is ReceiptCheck.MISMATCH or signature.valid is False:
             border = "red"
     title = show(event_label(event.TYPE, lang))
     return Panel(
-        body, title=f"[b]{title}[/b]", title_align="left", border_style=border,
-        subtitle=f"{who} · {when(entry.ts, lang)}", subtitle_align="right",
+        body,
+        title=f"[b]{title}[/b]",
+        title_align="left",
+        border_style=border,
+        subtitle=f"{who} · {when(entry.ts, lang)}",
+        subtitle_align="right",
     )

@@ -50,8 +50,7 @@ PLACEHOLDERS = {Day: "YYYY-MM-DD", PartialDay: "YYYY[-MM[-DD]]", Instant: "YYYY-
 
 
 def error_line(path: str) -> Static:
-    return Static("", id=widget_id(path) + "-error", name=path, classes="field-error",
-                  markup=False)
+    return Static("", id=widget_id(path) + "-error", name=path, classes="field-error", markup=False)
 
 
 def make_input(d: FieldDef, value: Any, lang: str) -> Widget:
@@ -59,27 +58,56 @@ def make_input(d: FieldDef, value: Any, lang: str) -> Widget:
     spec, wid, classes = d.spec, widget_id(d.path), INPUT
     if isinstance(spec, Choice):
         options = [(show(value_label(m, lang)), m.value) for m in spec.enum]
-        return Select(options, id=wid, name=d.path, classes=classes, allow_blank=True,
-                      value=value or Select.NULL, prompt="—")
+        return Select(
+            options,
+            id=wid,
+            name=d.path,
+            classes=classes,
+            allow_blank=True,
+            value=value or Select.NULL,
+            prompt="—",
+        )
     if isinstance(spec, Boolean):
         yes_no: list[tuple[str, bool]] = [
-            (label("ui.yes", lang), True), (label("ui.no", lang), False),
+            (label("ui.yes", lang), True),
+            (label("ui.no", lang), False),
         ]
-        return Select(yes_no, id=wid, name=d.path, classes=classes, allow_blank=True,
-                      value=Select.NULL if value is None else value, prompt="—")
+        return Select(
+            yes_no,
+            id=wid,
+            name=d.path,
+            classes=classes,
+            allow_blank=True,
+            value=Select.NULL if value is None else value,
+            prompt="—",
+        )
     if isinstance(spec, ListOf) and isinstance(spec.item, Choice):
         chosen = set(value or ())
         return SelectionList[str](
             *[(show(value_label(m, lang)), m.value, m.value in chosen) for m in spec.item.enum],
-            id=wid, name=d.path, classes=classes,
+            id=wid,
+            name=d.path,
+            classes=classes,
         )
     if isinstance(spec, Text) and spec.multiline:
-        return TextArea(str(value or ""), id=wid, name=d.path, classes=classes, soft_wrap=True,
-                        show_line_numbers=False)
+        return TextArea(
+            str(value or ""),
+            id=wid,
+            name=d.path,
+            classes=classes,
+            soft_wrap=True,
+            show_line_numbers=False,
+        )
     placeholder = PLACEHOLDERS.get(type(spec), "")
     input_type: Literal["integer", "text"] = "integer" if isinstance(spec, Integer) else "text"
-    return Input("" if value is None else str(value), id=wid, name=d.path, classes=classes,
-                 placeholder=placeholder, type=input_type)
+    return Input(
+        "" if value is None else str(value),
+        id=wid,
+        name=d.path,
+        classes=classes,
+        placeholder=placeholder,
+        type=input_type,
+    )
 
 
 def read_input(widget: Widget) -> Any:
@@ -168,15 +196,24 @@ class EntryList(Localized, Vertical):
         can_remove = self.entry_count > d.spec.min_items
         for i in range(self.entry_count):
             path = f"{d.path}[{i}]"
-            remove = Button(t("form.remove", lang), classes="remove-entry", compact=True,
-                            disabled=not can_remove)
-            box = Vertical(classes="entry" if d.records else "entry single",
-                           id=widget_id(path) + "-entry", name=path)
+            remove = Button(
+                t("form.remove", lang),
+                classes="remove-entry",
+                compact=True,
+                disabled=not can_remove,
+            )
+            box = Vertical(
+                classes="entry" if d.records else "entry single",
+                id=widget_id(path) + "-entry",
+                name=path,
+            )
             with box:
                 if d.records:
                     with Horizontal(classes="entry-head"):
-                        yield Label(t("form.entry", lang, field=field_label(d.name, lang),
-                                      n=i + 1), classes="entry-title")
+                        yield Label(
+                            t("form.entry", lang, field=field_label(d.name, lang), n=i + 1),
+                            classes="entry-title",
+                        )
                         yield remove
                     yield error_line(path)
                     yield from compose_defs(entry_defs(d, i, depth=0), self.typed, lang)
@@ -188,8 +225,12 @@ class EntryList(Localized, Vertical):
                         yield make_input(field, self.typed.get(path), lang)
                         yield remove
                     yield error_line(path)
-        yield Button(t("form.add", lang, field=field_label(d.name, lang)), classes="add-entry",
-                     compact=True, disabled=self.entry_count >= d.spec.max_items)
+        yield Button(
+            t("form.add", lang, field=field_label(d.name, lang)),
+            classes="add-entry",
+            compact=True,
+            disabled=self.entry_count >= d.spec.max_items,
+        )
 
     # ------------------------------------------------------------ changes
     def entries(self) -> list[Widget]:

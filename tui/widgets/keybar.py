@@ -53,8 +53,9 @@ class KeyBar(Widget):
             if not binding.show or binding.action in seen or key == palette:
                 continue
             seen.add(binding.action)
-            out.append((binding.key, self.app.get_key_display(binding), binding.description,
-                        enabled))
+            out.append(
+                (binding.key, self.app.get_key_display(binding), binding.description, enabled)
+            )
         return out
 
     def render(self) -> Text:

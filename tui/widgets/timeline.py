@@ -208,8 +208,7 @@ class Timeline(Localized, ScrollView, can_focus=True):
         before = len(self._lines)
         self.first_shown = max(0, self.first_shown - PAGE)
         self._rebuild()
-        self.scroll_to(y=self.scroll_y + len(self._lines) - before, animate=False,
-                       immediate=True)
+        self.scroll_to(y=self.scroll_y + len(self._lines) - before, animate=False, immediate=True)
 
     def action_latest(self) -> None:
         self.cursor = None
@@ -244,8 +243,11 @@ class Timeline(Localized, ScrollView, can_focus=True):
         if start < self.scroll_y:
             self.scroll_to(y=max(0, start - (1 if start else 0)), animate=False, immediate=True)
         elif start + height > self.scroll_y + view:
-            self.scroll_to(y=max(start + height - view, start if height > view else 0),
-                           animate=False, immediate=True)
+            self.scroll_to(
+                y=max(start + height - view, start if height > view else 0),
+                animate=False,
+                immediate=True,
+            )
 
     @property
     def selected(self) -> Entry | None:
