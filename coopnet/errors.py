@@ -15,6 +15,10 @@ class MatrixError(CoopNetError):
     """A homeserver request failed in a way the caller has to handle."""
 
 
+class ConsultationError(CoopNetError):
+    """A consultation step cannot be planned as asked (e.g. an authority the roster lacks)."""
+
+
 class AdminError(CoopNetError):
     """An admin command (``coopnet admin``) got bad input or could not do its work."""
 

@@ -25,3 +25,8 @@ AuthorityID = NewType("AuthorityID", str)
 
 CaseRef = NewType("CaseRef", str)
 """Neutral case reference of a consultation, e.g. ``CN-2026-0042``. Never holds case data."""
+
+
+def server_of(user_id: str) -> str:
+    """The server name of a Matrix user id (``@officer1:127.0.0.11`` → ``127.0.0.11``)."""
+    return user_id.split(":", 1)[1]

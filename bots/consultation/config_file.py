@@ -23,8 +23,8 @@ import yaml
 from bots.consultation.members import Member, Members
 from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
+from coopnet.ids import server_of
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
-from coopnet.matrix.rooms import server_of
 from coopnet.matrix.session import StoredSession, ensure_private_dir
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coopnet.matrix.rooms import server_of
+from coopnet.ids import server_of
 from coopnet.network import Network
 from coopnet.trust.directory import Directory
 

@@ -28,10 +28,9 @@ from bots.framework.commands import (
     parse,
 )
 from bots.framework.state import BotState
-from coopnet.ids import EventID, RoomID, UserID
+from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.matrix import CoopNetClient, DevicePolicy, Invitation, ReceivedEvent
 from coopnet.matrix.client import RoomBatch, SyncBatch
-from coopnet.matrix.rooms import server_of
 
 log = logging.getLogger(__name__)
 

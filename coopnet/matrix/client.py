@@ -40,17 +40,10 @@ from nio import (
     UnknownEvent,
 )
 
+from coopnet.consultation.room import RoomPlan, followed_server_acl, room_plan
 from coopnet.errors import MatrixError
-from coopnet.ids import EventID, RoomID, UserID
+from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
-from coopnet.matrix.rooms import (
-    ROOM_VERSION,
-    consultation_initial_state,
-    consultation_power_levels,
-    consultation_room_name,
-    followed_server_acl,
-    server_of,
-)
 from coopnet.matrix.session import StoredSession, ensure_private_dir, private_files
 
 log = logging.getLogger(__name__)
@@ -376,24 +369,26 @@ class CoopNetClient:
     async def create_consultation_room(
         self, case_ref: str, invite: Iterable[str], servers: Iterable[str]
     ) -> RoomID:
-        """Create an encrypted, invite-only consultation room named by its case reference.
+        """Create a consultation room with exactly these invitees and ACL servers (this
+        account's own server is always allowed); :meth:`create_room` for a planned one."""
+        return await self.create_room(
+            room_plan(case_ref, invite, {*servers, server_of(self.user_id)})
+        )
 
-        ``invite`` are the counterpart's officers and bots (they also get power to act);
-        ``servers`` the member servers allowed by the room's server ACL.
-        """
-        invitees = sorted(set(invite))
-        allowed = set(servers) | {server_of(self.user_id)} | {server_of(u) for u in invitees}
+    async def create_room(self, plan: RoomPlan) -> RoomID:
+        """Create a consultation room as :func:`coopnet.consultation.plan_room` planned it
+        (encrypted, invite-only, named by its neutral case reference)."""
         resp = await self.nio.room_create(
             visibility=RoomVisibility.private,
-            name=consultation_room_name(case_ref),
+            name=plan.name,
             preset=RoomPreset.private_chat,
-            room_version=ROOM_VERSION,
-            invite=invitees,
-            initial_state=consultation_initial_state(allowed),
-            power_level_override=consultation_power_levels(invitees),
+            room_version=plan.room_version,
+            invite=list(plan.invite),
+            initial_state=[dict(state) for state in plan.initial_state],
+            power_level_override=plan.power_levels,
         )
         if isinstance(resp, RoomCreateError):
-            raise MatrixError(f"creating the consultation room {case_ref!r} failed: {resp}")
+            raise MatrixError(f"creating the consultation room {plan.name!r} failed: {resp}")
         room_id = RoomID(resp.room_id)
         await self.wait_until(
             lambda: room_id in self.nio.rooms, 30, f"the new room {room_id} to sync"

@@ -15,10 +15,13 @@ See :mod:`coopnet.protocol.envelope` for how a structured event travels.
 from __future__ import annotations
 
 from coopnet.protocol.envelope import (
+    AFTER_KEY,
     MAX_PAYLOAD_BYTES,
     PAYLOAD_KEY,
+    Link,
     PayloadTooLargeError,
     canonical_json,
+    causal_parent,
     content_hash,
     encode,
     parse_content,
@@ -49,6 +52,9 @@ from coopnet.protocol.render import render_html, render_text
 from coopnet.protocol.validation import ParseError, Problem
 
 __all__ = [
+    "AFTER_KEY",
+    "Link",
+    "causal_parent",
     "EVENT_CLASSES",
     "EVENT_TYPES",
     "LANGUAGES",

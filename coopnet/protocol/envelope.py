@@ -13,7 +13,8 @@ client shows something sensible. Its content is::
       "org.coopnet.consultation": {              # the structured payload (NAMESPACE)
         "type": "org.coopnet.consultation.opened",
         "version": 1,
-        "content": {"case_ref": "CN-2026-0042", "kind": "extradition", …}
+        "content": {"case_ref": "CN-2026-0042", "kind": "extradition", …},
+        "after": "$…"                            # optional: the causal link (AFTER_KEY)
       }
     }
 
@@ -35,7 +36,7 @@ object — the value under ``org.coopnet.consultation`` exactly as received.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from coopnet.canonical import canonical_bytes
 from coopnet.canonical import content_hash as content_hash  # re-exported
@@ -54,6 +55,13 @@ from coopnet.protocol.validation import (
 )
 
 PAYLOAD_KEY = NAMESPACE
+AFTER_KEY = "after"
+"""Payload field beside ``type``/``version``/``content``: the id of the last structured
+event its sender had seen (null: none). Inside the encrypted content (the homeserver never sees it)
+and covered by the content hash, it gives every reader the same causal order of a
+consultation's steps (:mod:`coopnet.consultation.order`). Optional: events sent before it
+existed still parse."""
+MAX_EVENT_ID = 255
 HTML_FORMAT = "org.matrix.custom.html"
 MAX_PAYLOAD_BYTES = 24_000
 """Cap on the canonical payload: with the fallback and encryption overhead the event stays
@@ -71,14 +79,28 @@ function as :func:`coopnet.canonical.canonical_bytes`. Raises ``ValueError``/
 values JSON cannot carry."""
 
 
-def payload(event: Event) -> dict[str, Any]:
-    """The structured payload object of an event."""
-    return {"type": event.type_name(), "version": VERSION, "content": event.to_dict()}
+Link = str | None | Literal[False]
+"""The causal link a sender gives a step: the id of the last step it had seen, None when
+it had seen none (the payload says ``"after": null``), False for no link at all
+(receipts, which are no steps)."""
 
 
-def encode(event: Event, lang: str = "en") -> dict[str, Any]:
-    """The ``m.room.message`` content for ``event``, with fallback text in ``lang``."""
-    body = payload(event)
+def payload(event: Event, after: Link = False) -> dict[str, Any]:
+    """The structured payload object of an event, with its causal link (:data:`Link`)."""
+    body: dict[str, Any] = {
+        "type": event.type_name(),
+        "version": VERSION,
+        "content": event.to_dict(),
+    }
+    if after is not False:
+        body[AFTER_KEY] = after
+    return body
+
+
+def encode(event: Event, lang: str = "en", after: Link = False) -> dict[str, Any]:
+    """The ``m.room.message`` content for ``event``, with fallback text in ``lang`` and
+    the causal link ``after`` (:data:`Link`)."""
+    body = payload(event, after)
     size = len(canonical_json(body))
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadTooLargeError(
@@ -122,9 +144,30 @@ def parse_payload(value: Any) -> Event | ParseError:
         )
     if "content" not in value:
         problems.append(Problem(f"{path}.content", MISSING, "required field"))
+    after = value.get(AFTER_KEY)
+    if AFTER_KEY in value and after is not None and not _is_event_id(after):
+        problems.append(
+            Problem(
+                f"{path}.{AFTER_KEY}", WRONG_TYPE, "expected an event id ($…, ≤ 255 chars) or null"
+            )
+        )
     if problems or cls is None:
         return ParseError(tuple(problems), type_ if isinstance(type_, str) else None)
     return cls.from_dict(value["content"], f"{path}.content")
+
+
+def _is_event_id(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("$") and 1 < len(value) <= MAX_EVENT_ID
+
+
+def causal_parent(content: Any) -> Link:
+    """The causal link of a message's payload (:data:`Link`): False when it has none
+    (events sent before the link existed) or an invalid one."""
+    body = content.get(PAYLOAD_KEY) if isinstance(content, Mapping) else None
+    if not isinstance(body, Mapping) or AFTER_KEY not in body:
+        return False
+    after = body[AFTER_KEY]
+    return after if after is None or _is_event_id(after) else False
 
 
 def parse_content(content: Any) -> Event | ParseError | None:

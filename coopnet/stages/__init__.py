@@ -12,8 +12,9 @@ from __future__ import annotations
 from coopnet.stages.deadlines import Deadline, Reminder, compute, reminders_between
 from coopnet.stages.machine import (
     HistoryEntry,
-    Refusal,
+    StageFold,
     StageInput,
+    StageRefusal,
     StageState,
     check,
     derive,
@@ -21,7 +22,7 @@ from coopnet.stages.machine import (
 )
 from coopnet.stages.model import EXTRADITION, MACHINES, MLA, Machine, Transition
 from coopnet.stages.rulebook import DeadlineRule, Rulebook, RulebookError, load_rulebook
-from coopnet.stages.tracker import ConsultationStatus, TimelineItem, track
+from coopnet.stages.tracker import ConsultationStatus, TimelineItem, status_of, track
 
 __all__ = [
     "EXTRADITION",
@@ -31,7 +32,8 @@ __all__ = [
     "DeadlineRule",
     "HistoryEntry",
     "Machine",
-    "Refusal",
+    "StageFold",
+    "StageRefusal",
     "Reminder",
     "Rulebook",
     "RulebookError",
@@ -46,5 +48,6 @@ __all__ = [
     "side_of",
     "ConsultationStatus",
     "TimelineItem",
+    "status_of",
     "track",
 ]

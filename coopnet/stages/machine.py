@@ -59,7 +59,7 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class StageRefusal:
     """Why a transition was not applied."""
 
     code: str
@@ -72,7 +72,7 @@ class StageState:
     kind: Kind
     current: Stage
     history: tuple[HistoryEntry, ...]
-    refused: tuple[Refusal, ...]
+    refused: tuple[StageRefusal, ...]
 
     @property
     def is_final(self) -> bool:
@@ -123,19 +123,52 @@ def check(
     return None
 
 
-def derive(kind: Kind, inputs: Iterable[StageInput]) -> StageState:
-    """Replay transitions in timeline order; refused ones leave the stage unchanged."""
-    machine = MACHINES[kind]
-    history = [HistoryEntry(machine.initial, None)]
-    refused: list[Refusal] = []
-    for item in inputs:
-        current = history[-1]
-        problem = check(machine, current.stage, item.transition, item.side, current.date)
+class StageFold:
+    """A consultation's stage, built one transition at a time (in the consultation's
+    order). :func:`derive` and :mod:`coopnet.consultation` both fold through it, so the
+    rule that refuses a transition is written once."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.machine = MACHINES[kind]
+        self.history: list[HistoryEntry] = [HistoryEntry(self.machine.initial, None)]
+        self.refused: list[StageRefusal] = []
+        self._state: StageState | None = None
+
+    @property
+    def current(self) -> HistoryEntry:
+        return self.history[-1]
+
+    def judge(self, item: StageInput) -> tuple[str, str] | None:
+        """Why ``item`` would be refused now (reason code, message), or None."""
+        current = self.current
+        # The date rule: not before the date of the stage the consultation is at.
+        return check(self.machine, current.stage, item.transition, item.side, current.date)
+
+    def add(self, item: StageInput) -> StageRefusal | None:
+        """Apply ``item`` if it may be applied; the refusal otherwise (also kept)."""
+        problem = self.judge(item)
+        self._state = None
         if problem is not None:
-            refused.append(Refusal(problem[0], problem[1], item.event_id))
-            continue
+            refusal = StageRefusal(problem[0], problem[1], item.event_id)
+            self.refused.append(refusal)
+            return refusal
         t = item.transition
-        history.append(
+        self.history.append(
             HistoryEntry(t.to_stage, t.date, item.side, item.event_id, t.note, t.due_date)
         )
-    return StageState(kind, history[-1].stage, tuple(history), tuple(refused))
+        return None
+
+    def state(self) -> StageState:
+        if self._state is None:
+            self._state = StageState(
+                self.machine.kind, self.current.stage, tuple(self.history), tuple(self.refused)
+            )
+        return self._state
+
+
+def derive(kind: Kind, inputs: Iterable[StageInput]) -> StageState:
+    """Replay transitions in timeline order; refused ones leave the stage unchanged."""
+    fold = StageFold(kind)
+    for item in inputs:
+        fold.add(item)
+    return fold.state()

@@ -63,6 +63,24 @@ def track(
         elif isinstance(item.event, DeadlineExtension) and side is not None:
             extensions.append(item.event)
     state = derive(opened.kind, inputs)
+    return status_of(
+        opened, state, postponements, extensions, today=today, rulebook=book, offsets=offsets
+    )
+
+
+def status_of(
+    opened: ConsultationOpened,
+    state: StageState,
+    postponements: Sequence[tuple[dt.date, SurrenderPostponement]],
+    extensions: Sequence[DeadlineExtension],
+    *,
+    today: dt.date,
+    rulebook: Rulebook | None = None,
+    offsets: Sequence[int] | None = None,
+) -> ConsultationStatus:
+    """The status for a stage state already derived (by :func:`track` or by the
+    consultation core's fold): the deadlines its rules give on ``today``."""
+    book = rulebook if rulebook is not None else load_rulebook()
     deadlines = compute(
         book.rules_for(opened.kind, opened.legal_basis),
         state,

@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from coopnet.consultation.room import (
+    consultation_initial_state,
+    consultation_power_levels,
+    server_acl,
+)
 from coopnet.errors import MatrixError
 from coopnet.matrix.admin import registration_mac
 from coopnet.matrix.devices import Decision, DeviceInfo, EnrolledDevices
-from coopnet.matrix.rooms import consultation_initial_state, consultation_power_levels, server_acl
 from coopnet.matrix.session import StoredSession
 
 

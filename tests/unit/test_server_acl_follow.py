@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coopnet.matrix.rooms import followed_server_acl, server_acl
+from coopnet.consultation.room import followed_server_acl, server_acl
 
 
 def test_a_removed_authority_leaves_the_acl_and_the_own_server_stays() -> None:

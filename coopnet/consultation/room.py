@@ -1,5 +1,9 @@
-"""The shape of a consultation room (pure): what DESIGN.md's security model asks for.
+"""The plan of a consultation room (pure): what DESIGN.md's security model asks for.
 
+The bot's ``!consult open`` and the client's new consultation both create the room from
+:func:`plan_room`: encrypted (megolm) from its first state, invite-only, no guests,
+history visible from the invitation on, power to act for the two authorities' officers
+and bots only, and a server ACL listing exactly the two authorities' servers.
 Everything here is visible to the homeservers (state events are not encrypted), so it
 carries no case data: the name is the neutral case reference and there is no topic.
 """
@@ -7,7 +11,12 @@ carries no case data: the name is the neutral case reference and there is no top
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from coopnet.consultation.roster import Roster
+from coopnet.errors import ConsultationError
+from coopnet.ids import server_of
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 
@@ -18,10 +27,6 @@ ROOM_VERSION = "12"
 # invite-only) is at 0 and cannot send.
 MEMBER_LEVEL = 50
 ADMIN_LEVEL = 100
-
-
-def server_of(user_id: str) -> str:
-    return user_id.split(":", 1)[1]
 
 
 def acl_host(server: str) -> str:
@@ -98,3 +103,45 @@ def consultation_power_levels(members: Iterable[str]) -> dict[str, Any]:
 
 def consultation_room_name(case_ref: str) -> str:
     return case_ref
+
+
+@dataclass(frozen=True)
+class RoomPlan:
+    """Everything a homeserver is asked for when a consultation room is created."""
+
+    name: str
+    room_version: str
+    invite: tuple[str, ...]
+    servers: tuple[str, ...]  # the servers the room's ACL allows
+    initial_state: tuple[dict[str, Any], ...]
+    power_levels: dict[str, Any]
+
+
+def room_plan(case_ref: str, invite: Iterable[str], servers: Iterable[str]) -> RoomPlan:
+    """The room for ``case_ref`` with exactly these invitees (who may act) and these
+    servers in its ACL (the invitees' servers are always added)."""
+    invitees = tuple(sorted(set(invite)))
+    allowed = tuple(sorted(set(servers) | {server_of(u) for u in invitees}))
+    return RoomPlan(
+        name=consultation_room_name(case_ref),
+        room_version=ROOM_VERSION,
+        invite=invitees,
+        servers=allowed,
+        initial_state=tuple(consultation_initial_state(allowed)),
+        power_levels=consultation_power_levels(invitees),
+    )
+
+
+def plan_room(roster: Roster, case_ref: str, creator: str, counterpart: str) -> RoomPlan:
+    """The room in which ``creator`` (an officer or the bot of an authority) consults the
+    authority ``counterpart``: every officer and the bot of both authorities are invited
+    and may act; only the two authorities' servers may take part."""
+    own = roster.party_of(creator)
+    other = roster.party(counterpart)
+    if own is None:
+        raise ConsultationError(f"{creator} belongs to no authority of the network")
+    if other is None or other.authority_id == own.authority_id:
+        known = ", ".join(a for a in roster.ids() if a != own.authority_id)
+        raise ConsultationError(f"{counterpart!r} is not another authority (choose: {known})")
+    invite = (set(own.users()) | set(other.users())) - {creator}
+    return room_plan(case_ref, invite, {own.server_name, other.server_name})

@@ -1,0 +1,51 @@
+"""The consultation core (pure): the one place where a consultation's state is computed.
+
+- :mod:`~coopnet.consultation.roster` – who is in the network (from the signed directory);
+- :mod:`~coopnet.consultation.message` – what the core is fed: decrypted timeline messages;
+- :mod:`~coopnet.consultation.order` – the causal order of steps, the same on every server;
+- :mod:`~coopnet.consultation.fold` – the rules that accept or refuse each step;
+- :mod:`~coopnet.consultation.assurances` – the assurances' state machine;
+- :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
+  refusals, conflicts and receipts of one room, folded incrementally;
+- :mod:`~coopnet.consultation.room` – the plan of a consultation room.
+
+The bot and the client compute a consultation through this package and nowhere else, so
+they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio nor aiohttp.
+"""
+
+from __future__ import annotations
+
+from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
+from coopnet.consultation.fold import Refusal, Step, Topic
+from coopnet.consultation.message import Message
+from coopnet.consultation.order import CausalOrder
+from coopnet.consultation.room import RoomPlan, plan_room, room_plan
+from coopnet.consultation.roster import Party, Person, Roster
+from coopnet.consultation.state import (
+    Consultation,
+    HeldReceipt,
+    Parties,
+    ReceiptMatch,
+    SignatureCheck,
+)
+
+__all__ = [
+    "AssuranceRecord",
+    "AssuranceRegister",
+    "CausalOrder",
+    "Consultation",
+    "HeldReceipt",
+    "Message",
+    "Parties",
+    "Party",
+    "Person",
+    "ReceiptMatch",
+    "Refusal",
+    "RoomPlan",
+    "Roster",
+    "SignatureCheck",
+    "Step",
+    "Topic",
+    "plan_room",
+    "room_plan",
+]

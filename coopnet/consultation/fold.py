@@ -1,0 +1,167 @@
+"""The rules that turn a consultation's steps, in order, into its state (pure).
+
+One :class:`Fold` is the state after some prefix of the steps. :meth:`Fold.judge` says
+whether the next step may be applied and, if not, why (the refusal the bot gives and the
+client shows); :meth:`Fold.add` applies it or records the refusal. Every rule that
+accepts or refuses a step lives here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from coopnet.consultation.assurances import AssuranceRegister
+from coopnet.protocol import (
+    Assurance,
+    AssuranceMonitoring,
+    ConsultationOpened,
+    DeadlineExtension,
+    Event,
+    StageTransition,
+    SurrenderPostponement,
+)
+from coopnet.protocol.vocab import Side
+from coopnet.stages import StageFold, StageInput, side_of
+
+
+class Topic(StrEnum):
+    """What a refused step tried to change."""
+
+    OPENED = "opened"
+    STAGE = "stage"
+    ASSURANCE = "assurance"
+
+
+# Reason codes of refusals that are not the stage machine's or the assurances'.
+ALREADY_OPENED = "already_opened"
+UNKNOWN_PARTY = "unknown_party"
+NOT_A_PARTY = "not_a_party"
+NOT_OPENED = "not_opened"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a step was not applied. ``conflict_with`` names the concurrent step that was
+    applied instead when both were sent without seeing each other (a conflict that both
+    sides see and resolve), None for an ordinary refusal."""
+
+    event_id: str
+    topic: Topic
+    code: str
+    message: str  # English; programs show the label of ``code`` in the reader's language
+    conflict_with: str | None = None
+
+    @property
+    def is_conflict(self) -> bool:
+        return self.conflict_with is not None
+
+
+@dataclass(frozen=True)
+class Step:
+    """A structured event (not a receipt) as the fold needs it."""
+
+    event_id: str
+    event: Event
+    authority: str | None  # the sender's authority, from the roster (never the content)
+    day: dt.date
+
+
+Seen = Callable[[str], bool]
+"""Whether the sender of the step being judged had seen a given step."""
+
+
+class Fold:
+    def __init__(self, is_authority: Callable[[str], bool]) -> None:
+        self._is_authority = is_authority
+        self.opened: ConsultationOpened | None = None
+        self.opened_id: str | None = None
+        self.stages: StageFold | None = None
+        self.assurances = AssuranceRegister()
+        self.postponements: list[tuple[dt.date, SurrenderPostponement]] = []
+        self.extensions: list[DeadlineExtension] = []
+        self.refusals: dict[str, Refusal] = {}
+        self.accepted: list[str] = []
+
+    def side(self, authority: str | None) -> Side | None:
+        if authority is None or self.opened is None:
+            return None
+        return side_of(authority, self.opened.requesting_authority, self.opened.requested_authority)
+
+    # ------------------------------------------------------------ rules
+    def judge(self, step: Step, seen: Seen) -> Refusal | None:
+        """The refusal ``step`` gets if applied next, or None."""
+        event = step.event
+        if isinstance(event, ConsultationOpened):
+            return self._judge_opened(step, event)
+        if isinstance(event, StageTransition):
+            if self.stages is None:
+                return Refusal(
+                    step.event_id,
+                    Topic.STAGE,
+                    NOT_OPENED,
+                    "no consultation has been opened in this room",
+                )
+            problem = self.stages.judge(StageInput(event, self.side(step.authority)))
+            if problem is None:
+                return None
+            winner = self.stages.current.event_id
+            return Refusal(
+                step.event_id,
+                Topic.STAGE,
+                problem[0],
+                problem[1],
+                winner if winner is not None and not seen(winner) else None,
+            )
+        if isinstance(event, Assurance | AssuranceMonitoring):
+            problem = self.assurances.judge(event)
+            if problem is None:
+                return None
+            winner = self.assurances.last_change(event.assurance_id)
+            return Refusal(
+                step.event_id,
+                Topic.ASSURANCE,
+                problem[0],
+                problem[1],
+                winner if winner is not None and not seen(winner) else None,
+            )
+        return None
+
+    def _judge_opened(self, step: Step, event: ConsultationOpened) -> Refusal | None:
+        def refused(code: str, message: str) -> Refusal:
+            return Refusal(step.event_id, Topic.OPENED, code, f"opened: {message}")
+
+        if self.opened is not None:
+            return refused(ALREADY_OPENED, "this room already holds a consultation")
+        for party in (event.requesting_authority, event.requested_authority):
+            if not self._is_authority(party):
+                return refused(UNKNOWN_PARTY, f"{party!r} is not an authority of the network")
+        if step.authority not in (event.requesting_authority, event.requested_authority):
+            return refused(NOT_A_PARTY, "the sender's authority is on neither side")
+        return None
+
+    # ------------------------------------------------------------ applying
+    def add(self, step: Step, seen: Seen) -> Refusal | None:
+        """Apply the next step, or keep its refusal; returns the refusal."""
+        refusal = self.judge(step, seen)
+        if refusal is not None:
+            self.refusals[step.event_id] = refusal
+            return refusal
+        self.accepted.append(step.event_id)
+        event = step.event
+        if isinstance(event, ConsultationOpened):
+            self.opened, self.opened_id = event, step.event_id
+            self.stages = StageFold(event.kind)
+            return None
+        side = self.side(step.authority)
+        if isinstance(event, StageTransition) and self.stages is not None:
+            self.stages.add(StageInput(event, side, step.event_id))
+        elif isinstance(event, Assurance | AssuranceMonitoring):
+            self.assurances.apply(event, step.event_id)
+        elif isinstance(event, SurrenderPostponement) and side is not None:
+            self.postponements.append((step.day, event))
+        elif isinstance(event, DeadlineExtension) and side is not None:
+            self.extensions.append(event)
+        return None
