@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from bots.consultation.acl import AclFollower
-from bots.consultation.members import Members
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
@@ -25,18 +24,17 @@ from bots.consultation.view import BOT_MARKER, ConsultationView, Rejection, reco
 from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
+from coopnet.consultation import Message, Party, Refusal, Roster, Topic, plan_room
+from coopnet.errors import ConsultationError
 from coopnet.ids import EventID
 from coopnet.matrix import DevicePolicy, ReceivedEvent
 from coopnet.profiles import load_profile
 from coopnet.protocol import (
     PAYLOAD_KEY,
-    Assurance,
-    AssuranceMonitoring,
     ConsultationOpened,
     Event,
     ParseError,
     Receipt,
-    StageTransition,
     content_hash,
     encode,
     label,
@@ -44,7 +42,7 @@ from coopnet.protocol import (
 )
 from coopnet.receipts import sign_receipt
 from coopnet.records import AsyncRecordStore, NewEntry, load_or_create_signing_key
-from coopnet.stages import MACHINES, Rulebook, check, side_of
+from coopnet.stages import STAGE_REASONS, Rulebook
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +77,7 @@ class ConsultationBot(Bot):
         self,
         config: BotConfig,
         policy: DevicePolicy,
-        members: Members,
+        roster: Roster,
         authority_id: str,
         records_path: Path,
         signing_key_path: Path,
@@ -88,7 +86,7 @@ class ConsultationBot(Bot):
         clock: Callable[[], dt.date] = utc_today,
     ) -> None:
         super().__init__(config, policy)
-        self.members = members
+        self.roster = roster
         self.authority_id = authority_id
         self.records_path = records_path
         self.signing_key_path = signing_key_path
@@ -110,7 +108,7 @@ class ConsultationBot(Bot):
     async def setup(self) -> None:
         self._records = await AsyncRecordStore.open(self.records_path, self._signing_key)
         # Empty at every start: views are rebuilt from the record on first use.
-        self._views = ViewCache(self._records, self.members.authority_of, self.user_id)
+        self._views = ViewCache(self._records, self.roster, self.roster.receipt_keys, self.rulebook)
 
     async def teardown(self) -> None:
         if self._records is not None:
@@ -127,6 +125,13 @@ class ConsultationBot(Bot):
     def case_ref(self, room_id: str) -> str:
         room = self.matrix.nio.rooms.get(room_id)
         return (room.name if room is not None and room.name else None) or room_id
+
+    @property
+    def own_party(self) -> Party:
+        party = self.roster.party(self.authority_id)
+        if party is None:  # the runner checks the roster lists the bot's own authority
+            raise RuntimeError(f"the roster does not list {self.authority_id}")
+        return party
 
     @property
     def views(self) -> ViewCache:
@@ -221,7 +226,7 @@ class ConsultationBot(Bot):
 
     async def answer_rejection(self, room_id: str, event_id: str, why: Rejection) -> None:
         """Tell the sender, in their language, why ``event_id`` was refused."""
-        lang = self.members.language_of(why.sender)
+        lang = self.roster.language_of(why.sender)
         if why.title == "rejected.title":
             body = "\n".join(
                 [
@@ -238,55 +243,32 @@ class ConsultationBot(Bot):
 
     async def _structured(self, event: ReceivedEvent, parsed: Event) -> None:
         view = await self.view(event.room_id)
-        refusal = self._refusal(event, parsed, view)
+        refusal = view.consultation.check(
+            Message(event.event_id, event.sender, event.origin_server_ts, event.content, parsed)
+        )
         if refusal is not None:
-            key, reason = refusal
+            key, reason = self._answer_for(refusal, self.roster.language_of(event.sender))
             await self._reject(event, [reason], key)
             return
         await self.record_event(event)
-        sender_authority = self.members.authority_of(event.sender)
+        sender_authority = self.roster.authority_of(event.sender)
         if sender_authority != self.authority_id and not isinstance(parsed, Receipt):
             await self.send_receipt(
                 event.room_id, event.event_id, event.sender, event.content[PAYLOAD_KEY]
             )
 
-    def _refusal(
-        self, event: ReceivedEvent, parsed: Event, view: ConsultationView
-    ) -> tuple[str, str] | None:
-        """(message key, reason) when a valid event cannot be applied here."""
-        authority = self.members.authority_of(event.sender)
-        if isinstance(parsed, ConsultationOpened):
-            if view.opened is not None:
-                return "rejected.title", "opened: this room already holds a consultation"
-            for party in (parsed.requesting_authority, parsed.requested_authority):
-                if party not in self.members.by_id:
-                    return "rejected.title", f"opened: {party!r} is not an authority of the network"
-            if authority not in (parsed.requesting_authority, parsed.requested_authority):
-                return "rejected.title", "opened: the sender's authority is on neither side"
-            return None
-        if isinstance(parsed, StageTransition):
-            status = view.status(self.clock(), self.rulebook)
-            if view.opened is None or status is None:
-                return "transition.refused", "no consultation has been opened in this room"
-            side = None
-            if authority is not None:
-                side = side_of(
-                    authority, view.opened.requesting_authority, view.opened.requested_authority
-                )
-            history = status.stages.history
-            last_date = next((h.date for h in reversed(history) if h.date), None)
-            problem = check(
-                MACHINES[view.opened.kind], status.stages.current, parsed, side, last_date
-            )
-            if problem is not None:
-                code, message = problem
-                lang = self.members.language_of(event.sender)
-                return "transition.refused", f"{label(f'reason.{code}', lang)} — {message}"
-            return None
-        if isinstance(parsed, Assurance | AssuranceMonitoring):
-            reason = view.assurances.check(parsed)
-            return ("assurance.refused", reason) if reason else None
-        return None
+    @staticmethod
+    def _answer_for(refusal: Refusal, lang: str) -> tuple[str, str]:
+        """(message key, reason) of the answer to a refused step, in the sender's language
+        where the reason has a label."""
+        if refusal.topic is Topic.STAGE:
+            reason = refusal.message
+            if refusal.code in STAGE_REASONS:
+                reason = f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
+            return "transition.refused", reason
+        if refusal.topic is Topic.ASSURANCE:
+            return "assurance.refused", refusal.message
+        return "rejected.title", refusal.message
 
     async def send_receipt(
         self, room_id: str, event_id: str, sender: str, payload: dict[str, Any]
@@ -303,7 +285,7 @@ class ConsultationBot(Bot):
         if not isinstance(receipt, Receipt):
             log.error("could not build a receipt for %s: %s", event_id, receipt)
             return None
-        content = sign_receipt(encode(receipt, self.members.language_of(sender)), self._signing_key)
+        content = sign_receipt(encode(receipt, self.roster.language_of(sender)), self._signing_key)
         return await self.post(room_id, content, "receipt", event_id)
 
     # ---------------------------------------------------------------- periodic
@@ -324,17 +306,19 @@ class ConsultationBot(Bot):
         """Post what is owed: receipts and answers to rejected events missed in a crash,
         reminders, overdue warnings."""
         view = await self.view(room_id)
-        # Copies: what is sent meanwhile updates the view in place.
-        for event_id, (sender, payload) in list(view.foreign_events.items()):
-            if event_id not in view.receipted:
-                await self.send_receipt(room_id, event_id, sender, payload)
+        consultation = view.consultation
+        for message in consultation.uncertified(self.user_id, self.authority_id):
+            await self.send_receipt(
+                room_id, message.event_id, message.sender, dict(message.content[PAYLOAD_KEY])
+            )
+        # A copy: what is sent meanwhile updates the view in place.
         for event_id, rejection in list(view.rejected.items()):
             if event_id not in view.answered:
                 await self.answer_rejection(room_id, event_id, rejection)
-        status = view.status(self.clock(), self.rulebook)
+        status = consultation.status(self.clock())
         if status is None:
             return
-        lang = self.members.by_id[self.authority_id].language
+        lang = self.own_party.language
         for notice in due_notices(status, view.notices, self.clock(), lang):
             await self.notice(
                 room_id,
@@ -349,8 +333,8 @@ class ConsultationBot(Bot):
         parsed = self.parse_command(body)
         if parsed is None:
             return
-        lang = self.members.language_of(event.sender)
-        if self.members.authority_of(event.sender) != self.authority_id:
+        lang = self.roster.language_of(event.sender)
+        if self.roster.authority_of(event.sender) != self.authority_id:
             return  # each authority's bot serves its own officers
         ctx = CommandContext(
             event.room_id,
@@ -371,8 +355,9 @@ class ConsultationBot(Bot):
     @command("status", help="stage, history, open deadlines and assurances of this consultation")
     async def cmd_status(self, ctx: CommandContext) -> str:
         view = await self.view(ctx.room_id)
-        status = view.status(self.clock(), self.rulebook)
-        return render_status(view, status, self.case_ref(ctx.room_id), ctx.language)
+        return render_status(
+            view.consultation, self.clock(), self.case_ref(ctx.room_id), ctx.language
+        )
 
     @command(
         "requirements",
@@ -385,9 +370,10 @@ class ConsultationBot(Bot):
         authority = ctx.args[0].lower()
         profile = load_profile(authority, self.profiles_dir)
         if profile is None:
-            known = ", ".join(sorted(self.members.by_id))
+            known = ", ".join(sorted(self.roster.ids()))
             raise CommandError(f"no requirements profile for {authority!r} (authorities: {known})")
-        content = encode(profile.answer, ctx.language)
+        view = await self.view(ctx.room_id)
+        content = encode(profile.answer, ctx.language, after=view.consultation.head())
         if profile.answer.illustrative:
             note = text("requirements.illustrative", ctx.language, state=profile.state)
             content["body"] = f"{note}\n{content['body']}"
@@ -405,10 +391,12 @@ class ConsultationBot(Bot):
     )
     async def cmd_open(self, ctx: CommandContext) -> str:
         counterpart_id, case_ref, *rest = ctx.args
-        counterpart = self.members.by_id.get(counterpart_id.lower())
-        if counterpart is None or counterpart.authority_id == self.authority_id:
-            known = ", ".join(sorted(set(self.members.by_id) - {self.authority_id}))
-            raise CommandError(f"{counterpart_id!r} is not another authority (choose: {known})")
+        try:
+            plan = plan_room(self.roster, case_ref, self.user_id, counterpart_id.lower())
+        except ConsultationError as exc:
+            raise CommandError(str(exc)) from exc
+        counterpart = self.roster.party(counterpart_id.lower())
+        assert counterpart is not None  # plan_room checked it
         kind = rest[0] if rest else "extradition"
         basis = {"basis": rest[1] if len(rest) > 1 else "untoc"}
         if len(rest) > 2:
@@ -424,14 +412,11 @@ class ConsultationBot(Bot):
         )
         if isinstance(opened, ParseError):
             raise CommandError("; ".join(str(p) for p in opened.problems))
-        own = self.members.by_id[self.authority_id]
-        invite = [*own.officers, *counterpart.officers]
-        if counterpart.bot:
-            invite.append(counterpart.bot)
-        room_id = await self.matrix.create_consultation_room(
-            case_ref, invite=invite, servers=[own.server_name, counterpart.server_name]
+        room_id = await self.matrix.create_room(plan)
+        # The first step of the room: its sender had seen none.
+        await self.post(
+            room_id, encode(opened, self.own_party.language, after=None), "opened", room_id
         )
-        await self.post(room_id, encode(opened, own.language), "opened", room_id)
         return text(
             "opened.done",
             ctx.language,

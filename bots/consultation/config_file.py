@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from bots.consultation.members import Member, Members
 from bots.framework import BotConfig
+from coopnet.consultation import Party, Roster
 from coopnet.errors import CoopNetError
 from coopnet.ids import server_of
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
@@ -148,19 +148,24 @@ class BotSetup:
     file: BotFile
     config: BotConfig
     policy: DevicePolicy
-    members: Members
+    roster: Roster
 
 
-def _own_only(bot_file: BotFile) -> Members:
+def _own_only(bot_file: BotFile) -> Roster:
     server = server_of(bot_file.user_id)
-    own = Member(
-        bot_file.authority, bot_file.authority, server, bot_file.language, (), bot_file.user_id
+    own = Party(
+        bot_file.authority,
+        bot_file.authority,
+        bot_file.authority,
+        server,
+        (bot_file.language,),
+        bot=bot_file.user_id,
     )
-    return Members([own])
+    return Roster((own,), source=f"{bot_file.path} (own authority only)")
 
 
-def policy_and_members(bot_file: BotFile) -> tuple[DevicePolicy, Members]:
-    """Device policy and members from the signed directory (verified, no rollback).
+def policy_and_roster(bot_file: BotFile) -> tuple[DevicePolicy, Roster]:
+    """Device policy and roster from the signed directory (verified, no rollback).
 
     Without a directory in the file the bot serves only its own authority and trusts no
     device: a closed federation needs the directory.
@@ -179,29 +184,32 @@ def policy_and_members(bot_file: BotFile) -> tuple[DevicePolicy, Members]:
         policy = DirectoryDevices.load(bot_file.directory, steward_key, bot_file.store_dir)
     except CoopNetError as exc:
         raise BotConfigError(f"{bot_file.directory}: {exc}") from exc
-    members = Members.from_directory(policy.directory, {bot_file.authority: bot_file.language})
-    if bot_file.authority not in members.by_id:
+    roster = Roster.from_directory(
+        policy.directory, {bot_file.authority: bot_file.language}, str(bot_file.directory)
+    )
+    own = roster.party(bot_file.authority)
+    if own is None:
         raise BotConfigError(f"the signed directory does not list authority {bot_file.authority!r}")
-    if members.by_id[bot_file.authority].server_name != server_of(bot_file.user_id):
+    if own.server_name != server_of(bot_file.user_id):
         raise BotConfigError(
             f"{bot_file.user_id} is not on the server the directory lists for "
-            f"{bot_file.authority!r} ({members.by_id[bot_file.authority].server_name})"
+            f"{bot_file.authority!r} ({own.server_name})"
         )
-    return policy, members
+    return policy, roster
 
 
 def bot_setup(bot_file: BotFile, tick_seconds: float = 30.0) -> BotSetup:
-    policy, members = policy_and_members(bot_file)
+    policy, roster = policy_and_roster(bot_file)
     ensure_private_dir(bot_file.state_dir)
     config = BotConfig(
         homeserver=bot_file.homeserver,
         user_id=bot_file.user_id,
         store_dir=bot_file.store_dir,
         state_db=bot_file.state_db,
-        member_servers=members.servers(),
+        member_servers=roster.servers(),
         tick_seconds=tick_seconds,
     )
-    return BotSetup(bot_file, config, policy, members)
+    return BotSetup(bot_file, config, policy, roster)
 
 
 def read_password(bot_file: BotFile) -> str | None:

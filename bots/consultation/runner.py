@@ -11,11 +11,10 @@ from pathlib import Path
 
 from bots.consultation.bot import ConsultationBot, utc_today
 from bots.consultation.config_file import BotSetup, bot_setup, load_bot_file, read_password
-from bots.consultation.members import Members
 from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
 from coopnet.matrix import CoopNetClient
-from coopnet.network import Network, botproc
+from coopnet.network import Network, botproc, roster
 from coopnet.network.trust import device_policy
 from coopnet.records import key_id, prepare_signing_key, public_key_file
 
@@ -40,19 +39,19 @@ def build_bot(
             f"authority {authority_id} has no enrolled bot account in {network.file}; "
             "run 'coopnet net up' first"
         )
-    members = Members.from_network(network)
+    network_roster = roster(network)
     config = BotConfig(
         homeserver=authority.client_url,
         user_id=account.user_id,
         store_dir=Path(account.store_dir),
         state_db=botproc.state_db(authority),
-        member_servers=members.servers(),
+        member_servers=network_roster.servers(),
         tick_seconds=tick_seconds,
     )
     return ConsultationBot(
         config,
         device_policy(network, Path(account.store_dir)),
-        members,
+        network_roster,
         authority_id,
         records_path(authority),
         signing_key_path(authority),
@@ -84,7 +83,7 @@ def build_bot_from_setup(
     return ConsultationBot(
         setup.config,
         setup.policy,
-        setup.members,
+        setup.roster,
         setup.file.authority,
         setup.file.records_db,
         setup.file.record_signing_key,

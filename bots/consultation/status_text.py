@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bots.consultation.texts import text
-from bots.consultation.view import ConsultationView
+from coopnet.consultation import Consultation
 from coopnet.protocol import label
 from coopnet.protocol.labels import value_label
 from coopnet.protocol.vocab import DeadlineStatus
-from coopnet.stages import ConsultationStatus
 
 
-def render_status(
-    view: ConsultationView, status: ConsultationStatus | None, case_ref: str, lang: str
-) -> str:
-    if view.opened is None or status is None:
+def render_status(consultation: Consultation, today: dt.date, case_ref: str, lang: str) -> str:
+    status = consultation.status(today)
+    if status is None:
         return text("status.not_opened", lang)
     lines = [text("status.title", lang, case_ref=case_ref)]
     stages = status.stages
@@ -35,13 +35,19 @@ def render_status(
     if not open_deadlines:
         lines.append(f"  {text('status.no_deadlines', lang)}")
     lines.append(f"{text('status.assurances', lang)}:")
-    for assurance_id, record in sorted(view.assurances.items.items()):
+    assurances = consultation.assurances()
+    for assurance_id, record in sorted(assurances.items()):
         latest = record.latest
         lines.append(
             f"  {assurance_id}: {value_label(latest.assurance_type, lang)} — "
             f"{value_label(latest.assurance_status, lang)} "
             f"({latest.giver} → {latest.receiver}; {len(record.monitoring)} monitoring)"
         )
-    if not view.assurances.items:
+    if not assurances:
         lines.append(f"  {text('status.no_assurances', lang)}")
+    conflicts = consultation.conflicts()
+    if conflicts:
+        lines.append(f"{text('status.conflicts', lang)}:")
+        for conflict in conflicts:
+            lines.append(f"  {conflict.event_id} ↔ {conflict.conflict_with}: {conflict.message}")
     return "\n".join(lines)

@@ -1,30 +1,23 @@
-"""A consultation as the record holds it: opened event, accepted exchanges, receipts,
-reminders already posted (pure: record entries in, view out).
+"""A consultation as the bot's record holds it (pure: record entries in, view out).
 
-The record is the bot's single source of truth, so a restarted bot knows everything it
-knew before from the record alone.
+The consultation's state (stage, deadlines, assurances, refusals, receipts) is the
+shared core's (:class:`coopnet.consultation.Consultation`), fed every recorded timeline
+event; beside it the bot remembers what it owes and what it posted: the reminders already
+sent, the rejections it must answer and the answers it gave. The record is the bot's single
+source of truth, so a restarted bot knows everything it knew before from the record alone.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bots.consultation.assurances import AssuranceRegister
-from coopnet.protocol import (
-    PAYLOAD_KEY,
-    Assurance,
-    AssuranceMonitoring,
-    ConsultationOpened,
-    Event,
-    Receipt,
-    parse_content,
-)
+from coopnet.consultation import Consultation, Message, Parties
+from coopnet.receipts import Keys
 from coopnet.records import Entry, canonical_json
-from coopnet.stages import ConsultationStatus, Rulebook, TimelineItem, track
+from coopnet.stages import Rulebook
 
 BOT_MARKER = "org.coopnet.bot"
 """Key in the content of the bot's own messages: ``{"kind": "reminder", "key": "…"}``, or
@@ -74,10 +67,6 @@ def json_safe(value: Any, depth: int = 0) -> Any:
     return repr(value)
 
 
-def day_of(origin_ts: int) -> dt.date:
-    return dt.datetime.fromtimestamp(origin_ts / 1000, dt.UTC).date()
-
-
 @dataclass(frozen=True)
 class Rejection:
     """Why an event was refused, as recorded: enough to answer it again after a crash."""
@@ -89,33 +78,11 @@ class Rejection:
 
 @dataclass
 class ConsultationView:
-    opened: ConsultationOpened | None = None
-    items: list[TimelineItem] = field(default_factory=list)
-    assurances: AssuranceRegister = field(default_factory=AssuranceRegister)
-    receipted: set[str] = field(default_factory=set)
+    consultation: Consultation
     notices: set[str] = field(default_factory=set)
-    # Structured events from the other authority: event id -> (sender, payload).
-    foreign_events: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     # Rejected events the bot owes an answer to, and the events it answered.
     rejected: dict[str, Rejection] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)
-
-    def status(self, today: dt.date, rulebook: Rulebook | None = None) -> ConsultationStatus | None:
-        if self.opened is None:
-            return None
-        return track(self.opened, self.items, today=today, rulebook=rulebook)
-
-
-def parsed_event(entry: Entry) -> Event | None:
-    return _event_in(entry.content_value())
-
-
-def _event_in(recorded: Any) -> Event | None:
-    """The structured event in a recorded ``{"type", "content"}`` value, if valid."""
-    if not isinstance(recorded, dict):
-        return None
-    parsed = parse_content(recorded.get("content"))
-    return parsed if isinstance(parsed, Event) else None
 
 
 def _rejection_in(entry: Entry, recorded: Any) -> Rejection | None:
@@ -127,31 +94,33 @@ def _rejection_in(entry: Entry, recorded: Any) -> Rejection | None:
     return Rejection(entry.sender, tuple(str(p) for p in problems or ()), recorded["answer_title"])
 
 
+def new_view(
+    parties: Parties, receipt_keys: Keys | None = None, rulebook: Rulebook | None = None
+) -> ConsultationView:
+    return ConsultationView(Consultation(parties, receipt_keys, rulebook))
+
+
 def build_view(
     entries: Iterable[Entry],
-    authority_of: Callable[[str], str | None],
-    own_user: str,
+    parties: Parties,
+    receipt_keys: Keys | None = None,
+    rulebook: Rulebook | None = None,
 ) -> ConsultationView:
     """Fold a room's record entries (in record order) into a :class:`ConsultationView`."""
-    view = ConsultationView()
+    view = new_view(parties, receipt_keys, rulebook)
     for entry in entries:
-        fold_entry(view, entry, authority_of, own_user)
+        fold_entry(view, entry)
     return view
 
 
-def fold_entry(
-    view: ConsultationView,
-    entry: Entry,
-    authority_of: Callable[[str], str | None],
-    own_user: str,
-) -> None:
+def fold_entry(view: ConsultationView, entry: Entry) -> None:
     """Apply one record entry, the next in record order, to ``view`` (in place).
 
     :func:`build_view` is this fold over every entry, so a view kept up to date entry
     by entry is the view a rebuild from the record would give.
     """
-    content = entry.content_value()
-    inner = content.get("content") if isinstance(content, dict) else None
+    recorded = entry.content_value()
+    inner = recorded.get("content") if isinstance(recorded, dict) else None
     marker = inner.get(BOT_MARKER) if isinstance(inner, dict) else None
     if entry.kind == "reminder" and isinstance(marker, dict):
         view.notices.add(str(marker.get("key")))
@@ -160,28 +129,13 @@ def fold_entry(
         view.answered.add(str(marker.get("to")))
         return
     if entry.kind == "rejection":
-        rejection = _rejection_in(entry, content)
+        rejection = _rejection_in(entry, recorded)
         if rejection is not None and entry.event_id:
             view.rejected[entry.event_id] = rejection
+    if entry.kind not in ("event", "receipt", "rejection") or not isinstance(inner, dict):
         return
-    if entry.kind not in ("event", "receipt"):
-        return
-    event = _event_in(content)
-    if isinstance(event, Receipt):
-        if entry.sender == own_user:
-            view.receipted.add(event.event_id)
-        return
-    if event is None:
-        return
-    sender_authority = authority_of(entry.sender)
-    if entry.event_id and sender_authority != authority_of(own_user) and isinstance(inner, dict):
-        view.foreign_events[entry.event_id] = (entry.sender, inner[PAYLOAD_KEY])
-    if isinstance(event, ConsultationOpened):
-        if view.opened is None:
-            view.opened = event
-        return
-    if isinstance(event, Assurance | AssuranceMonitoring):
-        view.assurances.apply(event)
-    view.items.append(
-        TimelineItem(event, sender_authority, day_of(entry.origin_ts), entry.event_id)
-    )
+    if entry.event_id:
+        # A refused step is a step all the same: the core decides, in the consultation's
+        # order, what it is refused for (the refusal at arrival may change when a
+        # concurrent step comes later).
+        view.consultation.add(Message.of(entry.event_id, entry.sender, entry.origin_ts, inner))

@@ -23,11 +23,13 @@ Why the view cannot drift from a rebuild:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bots.consultation.view import ConsultationView, build_view, fold_entry
+from coopnet.consultation import Parties
+from coopnet.receipts import Keys
 from coopnet.records import AsyncRecordStore, Entry, NewEntry, RecordStore
+from coopnet.stages import Rulebook
 
 
 @dataclass
@@ -45,12 +47,14 @@ class ViewCache:
     def __init__(
         self,
         records: AsyncRecordStore,
-        authority_of: Callable[[str], str | None],
-        own_user: str,
+        parties: Parties,
+        receipt_keys: Keys | None = None,
+        rulebook: Rulebook | None = None,
     ) -> None:
         self._records = records
-        self._authority_of = authority_of
-        self._own_user = own_user
+        self._parties = parties
+        self._receipt_keys = receipt_keys
+        self._rulebook = rulebook
         self._views: dict[str, _Cached] = {}
         self._turn = asyncio.Lock()
 
@@ -83,7 +87,7 @@ class ViewCache:
             return [e for e in store.entries(case_ref) if e.room_id == room_id]
 
         entries = await self._records.execute_write_fn(read)
-        view = build_view(entries, self._authority_of, self._own_user)
+        view = build_view(entries, self._parties, self._receipt_keys, self._rulebook)
         return _Cached(case_ref, view, entries[-1].seq if entries else 0)
 
     def _fold(self, entry: Entry) -> None:
@@ -92,5 +96,5 @@ class ViewCache:
             return  # no view held (built on next use) or the entry is not part of it
         if entry.seq <= cached.last_seq:
             return  # recorded before (same event id): the view holds it already
-        fold_entry(cached.view, entry, self._authority_of, self._own_user)
+        fold_entry(cached.view, entry)
         cached.last_seq = entry.seq

@@ -27,6 +27,7 @@ from coopnet.consultation.state import (
     Parties,
     ReceiptMatch,
     SignatureCheck,
+    Summary,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Roster",
     "SignatureCheck",
     "Step",
+    "Summary",
     "Topic",
     "plan_room",
     "room_plan",

@@ -69,6 +69,21 @@ class HeldReceipt:
     message: Message
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What two readers of a consultation must agree on (deadlines aside, which also
+    depend on the day: compare :meth:`Consultation.status`)."""
+
+    opened: str | None
+    history: tuple[tuple[str, str | None], ...]  # (stage, event id) from the initial stage
+    accepted: tuple[str, ...]
+    refusals: tuple[Refusal, ...]
+    assurances: tuple[tuple[str, tuple[str, ...], int], ...]  # id, statuses, monitoring
+    receipts: tuple[tuple[str, str, str], ...]  # (receipt id, its sender, certified id)
+    invalid: tuple[str, ...]
+    head: str | None
+
+
 class Consultation:
     def __init__(
         self,
@@ -213,6 +228,32 @@ class Consultation:
 
     def message(self, event_id: str) -> Message | None:
         return self._messages.get(event_id)
+
+    def summary(self) -> Summary:
+        stages = self._fold.stages
+        return Summary(
+            opened=self.opened_id,
+            history=tuple((h.stage, h.event_id) for h in stages.history) if stages else (),
+            accepted=tuple(self._fold.accepted),
+            refusals=tuple(self.refusals()),
+            assurances=tuple(
+                (key, tuple(record.history), len(record.monitoring))
+                for key, record in sorted(self.assurances().items())
+            ),
+            receipts=tuple(
+                sorted((r.event_id, r.sender, r.receipt.event_id) for r in self._receipts.values())
+            ),
+            invalid=tuple(sorted(self._invalid)),
+            head=self.head(),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Two consultations are equal when they hold the same state (:meth:`summary`)."""
+        if not isinstance(other, Consultation):
+            return NotImplemented
+        return self.summary() == other.summary()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
     # ------------------------------------------------------------ receipts
     def receipts_for(self, event_id: str) -> list[HeldReceipt]:

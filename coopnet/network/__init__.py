@@ -4,5 +4,6 @@
 """
 
 from coopnet.network.model import Account, Authority, Network, load_network
+from coopnet.network.roster import roster
 
-__all__ = ["Account", "Authority", "Network", "load_network"]
+__all__ = ["Account", "Authority", "Network", "load_network", "roster"]

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from coopnet.stages.deadlines import Deadline, Reminder, compute, reminders_between
 from coopnet.stages.machine import (
+    REASONS as STAGE_REASONS,
+)
+from coopnet.stages.machine import (
     HistoryEntry,
     StageFold,
     StageInput,
@@ -28,6 +31,7 @@ __all__ = [
     "EXTRADITION",
     "MACHINES",
     "MLA",
+    "STAGE_REASONS",
     "Deadline",
     "DeadlineRule",
     "HistoryEntry",

@@ -66,7 +66,7 @@ def test_add_authority_lists_it_installs_the_directory_and_the_bot_finds_it(
     assert _allowlist(out) == [OWN]
     # The rendered bot.yaml finds the installed directory: no manual step.
     setup = bot_setup(load_bot_file(out / "bot" / "bot.yaml"))
-    assert setup.members.by_id["ch"].bot == f"@bot:{OWN}"
+    assert setup.roster.party("ch").bot == f"@bot:{OWN}"
     assert setup.config.member_servers == {OWN}
     # steward.json holds no list of its own: the directory decides.
     data = json.loads((steward / "steward.json").read_text())
@@ -88,7 +88,7 @@ def test_second_authority_and_publish_directory_refresh_the_first(tmp_path: Path
     assert _allowlist(out) == sorted([OWN, OTHER])
     assert _verified(steward, out / "directory/directory.json").version == 3
     setup = bot_setup(load_bot_file(out / "bot" / "bot.yaml"))
-    assert setup.members.language_of(f"@x:{OTHER}") == "es"
+    assert setup.roster.language_of(f"@x:{OTHER}") == "es"
 
 
 def test_publish_from_a_file_refuses_rollback_and_another_key(tmp_path: Path, capsys):

@@ -84,7 +84,7 @@ async def test_an_answer_lost_in_a_crash_is_posted_after_the_restart(
 
     restarted = await start_bot("ch")
     await wait_for(lambda: bool(answers()), "the restarted bot to answer the rejected event")
-    lang = restarted.members.language_of(officer)
+    lang = restarted.roster.language_of(officer)
     body = answers()[0].content["body"]
     assert body.startswith(text("rejected.title", lang)), body
     assert all(f"• {p}" in body for p in problems), body

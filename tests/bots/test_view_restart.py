@@ -42,7 +42,7 @@ async def held_and_rebuilt(
         return None
     case_ref = bot.case_ref(room)
     mine = [e for e in before if e.case_ref == case_ref]
-    return held, build_view(mine, bot.members.authority_of, bot.user_id)
+    return held, build_view(mine, bot.roster, bot.roster.receipt_keys, bot.rulebook)
 
 
 def quiet_view(
@@ -117,8 +117,11 @@ async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
     await wait_async(quiet_view(bot, db, room, views), "a moment when the bot records nothing")
     held, rebuilt = views[-1]
     assert held == rebuilt
-    assert held.opened is not None and set(held.receipted) == {identity, requested}
-    assert "a1" in held.assurances.items and illegal not in held.foreign_events
+    consultation = held.consultation
+    assert consultation.opened is not None
+    assert consultation.certified_by(identity, bot.user_id)
+    assert consultation.certified_by(requested, bot.user_id)
+    assert "a1" in consultation.assurances() and consultation.refusal(illegal) is not None
 
     # A new bot on the same record and account rebuilds the same view from the record,
     # and knows the room's case reference (its name) from its first sync, with nothing
@@ -129,4 +132,6 @@ async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
     after = copy.deepcopy(await restarted.views.view(case_ref, room))
     assert after == held
     entries = [e for e in room_entries(db, room) if e.case_ref == case_ref]
-    assert after == build_view(entries, restarted.members.authority_of, restarted.user_id)
+    assert after == build_view(
+        entries, restarted.roster, restarted.roster.receipt_keys, restarted.rulebook
+    )

@@ -81,12 +81,12 @@ def test_rendered_bot_yaml_loads_into_a_bot_configuration(rendered) -> None:
     assert config.member_servers == {OWN, OTHER}
     assert config.tick_seconds == 5
     assert isinstance(setup.policy, DirectoryDevices)
-    members = setup.members
+    members = setup.roster
     assert members.authority_of(f"@officer1:{OWN}") == "ch"
     assert members.authority_of(f"@someone:{OTHER}") == "mx"
     assert members.language_of(f"@x:{OWN}") == "en"  # bot.yaml's language wins for its own
     assert members.language_of(f"@x:{OTHER}") == "es"
-    assert members.by_id["ch"].officers == (f"@officer1:{OWN}",)
+    assert [o.user_id for o in members.party("ch").officers] == [f"@officer1:{OWN}"]
     bot = build_bot_from_setup(setup)
     assert bot.authority_id == "ch"
     assert bot.records_path == bot_file.records_db
@@ -103,7 +103,7 @@ def test_without_a_directory_the_bot_trusts_no_device(rendered, tmp_path: Path) 
     setup = bot_setup(load_bot_file(path))
     assert isinstance(setup.policy, EnrolledDevices)
     assert setup.config.member_servers == {OWN}
-    assert setup.members.by_id["ch"].bot == f"@bot:{OWN}"
+    assert setup.roster.party("ch").bot == f"@bot:{OWN}"
 
 
 def test_named_but_missing_directory_is_a_clear_error(rendered) -> None:

@@ -29,6 +29,7 @@ from bots.consultation.view import (
     ConsultationView,
     build_view,
     fold_entry,
+    new_view,
     recorded_content,
 )
 from bots.consultation.view_cache import ViewCache
@@ -49,8 +50,15 @@ EVENT_IDS = [f"$e{i}" for i in range(4)]  # few: the same event recorded again i
 AUTHORITIES = {"ch.example": "ch", "mx.example": "mx"}
 
 
-def authority_of(user_id: str) -> str | None:
-    return AUTHORITIES.get(user_id.partition(":")[2])
+class Parties:
+    def authority_of(self, user_id: str) -> str | None:
+        return AUTHORITIES.get(user_id.partition(":")[2])
+
+    def is_authority(self, authority_id: str) -> bool:
+        return authority_id in AUTHORITIES.values()
+
+
+PARTIES = Parties()
 
 
 def structured(type_: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +191,7 @@ def new_entry(op: Append) -> NewEntry:
 def rebuilt(entries: list[Entry], case_ref: str, room: str) -> ConsultationView:
     """What a rebuild from the record gives."""
     of_room = [e for e in entries if e.case_ref == case_ref and e.room_id == room]
-    return build_view(of_room, authority_of, OWN_BOT)
+    return build_view(of_room, PARTIES)
 
 
 async def open_store(path: Path, key: Ed25519PrivateKey) -> AsyncRecordStore:
@@ -194,17 +202,17 @@ async def open_store(path: Path, key: Ed25519PrivateKey) -> AsyncRecordStore:
 async def run_operations(ops: list[Append | View | Restart], path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     store = await open_store(path, key)
-    cache = ViewCache(store, authority_of, OWN_BOT)
+    cache = ViewCache(store, PARTIES)
     try:
         for op in ops:
             if isinstance(op, Restart):  # a new bot on the same record
                 await store.close()
                 store = await open_store(path, key)
-                cache = ViewCache(store, authority_of, OWN_BOT)
+                cache = ViewCache(store, PARTIES)
             elif isinstance(op, Append):
                 if op.content == "monitoring" and not op.rejected:
                     view = rebuilt(await store.entries(), op.case_ref, op.room)
-                    op = replace(op, rejected="a1" not in view.assurances.items)
+                    op = replace(op, rejected="a1" not in view.consultation.assurances())
                 await cache.append(new_entry(op))
             else:
                 entries = await store.entries()
@@ -258,10 +266,10 @@ def test_folding_entries_one_by_one_equals_build_view(ops: list[Append]) -> None
         )
         for seq, (op, new) in enumerate(((op, new_entry(op)) for op in ops), 1)
     ]
-    view = ConsultationView()
+    view = new_view(PARTIES)
     for entry in entries:
-        fold_entry(view, entry, authority_of, OWN_BOT)
-    assert view == build_view(entries, authority_of, OWN_BOT)
+        fold_entry(view, entry)
+    assert view == build_view(entries, PARTIES)
 
 
 async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -278,13 +286,14 @@ def append_op(content: str, event_id: str | None, sender: str = "@officer:mx.exa
 async def test_an_event_recorded_again_is_not_folded_twice(tmp_path: Path) -> None:
     store = await open_store(tmp_path / "records.db", Ed25519PrivateKey.generate())
     try:
-        cache = ViewCache(store, authority_of, OWN_BOT)
+        cache = ViewCache(store, PARTIES)
         await cache.append(new_entry(append_op("opened", "$e0", "@officer:ch.example")))
         view = await cache.view(CASE_REFS[0], ROOMS[0])
         for _ in range(2):  # a replay after a crash records the same event id again
             await cache.append(new_entry(append_op("identity", "$e1")))
-        assert len(view.items) == 1
-        assert list(view.foreign_events) == ["$e1"]
+        assert [s.event_id for s in view.consultation.accepted()] == ["$e0", "$e1"]
+        uncertified = view.consultation.uncertified(OWN_BOT, "ch")
+        assert [m.event_id for m in uncertified] == ["$e1"]
         assert view == rebuilt(await store.entries(), CASE_REFS[0], ROOMS[0])
     finally:
         await store.close()
@@ -295,10 +304,10 @@ async def test_a_cancelled_append_still_written_is_in_the_view(tmp_path: Path) -
     promise), so the view must show it even though the caller never saw the entry."""
     store = await open_store(tmp_path / "records.db", Ed25519PrivateKey.generate())
     try:
-        cache = ViewCache(store, authority_of, OWN_BOT)
+        cache = ViewCache(store, PARTIES)
         await cache.append(new_entry(append_op("opened", "$e0", "@officer:ch.example")))
         before = await cache.view(CASE_REFS[0], ROOMS[0])
-        assert before.items == []
+        assert [s.event_id for s in before.consultation.accepted()] == ["$e0"]
         holding, release = threading.Event(), threading.Event()
 
         def hold(_: object) -> bool:
@@ -322,7 +331,7 @@ async def test_a_cancelled_append_still_written_is_in_the_view(tmp_path: Path) -
         release.set()
         assert await held
         view = await viewing
-        assert [item.event_id for item in view.items] == ["$e1"]
+        assert [s.event_id for s in view.consultation.accepted()] == ["$e0", "$e1"]
         assert view == rebuilt(await store.entries(), CASE_REFS[0], ROOMS[0])
     finally:
         await store.close()
