@@ -21,6 +21,7 @@ from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import Screen
 
+from coopnet.consultation import Topic
 from coopnet.errors import CoopNetError
 from coopnet.protocol import (
     Assurance,
@@ -31,7 +32,6 @@ from coopnet.protocol import (
     RequirementsQuery,
     StageTransition,
 )
-from coopnet.stages import MACHINES, check, side_of
 from tui.i18n import day, t
 from tui.localize import localize, localize_bindings, localize_command
 from tui.model import Consultation, urgency
@@ -63,6 +63,9 @@ from tui.service import (
     VerificationRequested,
 )
 
+# The form field that a refusal points at (the reason code's, else the topic's).
+REFUSED_FIELD = {"from_mismatch": "from_stage", "date_before_previous": "date"}
+TOPIC_FIELD = {Topic.STAGE: "to_stage", Topic.ASSURANCE: "assurance_status"}
 MAX_DEADLINE_TOASTS = 3
 """More near or overdue deadlines than this at start make one summary toast."""
 
@@ -148,7 +151,7 @@ class CoopNetApp(App[None]):
         today = self.service.today()
         urgent = []
         for consultation in consultations:
-            deadline = consultation.next_deadline(today, self.service.authority_of)
+            deadline = consultation.next_deadline(today)
             state = urgency(deadline, today)
             if deadline is not None and state in ("near", "overdue"):
                 urgent.append((consultation, deadline, state))
@@ -285,7 +288,9 @@ class CoopNetApp(App[None]):
     def new_consultation(self, counterpart: str | None = None) -> None:
         own = self.service.own_authority or ""
         if counterpart is None:
-            others = [a.id for a in self.service.directory.members() if a.id != own]
+            others = [
+                a.authority_id for a in self.service.directory.members() if a.authority_id != own
+            ]
             counterpart = others[0] if others else ""
         year = self.service.today().year
         prefill: dict[str, Any] = {
@@ -341,7 +346,7 @@ class CoopNetApp(App[None]):
         if cls in (StageTransition, AssuranceMonitoring):
             values["date"] = today.isoformat()
         if cls is StageTransition:
-            stage = consultation.stage(today, self.service.authority_of)
+            stage = consultation.stage(today)
             if stage is not None:
                 values["from_stage"] = stage.value
         if cls is Assurance and opened is not None:
@@ -363,26 +368,15 @@ class CoopNetApp(App[None]):
         return values
 
     def stage_check(self, consultation: Consultation) -> Any:
-        """The stage machine's verdict on a transition, as a field error before sending."""
+        """What the bots would refuse a step for, as a field error before sending (the
+        consultation core's own check)."""
 
         def verdict(event: Event) -> dict[str, list[str]]:
-            opened = consultation.opened
-            if not isinstance(event, StageTransition) or opened is None:
+            refusal = consultation.draft_refusal(event, self.service.user_id)
+            if refusal is None:
                 return {}
-            status = consultation.status(self.service.today(), self.service.authority_of)
-            if status is None:
-                return {}
-            own = self.service.own_authority or ""
-            side = side_of(own, opened.requesting_authority, opened.requested_authority)
-            last = status.stages.history[-1].date
-            problem = check(MACHINES[opened.kind], status.stages.current, event, side, last)
-            if problem is None:
-                return {}
-            code, text = problem
-            where = {"from_mismatch": "from_stage", "date_before_previous": "date"}.get(
-                code, "to_stage"
-            )
-            return {where: [f"{code}: {text}"]}
+            where = REFUSED_FIELD.get(refusal.code) or TOPIC_FIELD.get(refusal.topic, "")
+            return {where: [f"{refusal.code}: {refusal.message}"]}
 
         return verdict
 

@@ -16,6 +16,7 @@ import logging
 import time
 from pathlib import Path
 
+from coopnet.consultation import plan_room
 from coopnet.errors import CoopNetError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
@@ -399,7 +400,9 @@ class MatrixService(Service):
         return event_id
 
     async def send_event(self, room_id: str, event: Event) -> str:
-        content = encode(event, self.lang)
+        # The causal link: the last step this client holds (every reader orders by it).
+        held = self.rooms.get(room_id)
+        content = encode(event, self.lang, after=held.core.head() if held else None)
         event_id = await self._send(room_id, content)
         self._echo(room_id, event_id, "m.room.message", content)
         return event_id
@@ -413,20 +416,11 @@ class MatrixService(Service):
 
     async def open_consultation(self, opened: ConsultationOpened) -> str:
         client = self._need_client()
-        counterpart = self.directory.get(opened.requested_authority)
-        if counterpart is None or opened.requested_authority == self.own_authority:
-            counterpart = self.directory.get(opened.requesting_authority)
-        if counterpart is None:
-            raise MatrixError("the counterpart authority is not in the directory")
-        invite = [c.user_id for c in counterpart.officers]
-        if counterpart.bot:
-            invite.append(counterpart.bot)
-        own = self.directory.get(self.own_authority or "")
-        if own is not None and own.bot:
-            invite.append(own.bot)
-        room_id = await client.create_consultation_room(
-            opened.case_ref, invite=invite, servers=self.directory.member_servers()
-        )
+        counterpart = opened.requested_authority
+        if counterpart == self.own_authority:
+            counterpart = opened.requesting_authority
+        plan = plan_room(self.directory.roster, opened.case_ref, self.user_id, counterpart)
+        room_id = await client.create_room(plan)
         self.room(room_id, opened.case_ref).case_ref = opened.case_ref
         self._cache_room(room_id)
         self._loaded.add(room_id)

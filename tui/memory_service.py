@@ -63,7 +63,8 @@ class MemoryService(Service):
         return self._add(room_id, text_content(body, reply_to))
 
     async def send_event(self, room_id: str, event: Event) -> str:
-        return self._add(room_id, encode(event))
+        held = self.rooms.get(room_id)
+        return self._add(room_id, encode(event, after=held.core.head() if held else None))
 
     async def open_consultation(self, opened: ConsultationOpened) -> str:
         room_id = f"!{opened.case_ref}:local"

@@ -1,49 +1,45 @@
 """What the client shows, derived from timeline events (pure: no I/O, no Textual).
 
 A consultation room holds ordinary Matrix messages and CoopNet structured events (see
-:mod:`coopnet.protocol.envelope`). :class:`Consultation` folds them into what the list and
-the side panel need: case reference, kind, counterpart, current stage, deadlines,
-assurances and unread count. Stage and deadlines come from :func:`coopnet.stages.track`.
+:mod:`coopnet.protocol.envelope`). :class:`Consultation` keeps the timeline as the
+officer reads it (entries, unread count) and feeds every message to the shared
+consultation core (:class:`coopnet.consultation.Consultation`), which alone computes the
+stage, deadlines, assurances, refusals, conflicts and receipts — the same way the bots do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any
 
+from coopnet.consultation import (
+    Consultation as CoreConsultation,
+)
+from coopnet.consultation import (
+    Message,
+    Parties,
+    ReceiptMatch,
+    Refusal,
+    SignatureCheck,
+)
 from coopnet.protocol import (
     Assurance,
     ConsultationOpened,
     Event,
     ParseError,
     Receipt,
-    content_hash,
+    encode,
     parse_content,
 )
 from coopnet.protocol.vocab import DeadlineStatus, Kind, Stage
-from coopnet.receipts import Keys, verify_receipt
-from coopnet.stages import (
-    ConsultationStatus,
-    Deadline,
-    Rulebook,
-    TimelineItem,
-    load_rulebook,
-    track,
-)
+from coopnet.receipts import Keys
+from coopnet.stages import ConsultationStatus, Deadline
 
 NEAR_DAYS = 7
 """A pending deadline this close (in days) is highlighted as near."""
-
-
-@cache
-def packaged_rulebook() -> Rulebook:
-    """The packaged deadline rules, parsed once: ``track()`` without a rulebook reads and
-    parses the file again for each consultation (~1 ms each, 0.5 s for 500 at start)."""
-    return load_rulebook()
 
 
 class EntryKind(StrEnum):
@@ -66,9 +62,8 @@ class Entry:
     event: Event | None = None
     error: ParseError | None = None
     reply_to: str | None = None
-    payload_hash: str | None = None  # content hash of a structured payload (for receipts)
     source: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-    """The message content of a receipt, whose signature is checked against bot keys."""
+    """The message content of a structured event (its causal link; a receipt's signature)."""
 
     @property
     def day(self) -> dt.date:
@@ -111,10 +106,6 @@ def entry_from(
         return Entry(event_id, sender, ts, EntryKind.TEXT, body=body, reply_to=reply_to)
     if isinstance(parsed, ParseError):
         return Entry(event_id, sender, ts, EntryKind.INVALID, body=body, error=parsed)
-    try:
-        digest = content_hash(content["org.coopnet.consultation"])
-    except (ValueError, TypeError, RecursionError):  # pragma: no cover - parse checked it
-        digest = None
     return Entry(
         event_id,
         sender,
@@ -123,42 +114,30 @@ def entry_from(
         body=body,
         event=parsed,
         reply_to=reply_to,
-        payload_hash=digest,
-        source=content if isinstance(parsed, Receipt) else None,
+        source=content,
     )
 
 
-@dataclass(frozen=True)
-class SignatureCheck:
-    valid: bool | None  # None: not checked (no trusted key known)
-    reason: str
-    key_id: str | None = None
-
-
-class ReceiptCheck(StrEnum):
-    MATCHES = "matches"  # the receipt's hash is the hash of the event we hold
-    MISMATCH = "mismatch"  # it is not: the counterpart received something else
-    UNKNOWN = "unknown"  # we do not hold the acknowledged event
-
-
-@dataclass
 class Consultation:
-    """One consultation room and what the client derived from its timeline."""
+    """One consultation room: its timeline as shown, and its state from the core."""
 
-    room_id: str
-    case_ref: str
-    entries: list[Entry] = field(default_factory=list)
-    invited: bool = False
-    unread: int = 0
-    own_authority: str | None = None
-    receipt_keys: Keys = field(default_factory=dict, repr=False)
-    """Trusted bot keys (key id → key, as the signed directory lists them) that sign receipts."""
-    _ids: set[str] = field(default_factory=set, repr=False)
-    _status: ConsultationStatus | None = field(default=None, repr=False)
-    _status_day: dt.date | None = field(default=None, repr=False)
-    _open: tuple[ConsultationStatus, list[Deadline]] | None = field(default=None, repr=False)
-    """The open deadlines of ``_status``, by due date (the list sorts and draws by them)."""
-    _signatures: dict[str, SignatureCheck] = field(default_factory=dict, repr=False)
+    def __init__(
+        self,
+        room_id: str,
+        case_ref: str,
+        parties: Parties,
+        own_authority: str | None = None,
+        receipt_keys: Keys | None = None,
+    ) -> None:
+        self.room_id = room_id
+        self.case_ref = case_ref
+        self.entries: list[Entry] = []
+        self.invited = False
+        self.unread = 0
+        self.own_authority = own_authority
+        self.core = CoreConsultation(parties, receipt_keys)
+        self._ids: set[str] = set()
+        self._open: tuple[int, dt.date, list[Deadline]] | None = None
 
     # ------------------------------------------------------------ building
     def add(self, entry: Entry, *, own: bool = False) -> bool:
@@ -175,9 +154,15 @@ class Consultation:
             self.entries.append(entry)
         if not own:
             self.unread += 1
-        if entry.event is not None:
-            self._status = None
+        self._feed(entry)
         return True
+
+    def _feed(self, entry: Entry) -> None:
+        parsed = entry.event if entry.event is not None else entry.error
+        if parsed is not None:
+            self.core.add(
+                Message(entry.event_id, entry.sender, entry.ts, entry.source or {}, parsed)
+            )
 
     def decrypted(self, entry: Entry) -> bool:
         """Put ``entry`` in place of its undecryptable copy (its room key arrived late);
@@ -190,21 +175,17 @@ class Consultation:
                 if held.kind is not EntryKind.UNDECRYPTABLE:
                     return False
                 self.entries[index] = entry
-                if entry.event is not None:
-                    self._status = None
+                self._feed(entry)
                 return True
         return False
 
     def mark_read(self) -> None:
         self.unread = 0
 
-    # ------------------------------------------------------------ derived
+    # ------------------------------------------------------------ derived (the core's)
     @property
     def opened(self) -> ConsultationOpened | None:
-        for entry in self.entries:
-            if isinstance(entry.event, ConsultationOpened):
-                return entry.event
-        return None
+        return self.core.opened
 
     def counterpart(self) -> str | None:
         opened = self.opened
@@ -219,80 +200,52 @@ class Consultation:
         opened = self.opened
         return opened.kind if opened else None
 
-    def status(
-        self, today: dt.date, authority_of: Callable[[str], str | None]
-    ) -> ConsultationStatus | None:
-        if self._status is not None and self._status_day == today:
-            return self._status
-        opened = self.opened
-        if opened is None:
-            return None
-        items = [
-            TimelineItem(e.event, authority_of(e.sender), e.day, e.event_id)
-            for e in self.entries
-            if e.event is not None and not isinstance(e.event, ConsultationOpened)
-        ]
-        self._status = track(opened, items, today=today, rulebook=packaged_rulebook())
-        self._status_day = today
-        return self._status
+    def status(self, today: dt.date) -> ConsultationStatus | None:
+        return self.core.status(today)
 
-    def stage(self, today: dt.date, authority_of: Callable[[str], str | None]) -> Stage | None:
-        status = self.status(today, authority_of)
+    def stage(self, today: dt.date) -> Stage | None:
+        status = self.status(today)
         return status.stages.current if status else None
 
-    def open_deadlines(
-        self, today: dt.date, authority_of: Callable[[str], str | None]
-    ) -> list[Deadline]:
-        return list(self._open_deadlines(today, authority_of))
+    def open_deadlines(self, today: dt.date) -> list[Deadline]:
+        """Pending and overdue deadlines, by due date (a copy: the list is cached)."""
+        return list(self._open_deadlines(today))
 
-    def _open_deadlines(
-        self, today: dt.date, authority_of: Callable[[str], str | None]
-    ) -> list[Deadline]:
-        status = self.status(today, authority_of)
-        if status is None:
-            return []
-        if self._open is None or self._open[0] is not status:  # once per status
-            open_ = [
+    def _open_deadlines(self, today: dt.date) -> list[Deadline]:
+        # Sorted once per state of the core and day: the list sorts and draws by them.
+        if self._open is None or self._open[:2] != (self.core.version, today):
+            status = self.status(today)
+            pending = [
                 d
-                for d in status.deadlines
+                for d in (status.deadlines if status else ())
                 if d.status in (DeadlineStatus.PENDING, DeadlineStatus.OVERDUE)
             ]
-            self._open = (status, sorted(open_, key=lambda d: d.due))
-        return self._open[1]
+            self._open = (self.core.version, today, sorted(pending, key=lambda d: d.due))
+        return self._open[2]
 
-    def next_deadline(
-        self, today: dt.date, authority_of: Callable[[str], str | None]
-    ) -> Deadline | None:
-        deadlines = self._open_deadlines(today, authority_of)
+    def next_deadline(self, today: dt.date) -> Deadline | None:
+        deadlines = self._open_deadlines(today)
         return deadlines[0] if deadlines else None
 
     def assurances(self) -> dict[str, Assurance]:
-        """The latest state of each assurance, by its id."""
-        latest: dict[str, Assurance] = {}
-        for entry in self.entries:
-            if isinstance(entry.event, Assurance):
-                latest[entry.event.assurance_id] = entry.event
-        return latest
+        """The state of each assurance as its accepted steps left it, by its id."""
+        return {key: record.latest for key, record in self.core.assurances().items()}
 
-    def receipt_check(self, receipt: Receipt) -> ReceiptCheck:
-        for entry in self.entries:
-            if entry.event_id == receipt.event_id:
-                if entry.payload_hash == receipt.content_hash:
-                    return ReceiptCheck.MATCHES
-                return ReceiptCheck.MISMATCH
-        return ReceiptCheck.UNKNOWN
+    def draft_refusal(self, event: Event, sender: str) -> Refusal | None:
+        """What ``event`` would be refused for if ``sender`` sent it now."""
+        content = encode(event, after=self.core.head())
+        return self.core.check(Message("$draft", sender, self.last_ts(), content, event))
+
+    def refusal(self, entry: Entry) -> Refusal | None:
+        """Why a structured event was not applied (what the bots refuse it for)."""
+        return self.core.refusal(entry.event_id)
+
+    def receipt_check(self, receipt: Receipt) -> ReceiptMatch:
+        return self.core.receipt_match(receipt)
 
     def receipt_signature(self, entry: Entry) -> SignatureCheck:
         """Whether a receipt is signed by a trusted bot key (pure; cached per entry)."""
-        found = self._signatures.get(entry.event_id)
-        if found is None:
-            if not self.receipt_keys:
-                found = SignatureCheck(None, "no trusted bot key to check it against")
-            else:
-                checked = verify_receipt(entry.source or {}, self.receipt_keys)
-                found = SignatureCheck(checked.ok, checked.reason, checked.key_id)
-            self._signatures[entry.event_id] = found
-        return found
+        return self.core.receipt_signature(entry.event_id)
 
     def last_ts(self) -> int:
         return self.entries[-1].ts if self.entries else 0
@@ -313,13 +266,11 @@ def urgency(deadline: Deadline | None, today: dt.date) -> str:
     return "pending"
 
 
-def sort_key(
-    consultation: Consultation, today: dt.date, authority_of: Callable[[str], str | None]
-) -> tuple[int, int, int]:
+def sort_key(consultation: Consultation, today: dt.date) -> tuple[int, int, int]:
     """Most urgent first: invitations, then by next due date, then by latest activity."""
     if consultation.invited:
         return (0, 0, -consultation.last_ts())
-    deadline = consultation.next_deadline(today, authority_of)
+    deadline = consultation.next_deadline(today)
     if deadline is None:
         return (2, 0, -consultation.last_ts())
     return (1, deadline.due.toordinal(), -consultation.last_ts())

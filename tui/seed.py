@@ -6,6 +6,7 @@ import datetime as dt
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from coopnet.consultation import Party, Person, Roster
 from coopnet.protocol import (
     Assurance,
     ConsultationOpened,
@@ -30,7 +31,8 @@ from coopnet.protocol.vocab import (
 )
 from coopnet.receipts import sign_receipt
 from coopnet.records import key_id
-from tui.directory import AuthorityInfo, Contact, ContactPoint, Directory, profile_of
+from coopnet.trust import ContactPoint
+from tui.directory import Directory, with_profiles
 from tui.memory_service import MemoryService
 from tui.model import Entry, entry_from
 
@@ -46,27 +48,25 @@ DEMO_BOT_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
 
 def demo_directory() -> Directory:
-    def authority(id_: str, state: str, lang: str, server: str, name: str) -> AuthorityInfo:
-        return AuthorityInfo(
+    def authority(id_: str, state: str, lang: str, server: str, name: str) -> Party:
+        return Party(
             id_,
-            name,
             state,
-            lang,
+            name,
             server,
+            languages=(lang, "en"),
             officers=(
-                Contact(f"@officer1:{server}", "Officer 1"),
-                Contact(f"@officer2:{server}", "Officer 2"),
+                Person(f"@officer1:{server}", "Officer 1"),
+                Person(f"@officer2:{server}", "Officer 2"),
             ),
             bot=f"@bot:{server}",
-            profile=profile_of(id_),
             areas=("extradition", "mla"),
-            languages=(lang, "en"),
             contacts=(
                 ContactPoint("extradition desk", "Mon-Fri 08:00-17:00", f"@officer1:{server}"),
             ),
         )
 
-    return Directory(
+    demo = Roster(
         (
             authority(
                 "ch", "Switzerland", "fr", "127.0.0.11", "Federal Office of Justice (illustrative)"
@@ -80,9 +80,10 @@ def demo_directory() -> Directory:
                 "Fiscalía General de la República (illustrative)",
             ),
         ),
-        source="seeded demo directory",
         receipt_keys={key_id(DEMO_BOT_KEY): DEMO_BOT_KEY.public_key()},
+        source="seeded demo directory",
     )
+    return with_profiles(demo)
 
 
 def structured(event_id: str, sender: str, ts: int, event: Event) -> Entry:

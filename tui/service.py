@@ -153,6 +153,7 @@ class Service(ABC):
             found = Consultation(
                 room_id,
                 case_ref,
+                self.directory,
                 own_authority=self.own_authority,
                 receipt_keys=self.directory.receipt_keys,
             )
@@ -166,7 +167,7 @@ class Service(ABC):
     def consultations(self) -> list[Consultation]:
         """Every consultation, most urgent first."""
         today = self.today()
-        return sorted(self.rooms.values(), key=lambda c: sort_key(c, today, self.authority_of))
+        return sorted(self.rooms.values(), key=lambda c: sort_key(c, today))
 
     def add_entry(
         self, room_id: str, entry: Entry, case_ref: str | None = None, history: bool = False

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from coopnet.ids import server_of
 from coopnet.receipts import Keys, keys_from_directory
-from coopnet.trust.directory import Directory
+from coopnet.trust.directory import ContactPoint, Directory
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Party:
     officers: tuple[Person, ...] = ()
     bot: str | None = None
     areas: tuple[str, ...] = ()
+    contacts: tuple[ContactPoint, ...] = ()
     member: bool = True
 
     @property
@@ -94,6 +95,7 @@ class Roster:
                     officers=tuple(Person(m.user_id, m.name) for m in a.officers),
                     bot=a.bot.user_id if a.bot else None,
                     areas=a.areas,
+                    contacts=a.contacts,
                 )
             )
         described = f"{source} (signed, version {directory.version}, {directory.issued_at})"

@@ -155,8 +155,7 @@ async def test_open_consult_exchange_and_change_stage(network: Network, open_cli
         await until(
             pilot,
             lambda: (
-                screen.consultation.stage(service.today(), service.authority_of)
-                is Stage.PROVISIONAL_ARREST_REQUESTED
+                screen.consultation.stage(service.today()) is Stage.PROVISIONAL_ARREST_REQUESTED
             ),
             "the stage in the client",
         )

@@ -328,7 +328,7 @@ def test_the_side_panel_in_arabic_is_shaped_for_display() -> None:
 
     service = seeded_service(rooms=2, events_per_room=12, invite=False)
     consultation = service.consultation("!room1:127.0.0.11")
-    panel = render_panel(consultation, service.today(), service.authority_of, "ar")
+    panel = render_panel(consultation, service.today(), "ar")
     assert isinstance(panel, Group)
     lines = [str(getattr(part, "plain", "")) for part in panel.renderables]
     arabic = [line for line in lines if has_rtl(line)]
@@ -344,7 +344,7 @@ def test_labels_in_composed_arabic_lines_are_shaped_once() -> None:
 
     service = seeded_service(rooms=1, invite=False)
     authority = service.directory.members()[0]
-    card = render_authority(authority, "ar")
+    card = render_authority(authority, None, "ar")
     lines = [str(getattr(part, "plain", "")) for part in card.renderables]
     for key in ("directory.state", "directory.bot"):
         once = show(text(key, "ar"))
@@ -357,7 +357,7 @@ async def test_many_urgent_deadlines_make_one_summary_toast() -> None:
     urgent = [
         c
         for c in service.consultations()
-        if urgency(c.next_deadline(today, service.authority_of), today) in ("near", "overdue")
+        if urgency(c.next_deadline(today), today) in ("near", "overdue")
     ]
     assert len(urgent) > MAX_DEADLINE_TOASTS  # the seeded data has enough of them
     app = CoopNetApp(service)

@@ -74,8 +74,8 @@ def test_consultation_derives_stage_deadlines_assurances_and_receipts():
     service = seeded_service(rooms=2, events_per_room=12, invite=False)
     room = service.consultation("!room1:127.0.0.11")
     assert room.counterpart() == "cn"
-    assert room.stage(BASE_DAY, service.authority_of) is Stage.PROVISIONAL_ARREST_EXECUTED
-    deadline = room.next_deadline(BASE_DAY, service.authority_of)
+    assert room.stage(BASE_DAY) is Stage.PROVISIONAL_ARREST_EXECUTED
+    deadline = room.next_deadline(BASE_DAY)
     assert deadline is not None and urgency(deadline, BASE_DAY) == "pending"
     assert urgency(deadline, deadline.due + dt.timedelta(days=1)) == "overdue"
     assert list(room.assurances()) == ["A1"]
@@ -160,7 +160,7 @@ def test_arabic_is_reordered_for_display_only():
 
 
 def test_an_undecryptable_entry_is_replaced_when_its_key_arrives():
-    consultation = Consultation("!r", "CASE")
+    consultation = Consultation("!r", "CASE", demo_directory())
     assert consultation.add(entry_from("$a", ME, 1, "m.room.message", {"body": "first"}))
     assert consultation.add(entry_from("$b", ME, 2, "m.room.message", {}, decrypted=False))
     readable = entry_from("$b", ME, 2, "m.room.message", {"body": "late key"})
@@ -174,10 +174,10 @@ def test_an_undecryptable_entry_is_replaced_when_its_key_arrives():
 def test_next_deadline_follows_a_new_stage_and_is_not_changed_by_callers():
     service = seeded_service(rooms=2, events_per_room=12, invite=False)
     room = service.consultation("!room1:127.0.0.11")
-    first = room.next_deadline(BASE_DAY, service.authority_of)
+    first = room.next_deadline(BASE_DAY)
     assert first is not None and first.rule.id == "formal_request_after_provisional_arrest"
-    room.open_deadlines(BASE_DAY, service.authority_of).clear()  # a copy: the cache stays
-    assert room.next_deadline(BASE_DAY, service.authority_of) == first
+    room.open_deadlines(BASE_DAY).clear()  # a copy: the cache stays
+    assert room.next_deadline(BASE_DAY) == first
     # The formal request arrives: that deadline is met, so it is no longer the next one.
     sent = StageTransition(
         from_stage=Stage.PROVISIONAL_ARREST_EXECUTED,
@@ -185,10 +185,10 @@ def test_next_deadline_follows_a_new_stage_and_is_not_changed_by_callers():
         date=BASE_DAY,
     )
     assert room.add(structured("$formal", CN, 2_000_000_000_000, sent))
-    assert room.stage(BASE_DAY, service.authority_of) is Stage.FORMAL_REQUEST_TRANSMITTED
-    after = room.open_deadlines(BASE_DAY, service.authority_of)
+    assert room.stage(BASE_DAY) is Stage.FORMAL_REQUEST_TRANSMITTED
+    after = room.open_deadlines(BASE_DAY)
     assert all(d.rule.id != first.rule.id for d in after)
-    assert room.next_deadline(BASE_DAY, service.authority_of) == (after[0] if after else None)
+    assert room.next_deadline(BASE_DAY) == (after[0] if after else None)
 
 
 def test_every_consultation_is_tracked_with_the_rules_parsed_once(monkeypatch):
@@ -199,4 +199,34 @@ def test_every_consultation_is_tracked_with_the_rules_parsed_once(monkeypatch):
 
     monkeypatch.setattr(tracker, "load_rulebook", reparse)
     service = seeded_service(rooms=3, events_per_room=12, invite=False)
-    assert [c.stage(BASE_DAY, service.authority_of) for c in service.consultations()]
+    assert [c.stage(BASE_DAY) for c in service.consultations()]
+
+
+def test_a_breach_the_bots_refuse_is_not_shown_as_having_happened():
+    """Regression: the client showed a refused "breached" assurance step as if it had
+    happened (the assurance state machine lived only in the bot)."""
+    from rich.console import Console
+
+    from coopnet.protocol import Assurance
+    from coopnet.protocol.vocab import AssuranceStatus
+    from tui.widgets.cards import render_entry
+
+    service = seeded_service(rooms=2, events_per_room=12, invite=False)
+    room = service.consultation("!room1:127.0.0.11")
+    offered = room.assurances()["A1"]
+    assert offered.assurance_status is AssuranceStatus.OFFERED
+    breach = Assurance(
+        assurance_id="A1",
+        assurance_type=offered.assurance_type,
+        giver=offered.giver,
+        receiver=offered.receiver,
+        text=offered.text,
+        assurance_status=AssuranceStatus.BREACHED,
+    )
+    assert room.draft_refusal(breach, ME) is not None  # explained before sending
+    entry = structured("$breach", ME, room.last_ts() + 1, breach)
+    room.add(entry)
+    assert room.assurances()["A1"].assurance_status is AssuranceStatus.OFFERED
+    console = Console(width=100, record=True)
+    console.print(render_entry(entry, room, ME, "en"))
+    assert "Not applied" in console.export_text()

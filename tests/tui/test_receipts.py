@@ -30,6 +30,7 @@ from tests.tui.conftest import service_for, until
 from tui.app import CoopNetApp
 from tui.model import Consultation, entry_from
 from tui.screens.consultation import ConsultationScreen
+from tui.seed import demo_directory
 from tui.service import Connection
 from tui.widgets.cards import render_entry
 
@@ -48,8 +49,9 @@ def receipt_content(key: Ed25519PrivateKey, receiver: str = "@bot:127.0.0.12") -
 
 
 def checked(content: dict[str, Any], keys: dict[str, Any]) -> Any:
-    consultation = Consultation("!r:x", "CH-CN-1", receipt_keys=keys)
+    consultation = Consultation("!r:x", "CH-CN-1", demo_directory(), receipt_keys=keys)
     entry = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", content)
+    consultation.add(entry)
     return consultation.receipt_signature(entry)
 
 
@@ -68,8 +70,9 @@ def test_receipt_signature_valid_forged_tampered_unchecked() -> None:
 def card_text(content: dict[str, Any], keys: dict[str, Any]) -> str:
     from rich.console import Console
 
-    consultation = Consultation("!r:x", "CH-CN-1", receipt_keys=keys)
+    consultation = Consultation("!r:x", "CH-CN-1", demo_directory(), receipt_keys=keys)
     entry = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", content)
+    consultation.add(entry)
     console = Console(width=100, record=True)
     console.print(render_entry(entry, consultation, "@me:x", "en"))
     return console.export_text()
@@ -93,8 +96,9 @@ def test_the_client_takes_receipt_keys_from_the_signed_directory() -> None:
     )
     browsed = from_signed(signed, "test")
     assert set(browsed.receipt_keys) == {key_id(BOT)}
-    consultation = Consultation("!r:x", "CH-CN-1", receipt_keys=browsed.receipt_keys)
+    consultation = Consultation("!r:x", "CH-CN-1", browsed, receipt_keys=browsed.receipt_keys)
     entry = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", receipt_content(BOT))
+    consultation.add(entry)
     assert consultation.receipt_signature(entry).valid is True
     assert from_signed(sample(), "test").receipt_keys == {}
 

@@ -99,9 +99,7 @@ class ConsultationScreen(Localized, Screen[None]):
 
     def refresh_panel(self) -> None:
         self.query_one(SidePanel).update(
-            render_panel(
-                self.consultation, self.service.today(), self.service.authority_of, self.lang
-            )
+            render_panel(self.consultation, self.service.today(), self.lang)
         )
 
     def entry_added(self, entry: Entry) -> None:

@@ -95,11 +95,10 @@ class ConsultationsScreen(Localized, Screen[None]):
         lang = self.lang
         needle = self.query_one("#filter", Input).value.strip()
         today = self.service.today()
-        authority_of = self.service.authority_of
         rows: list[tuple[str, dict[str, Cell]]] = []
         self._shown = []
         for consultation in self.service.consultations():
-            stage = consultation.stage(today, authority_of)
+            stage = consultation.stage(today)
             # Matched in logical order (as typed), drawn shaped (Arabic: see tui.i18n.show).
             stage_text = (
                 text("state.invited", lang)
@@ -111,7 +110,7 @@ class ConsultationsScreen(Localized, Screen[None]):
             if not self._matches(consultation, needle, stage_text):
                 continue
             stage_text = show(stage_text)
-            deadline = consultation.next_deadline(today, authority_of)
+            deadline = consultation.next_deadline(today)
             if deadline is None:
                 due = short = ("—", "dim")
             else:

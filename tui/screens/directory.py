@@ -10,8 +10,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from coopnet.consultation import Party
+from coopnet.protocol import RequirementsAnswer
 from coopnet.protocol.vocab import Kind
-from tui.directory import AuthorityInfo, Directory
+from tui.directory import Directory
 from tui.i18n import show, t, text, value_label
 from tui.localize import Localized
 from tui.widgets.cards import field_table
@@ -25,7 +27,7 @@ def _area(area: str, lang: str) -> str:
         return area
 
 
-def render_authority(authority: AuthorityInfo, lang: str) -> Group:
+def render_authority(authority: Party, profile: RequirementsAnswer | None, lang: str) -> Group:
     rows: list[RenderableType] = [
         Text(show(authority.name), style="bold"),
         Text(show(f"{text('directory.state', lang)}: {authority.state}")),
@@ -57,12 +59,12 @@ def render_authority(authority: AuthorityInfo, lang: str) -> Group:
             reach = "  ".join(x for x in (contact.user_id, contact.email, contact.phone) if x)
             rows.append(Text(show(f"{contact.role} · {contact.hours}  {reach}")))
     rows += [Text(""), Text(t("directory.profile", lang), style="bold underline")]
-    if authority.profile is None:
+    if profile is None:
         rows.append(Text(t("directory.no_profile", lang), style="dim"))
     else:
-        if authority.profile.illustrative:
+        if profile.illustrative:
             rows.append(Text(t("directory.illustrative", lang), style="italic yellow"))
-        rows.append(field_table(authority.profile, lang))
+        rows.append(field_table(profile, lang))
     return Group(*rows)
 
 
@@ -106,19 +108,27 @@ class DirectoryScreen(Localized, Screen[None]):
         table.clear(columns=True)
         table.add_columns("id", t("directory.state", lang), t("directory.server", lang))
         for authority in self.directory.members():
-            table.add_row(authority.id, authority.state, authority.server_name, key=authority.id)
+            table.add_row(
+                authority.authority_id,
+                authority.state,
+                authority.server_name,
+                key=authority.authority_id,
+            )
         table.move_cursor(row=max(row, 0), animate=False)
         self._show(max(row, 0))
 
     def _show(self, index: int) -> None:
         members = self.directory.members()
         if 0 <= index < len(members):
-            self.query_one("#detail", Static).update(render_authority(members[index], self.lang))
+            party = members[index]
+            self.query_one("#detail", Static).update(
+                render_authority(party, self.directory.profile(party.authority_id), self.lang)
+            )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show(event.cursor_row)
 
-    def selected(self) -> AuthorityInfo | None:
+    def selected(self) -> Party | None:
         members = self.directory.members()
         row = self.query_one(DataTable).cursor_row
         return members[row] if 0 <= row < len(members) else None
@@ -128,8 +138,8 @@ class DirectoryScreen(Localized, Screen[None]):
 
     def action_new(self) -> None:
         authority = self.selected()
-        if authority is not None and authority.id != self.own:
-            self.app.new_consultation(authority.id)  # type: ignore[attr-defined]
+        if authority is not None and authority.authority_id != self.own:
+            self.app.new_consultation(authority.authority_id)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.app.pop_screen()

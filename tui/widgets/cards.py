@@ -14,11 +14,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from coopnet.consultation import ReceiptMatch
 from coopnet.protocol import Event, Receipt, StageTransition
 from coopnet.protocol.fields import Boolean, Choice, Day, Instant, ListOf, Nested, Spec, spec_of
 from coopnet.protocol.labels import event_label
 from tui.i18n import day, field_label, label, show, t, value_label, when
-from tui.model import Consultation, Entry, EntryKind, ReceiptCheck
+from tui.model import Consultation, Entry, EntryKind
 
 CARD_STYLES = {
     "opened": "cyan",
@@ -134,8 +135,17 @@ def render_card(entry: Entry, consultation: Consultation, who: str, lang: str) -
         else:
             signed = Text(t("receipt.sig_invalid", lang, reason=signature.reason), style="bold red")
         body = Group(table, Text(t(f"receipt.{check.value}", lang), style=style), signed)
-        if check is ReceiptCheck.MISMATCH or signature.valid is False:
+        if check is ReceiptMatch.MISMATCH or signature.valid is False:
             border = "red"
+    refusal = consultation.refusal(entry)
+    if refusal is not None:
+        # The bots refused it too (the same core): never shown as if it had happened.
+        if refusal.conflict_with is not None:
+            why = t("entry.conflict", lang, other=refusal.conflict_with[:12])
+        else:
+            why = t("entry.refused", lang, reason=refusal.message)
+        body = Group(body, Text(why, style="bold red"))
+        border = "red"
     title = show(event_label(event.TYPE, lang))
     return Panel(
         body,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -17,11 +16,10 @@ from tui.model import Consultation, urgency
 def render_panel(
     consultation: Consultation,
     today: dt.date,
-    authority_of: Callable[[str], str | None],
     lang: str,
 ) -> RenderableType:
     parts: list[RenderableType] = []
-    status = consultation.status(today, authority_of)
+    status = consultation.status(today)
     parts.append(Text(t("panel.stages", lang), style="bold underline"))
     if status is None:
         parts.append(Text(t("state.opening", lang), style="dim"))
@@ -36,7 +34,7 @@ def render_panel(
                 parts.append(Text(show(f"○ {value_label(stage, lang)}"), style="dim"))
     parts.append(Text(""))
     parts.append(Text(t("panel.deadlines", lang), style="bold underline"))
-    deadlines = consultation.open_deadlines(today, authority_of)
+    deadlines = consultation.open_deadlines(today)
     if not deadlines:
         parts.append(Text(t("panel.none", lang), style="dim"))
     for deadline in deadlines:
