@@ -152,10 +152,11 @@ class ConsultationBot(Bot):
         content: dict[str, Any],
         origin_ts: int | None,
         kind: str | None = None,
+        message: Message | None = None,
         **extra: Any,
     ) -> None:
         # Through the view cache, which keeps the room's view up to date: every append
-        # of the bot goes this way.
+        # of the bot goes this way (``message``: the event as already parsed).
         await self.views.append(
             NewEntry(
                 case_ref=self.case_ref(room_id),
@@ -165,11 +166,16 @@ class ConsultationBot(Bot):
                 content=recorded_content(event_type, content, **extra),
                 event_id=event_id,
                 origin_ts=origin_ts,
-            )
+            ),
+            message,
         )
 
     async def record_event(
-        self, event: ReceivedEvent, kind: str | None = None, **extra: Any
+        self,
+        event: ReceivedEvent,
+        kind: str | None = None,
+        message: Message | None = None,
+        **extra: Any,
     ) -> None:
         """Record a timeline event as the officers saw it (decrypted)."""
         await self.record(
@@ -180,6 +186,7 @@ class ConsultationBot(Bot):
             event.content,
             event.origin_server_ts,
             kind,
+            message,
             **extra,
         )
 
@@ -216,10 +223,16 @@ class ConsultationBot(Bot):
                 # Commands may wait for later syncs (a new room), so they run on their own.
                 self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
 
-    async def _reject(self, event: ReceivedEvent, problems: list[str], title: str) -> None:
+    async def _reject(
+        self,
+        event: ReceivedEvent,
+        problems: list[str],
+        title: str,
+        message: Message | None = None,
+    ) -> None:
         # Recorded with what the answer needs: if the bot stops before answering, the
         # event is "known" when it comes again, and reconcile() answers it instead.
-        await self.record_event(event, kind="rejection", problems=problems, answer_title=title)
+        await self.record_event(event, "rejection", message, problems=problems, answer_title=title)
         await self.answer_rejection(
             event.room_id, event.event_id, Rejection(event.sender, tuple(problems), title)
         )
@@ -243,14 +256,15 @@ class ConsultationBot(Bot):
 
     async def _structured(self, event: ReceivedEvent, parsed: Event) -> None:
         view = await self.view(event.room_id)
-        refusal = view.consultation.check(
-            Message(event.event_id, event.sender, event.origin_server_ts, event.content, parsed)
+        message = Message(
+            event.event_id, event.sender, event.origin_server_ts, event.content, parsed
         )
+        refusal = view.consultation.check(message)
         if refusal is not None:
             key, reason = self._answer_for(refusal, self.roster.language_of(event.sender))
-            await self._reject(event, [reason], key)
+            await self._reject(event, [reason], key, message)
             return
-        await self.record_event(event)
+        await self.record_event(event, message=message)
         sender_authority = self.roster.authority_of(event.sender)
         if sender_authority != self.authority_id and not isinstance(parsed, Receipt):
             await self.send_receipt(

@@ -113,11 +113,13 @@ def build_view(
     return view
 
 
-def fold_entry(view: ConsultationView, entry: Entry) -> None:
+def fold_entry(view: ConsultationView, entry: Entry, message: Message | None = None) -> None:
     """Apply one record entry, the next in record order, to ``view`` (in place).
 
     :func:`build_view` is this fold over every entry, so a view kept up to date entry
-    by entry is the view a rebuild from the record would give.
+    by entry is the view a rebuild from the record would give. ``message`` is the event
+    as the bot parsed it on receipt (the same content: parsing it again is spared; not
+    used when the record had to alter the content).
     """
     recorded = entry.content_value()
     inner = recorded.get("content") if isinstance(recorded, dict) else None
@@ -138,4 +140,6 @@ def fold_entry(view: ConsultationView, entry: Entry) -> None:
         # A refused step is a step all the same: the core decides, in the consultation's
         # order, what it is refused for (the refusal at arrival may change when a
         # concurrent step comes later).
-        view.consultation.add(Message.of(entry.event_id, entry.sender, entry.origin_ts, inner))
+        if message is None or recorded.get("altered_for_record"):
+            message = Message.of(entry.event_id, entry.sender, entry.origin_ts, inner)
+        view.consultation.add(message)

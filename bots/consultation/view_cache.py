@@ -26,7 +26,7 @@ import asyncio
 from dataclasses import dataclass
 
 from bots.consultation.view import ConsultationView, build_view, fold_entry
-from coopnet.consultation import Parties
+from coopnet.consultation import Message, Parties
 from coopnet.receipts import Keys
 from coopnet.records import AsyncRecordStore, Entry, NewEntry, RecordStore
 from coopnet.stages import Rulebook
@@ -70,12 +70,13 @@ class ViewCache:
                 self._views[room_id] = cached
             return cached.view
 
-    async def append(self, new: NewEntry) -> Entry:
-        """Append to the record and fold the entry into the room's view if it is new."""
+    async def append(self, new: NewEntry, message: Message | None = None) -> Entry:
+        """Append to the record and fold the entry into the room's view if it is new
+        (``message``: the event as the caller parsed it, to spare parsing it again)."""
         async with self._turn:
             try:
                 entry = await self._records.append(new)
-                self._fold(entry)
+                self._fold(entry, message)
             except BaseException:
                 # Written or not, the view can no longer be trusted: rebuild it on next use.
                 self._views.pop(new.room_id, None)
@@ -90,11 +91,11 @@ class ViewCache:
         view = build_view(entries, self._parties, self._receipt_keys, self._rulebook)
         return _Cached(case_ref, view, entries[-1].seq if entries else 0)
 
-    def _fold(self, entry: Entry) -> None:
+    def _fold(self, entry: Entry, message: Message | None) -> None:
         cached = self._views.get(entry.room_id)
         if cached is None or cached.case_ref != entry.case_ref:
             return  # no view held (built on next use) or the entry is not part of it
         if entry.seq <= cached.last_seq:
             return  # recorded before (same event id): the view holds it already
-        fold_entry(cached.view, entry)
+        fold_entry(cached.view, entry, message)
         cached.last_seq = entry.seq

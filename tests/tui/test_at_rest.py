@@ -50,7 +50,7 @@ async def receive_in_a_new_room(pilot: Any, service: Any, cn: Any, body: str) ->
     room_id: str = await cn.create_consultation_room(
         f"CN-CH-S{uuid.uuid4().hex[:6].upper()}",
         invite=[user],
-        servers=service.directory.member_servers(),
+        servers=service.directory.roster.servers(),
     )
     await until(pilot, lambda: room_id in service.rooms, "the invitation")
     await service.join(room_id)

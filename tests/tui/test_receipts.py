@@ -116,7 +116,7 @@ async def _two_receipts(
         room_id = await cn.create_consultation_room(
             f"CN-CH-R{uuid.uuid4().hex[:6].upper()}",
             invite=[ch_user],
-            servers=service.directory.member_servers(),
+            servers=service.directory.roster.servers(),
         )
         await until(pilot, lambda: room_id in service.rooms, "the invitation")
         await service.join(room_id)
