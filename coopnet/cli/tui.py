@@ -138,12 +138,6 @@ def build_service(args: argparse.Namespace) -> Any:
         network_dir = DEFAULT_NETWORK
     network = load_network(network_dir) if network_dir else None
     directory = from_network(network) if network else Directory()
-    enrolled = {
-        account.user_id: {account.device_id: account.ed25519}
-        for authority in (network.authorities if network else [])
-        for account in authority.accounts
-        if account.device_id and account.ed25519
-    }
 
     directory_file = getattr(args, "directory", None)
     steward_key = getattr(args, "steward_key", None)
@@ -162,7 +156,7 @@ def build_service(args: argparse.Namespace) -> Any:
             key = read_steward_key(str(steward_key))
             return DirectoryDevices.load(directory_file, key, ensure_private_dir(store))
         if network is None:
-            return EnrolledDevices(enrolled)
+            return EnrolledDevices({})  # no directory at all: no device is trusted
         return network_trust.device_policy(network, store)
 
     if args.homeserver:

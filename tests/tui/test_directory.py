@@ -21,10 +21,12 @@ async def test_directory_comes_from_the_signed_directory(network: Network) -> No
     service = service_for(str(network.directory), user)
     directory = service.directory
     assert "signed, version" in directory.source
-    assert [a.id for a in directory.members()] == [a.id for a in signed.authorities]
-    assert "zz" not in {a.id for a in directory.members()}  # the outsider is not listed
+    listed_ids = [a.authority_id for a in directory.members()]
+    assert listed_ids == [a.id for a in signed.authorities]
+    assert "zz" not in listed_ids  # the outsider is not listed
     ch = directory.get("ch")
-    assert ch is not None and ch.profile is not None and ch.profile.illustrative
+    profile = directory.profile("ch")
+    assert ch is not None and profile is not None and profile.illustrative
     listed = signed.authority("ch")
     assert listed is not None
     assert [c.user_id for c in ch.officers] == [m.user_id for m in listed.officers]
