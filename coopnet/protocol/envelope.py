@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from coopnet.canonical import canonical_bytes
+from coopnet.canonical import canonical_bytes as canonical_bytes  # re-exported
 from coopnet.canonical import content_hash as content_hash  # re-exported
 from coopnet.errors import CoopNetError
 from coopnet.protocol.events import EVENT_TYPES, NAMESPACE, VERSION, Event, Receipt
@@ -64,13 +64,6 @@ class PayloadTooLargeError(CoopNetError):
     """An event to send does not fit in one Matrix event."""
 
 
-canonical_json = canonical_bytes
-"""Canonical JSON *bytes* (sorted keys, compact, UTF-8, no NaN/Infinity); the same
-function as :func:`coopnet.canonical.canonical_bytes`. Raises ``ValueError``/
-``TypeError``/``RecursionError`` (``UnicodeEncodeError`` for lone surrogates) for
-values JSON cannot carry."""
-
-
 def payload(event: Event) -> dict[str, Any]:
     """The structured payload object of an event."""
     return {"type": event.type_name(), "version": VERSION, "content": event.to_dict()}
@@ -79,7 +72,7 @@ def payload(event: Event) -> dict[str, Any]:
 def encode(event: Event, lang: str = "en") -> dict[str, Any]:
     """The ``m.room.message`` content for ``event``, with fallback text in ``lang``."""
     body = payload(event)
-    size = len(canonical_json(body))
+    size = len(canonical_bytes(body))
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadTooLargeError(
             f"{event.type_name()} payload is {size} bytes; at most {MAX_PAYLOAD_BYTES}"
@@ -99,7 +92,7 @@ def parse_payload(value: Any) -> Event | ParseError:
     if not isinstance(value, Mapping):
         return ParseError((Problem(path, WRONG_TYPE, "expected an object"),))
     try:
-        size = len(canonical_json(value))
+        size = len(canonical_bytes(value))
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
         return ParseError((Problem(path, NOT_JSON, "not representable as canonical JSON"),))
     if size > MAX_PAYLOAD_BYTES:
