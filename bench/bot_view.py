@@ -32,7 +32,8 @@ from bots.consultation.bot import classify
 from bots.consultation.view import build_view, fold_entry, recorded_content
 from bots.consultation.view_cache import ViewCache
 from coopnet.protocol import PAYLOAD_KEY
-from coopnet.records import AsyncRecordStore, NewEntry
+from coopnet.records import NewEntry
+from coopnet.records.writer import AsyncRecordStore
 
 OWN_BOT = "@bot:ch.example"
 OFFICER = "@officer:mx.example"

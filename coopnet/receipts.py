@@ -29,8 +29,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from coopnet.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.protocol import PAYLOAD_KEY, Receipt, canonical_bytes, content_hash, parse_payload
-from coopnet.records.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.trust.directory import Directory
 
 SIGNATURE_FIELD = "signature"

@@ -6,6 +6,7 @@ import datetime as dt
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from coopnet.keys import key_id
 from coopnet.protocol import (
     Assurance,
     ConsultationOpened,
@@ -29,7 +30,6 @@ from coopnet.protocol.vocab import (
     Topic,
 )
 from coopnet.receipts import sign_receipt
-from coopnet.records import key_id
 from tui.directory import AuthorityInfo, Contact, ContactPoint, Directory, profile_of
 from tui.memory_service import MemoryService
 from tui.model import Entry, entry_from

@@ -23,9 +23,10 @@ import yaml
 from bots.consultation.members import Member, Members
 from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
+from coopnet.keys import ensure_private_dir
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
 from coopnet.matrix.rooms import server_of
-from coopnet.matrix.session import StoredSession, ensure_private_dir
+from coopnet.matrix.session import StoredSession
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from bots.consultation.config_file import BotSetup, bot_setup, load_bot_file, re
 from bots.consultation.members import Members
 from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
+from coopnet.keys import key_id, prepare_signing_key, public_key_file
 from coopnet.matrix import CoopNetClient
 from coopnet.network import Network, botproc
 from coopnet.network.trust import device_policy
-from coopnet.records import key_id, prepare_signing_key, public_key_file
 
 log = logging.getLogger(__name__)
 

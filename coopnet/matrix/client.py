@@ -42,6 +42,7 @@ from nio import (
 
 from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID
+from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
 from coopnet.matrix.rooms import (
     ROOM_VERSION,
@@ -51,7 +52,7 @@ from coopnet.matrix.rooms import (
     followed_server_acl,
     server_of,
 )
-from coopnet.matrix.session import StoredSession, ensure_private_dir, private_files
+from coopnet.matrix.session import StoredSession
 
 log = logging.getLogger(__name__)
 

@@ -21,14 +21,14 @@ import aiohttp
 import yaml
 
 from coopnet.errors import NetworkError
+from coopnet.keys import ensure_private_dir, write_private
 from coopnet.matrix import CoopNetClient, EnrolledDevices
 from coopnet.matrix.admin import register_user
-from coopnet.matrix.session import ensure_private_dir
 from coopnet.network import botproc, demo, process
 from coopnet.network import trust as network_trust
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
 from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
-from coopnet.network.pki import create_ca, issue_server_certificate, write_private
+from coopnet.network.pki import create_ca, issue_server_certificate
 from coopnet.network.synapse_config import (
     local_homeserver_config,
     log_config,
