@@ -16,14 +16,20 @@ from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
 from coopnet.keys import key_id, prepare_signing_key, public_key_file
 from coopnet.matrix import CoopNetClient
-from coopnet.network import Network, botproc
-from coopnet.network.trust import device_policy
+from coopnet.network import (
+    Network,
+    device_policy,
+    ready_file,
+    records_db,
+    signing_key_file,
+    state_db,
+)
 
 log = logging.getLogger(__name__)
 
 # Where an authority's bot keeps its files: one definition, shared with ``net up``.
-records_path = botproc.records_db
-signing_key_path = botproc.signing_key_file
+records_path = records_db
+signing_key_path = signing_key_file
 
 
 def build_bot(
@@ -45,7 +51,7 @@ def build_bot(
         homeserver=authority.client_url,
         user_id=account.user_id,
         store_dir=Path(account.store_dir),
-        state_db=botproc.state_db(authority),
+        state_db=state_db(authority),
         member_servers=members.servers(),
         tick_seconds=tick_seconds,
     )
@@ -65,7 +71,7 @@ def run(
     network: Network, authority_id: str, tick_seconds: float, profiles_dir: Path | None = None
 ) -> None:
     bot = build_bot(network, authority_id, tick_seconds, profiles_dir=profiles_dir)
-    asyncio.run(bot.run(ready_file=botproc.ready_file(network.authority(authority_id))))
+    asyncio.run(bot.run(ready_file=ready_file(network.authority(authority_id))))
 
 
 def build_bot_from_setup(

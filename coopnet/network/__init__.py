@@ -1,8 +1,23 @@
 """A local network of central authorities: CA, certificates, Synapse configs and processes.
 
 ``coopnet net up`` and the integration-test fixture both go through :mod:`.lifecycle`.
+The terminal client and the bots use this facade only, never the submodules: the
+network's map (:class:`Network`), where a bot keeps its files, and the device policy
+that follows from the network's signed directory.
 """
 
+from coopnet.network.botproc import ready_file, records_db, signing_key_file, state_db
 from coopnet.network.model import Account, Authority, Network, load_network
+from coopnet.network.trust import device_policy
 
-__all__ = ["Account", "Authority", "Network", "load_network"]
+__all__ = [
+    "Account",
+    "Authority",
+    "Network",
+    "device_policy",
+    "load_network",
+    "ready_file",
+    "records_db",
+    "signing_key_file",
+    "state_db",
+]
