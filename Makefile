@@ -31,6 +31,7 @@ test: install
 lint: install
 	$(BIN)/ruff check coopnet bots tui tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/latency.py

@@ -28,12 +28,12 @@ from pathlib import Path
 
 from bots.consultation.bot import ConsultationBot
 from bots.consultation.runner import build_bot, signing_key_path
+from coopnet.keys import key_id, load_signing_key
 from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent
 from coopnet.network import Network, lifecycle
 from coopnet.network.trust import device_policy
 from coopnet.protocol import PAYLOAD_KEY, ConsultationOpened, PersonIdentity, encode
 from coopnet.receipts import verify_receipt
-from coopnet.records import key_id, load_signing_key
 
 WARMUP = 5
 RECEIPT = "org.coopnet.consultation.receipt"

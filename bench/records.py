@@ -27,9 +27,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records import AsyncRecordStore, NewEntry, RecordStore, reader
+from coopnet.records import NewEntry, reader
 from coopnet.records.entry import COLUMNS
 from coopnet.records.head import signatures_digest
+from coopnet.records.store import RecordStore
 from coopnet.records.verify import (
     FULL,
     QUICK,
@@ -38,6 +39,7 @@ from coopnet.records.verify import (
     normalise_keys,
     verify_db,
 )
+from coopnet.records.writer import AsyncRecordStore
 
 
 def sample(i: int) -> NewEntry:

@@ -10,8 +10,8 @@ Values JSON cannot carry raise ``ValueError``/``TypeError`` (``RecursionError`` 
 self-referencing containers).
 
 :func:`canonical_text` returns ``str``, :func:`canonical_bytes` its UTF-8 bytes. The
-older names stay: ``coopnet.protocol.canonical_json`` is :func:`canonical_bytes` and
-``coopnet.records.canonical_json`` is :func:`canonical_text`.
+record's older name stays with the same meaning: ``coopnet.records.canonical_json`` is
+:func:`canonical_text` (text); ``canonical_bytes`` is bytes wherever it is imported from.
 """
 
 from __future__ import annotations

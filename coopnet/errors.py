@@ -29,3 +29,8 @@ class CacheError(CoopNetError):
 
 class WrongPassphrase(CacheError):
     """The passphrase does not unwrap the encrypted cache's data key."""
+
+
+class Ed25519KeyError(CoopNetError, ValueError):
+    """An Ed25519 key cannot be used: its file is unreadable, readable by others or already
+    there, or its text is not a key. A ``ValueError`` too, as a malformed key is bad input."""

@@ -29,8 +29,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from coopnet.protocol import PAYLOAD_KEY, Receipt, canonical_json, content_hash, parse_payload
-from coopnet.records.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
+from coopnet.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
+from coopnet.protocol import PAYLOAD_KEY, Receipt, canonical_bytes, content_hash, parse_payload
 from coopnet.trust.directory import Directory
 
 SIGNATURE_FIELD = "signature"
@@ -38,7 +38,7 @@ ALGORITHM = "ed25519"
 
 
 def _signed_part(payload: Mapping[str, Any]) -> bytes:
-    return canonical_json({k: payload[k] for k in ("type", "version", "content") if k in payload})
+    return canonical_bytes({k: payload[k] for k in ("type", "version", "content") if k in payload})
 
 
 def sign_receipt(content: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from coopnet import trust
 from coopnet.consultation import Party, Roster
 from coopnet.errors import CoopNetError
-from coopnet.network import Network, roster
+from coopnet.network import Network, network_roster
 from coopnet.profiles import load_profile
 from coopnet.protocol import RequirementsAnswer
 from coopnet.receipts import Keys
@@ -85,4 +85,4 @@ def from_signed(directory: trust.Directory, source: str) -> Directory:
 
 def from_network(network: Network) -> Directory:
     """The local network's directory (its signed directory when it has one)."""
-    return with_profiles(roster(network))
+    return with_profiles(network_roster(network))

@@ -7,6 +7,7 @@ import datetime as dt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.consultation import Party, Person, Roster
+from coopnet.keys import key_id
 from coopnet.protocol import (
     Assurance,
     ConsultationOpened,
@@ -30,7 +31,6 @@ from coopnet.protocol.vocab import (
     Topic,
 )
 from coopnet.receipts import sign_receipt
-from coopnet.records import key_id
 from coopnet.trust import ContactPoint
 from tui.directory import Directory, with_profiles
 from tui.memory_service import MemoryService

@@ -27,6 +27,7 @@ from bots.framework.base import txn_id
 from coopnet.consultation import Message, Party, Refusal, Roster, Topic, plan_room
 from coopnet.errors import ConsultationError
 from coopnet.ids import EventID
+from coopnet.keys import load_or_create_signing_key
 from coopnet.matrix import DevicePolicy, ReceivedEvent
 from coopnet.profiles import load_profile
 from coopnet.protocol import (
@@ -41,7 +42,8 @@ from coopnet.protocol import (
     parse_content,
 )
 from coopnet.receipts import sign_receipt
-from coopnet.records import AsyncRecordStore, NewEntry, load_or_create_signing_key
+from coopnet.records import NewEntry
+from coopnet.records.writer import AsyncRecordStore
 from coopnet.stages import STAGE_REASONS, Rulebook
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,9 @@ from bots.framework import BotConfig
 from coopnet.consultation import Party, Roster
 from coopnet.errors import CoopNetError
 from coopnet.ids import server_of
+from coopnet.keys import ensure_private_dir
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
-from coopnet.matrix.session import StoredSession, ensure_private_dir
+from coopnet.matrix.session import StoredSession
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,23 @@ from bots.consultation.bot import ConsultationBot, utc_today
 from bots.consultation.config_file import BotSetup, bot_setup, load_bot_file, read_password
 from bots.framework import BotConfig
 from coopnet.errors import CoopNetError
+from coopnet.keys import key_id, prepare_signing_key, public_key_file
 from coopnet.matrix import CoopNetClient
-from coopnet.network import Network, botproc, roster
-from coopnet.network.trust import device_policy
-from coopnet.records import key_id, prepare_signing_key, public_key_file
+from coopnet.network import (
+    Network,
+    device_policy,
+    network_roster,
+    ready_file,
+    records_db,
+    signing_key_file,
+    state_db,
+)
 
 log = logging.getLogger(__name__)
 
 # Where an authority's bot keeps its files: one definition, shared with ``net up``.
-records_path = botproc.records_db
-signing_key_path = botproc.signing_key_file
+records_path = records_db
+signing_key_path = signing_key_file
 
 
 def build_bot(
@@ -39,19 +46,19 @@ def build_bot(
             f"authority {authority_id} has no enrolled bot account in {network.file}; "
             "run 'coopnet net up' first"
         )
-    network_roster = roster(network)
+    roster = network_roster(network)
     config = BotConfig(
         homeserver=authority.client_url,
         user_id=account.user_id,
         store_dir=Path(account.store_dir),
-        state_db=botproc.state_db(authority),
-        member_servers=network_roster.servers(),
+        state_db=state_db(authority),
+        member_servers=roster.servers(),
         tick_seconds=tick_seconds,
     )
     return ConsultationBot(
         config,
         device_policy(network, Path(account.store_dir)),
-        network_roster,
+        roster,
         authority_id,
         records_path(authority),
         signing_key_path(authority),
@@ -64,7 +71,7 @@ def run(
     network: Network, authority_id: str, tick_seconds: float, profiles_dir: Path | None = None
 ) -> None:
     bot = build_bot(network, authority_id, tick_seconds, profiles_dir=profiles_dir)
-    asyncio.run(bot.run(ready_file=botproc.ready_file(network.authority(authority_id))))
+    asyncio.run(bot.run(ready_file=ready_file(network.authority(authority_id))))
 
 
 def build_bot_from_setup(

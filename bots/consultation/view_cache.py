@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from bots.consultation.view import ConsultationView, build_view, fold_entry
 from coopnet.consultation import Message, Parties
 from coopnet.receipts import Keys
-from coopnet.records import AsyncRecordStore, Entry, NewEntry, RecordStore
+from coopnet.records import Entry, NewEntry
+from coopnet.records.store import RecordStore
+from coopnet.records.writer import AsyncRecordStore
 from coopnet.stages import Rulebook
 
 

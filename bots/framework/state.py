@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlite_utils import Database, Migrations
+
+from coopnet.keys import create_private_file
 
 T = TypeVar("T")
 
@@ -40,9 +41,7 @@ def _m0001(db: Database) -> None:
 
 class BotState:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        create_private_file(path)
         self.path = path
         # One connection, used from worker threads one call at a time (the lock).
         self._lock = threading.Lock()

@@ -5,7 +5,7 @@ and session, the consultation record, its signing key), ``secrets`` (initial pas
 and ``synapse/signing.key``. SQLite databases are copied with SQLite's online backup API,
 so a backup taken while the bot runs is consistent. The archive (tar.gz, 0600) carries a
 manifest with the SHA-256 of every file; restore checks every file against it and every
-consultation record with :func:`coopnet.records.verify_db` before anything is replaced.
+consultation record with :func:`coopnet.records.database.verify_db` before anything is replaced.
 The Synapse database is backed up with ``pg_dump`` (deploy/README.md, "Backups").
 """
 
@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import shutil
 import sqlite3
 import tarfile
@@ -24,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coopnet.errors import AdminError
-from coopnet.matrix.session import ensure_private_dir
-from coopnet.records import RecordError, verify_db
+from coopnet.keys import ensure_private_dir, open_private
+from coopnet.records import RecordError
+from coopnet.records.database import verify_db
 
 BACKUP_PATHS = ("data/bot", "secrets", "synapse/signing.key")
 MANIFEST = "coopnet-backup.json"
@@ -125,9 +125,7 @@ def backup(directory: Path, archive: Path, force: bool = False) -> BackupReport:
             "source": str(directory),
             "files": entries,
         }
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        with open_private(archive) as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             data = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(data)
@@ -190,10 +188,8 @@ def restore(archive: Path, directory: Path, force: bool = False) -> BackupReport
             target = directory / rel
             for parent in reversed(target.relative_to(directory).parents[:-1]):
                 ensure_private_dir(directory / parent)
-            tmp_target = target.with_name(f".{target.name}.restoring")
-            shutil.copyfile(Path(tmp) / rel, tmp_target)
-            os.chmod(tmp_target, 0o600)
-            tmp_target.replace(target)
+            with open(Path(tmp) / rel, "rb") as source, open_private(target) as copy:
+                shutil.copyfileobj(source, copy)
             for suffix in _SKIP_SUFFIXES:  # a stale WAL must not be replayed over the copy
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
     return report

@@ -36,8 +36,8 @@ from coopnet.admin.publish import rewrite_allowlist as rewrite_allowlist
 from coopnet.admin.settings import AUTHORITY_FILE, AuthoritySettings
 from coopnet.admin.steward import Member, Steward, check_new_member
 from coopnet.errors import AdminError
-from coopnet.matrix.session import ensure_private_dir
-from coopnet.network.pki import issue_server_certificate, write_private
+from coopnet.keys import ensure_private_dir, write_private
+from coopnet.network.pki import issue_server_certificate
 from coopnet.network.synapse_config import signing_key_line
 from coopnet.trust import directory as d
 

@@ -21,9 +21,9 @@ from coopnet.admin.publish import describe_installed
 from coopnet.admin.settings import AuthoritySettings, load_settings
 from coopnet.admin.steward import load_steward
 from coopnet.errors import AdminError, MatrixError
+from coopnet.keys import write_private
 from coopnet.matrix.accounts import admin_session, unreachable
 from coopnet.matrix.admin import register_user
-from coopnet.network.pki import write_private
 
 ADMIN_LOCALPART = "coopnet-admin"
 ROLES = ("officer", "bot")

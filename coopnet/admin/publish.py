@@ -22,8 +22,9 @@ from coopnet.admin.network_directory import ACCEPTED_FILE, DIRECTORY_FILE
 from coopnet.admin.settings import load_settings
 from coopnet.admin.steward import Steward
 from coopnet.errors import AdminError
+from coopnet.keys import write_public
 from coopnet.trust.signing import accepted_of, verify_bytes
-from coopnet.trust.store import read_accepted, read_bytes, write_accepted, write_atomic
+from coopnet.trust.store import read_accepted, read_bytes, write_accepted
 
 PUBLIC_KEY_FILE = "steward.pub"
 FEDERATION_YAML = Path("synapse") / "config" / "federation.yaml"
@@ -77,7 +78,7 @@ def install(authority_dir: Path, source: Path, steward_pub: Path | None = None) 
     accepted = target / ACCEPTED_FILE
     directory = verify_bytes(data, key, read_accepted(accepted))
     file = target / DIRECTORY_FILE
-    write_atomic(file, data, mode=0o644)
+    write_public(file, data)
     write_accepted(accepted, accepted_of(directory))
     servers = sorted(set(directory.server_names()))
     before = _allowlist(authority_dir)

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from coopnet.errors import AdminError
-from coopnet.network.pki import write_private
+from coopnet.keys import write_private
 
 AUTHORITY_FILE = "authority.json"
 FORMAT_VERSION = 1

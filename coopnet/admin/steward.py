@@ -31,9 +31,14 @@ from cryptography.hazmat.primitives import serialization
 from coopnet.admin import network_directory as nd
 from coopnet.admin.names import validate_authority_id, validate_server_name
 from coopnet.errors import AdminError
-from coopnet.matrix.session import ensure_private_dir
-from coopnet.network.pki import create_ca, write_private
-from coopnet.records.keys import load_signing_key, public_key_hex, write_public_key
+from coopnet.keys import (
+    ensure_private_dir,
+    load_signing_key,
+    public_key_hex,
+    write_private,
+    write_public_key,
+)
+from coopnet.network.pki import create_ca
 from coopnet.trust import directory as d
 from coopnet.trust.store import create_steward_key
 
@@ -126,9 +131,7 @@ class Steward:
 
     def save(self) -> None:
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
-        tmp = self.file.with_suffix(".json.tmp")
-        write_private(tmp, text.encode())
-        tmp.replace(self.file)
+        write_private(self.file, text.encode())
 
 
 def _check_ca_pair(cert_path: Path, key_path: Path) -> None:

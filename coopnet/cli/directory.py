@@ -18,10 +18,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from coopnet.errors import Ed25519KeyError
+from coopnet.keys import key_id, load_public_key, public_key_from_hex, public_key_hex
 from coopnet.network import load_network
 from coopnet.network import trust as network_trust
-from coopnet.records.errors import RecordError
-from coopnet.records.keys import key_id, load_public_key, public_key_from_hex, public_key_hex
 from coopnet.trust import directory as d
 from coopnet.trust.errors import TrustError
 from coopnet.trust.signing import decode_document
@@ -388,7 +388,7 @@ def _set_receipt_key(args: argparse.Namespace, directory: d.Directory) -> d.Dire
             if len(value) == 64 and not Path(value).is_file()
             else public_key_hex(load_public_key(value))
         )
-    except RecordError as exc:
+    except Ed25519KeyError as exc:
         raise TrustError(f"the bot's public key {value!r}: {exc}") from None
     updated = d.with_receipt_key(directory, args.user_id, public, now_iso())
     print(f"receipt key {key_id(public_key_from_hex(public))} is now current for {args.user_id}")

@@ -31,7 +31,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coopnet.errors import CoopNetError
+from coopnet.errors import CoopNetError, Ed25519KeyError
+from coopnet.keys import key_id, load_public_key, load_signing_key, public_key_from_hex
 from coopnet.protocol import PAYLOAD_KEY, Receipt, parse_payload
 from coopnet.receipts import (
     SIGNATURE_FIELD,
@@ -40,8 +41,7 @@ from coopnet.receipts import (
     keys_from_directory,
     verify_receipt,
 )
-from coopnet.records import RecordError, key_id, load_public_key, reader
-from coopnet.records.keys import public_key_from_hex
+from coopnet.records import RecordError, reader
 from coopnet.trust.directory import Directory
 
 EXIT_OK = 0
@@ -132,7 +132,7 @@ def parse_public_key(value: str) -> Ed25519PublicKey:
         return public_key_from_hex(value.lower())
     try:
         return load_public_key(value)
-    except RecordError as exc:
+    except Ed25519KeyError as exc:
         raise InputError(str(exc)) from exc
 
 
@@ -164,7 +164,6 @@ def network_keys(directory: Path) -> Keys:
     from coopnet.network import load_network
     from coopnet.network import trust as network_trust
     from coopnet.network.botproc import signing_key_file
-    from coopnet.records import load_signing_key
 
     try:
         network = load_network(directory)

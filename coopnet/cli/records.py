@@ -6,21 +6,21 @@ Exit codes: 0 valid, 1 broken (the first broken entry is named), 2 could not be 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from coopnet.records import (
-    RecordError,
-    export_case,
+from coopnet.errors import Ed25519KeyError
+from coopnet.keys import (
     generate_signing_key,
     key_id,
     load_public_key,
     load_signing_key,
     public_key_hex,
-    verify_db,
-    verify_export,
+    write_private,
+    write_public_key,
 )
+from coopnet.records import RecordError, verify_export
+from coopnet.records.database import export_case, verify_db
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -105,7 +105,7 @@ def _verify(args: argparse.Namespace) -> int:
         public_key = load_public_key(args.pubkey) if args.pubkey else None
         signatures = True if args.full else False if args.quick else None
         report = verify_db(args.db, public_key, signatures=signatures)
-    except RecordError as exc:
+    except (RecordError, Ed25519KeyError) as exc:
         return _fail(str(exc))
     source = f"key {key_id(public_key)} from {args.pubkey}" if public_key else "key(s) stored in db"
     print(f"{args.db}: {report}")
@@ -117,14 +117,12 @@ def _export(args: argparse.Namespace) -> int:
     try:
         signing_key = load_signing_key(args.key) if args.key else None
         text = export_case(args.db, args.case, args.format, signing_key=signing_key)
-    except RecordError as exc:
+    except (RecordError, Ed25519KeyError) as exc:
         return _fail(str(exc))
     if args.out is None:
         sys.stdout.write(text)
         return EXIT_OK
-    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
+    write_private(args.out, text.encode("utf-8"))
     print(f"exported case {args.case} to {args.out}", file=sys.stderr)
     return EXIT_OK
 
@@ -139,7 +137,7 @@ def _verify_export(args: argparse.Namespace) -> int:
         report = verify_export(text, trusted)
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(f"{args.file}: cannot read: {exc}")
-    except RecordError as exc:
+    except (RecordError, Ed25519KeyError) as exc:
         return _fail(f"{args.file}: {exc}")
     print(f"{args.file}: {report}")
     return EXIT_OK if report.ok else EXIT_BROKEN
@@ -148,10 +146,10 @@ def _verify_export(args: argparse.Namespace) -> int:
 def _keygen(args: argparse.Namespace) -> int:
     try:
         key = generate_signing_key(args.key)
-    except RecordError as exc:
+    except Ed25519KeyError as exc:
         return _fail(str(exc))
     if args.pubkey_out:
-        args.pubkey_out.write_text(public_key_hex(key) + "\n", encoding="ascii")
+        write_public_key(key, args.pubkey_out)
     print(f"key id {key_id(key)}")
     print(f"public key {public_key_hex(key)}")
     return EXIT_OK

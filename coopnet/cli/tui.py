@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from coopnet.errors import CoopNetError
+from coopnet.keys import create_private_file, ensure_private_dir, readable_by_others
 from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
 
 DEFAULT_NETWORK = "demo-net"
@@ -98,7 +99,7 @@ def _read_passphrase(path: str | None) -> str | None:
         return None
     file = Path(path)
     try:
-        if file.stat().st_mode & 0o077:
+        if readable_by_others(file) is not None:
             raise CoopNetError(f"{file} is readable by others: chmod 600 it first")
         lines = file.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -150,7 +151,6 @@ def build_service(args: argparse.Namespace) -> Any:
         """The signed directory's device policy (the enrolled devices, before it exists)."""
         if directory_file is not None:
             from coopnet.matrix import DirectoryDevices
-            from coopnet.matrix.session import ensure_private_dir
             from coopnet.trust.store import read_steward_key
 
             key = read_steward_key(str(steward_key))
@@ -209,10 +209,8 @@ def _log_to_file(service: Any) -> None:
     if store is None:
         root.addHandler(logging.NullHandler())
         return
-    from coopnet.matrix.session import ensure_private_dir
-
     path = ensure_private_dir(Path(store)) / "tui.log"
-    path.touch(mode=0o600, exist_ok=True)
+    create_private_file(path)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from coopnet.errors import CacheError
+from coopnet.keys import create_private_file
 from coopnet.localcache.sealing import (
     KdfParams,
     derive_wrapping_key,
@@ -80,8 +80,7 @@ class EncryptedCache:
             raise CacheError(f"{path} already exists: unlock it, or discard it first")
         params = params or KdfParams.fresh()
         wrapping_key = derive_wrapping_key(passphrase, params)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        create_private_file(path)
         db = _connect(path)
         data_key = new_data_key()
         with db.conn:

@@ -43,8 +43,9 @@ from nio import (
 from coopnet.consultation.room import RoomPlan, followed_server_acl, room_plan
 from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
+from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
-from coopnet.matrix.session import StoredSession, ensure_private_dir, private_files
+from coopnet.matrix.session import StoredSession
 
 log = logging.getLogger(__name__)
 

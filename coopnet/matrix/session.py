@@ -7,28 +7,13 @@ store, then restores. The file sits in the account's store directory (0700), 060
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from coopnet.errors import MatrixError
+from coopnet.keys import ensure_private_dir, write_private
 
 SESSION_FILE = "session.json"
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it readable by its owner only."""
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
-def private_files(directory: Path) -> None:
-    """Make the files of a device store owner-only: nio creates its key database with the
-    process umask (0644 by default), inside the 0700 store."""
-    for path in directory.iterdir():
-        if path.is_file() and path.stat().st_mode & 0o077:
-            path.chmod(0o600)
 
 
 @dataclass(frozen=True)
@@ -59,6 +44,4 @@ class StoredSession:
     def save(self, store_dir: Path) -> None:
         ensure_private_dir(store_dir)
         path = store_dir / SESSION_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(asdict(self), handle)
+        write_private(path, json.dumps(asdict(self)).encode("utf-8"))

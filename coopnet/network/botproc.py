@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from coopnet.errors import NetworkError
+from coopnet.keys import ensure_private_dir, prepare_signing_key, public_key_hex
 from coopnet.network.model import Authority, Network
 from coopnet.network.process import alive, file_tail, terminate
-from coopnet.records import prepare_signing_key, public_key_hex
 
 BOT_DIR = "bot"
 
@@ -55,7 +55,7 @@ def _pid_file(authority: Authority) -> Path:
 def prepare(authority: Authority) -> str:
     """Create the bot's signing key (and its ``.pub`` file) if needed; return its public
     key (hex)."""
-    bot_dir(authority).mkdir(mode=0o700, exist_ok=True)
+    ensure_private_dir(bot_dir(authority))
     return public_key_hex(prepare_signing_key(signing_key_file(authority)))
 
 

@@ -21,16 +21,16 @@ import aiohttp
 import yaml
 
 from coopnet.errors import NetworkError
+from coopnet.keys import ensure_private_dir, write_private
 from coopnet.matrix import CoopNetClient, EnrolledDevices
 from coopnet.matrix.admin import register_user
-from coopnet.matrix.session import ensure_private_dir
 from coopnet.network import botproc, demo, process
 from coopnet.network import trust as network_trust
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
 from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
-from coopnet.network.pki import create_ca, issue_server_certificate, write_private
+from coopnet.network.pki import create_ca, issue_server_certificate
 from coopnet.network.synapse_config import (
-    homeserver_config,
+    local_homeserver_config,
     log_config,
     new_secret,
     signing_key_line,
@@ -172,7 +172,7 @@ def write_configs(network: Network, directory: Directory | None = None) -> None:
     members = network_trust.federation_allowlist(network, directory)
     for authority in network.authorities:
         whitelist = members if authority.member else None
-        config = homeserver_config(authority, whitelist, Path(network.ca_cert))
+        config = local_homeserver_config(authority, whitelist, Path(network.ca_cert))
         write_private(authority.path / "homeserver.yaml", yaml.safe_dump(config).encode())
         (authority.path / "log.config").write_text(yaml.safe_dump(log_config(authority)))
 

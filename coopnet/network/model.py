@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from coopnet.errors import NetworkError
-from coopnet.network.pki import write_private
+from coopnet.keys import write_private
 
 NETWORK_FILE = "network.json"
 FORMAT_VERSION = 1
@@ -137,9 +137,7 @@ class Network:
 
     def save(self) -> None:
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
-        tmp = self.file.with_suffix(".json.tmp")
-        write_private(tmp, text.encode())
-        tmp.replace(self.file)
+        write_private(self.file, text.encode())
 
 
 def _require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:

@@ -9,15 +9,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.consultation import Party, Person, Roster
 from coopnet.errors import CoopNetError
+from coopnet.keys import key_id, load_signing_key
 from coopnet.network.botproc import signing_key_file
 from coopnet.network.model import Network
 from coopnet.network.trust import load_directory
-from coopnet.records import key_id, load_signing_key
 
 log = logging.getLogger(__name__)
 
 
-def roster(network: Network) -> Roster:
+def network_roster(network: Network) -> Roster:
     """Who is in the network, from its verified signed directory (refused: raises)."""
     if network.directory_file is not None and network.steward_key is not None:
         return Roster.from_directory(load_directory(network), source=network.directory_file)

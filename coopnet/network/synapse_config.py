@@ -68,10 +68,10 @@ def signing_key_line() -> str:
     return f"ed25519 {key_id} {base64.b64encode(seed).decode().rstrip('=')}\n"
 
 
-def homeserver_config(
+def local_homeserver_config(
     authority: Authority, federation_whitelist: list[str] | None, ca_cert: Path
 ) -> dict[str, Any]:
-    """The homeserver.yaml content for one authority.
+    """The homeserver.yaml content for one authority of a local network (on loopback).
 
     ``federation_whitelist`` is the exact list of server names it federates with;
     ``None`` means no allowlist (used only for a non-member test server).

@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from coopnet.errors import NetworkError
+from coopnet.keys import key_id, load_signing_key, public_key_hex
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
 from coopnet.network import botproc
 from coopnet.network.catalogue import describe
 from coopnet.network.model import Account, Network
 from coopnet.network.model import Authority as NetAuthority
-from coopnet.records import key_id, load_signing_key, public_key_hex
 from coopnet.trust import directory as d
 from coopnet.trust.store import (
     create_steward_key,

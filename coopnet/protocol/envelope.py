@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from coopnet.canonical import canonical_bytes
+from coopnet.canonical import canonical_bytes as canonical_bytes  # re-exported
 from coopnet.canonical import content_hash as content_hash  # re-exported
 from coopnet.errors import CoopNetError
 from coopnet.protocol.events import EVENT_TYPES, NAMESPACE, VERSION, Event, Receipt
@@ -72,13 +72,6 @@ class PayloadTooLargeError(CoopNetError):
     """An event to send does not fit in one Matrix event."""
 
 
-canonical_json = canonical_bytes
-"""Canonical JSON *bytes* (sorted keys, compact, UTF-8, no NaN/Infinity); the same
-function as :func:`coopnet.canonical.canonical_bytes`. Raises ``ValueError``/
-``TypeError``/``RecursionError`` (``UnicodeEncodeError`` for lone surrogates) for
-values JSON cannot carry."""
-
-
 Link = str | None | Literal[False]
 """The causal link a sender gives a step: the id of the last step it had seen, None when
 it had seen none (the payload says ``"after": null``), False for no link at all
@@ -101,7 +94,7 @@ def encode(event: Event, lang: str = "en", after: Link = False) -> dict[str, Any
     """The ``m.room.message`` content for ``event``, with fallback text in ``lang`` and
     the causal link ``after`` (:data:`Link`)."""
     body = payload(event, after)
-    size = len(canonical_json(body))
+    size = len(canonical_bytes(body))
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadTooLargeError(
             f"{event.type_name()} payload is {size} bytes; at most {MAX_PAYLOAD_BYTES}"
@@ -121,7 +114,7 @@ def parse_payload(value: Any) -> Event | ParseError:
     if not isinstance(value, Mapping):
         return ParseError((Problem(path, WRONG_TYPE, "expected an object"),))
     try:
-        size = len(canonical_json(value))
+        size = len(canonical_bytes(value))
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
         return ParseError((Problem(path, NOT_JSON, "not representable as canonical JSON"),))
     if size > MAX_PAYLOAD_BYTES:

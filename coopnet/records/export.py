@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +33,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from coopnet.canonical import canonical_text
-from coopnet.records import reader
+from coopnet.errors import Ed25519KeyError
+from coopnet.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.records.entry import COLUMNS, HASH_DOMAIN, Entry
 from coopnet.records.errors import RecordError
 from coopnet.records.head import Head
-from coopnet.records.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
-from coopnet.records.store import RecordStore
 from coopnet.records.verify import (
     BAD_HEAD,
     BAD_SIGNATURE,
@@ -107,39 +104,6 @@ def build_export(
     return document
 
 
-def export_case(
-    db: str | os.PathLike[str] | RecordStore | sqlite3.Connection,
-    case_ref: str,
-    format: str = "json",
-    *,
-    signing_key: Ed25519PrivateKey | None = None,
-) -> str:
-    """Export one consultation as JSON or Markdown text (Markdown embeds the JSON).
-
-    *db* is a database path, an open :class:`RecordStore` or a sqlite3 connection.
-    With *signing_key* (the bot's key) the export is signed as a whole too.
-    """
-    if format not in FORMATS:
-        raise RecordError(f"format: one of {', '.join(FORMATS)}, not {format!r}")
-    if isinstance(db, RecordStore):
-        conn, close = db.conn, False
-    elif isinstance(db, sqlite3.Connection):
-        conn, close = db, False
-    else:
-        conn, close = reader.open_readonly(db), True
-    try:
-        entries = list(reader.iter_entries(conn, case_ref))
-        head = reader.read_head(conn)
-        keys = reader.read_public_keys(conn)
-    finally:
-        if close:
-            conn.close()
-    document = build_export(entries, case_ref, keys, head, signing_key=signing_key)
-    if format == "json":
-        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    return render_markdown(document)
-
-
 def render_markdown(document: Mapping[str, Any]) -> str:
     """A readable record of the consultation, with the verifiable JSON embedded at the end."""
     lines = [
@@ -202,6 +166,13 @@ def parse_export(text: str) -> dict[str, Any]:
     return document
 
 
+def _listed_key(where: str, value: object) -> Ed25519PublicKey:
+    try:
+        return public_key_from_hex(str(value))
+    except Ed25519KeyError as exc:
+        raise RecordError(f"{where}: {exc}") from None
+
+
 def _hex_signature_ok(key: Ed25519PublicKey, signature_hex: str, message: bytes) -> bool:
     try:
         signature = bytes.fromhex(signature_hex)
@@ -245,7 +216,7 @@ def verify_export(
 
     keys: dict[str, Ed25519PublicKey] = {}
     for kid, hexkey in dict(document.get("public_keys") or {}).items():
-        key = public_key_from_hex(str(hexkey))
+        key = _listed_key(f"public_keys.{kid}", hexkey)
         if key_id(key) != kid:
             return fail(Problem(None, BAD_SIGNATURE, f"public key listed as {kid} is not {kid}"))
         if trusted_keys is not None and kid not in trusted_keys:
@@ -285,7 +256,7 @@ def verify_export(
         kid = str(export_sig.get("key_id"))
         export_key = keys.get(kid)
         if export_key is None and trusted_keys is None:
-            embedded = public_key_from_hex(str(export_sig.get("public_key")))
+            embedded = _listed_key("export_signature.public_key", export_sig.get("public_key"))
             export_key = embedded if key_id(embedded) == kid else None
         if export_key is None or not _hex_signature_ok(
             export_key, str(export_sig.get("signature")), export_message(document)

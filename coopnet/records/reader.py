@@ -10,10 +10,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from coopnet.keys import key_id, public_key_from_hex
 from coopnet.records.entry import COLUMNS, Entry
 from coopnet.records.errors import RecordError
 from coopnet.records.head import Head
-from coopnet.records.keys import key_id, public_key_from_hex
 
 SELECT_COLUMNS = ", ".join(COLUMNS)
 HEAD_KEY = "head"

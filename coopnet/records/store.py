@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import sqlite3
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlite_utils import Database
 
 from coopnet.canonical import canonical_text
+from coopnet.keys import create_private_file, key_id, public_key_hex, tighten_private
 from coopnet.records import reader
 from coopnet.records.entry import (
     COLUMNS,
@@ -32,7 +32,6 @@ from coopnet.records.entry import (
 )
 from coopnet.records.errors import RecordError
 from coopnet.records.head import Head, next_signatures_digest, signatures_digest
-from coopnet.records.keys import key_id, public_key_hex
 from coopnet.records.schema import migrations
 
 logger = logging.getLogger(__name__)
@@ -48,28 +47,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def prepare_private_file(path: Path) -> None:
-    """Create *path* empty with mode 0600 (its directory 0700 if we create it).
-
-    An existing file readable by others is tightened to 0600, with a warning.
-    """
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            logger.warning("%s: was readable by others (mode %04o); setting 0600", path, mode)
-            os.chmod(path, 0o600)
-        return
-    os.fchmod(fd, 0o600)  # in case of an unusual umask
-    os.close(fd)
+def _tighten_sidecars(path: Path) -> None:
+    # SQLite creates -wal and -shm with the database file's permissions; make sure of it.
     for suffix in ("-wal", "-shm"):
-        # SQLite creates these with the database file's permissions; make sure of it.
         side = path.with_name(path.name + suffix)
         if side.exists():
-            os.chmod(side, 0o600)
+            tighten_private(side)
 
 
 class RecordStore:
@@ -94,7 +77,8 @@ class RecordStore:
         self._clock = clock
         self._thread = threading.get_ident()
         try:
-            prepare_private_file(self.path)
+            create_private_file(self.path)
+            _tighten_sidecars(self.path)
         except OSError as exc:
             raise RecordError(f"{self.path}: cannot create the record database: {exc}") from exc
         try:
@@ -106,10 +90,7 @@ class RecordStore:
             self._register_public_key()
         except sqlite3.Error as exc:
             raise RecordError(f"{self.path}: cannot open the record database: {exc}") from exc
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
-                os.chmod(side, 0o600)
+        _tighten_sidecars(self.path)
         logger.debug("opened record store %s (key %s)", self.path, self.key_id)
 
     # -- lifecycle ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Verification of a record chain: a pure function over rows, plus a thin reader.
+"""Verification of a record chain: a pure function over rows (no I/O).
 
 :func:`verify_entries` recomputes every entry hash, checks seq continuity and the
 ``prev_hash`` links, the signed chain head and (in the full check) every entry's
@@ -39,11 +39,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coopnet.records import reader
+from coopnet.keys import key_id, verify_signature
 from coopnet.records.entry import GENESIS_HASH, HASH_DOMAIN, compute_entry_hash
-from coopnet.records.errors import RecordError
 from coopnet.records.head import Head, signatures_digest
-from coopnet.records.keys import key_id, verify_signature
 
 CHANGED = "changed"
 DELETED = "deleted"
@@ -408,51 +406,3 @@ def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) 
     if head is not None and isinstance(seq, int) and seq > head.seq:
         return Problem(seq, INSERTED, f"added after the signed head (entry {head.seq})")
     return Problem(seq, BAD_SIGNATURE, f"signature by key {row[12]!r} does not verify")
-
-
-def verify_db(
-    path: str | os.PathLike[str],
-    public_keys: Ed25519PublicKey
-    | Mapping[str, Ed25519PublicKey]
-    | Sequence[Ed25519PublicKey]
-    | None = None,
-    *,
-    signatures: bool | None = None,
-    workers: int | None = None,
-) -> VerifyReport:
-    """Read a record database (one consistent snapshot) and verify it.
-
-    ``signatures=False`` is the quick check: hashes, links and the signed head only.
-    Because the head signature covers the last hash (and, version 2, a digest of every
-    entry signature) and every hash covers the previous one, it still proves that no
-    byte of the chain was changed, removed or inserted by someone without the key; it
-    does not check each entry's own signature (which an export relies on) and, when
-    the head signature fails, cannot say where the rewrite started.
-    ``signatures=True`` is the full check (every entry's signature too). The default,
-    ``None``, runs the quick check and falls back to the per-entry pass only when the
-    quick check finds a problem (to name the first broken entry) or the head predates
-    the signatures digest.
-
-    Without *public_keys* the keys stored in the database's metadata table are used:
-    that detects edits by anyone without the private key only if the stored key itself
-    is checked against a trusted source (the network directory) — the CLI prints its id.
-    """
-    conn = reader.open_readonly(path)
-    try:
-        conn.execute("BEGIN")
-        rows = reader.read_rows(conn)
-        try:
-            head = reader.read_head(conn)
-        except RecordError:
-            head = None  # an unreadable head is reported as a missing one
-        keys = reader.read_public_keys(conn) if public_keys is None else normalise_keys(public_keys)
-        conn.execute("ROLLBACK")
-    except Exception as exc:
-        if isinstance(exc, RecordError):
-            raise
-        raise RecordError(f"{path}: cannot read the record: {exc}") from exc
-    finally:
-        conn.close()
-    if not keys:
-        raise RecordError(f"{path}: no public key stored in the database; give one explicitly")
-    return verify_entries(rows, keys, head, check_signatures=signatures, workers=workers)

@@ -26,11 +26,12 @@ from typing import Any, TypeVar
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from coopnet.records import reader
+from coopnet.records.database import verify_db
 from coopnet.records.entry import Entry, NewEntry
 from coopnet.records.errors import RecordError
 from coopnet.records.head import Head
 from coopnet.records.store import RecordStore
-from coopnet.records.verify import VerifyReport, verify_db
+from coopnet.records.verify import VerifyReport
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from coopnet.records.errors import RecordError
-from coopnet.records.keys import key_id, public_key_from_hex
+from coopnet.keys import key_id, public_key_from_hex
 from coopnet.trust.errors import DirectoryRefused, Refusal
 
 FORMAT = "coopnet.directory/1"
@@ -52,7 +51,7 @@ class ReceiptKey:
     up to ``retired``. A revoked key (compromised, lost) vouches for nothing any more.
     """
 
-    key_id: str  # first 16 hex characters of the SHA-256 of the raw key (records.keys)
+    key_id: str  # first 16 hex characters of the SHA-256 of the raw key (coopnet.keys)
     public_key: str  # 64 lower-case hex characters of the raw Ed25519 key
     retired: str | None = None  # ISO 8601, UTC
     revoked: str | None = None  # ISO 8601, UTC
@@ -257,7 +256,7 @@ def _receipt_key(value: Any, where: str) -> ReceiptKey:
         )
     try:
         expected = key_id(public_key_from_hex(public))
-    except (RecordError, ValueError):
+    except ValueError:  # Ed25519KeyError is one
         raise _malformed(f"{where}.public_key", "not an Ed25519 public key") from None
     kid = _text(data["key_id"], f"{where}.key_id", _KEY_ID, "a key id (16 hex characters)")
     if kid != expected:
@@ -531,7 +530,7 @@ def with_receipt_key(directory: Directory, user_id: str, public_key: str, at: st
     member = _bot(directory, user_id)
     try:
         new_id = key_id(public_key_from_hex(public_key))
-    except (RecordError, ValueError):
+    except ValueError:  # Ed25519KeyError is one
         raise _malformed("receipt key", f"{public_key!r} is not an Ed25519 public key") from None
     for _, other in directory.members():
         listed = other.receipt_key(new_id)

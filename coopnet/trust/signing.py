@@ -18,8 +18,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.canonical import canonical_bytes, sha256_hex
-from coopnet.records.errors import RecordError
-from coopnet.records.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
+from coopnet.errors import Ed25519KeyError
+from coopnet.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.trust.directory import Directory, parse_directory
 from coopnet.trust.errors import DirectoryRefused, Refusal
 
@@ -112,7 +112,7 @@ def verify_document(document: Any, steward_key: str, accepted: Accepted | None =
         raise DirectoryRefused(Refusal.BAD_SIGNATURE, "the signature is not an ed25519 signature")
     try:
         steward = public_key_from_hex(steward_key)
-    except RecordError as exc:
+    except Ed25519KeyError as exc:
         raise DirectoryRefused(Refusal.WRONG_KEY, f"the steward key: {exc}") from None
     signer = signature.get("public_key")
     if signer != public_key_hex(steward):

@@ -7,13 +7,19 @@ through :func:`load_verified`, which refuses a rollback and remembers what it ac
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records.keys import generate_signing_key, load_signing_key, public_key_hex
+from coopnet.keys import (
+    ensure_private_dir,
+    generate_signing_key,
+    load_signing_key,
+    public_key_hex,
+    write_private,
+    write_public,
+)
 from coopnet.trust.directory import Directory, next_version
 from coopnet.trust.errors import TrustError
 from coopnet.trust.signing import (
@@ -29,25 +35,10 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
-
-
 # ---------------------------------------------------------------- steward key
 def create_steward_key(path: Path) -> Ed25519PrivateKey:
     """A new steward key in ``path`` (0600, in a 0700 directory); refuses to overwrite."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path.parent, 0o700)
+    ensure_private_dir(path.parent)
     return generate_signing_key(path)
 
 
@@ -71,7 +62,7 @@ def read_accepted(path: Path) -> Accepted | None:
 
 
 def write_accepted(path: Path, accepted: Accepted) -> None:
-    write_atomic(path, (json.dumps(accepted.to_json()) + "\n").encode())
+    write_private(path, (json.dumps(accepted.to_json()) + "\n").encode())
 
 
 # ---------------------------------------------------------------- the signed file
@@ -128,7 +119,7 @@ def publish(
 ) -> dict[str, object]:
     """Sign ``directory`` and write it to ``path`` (0644: it is public); return the document."""
     document = sign_directory(directory, key)
-    write_atomic(path, dumps_signed(document), mode=0o644)
+    write_public(path, dumps_signed(document))
     if accepted_path is not None:
         write_accepted(accepted_path, accepted_of(directory))
     return document

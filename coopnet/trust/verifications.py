@@ -21,9 +21,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.canonical import canonical_bytes
+from coopnet.keys import write_private
 from coopnet.trust.directory import Directory, is_ed25519_key
 from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
-from coopnet.trust.store import write_atomic
 
 REQUEST_TYPE = "coopnet.enrolment_request/1"
 
@@ -98,7 +98,7 @@ class VerificationStore:
     def remember(self, record: VerificationRecord) -> None:
         self._records[(record.user_id, record.device_id)] = record
         data = {"verifications": [asdict(r) for r in self._records.values()]}
-        write_atomic(self.path, (json.dumps(data, indent=2) + "\n").encode())
+        write_private(self.path, (json.dumps(data, indent=2) + "\n").encode())
         self._mtime = self.path.stat().st_mtime
 
 

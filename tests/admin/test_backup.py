@@ -8,7 +8,7 @@ import tarfile
 from pathlib import Path
 
 from coopnet.cli import main
-from coopnet.records import verify_db
+from coopnet.records.database import verify_db
 from tests.admin.helpers import render
 from tests.unit.test_records_support import make_store
 

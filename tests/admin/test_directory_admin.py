@@ -186,7 +186,7 @@ def test_the_bot_receipt_key_reaches_the_directory_and_verifiers(tmp_path: Path,
     import datetime as dt
 
     from bots.consultation.runner import build_bot_from_setup
-    from coopnet.records import key_id, load_signing_key, public_key_file
+    from coopnet.keys import key_id, load_signing_key, public_key_file
     from tests.unit.test_receipt_keys_cli import receipt_file
 
     steward, out = render(tmp_path, target="host")

@@ -9,10 +9,12 @@ import time
 import uuid
 
 from bots.consultation.runner import records_path, signing_key_path
+from coopnet.keys import key_id, load_signing_key
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
 from coopnet.receipts import keys_from_directory, verify_receipt
-from coopnet.records import export_case, key_id, load_signing_key, verify_db, verify_export
+from coopnet.records import verify_export
+from coopnet.records.database import export_case, verify_db
 from tests.bots.helpers import payload_type, receipt_for, send_event, wait_notice
 from tests.harness import wait_for
 

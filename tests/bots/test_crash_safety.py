@@ -21,7 +21,7 @@ from collections import Counter
 from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import Network, botproc, load_network
 from coopnet.protocol import ConsultationOpened, encode
-from coopnet.records import verify_db
+from coopnet.records.database import verify_db
 from tests.bots.record_reader import receipted_event, room_entries, room_entry_count
 from tests.harness import OpenClient, wait_for
 

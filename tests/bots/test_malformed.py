@@ -30,7 +30,7 @@ from coopnet.matrix import CoopNetClient, ReceivedEvent
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
 from coopnet.protocol import PAYLOAD_KEY, ParseError, parse_content
-from coopnet.records import verify_db
+from coopnet.records.database import verify_db
 from tests.harness import Inbox, wait_for
 
 T = TypeVar("T")

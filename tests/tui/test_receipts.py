@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from coopnet.keys import key_id, load_or_create_signing_key
 from coopnet.network import Network, load_network
 from coopnet.network.botproc import signing_key_file
 from coopnet.protocol import (
@@ -25,7 +26,6 @@ from coopnet.protocol import (
     payload,
 )
 from coopnet.receipts import sign_receipt
-from coopnet.records import key_id, load_or_create_signing_key
 from tests.tui.conftest import service_for, until
 from tui.app import CoopNetApp
 from tui.model import Consultation, entry_from
@@ -86,7 +86,7 @@ def test_receipt_card_says_valid_or_invalid() -> None:
 
 
 def test_the_client_takes_receipt_keys_from_the_signed_directory() -> None:
-    from coopnet.records import public_key_hex
+    from coopnet.keys import public_key_hex
     from coopnet.trust import directory as d
     from tests.unit.test_trust_directory import sample
     from tui.directory import from_signed

@@ -18,10 +18,11 @@ from bots.consultation.bot import classify
 from bots.consultation.view import build_view, fold_entry, new_view, recorded_content
 from coopnet.consultation import Message, Roster
 from coopnet.consultation.roster import Party, Person
+from coopnet.keys import key_id
 from coopnet.protocol import PAYLOAD_KEY, Receipt, content_hash, encode
 from coopnet.protocol.vocab import AssuranceStatus
 from coopnet.receipts import sign_receipt
-from coopnet.records import Entry, NewEntry, key_id
+from coopnet.records import Entry, NewEntry
 from tests.unit.test_protocol_events import EXAMPLES
 from tui.directory import Directory
 from tui.model import Consultation, entry_from

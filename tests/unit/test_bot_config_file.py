@@ -17,8 +17,8 @@ from bots.consultation.config_file import (
 )
 from bots.consultation.runner import build_bot_from_setup
 from coopnet.cli import bot as bot_cli
+from coopnet.keys import load_signing_key
 from coopnet.matrix.devices import DirectoryDevices, EnrolledDevices
-from coopnet.records import load_signing_key
 from coopnet.trust import directory as d
 from coopnet.trust.store import now_iso, publish
 from tests.admin.helpers import render

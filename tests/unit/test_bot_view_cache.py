@@ -34,7 +34,8 @@ from bots.consultation.view import (
 )
 from bots.consultation.view_cache import ViewCache
 from coopnet.protocol import PAYLOAD_KEY
-from coopnet.records import AsyncRecordStore, Entry, NewEntry
+from coopnet.records import Entry, NewEntry
+from coopnet.records.writer import AsyncRecordStore
 
 OWN_BOT = "@bot:ch.example"
 USERS = [

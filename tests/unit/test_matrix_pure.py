@@ -76,7 +76,7 @@ def test_corrupt_stored_session_is_a_clear_error(tmp_path: Path):
 
 
 def test_private_files_makes_a_store_owner_only(tmp_path: Path):
-    from coopnet.matrix.session import private_files
+    from coopnet.keys import private_files
 
     database = tmp_path / "keys.db"
     database.write_text("x")

@@ -15,7 +15,7 @@ from coopnet.cli import main
 from coopnet.errors import NetworkError
 from coopnet.network import lifecycle, load_network
 from coopnet.network.pki import create_ca, issue_server_certificate
-from coopnet.network.synapse_config import homeserver_config
+from coopnet.network.synapse_config import local_homeserver_config
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_layout_gives_each_authority_its_own_address_and_accounts(laid_out):
 
 def test_member_config_is_closed_and_trusts_the_network_ca(laid_out):
     ch = laid_out.authority("ch")
-    config = homeserver_config(ch, laid_out.member_server_names(), Path(laid_out.ca_cert))
+    config = local_homeserver_config(ch, laid_out.member_server_names(), Path(laid_out.ca_cert))
     assert config["server_name"] == "127.0.0.41"
     assert config["federation_domain_whitelist"] == ["127.0.0.41", "127.0.0.42", "127.0.0.43"]
     assert config["federation_custom_ca_list"] == [laid_out.ca_cert]

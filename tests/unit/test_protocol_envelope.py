@@ -19,7 +19,7 @@ from coopnet.protocol import (
     PayloadTooLargeError,
     PersonIdentity,
     Receipt,
-    canonical_json,
+    canonical_bytes,
     content_hash,
     encode,
     parse_content,
@@ -169,15 +169,15 @@ def test_deeply_nested_or_non_json_input_does_not_raise() -> None:
     assert isinstance(parse_content(odd), ParseError)
 
 
-def test_canonical_json_and_hash() -> None:
+def test_canonical_bytes_and_hash() -> None:
     a = {"b": [1, {"z": "é", "a": None}], "a": True}
     b = json.loads('{"a": true, "b": [1, {"a": null, "z": "é"}]}')
-    assert canonical_json(a) == '{"a":true,"b":[1,{"a":null,"z":"é"}]}'.encode()
+    assert canonical_bytes(a) == '{"a":true,"b":[1,{"a":null,"z":"é"}]}'.encode()
     assert content_hash(a) == content_hash(b)
     assert len(content_hash(a)) == 64
     assert content_hash(a) != content_hash({**a, "a": False})
     with pytest.raises(ValueError):
-        canonical_json({"x": float("inf")})
+        canonical_bytes({"x": float("inf")})
 
 
 def test_hash_of_received_payload_survives_json_transport() -> None:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from coopnet.keys import key_id, public_key_hex
 from coopnet.protocol import Receipt, encode
 from coopnet.receipts import keys_from_directory, sign_receipt, verify_receipt
-from coopnet.records.keys import key_id, public_key_hex
 from coopnet.trust import (
     Directory,
     DirectoryRefused,

@@ -12,11 +12,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.cli import main
+from coopnet.keys import key_id, load_signing_key, public_key_file, public_key_hex
 from coopnet.network import Network, botproc, lifecycle, load_network
 from coopnet.network import trust as network_trust
 from coopnet.protocol import Receipt, encode
 from coopnet.receipts import sign_receipt
-from coopnet.records import key_id, load_signing_key, public_key_file, public_key_hex
 
 
 def _laid_out(directory: Path) -> Network:

@@ -12,11 +12,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.cli import COMMAND_MODULES, main
+from coopnet.keys import generate_signing_key, public_key_hex
 from coopnet.network import lifecycle
 from coopnet.network.botproc import signing_key_file
 from coopnet.protocol import PAYLOAD_KEY, ConsultationOpened, Receipt, content_hash, encode
 from coopnet.receipts import sign_receipt
-from coopnet.records import NewEntry, RecordStore, generate_signing_key, public_key_hex
+from coopnet.records import NewEntry
+from coopnet.records.store import RecordStore
 from tests.unit.test_protocol_events import EXAMPLES
 
 EVENT_ID = "$opened1:127.0.0.11"

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.cli import COMMAND_MODULES
 from coopnet.cli import records as records_cli
-from coopnet.records import key_id, write_public_key
+from coopnet.keys import key_id, write_public_key
 from tests.unit.test_records_support import attacker_connection, make_store
 
 CASE = "CN-2026-0001"

@@ -12,12 +12,15 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records import RecordStore, generate_signing_key, load_signing_key, verify_db
+from coopnet.keys import generate_signing_key, load_signing_key
+from coopnet.records.database import verify_db
+from coopnet.records.store import RecordStore
 from tests.unit.test_records_support import new_entry
 
 WRITER = """
 import asyncio, sys
-from coopnet.records import AsyncRecordStore, load_signing_key
+from coopnet.keys import load_signing_key
+from coopnet.records.writer import AsyncRecordStore
 from tests.unit.test_records_support import new_entry
 
 async def main():

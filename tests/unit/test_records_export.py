@@ -11,16 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coopnet.records import (
-    NewEntry,
-    RecordError,
-    RecordStore,
-    export_case,
-    key_id,
-    parse_export,
-    verify_db,
-    verify_export,
-)
+from coopnet.keys import key_id
+from coopnet.records import NewEntry, RecordError, parse_export, verify_export
+from coopnet.records.database import export_case, verify_db
+from coopnet.records.store import RecordStore
 from coopnet.records.verify import BAD_SIGNATURE, CHANGED, REORDERED
 from tests.unit.test_records_support import FakeClock, make_store
 

@@ -1,4 +1,4 @@
-"""Record store: append, hash chain, idempotency, schema, files and keys."""
+"""Record store: append, hash chain, idempotency, schema and files (keys: test_keys.py)."""
 
 from __future__ import annotations
 
@@ -13,25 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlite_utils import Database
 
 from coopnet.errors import CoopNetError
-from coopnet.records import (
-    GENESIS_HASH,
-    NewEntry,
-    RecordError,
-    RecordStore,
-    canonical_json,
-    generate_signing_key,
-    key_id,
-    load_or_create_signing_key,
-    load_public_key,
-    load_signing_key,
-    public_key_hex,
-    sha256_hex,
-    verify_db,
-    write_public_key,
-)
+from coopnet.keys import key_id, public_key_hex, verify_signature
+from coopnet.records import GENESIS_HASH, NewEntry, RecordError, canonical_json, sha256_hex
+from coopnet.records.database import verify_db
 from coopnet.records.entry import compute_entry_hash
-from coopnet.records.keys import verify_signature
 from coopnet.records.schema import MIGRATION_SET, migrations
+from coopnet.records.store import RecordStore
 from tests.unit.test_records_support import FakeClock, make_store, new_entry
 
 
@@ -290,66 +277,3 @@ def test_make_store_helper_verifies(tmp_path: Path) -> None:
     store, key = make_store(tmp_path / "r.db", 50, cases=3)
     store.close()
     assert verify_db(tmp_path / "r.db", key.public_key()).ok
-
-
-# -- keys ------------------------------------------------------------------------------
-
-
-def test_generate_and_load_signing_key(tmp_path: Path) -> None:
-    path = tmp_path / "keys" / "bot.key"
-    key = generate_signing_key(path)
-    assert mode(path) == 0o600 and mode(path.parent) == 0o700
-    assert public_key_hex(load_signing_key(path)) == public_key_hex(key)
-    assert public_key_hex(load_or_create_signing_key(path)) == public_key_hex(key)
-    with pytest.raises(RecordError, match="already exists"):
-        generate_signing_key(path)
-    assert len(key_id(key)) == 16
-    assert key_id(key) == sha256_hex(bytes.fromhex(public_key_hex(key)))[:16]
-
-
-def test_signing_key_readable_by_others_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "bot.key"
-    generate_signing_key(path)
-    os.chmod(path, 0o644)
-    with pytest.raises(RecordError, match="readable by others"):
-        load_signing_key(path)
-
-
-def test_raw_and_hex_key_files(tmp_path: Path) -> None:
-    from cryptography.hazmat.primitives import serialization
-
-    key = Ed25519PrivateKey.generate()
-    raw = key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    for name, data in (("raw.key", raw), ("hex.key", raw.hex().encode() + b"\n")):
-        path = tmp_path / name
-        path.write_bytes(data)
-        os.chmod(path, 0o600)
-        assert public_key_hex(load_signing_key(path)) == public_key_hex(key)
-    bad = tmp_path / "bad.key"
-    bad.write_bytes(b"not a key")
-    os.chmod(bad, 0o600)
-    with pytest.raises(RecordError, match="expected"):
-        load_signing_key(bad)
-    with pytest.raises(RecordError, match="cannot read"):
-        load_signing_key(tmp_path / "missing.key")
-
-
-def test_public_key_files(tmp_path: Path) -> None:
-    from cryptography.hazmat.primitives import serialization
-
-    key = Ed25519PrivateKey.generate()
-    hex_file = tmp_path / "pub.hex"
-    write_public_key(key, hex_file)
-    pem_file = tmp_path / "pub.pem"
-    pem_file.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    for path in (hex_file, pem_file):
-        assert public_key_hex(load_public_key(path)) == public_key_hex(key)
-    (tmp_path / "junk").write_text("zz")
-    with pytest.raises(RecordError):
-        load_public_key(tmp_path / "junk")

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records import NewEntry, RecordStore
+from coopnet.records import NewEntry
 from coopnet.records.entry import COLUMNS
+from coopnet.records.store import RecordStore
 
 
 class FakeClock:

@@ -11,10 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coopnet.records import NewEntry, RecordStore, verify_db, verify_entries
+from coopnet.keys import key_id
+from coopnet.records import NewEntry, verify_entries
+from coopnet.records.database import verify_db
 from coopnet.records.entry import COLUMNS, compute_entry_hash, sign_entry_hash
 from coopnet.records.head import Head
-from coopnet.records.keys import key_id
+from coopnet.records.store import RecordStore
 from coopnet.records.verify import (
     BAD_HEAD,
     BAD_SIGNATURE,

@@ -9,10 +9,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.cli import records as records_cli
-from coopnet.records import NewEntry, RecordStore, verify_db
+from coopnet.keys import key_id
+from coopnet.records import NewEntry
+from coopnet.records.database import verify_db
 from coopnet.records.entry import COLUMNS, compute_entry_hash, sign_entry_hash
 from coopnet.records.head import Head, signatures_digest
-from coopnet.records.keys import key_id
+from coopnet.records.store import RecordStore
 from coopnet.records.verify import (
     BAD_HEAD,
     BAD_SIGNATURE,

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records import AsyncRecordStore, NewEntry, RecordError, RecordStore, verify_db
+from coopnet.records import NewEntry, RecordError
+from coopnet.records.database import verify_db
+from coopnet.records.store import RecordStore
+from coopnet.records.writer import AsyncRecordStore
 from tests.unit.test_records_support import new_entry
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from coopnet.keys import public_key_raw
 from coopnet.matrix.devices import Decision, DeviceInfo, DirectoryDevices
 from coopnet.records.canonical import canonical_bytes
-from coopnet.records.keys import public_key_raw
 from coopnet.trust import (
     Device,
     DirectoryRefused,

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coopnet.records.keys import public_key_hex, public_key_raw
+from coopnet.keys import public_key_hex, public_key_raw
 from coopnet.trust import (
     Authority,
     ContactPoint,
