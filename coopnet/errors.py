@@ -1,4 +1,6 @@
-"""Exceptions for local misuse and local failures. Remote failures are values, not exceptions."""
+"""Exceptions, all under :class:`CoopNetError`: local misuse, local failures, and remote
+requests that failed in a way the caller must handle (:class:`MatrixError`). What remote
+parties *send* is never an exception: bad content is a value (``ParseError``, a refusal)."""
 
 from __future__ import annotations
 
