@@ -18,18 +18,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from coopnet.datafile import read_json
 from coopnet.network import load_network
 from coopnet.network import trust as network_trust
 from coopnet.records.errors import RecordError
 from coopnet.records.keys import key_id, load_public_key, public_key_from_hex, public_key_hex
 from coopnet.trust import directory as d
-from coopnet.trust.errors import TrustError
-from coopnet.trust.signing import decode_document
+from coopnet.trust.errors import DirectoryRefused, TrustError
 from coopnet.trust.store import (
     load_steward_key,
     load_verified,
     now_iso,
-    read_bytes,
     read_steward_key,
     republish,
 )
@@ -396,8 +395,11 @@ def _set_receipt_key(args: argparse.Namespace, directory: d.Directory) -> d.Dire
 
 
 def _enrol(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
-    request = decode_document(read_bytes(args.request))
-    record = check_enrolment_request(request, directory)
+    request = read_json(args.request, "the enrolment request file")
+    try:
+        record = check_enrolment_request(request, directory)
+    except DirectoryRefused as exc:
+        raise exc.in_file(args.request) from None
     print(
         f"{record.verified_by} (device {record.verifier_device}) verified device "
         f"{record.device_id} of {record.user_id} by {record.method} at {record.verified_at}"

@@ -238,7 +238,7 @@ def parse_record(
         where = join(path, key)
         if key not in data:
             if f.metadata.get(REQUIRED):
-                problems.append(Problem(where, MISSING_FIELD, "required field"))
+                problems.append(Problem(where, MISSING_FIELD, "missing (a required field)"))
             continue
         value = parse_value(of, data[key], where, problems)
         if value is not _NO:
@@ -246,7 +246,7 @@ def parse_record(
     if not cls.OPEN:
         for key in data:
             if key not in known:
-                detail = "not a field of this file" if isinstance(key, str) else "not a name"
+                detail = "unknown field" if isinstance(key, str) else "a field name must be text"
                 problems.append(Problem(join(path, str(key)[:40]), UNKNOWN_FIELD, detail))
     if len(problems) > before:
         return None

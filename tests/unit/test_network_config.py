@@ -117,7 +117,7 @@ def test_network_json_round_trips(laid_out):
         ("{not json", r"not valid JSON \(line 1, column 2"),
         ('{"version": 1, "name": "x"', r"line 1, column 27.*truncated\?"),
         ("[]", r"\(top level\): expected an object, found a list"),
-        ('{"version": 1, "name": "x", "ca_cert": "c"}', "authorities: required field"),
+        ('{"version": 1, "name": "x", "ca_cert": "c"}', "authorities: missing"),
         ('{"version": 7, "name": "x", "ca_cert": "c", "authorities": []}', "version: 7 is not"),
     ],
 )
