@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 
 from coopnet.admin import network_directory as nd
 from coopnet.admin.names import validate_authority_id, validate_server_name
+from coopnet.datafile import FileRecord, Integer, ListOf, Nested, Text, load_json, spec
 from coopnet.errors import AdminError
 from coopnet.matrix.session import ensure_private_dir
 from coopnet.network.pki import create_ca, write_private
@@ -229,51 +230,37 @@ def add_member(steward: Steward, member: Member, lab: bool = False) -> d.Directo
     return signed
 
 
-def _parse(directory: Path, data: Any) -> tuple[Steward, list[Member]]:
-    """The steward and, for a version 1 file, the members it listed (to migrate)."""
-    where = str(directory / STEWARD_FILE)
-    version = data.get("version") if isinstance(data, dict) else None
-    if version not in (1, FORMAT_VERSION):
-        raise AdminError(f"{where}: not a CoopNet steward file (version {FORMAT_VERSION})")
-    certificates = data.get("certificates")
-    if certificates not in CERTIFICATE_MODES:
-        raise AdminError(f"{where}: certificates must be one of {', '.join(CERTIFICATE_MODES)}")
-    steward = Steward(directory, str(data.get("name", "")), certificates)
-    if version != 1:
-        return steward, []
-    members = data.get("members")
-    if not isinstance(members, list):
-        raise AdminError(f"{where}: members must be a list")
-    parsed = []
-    for i, m in enumerate(members):
-        if not isinstance(m, dict) or not all(
-            isinstance(m.get(k, ""), str) for k in ("id", "server_name", "state", "name")
-        ):
-            raise AdminError(f"{where}: members[{i}] must be an object of strings")
-        try:
-            parsed.append(Member(**m))
-        except TypeError as exc:
-            raise AdminError(f"{where}: members[{i}]: {exc}") from None
-    return steward, parsed
+@dataclass(frozen=True)
+class ListedMember(FileRecord):
+    """A member as ``steward.json`` lists it (version 1: the list itself; version 2: a
+    summary of the signed directory, not read back)."""
+
+    id: str = spec(Text(32))
+    server_name: str = spec(Text(255))
+    state: str = spec(Text(255, min_len=0), default="")
+    name: str = spec(Text(255, min_len=0), default="")
+
+
+@dataclass(frozen=True)
+class StewardFile(FileRecord):
+    version: int = spec(Integer(1, FORMAT_VERSION))
+    certificates: str = spec(Text(choices=CERTIFICATE_MODES))
+    name: str = spec(Text(255, min_len=0), default="")
+    members: tuple[ListedMember, ...] = spec(ListOf(Nested(ListedMember), 1000), default=())
 
 
 def load_steward(directory: Path) -> Steward:
     """The steward's directory; a version 1 one (members in steward.json) is migrated once
     to the signed directory."""
     directory = directory.resolve()
-    path = directory / STEWARD_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AdminError(
-            f"{path} does not exist: create the network first with "
-            f"'coopnet admin init-network --dir {directory}'"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise AdminError(f"cannot read {path}: {exc}") from None
-    steward, legacy = _parse(directory, data)
+    hint = f"create the network first with 'coopnet admin init-network --dir {directory}'"
+    file = load_json(directory / STEWARD_FILE, StewardFile, hint)
+    steward = Steward(directory, file.name, file.certificates)
     if not steward.directory_file.exists():
-        entries = tuple(_entry(m, lab=True) for m in legacy)
+        legacy = file.members if file.version == 1 else ()
+        entries = tuple(
+            _entry(Member(m.id, m.server_name, m.state, m.name), lab=True) for m in legacy
+        )
         first = d.parse_directory(
             d.Directory(steward.name or "coopnet", 1, nd.now_iso(), entries).to_json()
         )

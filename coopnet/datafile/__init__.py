@@ -12,6 +12,7 @@ from coopnet.datafile.read import (
     MAX_FILE_BYTES,
     checked,
     decode_json,
+    decode_text,
     decode_yaml,
     describe,
     load_json,
@@ -30,6 +31,7 @@ from coopnet.datafile.spec import (
     Text,
     Time,
     duplicates,
+    format_version,
     spec,
 )
 from coopnet.errors import BadFileError
@@ -47,9 +49,11 @@ __all__ = [
     "Time",
     "checked",
     "decode_json",
+    "decode_text",
     "decode_yaml",
     "describe",
     "duplicates",
+    "format_version",
     "load_json",
     "load_yaml",
     "read_json",

@@ -37,10 +37,16 @@ def read_text(path: Path, hint: str = "", max_bytes: int = MAX_FILE_BYTES) -> st
         raise BadFileError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     if len(data) > max_bytes:
         raise BadFileError(str(path), f"is larger than {max_bytes} bytes")
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """UTF-8 text (a byte order mark is tolerated), or a :class:`BadFileError` naming the
+    first byte that is not UTF-8."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadFileError(str(path), f"is not UTF-8 text (byte {exc.start})") from None
+        raise BadFileError(where, f"is not UTF-8 text (byte {exc.start})") from None
 
 
 def _cut_short(text: str, position: int) -> str:

@@ -117,6 +117,11 @@ def spec(
     return field(default=default, metadata=metadata)
 
 
+def format_version(version: int) -> Any:
+    """The ``version`` field every versioned file must hold: only ``version`` is read."""
+    return spec(Integer(version, version), default=version, required=True)
+
+
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"

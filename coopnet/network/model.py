@@ -20,6 +20,7 @@ from coopnet.datafile import (
     Nested,
     Nullable,
     Text,
+    format_version,
     load_json,
     spec,
 )
@@ -111,9 +112,7 @@ class Network(FileRecord):
     steward_key: str | None = spec(
         Nullable(Text(64, pattern=_HEX64, what="64 lower-case hex characters")), default=None
     )
-    version: int = spec(
-        Integer(FORMAT_VERSION, FORMAT_VERSION), default=FORMAT_VERSION, required=True
-    )
+    version: int = format_version(FORMAT_VERSION)
 
     @property
     def file(self) -> Path:
