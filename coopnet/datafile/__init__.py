@@ -23,6 +23,7 @@ from coopnet.datafile.read import (
 )
 from coopnet.datafile.spec import (
     Boolean,
+    Choice,
     FileRecord,
     Integer,
     ListOf,
@@ -40,6 +41,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "BadFileError",
     "Boolean",
+    "Choice",
     "FileRecord",
     "Integer",
     "ListOf",

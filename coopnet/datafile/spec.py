@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 from coopnet.protocol.validation import (
@@ -60,6 +61,13 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One of the values of a closed vocabulary (a ``StrEnum``); held as its member."""
+
+    enum: type[StrEnum]
+
+
+@dataclass(frozen=True)
 class Integer:
     minimum: int = 0
     maximum: int = 2**53
@@ -96,7 +104,7 @@ class Nullable:
     spec: Spec
 
 
-Spec = Text | Integer | Boolean | Time | ListOf | Nested | Nullable
+Spec = Text | Choice | Integer | Boolean | Time | ListOf | Nested | Nullable
 
 
 def spec(
@@ -174,6 +182,14 @@ def parse_value(of: Spec, value: Any, path: str, problems: list[Problem]) -> Any
         if of.pattern and not re.fullmatch(of.pattern, value):
             return bad(BAD_FORMAT, f"{_shown(value)} is not {of.what or 'well formed'}")
         return value
+    if isinstance(of, Choice):
+        if not isinstance(value, str):
+            return want("a string")
+        try:
+            return of.enum(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in of.enum)
+            return bad(NOT_ALLOWED, f"{_shown(value)} is not one of: {allowed}")
     if isinstance(of, Integer):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return want("a whole number")
