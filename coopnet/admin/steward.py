@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from coopnet.admin import network_directory as nd
 from coopnet.admin.names import validate_authority_id, validate_server_name
 from coopnet.datafile import FileRecord, Integer, ListOf, Nested, Text, load_json, spec
-from coopnet.errors import AdminError
+from coopnet.errors import AdminError, BadFileError
 from coopnet.matrix.session import ensure_private_dir
 from coopnet.network.pki import create_ca, write_private
 from coopnet.records.keys import load_signing_key, public_key_hex, write_public_key
@@ -132,14 +132,24 @@ class Steward:
         tmp.replace(self.file)
 
 
+def _read_pem(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise BadFileError(str(path), "does not exist (the CA to import)") from None
+    except OSError as exc:
+        raise BadFileError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+
+
 def _check_ca_pair(cert_path: Path, key_path: Path) -> None:
     try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    except OSError as exc:
-        raise AdminError(f"cannot read the CA to import: {exc}") from None
+        cert = x509.load_pem_x509_certificate(_read_pem(cert_path))
+    except ValueError as exc:
+        raise BadFileError(str(cert_path), f"not a PEM certificate ({exc})") from None
+    try:
+        key = serialization.load_pem_private_key(_read_pem(key_path), password=None)
     except (ValueError, TypeError) as exc:
-        raise AdminError(f"the CA to import is not an unencrypted PEM pair: {exc}") from None
+        raise BadFileError(str(key_path), f"not an unencrypted PEM private key ({exc})") from None
     same = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ) == key.public_key().public_bytes(

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coopnet.datafile import read_json
+from coopnet.errors import BadFileError
 from coopnet.network import load_network
 from coopnet.network import trust as network_trust
 from coopnet.records.errors import RecordError
@@ -381,14 +382,16 @@ def _add_officer(args: argparse.Namespace, directory: d.Directory) -> d.Director
 
 def _set_receipt_key(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
     value = args.public_key.strip()
-    try:
-        public = (
-            public_key_hex(public_key_from_hex(value))
-            if len(value) == 64 and not Path(value).is_file()
-            else public_key_hex(load_public_key(value))
-        )
-    except RecordError as exc:
-        raise TrustError(f"the bot's public key {value!r}: {exc}") from None
+    if len(value) == 64 and not Path(value).is_file():
+        try:
+            public = public_key_hex(public_key_from_hex(value))
+        except RecordError as exc:
+            raise TrustError(f"the bot's public key {value!r}: {exc}") from None
+    else:
+        try:
+            public = public_key_hex(load_public_key(value))
+        except RecordError as exc:  # its message starts with the file's name
+            raise BadFileError(value, str(exc).removeprefix(f"{value}: ")) from None
     updated = d.with_receipt_key(directory, args.user_id, public, now_iso())
     print(f"receipt key {key_id(public_key_from_hex(public))} is now current for {args.user_id}")
     return updated
