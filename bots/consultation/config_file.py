@@ -19,7 +19,7 @@ from typing import Any
 
 from bots.consultation.members import Member, Members
 from bots.framework import BotConfig
-from coopnet.datafile import FileRecord, Nullable, Text, checked, read_yaml, spec
+from coopnet.datafile import FileRecord, Nullable, Text, checked, read_text, read_yaml, spec
 from coopnet.errors import CoopNetError
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
 from coopnet.matrix.rooms import server_of
@@ -200,11 +200,6 @@ def read_password(bot_file: BotFile) -> str | None:
     """The bot's password, needed only for its first login (no stored session yet)."""
     if StoredSession.load(bot_file.store_dir) is not None or bot_file.password_file is None:
         return None
-    try:
-        password = bot_file.password_file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise BotConfigError(
-            f"the bot has no session yet and its password file {bot_file.password_file} "
-            f"cannot be read: {exc.strerror} (register the bot account first)"
-        ) from None
+    hint = "the bot has no session yet and needs it (register the bot account first)"
+    password = read_text(bot_file.password_file, hint).strip()
     return password or None

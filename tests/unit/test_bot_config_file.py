@@ -174,7 +174,7 @@ def test_relative_paths_and_first_login_password(tmp_path: Path) -> None:
     assert bot_file.store_dir == tmp_path / "data" / "bot" / "store"
     assert read_password(bot_file) == "s3cret"
     (tmp_path / "secrets" / "bot.password").unlink()
-    with pytest.raises(BotConfigError, match="register the bot account"):
+    with pytest.raises(BadFileError, match="bot.password: does not exist.*register the bot"):
         read_password(bot_file)
 
 
