@@ -12,7 +12,7 @@ import coopnet
 
 FORBIDDEN = ("nio", "textual", "aiohttp", "sqlite3", "sqlite_utils", "socket", "asyncio")
 CORE = ("coopnet.protocol", "coopnet.stages")
-PURE_HELPERS = ("coopnet.errors", "coopnet.ids", "coopnet.canonical")
+PURE_HELPERS = ("coopnet.errors", "coopnet.ids", "coopnet.canonical", "coopnet.datafile")
 
 
 def test_importing_the_core_loads_no_io_library() -> None:
@@ -37,7 +37,9 @@ def test_importing_the_core_loads_no_io_library() -> None:
 
 def _core_sources(root: pathlib.Path) -> list[pathlib.Path]:
     helpers = [root / f"{name.split('.')[1]}.py" for name in PURE_HELPERS]
-    return [p for package in ("protocol", "stages") for p in (root / package).glob("*.py")] + [
+    # coopnet.datafile: typed file records, and reading a file's bytes (no I/O library)
+    packages = ("protocol", "stages", "datafile")
+    return [p for package in packages for p in (root / package).glob("*.py")] + [
         p for p in helpers if p.exists()
     ]
 
