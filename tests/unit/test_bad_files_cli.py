@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coopnet.cli import main
-from coopnet.network import lifecycle
+from coopnet.network import botproc, lifecycle
 from coopnet.network import trust as network_trust
 from coopnet.records import NewEntry, RecordStore, export_case, public_key_hex
 from tests.admin.helpers import render
@@ -88,6 +88,7 @@ def _local_network(root: Path) -> Path:
     network = lifecycle.create_network(net, options)
     officer = network.authority("ch").officers()[0]
     officer.device_id, officer.ed25519 = "CHDEV", device_key()
+    botproc.prepare(network.authority("ch"))  # its receipt key is listed in the directory
     network_trust.ensure_directory(network, [], lambda _m: None)
     return net
 
@@ -164,6 +165,11 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
     )
     export = _export(root)
     fresh = root / "fresh"
+    published = root / "published.json"
+    published.write_bytes((steward / "directory" / "directory.json").read_bytes())
+    signed = root / "signed.json"
+    signed.write_bytes(directory.read_bytes())
+    store = root / "store"
     at = str
     cases = [
         Case("network.json: net down", net / "network.json", ["net", "down", "--dir", at(net)]),
@@ -184,6 +190,28 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             directory,
             ["directory", "verify", at(directory), "--dir", at(net)],
             succeeds=frozenset({0, 1}),  # signed content that was changed: refused (exit 1)
+        ),
+        Case(
+            "signed directory: tui --directory",
+            signed,
+            ["tui", "--homeserver", "http://127.0.0.1:9", "--user", "@officer1:127.0.0.231"]
+            + ["--directory", at(signed), "--steward-key", at(steward_pub), "--store", at(store)]
+            + ["--no-cache"],
+            succeeds=frozenset({0, 1}),
+        ),
+        Case(
+            "signed directory: receipts verify --directory",
+            signed,
+            ["receipts", "verify", at(receipt), "--directory", at(signed)]
+            + ["--steward-key", at(steward_pub)],
+            succeeds=frozenset({1}),  # the receipt's key is not the directory's bot key
+        ),
+        Case(
+            "signed directory: admin publish-directory --from",
+            published,
+            ["admin", "publish-directory", "--from", at(published), "--authority-dir"]
+            + [at(authority)],
+            succeeds=frozenset({0, 1}),
         ),
         Case(
             "accepted.json: directory verify --accepted-file",
@@ -403,6 +431,9 @@ CASE_NAMES = [
     "network.json: directory show",
     "network.json: tui",
     "directory.json: directory verify",
+    "signed directory: tui --directory",
+    "signed directory: receipts verify --directory",
+    "signed directory: admin publish-directory --from",
     "accepted.json: directory verify --accepted-file",
     "steward.pub: directory verify --steward-key",
     "enrolment request: directory enrol",
