@@ -49,8 +49,11 @@ def decode_text(data: bytes, where: str) -> str:
         raise BadFileError(where, f"is not UTF-8 text (byte {exc.start})") from None
 
 
-def _cut_short(text: str, position: int) -> str:
-    return " (the file ends early: truncated?)" if position >= len(text.rstrip()) else ""
+def _cut_short(text: str, position: int, unterminated: bool = False) -> str:
+    """A note when the syntax breaks at the very end: the file was likely cut short.
+    (An unterminated JSON string always runs to the end of the text.)"""
+    ends_early = unterminated or position >= len(text.rstrip())
+    return " (the file ends early: truncated?)" if ends_early else ""
 
 
 def _no_constant(name: str) -> Any:
@@ -65,7 +68,7 @@ def decode_json(text: str, where: str) -> Any:
         raise BadFileError(
             where,
             f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            + _cut_short(text, exc.pos),
+            + _cut_short(text, exc.pos, exc.msg.startswith("Unterminated string")),
         ) from None
     except RecursionError:
         raise BadFileError(where, "not usable JSON (nested too deeply)") from None
