@@ -34,9 +34,9 @@ from coopnet.datafile import FileRecord, Integer, ListOf, Nested, Text, load_jso
 from coopnet.errors import AdminError, BadFileError
 from coopnet.matrix.session import ensure_private_dir
 from coopnet.network.pki import create_ca, write_private
-from coopnet.records.keys import load_signing_key, public_key_hex, write_public_key
+from coopnet.records.keys import public_key_hex, write_public_key
 from coopnet.trust import directory as d
-from coopnet.trust.store import create_steward_key
+from coopnet.trust.store import create_steward_key, load_steward_key
 
 STEWARD_FILE = "steward.json"
 FORMAT_VERSION = 2  # 1: members listed in steward.json itself (migrated on load)
@@ -89,7 +89,7 @@ class Steward:
         return self.directory / "directory" / nd.ACCEPTED_FILE
 
     def public_key_hex(self) -> str:
-        return public_key_hex(load_signing_key(self.signing_key))
+        return public_key_hex(load_steward_key(self.signing_key))
 
     def signed(self) -> d.Directory:
         """The current signed directory, verified (signature, no rollback)."""
@@ -98,7 +98,7 @@ class Steward:
     def edit(self, change: nd.Edit) -> d.Directory:
         """Apply ``change`` to the directory, sign it as the next version and publish it."""
         return nd.republish_edit(
-            self.directory_file, load_signing_key(self.signing_key), self.accepted_file, change
+            self.directory_file, load_steward_key(self.signing_key), self.accepted_file, change
         )
 
     @property
@@ -274,7 +274,7 @@ def load_steward(directory: Path) -> Steward:
         first = d.parse_directory(
             d.Directory(steward.name or "coopnet", 1, nd.now_iso(), entries).to_json()
         )
-        key = load_signing_key(steward.signing_key)
+        key = load_steward_key(steward.signing_key)
         nd.publish_first(first, key, steward.directory_file, steward.accepted_file)
         steward.save()
     return steward

@@ -240,6 +240,12 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             ["directory", "show", "--steward-dir", at(steward)],
         ),
         Case(
+            "steward.key: directory show --steward-dir",
+            steward / "keys" / "steward.key",
+            ["directory", "show", "--steward-dir", at(steward)],
+            form="bytes",
+        ),
+        Case(
             "bot.yaml: bot run --config",
             authority / "bot" / "bot.yaml",
             ["bot", "run", "--config", at(authority / "bot" / "bot.yaml")],
@@ -438,6 +444,7 @@ CASE_NAMES = [
     "steward.pub: directory verify --steward-key",
     "enrolment request: directory enrol",
     "steward.json: directory show --steward-dir",
+    "steward.key: directory show --steward-dir",
     "bot.yaml: bot run --config",
     "authority.json: admin publish-directory",
     "homeserver.yaml: admin register-officer",
