@@ -16,7 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.datafile import BadFileError, decode_json, load_json, read_text
-from coopnet.records.errors import RecordError
+from coopnet.errors import CoopNetError
 from coopnet.records.keys import generate_signing_key, load_signing_key, public_key_hex
 from coopnet.trust.directory import Directory, next_version
 from coopnet.trust.errors import DirectoryRefused, TrustError
@@ -62,7 +62,7 @@ def load_steward_key(path: Path) -> Ed25519PrivateKey:
     others can read) is a :class:`BadFileError`."""
     try:
         return load_signing_key(path)
-    except RecordError as exc:  # its message starts with the file's name
+    except CoopNetError as exc:  # the key reader's message starts with the file's name
         raise BadFileError(str(path), str(exc).removeprefix(f"{path}: ")) from None
 
 
