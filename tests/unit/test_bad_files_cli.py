@@ -180,6 +180,18 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             succeeds=frozenset({0, 1}),  # a mutated steward key refuses the directory
         ),
         Case(
+            "network.json: net status",
+            net / "network.json",
+            ["net", "status", "--dir", at(net)],
+            succeeds=frozenset({3}),  # no homeserver answers
+        ),
+        Case(
+            "network.json: bot run --network",
+            net / "network.json",
+            ["bot", "run", "--network", at(net), "--authority", "ch"],
+            succeeds=frozenset({0, 1}),  # e.g. a mutated account is not ch's bot any more
+        ),
+        Case(
             "network.json: tui",
             net / "network.json",
             ["tui", "--network", at(net), "--no-cache"],
@@ -435,6 +447,8 @@ def _exercise(layout: Layout, name: str, content: Callable[[Case, bytes], Any]) 
 CASE_NAMES = [
     "network.json: net down",
     "network.json: directory show",
+    "network.json: net status",
+    "network.json: bot run --network",
     "network.json: tui",
     "directory.json: directory verify",
     "signed directory: tui --directory",
