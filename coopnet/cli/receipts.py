@@ -134,8 +134,9 @@ def parse_public_key(value: str) -> Ed25519PublicKey:
         return public_key_from_hex(value.lower())
     try:
         return load_public_key(value)
-    except RecordError as exc:
-        raise InputError(str(exc)) from exc
+    except RecordError as exc:  # name the key file, whatever the key reader said
+        message = str(exc)
+        raise InputError(message if message.startswith(value) else f"{value}: {message}") from exc
 
 
 def directory_keys(file: Path, steward_key: str) -> Keys:

@@ -135,6 +135,8 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
         steward, authority = render(root)
         backup = _backup(root, authority)
     receipt, event, public_key = _receipt_files(root)
+    bot_pub = root / "bot.pub"
+    bot_pub.write_text(public_key + "\n")
     rules = root / "rules.json"
     shutil.copyfile(RULES, rules)
     passphrase = root / "passphrase"
@@ -297,6 +299,13 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             event,
             ["receipts", "verify", at(receipt), "--event", at(event), "--public-key", public_key],
             succeeds=frozenset({0, 1}),
+        ),
+        Case(
+            "bot public key file: receipts verify --public-key",
+            bot_pub,
+            ["receipts", "verify", at(receipt), "--public-key", at(bot_pub)],
+            form="bytes",
+            succeeds=frozenset({0, 1}),  # a changed key no longer verifies the receipt
         ),
         Case(
             "passphrase file: tui --cache-passphrase-file",
@@ -466,6 +475,7 @@ CASE_NAMES = [
     "deadline rules: stages --rules",
     "receipt: receipts verify",
     "receipted event: receipts verify --event",
+    "bot public key file: receipts verify --public-key",
     "passphrase file: tui --cache-passphrase-file",
 ]
 
