@@ -25,7 +25,7 @@ from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevic
 from coopnet.matrix.rooms import server_of
 from coopnet.matrix.session import StoredSession, ensure_private_dir
 from coopnet.protocol import Problem
-from coopnet.protocol.validation import join
+from coopnet.protocol.validation import MISSING, join
 from coopnet.trust import read_steward_key_file
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class BotYaml(FileRecord):
     directory: str | None = spec(_OPTIONAL_PATH, default=None)
     steward_public_key: str | None = spec(_OPTIONAL_PATH, default=None)
     language: str | None = spec(
-        Nullable(Text(8, pattern="[a-z]{2,3}", what="a language code like fr")), default=None
+        Nullable(Text(8, 0, "([a-z]{2,3})?", "a language code like fr", strip=True)), default=None
     )
 
     def check(self, path: str) -> list[Problem]:
@@ -91,7 +91,7 @@ class BotYaml(FileRecord):
             return [
                 Problem(
                     join(path, "steward_public_key"),
-                    "missing",
+                    MISSING,
                     "'directory' needs 'steward_public_key' to verify it",
                 )
             ]
