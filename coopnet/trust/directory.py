@@ -51,7 +51,7 @@ _PUBLIC_KEY = r"[0-9a-f]{64}"
 
 
 _USER_ID = f"@{_LOCALPART}:\\S+"
-_NAME = Text(255)
+_NAME = Text(255, pattern=r"(?s).*\S.*", what="a name (not only spaces)")
 _SOME_TEXT = Nullable(Text(255))
 
 
