@@ -6,7 +6,22 @@ from __future__ import annotations
 
 
 class CoopNetError(Exception):
-    """Base class of every CoopNet exception; the CLI prints its message and exits non-zero."""
+    """Base class of every CoopNet exception; the CLI prints its message and exits with
+    ``exit_code``."""
+
+    exit_code = 1
+
+
+class BadFileError(CoopNetError):
+    """A file read from disk is missing, unreadable, not UTF-8, not JSON or YAML, or has a
+    wrong field; the message names the file and the field path (the CLI exits 2)."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, detail: str) -> None:
+        super().__init__(f"{file}: {detail}")
+        self.file = file
+        self.detail = detail
 
 
 class NetworkError(CoopNetError):

@@ -13,36 +13,26 @@ Relative paths are taken relative to the file's own directory.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bots.framework import BotConfig
 from coopnet.consultation import Party, Roster
+from coopnet.datafile import FileRecord, Nullable, Text, checked, read_text, read_yaml, spec
 from coopnet.errors import CoopNetError
 from coopnet.ids import server_of
 from coopnet.keys import ensure_private_dir
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
 from coopnet.matrix.session import StoredSession
+from coopnet.protocol import Problem
+from coopnet.protocol.validation import MISSING, join
+from coopnet.trust import read_steward_key_file
 
 log = logging.getLogger(__name__)
 
 STATE_DB = "state.db"
 READY_FILE = "ready"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_REQUIRED = (
-    "authority",
-    "homeserver",
-    "user_id",
-    "state_dir",
-    "store_dir",
-    "records_db",
-    "record_signing_key",
-)
-_OPTIONAL_PATHS = ("password_file", "directory", "steward_public_key")
 
 
 class BotConfigError(CoopNetError):
@@ -75,71 +65,71 @@ class BotFile:
         return self.state_dir / READY_FILE
 
 
+_SETTING = Text(4096, strip=True)
+_OPTIONAL_PATH = Nullable(Text(4096, min_len=0, strip=True))
+
+
+@dataclass(frozen=True)
+class BotYaml(FileRecord):
+    """``bot.yaml`` as written: text settings, paths relative to the file."""
+
+    authority: str = spec(_SETTING)
+    homeserver: str = spec(_SETTING)
+    user_id: str = spec(Text(255, pattern=r"@[^\s:]+:[^\s]+", what="a Matrix user id", strip=True))
+    state_dir: str = spec(_SETTING)
+    store_dir: str = spec(_SETTING)
+    records_db: str = spec(_SETTING)
+    record_signing_key: str = spec(_SETTING)
+    password_file: str | None = spec(_OPTIONAL_PATH, default=None)
+    directory: str | None = spec(_OPTIONAL_PATH, default=None)
+    steward_public_key: str | None = spec(_OPTIONAL_PATH, default=None)
+    language: str | None = spec(
+        Nullable(Text(8, 0, "([a-z]{2,3})?", "a language code like fr", strip=True)), default=None
+    )
+
+    def check(self, path: str) -> list[Problem]:
+        if self.directory and not self.steward_public_key:
+            return [
+                Problem(
+                    join(path, "steward_public_key"),
+                    MISSING,
+                    "'directory' needs 'steward_public_key' to verify it",
+                )
+            ]
+        return []
+
+
 def parse_bot_file(path: Path, data: Any) -> BotFile:
     """Check the decoded YAML of *path* and return its fields (paths made absolute)."""
-    if not isinstance(data, dict):
-        raise BotConfigError(f"{path}: expected a mapping of settings")
+    fields = checked(BotYaml, data, str(path))
     base = path.resolve().parent
 
-    def text(key: str) -> str:
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise BotConfigError(f"{path}: {key!r} is missing or empty")
-        return value.strip()
+    def as_path(value: str) -> Path:
+        return base / Path(value).expanduser()
 
-    def as_path(key: str) -> Path:
-        return base / Path(text(key)).expanduser()
+    def optional_path(value: str | None) -> Path | None:
+        return as_path(value) if value else None
 
-    def optional_path(key: str) -> Path | None:
-        return as_path(key) if data.get(key) not in (None, "") else None
-
-    for key in _REQUIRED:
-        text(key)
-    user_id = text("user_id")
-    if not user_id.startswith("@") or ":" not in user_id:
-        raise BotConfigError(f"{path}: user_id {user_id!r} is not a Matrix user id")
-    language = data.get("language") or "en"
-    if not isinstance(language, str):
-        raise BotConfigError(f"{path}: 'language' must be a language code like fr")
-    directory, steward = optional_path("directory"), optional_path("steward_public_key")
-    if directory is not None and steward is None:
-        raise BotConfigError(f"{path}: 'directory' needs 'steward_public_key' to verify it")
     return BotFile(
         path=path,
-        authority=text("authority"),
-        homeserver=text("homeserver"),
-        user_id=user_id,
-        state_dir=as_path("state_dir"),
-        store_dir=as_path("store_dir"),
-        records_db=as_path("records_db"),
-        record_signing_key=as_path("record_signing_key"),
-        password_file=optional_path("password_file"),
-        directory=directory,
-        steward_public_key=steward,
-        language=language,
+        authority=fields.authority,
+        homeserver=fields.homeserver,
+        user_id=fields.user_id,
+        state_dir=as_path(fields.state_dir),
+        store_dir=as_path(fields.store_dir),
+        records_db=as_path(fields.records_db),
+        record_signing_key=as_path(fields.record_signing_key),
+        password_file=optional_path(fields.password_file),
+        directory=optional_path(fields.directory),
+        steward_public_key=optional_path(fields.steward_public_key),
+        language=fields.language or "en",
     )
 
 
 def load_bot_file(path: str | Path) -> BotFile:
+    """Read ``bot.yaml``; a missing or malformed file is a :class:`BadFileError`."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BotConfigError(f"cannot read the bot configuration {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise BotConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_bot_file(path, data)
-
-
-def read_steward_key(path: Path) -> str:
-    """The steward's public key: one line of 64 hex characters."""
-    try:
-        value = path.read_text(encoding="ascii").strip().lower()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BotConfigError(f"cannot read the steward's public key {path}: {exc}") from None
-    if not _HEX64.fullmatch(value):
-        raise BotConfigError(f"{path}: the steward's public key must be 64 hex characters")
-    return value
+    return parse_bot_file(path, read_yaml(path, "the bot's configuration file"))
 
 
 @dataclass(frozen=True)
@@ -180,11 +170,13 @@ def policy_and_roster(bot_file: BotFile) -> tuple[DevicePolicy, Roster]:
             f"the signed network directory {bot_file.directory} does not exist yet; "
             "put the directory the steward published there before starting the bot"
         )
-    steward_key = read_steward_key(bot_file.steward_public_key)
+    steward_key = read_steward_key_file(bot_file.steward_public_key)
     try:
         policy = DirectoryDevices.load(bot_file.directory, steward_key, bot_file.store_dir)
     except CoopNetError as exc:
-        raise BotConfigError(f"{bot_file.directory}: {exc}") from exc
+        error = BotConfigError(f"{bot_file.directory}: {exc}")
+        error.exit_code = exc.exit_code  # a malformed directory stays a bad file (exit 2)
+        raise error from exc
     roster = Roster.from_directory(
         policy.directory, {bot_file.authority: bot_file.language}, str(bot_file.directory)
     )
@@ -217,11 +209,6 @@ def read_password(bot_file: BotFile) -> str | None:
     """The bot's password, needed only for its first login (no stored session yet)."""
     if StoredSession.load(bot_file.store_dir) is not None or bot_file.password_file is None:
         return None
-    try:
-        password = bot_file.password_file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise BotConfigError(
-            f"the bot has no session yet and its password file {bot_file.password_file} "
-            f"cannot be read: {exc.strerror} (register the bot account first)"
-        ) from None
+    hint = "the bot has no session yet and needs it (register the bot account first)"
+    password = read_text(bot_file.password_file, hint).strip()
     return password or None

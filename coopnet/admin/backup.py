@@ -19,11 +19,26 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from coopnet.errors import AdminError
+from coopnet.datafile import (
+    MAX_FILE_BYTES,
+    FileRecord,
+    Integer,
+    ListOf,
+    Nested,
+    Text,
+    checked,
+    decode_json,
+    decode_text,
+    format_version,
+    spec,
+)
+from coopnet.errors import AdminError, BadFileError
 from coopnet.keys import ensure_private_dir, open_private
+from coopnet.protocol.validation import BAD_FORMAT, Problem, join
 from coopnet.records import RecordError
 from coopnet.records.database import verify_db
 
@@ -136,41 +151,68 @@ def backup(directory: Path, archive: Path, force: bool = False) -> BackupReport:
     return report
 
 
-def _read_manifest(tar: tarfile.TarFile, archive: Path) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class BackedUpFile(FileRecord):
+    path: str = spec(Text(4096))  # relative to the authority directory
+    sha256: str = spec(Text(64, pattern="[0-9a-f]{64}", what="a SHA-256 (64 hex characters)"))
+    size: int = spec(Integer(0), default=0)
+
+    def check(self, path: str) -> list[Problem]:
+        parts = PurePosixPath(self.path).parts
+        if self.path.startswith("/") or ".." in parts or "\\" in self.path:
+            detail = f"{self.path!r} is not a path inside the authority directory"
+            return [Problem(join(path, "path"), BAD_FORMAT, detail)]
+        return []
+
+
+@dataclass(frozen=True)
+class Manifest(FileRecord):
+    files: tuple[BackedUpFile, ...] = spec(ListOf(Nested(BackedUpFile), 1_000_000))
+    version: int = format_version(FORMAT_VERSION)
+
+
+_DAMAGED = (OSError, EOFError, tarfile.TarError, zlib.error)
+
+
+def _read_manifest(tar: tarfile.TarFile, archive: Path) -> tuple[BackedUpFile, ...]:
+    where = f"{archive}: {MANIFEST}"
     try:
         member = tar.extractfile(MANIFEST)
-        manifest = json.loads(member.read()) if member else None
-    except (KeyError, ValueError):
-        manifest = None
-    if not isinstance(manifest, dict) or manifest.get("version") != FORMAT_VERSION:
-        raise AdminError(f"{archive} is not a CoopNet backup (no readable {MANIFEST})")
-    files = manifest.get("files")
-    if not isinstance(files, list):
-        raise AdminError(f"{archive}: the manifest lists no files")
-    return files
+        data = member.read(MAX_FILE_BYTES + 1) if member else None
+    except KeyError:
+        data = None
+    except _DAMAGED as exc:
+        raise BadFileError(str(archive), f"the backup is damaged ({exc})") from None
+    if data is None:
+        raise BadFileError(str(archive), f"is not a CoopNet backup (no {MANIFEST})")
+    if len(data) > MAX_FILE_BYTES:
+        raise BadFileError(where, f"is larger than {MAX_FILE_BYTES} bytes")
+    return checked(Manifest, decode_json(decode_text(data, where), where), where).files
 
 
 def restore(archive: Path, directory: Path, force: bool = False) -> BackupReport:
     """Restore into ``directory``; refuse to replace existing state unless ``force``."""
     directory = directory.resolve()
     report = BackupReport(archive)
+    if not archive.is_file():
+        raise BadFileError(str(archive), "does not exist (the backup archive to restore)")
     try:
         tar = tarfile.open(archive, mode="r:gz")
-    except (OSError, tarfile.TarError) as exc:
-        raise AdminError(f"cannot read the backup {archive}: {exc}") from None
+    except _DAMAGED as exc:
+        raise BadFileError(str(archive), f"is not a readable backup (tar.gz): {exc}") from None
     with tar, tempfile.TemporaryDirectory(prefix="coopnet-restore-") as tmp:
         files = _read_manifest(tar, archive)
         try:
             tar.extractall(tmp, filter="data")
-        except (OSError, tarfile.TarError, EOFError) as exc:
-            raise AdminError(f"the backup {archive} is damaged: {exc}") from None
+        except _DAMAGED as exc:
+            raise BadFileError(str(archive), f"the backup is damaged ({exc})") from None
         for entry in files:
-            rel = str(entry.get("path", ""))
+            rel = entry.path
             staged = Path(tmp) / rel
-            if not rel or not staged.is_file() or _sha256(staged) != entry.get("sha256"):
-                raise AdminError(
-                    f"the backup {archive} is damaged: {rel or '(unnamed file)'} does not "
-                    "match its SHA-256 in the manifest; nothing was restored"
+            if not staged.is_file() or _sha256(staged) != entry.sha256:
+                raise AdminError(  # altered, not malformed: a failed check (exit 1)
+                    f"the backup {archive} is damaged: {rel} does not match its SHA-256 in "
+                    "the manifest; nothing was restored"
                 )
             if staged.name == "records.db":
                 verdict = _verify_record(staged)

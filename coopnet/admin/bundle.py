@@ -35,6 +35,7 @@ from coopnet.admin.publish import FEDERATION_YAML, publish_to
 from coopnet.admin.publish import rewrite_allowlist as rewrite_allowlist
 from coopnet.admin.settings import AUTHORITY_FILE, AuthoritySettings
 from coopnet.admin.steward import Member, Steward, check_new_member
+from coopnet.datafile import FileRecord, Text, load_yaml, spec
 from coopnet.errors import AdminError
 from coopnet.keys import ensure_private_dir, write_private
 from coopnet.network.pki import issue_server_certificate
@@ -216,17 +217,14 @@ def _compose_env(s: AuthoritySettings, out: Path, secrets: homeserver.Secrets) -
     )
 
 
-def read_homeserver_config(out: Path) -> dict[str, object]:
-    path = out / HOMESERVER_YAML
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AdminError(
-            f"{path} does not exist: is {out} an authority directory made by "
-            "'coopnet admin add-authority'?"
-        ) from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise AdminError(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise AdminError(f"{path}: expected a mapping")
-    return data
+@dataclass(frozen=True)
+class HomeserverSecret(FileRecord):
+    """What the admin commands read back from Synapse's ``homeserver.yaml``."""
+
+    registration_shared_secret: str = spec(Text(1024))
+
+
+def read_shared_secret(out: Path) -> str:
+    """The homeserver's registration shared secret, from the bundle's ``homeserver.yaml``."""
+    hint = f"is {out} an authority directory made by 'coopnet admin add-authority'?"
+    return load_yaml(out / HOMESERVER_YAML, HomeserverSecret, hint).registration_shared_secret

@@ -14,12 +14,13 @@ from pathlib import Path
 import aiohttp
 
 from coopnet.admin import enrolment
-from coopnet.admin.bundle import read_homeserver_config
+from coopnet.admin.bundle import read_shared_secret
 from coopnet.admin.enrolment import enrolment_note, removal_note
 from coopnet.admin.names import validate_localpart
 from coopnet.admin.publish import describe_installed
 from coopnet.admin.settings import AuthoritySettings, load_settings
 from coopnet.admin.steward import load_steward
+from coopnet.datafile import read_text
 from coopnet.errors import AdminError, MatrixError
 from coopnet.keys import write_private
 from coopnet.matrix.accounts import admin_session, unreachable
@@ -41,13 +42,6 @@ def password_file(directory: Path, localpart: str) -> Path:
     return directory / "secrets" / f"{localpart}.password"
 
 
-def _shared_secret(directory: Path) -> str:
-    value = read_homeserver_config(directory).get("registration_shared_secret")
-    if not isinstance(value, str) or not value:
-        raise AdminError(f"{directory}: homeserver.yaml has no registration_shared_secret")
-    return value
-
-
 async def _register(
     s: AuthoritySettings, url: str, secret: str, localpart: str, name: str, admin: bool
 ) -> tuple[str, str]:
@@ -67,9 +61,9 @@ async def _admin_credentials(directory: Path, s: AuthoritySettings, url: str) ->
     """The service admin account, created with the shared secret the first time."""
     path = password_file(directory, ADMIN_LOCALPART)
     if path.exists():
-        return s.user_id(ADMIN_LOCALPART), path.read_text().strip()
+        return s.user_id(ADMIN_LOCALPART), read_text(path).strip()
     user_id, password = await _register(
-        s, url, _shared_secret(directory), ADMIN_LOCALPART, "CoopNet admin", admin=True
+        s, url, read_shared_secret(directory), ADMIN_LOCALPART, "CoopNet admin", admin=True
     )
     write_private(path, (password + "\n").encode())
     return user_id, password
@@ -101,7 +95,7 @@ async def register_officer(
             "(deactivate it first, or choose another name)"
         )
     user_id, password = await _register(
-        s, url, _shared_secret(directory), localpart, display_name, admin=False
+        s, url, read_shared_secret(directory), localpart, display_name, admin=False
     )
     write_private(target, (password + "\n").encode())
     if role == "bot":

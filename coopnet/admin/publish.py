@@ -21,10 +21,17 @@ from coopnet.admin import homeserver
 from coopnet.admin.network_directory import ACCEPTED_FILE, DIRECTORY_FILE
 from coopnet.admin.settings import load_settings
 from coopnet.admin.steward import Steward
-from coopnet.errors import AdminError
+from coopnet.datafile import read_yaml
+from coopnet.errors import AdminError, BadFileError
 from coopnet.keys import write_public
-from coopnet.trust.signing import accepted_of, verify_bytes
-from coopnet.trust.store import read_accepted, read_bytes, write_accepted
+from coopnet.trust.errors import DirectoryRefused
+from coopnet.trust.signing import accepted_of, verify_document
+from coopnet.trust.store import (
+    read_accepted,
+    read_signed,
+    read_steward_key_file,
+    write_accepted,
+)
 
 PUBLIC_KEY_FILE = "steward.pub"
 FEDERATION_YAML = Path("synapse") / "config" / "federation.yaml"
@@ -50,9 +57,10 @@ class Installed:
 
 
 def _allowlist(authority_dir: Path) -> list[str] | None:
+    """The allowlist installed now; None when there is none to compare (it is rewritten)."""
     try:
-        data = yaml.safe_load((authority_dir / FEDERATION_YAML).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = read_yaml(authority_dir / FEDERATION_YAML)
+    except BadFileError:
         return None
     value = data.get("federation_domain_whitelist") if isinstance(data, dict) else None
     return list(value) if isinstance(value, list) else None
@@ -73,12 +81,15 @@ def install(authority_dir: Path, source: Path, steward_pub: Path | None = None) 
             raise AdminError(f"{pinned} is missing: the authority has no steward key pinned")
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(steward_pub, pinned)
-    key = pinned.read_text(encoding="ascii").strip()
-    data = read_bytes(source)
+    key = read_steward_key_file(pinned)
+    text, document = read_signed(source)
     accepted = target / ACCEPTED_FILE
-    directory = verify_bytes(data, key, read_accepted(accepted))
+    try:
+        directory = verify_document(document, key, read_accepted(accepted))
+    except DirectoryRefused as exc:
+        raise exc.in_file(source) from None
     file = target / DIRECTORY_FILE
-    write_public(file, data)
+    write_public(file, text.encode())
     write_accepted(accepted, accepted_of(directory))
     servers = sorted(set(directory.server_names()))
     before = _allowlist(authority_dir)

@@ -7,11 +7,20 @@ list and the authority's secrets (which live only in the 0600 files that need th
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
-from coopnet.errors import AdminError
+from coopnet.datafile import (
+    Boolean,
+    FileRecord,
+    Integer,
+    Nested,
+    Text,
+    format_version,
+    load_json,
+    spec,
+)
 from coopnet.keys import write_private
 
 AUTHORITY_FILE = "authority.json"
@@ -22,33 +31,44 @@ TLS_TERMINATION = ("proxy", "synapse")
 COMPOSE_ROOT = "/coopnet"
 
 
-@dataclass(frozen=True)
-class DatabaseSettings:
-    host: str = "postgres"
-    port: int = 5432
-    name: str = "synapse"
-    user: str = "synapse"
+_PORT = Integer(1, 65535)
+_NAME = Text(255)
+_LABEL = Text(255, min_len=0)
 
 
 @dataclass(frozen=True)
-class AuthoritySettings:
-    id: str
-    server_name: str
-    public_host: str  # the host name clients and the reverse proxy answer to
-    state: str = ""
-    name: str = ""
-    certificates: str = "network-ca"  # "network-ca" | "public"
-    target: str = "compose"  # "compose" | "host"
-    tls: str = "proxy"  # who terminates TLS: the reverse proxy, or Synapse itself
-    root: str = COMPOSE_ROOT  # where the bundle lives where Synapse runs
-    bind_address: str = "0.0.0.0"
-    client_port: int = 8008
-    federation_port: int = 8448
-    metrics_port: int = 9000
-    admin_url: str = "http://127.0.0.1:8008"  # where `coopnet admin` reaches Synapse
-    database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    retention_days: int = 730
-    lab: bool = False  # one-machine lab: IP-literal server names, loopback federation
+class DatabaseSettings(FileRecord):
+    OPEN: ClassVar[bool] = False
+    host: str = spec(_NAME, default="postgres")
+    port: int = spec(_PORT, default=5432)
+    name: str = spec(_NAME, default="synapse")
+    user: str = spec(_NAME, default="synapse")
+
+
+@dataclass(frozen=True)
+class AuthoritySettings(FileRecord):
+    OPEN: ClassVar[bool] = False
+    id: str = spec(Text(32))
+    server_name: str = spec(_NAME)
+    public_host: str = spec(_NAME)  # the host name clients and the reverse proxy answer to
+    state: str = spec(_LABEL, default="")
+    name: str = spec(_LABEL, default="")
+    certificates: str = spec(Text(choices=("network-ca", "public")), default="network-ca")
+    target: str = spec(Text(choices=TARGETS), default="compose")  # "compose" | "host"
+    # who terminates TLS: the reverse proxy, or Synapse itself
+    tls: str = spec(Text(choices=TLS_TERMINATION), default="proxy")
+    root: str = spec(Text(4096), default=COMPOSE_ROOT)  # where the bundle lives where Synapse runs
+    bind_address: str = spec(_NAME, default="0.0.0.0")
+    client_port: int = spec(_PORT, default=8008)
+    federation_port: int = spec(_PORT, default=8448)
+    metrics_port: int = spec(_PORT, default=9000)
+    # where `coopnet admin` reaches Synapse
+    admin_url: str = spec(Text(2048), default="http://127.0.0.1:8008")
+    database: DatabaseSettings = spec(Nested(DatabaseSettings), default_factory=DatabaseSettings)
+    retention_days: int = spec(Integer(1, 1_000_000), default=730)
+    # one-machine lab: IP-literal server names, loopback federation
+    lab: bool = spec(Boolean(), default=False)
+    version: int = format_version(FORMAT_VERSION)
 
     @property
     def root_path(self) -> PurePosixPath:
@@ -69,31 +89,6 @@ class AuthoritySettings:
         write_private(directory / AUTHORITY_FILE, text.encode())
 
 
-def parse_settings(data: Any, where: str) -> AuthoritySettings:
-    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-        raise AdminError(f"{where}: not a CoopNet authority file (version {FORMAT_VERSION})")
-    fields = {k: v for k, v in data.items() if k != "version"}
-    database = fields.pop("database", {})
-    try:
-        settings = AuthoritySettings(
-            **fields, database=DatabaseSettings(**(database if isinstance(database, dict) else {}))
-        )
-    except TypeError as exc:
-        raise AdminError(f"{where}: {exc}") from None
-    if settings.target not in TARGETS or settings.tls not in TLS_TERMINATION:
-        raise AdminError(f"{where}: target must be one of {TARGETS}, tls one of {TLS_TERMINATION}")
-    return settings
-
-
 def load_settings(directory: Path) -> AuthoritySettings:
-    path = directory / AUTHORITY_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AdminError(
-            f"{path} does not exist: is {directory} an authority directory made by "
-            "'coopnet admin add-authority --out DIR'?"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise AdminError(f"cannot read {path}: {exc}") from None
-    return parse_settings(data, str(path))
+    hint = f"is {directory} an authority directory made by 'coopnet admin add-authority --out DIR'?"
+    return load_json(directory / AUTHORITY_FILE, AuthoritySettings, hint)

@@ -30,17 +30,17 @@ from cryptography.hazmat.primitives import serialization
 
 from coopnet.admin import network_directory as nd
 from coopnet.admin.names import validate_authority_id, validate_server_name
-from coopnet.errors import AdminError
+from coopnet.datafile import FileRecord, Integer, ListOf, Nested, Text, load_json, spec
+from coopnet.errors import AdminError, BadFileError
 from coopnet.keys import (
     ensure_private_dir,
-    load_signing_key,
     public_key_hex,
     write_private,
     write_public_key,
 )
 from coopnet.network.pki import create_ca
 from coopnet.trust import directory as d
-from coopnet.trust.store import create_steward_key
+from coopnet.trust.store import create_steward_key, load_steward_key
 
 STEWARD_FILE = "steward.json"
 FORMAT_VERSION = 2  # 1: members listed in steward.json itself (migrated on load)
@@ -93,7 +93,7 @@ class Steward:
         return self.directory / "directory" / nd.ACCEPTED_FILE
 
     def public_key_hex(self) -> str:
-        return public_key_hex(load_signing_key(self.signing_key))
+        return public_key_hex(load_steward_key(self.signing_key))
 
     def signed(self) -> d.Directory:
         """The current signed directory, verified (signature, no rollback)."""
@@ -102,7 +102,7 @@ class Steward:
     def edit(self, change: nd.Edit) -> d.Directory:
         """Apply ``change`` to the directory, sign it as the next version and publish it."""
         return nd.republish_edit(
-            self.directory_file, load_signing_key(self.signing_key), self.accepted_file, change
+            self.directory_file, load_steward_key(self.signing_key), self.accepted_file, change
         )
 
     @property
@@ -134,14 +134,24 @@ class Steward:
         write_private(self.file, text.encode())
 
 
+def _read_pem(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise BadFileError(str(path), "does not exist (the CA to import)") from None
+    except OSError as exc:
+        raise BadFileError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+
+
 def _check_ca_pair(cert_path: Path, key_path: Path) -> None:
     try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    except OSError as exc:
-        raise AdminError(f"cannot read the CA to import: {exc}") from None
+        cert = x509.load_pem_x509_certificate(_read_pem(cert_path))
+    except ValueError as exc:
+        raise BadFileError(str(cert_path), f"not a PEM certificate ({exc})") from None
+    try:
+        key = serialization.load_pem_private_key(_read_pem(key_path), password=None)
     except (ValueError, TypeError) as exc:
-        raise AdminError(f"the CA to import is not an unencrypted PEM pair: {exc}") from None
+        raise BadFileError(str(key_path), f"not an unencrypted PEM private key ({exc})") from None
     same = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ) == key.public_key().public_bytes(
@@ -232,55 +242,41 @@ def add_member(steward: Steward, member: Member, lab: bool = False) -> d.Directo
     return signed
 
 
-def _parse(directory: Path, data: Any) -> tuple[Steward, list[Member]]:
-    """The steward and, for a version 1 file, the members it listed (to migrate)."""
-    where = str(directory / STEWARD_FILE)
-    version = data.get("version") if isinstance(data, dict) else None
-    if version not in (1, FORMAT_VERSION):
-        raise AdminError(f"{where}: not a CoopNet steward file (version {FORMAT_VERSION})")
-    certificates = data.get("certificates")
-    if certificates not in CERTIFICATE_MODES:
-        raise AdminError(f"{where}: certificates must be one of {', '.join(CERTIFICATE_MODES)}")
-    steward = Steward(directory, str(data.get("name", "")), certificates)
-    if version != 1:
-        return steward, []
-    members = data.get("members")
-    if not isinstance(members, list):
-        raise AdminError(f"{where}: members must be a list")
-    parsed = []
-    for i, m in enumerate(members):
-        if not isinstance(m, dict) or not all(
-            isinstance(m.get(k, ""), str) for k in ("id", "server_name", "state", "name")
-        ):
-            raise AdminError(f"{where}: members[{i}] must be an object of strings")
-        try:
-            parsed.append(Member(**m))
-        except TypeError as exc:
-            raise AdminError(f"{where}: members[{i}]: {exc}") from None
-    return steward, parsed
+@dataclass(frozen=True)
+class ListedMember(FileRecord):
+    """A member as ``steward.json`` lists it (version 1: the list itself; version 2: a
+    summary of the signed directory, not read back)."""
+
+    id: str = spec(Text(32))
+    server_name: str = spec(Text(255))
+    state: str = spec(Text(255, min_len=0), default="")
+    name: str = spec(Text(255, min_len=0), default="")
+
+
+@dataclass(frozen=True)
+class StewardFile(FileRecord):
+    version: int = spec(Integer(1, FORMAT_VERSION))
+    certificates: str = spec(Text(choices=CERTIFICATE_MODES))
+    name: str = spec(Text(255, min_len=0), default="")
+    members: tuple[ListedMember, ...] = spec(ListOf(Nested(ListedMember), 1000), default=())
 
 
 def load_steward(directory: Path) -> Steward:
     """The steward's directory; a version 1 one (members in steward.json) is migrated once
     to the signed directory."""
     directory = directory.resolve()
-    path = directory / STEWARD_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AdminError(
-            f"{path} does not exist: create the network first with "
-            f"'coopnet admin init-network --dir {directory}'"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise AdminError(f"cannot read {path}: {exc}") from None
-    steward, legacy = _parse(directory, data)
+    hint = f"create the network first with 'coopnet admin init-network --dir {directory}'"
+    file = load_json(directory / STEWARD_FILE, StewardFile, hint)
+    steward = Steward(directory, file.name, file.certificates)
     if not steward.directory_file.exists():
-        entries = tuple(_entry(m, lab=True) for m in legacy)
+        legacy = file.members if file.version == 1 else ()
+        entries = tuple(
+            _entry(Member(m.id, m.server_name, m.state, m.name), lab=True) for m in legacy
+        )
         first = d.parse_directory(
             d.Directory(steward.name or "coopnet", 1, nd.now_iso(), entries).to_json()
         )
-        key = load_signing_key(steward.signing_key)
+        key = load_steward_key(steward.signing_key)
         nd.publish_first(first, key, steward.directory_file, steward.accepted_file)
         steward.save()
     return steward

@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(func(args) or 0)
-    except CoopNetError as exc:
+    except CoopNetError as exc:  # a bad file exits 2, other failures 1 (``exit_code``)
         print(f"coopnet: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         print("coopnet: interrupted", file=sys.stderr)
         return 130

@@ -18,18 +18,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from coopnet.errors import Ed25519KeyError
+from coopnet.datafile import read_json
+from coopnet.errors import BadFileError, Ed25519KeyError
 from coopnet.keys import key_id, load_public_key, public_key_from_hex, public_key_hex
 from coopnet.network import load_network
 from coopnet.network import trust as network_trust
 from coopnet.trust import directory as d
-from coopnet.trust.errors import TrustError
-from coopnet.trust.signing import decode_document
+from coopnet.trust.errors import DirectoryRefused, TrustError
 from coopnet.trust.store import (
     load_steward_key,
     load_verified,
     now_iso,
-    read_bytes,
     read_steward_key,
     republish,
 )
@@ -382,22 +381,27 @@ def _add_officer(args: argparse.Namespace, directory: d.Directory) -> d.Director
 
 def _set_receipt_key(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
     value = args.public_key.strip()
-    try:
-        public = (
-            public_key_hex(public_key_from_hex(value))
-            if len(value) == 64 and not Path(value).is_file()
-            else public_key_hex(load_public_key(value))
-        )
-    except Ed25519KeyError as exc:
-        raise TrustError(f"the bot's public key {value!r}: {exc}") from None
+    if len(value) == 64 and not Path(value).is_file():
+        try:
+            public = public_key_hex(public_key_from_hex(value))
+        except Ed25519KeyError as exc:
+            raise TrustError(f"the bot's public key {value!r}: {exc}") from None
+    else:
+        try:
+            public = public_key_hex(load_public_key(value))
+        except Ed25519KeyError as exc:  # its message starts with the file's name
+            raise BadFileError(value, str(exc).removeprefix(f"{value}: ")) from None
     updated = d.with_receipt_key(directory, args.user_id, public, now_iso())
     print(f"receipt key {key_id(public_key_from_hex(public))} is now current for {args.user_id}")
     return updated
 
 
 def _enrol(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
-    request = decode_document(read_bytes(args.request))
-    record = check_enrolment_request(request, directory)
+    request = read_json(args.request, "the enrolment request file")
+    try:
+        record = check_enrolment_request(request, directory)
+    except DirectoryRefused as exc:
+        raise exc.in_file(args.request) from None
     print(
         f"{record.verified_by} (device {record.verifier_device}) verified device "
         f"{record.device_id} of {record.user_id} by {record.method} at {record.verified_at}"

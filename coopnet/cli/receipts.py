@@ -31,7 +31,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coopnet.errors import CoopNetError, Ed25519KeyError
+from coopnet.datafile import read_json
+from coopnet.errors import BadFileError, CoopNetError, Ed25519KeyError
 from coopnet.keys import key_id, load_public_key, load_signing_key, public_key_from_hex
 from coopnet.protocol import PAYLOAD_KEY, Receipt, parse_payload
 from coopnet.receipts import (
@@ -111,20 +112,21 @@ def message_content(value: Any) -> Mapping[str, Any]:
         inner = value.get("content")
         if isinstance(inner, Mapping):
             return inner
-    raise InputError("not a Matrix event or event content (no 'content' object)")
+        if "content" in value:
+            raise InputError("content: expected an object (the event's content)")
+    raise InputError(
+        f"(top level): expected a Matrix event or its content (an object with "
+        f"{PAYLOAD_KEY!r} or 'content')"
+    )
 
 
 def read_content(path: Path) -> Mapping[str, Any]:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON: {exc}") from exc
-    try:
-        return message_content(value)
+        return message_content(read_json(path, "the receipt or event file (JSON)"))
+    except BadFileError as exc:
+        raise InputError(str(exc)) from None
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+        raise InputError(f"{path}: {exc}") from None
 
 
 def parse_public_key(value: str) -> Ed25519PublicKey:
@@ -132,8 +134,9 @@ def parse_public_key(value: str) -> Ed25519PublicKey:
         return public_key_from_hex(value.lower())
     try:
         return load_public_key(value)
-    except Ed25519KeyError as exc:
-        raise InputError(str(exc)) from exc
+    except Ed25519KeyError as exc:  # name the key file, whatever the key reader said
+        message = str(exc)
+        raise InputError(message if message.startswith(value) else f"{value}: {message}") from exc
 
 
 def directory_keys(file: Path, steward_key: str) -> Keys:

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from coopnet.errors import CoopNetError
+from coopnet.errors import BadFileError, CoopNetError
 from coopnet.keys import create_private_file, ensure_private_dir, readable_by_others
 from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -97,15 +97,14 @@ def _read_passphrase(path: str | None) -> str | None:
     """The first line of an owner-only file, or None without ``--cache-passphrase-file``."""
     if path is None:
         return None
+    from coopnet.datafile import read_text
+
     file = Path(path)
-    try:
-        if readable_by_others(file) is not None:
-            raise CoopNetError(f"{file} is readable by others: chmod 600 it first")
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise CoopNetError(f"cannot read the cache passphrase file: {exc}") from None
+    lines = read_text(file, "the cache passphrase file", max_bytes=64 * 1024).splitlines()
+    if readable_by_others(file) is not None:
+        raise CoopNetError(f"{file} is readable by others: chmod 600 it first")
     if not lines or not lines[0]:
-        raise CoopNetError(f"{file}: the first line (the cache passphrase) is empty")
+        raise BadFileError(str(file), "the first line (the cache passphrase) is empty")
     return lines[0]
 
 

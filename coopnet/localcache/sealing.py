@@ -19,7 +19,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from coopnet.datafile import FileRecord, Integer, Text, describe, spec
 from coopnet.errors import CacheError, WrongPassphrase
+from coopnet.protocol.validation import BAD_FORMAT, ParseError, Problem, join
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -50,21 +52,27 @@ class KdfParams:
 
     @classmethod
     def from_dict(cls, data: object) -> KdfParams:
-        if not isinstance(data, dict):
-            raise CacheError("the cache's key parameters are not an object")
-        try:
-            params = cls(
-                bytes.fromhex(data["salt"]), int(data["n"]), int(data["r"]), int(data["p"])
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CacheError(f"the cache's key parameters are malformed ({exc!r})") from None
-        if len(params.salt) < SALT_BYTES or params.n < 2 or params.n & (params.n - 1):
-            raise CacheError("the cache's key parameters are malformed (salt or N)")
-        # Bounded: parameters read from a file someone could edit must not make the
-        # client ask for gigabytes of memory (N=2**20, r=8 is already 1 GiB).
-        if params.n > MAX_N or not 1 <= params.r <= 32 or not 1 <= params.p <= 16:
-            raise CacheError("the cache's key parameters are out of range (N, r or p)")
-        return params
+        stored = StoredKdf.from_dict(data, "kdf")
+        if isinstance(stored, ParseError):
+            raise CacheError(f"the cache's key parameters are malformed: {describe(stored)}")
+        return cls(bytes.fromhex(stored.salt), stored.n, stored.r, stored.p)
+
+
+@dataclass(frozen=True)
+class StoredKdf(FileRecord):
+    """:class:`KdfParams` as the cache file stores them. Bounded: parameters read from a
+    file someone could edit must not make the client ask for gigabytes of memory
+    (N=2**20, r=8 is already 1 GiB)."""
+
+    salt: str = spec(Text(256, 2 * SALT_BYTES, "([0-9a-f]{2})+", "hex"))
+    n: int = spec(Integer(2, MAX_N))
+    r: int = spec(Integer(1, 32))
+    p: int = spec(Integer(1, 16))
+
+    def check(self, path: str) -> list[Problem]:
+        if self.n & (self.n - 1):
+            return [Problem(join(path, "n"), BAD_FORMAT, f"{self.n} is not a power of two")]
+        return []
 
 
 def derive_wrapping_key(passphrase: str, params: KdfParams) -> bytes:

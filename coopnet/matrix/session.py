@@ -10,35 +10,32 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from coopnet.errors import MatrixError
+from coopnet.datafile import FileRecord, Text, load_json, spec
+from coopnet.errors import BadFileError
 from coopnet.keys import ensure_private_dir, write_private
 
 SESSION_FILE = "session.json"
 
 
 @dataclass(frozen=True)
-class StoredSession:
-    homeserver: str
-    user_id: str
-    device_id: str
-    access_token: str
+class StoredSession(FileRecord):
+    homeserver: str = spec(Text(2048))
+    user_id: str = spec(Text(255))
+    device_id: str = spec(Text(255))
+    access_token: str = spec(Text(4096))
 
     @classmethod
     def load(cls, store_dir: Path) -> StoredSession | None:
+        """The stored login, None before the first; a damaged file is a
+        :class:`BadFileError`."""
         path = store_dir / SESSION_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                homeserver=str(data["homeserver"]),
-                user_id=str(data["user_id"]),
-                device_id=str(data["device_id"]),
-                access_token=str(data["access_token"]),
-            )
-        except FileNotFoundError:
+        if not path.exists():
             return None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise MatrixError(
-                f"{path} is corrupt ({exc}); remove it to log in again as a new device"
+        try:
+            return load_json(path, cls)
+        except BadFileError as exc:
+            raise BadFileError(
+                exc.file, f"{exc.detail}; remove it to log in again as a new device"
             ) from None
 
     def save(self, store_dir: Path) -> None:

@@ -1,16 +1,29 @@
 """The network map, ``DIR/network.json``: what scripts and the other programs read.
 
 It holds passwords and shared secrets of a *local* network, so it is written 0600.
-Loading validates it and names the field that is wrong.
+Loading checks it against the typed records below (:mod:`coopnet.datafile`) and names
+the field that is wrong.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from coopnet.datafile import (
+    Boolean,
+    FileRecord,
+    Integer,
+    ListOf,
+    Nested,
+    Nullable,
+    Text,
+    format_version,
+    load_json,
+    spec,
+)
 from coopnet.errors import NetworkError
 from coopnet.keys import write_private
 
@@ -18,16 +31,25 @@ NETWORK_FILE = "network.json"
 FORMAT_VERSION = 1
 
 
+_USER_ID = r"@[^\s:]+:[^\s]+"
+_AUTHORITY_ID = r"[a-z0-9][a-z0-9_-]{0,31}"
+_HEX64 = r"[0-9a-f]{64}"
+_PORT = Integer(1, 65535)
+_SECRET = Text(1024)
+_OPTIONAL = Nullable(Text(4096))
+
+
 @dataclass
-class Account:
-    user_id: str
-    localpart: str
-    password: str
-    role: str  # "officer" | "bot"
-    display_name: str
-    device_id: str | None = None
-    ed25519: str | None = None  # the device's fingerprint key, recorded when it first logs in
-    store_dir: str | None = None  # nio store and session of that device
+class Account(FileRecord):
+    user_id: str = spec(Text(255, pattern=_USER_ID, what="a Matrix user id"))
+    localpart: str = spec(Text(255))
+    password: str = spec(_SECRET)
+    role: str = spec(Text(choices=("officer", "bot")))
+    display_name: str = spec(Text(255, min_len=0))
+    device_id: str | None = spec(_OPTIONAL, default=None)
+    # the device's fingerprint key, recorded when it first logs in
+    ed25519: str | None = spec(_OPTIONAL, default=None)
+    store_dir: str | None = spec(_OPTIONAL, default=None)  # nio store and session of that device
 
     @property
     def is_bot(self) -> bool:
@@ -35,21 +57,24 @@ class Account:
 
 
 @dataclass
-class Authority:
-    id: str
-    name: str
-    state: str
-    language: str
-    server_name: str
-    address: str
-    client_port: int
-    federation_port: int
-    data_dir: str
-    registration_shared_secret: str
-    macaroon_secret_key: str
-    form_secret: str
-    member: bool = True  # False: a server with a network certificate that members refuse
-    accounts: list[Account] = field(default_factory=list)
+class Authority(FileRecord):
+    id: str = spec(Text(32, pattern=_AUTHORITY_ID, what="a short lower-case id like ch"))
+    name: str = spec(Text(255))
+    state: str = spec(Text(255))
+    language: str = spec(Text(8, pattern="[a-z]{2,3}", what="a language code like fr"))
+    server_name: str = spec(Text(255))
+    address: str = spec(Text(64))
+    client_port: int = spec(_PORT)
+    federation_port: int = spec(_PORT)
+    data_dir: str = spec(Text(4096))
+    registration_shared_secret: str = spec(_SECRET)
+    macaroon_secret_key: str = spec(_SECRET)
+    form_secret: str = spec(_SECRET)
+    # False: a server with a network certificate that members refuse
+    member: bool = spec(Boolean(), default=True, required=True)
+    accounts: list[Account] = spec(
+        ListOf(Nested(Account), 1000, mutable=True), default_factory=list, required=True
+    )
 
     @property
     def client_url(self) -> str:
@@ -74,17 +99,20 @@ class Authority:
 
 
 @dataclass
-class Network:
-    directory: Path
-    name: str
-    ca_cert: str
-    authorities: list[Authority]
+class Network(FileRecord):
+    directory: Path  # where network.json lives (given by the reader, not in the file)
+    name: str = spec(Text(255))
+    ca_cert: str = spec(Text(4096))
+    authorities: list[Authority] = spec(ListOf(Nested(Authority), 256, mutable=True))
     # Server names of members that run elsewhere (e.g. a production homeserver set up with
     # ``coopnet admin`` joining a lab network): members federate with them too.
-    external_members: list[str] = field(default_factory=list)
+    external_members: list[str] = spec(ListOf(Text(512), 256, mutable=True), default_factory=list)
     # The signed network directory (path) and the steward's public key (hex) that pins it.
-    directory_file: str | None = None
-    steward_key: str | None = None
+    directory_file: str | None = spec(_OPTIONAL, default=None, key="directory")
+    steward_key: str | None = spec(
+        Nullable(Text(64, pattern=_HEX64, what="64 lower-case hex characters")), default=None
+    )
+    version: int = format_version(FORMAT_VERSION)
 
     @property
     def file(self) -> Path:
@@ -140,103 +168,9 @@ class Network:
         write_private(self.file, text.encode())
 
 
-def _require(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
-    if key not in data:
-        raise NetworkError(f"{where}: missing field {key!r}")
-    value = data[key]
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise NetworkError(f"{where}.{key}: expected {kind.__name__}, found {type(value).__name__}")
-    return value
-
-
-def _optional_str(data: dict[str, Any], key: str, where: str) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise NetworkError(f"{where}.{key}: expected a string or null")
-    return value
-
-
-def _parse_account(data: Any, where: str) -> Account:
-    if not isinstance(data, dict):
-        raise NetworkError(f"{where}: expected an object")
-    role = _require(data, "role", str, where)
-    if role not in ("officer", "bot"):
-        raise NetworkError(f"{where}.role: must be 'officer' or 'bot', found {role!r}")
-    return Account(
-        user_id=_require(data, "user_id", str, where),
-        localpart=_require(data, "localpart", str, where),
-        password=_require(data, "password", str, where),
-        role=role,
-        display_name=_require(data, "display_name", str, where),
-        device_id=_optional_str(data, "device_id", where),
-        ed25519=_optional_str(data, "ed25519", where),
-        store_dir=_optional_str(data, "store_dir", where),
-    )
-
-
-def _parse_authority(data: Any, where: str) -> Authority:
-    if not isinstance(data, dict):
-        raise NetworkError(f"{where}: expected an object")
-    accounts = _require(data, "accounts", list, where)
-    return Authority(
-        id=_require(data, "id", str, where),
-        name=_require(data, "name", str, where),
-        state=_require(data, "state", str, where),
-        language=_require(data, "language", str, where),
-        server_name=_require(data, "server_name", str, where),
-        address=_require(data, "address", str, where),
-        client_port=_require(data, "client_port", int, where),
-        federation_port=_require(data, "federation_port", int, where),
-        data_dir=_require(data, "data_dir", str, where),
-        registration_shared_secret=_require(data, "registration_shared_secret", str, where),
-        macaroon_secret_key=_require(data, "macaroon_secret_key", str, where),
-        form_secret=_require(data, "form_secret", str, where),
-        member=_require(data, "member", bool, where),
-        accounts=[_parse_account(a, f"{where}.accounts[{i}]") for i, a in enumerate(accounts)],
-    )
-
-
-def parse_network(directory: Path, data: Any) -> Network:
-    """Build a :class:`Network` from decoded JSON, naming the first wrong field."""
-    where = str(directory / NETWORK_FILE)
-    if not isinstance(data, dict):
-        raise NetworkError(f"{where}: expected a JSON object at the top level")
-    version = _require(data, "version", int, where)
-    if version != FORMAT_VERSION:
-        raise NetworkError(f"{where}: format version {version} is not supported")
-    authorities = _require(data, "authorities", list, where)
-    external = data.get("external_members", [])
-    if not isinstance(external, list) or not all(isinstance(n, str) for n in external):
-        raise NetworkError(f"{where}.external_members: expected a list of server names")
-    return Network(
-        directory=directory,
-        name=_require(data, "name", str, where),
-        ca_cert=_require(data, "ca_cert", str, where),
-        authorities=[_parse_authority(a, f"authorities[{i}]") for i, a in enumerate(authorities)],
-        external_members=list(external),
-        directory_file=_optional_str(data, "directory", where),
-        steward_key=_optional_str(data, "steward_key", where),
-    )
-
-
 def load_network(directory: str | Path) -> Network:
-    """Read ``DIR/network.json``; a missing or corrupt file is a clear :class:`NetworkError`."""
+    """Read ``DIR/network.json``; a missing or corrupt file is a :class:`BadFileError`
+    naming the field that is wrong."""
     directory = Path(directory).resolve()
-    path = directory / NETWORK_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NetworkError(
-            f"{path} does not exist: is {directory} a CoopNet network? "
-            "Create one with 'coopnet net up --dir DIR'."
-        ) from None
-    except OSError as exc:
-        raise NetworkError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NetworkError(
-            f"{path} is corrupt (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "restore it from a backup or remove the directory and run 'coopnet net up' again"
-        ) from None
-    return parse_network(directory, data)
+    hint = f"is {directory} a CoopNet network? Create one with 'coopnet net up --dir DIR'"
+    return load_json(directory / NETWORK_FILE, Network, hint, directory=directory)

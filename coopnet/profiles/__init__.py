@@ -8,17 +8,29 @@ directory. The shipped ``ch``, ``cn`` and ``mx`` profiles are illustrative demo 
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from coopnet.errors import CoopNetError
+from coopnet.datafile import (
+    FileRecord,
+    Nullable,
+    Text,
+    checked,
+    decode_json,
+    describe,
+    read_text,
+    spec,
+)
+from coopnet.errors import BadFileError
 from coopnet.protocol import ParseError, RequirementsAnswer
 
+_AUTHORITY_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
-class ProfileError(CoopNetError):
-    """A profile file is missing or does not validate."""
+
+class ProfileError(BadFileError):
+    """A profile file is unreadable or does not validate (the CLI exits 2)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,14 @@ class Profile:
     answer: RequirementsAnswer
 
 
+@dataclass(frozen=True)
+class ProfileFile(FileRecord):
+    """A profile as written: the State's name and the ``requirements.answer`` content
+    (checked by the protocol core, since it is sent as that event)."""
+
+    state: str | None = spec(Nullable(Text(255)), default=None)
+
+
 def _builtin(authority_id: str) -> str | None:
     resource = resources.files(__package__).joinpath(f"{authority_id}.json")
     return resource.read_text("utf-8") if resource.is_file() else None
@@ -35,19 +55,22 @@ def _builtin(authority_id: str) -> str | None:
 
 def load_profile(authority_id: str, directory: Path | None = None) -> Profile | None:
     """The authority's profile from ``directory`` (else the shipped demo ones); None if none."""
-    path = directory / f"{authority_id}.json" if directory is not None else None
-    text: str | None
-    if path is not None and path.exists():
-        text, where = path.read_text("utf-8"), str(path)
-    else:
-        text, where = _builtin(authority_id), f"built-in profile {authority_id}"
-    if text is None:
+    if not _AUTHORITY_ID.fullmatch(authority_id):  # a name, never a path
         return None
+    path = directory / f"{authority_id}.json" if directory is not None else None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"{where}: not JSON (line {exc.lineno}: {exc.msg})") from None
+        text: str | None
+        if path is not None and path.exists():
+            text, where = read_text(path), str(path)
+        else:
+            text, where = _builtin(authority_id), f"built-in profile {authority_id}"
+        if text is None:
+            return None
+        data = decode_json(text, where)
+        fields = checked(ProfileFile, data, where)
+    except BadFileError as exc:
+        raise ProfileError(exc.file, exc.detail) from None
     parsed = RequirementsAnswer.from_dict(data.get("answer"), "answer")
     if isinstance(parsed, ParseError):
-        raise ProfileError(f"{where}: {parsed}")
-    return Profile(authority_id, str(data.get("state", authority_id.upper())), parsed)
+        raise ProfileError(where, describe(parsed))
+    return Profile(authority_id, fields.state or authority_id.upper(), parsed)

@@ -1,8 +1,8 @@
 """Deadline rules loaded from a data file (``deadline_rules.json`` by default).
 
 The file is local configuration, so a malformed file raises :class:`RulebookError`
-(a :class:`~coopnet.errors.CoopNetError`) with the offending path, instead of being
-half-used. Rulesets are chosen by the consultation's legal basis: its ``instrument`` id
+(a :class:`~coopnet.errors.BadFileError`) naming the file and the field path, instead of
+being half-used. Rulesets are chosen by the consultation's legal basis: its ``instrument`` id
 first, then the basis type; rulesets marked ``always`` apply to every consultation.
 """
 
@@ -14,16 +14,30 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from coopnet.errors import CoopNetError
+from coopnet.datafile import (
+    Boolean,
+    Choice,
+    FileRecord,
+    Integer,
+    ListOf,
+    Nested,
+    Nullable,
+    Text,
+    describe,
+    read_json,
+    spec,
+)
+from coopnet.errors import BadFileError
 from coopnet.protocol.records import LegalBasis
+from coopnet.protocol.validation import MISSING, OUT_OF_RANGE, ParseError, Problem, join
 from coopnet.protocol.vocab import Kind, LegalBasisType, Side, Stage
 
 TRIGGERS = ("stage", "postponement", "transition_due_date")
 CERTAINTIES = ("cited", "to_verify", "illustrative")
 
 
-class RulebookError(CoopNetError):
-    """The deadline rules file is malformed."""
+class RulebookError(BadFileError):
+    """The deadline rules file is missing or malformed (the CLI exits 2)."""
 
 
 @dataclass(frozen=True)
@@ -75,99 +89,106 @@ class Rulebook:
         return tuple(rule for rs in self.select(kind, basis) for rule in rs.rules)
 
 
-def _get(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in obj:
-        raise RulebookError(f"{where}.{key}: missing")
-    value = obj[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-        raise RulebookError(f"{where}.{key}: wrong type {type(value).__name__}")
-    return value
+_SOURCE = Text(2000)
+_DAYS = Nullable(Integer(0, 3650))
 
 
-def _enum(enum: type, value: Any, where: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        raise RulebookError(f"{where}: unknown value {value!r}") from None
+@dataclass(frozen=True)
+class RuleEntry(FileRecord):
+    """One rule as the file writes it."""
 
+    id: str = spec(Text(64))
+    trigger: str = spec(Text(choices=TRIGGERS))
+    source: str = spec(_SOURCE)
+    certainty: str = spec(Text(choices=CERTAINTIES))
+    responsible: Side | None = spec(Nullable(Choice(Side)), default=None)
+    start_stage: Stage | None = spec(Nullable(Choice(Stage)), default=None)
+    start_from_due_date: bool = spec(Boolean(), default=False)
+    met_at: tuple[Stage, ...] = spec(ListOf(Choice(Stage), 100), default=())
+    cancelled_at: tuple[Stage, ...] = spec(ListOf(Choice(Stage), 100), default=())
+    days: int | None = spec(_DAYS, default=None)
+    extendable_to_days: int | None = spec(_DAYS, default=None)
 
-def _rule(data: Any, ruleset: str, where: str) -> DeadlineRule:
-    if not isinstance(data, dict):
-        raise RulebookError(f"{where}: expected an object")
-    trigger = _get(data, "trigger", str, where)
-    if trigger not in TRIGGERS:
-        raise RulebookError(f"{where}.trigger: one of {', '.join(TRIGGERS)}")
-    certainty = _get(data, "certainty", str, where)
-    if certainty not in CERTAINTIES:
-        raise RulebookError(f"{where}.certainty: one of {', '.join(CERTAINTIES)}")
-    responsible = data.get("responsible")
-    rule = DeadlineRule(
-        id=_get(data, "id", str, where),
-        ruleset=ruleset,
-        trigger=trigger,
-        source=_get(data, "source", str, where),
-        certainty=certainty,
-        responsible=None if responsible is None else _enum(Side, responsible, where),
-    )
-    if trigger != "stage":
-        return rule
-    days = _get(data, "days", int, where)
-    limit = data.get("extendable_to_days")
-    if limit is not None and (not isinstance(limit, int) or limit < days):
-        raise RulebookError(f"{where}.extendable_to_days: an integer >= days, or null")
-    return replace(
-        rule,
-        start_stage=_enum(Stage, _get(data, "start_stage", str, where), where),
-        start_from_due_date=bool(data.get("start_from_due_date", False)),
-        met_at=frozenset(_enum(Stage, s, where) for s in _get(data, "met_at", list, where)),
-        cancelled_at=frozenset(_enum(Stage, s, where) for s in data.get("cancelled_at", [])),
-        days=days,
-        extendable_to_days=limit,
-    )
+    def check(self, path: str) -> list[Problem]:
+        if self.trigger != "stage":
+            return []
+        found = [
+            Problem(join(path, name), MISSING, "required for a rule triggered by a stage")
+            for name in ("days", "start_stage", "met_at")
+            if not getattr(self, name) and not (name == "days" and self.days == 0)
+        ]
+        limit = self.extendable_to_days
+        if limit is not None and self.days is not None and limit < self.days:
+            detail = f"{limit} is less than days ({self.days})"
+            found.append(Problem(join(path, "extendable_to_days"), OUT_OF_RANGE, detail))
+        return found
 
-
-def parse_rulebook(data: Any) -> Rulebook:
-    if not isinstance(data, dict) or data.get("format") != 1:
-        raise RulebookError('rulebook: expected an object with "format": 1')
-    offsets = _get(data, "reminder_offsets_days", list, "rulebook")
-    if not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets):
-        raise RulebookError("rulebook.reminder_offsets_days: integers")
-    rulesets = []
-    for i, rs in enumerate(_get(data, "rulesets", list, "rulebook")):
-        where = f"rulesets[{i}]"
-        if not isinstance(rs, dict):
-            raise RulebookError(f"{where}: expected an object")
-        rs_id = _get(rs, "id", str, where)
-        kind = rs.get("kind")
-        rules = tuple(
-            _rule(r, rs_id, f"{where}.rules[{j}]")
-            for j, r in enumerate(_get(rs, "rules", list, where))
+    def rule(self, ruleset: str) -> DeadlineRule:
+        base = DeadlineRule(
+            self.id, ruleset, self.trigger, self.source, self.certainty, self.responsible
         )
-        rulesets.append(
-            Ruleset(
-                id=rs_id,
-                title=_get(rs, "title", str, where),
-                kind=None if kind is None else _enum(Kind, kind, f"{where}.kind"),
-                instruments=tuple(rs.get("instruments", [])),
-                basis_types=tuple(
-                    _enum(LegalBasisType, b, f"{where}.basis_types")
-                    for b in rs.get("basis_types", [])
-                ),
-                always=bool(rs.get("always", False)),
-                rules=rules,
-            )
+        if self.trigger != "stage":
+            return base
+        return replace(
+            base,
+            start_stage=self.start_stage,
+            start_from_due_date=self.start_from_due_date,
+            met_at=frozenset(self.met_at),
+            cancelled_at=frozenset(self.cancelled_at),
+            days=self.days,
+            extendable_to_days=self.extendable_to_days,
         )
-    return Rulebook(tuple(rulesets), tuple(sorted(offsets)))
+
+
+@dataclass(frozen=True)
+class RulesetEntry(FileRecord):
+    id: str = spec(Text(64))
+    title: str = spec(Text(500))
+    rules: tuple[RuleEntry, ...] = spec(ListOf(Nested(RuleEntry), 1000))
+    kind: Kind | None = spec(Nullable(Choice(Kind)), default=None)
+    instruments: tuple[str, ...] = spec(ListOf(Text(128), 1000), default=())
+    basis_types: tuple[LegalBasisType, ...] = spec(ListOf(Choice(LegalBasisType), 100), default=())
+    always: bool = spec(Boolean(), default=False)
+
+    def ruleset(self) -> Ruleset:
+        return Ruleset(
+            self.id,
+            self.title,
+            self.kind,
+            self.instruments,
+            self.basis_types,
+            self.always,
+            tuple(r.rule(self.id) for r in self.rules),
+        )
+
+
+@dataclass(frozen=True)
+class RulebookFile(FileRecord):
+    reminder_offsets_days: tuple[int, ...] = spec(ListOf(Integer(-3650, 3650), 100))
+    rulesets: tuple[RulesetEntry, ...] = spec(ListOf(Nested(RulesetEntry), 1000))
+    format: int = spec(Integer(1, 1), default=1, required=True)
+
+    def rulebook(self) -> Rulebook:
+        return Rulebook(
+            tuple(rs.ruleset() for rs in self.rulesets), tuple(sorted(self.reminder_offsets_days))
+        )
+
+
+def parse_rulebook(data: Any, where: str = "rulebook") -> Rulebook:
+    """The rulebook of decoded JSON; a wrong field is a :class:`RulebookError` naming it."""
+    parsed = RulebookFile.from_dict(data)
+    if isinstance(parsed, ParseError):
+        raise RulebookError(where, describe(parsed))
+    return parsed.rulebook()
 
 
 def load_rulebook(path: str | Path | None = None) -> Rulebook:
     """Load the rules file at ``path``, or the packaged ``deadline_rules.json``."""
+    if path is None:
+        text = resources.files(__package__).joinpath("deadline_rules.json").read_text("utf-8")
+        return parse_rulebook(json.loads(text), "the packaged deadline_rules.json")
     try:
-        if path is None:
-            text = resources.files(__package__).joinpath("deadline_rules.json").read_text("utf-8")
-        else:
-            text = Path(path).read_text("utf-8")
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise RulebookError(f"cannot read deadline rules: {exc}") from exc
-    return parse_rulebook(data)
+        data = read_json(Path(path), "the deadline rules file")
+    except BadFileError as exc:
+        raise RulebookError(exc.file, exc.detail) from None
+    return parse_rulebook(data, str(path))

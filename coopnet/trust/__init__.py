@@ -21,7 +21,13 @@ from coopnet.trust.directory import (
 )
 from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
 from coopnet.trust.signing import Accepted, sign_directory, verify_bytes, verify_document
-from coopnet.trust.store import load_verified, publish, republish
+from coopnet.trust.store import (
+    load_verified,
+    publish,
+    read_steward_key,
+    read_steward_key_file,
+    republish,
+)
 from coopnet.trust.verifications import VerificationRecord, VerificationStore
 
 __all__ = [
@@ -41,6 +47,8 @@ __all__ = [
     "load_verified",
     "parse_directory",
     "publish",
+    "read_steward_key",
+    "read_steward_key_file",
     "republish",
     "sign_directory",
     "verify_bytes",

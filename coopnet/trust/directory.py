@@ -6,7 +6,8 @@ handles (extradition, mutual legal assistance), its working languages, its conta
 the Ed25519 fingerprint key of each of their devices, and the public keys with which the
 bot signs receipts (:class:`ReceiptKey`: the current one, and the earlier ones, kept with
 the time they were retired or revoked so that what they signed can still be judged).
-:func:`parse_directory` checks every entry and names the first wrong one; the edit
+:func:`parse_directory` checks every entry (typed records, :mod:`coopnet.datafile`) and
+names the first wrong one with its field path; the edit
 functions return a new directory and never produce one that would not parse.
 """
 
@@ -14,36 +15,60 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
+from coopnet.datafile import (
+    FileRecord,
+    Integer,
+    ListOf,
+    Nested,
+    Nullable,
+    Text,
+    Time,
+    describe,
+    duplicates,
+    spec,
+)
+from coopnet.datafile.spec import MISMATCH
 from coopnet.keys import key_id, public_key_from_hex
+from coopnet.protocol.validation import BAD_FORMAT, NOT_ALLOWED, TOO_MANY, ParseError, Problem, join
 from coopnet.trust.errors import DirectoryRefused, Refusal
 
 FORMAT = "coopnet.directory/1"
 AREAS = ("extradition", "mla")
 ROLES = ("officer", "bot")
 
-_AUTHORITY_ID = re.compile(r"[a-z0-9]{1,16}")
-_SERVER_NAME = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:[0-9]{1,5})?")
-_LOCALPART = re.compile(r"[a-z0-9._=\-/+]{1,255}")
-_DEVICE_ID = re.compile(r"[A-Za-z0-9._\-+/=]{1,128}")
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
-_KEY_ID = re.compile(r"[0-9a-f]{16}")
-_PUBLIC_KEY = re.compile(r"[0-9a-f]{64}")
+_AUTHORITY_ID = r"[a-z0-9]{1,16}"
+_SERVER_NAME = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:[0-9]{1,5})?"
+_LOCALPART = r"[a-z0-9._=\-/+]{1,255}"
+_DEVICE_ID = r"[A-Za-z0-9._\-+/=]{1,128}"
+_LANGUAGE = r"[a-z]{2,3}"
+_KEY_ID = r"[0-9a-f]{16}"
+_PUBLIC_KEY = r"[0-9a-f]{64}"
+
+
+_USER_ID = f"@{_LOCALPART}:\\S+"
+_NAME = Text(255, pattern=r"(?s).*\S.*", what="a name (not only spaces)")
+_SOME_TEXT = Nullable(Text(255))
 
 
 @dataclass(frozen=True)
-class Device:
-    device_id: str
-    ed25519: str  # unpadded base64 of the 32-byte key, as Matrix publishes it
+class Device(FileRecord):
+    OPEN: ClassVar[bool] = False
+    device_id: str = spec(Text(128, pattern=_DEVICE_ID, what="a device id"))
+    # unpadded base64 of the 32-byte key, as Matrix publishes it
+    ed25519: str = spec(Text(64))
+
+    def check(self, path: str) -> list[Problem]:
+        if is_ed25519_key(self.ed25519):
+            return []
+        return [Problem(join(path, "ed25519"), BAD_FORMAT, "not a base64 Ed25519 key (32 bytes)")]
 
 
 @dataclass(frozen=True)
-class ReceiptKey:
+class ReceiptKey(FileRecord):
     """A public key with which a bot signs receipts (``coopnet.receipts``).
 
     The key without ``retired`` or ``revoked`` is the bot's current key (at most one).
@@ -51,10 +76,15 @@ class ReceiptKey:
     up to ``retired``. A revoked key (compromised, lost) vouches for nothing any more.
     """
 
-    key_id: str  # first 16 hex characters of the SHA-256 of the raw key (coopnet.keys)
-    public_key: str  # 64 lower-case hex characters of the raw Ed25519 key
-    retired: str | None = None  # ISO 8601, UTC
-    revoked: str | None = None  # ISO 8601, UTC
+    OPEN: ClassVar[bool] = False
+    # first 16 hex characters of the SHA-256 of the raw key (coopnet.keys)
+    key_id: str = spec(Text(16, pattern=_KEY_ID, what="a key id (16 hex characters)"))
+    # 64 lower-case hex characters of the raw Ed25519 key
+    public_key: str = spec(
+        Text(64, pattern=_PUBLIC_KEY, what="an Ed25519 public key (64 lower-case hex characters)")
+    )
+    retired: str | None = spec(Nullable(Time()), default=None)  # ISO 8601, UTC
+    revoked: str | None = spec(Nullable(Time()), default=None)  # ISO 8601, UTC
 
     @property
     def current(self) -> bool:
@@ -63,16 +93,27 @@ class ReceiptKey:
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
 
+    def check(self, path: str) -> list[Problem]:
+        try:
+            expected = key_id(public_key_from_hex(self.public_key))
+        except ValueError:  # Ed25519KeyError is one
+            return [Problem(join(path, "public_key"), BAD_FORMAT, "not an Ed25519 public key")]
+        if self.key_id != expected:
+            detail = f"{self.key_id} is not the key id of this public key ({expected})"
+            return [Problem(join(path, "key_id"), MISMATCH, detail)]
+        return []
+
 
 @dataclass(frozen=True)
-class Member:
+class Member(FileRecord):
     """An officer or the bot of an authority, with the devices trusted for it (and, for
     the bot, its receipt-signing keys)."""
 
-    user_id: str
-    name: str = ""
-    devices: tuple[Device, ...] = ()
-    receipt_keys: tuple[ReceiptKey, ...] = ()
+    OPEN: ClassVar[bool] = False
+    user_id: str = spec(Text(255, pattern=_USER_ID, what="a Matrix user id"))
+    name: str = spec(Text(255, min_len=0), default="")
+    devices: tuple[Device, ...] = spec(ListOf(Nested(Device), 1000), default=(), required=True)
+    receipt_keys: tuple[ReceiptKey, ...] = spec(ListOf(Nested(ReceiptKey), 1000), default=())
 
     def device(self, device_id: str) -> Device | None:
         return next((d for d in self.devices if d.device_id == device_id), None)
@@ -83,38 +124,93 @@ class Member:
     def current_receipt_key(self) -> ReceiptKey | None:
         return next((k for k in self.receipt_keys if k.current), None)
 
+    def check(self, path: str) -> list[Problem]:
+        found = duplicates([d.device_id for d in self.devices], join(path, "devices"), "device")
+        keys = join(path, "receipt_keys")
+        found += duplicates([k.key_id for k in self.receipt_keys], keys, "receipt key")
+        current = [k.key_id for k in self.receipt_keys if k.current]
+        if len(current) > 1:
+            detail = f"only one key can be current (found {', '.join(current)}): retire the others"
+            found.append(Problem(keys, TOO_MANY, detail))
+        return found
+
 
 @dataclass(frozen=True)
-class ContactPoint:
-    role: str  # e.g. "extradition desk", "duty officer"
-    hours: str  # e.g. "Mon-Fri 08:00-17:00 CET"
-    user_id: str | None = None
-    email: str | None = None
-    phone: str | None = None
+class ContactPoint(FileRecord):
+    OPEN: ClassVar[bool] = False
+    role: str = spec(_NAME)  # e.g. "extradition desk", "duty officer"
+    hours: str = spec(_NAME)  # e.g. "Mon-Fri 08:00-17:00 CET"
+    user_id: str | None = spec(
+        Nullable(Text(255, pattern=_USER_ID, what="a Matrix user id")), default=None
+    )
+    email: str | None = spec(_SOME_TEXT, default=None)
+    phone: str | None = spec(_SOME_TEXT, default=None)
 
 
 @dataclass(frozen=True)
-class Authority:
-    id: str
-    state: str
-    name: str
-    server_name: str
-    areas: tuple[str, ...] = AREAS
-    languages: tuple[str, ...] = ("en",)
-    contacts: tuple[ContactPoint, ...] = ()
-    officers: tuple[Member, ...] = ()
-    bot: Member | None = None
+class Authority(FileRecord):
+    OPEN: ClassVar[bool] = False
+    id: str = spec(Text(16, pattern=_AUTHORITY_ID, what="a short lower-case id like ch"))
+    state: str = spec(_NAME)
+    name: str = spec(_NAME)
+    server_name: str = spec(Text(260, pattern=_SERVER_NAME, what="a server name"))
+    areas: tuple[str, ...] = spec(
+        ListOf(Text(choices=AREAS), 8, min_items=1, unique=True), default=AREAS, required=True
+    )
+    languages: tuple[str, ...] = spec(
+        ListOf(Text(3, pattern=_LANGUAGE, what="a language code like fr"), 32, 1, True),
+        default=("en",),
+        required=True,
+    )
+    contacts: tuple[ContactPoint, ...] = spec(
+        ListOf(Nested(ContactPoint), 100), default=(), required=True
+    )
+    officers: tuple[Member, ...] = spec(ListOf(Nested(Member), 10_000), default=(), required=True)
+    bot: Member | None = spec(Nullable(Nested(Member)), default=None, required=True)
 
     def members(self) -> tuple[Member, ...]:
         return self.officers + ((self.bot,) if self.bot else ())
 
+    def check(self, path: str) -> list[Problem]:
+        found = []
+        listed = [(join(path, f"officers[{i}]"), m) for i, m in enumerate(self.officers)]
+        if self.bot is not None:
+            listed.append((join(path, "bot"), self.bot))
+        for where, member in listed:
+            server = member.user_id.partition(":")[2]
+            if server != self.server_name:
+                detail = (
+                    f"{member.user_id} is not on the authority's homeserver "
+                    f"{self.server_name} (found {server})"
+                )
+                found.append(Problem(join(where, "user_id"), MISMATCH, detail))
+            if member.receipt_keys and member is not self.bot:
+                detail = "only the authority's bot signs receipts"
+                found.append(Problem(join(where, "receipt_keys"), NOT_ALLOWED, detail))
+        return found
+
 
 @dataclass(frozen=True)
-class Directory:
-    network: str
-    version: int
-    issued_at: str  # ISO 8601, UTC
-    authorities: tuple[Authority, ...] = field(default_factory=tuple)
+class Directory(FileRecord):
+    OPEN: ClassVar[bool] = False
+    network: str = spec(_NAME)
+    version: int = spec(Integer(1))
+    issued_at: str = spec(Time())  # ISO 8601, UTC
+    authorities: tuple[Authority, ...] = spec(
+        ListOf(Nested(Authority), 1000), default=(), required=True
+    )
+    format: str = spec(Text(choices=(FORMAT,)), default=FORMAT, required=True)
+
+    def check(self, path: str) -> list[Problem]:
+        where = join(path, "authorities")
+        members = [m for _, m in self.members()]
+        return (
+            duplicates([a.id for a in self.authorities], where, "authority")
+            + duplicates([a.server_name for a in self.authorities], where, "server")
+            + duplicates([m.user_id for m in members], where, "user")
+            + duplicates([d.ed25519 for m in members for d in m.devices], where, "device key")
+            + duplicates([k.key_id for m in members for k in m.receipt_keys], where, "receipt key")
+        )
 
     # ------------------------------------------------------------ queries
     def authority(self, authority_id: str) -> Authority | None:
@@ -180,46 +276,6 @@ def _malformed(where: str, message: str) -> DirectoryRefused:
     return DirectoryRefused(Refusal.MALFORMED, f"{where}: {message}")
 
 
-def _object(value: Any, where: str, required: set[str], optional: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _malformed(where, f"expected an object, found {type(value).__name__}")
-    missing = sorted(required - value.keys())
-    if missing:
-        raise _malformed(where, f"missing field {missing[0]!r}")
-    unknown = sorted(value.keys() - required - optional)
-    if unknown:
-        raise _malformed(where, f"unknown field {unknown[0]!r}")
-    return value
-
-
-def _text(value: Any, where: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _malformed(where, "expected a non-empty string")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise _malformed(where, f"{value!r} is not {what}")
-    return value
-
-
-def _optional_text(value: Any, where: str) -> str | None:
-    return None if value is None else _text(value, where)
-
-
-def _list(value: Any, where: str, non_empty: bool = False) -> list[Any]:
-    if not isinstance(value, list):
-        raise _malformed(where, f"expected a list, found {type(value).__name__}")
-    if non_empty and not value:
-        raise _malformed(where, "must not be empty")
-    return value
-
-
-def _unique(values: list[str], where: str, what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise _malformed(where, f"{what} {value!r} is listed twice")
-        seen.add(value)
-
-
 def is_ed25519_key(text: str) -> bool:
     """True for unpadded (or padded) base64 that decodes to 32 bytes."""
     try:
@@ -229,188 +285,13 @@ def is_ed25519_key(text: str) -> bool:
     return len(raw) == 32
 
 
-def _device(value: Any, where: str) -> Device:
-    data = _object(value, where, {"device_id", "ed25519"}, set())
-    device_id = _text(data["device_id"], f"{where}.device_id", _DEVICE_ID, "a device id")
-    key = _text(data["ed25519"], f"{where}.ed25519")
-    if not is_ed25519_key(key):
-        raise _malformed(f"{where}.ed25519", "not a base64 Ed25519 key (32 bytes)")
-    return Device(device_id, key)
-
-
-def _time(value: Any, where: str) -> str:
-    text = _text(value, where)
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        raise _malformed(where, f"{text!r} is not an ISO 8601 time") from None
-    return text
-
-
-def _receipt_key(value: Any, where: str) -> ReceiptKey:
-    data = _object(value, where, {"key_id", "public_key"}, {"retired", "revoked"})
-    public = _text(data["public_key"], f"{where}.public_key")
-    if not _PUBLIC_KEY.fullmatch(public):
-        raise _malformed(
-            f"{where}.public_key", "not an Ed25519 public key (64 lower-case hex characters)"
-        )
-    try:
-        expected = key_id(public_key_from_hex(public))
-    except ValueError:  # Ed25519KeyError is one
-        raise _malformed(f"{where}.public_key", "not an Ed25519 public key") from None
-    kid = _text(data["key_id"], f"{where}.key_id", _KEY_ID, "a key id (16 hex characters)")
-    if kid != expected:
-        raise _malformed(
-            f"{where}.key_id", f"{kid} is not the key id of this public key ({expected})"
-        )
-    retired = None if data.get("retired") is None else _time(data["retired"], f"{where}.retired")
-    revoked = None if data.get("revoked") is None else _time(data["revoked"], f"{where}.revoked")
-    return ReceiptKey(kid, public, retired, revoked)
-
-
-def _receipt_keys(value: Any, where: str) -> tuple[ReceiptKey, ...]:
-    keys = [_receipt_key(k, f"{where}[{i}]") for i, k in enumerate(_list(value, where))]
-    _unique([k.key_id for k in keys], where, "receipt key")
-    current = [k.key_id for k in keys if k.current]
-    if len(current) > 1:
-        raise _malformed(
-            where, f"only one key can be current (found {', '.join(current)}): retire the others"
-        )
-    return tuple(keys)
-
-
-def check_user_id(user_id: Any, server_name: str, where: str) -> str:
-    text = _text(user_id, where)
-    local, sep, server = text[1:].partition(":")
-    if not text.startswith("@") or not sep or not _LOCALPART.fullmatch(local):
-        raise _malformed(where, f"{text!r} is not a Matrix user id like @officer1:{server_name}")
-    if server != server_name:
-        raise _malformed(
-            where, f"{text} is not on the authority's homeserver {server_name} (found {server})"
-        )
-    return text
-
-
-def _member(value: Any, server_name: str, where: str, bot: bool = False) -> Member:
-    data = _object(value, where, {"user_id", "devices"}, {"name", "receipt_keys"})
-    user_id = check_user_id(data["user_id"], server_name, f"{where}.user_id")
-    name = data.get("name", "")
-    if not isinstance(name, str):
-        raise _malformed(f"{where}.name", "expected a string")
-    devices = [
-        _device(d, f"{where}.devices[{i}]")
-        for i, d in enumerate(_list(data["devices"], f"{where}.devices"))
-    ]
-    _unique([d.device_id for d in devices], f"{where}.devices", "device")
-    receipt_keys: tuple[ReceiptKey, ...] = ()
-    if "receipt_keys" in data:
-        if not bot:
-            raise _malformed(f"{where}.receipt_keys", "only the authority's bot signs receipts")
-        receipt_keys = _receipt_keys(data["receipt_keys"], f"{where}.receipt_keys")
-    return Member(user_id, name, tuple(devices), receipt_keys)
-
-
-def _contact(value: Any, where: str) -> ContactPoint:
-    data = _object(value, where, {"role", "hours"}, {"user_id", "email", "phone"})
-    user_id = _optional_text(data.get("user_id"), f"{where}.user_id")
-    if user_id is not None and (not user_id.startswith("@") or ":" not in user_id):
-        raise _malformed(f"{where}.user_id", f"{user_id!r} is not a Matrix user id")
-    return ContactPoint(
-        role=_text(data["role"], f"{where}.role"),
-        hours=_text(data["hours"], f"{where}.hours"),
-        user_id=user_id,
-        email=_optional_text(data.get("email"), f"{where}.email"),
-        phone=_optional_text(data.get("phone"), f"{where}.phone"),
-    )
-
-
-_AUTHORITY_FIELDS = {
-    "id",
-    "state",
-    "name",
-    "server_name",
-    "areas",
-    "languages",
-    "contacts",
-    "officers",
-    "bot",
-}
-
-
-def _authority(value: Any, where: str) -> Authority:
-    data = _object(value, where, _AUTHORITY_FIELDS, set())
-    server = _text(data["server_name"], f"{where}.server_name", _SERVER_NAME, "a server name")
-    areas = [
-        _text(a, f"{where}.areas[{i}]")
-        for i, a in enumerate(_list(data["areas"], f"{where}.areas", True))
-    ]
-    for i, area in enumerate(areas):
-        if area not in AREAS:
-            raise _malformed(f"{where}.areas[{i}]", f"{area!r} is not one of {', '.join(AREAS)}")
-    _unique(areas, f"{where}.areas", "area")
-    languages = [
-        _text(lang, f"{where}.languages[{i}]", _LANGUAGE, "a language code like fr")
-        for i, lang in enumerate(_list(data["languages"], f"{where}.languages", True))
-    ]
-    _unique(languages, f"{where}.languages", "language")
-    officers = [
-        _member(m, server, f"{where}.officers[{i}]")
-        for i, m in enumerate(_list(data["officers"], f"{where}.officers"))
-    ]
-    bot = None if data["bot"] is None else _member(data["bot"], server, f"{where}.bot", True)
-    return Authority(
-        id=_text(data["id"], f"{where}.id", _AUTHORITY_ID, "a short lower-case id like ch"),
-        state=_text(data["state"], f"{where}.state"),
-        name=_text(data["name"], f"{where}.name"),
-        server_name=server,
-        areas=tuple(areas),
-        languages=tuple(languages),
-        contacts=tuple(
-            _contact(c, f"{where}.contacts[{i}]")
-            for i, c in enumerate(_list(data["contacts"], f"{where}.contacts"))
-        ),
-        officers=tuple(officers),
-        bot=bot,
-    )
-
-
 def parse_directory(value: Any) -> Directory:
-    """A :class:`Directory` from decoded JSON; a wrong entry is refused as MALFORMED."""
-    data = _object(
-        value, "directory", {"format", "network", "version", "issued_at", "authorities"}, set()
-    )
-    if data["format"] != FORMAT:
-        raise _malformed("directory.format", f"expected {FORMAT!r}, found {data['format']!r}")
-    version = data["version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise _malformed("directory.version", "expected a whole number >= 1")
-    issued_at = _text(data["issued_at"], "directory.issued_at")
-    try:
-        datetime.fromisoformat(issued_at)
-    except ValueError:
-        raise _malformed("directory.issued_at", f"{issued_at!r} is not an ISO 8601 time") from None
-    authorities = [
-        _authority(a, f"authorities[{i}]")
-        for i, a in enumerate(_list(data["authorities"], "directory.authorities"))
-    ]
-    directory = Directory(
-        network=_text(data["network"], "directory.network"),
-        version=version,
-        issued_at=issued_at,
-        authorities=tuple(authorities),
-    )
-    _check_unique(directory)
-    return directory
-
-
-def _check_unique(directory: Directory) -> None:
-    _unique([a.id for a in directory.authorities], "directory.authorities", "authority")
-    _unique([a.server_name for a in directory.authorities], "directory.authorities", "server")
-    _unique([m.user_id for _, m in directory.members()], "directory.authorities", "user")
-    keys = [d.ed25519 for _, m in directory.members() for d in m.devices]
-    _unique(keys, "directory.authorities", "device key")
-    receipt_keys = [k.key_id for _, m in directory.members() for k in m.receipt_keys]
-    _unique(receipt_keys, "directory.authorities", "receipt key")
+    """A :class:`Directory` from decoded JSON; a wrong entry is refused as MALFORMED, the
+    message naming its field path (``directory.authorities[0].officers[1].user_id``)."""
+    parsed = Directory.from_dict(value, "directory")
+    if isinstance(parsed, ParseError):
+        raise DirectoryRefused(Refusal.MALFORMED, describe(parsed))
+    return parsed
 
 
 # ---------------------------------------------------------------- editing (steward)

@@ -28,3 +28,10 @@ class DirectoryRefused(TrustError):
         super().__init__(f"directory refused ({reason.value}): {message}")
         self.reason = reason
         self.detail = message
+
+    def in_file(self, path: object) -> DirectoryRefused:
+        """The same refusal naming the file it was read from; a malformed file is a bad
+        file (the CLI exits 2), a refused signature or version is not (exit 1)."""
+        refused = DirectoryRefused(self.reason, f"{path}: {self.detail}")
+        refused.exit_code = 2 if self.reason is Refusal.MALFORMED else 1
+        return refused

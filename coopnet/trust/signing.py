@@ -18,6 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.canonical import canonical_bytes, sha256_hex
+from coopnet.datafile import FileRecord, Integer, Text, spec
 from coopnet.errors import Ed25519KeyError
 from coopnet.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.trust.directory import Directory, parse_directory
@@ -27,27 +28,16 @@ ALGORITHM = "ed25519"
 
 
 @dataclass(frozen=True)
-class Accepted:
+class Accepted(FileRecord):
     """What a program remembers of the last directory it accepted (to refuse rollbacks)."""
 
-    network: str
-    version: int
-    sha256: str  # of the canonical JSON of the directory
+    network: str = spec(Text(255))
+    version: int = spec(Integer(1))
+    # of the canonical JSON of the directory
+    sha256: str = spec(Text(64, pattern="[0-9a-f]{64}", what="a SHA-256 (64 hex characters)"))
 
     def to_json(self) -> dict[str, Any]:
         return {"network": self.network, "version": self.version, "sha256": self.sha256}
-
-    @classmethod
-    def from_json(cls, data: Any) -> Accepted:
-        try:
-            version = data["version"]
-            if isinstance(version, bool) or not isinstance(version, int):
-                raise TypeError("version")
-            return cls(str(data["network"]), version, str(data["sha256"]))
-        except (KeyError, TypeError) as exc:
-            raise DirectoryRefused(
-                Refusal.MALFORMED, f"the accepted-version record is corrupt ({exc})"
-            ) from None
 
 
 def directory_hash(directory: Directory) -> str:

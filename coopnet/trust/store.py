@@ -7,11 +7,15 @@ through :func:`load_verified`, which refuses a rollback and remembers what it ac
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from coopnet.datafile import BadFileError, decode_json, load_json, read_text
+from coopnet.errors import CoopNetError
 from coopnet.keys import (
     ensure_private_dir,
     generate_signing_key,
@@ -21,14 +25,16 @@ from coopnet.keys import (
     write_public,
 )
 from coopnet.trust.directory import Directory, next_version
-from coopnet.trust.errors import TrustError
+from coopnet.trust.errors import DirectoryRefused, TrustError
 from coopnet.trust.signing import (
     Accepted,
     accepted_of,
     dumps_signed,
     sign_directory,
-    verify_bytes,
+    verify_document,
 )
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def now_iso() -> str:
@@ -43,7 +49,12 @@ def create_steward_key(path: Path) -> Ed25519PrivateKey:
 
 
 def load_steward_key(path: Path) -> Ed25519PrivateKey:
-    return load_signing_key(path)
+    """The steward's private key; a missing, unreadable or malformed key file (or one
+    others can read) is a :class:`BadFileError`."""
+    try:
+        return load_signing_key(path)
+    except CoopNetError as exc:  # the key reader's message starts with the file's name
+        raise BadFileError(str(path), str(exc).removeprefix(f"{path}: ")) from None
 
 
 def steward_public_key(key: Ed25519PrivateKey) -> str:
@@ -52,13 +63,11 @@ def steward_public_key(key: Ed25519PrivateKey) -> str:
 
 # ---------------------------------------------------------------- accepted version
 def read_accepted(path: Path) -> Accepted | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """The version last accepted, None before the first one; a damaged file is a
+    :class:`BadFileError` (remove it to accept afresh)."""
+    if not path.exists():
         return None
-    except (OSError, ValueError) as exc:
-        raise TrustError(f"{path}: cannot read the accepted directory version ({exc})") from None
-    return Accepted.from_json(data)
+    return load_json(path, Accepted)
 
 
 def write_accepted(path: Path, accepted: Accepted) -> None:
@@ -66,32 +75,39 @@ def write_accepted(path: Path, accepted: Accepted) -> None:
 
 
 # ---------------------------------------------------------------- the signed file
-def read_bytes(path: Path) -> bytes:
+def read_signed(path: Path) -> tuple[str, Any]:
+    """The text of a signed document file and its decoded JSON (a bad file is a
+    :class:`BadFileError` naming where it breaks)."""
+    text = read_text(path, "no signed directory there")
+    return text, decode_json(text, str(path))
+
+
+def verify_file(path: Path, steward_key: str, accepted: Accepted | None = None) -> Directory:
+    """Verify the signed directory file at ``path``; a refusal names the file."""
+    _, document = read_signed(path)
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TrustError(f"cannot read the directory {path}: {exc.strerror}") from None
+        return verify_document(document, steward_key, accepted)
+    except DirectoryRefused as exc:
+        raise exc.in_file(path) from None
+
+
+def read_steward_key_file(path: Path) -> str:
+    """The steward's public key from its file (``steward.pub``): 64 hex characters."""
+    text = read_text(path, "the steward's public key file").strip().lower()
+    if not _HEX64.fullmatch(text):
+        raise BadFileError(str(path), "expected the steward's public key (64 hex characters)")
+    return text
 
 
 def read_steward_key(value: str) -> str:
     """The steward's public key given as 64 hex characters, or as a file holding them
     (``steward.pub``)."""
     text = value.strip()
-    if len(text) != 64 or Path(text).is_file():
-        try:
-            text = Path(value).read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TrustError(
-                f"the steward's public key {value!r}: neither 64 hex characters nor a "
-                f"readable file ({exc})"
-            ) from None
-    try:
-        bytes.fromhex(text)
-    except ValueError:
-        text = ""
-    if len(text) != 64:
-        raise TrustError(f"the steward's public key {value!r}: expected 64 hex characters")
-    return text.lower()
+    if len(text) == 64 and not Path(value).is_file():
+        if not _HEX64.fullmatch(text.lower()):
+            raise TrustError(f"the steward's public key {value!r}: expected 64 hex characters")
+        return text.lower()
+    return read_steward_key_file(Path(value))
 
 
 def load_verified(
@@ -103,7 +119,7 @@ def load_verified(
     when ``remember``, record this one as accepted.
     """
     accepted = read_accepted(accepted_path) if accepted_path else None
-    directory = verify_bytes(read_bytes(path), steward_key, accepted)
+    directory = verify_file(path, steward_key, accepted)
     if accepted_path is not None and remember:
         new = accepted_of(directory)
         if new != accepted:

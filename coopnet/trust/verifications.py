@@ -21,44 +21,43 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.canonical import canonical_bytes
+from coopnet.datafile import FileRecord, ListOf, Nested, Text, describe, load_json, spec
 from coopnet.keys import write_private
+from coopnet.protocol.validation import BAD_FORMAT, ParseError, Problem, join
 from coopnet.trust.directory import Directory, is_ed25519_key
-from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
+from coopnet.trust.errors import DirectoryRefused, Refusal
 
 REQUEST_TYPE = "coopnet.enrolment_request/1"
 
 
+_TEXT = Text(255)
+
+
 @dataclass(frozen=True)
-class VerificationRecord:
+class VerificationRecord(FileRecord):
     """``verified_by`` (on ``verifier_device``) compared emoji with ``device_id`` of ``user_id``."""
 
-    user_id: str
-    device_id: str
-    ed25519: str
-    verified_by: str
-    verifier_device: str
-    verified_at: str
-    method: str = "sas-emoji"
+    user_id: str = spec(_TEXT)
+    device_id: str = spec(_TEXT)
+    ed25519: str = spec(Text(64))
+    verified_by: str = spec(_TEXT)
+    verifier_device: str = spec(_TEXT)
+    verified_at: str = spec(_TEXT)
+    method: str = spec(_TEXT, default="sas-emoji", required=True)
 
-    @classmethod
-    def from_json(cls, data: Any, where: str) -> VerificationRecord:
-        fields = (
-            "user_id",
-            "device_id",
-            "ed25519",
-            "verified_by",
-            "verifier_device",
-            "verified_at",
-            "method",
-        )
-        if not isinstance(data, dict):
-            raise TrustError(f"{where}: expected an object")
-        for name in fields:
-            if not isinstance(data.get(name), str) or not data[name]:
-                raise TrustError(f"{where}.{name}: expected a non-empty string")
-        if not is_ed25519_key(data["ed25519"]):
-            raise TrustError(f"{where}.ed25519: not a base64 Ed25519 key")
-        return cls(**{name: data[name] for name in fields})
+    def check(self, path: str) -> list[Problem]:
+        if is_ed25519_key(self.ed25519):
+            return []
+        return [Problem(join(path, "ed25519"), BAD_FORMAT, "not a base64 Ed25519 key")]
+
+
+@dataclass(frozen=True)
+class VerificationFile(FileRecord):
+    """The file :class:`VerificationStore` keeps."""
+
+    verifications: tuple[VerificationRecord, ...] = spec(
+        ListOf(Nested(VerificationRecord), 100_000)
+    )
 
 
 class VerificationStore:
@@ -78,14 +77,7 @@ class VerificationStore:
             return
         if stat.st_mtime == self._mtime:
             return
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            items = data["verifications"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise TrustError(f"{self.path}: corrupt verification file ({exc})") from None
-        records = [
-            VerificationRecord.from_json(item, f"{self.path}[{i}]") for i, item in enumerate(items)
-        ]
+        records = load_json(self.path, VerificationFile).verifications
         self._records = {(r.user_id, r.device_id): r for r in records}
         self._mtime = stat.st_mtime
 
@@ -126,10 +118,9 @@ def check_enrolment_request(request: Any, directory: Directory) -> VerificationR
     """
     if not isinstance(request, dict) or request.get("type") != REQUEST_TYPE:
         raise DirectoryRefused(Refusal.MALFORMED, f"not an enrolment request ({REQUEST_TYPE})")
-    try:
-        record = VerificationRecord.from_json(request.get("verification"), "verification")
-    except TrustError as exc:
-        raise DirectoryRefused(Refusal.MALFORMED, str(exc)) from None
+    record = VerificationRecord.from_dict(request.get("verification"), "verification")
+    if isinstance(record, ParseError):
+        raise DirectoryRefused(Refusal.MALFORMED, describe(record))
     signature = request.get("signature")
     if not isinstance(signature, str) or not signature:
         raise DirectoryRefused(Refusal.UNSIGNED, "the enrolment request is not signed")

@@ -84,9 +84,9 @@ def test_restore_of_something_else_is_a_clear_error(tmp_path: Path, capsys) -> N
     bogus = tmp_path / "x.tar.gz"
     bogus.write_bytes(b"not a tar")
     assert (
-        main(["admin", "restore", "--authority-dir", str(tmp_path), "--archive", str(bogus)]) == 1
+        main(["admin", "restore", "--authority-dir", str(tmp_path), "--archive", str(bogus)]) == 2
     )
-    assert "cannot read the backup" in capsys.readouterr().err
+    assert "x.tar.gz: is not a readable backup (tar.gz)" in capsys.readouterr().err
 
 
 def test_backup_copies_sqlite_consistently_while_open(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from bots.consultation.config_file import (
 )
 from bots.consultation.runner import build_bot_from_setup
 from coopnet.cli import bot as bot_cli
+from coopnet.errors import BadFileError
 from coopnet.keys import load_signing_key
 from coopnet.matrix.devices import DirectoryDevices, EnrolledDevices
 from coopnet.trust import directory as d
@@ -128,8 +129,9 @@ def test_directory_signed_by_another_key_is_refused(rendered, tmp_path: Path) ->
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"user_id": "bot"}, "not a Matrix user id"),
-        ({"homeserver": ""}, "'homeserver' is missing"),
+        ({"user_id": "bot"}, "user_id: 'bot' is not a Matrix user id"),
+        ({"homeserver": ""}, "homeserver: must not be empty"),
+        ({"homeserver": 8008}, "homeserver: expected a string, found a number"),
         ({"steward_public_key": None}, "needs 'steward_public_key'"),
     ],
 )
@@ -138,13 +140,16 @@ def test_bad_files_are_refused(rendered, tmp_path: Path, change: dict, message: 
     data = {**yaml.safe_load((out / "bot" / "bot.yaml").read_text()), **change}
     path = tmp_path / "bot.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(BotConfigError, match=message):
+    with pytest.raises(BadFileError, match=message):
         load_bot_file(path)
-    with pytest.raises(BotConfigError, match="cannot read"):
+    with pytest.raises(BadFileError, match="missing.yaml: does not exist"):
         load_bot_file(tmp_path / "missing.yaml")
     (tmp_path / "list.yaml").write_text("- 1\n")
-    with pytest.raises(BotConfigError, match="mapping"):
+    with pytest.raises(BadFileError, match="expected an object, found a list"):
         load_bot_file(tmp_path / "list.yaml")
+    (tmp_path / "cut.yaml").write_text('authority: "ch\n')
+    with pytest.raises(BadFileError, match="not valid YAML .*truncated"):
+        load_bot_file(tmp_path / "cut.yaml")
 
 
 def test_relative_paths_and_first_login_password(tmp_path: Path) -> None:
@@ -169,7 +174,7 @@ def test_relative_paths_and_first_login_password(tmp_path: Path) -> None:
     assert bot_file.store_dir == tmp_path / "data" / "bot" / "store"
     assert read_password(bot_file) == "s3cret"
     (tmp_path / "secrets" / "bot.password").unlink()
-    with pytest.raises(BotConfigError, match="register the bot account"):
+    with pytest.raises(BadFileError, match="bot.password: does not exist.*register the bot"):
         read_password(bot_file)
 
 

@@ -39,15 +39,16 @@ def test_the_passphrase_file_gives_its_first_line(tmp_path: Path):
     [
         ("secret\n", 0o644, "readable by others"),
         ("\n", 0o600, "is empty"),
-        (None, 0o600, "cannot read"),
+        (None, 0o600, "passphrase: does not exist"),
+        (b"\xff\xfe\x00", 0o600, "not UTF-8 text"),
     ],
 )
 def test_a_bad_passphrase_file_is_named(
-    tmp_path: Path, content: str | None, mode: int, message: str
+    tmp_path: Path, content: str | bytes | None, mode: int, message: str
 ):
     file = tmp_path / "passphrase"
     if content is not None:
-        file.write_text(content)
+        file.write_bytes(content if isinstance(content, bytes) else content.encode())
         file.chmod(mode)
     with pytest.raises(CoopNetError, match=message):
         _cache_options(args(cache_passphrase_file=str(file)), tmp_path)

@@ -133,7 +133,7 @@ def test_empty_passphrase_and_malformed_parameters_are_refused(path: Path):
         KdfParams.from_dict({"salt": "00" * 16, "n": 1000, "r": 8, "p": 1})
     with pytest.raises(CacheError, match="malformed"):
         KdfParams.from_dict({"salt": "zz", "n": 1024, "r": 8, "p": 1})
-    with pytest.raises(CacheError, match="out of range"):  # a file edited to exhaust memory
+    with pytest.raises(CacheError, match="kdf.n: .* is not between"):  # edited to exhaust memory
         KdfParams.from_dict({"salt": "00" * 16, "n": 2**30, "r": 8, "p": 1})
 
 

@@ -13,7 +13,7 @@ from coopnet.consultation.room import (
     consultation_power_levels,
     server_acl,
 )
-from coopnet.errors import MatrixError
+from coopnet.errors import BadFileError
 from coopnet.matrix.admin import registration_mac
 from coopnet.matrix.devices import Decision, DeviceInfo, EnrolledDevices
 from coopnet.matrix.session import StoredSession
@@ -71,7 +71,7 @@ def test_stored_session_round_trip_and_private_file(tmp_path: Path):
 
 def test_corrupt_stored_session_is_a_clear_error(tmp_path: Path):
     (tmp_path / "session.json").write_text("{}")
-    with pytest.raises(MatrixError, match="corrupt"):
+    with pytest.raises(BadFileError, match=r"session.json: homeserver: missing .*log in again"):
         StoredSession.load(tmp_path)
 
 

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from coopnet.cli import main
-from coopnet.errors import NetworkError
+from coopnet.errors import BadFileError, NetworkError
 from coopnet.network import lifecycle, load_network
 from coopnet.network.pki import create_ca, issue_server_certificate
 from coopnet.network.synapse_config import local_homeserver_config
@@ -114,15 +114,16 @@ def test_network_json_round_trips(laid_out):
 @pytest.mark.parametrize(
     ("corrupt", "message"),
     [
-        ("{not json", r"corrupt \(line 1"),
-        ("[]", "expected a JSON object"),
-        ('{"version": 1, "name": "x", "ca_cert": "c"}', "missing field 'authorities'"),
-        ('{"version": 7, "name": "x", "ca_cert": "c", "authorities": []}', "version 7"),
+        ("{not json", r"not valid JSON \(line 1, column 2"),
+        ('{"version": 1, "name": "x"', r"line 1, column 27.*truncated\?"),
+        ("[]", r"\(top level\): expected an object, found a list"),
+        ('{"version": 1, "name": "x", "ca_cert": "c"}', "authorities: missing"),
+        ('{"version": 7, "name": "x", "ca_cert": "c", "authorities": []}', "version: 7 is not"),
     ],
 )
 def test_corrupt_network_json_is_a_clear_error(tmp_path: Path, corrupt: str, message: str):
     (tmp_path / "network.json").write_text(corrupt)
-    with pytest.raises(NetworkError, match=message):
+    with pytest.raises(BadFileError, match=message):
         load_network(tmp_path)
 
 
@@ -130,7 +131,9 @@ def test_wrong_field_type_names_the_field(laid_out):
     data = json.loads(laid_out.file.read_text())
     data["authorities"][1]["client_port"] = "8008"
     laid_out.file.write_text(json.dumps(data))
-    with pytest.raises(NetworkError, match=r"authorities\[1\]\.client_port: expected int"):
+    with pytest.raises(
+        BadFileError, match=r"authorities\[1\]\.client_port: expected a whole number, found a"
+    ):
         load_network(laid_out.directory)
 
 
@@ -150,9 +153,9 @@ def test_bad_options_are_refused(options, message):
 
 
 def test_cli_reports_a_missing_network_clearly(tmp_path: Path, capsys):
-    assert main(["net", "status", "--dir", str(tmp_path / "nowhere")]) == 1
+    assert main(["net", "status", "--dir", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
-    assert "network.json does not exist" in err and "coopnet net up" in err
+    assert "network.json: does not exist" in err and "coopnet net up" in err
 
 
 def test_up_refuses_a_non_empty_directory_without_network(tmp_path: Path, capsys):

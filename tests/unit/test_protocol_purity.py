@@ -28,6 +28,8 @@ PURE = (
     "coopnet.records.export",
     "coopnet.trust",
     "coopnet.receipts",
+    # typed records of the files CoopNet reads (the bytes are read, no I/O library)
+    "coopnet.datafile",
 )
 
 

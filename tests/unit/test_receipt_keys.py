@@ -96,7 +96,8 @@ def _ch_key(j: dict[str, Any]) -> dict[str, Any]:
     [
         (
             lambda j: _ch_key(j).update(public_key="zz" * 32),
-            "authorities[0].bot.receipt_keys[0].public_key: not an Ed25519 public key",
+            "authorities[0].bot.receipt_keys[0].public_key: "
+            f"'{'z' * 40}…' is not an Ed25519 public key",
         ),
         (
             lambda j: _ch_key(j).update(public_key=public_key_hex(OLD)[:62]),
@@ -115,9 +116,9 @@ def _ch_key(j: dict[str, Any]) -> dict[str, Any]:
             lambda j: _ch_key(j).update(key_id="short"),
             "authorities[0].bot.receipt_keys[0].key_id",
         ),
-        (lambda j: _ch_key(j).pop("key_id"), "missing field 'key_id'"),
+        (lambda j: _ch_key(j).pop("key_id"), "receipt_keys[0].key_id: missing"),
         (lambda j: _ch_key(j).update(retired="last week"), "receipt_keys[0].retired"),
-        (lambda j: _ch_key(j).update(colour="red"), "unknown field 'colour'"),
+        (lambda j: _ch_key(j).update(colour="red"), "receipt_keys[0].colour: unknown field"),
         (
             lambda j: j["authorities"][0]["bot"]["receipt_keys"].append(
                 {"key_id": key_id(NEW), "public_key": public_key_hex(NEW)}

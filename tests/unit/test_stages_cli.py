@@ -67,5 +67,5 @@ def test_bad_arguments_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit) as exc:
         main(["stages", "--lang", "de"])
     assert exc.value.code == 2
-    assert main(["stages", "--rules", "/nonexistent.json"]) == 1
-    assert "cannot read deadline rules" in capsys.readouterr().err
+    assert main(["stages", "--rules", "/nonexistent.json"]) == 2
+    assert "/nonexistent.json: does not exist" in capsys.readouterr().err

@@ -311,14 +311,18 @@ def good_book() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda b: b.update(format=2), "format"),
-        (lambda b: b["rulesets"][1]["rules"][0].update(start_stage="nowhere"), "unknown value"),
+        (lambda b: b.update(format=2), "format: 2 is not supported"),
+        (
+            lambda b: b["rulesets"][1]["rules"][0].update(start_stage="nowhere"),
+            r"rulesets\[1\]\.rules\[0\]\.start_stage: 'nowhere' is not one of",
+        ),
         (lambda b: b["rulesets"][1]["rules"][0].update(certainty="maybe"), "certainty"),
         (lambda b: b["rulesets"][1]["rules"][0].update(extendable_to_days=5), "extendable"),
         (lambda b: b["rulesets"][1]["rules"][0].pop("source"), "source: missing"),
-        (lambda b: b["rulesets"][1]["rules"][0].update(days="18"), "wrong type"),
-        (lambda b: b["rulesets"][1].update(kind="war"), "unknown value"),
-        (lambda b: b.update(reminder_offsets_days=["soon"]), "integers"),
+        (lambda b: b["rulesets"][1]["rules"][0].pop("met_at"), "met_at: required for a rule"),
+        (lambda b: b["rulesets"][1]["rules"][0].update(days="18"), "days: expected a whole"),
+        (lambda b: b["rulesets"][1].update(kind="war"), r"rulesets\[1\]\.kind: 'war' is not"),
+        (lambda b: b.update(reminder_offsets_days=["soon"]), r"reminder_offsets_days\[0\]"),
     ],
 )
 def test_malformed_rulebook_names_the_problem(mutate: Any, message: str) -> None:
