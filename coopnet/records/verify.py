@@ -40,7 +40,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.records import reader
-from coopnet.records.entry import GENESIS_HASH, HASH_DOMAIN, compute_entry_hash
+from coopnet.records.case_head import CaseHead
+from coopnet.records.entry import (
+    COLUMNS,
+    GENESIS_HASH,
+    HASH_DOMAIN,
+    HASH_DOMAIN_V1,
+    compute_entry_hash,
+)
 from coopnet.records.errors import RecordError
 from coopnet.records.head import Head, signatures_digest
 from coopnet.records.keys import key_id, verify_signature
@@ -62,6 +69,23 @@ _RENUMBER_SEARCH = 16
 
 Row = Sequence[Any]
 """An entry row: a tuple in :data:`coopnet.records.entry.COLUMNS` order."""
+
+# Where each column sits in a row, by name (rows stay tuples: they are read fast).
+SEQ = COLUMNS.index("seq")
+CASE_REF = COLUMNS.index("case_ref")
+ROOM_ID = COLUMNS.index("room_id")
+EVENT_ID = COLUMNS.index("event_id")
+KIND = COLUMNS.index("kind")
+SENDER = COLUMNS.index("sender")
+ORIGIN_TS = COLUMNS.index("origin_ts")
+RECORDED_AT = COLUMNS.index("recorded_at")
+CONTENT = COLUMNS.index("content")
+PREV_HASH = COLUMNS.index("prev_hash")
+ENTRY_HASH = COLUMNS.index("entry_hash")
+SIGNATURE = COLUMNS.index("signature")
+KEY_ID = COLUMNS.index("key_id")
+CASE_PREV_HASH = COLUMNS.index("case_prev_hash")
+_HASHED = tuple(i for i, name in enumerate(COLUMNS) if name not in ("entry_hash", "signature"))
 
 
 @dataclass(frozen=True)
@@ -120,25 +144,13 @@ def normalise_keys(
 def _row_hash(row: Row) -> str | None:
     """The recomputed hash, or None if a field holds something that is not JSON (a blob)."""
     try:
-        return compute_entry_hash(
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            row[6],
-            row[7],
-            row[8],
-            row[9],
-            row[12],
-        )
+        return compute_entry_hash(*(row[i] for i in _HASHED))
     except (TypeError, ValueError):
         return None
 
 
 def signature_ok(row: Row, keys: Mapping[str, Ed25519PublicKey]) -> bool:
-    sig, entry_hash, kid = row[11], row[10], row[12]
+    sig, entry_hash, kid = row[SIGNATURE], row[ENTRY_HASH], row[KEY_ID]
     if not isinstance(sig, str) or not _SIG_RE.fullmatch(sig):
         return False
     if not isinstance(entry_hash, str) or not re.fullmatch(r"[0-9a-f]{64}", entry_hash):
@@ -156,13 +168,13 @@ def _first_bad_signature(
     fromhex = bytes.fromhex
     for index in range(lo, hi):
         row = rows[index]
-        sig = row[11]
-        key = keys.get(row[12])
+        sig = row[SIGNATURE]
+        key = keys.get(row[KEY_ID])
         if key is None or not isinstance(sig, str) or not fullmatch(sig):
             return index
         try:
-            # row[10] equals a recomputed hash here (pass 1), so it is lowercase hex.
-            key.verify(fromhex(sig), fromhex(row[10]))
+            # The entry hash equals a recomputed hash here (pass 1), so it is lowercase hex.
+            key.verify(fromhex(sig), fromhex(row[ENTRY_HASH]))
         except InvalidSignature:
             return index
     return None
@@ -175,35 +187,59 @@ def _chain_pass(rows: Sequence[Row]) -> int | None:
     expected = 1
     prev = GENESIS_HASH
     for index, row in enumerate(rows):
-        seq = row[0]
+        seq = row[SEQ]
         if seq != expected or type(seq) is not int:
             return index
-        entry_hash = row[10]
+        entry_hash = row[ENTRY_HASH]
+        case_prev = row[CASE_PREV_HASH]
+        fields = [
+            HASH_DOMAIN_V1 if case_prev is None else HASH_DOMAIN,
+            seq,
+            row[CASE_REF],
+            row[ROOM_ID],
+            row[EVENT_ID],
+            row[KIND],
+            row[SENDER],
+            row[ORIGIN_TS],
+            row[RECORDED_AT],
+            row[CONTENT],
+            row[PREV_HASH],
+        ]
+        if case_prev is not None:
+            fields.append(case_prev)
+        fields.append(row[KEY_ID])
         try:
-            computed = sha256(
-                encode(
-                    [
-                        HASH_DOMAIN,
-                        seq,
-                        row[1],
-                        row[2],
-                        row[3],
-                        row[4],
-                        row[5],
-                        row[6],
-                        row[7],
-                        row[8],
-                        row[9],
-                        row[12],
-                    ]
-                ).encode("utf-8")
-            ).hexdigest()
+            computed = sha256(encode(fields).encode("utf-8")).hexdigest()
         except (TypeError, ValueError):  # a value that is not JSON, e.g. a blob
             return index
-        if computed != entry_hash or row[9] != prev:
+        if computed != entry_hash or row[PREV_HASH] != prev:
             return index
         prev = entry_hash
         expected += 1
+    return None
+
+
+def _case_link_problem(
+    rows: Sequence[Row], end: int, keys: Mapping[str, Ed25519PublicKey]
+) -> Problem | None:
+    """The first of ``rows[:end]`` (an intact chain) whose consultation link is not the
+    previous entry of its consultation. An entry the key did not sign is left to the
+    signature and head checks, which say why it is there."""
+    last_of_case: dict[Any, str] = {}
+    for index in range(end):
+        row = rows[index]
+        case_ref = row[CASE_REF]
+        case_prev = row[CASE_PREV_HASH]
+        if case_prev is not None and case_prev != last_of_case.get(case_ref, GENESIS_HASH):
+            if signature_ok(row, keys):
+                return Problem(
+                    row[SEQ],
+                    CHANGED,
+                    "case_prev_hash does not match the previous entry of consultation "
+                    f"{case_ref!r}",
+                )
+            return None
+        last_of_case[case_ref] = row[ENTRY_HASH]
     return None
 
 
@@ -212,8 +248,8 @@ def _classify_chain_break(
 ) -> Problem:
     row = rows[index]
     expected_seq = index + 1
-    expected_prev = rows[index - 1][10] if index else GENESIS_HASH
-    seq = row[0]
+    expected_prev = rows[index - 1][ENTRY_HASH] if index else GENESIS_HASH
+    seq = row[SEQ]
     if type(seq) is not int:
         return Problem(expected_seq, CHANGED, f"seq is {seq!r}, not an integer")
     if seq > expected_seq:
@@ -225,28 +261,28 @@ def _classify_chain_break(
         return Problem(expected_seq, DELETED, f"{missing} (seq gap before entry {seq})")
     if seq != expected_seq:
         return Problem(seq, CHANGED, f"seq {seq} out of order (expected {expected_seq})")
-    hash_ok = _row_hash(row) == row[10]
-    link_ok = row[9] == expected_prev
+    hash_ok = _row_hash(row) == row[ENTRY_HASH]
+    link_ok = row[PREV_HASH] == expected_prev
     sig_ok = signature_ok(row, keys)
     following = rows[index + 1] if index + 1 < len(rows) else None
-    if not sig_ok and following is not None and following[9] == expected_prev:
+    if not sig_ok and following is not None and following[PREV_HASH] == expected_prev:
         return Problem(
             seq,
             INSERTED,
-            f"not part of the signed chain: entry {following[0]} links to the entry before it",
+            f"not part of the signed chain: entry {following[SEQ]} links to the entry before it",
         )
     if not link_ok and sig_ok:
-        positions = {r[10]: r[0] for r in rows}
-        if row[9] in positions:
+        positions = {r[ENTRY_HASH]: r[SEQ] for r in rows}
+        if row[PREV_HASH] in positions:
             return Problem(
                 seq,
                 REORDERED,
-                f"an authentic entry signed to follow entry {positions[row[9]]} sits here",
+                f"an authentic entry signed to follow entry {positions[row[PREV_HASH]]} sits here",
             )
         for shift in range(1, _RENUMBER_SEARCH + 1):
             fields = list(row)
-            fields[0] = seq + shift
-            if _row_hash(fields) == row[10]:
+            fields[SEQ] = seq + shift
+            if _row_hash(fields) == row[ENTRY_HASH]:
                 return Problem(
                     seq,
                     DELETED,
@@ -277,7 +313,7 @@ def _check_head(
         or not verify_signature(key, bytes.fromhex(head.signature), head.message())
     ):
         return Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify")
-    last_seq = rows[-1][0] if rows else 0
+    last_seq = rows[-1][SEQ] if rows else 0
     if isinstance(last_seq, int) and last_seq < head.seq:
         return Problem(
             last_seq + 1,
@@ -290,12 +326,12 @@ def _check_head(
             INSERTED,
             f"entries after the signed head (entry {head.seq}) were added without the key",
         )
-    if rows and rows[-1][10] != head.entry_hash:
+    if rows and rows[-1][ENTRY_HASH] != head.entry_hash:
         return Problem(head.seq, CHANGED, "the last entry's hash differs from the signed head")
     if (
         chain_intact
         and head.signatures is not None
-        and signatures_digest(row[11] for row in rows) != head.signatures
+        and signatures_digest(row[SIGNATURE] for row in rows) != head.signatures
     ):
         return Problem(
             None,
@@ -305,11 +341,51 @@ def _check_head(
     return None
 
 
+def _check_case_heads(
+    rows: Sequence[Row],
+    case_heads: Mapping[str, CaseHead],
+    head: Head | None,
+    keys: Mapping[str, Ed25519PublicKey],
+) -> Problem | None:
+    """Each consultation head signed, and naming its consultation's count and latest entry;
+    under a version-3 chain head, every consultation has one."""
+    counts: dict[Any, int] = {}
+    latest: dict[Any, Row] = {}
+    for row in rows:
+        case_ref = row[CASE_REF]
+        counts[case_ref] = counts.get(case_ref, 0) + 1
+        latest[case_ref] = row
+    for case_ref, case_head in sorted(case_heads.items()):
+        key = keys.get(case_head.key_id)
+        if key is None or case_head.case_ref != case_ref or not case_head.signed_by(key):
+            return Problem(None, BAD_HEAD, f"the head of consultation {case_ref!r} does not verify")
+        last = latest.get(case_ref)
+        if (
+            last is None
+            or counts[case_ref] != case_head.count
+            or last[SEQ] != case_head.seq
+            or last[ENTRY_HASH] != case_head.entry_hash
+        ):
+            held = f"{counts.get(case_ref, 0)} ending at entry {last[SEQ] if last else '-'}"
+            return Problem(
+                case_head.seq,
+                DELETED if counts.get(case_ref, 0) < case_head.count else CHANGED,
+                f"the signed head of consultation {case_ref!r} counts {case_head.count} "
+                f"entries ending at entry {case_head.seq}; the record holds {held}",
+            )
+    if head is not None and head.case_heads:
+        missing = sorted(str(c) for c in counts if c not in case_heads)
+        if missing:
+            return Problem(None, BAD_HEAD, f"the head of consultation {missing[0]!r} is missing")
+    return None
+
+
 def verify_entries(
     rows: Sequence[Row],
     keys: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Sequence[Ed25519PublicKey],
     head: Head | None = None,
     *,
+    case_heads: Mapping[str, CaseHead] | None = None,
     check_head: bool = True,
     check_signatures: bool | None = None,
     workers: int | None = None,
@@ -318,6 +394,7 @@ def verify_entries(
 
     *keys* are the trusted public keys. *head* is the signed chain head (from the
     metadata table); with ``check_head`` a missing head is itself a problem.
+    *case_heads* are the signed consultation heads by case reference (None: not checked).
     ``check_signatures``: ``False`` quick, ``True`` full, ``None`` quick with the
     per-entry pass only when needed (see the module docstring).
     """
@@ -327,10 +404,18 @@ def verify_entries(
     problems: list[Problem] = []
     if stop is not None:
         problems.append(_classify_chain_break(rows, stop, keyring))
+    link_problem = _case_link_problem(rows, end, keyring)
+    if link_problem is not None:
+        problems.append(link_problem)
     if check_head:
         head_problem = _check_head(rows, head, keyring, chain_intact=stop is None)
         if head_problem is not None:
             problems.append(head_problem)
+    if check_head and case_heads is not None and not problems:
+        # Only on an intact chain and head: otherwise they name the damage better.
+        case_problem = _check_case_heads(rows, case_heads, head, keyring)
+        if case_problem is not None:
+            problems.append(case_problem)
     covered = check_head and head is not None and head.signatures is not None
     mode = FULL if check_signatures else QUICK
     if check_signatures is None:
@@ -355,7 +440,7 @@ def _report(
     mode: str,
     covered: bool,
 ) -> VerifyReport:
-    key_ids = frozenset(str(r[12]) for r in rows[:end])
+    key_ids = frozenset(str(r[KEY_ID]) for r in rows[:end])
     if problems:
         first = min(problems, key=lambda p: (p.seq is None, p.seq or 0))
         return VerifyReport(
@@ -372,8 +457,8 @@ def _report(
         True,
         len(rows),
         None,
-        last_seq=last[0] if last else None,
-        last_hash=last[10] if last else None,
+        last_seq=last[SEQ] if last else None,
+        last_hash=last[ENTRY_HASH] if last else None,
         signatures_checked=checked,
         key_ids=key_ids,
         mode=mode,
@@ -396,18 +481,18 @@ def _parallel_first_bad(
 
 def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) -> Problem:
     row = rows[index]
-    seq = row[0]
-    expected_prev = rows[index - 1][10] if index else GENESIS_HASH
+    seq = row[SEQ]
+    expected_prev = rows[index - 1][ENTRY_HASH] if index else GENESIS_HASH
     following = rows[index + 1] if index + 1 < len(rows) else None
-    if following is not None and following[9] == expected_prev:
+    if following is not None and following[PREV_HASH] == expected_prev:
         return Problem(
             seq,
             INSERTED,
-            f"not part of the signed chain: entry {following[0]} links to the entry before it",
+            f"not part of the signed chain: entry {following[SEQ]} links to the entry before it",
         )
     if head is not None and isinstance(seq, int) and seq > head.seq:
         return Problem(seq, INSERTED, f"added after the signed head (entry {head.seq})")
-    return Problem(seq, BAD_SIGNATURE, f"signature by key {row[12]!r} does not verify")
+    return Problem(seq, BAD_SIGNATURE, f"signature by key {row[KEY_ID]!r} does not verify")
 
 
 def verify_db(
@@ -445,6 +530,7 @@ def verify_db(
             head = reader.read_head(conn)
         except RecordError:
             head = None  # an unreadable head is reported as a missing one
+        case_heads = reader.read_case_heads(conn)
         keys = reader.read_public_keys(conn) if public_keys is None else normalise_keys(public_keys)
         conn.execute("ROLLBACK")
     except Exception as exc:
@@ -455,4 +541,6 @@ def verify_db(
         conn.close()
     if not keys:
         raise RecordError(f"{path}: no public key stored in the database; give one explicitly")
-    return verify_entries(rows, keys, head, check_signatures=signatures, workers=workers)
+    return verify_entries(
+        rows, keys, head, case_heads=case_heads, check_signatures=signatures, workers=workers
+    )
