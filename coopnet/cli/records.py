@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from coopnet.cli import export_trust
-from coopnet.cli.receipts import InputError
+from coopnet.cli.receipts import InputError, add_trust_arguments
 from coopnet.records import (
     RecordError,
     export_case,
@@ -92,31 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "key, 1 broken or unverified signer, 2 unreadable (the bad field is named).",
     )
     check.add_argument("file", type=Path, help="export file (.json or .md)")
-    trust = check.add_mutually_exclusive_group()
-    trust.add_argument(
-        "--directory",
-        type=Path,
-        metavar="FILE",
-        help="signed network directory: trust the bot receipt keys it lists (needs --steward-key)",
-    )
-    trust.add_argument(
-        "--network",
-        type=Path,
-        metavar="DIR",
-        help="local network: trust the bot receipt keys of its signed directory",
-    )
-    trust.add_argument(
-        "--pubkey",
-        dest="public_key",
-        action="append",
-        metavar="HEX|FILE",
-        help="trusted bot public key: 64 hex characters or a key file (repeatable)",
-    )
-    check.add_argument(
-        "--steward-key",
-        metavar="HEX|FILE",
-        help="with --directory: the steward's public key that verifies it (e.g. steward.pub)",
-    )
+    add_trust_arguments(check, "--pubkey", required=False)
     check.set_defaults(func=_verify_export, parser=check)
 
     keygen = commands.add_parser(

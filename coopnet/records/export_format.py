@@ -29,6 +29,7 @@ from coopnet.protocol.validation import (
     Problem,
     join,
 )
+from coopnet.protocol.validation import _type_name as type_name
 from coopnet.records.case_head import CaseHead
 from coopnet.records.entry import Entry
 from coopnet.records.head import Head
@@ -131,22 +132,6 @@ def _error(path: str, reason: str, detail: str) -> ParseError:
     return ParseError((Problem(path, reason, detail),), WHAT)
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 class _Fields:
     """Reads the fields of one JSON object, collecting a problem per bad field."""
 
@@ -162,7 +147,7 @@ class _Fields:
         if isinstance(self.data, dict):
             return True
         self.problems.append(
-            Problem(self.path, WRONG_TYPE, f"expected an object, got {_type_name(self.data)}")
+            Problem(self.path, WRONG_TYPE, f"expected an object, got {type_name(self.data)}")
         )
         return False
 
@@ -174,7 +159,7 @@ class _Fields:
         return True, self.data[name]
 
     def _wrong(self, name: str, expected: str, value: Any) -> None:
-        detail = f"expected {expected}, got {_type_name(value)}"
+        detail = f"expected {expected}, got {type_name(value)}"
         self.problems.append(Problem(join(self.path, name), WRONG_TYPE, detail))
 
     def text(self, name: str, *, optional: bool = False) -> str | None:
@@ -230,7 +215,7 @@ class _Fields:
                     Problem(
                         join(join(self.path, name), kid),
                         BAD_FORMAT,
-                        f"expected 64 lowercase hex characters, got {_type_name(hexkey)}",
+                        f"expected 64 lowercase hex characters, got {type_name(hexkey)}",
                     )
                 )
                 continue

@@ -13,7 +13,8 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -149,6 +150,19 @@ class RecordStore:
         with self.db.atomic():
             self._set_metadata(reader.PUBLIC_KEYS_KEY, canonical_text(keys))
 
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE); rolled back on error."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
     def _sign_missing_case_heads(self) -> None:
         """Once, for a record written before consultation heads: sign one for every
         consultation in it (its count and latest entry as stored), then a version-3 chain
@@ -161,9 +175,7 @@ class RecordStore:
             # Nothing recorded yet, already done, or a missing/unreadable head that
             # verification must report: signing over it would hide the damage.
             return
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write_transaction() as conn:
             last_seq, last_hash = conn.execute(
                 "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
             ).fetchone()
@@ -179,11 +191,6 @@ class RecordStore:
             digest = self._signatures_digest(last_seq)
             head = Head.sign(self._key, self.key_id, last_seq, last_hash, digest, case_heads=True)
             self._set_metadata(reader.HEAD_KEY, head.to_json())
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         logger.info(
             "%s: signed the heads of %d consultations recorded before", self.path, len(cases)
         )
@@ -215,59 +222,49 @@ class RecordStore:
                 raise RecordError(f"append expects NewEntry objects, got {type(new).__name__}")
         if not news:
             return []
-        conn = self.conn
-        results: list[Entry] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                last = conn.execute(
-                    "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
-                digest = self._signatures_digest(seq)
-                written = 0
-                # case_ref -> (count, seq, hash) of its latest entry, in this transaction
-                cases: dict[str, tuple[int, int, str]] = {}
-                touched: set[str] = set()
-                for new in news:
-                    position = cases.get(new.case_ref) or self._case_position(new.case_ref)
-                    entry = self._make_entry(new, seq + 1, prev_hash, position[2])
-                    cursor = conn.execute(_INSERT, entry.as_row())
-                    if cursor.rowcount == 1:
-                        results.append(entry)
-                        seq, prev_hash = entry.seq, entry.entry_hash
-                        digest = next_signatures_digest(digest, entry.signature)
-                        cases[new.case_ref] = (position[0] + 1, seq, prev_hash)
-                        touched.add(new.case_ref)
-                        written += 1
-                    else:
-                        assert new.event_id is not None  # only event_id can conflict
-                        existing = reader.get_entry_by_event_id(conn, new.event_id)
-                        if existing is None:  # pragma: no cover - conflict implies a row
-                            raise RecordError(f"conflict on {new.event_id} but no entry found")
-                        logger.debug(
-                            "event %s already recorded as entry %d", new.event_id, existing.seq
-                        )
-                        results.append(existing)
-                        cases.setdefault(new.case_ref, position)
-                for case_ref in touched:
-                    count, case_seq, case_hash = cases[case_ref]
-                    case_head = CaseHead.sign(
-                        self._key, self.key_id, case_ref, count, case_seq, case_hash
-                    )
-                    conn.execute(_UPSERT_CASE_HEAD, case_head.as_row())
-                if written:
-                    head = Head.sign(
-                        self._key, self.key_id, seq, prev_hash, digest, case_heads=True
-                    )
-                    self._set_metadata(reader.HEAD_KEY, head.to_json())
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            with self._write_transaction() as conn:
+                return self._append_in_transaction(conn, news)
         except sqlite3.Error as exc:
             raise RecordError(f"{self.path}: cannot append to the record: {exc}") from exc
+
+    def _append_in_transaction(
+        self, conn: sqlite3.Connection, news: Sequence[NewEntry]
+    ) -> list[Entry]:
+        results: list[Entry] = []
+        last = conn.execute(
+            "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        digest = self._signatures_digest(seq)
+        # case_ref -> (count, seq, hash) of its latest entry, in this transaction
+        cases: dict[str, tuple[int, int, str]] = {}
+        touched: set[str] = set()
+        for new in news:
+            position = cases.get(new.case_ref) or self._case_position(new.case_ref)
+            entry = self._make_entry(new, seq + 1, prev_hash, position[2])
+            cursor = conn.execute(_INSERT, entry.as_row())
+            if cursor.rowcount == 1:
+                results.append(entry)
+                seq, prev_hash = entry.seq, entry.entry_hash
+                digest = next_signatures_digest(digest, entry.signature)
+                cases[new.case_ref] = (position[0] + 1, seq, prev_hash)
+                touched.add(new.case_ref)
+                continue
+            assert new.event_id is not None  # only event_id can conflict
+            existing = reader.get_entry_by_event_id(conn, new.event_id)
+            if existing is None:  # pragma: no cover - conflict implies a row
+                raise RecordError(f"conflict on {new.event_id} but no entry found")
+            logger.debug("event %s already recorded as entry %d", new.event_id, existing.seq)
+            results.append(existing)
+            cases.setdefault(new.case_ref, position)
+        for case_ref in touched:
+            count, case_seq, case_hash = cases[case_ref]
+            case_head = CaseHead.sign(self._key, self.key_id, case_ref, count, case_seq, case_hash)
+            conn.execute(_UPSERT_CASE_HEAD, case_head.as_row())
+        if touched:
+            head = Head.sign(self._key, self.key_id, seq, prev_hash, digest, case_heads=True)
+            self._set_metadata(reader.HEAD_KEY, head.to_json())
         return results
 
     def _signatures_digest(self, seq: int) -> str:

@@ -13,9 +13,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.cli import main
-from coopnet.network import Network, botproc, lifecycle, load_network
-from coopnet.network import trust as network_trust
+from coopnet.network import Network, botproc
 from coopnet.records import export_case, load_signing_key, public_key_hex
+from tests.unit.test_receipt_keys_cli import _laid_out as laid_out_network
 from tests.unit.test_records_support import make_store
 
 CASE = "CN-2026-0001"
@@ -23,13 +23,7 @@ CASE = "CN-2026-0001"
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    directory = tmp_path_factory.mktemp("export-cli") / "net"
-    options = lifecycle.NetworkOptions(authorities=["ch", "cn"], base_address="127.0.0.101")
-    network = lifecycle.create_network(directory, options)
-    for authority in network.members():  # what net up does before signing the directory
-        botproc.prepare(authority)
-    network_trust.ensure_directory(network, [], lambda _m: None)
-    return load_network(directory)
+    return laid_out_network(tmp_path_factory.mktemp("export-cli") / "net")
 
 
 @pytest.fixture(scope="module")
