@@ -1,15 +1,17 @@
 """Verification of a record chain: a pure function over rows, plus a thin reader.
 
-:func:`verify_entries` recomputes every entry hash, checks seq continuity and the
-``prev_hash`` links, the signed chain head and (in the full check) every entry's
-Ed25519 signature, and names the FIRST broken entry (lowest seq) with a reason:
+:func:`verify_entries` recomputes every entry hash, checks seq continuity, the
+``prev_hash`` links and each entry's link to the previous entry of its consultation,
+the signed chain head, the signed consultation heads and (in the full check) every
+entry's Ed25519 signature, and names the FIRST broken entry (lowest seq) with a reason:
 
 ``changed``       stored fields no longer match the entry hash (or the link is forged)
 ``deleted``       an entry is missing (a seq gap, a renumbered chain, a cut-off tail)
 ``inserted``      an entry that is not part of the signed chain
 ``reordered``     an authentic entry moved to another position
 ``bad signature`` the signature does not verify or names an unknown key
-``bad head``      the signed chain head is missing or its signature does not verify
+``bad head``      the signed chain head or a consultation head is missing or its
+                  signature does not verify
 
 Three modes (``check_signatures``):
 
