@@ -69,8 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export one consultation, verifiable offline by a third party",
         description="Write every entry of one consultation with its hash and signature, "
-        "the public key and the signed chain head. With --key (the bot's private key) the "
-        "export is also signed as a whole, which attests that no entry was left out.",
+        "the public key, the signed chain head and the consultation's signed head, which "
+        "proves that no entry was left out. With --key (the bot's private key) the export "
+        "is also signed as a whole.",
     )
     export.add_argument("--db", required=True, type=Path, help="record database")
     export.add_argument("--case", required=True, help="case reference, e.g. CN-2026-0042")

@@ -134,15 +134,23 @@ def export_case(
 
 def render_markdown(document: Mapping[str, Any]) -> str:
     """A readable record of the consultation, with the verifiable JSON embedded at the end."""
+    case_head = document.get("case_head")
+    completeness = (
+        f"the signed consultation head counts {case_head['count']} entries"
+        if case_head
+        else "no consultation head (recorded before consultation heads)"
+    )
     lines = [
         f"# Consultation record — {document['case_ref']}",
         "",
-        f"Exported {document['exported_at']}; {len(document['entries'])} entries; signed by "
+        f"Exported {document['exported_at']}; {len(document['entries'])} entries; "
+        f"{completeness}; signed by "
         + ", ".join(f"`{kid}`" for kid in document["public_keys"])
         + ("; export signed as a whole." if "export_signature" in document else "."),
         "",
-        "Verify offline with `coopnet records verify-export FILE`; compare the key id with "
-        "the bot's key in the signed network directory.",
+        "Verify offline against the bot's key in the signed network directory: "
+        "`coopnet records verify-export FILE --directory directory.json --steward-key "
+        "steward.pub` (or `--pubkey HEX|FILE`).",
         "",
     ]
     for e in document["entries"]:
