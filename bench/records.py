@@ -8,7 +8,9 @@ Measures, in one run and against a plain-SQLite baseline on the same machine:
 * verification time of 100,000 entries (target <= 2 s), broken down into reading,
   hash chain, signatures digest and per-entry signatures (1 thread vs the thread
   pool), then end to end in the three modes of ``coopnet records verify`` (default,
-  --quick, --full), each compared with the plain read of the same rows.
+  --quick, --full), each compared with the plain read of the same rows;
+* offline verification of one consultation's export (2,000 of those entries), which
+  checks every entry's signature, its consultation link and the consultation head.
 
 Run:  .venv/bin/python bench/records.py [--verify-entries 100000] [--append-entries 20000]
       .venv/bin/python bench/records.py --append-entries 0   # verification only
@@ -27,8 +29,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.records import NewEntry, reader
+from coopnet.keys import key_id
+from coopnet.records import NewEntry, reader, verify_export
+from coopnet.records.database import export_case
 from coopnet.records.entry import COLUMNS
+from coopnet.records.export_verify import COMPLETE
 from coopnet.records.head import signatures_digest
 from coopnet.records.store import RecordStore
 from coopnet.records.verify import (
@@ -67,7 +72,8 @@ def baseline_insert(path: Path, news: list[NewEntry], batch: int, synchronous: s
     conn.execute(
         "CREATE TABLE entries (seq INTEGER PRIMARY KEY, case_ref TEXT, room_id TEXT, "
         "event_id TEXT UNIQUE, kind TEXT, sender TEXT, origin_ts INTEGER, recorded_at INTEGER, "
-        "content TEXT, prev_hash TEXT, entry_hash TEXT, signature TEXT, key_id TEXT)"
+        "content TEXT, prev_hash TEXT, entry_hash TEXT, signature TEXT, key_id TEXT, "
+        "case_prev_hash TEXT)"
     )
     sql = f"INSERT INTO entries VALUES ({', '.join('?' * len(COLUMNS))})"
     start = time.perf_counter()
@@ -86,6 +92,7 @@ def baseline_insert(path: Path, news: list[NewEntry], batch: int, synchronous: s
                     n.origin_ts,
                     n.origin_ts,
                     n.content_json(),
+                    "",
                     "",
                     "",
                     "",
@@ -221,6 +228,15 @@ def bench_verify(tmp: Path, count: int) -> None:
     print(
         f"  --full  (quick + every entry signature in {workers} threads)                   "
         f"{verdict(full_s)}"
+    )
+    text = export_case(path, "CN-2026-0007")
+    t0 = time.perf_counter()
+    report = verify_export(text, {key_id(key): key.public_key()})
+    export_s = time.perf_counter() - t0
+    assert report.ok and report.completeness == COMPLETE, report
+    print(
+        f"verify-export of one consultation ({report.entries:,} entries, every signature, "
+        f"trusted key): {export_s:.2f} s ({export_s / report.entries * 1e6:.0f} us each)"
     )
 
 

@@ -74,7 +74,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--event", type=Path, help="the receipted event or content (JSON)")
     verify.add_argument("--db", type=Path, help="a bot's record database")
     verify.add_argument("--event-id", help="with --db: the receipted event's id")
-    trust = verify.add_mutually_exclusive_group(required=True)
+    add_trust_arguments(verify, "--public-key", required=True)
+    verify.set_defaults(func=_verify, parser=verify)
+
+
+def add_trust_arguments(parser: argparse.ArgumentParser, key_option: str, required: bool) -> None:
+    """The options naming the bot keys to trust (read back by :func:`trusted_keys`):
+    ``--directory FILE --steward-key HEX|FILE``, ``--network DIR`` or *key_option* HEX|FILE."""
+    trust = parser.add_mutually_exclusive_group(required=required)
     trust.add_argument(
         "--directory",
         type=Path,
@@ -88,17 +95,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="local network: trust the bot receipt keys of its signed directory",
     )
     trust.add_argument(
-        "--public-key",
+        key_option,
+        dest="public_key",
         action="append",
         metavar="HEX|FILE",
         help="trusted bot public key: 64 hex characters or a key file (repeatable)",
     )
-    verify.add_argument(
+    parser.add_argument(
         "--steward-key",
         metavar="HEX|FILE",
         help="with --directory: the steward's public key that verifies it (e.g. steward.pub)",
     )
-    verify.set_defaults(func=_verify, parser=verify)
 
 
 # -- inputs ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """``coopnet records verify|export|verify-export|keygen``: the consultation record.
 
-Exit codes: 0 valid, 1 broken (the first broken entry is named), 2 could not be read.
+Exit codes: 0 valid, 1 broken (the first broken entry is named) or, for verify-export,
+signed by a key the verifier was not given to trust, 2 could not be read.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from coopnet.cli import export_trust
+from coopnet.cli.receipts import InputError, add_trust_arguments
 from coopnet.errors import Ed25519KeyError
 from coopnet.keys import (
     generate_signing_key,
@@ -66,8 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export one consultation, verifiable offline by a third party",
         description="Write every entry of one consultation with its hash and signature, "
-        "the public key and the signed chain head. With --key (the bot's private key) the "
-        "export is also signed as a whole, which attests that no entry was left out.",
+        "the public key, the signed chain head and the consultation's signed head, which "
+        "proves that no entry was left out. With --key (the bot's private key) the export "
+        "is also signed as a whole.",
     )
     export.add_argument("--db", required=True, type=Path, help="record database")
     export.add_argument("--case", required=True, help="case reference, e.g. CN-2026-0042")
@@ -78,13 +82,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     check = commands.add_parser(
         "verify-export",
-        help="verify an export (JSON or Markdown) offline",
-        description="Check each entry's hash and signature, the order and the links between "
-        "adjacent entries, the chain head and the export signature. Exit 0/1/2 as verify.",
+        help="verify an export (JSON or Markdown) offline, against a key you trust",
+        description="Check each entry's hash and signature, the order, the links between "
+        "entries and between the entries of the consultation, the chain head, the "
+        "consultation head (which proves that no entry is missing) and the export signature. "
+        "Signatures are checked against the bot's receipt key in the signed network "
+        "directory (--directory with --steward-key, or --network) or a key given with "
+        "--pubkey, never only against the key the export carries: without one, the signer "
+        "is reported UNVERIFIED and the exit code is 1. Exit 0 valid and signed by a trusted "
+        "key, 1 broken or unverified signer, 2 unreadable (the bad field is named).",
     )
     check.add_argument("file", type=Path, help="export file (.json or .md)")
-    check.add_argument("--pubkey", type=Path, help="accept only this public key")
-    check.set_defaults(func=_verify_export)
+    add_trust_arguments(check, "--pubkey", required=False)
+    check.set_defaults(func=_verify_export, parser=check)
 
     keygen = commands.add_parser(
         "keygen",
@@ -130,17 +140,24 @@ def _export(args: argparse.Namespace) -> int:
 def _verify_export(args: argparse.Namespace) -> int:
     try:
         text = args.file.read_text(encoding="utf-8")
-        trusted = None
-        if args.pubkey:
-            key = load_public_key(args.pubkey)
-            trusted = {key_id(key): key}
-        report = verify_export(text, trusted)
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(f"{args.file}: cannot read: {exc}")
+    try:
+        trusted = export_trust.trusted_signers(args)
+    except InputError as exc:
+        return _fail(str(exc))
+    try:
+        report = verify_export(text, trusted)
     except (RecordError, Ed25519KeyError) as exc:
         return _fail(f"{args.file}: {exc}")
     print(f"{args.file}: {report}")
-    return EXIT_OK if report.ok else EXIT_BROKEN
+    if not report.ok:
+        return EXIT_BROKEN
+    if trusted is None:
+        print(export_trust.UNVERIFIED)
+        return EXIT_BROKEN
+    print(export_trust.describe_signers(report.key_ids, trusted))
+    return EXIT_OK
 
 
 def _keygen(args: argparse.Namespace) -> int:

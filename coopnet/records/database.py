@@ -57,6 +57,7 @@ def verify_db(
             head = reader.read_head(conn)
         except RecordError:
             head = None  # an unreadable head is reported as a missing one
+        case_heads = reader.read_case_heads(conn)
         keys = reader.read_public_keys(conn) if public_keys is None else normalise_keys(public_keys)
         conn.execute("ROLLBACK")
     except Exception as exc:
@@ -67,7 +68,9 @@ def verify_db(
         conn.close()
     if not keys:
         raise RecordError(f"{path}: no public key stored in the database; give one explicitly")
-    return verify_entries(rows, keys, head, check_signatures=signatures, workers=workers)
+    return verify_entries(
+        rows, keys, head, case_heads=case_heads, check_signatures=signatures, workers=workers
+    )
 
 
 def export_case(
@@ -93,11 +96,14 @@ def export_case(
     try:
         entries = list(reader.iter_entries(conn, case_ref))
         head = reader.read_head(conn)
+        case_head = reader.read_case_head(conn, case_ref)
         keys = reader.read_public_keys(conn)
     finally:
         if close:
             conn.close()
-    document = build_export(entries, case_ref, keys, head, signing_key=signing_key)
+    document = build_export(
+        entries, case_ref, keys, head, case_head=case_head, signing_key=signing_key
+    )
     if format == "json":
         return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
     return render_markdown(document)

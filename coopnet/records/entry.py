@@ -2,13 +2,21 @@
 
 No I/O. The entry hash is the SHA-256 of the canonical JSON array::
 
-    ["coopnet.records.entry/1", seq, case_ref, room_id, event_id, kind, sender,
-     origin_ts, recorded_at, content, prev_hash, key_id]
+    ["coopnet.records.entry/2", seq, case_ref, room_id, event_id, kind, sender,
+     origin_ts, recorded_at, content, prev_hash, case_prev_hash, key_id]
 
 where ``content`` is the stored canonical JSON *text* (a string, so every stored byte of
-it counts) and ``prev_hash`` is the entry hash of entry ``seq - 1`` (64 zeros for the
-first). The signature is Ed25519 over the 32 raw bytes of the entry hash, stored as
+it counts), ``prev_hash`` is the entry hash of entry ``seq - 1`` (64 zeros for the
+first) and ``case_prev_hash`` the entry hash of the previous entry of the same
+consultation (64 zeros for its first): the global chain proves the whole record, the
+consultation link lets an export of one consultation prove that none of its entries is
+missing. The signature is Ed25519 over the 32 raw bytes of the entry hash, stored as
 128 lowercase hex characters, made by the key named ``key_id``.
+
+Entries recorded before consultation links existed have ``case_prev_hash`` None and are
+hashed as version 1 (``"coopnet.records.entry/1"``, the same array without
+``case_prev_hash``). The domain names the version, so a link cannot be stripped from an
+entry without breaking its hash.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from coopnet.canonical import canonical_text, sha256_hex
 from coopnet.records.errors import RecordError
 
-HASH_DOMAIN = "coopnet.records.entry/1"
+HASH_DOMAIN_V1 = "coopnet.records.entry/1"
+HASH_DOMAIN = "coopnet.records.entry/2"
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry."""
 
@@ -41,6 +50,7 @@ COLUMNS: tuple[str, ...] = (
     "entry_hash",
     "signature",
     "key_id",
+    "case_prev_hash",
 )
 """Column order of the ``entries`` table and of rows handed to the verifier."""
 
@@ -64,24 +74,20 @@ def entry_hash_input(
     content: Any,
     prev_hash: Any,
     key_id: Any,
+    case_prev_hash: Any = None,
 ) -> bytes:
-    """Return the exact bytes the entry hash is the SHA-256 of (values as stored)."""
-    return canonical_text(
-        [
-            HASH_DOMAIN,
-            seq,
-            case_ref,
-            room_id,
-            event_id,
-            kind,
-            sender,
-            origin_ts,
-            recorded_at,
-            content,
-            prev_hash,
-            key_id,
-        ]
-    ).encode("utf-8")
+    """Return the exact bytes the entry hash is the SHA-256 of (values as stored).
+
+    The parameters are in :data:`COLUMNS` order (without ``entry_hash`` and
+    ``signature``); a None ``case_prev_hash`` selects the version-1 hash of older entries.
+    """
+    if case_prev_hash is None:
+        fields = [HASH_DOMAIN_V1, seq, case_ref, room_id, event_id, kind, sender]
+        fields += [origin_ts, recorded_at, content, prev_hash, key_id]
+    else:
+        fields = [HASH_DOMAIN, seq, case_ref, room_id, event_id, kind, sender]
+        fields += [origin_ts, recorded_at, content, prev_hash, case_prev_hash, key_id]
+    return canonical_text(fields).encode("utf-8")
 
 
 def compute_entry_hash(*fields: Any) -> str:
@@ -155,12 +161,16 @@ class Entry:
     entry_hash: str
     signature: str
     key_id: str
+    case_prev_hash: str | None = None
+    """Hash of the previous entry of this consultation; None for entries made before links."""
 
     @classmethod
     def from_row(cls, row: Any) -> Entry:
         """Build from a row tuple in :data:`COLUMNS` order or a mapping with those keys."""
         if isinstance(row, dict):
-            return cls(**{name: row[name] for name in COLUMNS})
+            # An entry made before consultation links has no case_prev_hash.
+            values: dict[str, Any] = {n: row[n] for n in COLUMNS if n != "case_prev_hash"}
+            return cls(**values, case_prev_hash=row.get("case_prev_hash"))
         return cls(*row)
 
     def as_row(self) -> tuple[Any, ...]:
@@ -187,4 +197,5 @@ class Entry:
             self.content,
             self.prev_hash,
             self.key_id,
+            self.case_prev_hash,
         )

@@ -9,6 +9,11 @@ signature (:func:`next_signatures_digest`). Entry hashes do not cover signatures
 without it only the per-entry signature pass notices an edited signature; with it the
 quick check (hashes, links, head) covers every stored byte of the chain. Heads of
 version 1 (no digest) are still read and verified.
+
+Version 3 (``coopnet.records.head/3``) signs the same fields and states, by its domain,
+that the record keeps a signed consultation head for every consultation in it
+(:mod:`coopnet.records.case_head`): an export made under such a head that lacks its
+consultation head has had it removed.
 """
 
 from __future__ import annotations
@@ -26,14 +31,19 @@ from coopnet.records.errors import RecordError
 
 HEAD_DOMAIN = "coopnet.records.head/1"
 HEAD_DOMAIN_V2 = "coopnet.records.head/2"
+HEAD_DOMAIN_V3 = "coopnet.records.head/3"
 SIGNATURES_GENESIS = "0" * 64
 
 
-def head_message(seq: int, entry_hash: str, signatures: str | None = None) -> bytes:
-    """The bytes a head signature covers (version 2 when *signatures* is given)."""
+def head_message(
+    seq: int, entry_hash: str, signatures: str | None = None, case_heads: bool = False
+) -> bytes:
+    """The bytes a head signature covers (version 2 when *signatures* is given, version 3
+    when the record also keeps consultation heads)."""
     if signatures is None:
         return canonical_text([HEAD_DOMAIN, seq, entry_hash]).encode("utf-8")
-    return canonical_text([HEAD_DOMAIN_V2, seq, entry_hash, signatures]).encode("utf-8")
+    domain = HEAD_DOMAIN_V3 if case_heads else HEAD_DOMAIN_V2
+    return canonical_text([domain, seq, entry_hash, signatures]).encode("utf-8")
 
 
 def next_signatures_digest(previous: str, signature: str) -> str:
@@ -60,6 +70,8 @@ class Head:
     signature: str
     signatures: str | None = None
     """Running digest of every entry signature up to ``seq`` (version 2), else None."""
+    case_heads: bool = False
+    """The record keeps a consultation head for every consultation (version 3)."""
 
     @classmethod
     def sign(
@@ -69,13 +81,16 @@ class Head:
         seq: int,
         entry_hash: str,
         signatures: str | None = None,
+        case_heads: bool = False,
     ) -> Head:
-        message = head_message(seq, entry_hash, signatures)
-        return cls(seq, entry_hash, key_id, key.sign(message).hex(), signatures)
+        if case_heads and signatures is None:
+            raise RecordError("a version-3 head also signs the signatures digest")
+        message = head_message(seq, entry_hash, signatures, case_heads)
+        return cls(seq, entry_hash, key_id, key.sign(message).hex(), signatures, case_heads)
 
     def message(self) -> bytes:
         """The bytes this head's signature covers."""
-        return head_message(self.seq, self.entry_hash, self.signatures)
+        return head_message(self.seq, self.entry_hash, self.signatures, self.case_heads)
 
     def to_json(self) -> str:
         return canonical_text(self.to_dict())
@@ -89,6 +104,8 @@ class Head:
         }
         if self.signatures is not None:
             data["signatures"] = self.signatures
+        if self.case_heads:
+            data["case_heads"] = True
         return data
 
     @classmethod
@@ -102,6 +119,7 @@ class Head:
                 str(data["key_id"]),
                 str(data["signature"]),
                 None if signatures is None else str(signatures),
+                data.get("case_heads") is True,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise RecordError(f"unreadable chain head: {exc}") from exc

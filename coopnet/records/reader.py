@@ -11,11 +11,15 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.keys import key_id, public_key_from_hex
+from coopnet.records.case_head import CASE_HEAD_COLUMNS, CaseHead
 from coopnet.records.entry import COLUMNS, Entry
 from coopnet.records.errors import RecordError
 from coopnet.records.head import Head
 
 SELECT_COLUMNS = ", ".join(COLUMNS)
+# A record not yet migrated (read-only, e.g. a backup copy) has no consultation links.
+_SELECT_COLUMNS_V1 = ", ".join("NULL" if c == "case_prev_hash" else c for c in COLUMNS)
+_SELECT_CASE_HEAD = f"SELECT {', '.join(CASE_HEAD_COLUMNS)} FROM case_heads"
 HEAD_KEY = "head"
 PUBLIC_KEYS_KEY = "public_keys"
 
@@ -34,12 +38,23 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     return conn
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return conn.execute(sql, (name,)).fetchone() is not None
+
+
+def _select_columns(conn: sqlite3.Connection) -> str:
+    names = {row[1] for row in conn.execute("PRAGMA table_info(entries)")}
+    return SELECT_COLUMNS if "case_prev_hash" in names else _SELECT_COLUMNS_V1
+
+
 def read_rows(conn: sqlite3.Connection, case_ref: str | None = None) -> list[tuple]:  # type: ignore[type-arg]
     """All entry rows (tuples in COLUMNS order) by seq, optionally of one case only."""
+    columns = _select_columns(conn)
     if case_ref is None:
-        sql = f"SELECT {SELECT_COLUMNS} FROM entries ORDER BY seq"
+        sql = f"SELECT {columns} FROM entries ORDER BY seq"
         return conn.execute(sql).fetchall()
-    sql = f"SELECT {SELECT_COLUMNS} FROM entries WHERE case_ref = ? ORDER BY seq"
+    sql = f"SELECT {columns} FROM entries WHERE case_ref = ? ORDER BY seq"
     return conn.execute(sql, (case_ref,)).fetchall()
 
 
@@ -49,14 +64,14 @@ def iter_entries(conn: sqlite3.Connection, case_ref: str | None = None) -> Itera
 
 
 def get_entry(conn: sqlite3.Connection, seq: int) -> Entry | None:
-    row = conn.execute(f"SELECT {SELECT_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone()
+    sql = f"SELECT {_select_columns(conn)} FROM entries WHERE seq = ?"
+    row = conn.execute(sql, (seq,)).fetchone()
     return Entry.from_row(row) if row else None
 
 
 def get_entry_by_event_id(conn: sqlite3.Connection, event_id: str) -> Entry | None:
-    row = conn.execute(
-        f"SELECT {SELECT_COLUMNS} FROM entries WHERE event_id = ?", (event_id,)
-    ).fetchone()
+    sql = f"SELECT {_select_columns(conn)} FROM entries WHERE event_id = ?"
+    row = conn.execute(sql, (event_id,)).fetchone()
     return Entry.from_row(row) if row else None
 
 
@@ -84,3 +99,18 @@ def read_public_keys(conn: sqlite3.Connection) -> dict[str, Ed25519PublicKey]:
         if key_id(key) != kid:
             raise RecordError(f"metadata public key listed as {kid} has key id {key_id(key)}")
     return keys
+
+
+def read_case_head(conn: sqlite3.Connection, case_ref: str) -> CaseHead | None:
+    """The signed head of one consultation; None if the record keeps none for it."""
+    if not _has_table(conn, "case_heads"):
+        return None
+    row = conn.execute(f"{_SELECT_CASE_HEAD} WHERE case_ref = ?", (case_ref,)).fetchone()
+    return CaseHead.from_row(row) if row else None
+
+
+def read_case_heads(conn: sqlite3.Connection) -> dict[str, CaseHead]:
+    """Every consultation head, by case reference."""
+    if not _has_table(conn, "case_heads"):
+        return {}
+    return {row[0]: CaseHead.from_row(row) for row in conn.execute(_SELECT_CASE_HEAD)}

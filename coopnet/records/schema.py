@@ -64,3 +64,23 @@ def _m0002_append_only_triggers(db: Database) -> None:
         "CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries "
         "BEGIN SELECT RAISE(ABORT, 'the consultation record is append-only'); END"
     )
+
+
+@migrations(name="0003_consultation_links_and_heads")
+def _m0003_consultation_links_and_heads(db: Database) -> None:
+    # Entries recorded from now on also link to the previous entry of their consultation
+    # (NULL for older entries), and each consultation's latest entry and count are signed
+    # in case_heads, so that an export of one consultation can prove it is complete.
+    db["entries"].add_column("case_prev_hash", str)  # type: ignore[union-attr]
+    db["case_heads"].create(  # type: ignore[union-attr]
+        {
+            "case_ref": str,
+            "count": int,
+            "seq": int,
+            "entry_hash": str,
+            "key_id": str,
+            "signature": str,
+        },
+        pk="case_ref",
+        not_null={"count", "seq", "entry_hash", "key_id", "signature"},
+    )

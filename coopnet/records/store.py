@@ -12,7 +12,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 from coopnet.canonical import canonical_text
 from coopnet.keys import create_private_file, key_id, public_key_hex, tighten_private
 from coopnet.records import reader
+from coopnet.records.case_head import CASE_HEAD_COLUMNS, CaseHead
 from coopnet.records.entry import (
     COLUMNS,
     GENESIS_HASH,
@@ -39,6 +41,12 @@ logger = logging.getLogger(__name__)
 _INSERT = (
     f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT(event_id) DO NOTHING"
+)
+_UPSERT_CASE_HEAD = (
+    f"INSERT INTO case_heads ({', '.join(CASE_HEAD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(CASE_HEAD_COLUMNS))}) "
+    "ON CONFLICT(case_ref) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in CASE_HEAD_COLUMNS if c != "case_ref")
 )
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -88,6 +96,7 @@ class RecordStore:
             self.db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             migrations.apply(self.db)
             self._register_public_key()
+            self._sign_missing_case_heads()
         except sqlite3.Error as exc:
             raise RecordError(f"{self.path}: cannot open the record database: {exc}") from exc
         _tighten_sidecars(self.path)
@@ -122,6 +131,51 @@ class RecordStore:
         with self.db.atomic():
             self._set_metadata(reader.PUBLIC_KEYS_KEY, canonical_text(keys))
 
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE); rolled back on error."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _sign_missing_case_heads(self) -> None:
+        """Once, for a record written before consultation heads: sign one for every
+        consultation in it (its count and latest entry as stored), then a version-3 chain
+        head, which states that every consultation has one from now on."""
+        try:
+            head = reader.read_head(self.conn)
+        except RecordError:
+            head = None
+        if head is None or head.case_heads:
+            # Nothing recorded yet, already done, or a missing/unreadable head that
+            # verification must report: signing over it would hide the damage.
+            return
+        with self._write_transaction() as conn:
+            last_seq, last_hash = conn.execute(
+                "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            cases = conn.execute(
+                "SELECT case_ref, count(*), max(seq) FROM entries GROUP BY case_ref"
+            ).fetchall()
+            for case_ref, count, seq in cases:
+                (entry_hash,) = conn.execute(
+                    "SELECT entry_hash FROM entries WHERE seq = ?", (seq,)
+                ).fetchone()
+                case_head = CaseHead.sign(self._key, self.key_id, case_ref, count, seq, entry_hash)
+                conn.execute(_UPSERT_CASE_HEAD, case_head.as_row())
+            digest = self._signatures_digest(last_seq)
+            head = Head.sign(self._key, self.key_id, last_seq, last_hash, digest, case_heads=True)
+            self._set_metadata(reader.HEAD_KEY, head.to_json())
+        logger.info(
+            "%s: signed the heads of %d consultations recorded before", self.path, len(cases)
+        )
+
     def _set_metadata(self, key: str, value: str) -> None:
         self.conn.execute(
             "INSERT INTO metadata (key, value) VALUES (?, ?) "
@@ -149,44 +203,49 @@ class RecordStore:
                 raise RecordError(f"append expects NewEntry objects, got {type(new).__name__}")
         if not news:
             return []
-        conn = self.conn
-        results: list[Entry] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                last = conn.execute(
-                    "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
-                digest = self._signatures_digest(seq)
-                written = 0
-                for new in news:
-                    entry = self._make_entry(new, seq + 1, prev_hash)
-                    cursor = conn.execute(_INSERT, entry.as_row())
-                    if cursor.rowcount == 1:
-                        results.append(entry)
-                        seq, prev_hash = entry.seq, entry.entry_hash
-                        digest = next_signatures_digest(digest, entry.signature)
-                        written += 1
-                    else:
-                        assert new.event_id is not None  # only event_id can conflict
-                        existing = reader.get_entry_by_event_id(conn, new.event_id)
-                        if existing is None:  # pragma: no cover - conflict implies a row
-                            raise RecordError(f"conflict on {new.event_id} but no entry found")
-                        logger.debug(
-                            "event %s already recorded as entry %d", new.event_id, existing.seq
-                        )
-                        results.append(existing)
-                if written:
-                    head = Head.sign(self._key, self.key_id, seq, prev_hash, digest)
-                    self._set_metadata(reader.HEAD_KEY, head.to_json())
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            with self._write_transaction() as conn:
+                return self._append_in_transaction(conn, news)
         except sqlite3.Error as exc:
             raise RecordError(f"{self.path}: cannot append to the record: {exc}") from exc
+
+    def _append_in_transaction(
+        self, conn: sqlite3.Connection, news: Sequence[NewEntry]
+    ) -> list[Entry]:
+        results: list[Entry] = []
+        last = conn.execute(
+            "SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        digest = self._signatures_digest(seq)
+        # case_ref -> (count, seq, hash) of its latest entry, in this transaction
+        cases: dict[str, tuple[int, int, str]] = {}
+        touched: set[str] = set()
+        for new in news:
+            position = cases.get(new.case_ref) or self._case_position(new.case_ref)
+            entry = self._make_entry(new, seq + 1, prev_hash, position[2])
+            cursor = conn.execute(_INSERT, entry.as_row())
+            if cursor.rowcount == 1:
+                results.append(entry)
+                seq, prev_hash = entry.seq, entry.entry_hash
+                digest = next_signatures_digest(digest, entry.signature)
+                cases[new.case_ref] = (position[0] + 1, seq, prev_hash)
+                touched.add(new.case_ref)
+                continue
+            assert new.event_id is not None  # only event_id can conflict
+            existing = reader.get_entry_by_event_id(conn, new.event_id)
+            if existing is None:  # pragma: no cover - conflict implies a row
+                raise RecordError(f"conflict on {new.event_id} but no entry found")
+            logger.debug("event %s already recorded as entry %d", new.event_id, existing.seq)
+            results.append(existing)
+            cases.setdefault(new.case_ref, position)
+        for case_ref in touched:
+            count, case_seq, case_hash = cases[case_ref]
+            case_head = CaseHead.sign(self._key, self.key_id, case_ref, count, case_seq, case_hash)
+            conn.execute(_UPSERT_CASE_HEAD, case_head.as_row())
+        if touched:
+            head = Head.sign(self._key, self.key_id, seq, prev_hash, digest, case_heads=True)
+            self._set_metadata(reader.HEAD_KEY, head.to_json())
         return results
 
     def _signatures_digest(self, seq: int) -> str:
@@ -209,7 +268,25 @@ class RecordStore:
             raise RecordError(f"{self.path}: a stored signature is not text; verify the record")
         return digest
 
-    def _make_entry(self, new: NewEntry, seq: int, prev_hash: str) -> Entry:
+    def _case_position(self, case_ref: str) -> tuple[int, int, str]:
+        """(count, seq, hash) of the consultation's latest entry; (0, 0, genesis) if new."""
+        row = self.conn.execute(
+            "SELECT count, seq, entry_hash FROM case_heads WHERE case_ref = ?", (case_ref,)
+        ).fetchone()
+        if row is not None:
+            return (row[0], row[1], row[2])
+        # No head (a consultation the one-time signing above could not cover): count it.
+        count, seq = self.conn.execute(
+            "SELECT count(*), max(seq) FROM entries WHERE case_ref = ?", (case_ref,)
+        ).fetchone()
+        if not count:
+            return (0, 0, GENESIS_HASH)
+        (entry_hash,) = self.conn.execute(
+            "SELECT entry_hash FROM entries WHERE seq = ?", (seq,)
+        ).fetchone()
+        return (count, seq, entry_hash)
+
+    def _make_entry(self, new: NewEntry, seq: int, prev_hash: str, case_prev_hash: str) -> Entry:
         recorded_at = self._clock()
         origin_ts = new.origin_ts if new.origin_ts is not None else recorded_at
         content = new.content_json()
@@ -225,6 +302,7 @@ class RecordStore:
             content,
             prev_hash,
             self.key_id,
+            case_prev_hash,
         )
         return Entry(
             seq=seq,
@@ -240,6 +318,7 @@ class RecordStore:
             entry_hash=entry_hash,
             signature=sign_entry_hash(self._key, entry_hash),
             key_id=self.key_id,
+            case_prev_hash=case_prev_hash,
         )
 
     # -- reading (on the write connection) ----------------------------------------------
@@ -259,6 +338,9 @@ class RecordStore:
 
     def head(self) -> Head | None:
         return reader.read_head(self.conn)
+
+    def case_head(self, case_ref: str) -> CaseHead | None:
+        return reader.read_case_head(self.conn, case_ref)
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM entries").fetchone()[0])

@@ -1,15 +1,17 @@
 """Verification of a record chain: a pure function over rows (no I/O).
 
-:func:`verify_entries` recomputes every entry hash, checks seq continuity and the
-``prev_hash`` links, the signed chain head and (in the full check) every entry's
-Ed25519 signature, and names the FIRST broken entry (lowest seq) with a reason:
+:func:`verify_entries` recomputes every entry hash, checks seq continuity, the
+``prev_hash`` links and each entry's link to the previous entry of its consultation,
+the signed chain head, the signed consultation heads and (in the full check) every
+entry's Ed25519 signature, and names the FIRST broken entry (lowest seq) with a reason:
 
 ``changed``       stored fields no longer match the entry hash (or the link is forged)
 ``deleted``       an entry is missing (a seq gap, a renumbered chain, a cut-off tail)
 ``inserted``      an entry that is not part of the signed chain
 ``reordered``     an authentic entry moved to another position
 ``bad signature`` the signature does not verify or names an unknown key
-``bad head``      the signed chain head is missing or its signature does not verify
+``bad head``      the signed chain head or a consultation head is missing or its
+                  signature does not verify
 
 Three modes (``check_signatures``):
 
@@ -40,7 +42,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coopnet.keys import key_id, verify_signature
-from coopnet.records.entry import GENESIS_HASH, HASH_DOMAIN, compute_entry_hash
+from coopnet.records.case_head import CaseHead
+from coopnet.records.entry import (
+    COLUMNS,
+    GENESIS_HASH,
+    HASH_DOMAIN,
+    HASH_DOMAIN_V1,
+    compute_entry_hash,
+)
 from coopnet.records.head import Head, signatures_digest
 
 CHANGED = "changed"
@@ -60,6 +69,41 @@ _RENUMBER_SEARCH = 16
 
 Row = Sequence[Any]
 """An entry row: a tuple in :data:`coopnet.records.entry.COLUMNS` order."""
+
+# Where each column sits in a row, by name (rows stay tuples: they are read fast).
+SEQ = COLUMNS.index("seq")
+CASE_REF = COLUMNS.index("case_ref")
+ROOM_ID = COLUMNS.index("room_id")
+EVENT_ID = COLUMNS.index("event_id")
+KIND = COLUMNS.index("kind")
+SENDER = COLUMNS.index("sender")
+ORIGIN_TS = COLUMNS.index("origin_ts")
+RECORDED_AT = COLUMNS.index("recorded_at")
+CONTENT = COLUMNS.index("content")
+PREV_HASH = COLUMNS.index("prev_hash")
+ENTRY_HASH = COLUMNS.index("entry_hash")
+SIGNATURE = COLUMNS.index("signature")
+KEY_ID = COLUMNS.index("key_id")
+CASE_PREV_HASH = COLUMNS.index("case_prev_hash")
+_HASHED = tuple(i for i, name in enumerate(COLUMNS) if name not in ("entry_hash", "signature"))
+_ROW_ORDER = (
+    "seq",
+    "case_ref",
+    "room_id",
+    "event_id",
+    "kind",
+    "sender",
+    "origin_ts",
+    "recorded_at",
+    "content",
+    "prev_hash",
+    "entry_hash",
+    "signature",
+    "key_id",
+    "case_prev_hash",
+)
+if _ROW_ORDER != COLUMNS:  # pragma: no cover - guards _chain_pass's unpacking
+    raise RuntimeError("coopnet.records.verify: _chain_pass unpacks rows in an outdated order")
 
 
 @dataclass(frozen=True)
@@ -118,25 +162,13 @@ def normalise_keys(
 def _row_hash(row: Row) -> str | None:
     """The recomputed hash, or None if a field holds something that is not JSON (a blob)."""
     try:
-        return compute_entry_hash(
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            row[6],
-            row[7],
-            row[8],
-            row[9],
-            row[12],
-        )
+        return compute_entry_hash(*(row[i] for i in _HASHED))
     except (TypeError, ValueError):
         return None
 
 
 def signature_ok(row: Row, keys: Mapping[str, Ed25519PublicKey]) -> bool:
-    sig, entry_hash, kid = row[11], row[10], row[12]
+    sig, entry_hash, kid = row[SIGNATURE], row[ENTRY_HASH], row[KEY_ID]
     if not isinstance(sig, str) or not _SIG_RE.fullmatch(sig):
         return False
     if not isinstance(entry_hash, str) or not re.fullmatch(r"[0-9a-f]{64}", entry_hash):
@@ -154,13 +186,13 @@ def _first_bad_signature(
     fromhex = bytes.fromhex
     for index in range(lo, hi):
         row = rows[index]
-        sig = row[11]
-        key = keys.get(row[12])
+        sig = row[SIGNATURE]
+        key = keys.get(row[KEY_ID])
         if key is None or not isinstance(sig, str) or not fullmatch(sig):
             return index
         try:
-            # row[10] equals a recomputed hash here (pass 1), so it is lowercase hex.
-            key.verify(fromhex(sig), fromhex(row[10]))
+            # The entry hash equals a recomputed hash here (pass 1), so it is lowercase hex.
+            key.verify(fromhex(sig), fromhex(row[ENTRY_HASH]))
         except InvalidSignature:
             return index
     return None
@@ -173,35 +205,92 @@ def _chain_pass(rows: Sequence[Row]) -> int | None:
     expected = 1
     prev = GENESIS_HASH
     for index, row in enumerate(rows):
-        seq = row[0]
+        # Unpacked by name in COLUMNS order (checked where _ROW_ORDER is defined): the
+        # hot loop of a 100,000-entry verification, so no per-field lookups.
+        (
+            seq,
+            case_ref,
+            room_id,
+            event_id,
+            kind,
+            sender,
+            origin_ts,
+            recorded_at,
+            content,
+            prev_hash,
+            entry_hash,
+            _signature,
+            kid,
+            case_prev,
+        ) = row
         if seq != expected or type(seq) is not int:
             return index
-        entry_hash = row[10]
         try:
-            computed = sha256(
-                encode(
+            if case_prev is None:
+                text = encode(
+                    [
+                        HASH_DOMAIN_V1,
+                        seq,
+                        case_ref,
+                        room_id,
+                        event_id,
+                        kind,
+                        sender,
+                        origin_ts,
+                        recorded_at,
+                        content,
+                        prev_hash,
+                        kid,
+                    ]
+                )
+            else:
+                text = encode(
                     [
                         HASH_DOMAIN,
                         seq,
-                        row[1],
-                        row[2],
-                        row[3],
-                        row[4],
-                        row[5],
-                        row[6],
-                        row[7],
-                        row[8],
-                        row[9],
-                        row[12],
+                        case_ref,
+                        room_id,
+                        event_id,
+                        kind,
+                        sender,
+                        origin_ts,
+                        recorded_at,
+                        content,
+                        prev_hash,
+                        case_prev,
+                        kid,
                     ]
-                ).encode("utf-8")
-            ).hexdigest()
+                )
         except (TypeError, ValueError):  # a value that is not JSON, e.g. a blob
             return index
-        if computed != entry_hash or row[9] != prev:
+        if sha256(text.encode("utf-8")).hexdigest() != entry_hash or prev_hash != prev:
             return index
         prev = entry_hash
         expected += 1
+    return None
+
+
+def _case_link_problem(
+    rows: Sequence[Row], end: int, keys: Mapping[str, Ed25519PublicKey]
+) -> Problem | None:
+    """The first of ``rows[:end]`` (an intact chain) whose consultation link is not the
+    previous entry of its consultation. An entry the key did not sign is left to the
+    signature and head checks, which say why it is there."""
+    last_of_case: dict[Any, str] = {}
+    for index in range(end):
+        row = rows[index]
+        case_ref = row[CASE_REF]
+        case_prev = row[CASE_PREV_HASH]
+        if case_prev is not None and case_prev != last_of_case.get(case_ref, GENESIS_HASH):
+            if signature_ok(row, keys):
+                return Problem(
+                    row[SEQ],
+                    CHANGED,
+                    "case_prev_hash does not match the previous entry of consultation "
+                    f"{case_ref!r}",
+                )
+            return None
+        last_of_case[case_ref] = row[ENTRY_HASH]
     return None
 
 
@@ -210,8 +299,8 @@ def _classify_chain_break(
 ) -> Problem:
     row = rows[index]
     expected_seq = index + 1
-    expected_prev = rows[index - 1][10] if index else GENESIS_HASH
-    seq = row[0]
+    expected_prev = rows[index - 1][ENTRY_HASH] if index else GENESIS_HASH
+    seq = row[SEQ]
     if type(seq) is not int:
         return Problem(expected_seq, CHANGED, f"seq is {seq!r}, not an integer")
     if seq > expected_seq:
@@ -223,28 +312,28 @@ def _classify_chain_break(
         return Problem(expected_seq, DELETED, f"{missing} (seq gap before entry {seq})")
     if seq != expected_seq:
         return Problem(seq, CHANGED, f"seq {seq} out of order (expected {expected_seq})")
-    hash_ok = _row_hash(row) == row[10]
-    link_ok = row[9] == expected_prev
+    hash_ok = _row_hash(row) == row[ENTRY_HASH]
+    link_ok = row[PREV_HASH] == expected_prev
     sig_ok = signature_ok(row, keys)
     following = rows[index + 1] if index + 1 < len(rows) else None
-    if not sig_ok and following is not None and following[9] == expected_prev:
+    if not sig_ok and following is not None and following[PREV_HASH] == expected_prev:
         return Problem(
             seq,
             INSERTED,
-            f"not part of the signed chain: entry {following[0]} links to the entry before it",
+            f"not part of the signed chain: entry {following[SEQ]} links to the entry before it",
         )
     if not link_ok and sig_ok:
-        positions = {r[10]: r[0] for r in rows}
-        if row[9] in positions:
+        positions = {r[ENTRY_HASH]: r[SEQ] for r in rows}
+        if row[PREV_HASH] in positions:
             return Problem(
                 seq,
                 REORDERED,
-                f"an authentic entry signed to follow entry {positions[row[9]]} sits here",
+                f"an authentic entry signed to follow entry {positions[row[PREV_HASH]]} sits here",
             )
         for shift in range(1, _RENUMBER_SEARCH + 1):
             fields = list(row)
-            fields[0] = seq + shift
-            if _row_hash(fields) == row[10]:
+            fields[SEQ] = seq + shift
+            if _row_hash(fields) == row[ENTRY_HASH]:
                 return Problem(
                     seq,
                     DELETED,
@@ -275,7 +364,7 @@ def _check_head(
         or not verify_signature(key, bytes.fromhex(head.signature), head.message())
     ):
         return Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify")
-    last_seq = rows[-1][0] if rows else 0
+    last_seq = rows[-1][SEQ] if rows else 0
     if isinstance(last_seq, int) and last_seq < head.seq:
         return Problem(
             last_seq + 1,
@@ -288,12 +377,12 @@ def _check_head(
             INSERTED,
             f"entries after the signed head (entry {head.seq}) were added without the key",
         )
-    if rows and rows[-1][10] != head.entry_hash:
+    if rows and rows[-1][ENTRY_HASH] != head.entry_hash:
         return Problem(head.seq, CHANGED, "the last entry's hash differs from the signed head")
     if (
         chain_intact
         and head.signatures is not None
-        and signatures_digest(row[11] for row in rows) != head.signatures
+        and signatures_digest(row[SIGNATURE] for row in rows) != head.signatures
     ):
         return Problem(
             None,
@@ -303,11 +392,51 @@ def _check_head(
     return None
 
 
+def _check_case_heads(
+    rows: Sequence[Row],
+    case_heads: Mapping[str, CaseHead],
+    head: Head | None,
+    keys: Mapping[str, Ed25519PublicKey],
+) -> Problem | None:
+    """Each consultation head signed, and naming its consultation's count and latest entry;
+    under a version-3 chain head, every consultation has one."""
+    counts: dict[Any, int] = {}
+    latest: dict[Any, Row] = {}
+    for row in rows:
+        case_ref = row[CASE_REF]
+        counts[case_ref] = counts.get(case_ref, 0) + 1
+        latest[case_ref] = row
+    for case_ref, case_head in sorted(case_heads.items()):
+        key = keys.get(case_head.key_id)
+        if key is None or case_head.case_ref != case_ref or not case_head.signed_by(key):
+            return Problem(None, BAD_HEAD, f"the head of consultation {case_ref!r} does not verify")
+        last = latest.get(case_ref)
+        if (
+            last is None
+            or counts[case_ref] != case_head.count
+            or last[SEQ] != case_head.seq
+            or last[ENTRY_HASH] != case_head.entry_hash
+        ):
+            held = f"{counts.get(case_ref, 0)} ending at entry {last[SEQ] if last else '-'}"
+            return Problem(
+                case_head.seq,
+                DELETED if counts.get(case_ref, 0) < case_head.count else CHANGED,
+                f"the signed head of consultation {case_ref!r} counts {case_head.count} "
+                f"entries ending at entry {case_head.seq}; the record holds {held}",
+            )
+    if head is not None and head.case_heads:
+        missing = sorted(str(c) for c in counts if c not in case_heads)
+        if missing:
+            return Problem(None, BAD_HEAD, f"the head of consultation {missing[0]!r} is missing")
+    return None
+
+
 def verify_entries(
     rows: Sequence[Row],
     keys: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Sequence[Ed25519PublicKey],
     head: Head | None = None,
     *,
+    case_heads: Mapping[str, CaseHead] | None = None,
     check_head: bool = True,
     check_signatures: bool | None = None,
     workers: int | None = None,
@@ -316,6 +445,7 @@ def verify_entries(
 
     *keys* are the trusted public keys. *head* is the signed chain head (from the
     metadata table); with ``check_head`` a missing head is itself a problem.
+    *case_heads* are the signed consultation heads by case reference (None: not checked).
     ``check_signatures``: ``False`` quick, ``True`` full, ``None`` quick with the
     per-entry pass only when needed (see the module docstring).
     """
@@ -325,10 +455,18 @@ def verify_entries(
     problems: list[Problem] = []
     if stop is not None:
         problems.append(_classify_chain_break(rows, stop, keyring))
+    link_problem = _case_link_problem(rows, end, keyring)
+    if link_problem is not None:
+        problems.append(link_problem)
     if check_head:
         head_problem = _check_head(rows, head, keyring, chain_intact=stop is None)
         if head_problem is not None:
             problems.append(head_problem)
+    if check_head and case_heads is not None and not problems:
+        # Only on an intact chain and head: otherwise they name the damage better.
+        case_problem = _check_case_heads(rows, case_heads, head, keyring)
+        if case_problem is not None:
+            problems.append(case_problem)
     covered = check_head and head is not None and head.signatures is not None
     mode = FULL if check_signatures else QUICK
     if check_signatures is None:
@@ -353,7 +491,7 @@ def _report(
     mode: str,
     covered: bool,
 ) -> VerifyReport:
-    key_ids = frozenset(str(r[12]) for r in rows[:end])
+    key_ids = frozenset(str(r[KEY_ID]) for r in rows[:end])
     if problems:
         first = min(problems, key=lambda p: (p.seq is None, p.seq or 0))
         return VerifyReport(
@@ -370,8 +508,8 @@ def _report(
         True,
         len(rows),
         None,
-        last_seq=last[0] if last else None,
-        last_hash=last[10] if last else None,
+        last_seq=last[SEQ] if last else None,
+        last_hash=last[ENTRY_HASH] if last else None,
         signatures_checked=checked,
         key_ids=key_ids,
         mode=mode,
@@ -394,15 +532,15 @@ def _parallel_first_bad(
 
 def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) -> Problem:
     row = rows[index]
-    seq = row[0]
-    expected_prev = rows[index - 1][10] if index else GENESIS_HASH
+    seq = row[SEQ]
+    expected_prev = rows[index - 1][ENTRY_HASH] if index else GENESIS_HASH
     following = rows[index + 1] if index + 1 < len(rows) else None
-    if following is not None and following[9] == expected_prev:
+    if following is not None and following[PREV_HASH] == expected_prev:
         return Problem(
             seq,
             INSERTED,
-            f"not part of the signed chain: entry {following[0]} links to the entry before it",
+            f"not part of the signed chain: entry {following[SEQ]} links to the entry before it",
         )
     if head is not None and isinstance(seq, int) and seq > head.seq:
         return Problem(seq, INSERTED, f"added after the signed head (entry {head.seq})")
-    return Problem(seq, BAD_SIGNATURE, f"signature by key {row[12]!r} does not verify")
+    return Problem(seq, BAD_SIGNATURE, f"signature by key {row[KEY_ID]!r} does not verify")

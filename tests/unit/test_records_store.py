@@ -13,13 +13,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlite_utils import Database
 
 from coopnet.errors import CoopNetError
-from coopnet.keys import key_id, public_key_hex, verify_signature
+from coopnet.keys import (
+    key_id,
+    public_key_hex,
+    verify_signature,
+)
 from coopnet.records import GENESIS_HASH, NewEntry, RecordError, canonical_json, sha256_hex
 from coopnet.records.database import verify_db
-from coopnet.records.entry import compute_entry_hash
+from coopnet.records.entry import COLUMNS, compute_entry_hash
 from coopnet.records.schema import MIGRATION_SET, migrations
 from coopnet.records.store import RecordStore
-from tests.unit.test_records_support import FakeClock, make_store, new_entry
+from tests.unit.test_records_support import FakeClock, make_legacy_record, make_store, new_entry
 
 
 def mode(path: Path) -> int:
@@ -74,10 +78,11 @@ def test_entries_form_a_chain(store: RecordStore) -> None:
 
 def test_hash_input_is_documented_array(store: RecordStore) -> None:
     e = store.append(new_entry(1))
+    assert e.case_prev_hash == GENESIS_HASH  # the consultation's first entry
     expected = sha256_hex(
         canonical_json(
             [
-                "coopnet.records.entry/1",
+                "coopnet.records.entry/2",
                 e.seq,
                 e.case_ref,
                 e.room_id,
@@ -88,32 +93,37 @@ def test_hash_input_is_documented_array(store: RecordStore) -> None:
                 e.recorded_at,
                 e.content,
                 e.prev_hash,
+                e.case_prev_hash,
                 e.key_id,
             ]
         )
     )
     assert e.entry_hash == expected
-    assert (
-        compute_entry_hash(
-            *[
-                getattr(e, c)
-                for c in (
-                    "seq",
-                    "case_ref",
-                    "room_id",
-                    "event_id",
-                    "kind",
-                    "sender",
-                    "origin_ts",
-                    "recorded_at",
-                    "content",
-                    "prev_hash",
-                    "key_id",
-                )
-            ]
-        )
-        == expected
-    )
+    hashed = [c for c in COLUMNS if c not in ("entry_hash", "signature")]
+    assert compute_entry_hash(*[getattr(e, c) for c in hashed]) == expected
+
+
+def test_entries_made_before_consultation_links_hash_as_version_1() -> None:
+    fields = [3, "CN-1", "!r:x", "$e", "event", "@a:x", 1, 2, "{}", GENESIS_HASH, "k" * 16]
+    expected = sha256_hex(canonical_json(["coopnet.records.entry/1", *fields]))
+    assert compute_entry_hash(*fields) == expected
+    assert compute_entry_hash(*fields, None) == expected
+    assert compute_entry_hash(*fields, GENESIS_HASH) != expected
+
+
+def test_each_entry_links_to_the_previous_entry_of_its_consultation(store: RecordStore) -> None:
+    entries = store.append_many([new_entry(i, f"CN-{i % 2}") for i in range(6)])
+    store.append(new_entry(6, "CN-0"))
+    for case_ref in ("CN-0", "CN-1"):
+        own = store.entries(case_ref)
+        assert own[0].case_prev_hash == GENESIS_HASH
+        for before, after in zip(own, own[1:], strict=False):
+            assert after.case_prev_hash == before.entry_hash
+    head = store.case_head("CN-0")
+    assert head is not None and (head.count, head.seq) == (4, 7)
+    assert head.signed_by(store._key.public_key())
+    assert store.head().case_heads  # type: ignore[union-attr]
+    assert entries[0].case_prev_hash == GENESIS_HASH
 
 
 def test_append_is_idempotent_on_event_id(store: RecordStore) -> None:
@@ -149,7 +159,8 @@ def test_unique_index_not_a_lookup_enforces_idempotency(store: RecordStore) -> N
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute(
             "INSERT INTO entries SELECT seq + 100, case_ref, room_id, event_id, kind, sender, "
-            "origin_ts, recorded_at, content, prev_hash, entry_hash, signature, key_id "
+            "origin_ts, recorded_at, content, prev_hash, entry_hash, signature, key_id, "
+            "case_prev_hash "
             "FROM entries WHERE seq = 1"
         )
     conn.close()
@@ -173,10 +184,14 @@ def test_numbered_migrations_recorded_and_reapplied_safely(tmp_path: Path, key) 
         again.append(new_entry(1))
         db = Database(again.conn)
         names = [m.name for m in migrations.applied(db)]
-        assert names == ["0001_entries_and_metadata", "0002_append_only_triggers"]
+        assert names == [
+            "0001_entries_and_metadata",
+            "0002_append_only_triggers",
+            "0003_consultation_links_and_heads",
+        ]
         assert migrations.pending(db) == []
         rows = list(db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET]))
-        assert len(rows) == 2
+        assert len(rows) == 3
 
 
 def test_wal_mode_and_private_files(tmp_path: Path, key) -> None:
@@ -277,3 +292,21 @@ def test_make_store_helper_verifies(tmp_path: Path) -> None:
     store, key = make_store(tmp_path / "r.db", 50, cases=3)
     store.close()
     assert verify_db(tmp_path / "r.db", key.public_key()).ok
+
+
+def test_a_record_made_before_consultation_heads_is_upgraded_once(tmp_path: Path, key) -> None:
+    path = tmp_path / "old.db"
+    make_legacy_record(path, 12, key, cases=3)
+    assert verify_db(path, key.public_key()).ok  # read-only, not migrated: still verifies
+    with RecordStore(path, key, clock=FakeClock()) as store:
+        head = store.head()
+        assert head is not None and head.case_heads and head.seq == 12
+        case_head = store.case_head("CN-2026-0001")
+        assert case_head is not None and (case_head.count, case_head.seq) == (4, 11)
+        old = store.entries("CN-2026-0001")
+        assert all(e.case_prev_hash is None for e in old)
+        new = store.append(new_entry(99, "CN-2026-0001"))
+        assert new.case_prev_hash == old[-1].entry_hash  # the first link joins the old entries
+        assert store.case_head("CN-2026-0001").count == 5  # type: ignore[union-attr]
+    report = verify_db(path, key.public_key(), signatures=True)
+    assert report.ok and report.entries == 13, str(report)

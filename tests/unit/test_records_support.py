@@ -9,9 +9,14 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlite_utils import Database
 
-from coopnet.records import NewEntry
-from coopnet.records.entry import COLUMNS
+from coopnet.canonical import canonical_text
+from coopnet.keys import key_id, public_key_hex
+from coopnet.records import GENESIS_HASH, NewEntry
+from coopnet.records.entry import COLUMNS, compute_entry_hash, sign_entry_hash
+from coopnet.records.head import SIGNATURES_GENESIS, Head, next_signatures_digest
+from coopnet.records.schema import migrations
 from coopnet.records.store import RecordStore
 
 
@@ -94,3 +99,33 @@ def record_fixtures(count: int, name: str) -> tuple[Any, Any]:
         return copy, key
 
     return pristine, victim
+
+
+def make_legacy_record(
+    path: Path, count: int, key: Ed25519PrivateKey, cases: int = 1
+) -> list[tuple[Any, ...]]:
+    """A record as it was written before consultation links and heads: schema of
+    migrations 0001-0002, version-1 entry hashes, a version-2 chain head. Returns the rows."""
+    db = Database(path)
+    migrations.apply(db, stop_before="0003_consultation_links_and_heads")
+    kid = key_id(key)
+    clock = FakeClock()
+    prev, digest, rows = GENESIS_HASH, SIGNATURES_GENESIS, []
+    for i in range(count):
+        new = new_entry(i, f"CN-2026-{i % cases:04d}", event=i % 4 != 3)
+        recorded_at = clock()
+        fields = [i + 1, new.case_ref, new.room_id, new.event_id, new.kind, new.sender]
+        fields += [new.origin_ts, recorded_at, new.content_json(), prev, kid]
+        entry_hash = compute_entry_hash(*fields)
+        signature = sign_entry_hash(key, entry_hash)
+        rows.append((*fields[:10], entry_hash, signature, kid))
+        prev, digest = entry_hash, next_signatures_digest(digest, signature)
+    db.conn.executemany(f"INSERT INTO entries VALUES ({', '.join('?' * 13)})", rows)
+    head = Head.sign(key, kid, count, prev, digest)
+    db.conn.executemany(
+        "INSERT INTO metadata (key, value) VALUES (?, ?)",
+        [("head", head.to_json()), ("public_keys", canonical_text({kid: public_key_hex(key)}))],
+    )
+    db.conn.commit()
+    db.close()
+    return rows

@@ -210,6 +210,23 @@ def test_missing_head_is_reported(victim) -> None:
     assert not report.ok and report.problem.reason == BAD_HEAD  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    "sql, says",
+    [
+        ("DELETE FROM case_heads WHERE case_ref = 'CN-2026-0001'", "'CN-2026-0001' is missing"),
+        ("UPDATE case_heads SET count = count - 1 WHERE case_ref = 'CN-2026-0000'", "verify"),
+    ],
+)
+def test_consultation_heads_cannot_be_removed_or_changed(victim, sql: str, says: str) -> None:
+    path, key = victim
+    conn = attacker_connection(path)
+    conn.execute(sql)
+    conn.close()
+    report = verify_db(path, key.public_key())
+    assert not report.ok and report.problem.reason == BAD_HEAD  # type: ignore[union-attr]
+    assert says in str(report)
+
+
 # -- insertions ------------------------------------------------------------------------
 
 
