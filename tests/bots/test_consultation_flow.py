@@ -66,7 +66,7 @@ async def test_full_consultation(network: Network, open_client, start_bot):
     desk = await ch.create_consultation_room(
         f"DESK-{tag}", invite=[ch_bot.user_id], servers=[network.authority("ch").server_name]
     )
-    await wait_for(lambda: desk in ch_bot.matrix.nio.rooms, "the ch bot to join the desk room")
+    await wait_for(lambda: desk in ch_bot.matrix.room_ids(), "the ch bot to join the desk room")
     case_ref = f"CH-MX-{tag}"
     await ch.send_text(desk, f"!consult open mx {case_ref} extradition untoc")
     await wait_notice(ch_inbox, ch_bot.user_id, case_ref, "the bot to report the new room")
@@ -75,7 +75,7 @@ async def test_full_consultation(network: Network, open_client, start_bot):
     await ch.join(room)
     await mx.join(room)
     members = {ch_user, mx_user, mx_bot.user_id}
-    await wait_for(lambda: members <= set(ch_bot.matrix.nio.rooms[room].users), "everyone to join")
+    await wait_for(lambda: members <= ch_bot.matrix.joined(room), "everyone to join")
     opened = await _wait_payload(mx_inbox, room, "org.coopnet.consultation.opened")
     await wait_for(lambda: receipt_for(ch_inbox, opened) is not None, "mx's receipt of opening")
 
