@@ -44,6 +44,25 @@ async def _open(network: Network, user_id: str, wrap=None) -> tuple[CoopNetClien
     return client, inbox
 
 
+async def _room_with(network: Network, creator: CoopNetClient, other: CoopNetClient) -> str:
+    """A consultation room ``creator`` made and ``other`` joined."""
+    invited: list[str] = []
+
+    async def accept(invitation):
+        invited.append(invitation.room_id)
+
+    other.on_invite(accept)
+    room_id = await creator.create_consultation_room(
+        f"LATE-{uuid.uuid4().hex[:6]}",
+        invite=[other.user_id],
+        servers=network.member_server_names(),
+    )
+    await wait_for(lambda: room_id in invited, "the invitation")
+    await other.join(room_id)
+    await creator.wait_until(lambda: other.user_id in creator.joined(room_id), 60, "the join")
+    return room_id
+
+
 def _body(inbox: Inbox, text: str, decrypted: bool):
     return inbox.find(lambda e: e.decrypted == decrypted and e.content.get("body", "") == text)
 
@@ -57,18 +76,7 @@ async def test_a_withheld_room_key_is_requested_and_shared_once_trusted(network:
     try:
         # Quick requests, so the test shows every step without long waits.
         cn.key_waiter.request_after = (0.5, 3.0, 6.0, 12.0)
-        invited: list[str] = []
-
-        async def accept(invitation):
-            invited.append(invitation.room_id)
-
-        cn.on_invite(accept)
-        room_id = await ch.create_consultation_room(
-            f"CH-CN-{uuid.uuid4().hex[:6]}", invite=[cn_user], servers=network.member_server_names()
-        )
-        await wait_for(lambda: room_id in invited, "cn to be invited")
-        await cn.join(room_id)
-        await ch.wait_until(lambda: cn_user in ch.joined(room_id), 60, "cn's join")
+        room_id = await _room_with(network, ch, cn)
 
         # Sent while ch's policy excludes cn's device: cn gets the event, not its key.
         text = f"withheld {uuid.uuid4().hex[:6]}"
@@ -112,18 +120,7 @@ async def test_an_undecryptable_event_is_reported_after_a_bounded_wait(network: 
             reported.append(event)
 
         mx.on_undecryptable(on_undecryptable)
-        invited: list[str] = []
-
-        async def accept(invitation):
-            invited.append(invitation.room_id)
-
-        mx.on_invite(accept)
-        room_id = await ch.create_consultation_room(
-            f"CH-MX-{uuid.uuid4().hex[:6]}", invite=[mx_user], servers=network.member_server_names()
-        )
-        await wait_for(lambda: room_id in invited, "mx to be invited")
-        await mx.join(room_id)
-        await ch.wait_until(lambda: mx_user in ch.joined(room_id), 60, "mx's join")
+        room_id = await _room_with(network, ch, mx)
         event_id = await ch.send_text(room_id, "never for mx")
         await wait_for(lambda: reported, "mx to report the event undecryptable", timeout=30)
         assert [e.event_id for e in reported] == [event_id]
