@@ -3,7 +3,10 @@
 One object per device. It logs in once and restores the device afterwards, keeps a
 persistent encrypted store, creates consultation rooms with the security model's
 shape, decides every member device through a :class:`DevicePolicy` before sending,
-and hands decrypted timeline events to subscribers.
+and hands decrypted timeline events to subscribers. An event whose room key is late is
+handed out again once the key comes, requested from its sender if need be
+(:mod:`coopnet.matrix.late_keys`). Rooms, members and devices come out as CoopNet's
+frozen snapshots (:mod:`coopnet.matrix.snapshots`): nio's objects stay in here.
 """
 
 from __future__ import annotations
@@ -616,7 +619,8 @@ class CoopNetClient:
     def retry_decrypt(self, event: ReceivedEvent) -> ReceivedEvent | None:
         """Decrypt an event that arrived before its room key; None while the key is missing."""
         megolm = megolm_of(event.room_id, event.source)
-        if megolm is None:
+        # Asking nio without the key would log a warning at every retry.
+        if megolm is None or not self.key_waiter.has_key(megolm):
             return None
         try:
             decrypted = self._nio.decrypt_event(megolm)

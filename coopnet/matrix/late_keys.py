@@ -122,6 +122,14 @@ class KeyWaiter:
         olm._should_accept_forward = MethodType(should_accept, olm)  # type: ignore[method-assign]
         self._accepting = True
 
+    def has_key(self, megolm: MegolmEvent) -> bool:
+        """Whether this device holds the Megolm session that encrypted ``megolm``."""
+        olm = self._nio.olm
+        return olm is not None and (
+            olm.inbound_group_store.get(megolm.room_id, megolm.sender_key, megolm.session_id)
+            is not None
+        )
+
     def watch(self, room_id: str, event_id: str, source: dict[str, Any]) -> None:
         """Keep waiting for the key of an undecryptable event (idempotent)."""
         if event_id not in self.waiting:
