@@ -95,7 +95,7 @@ async def coopnet_pair(network: Network) -> tuple[Callable[[str], Awaitable[None
     )
     await asyncio.wait_for(invited.wait(), 60)
     await receiver.join(room)
-    await sender.wait_until(lambda: cn.user_id in sender.nio.rooms[room].users, 60, "join")
+    await sender.wait_until(lambda: cn.user_id in sender.joined(room), 60, "join")
 
     async def send(body: str) -> None:
         await sender.send_text(room, body)

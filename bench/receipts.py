@@ -102,7 +102,7 @@ async def consultation(
     await asyncio.wait_for(invited.wait(), 60)
     await mx.join(room)
     everyone = {mx.user_id, *(bot.user_id for bot in bots)}
-    await ch.wait_until(lambda: everyone <= set(ch.nio.rooms[room].users), 60, "joins")
+    await ch.wait_until(lambda: everyone <= ch.joined(room), 60, "joins")
     opened = ConsultationOpened.from_dict(
         {
             "case_ref": case_ref,

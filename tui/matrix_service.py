@@ -30,6 +30,7 @@ from coopnet.matrix import (
     CoopNetClient,
     DeviceInfo,
     DevicePolicy,
+    DeviceTrust,
     DirectoryDevices,
     Invitation,
     ReceivedEvent,
@@ -149,7 +150,7 @@ class MatrixService(Service):
             async with semaphore:
                 await self.load_history(room_id)
 
-        await asyncio.gather(*(load(r) for r in list(client.nio.rooms)))
+        await asyncio.gather(*(load(r) for r in sorted(client.room_ids())))
         if not self._seen_before:  # no record of what was read: nothing counts as unread
             for consultation in self.rooms.values():
                 consultation.mark_read()
@@ -246,7 +247,7 @@ class MatrixService(Service):
         """Consultations of rooms this account has left (or was removed from) are not
         shown again, and their decrypted history leaves the cache."""
         assert self.client is not None
-        current = set(self.client.nio.rooms) | set(self.client.nio.invited_rooms)
+        current = set(self.client.room_ids()) | set(self.client.invitations())
         for room_id in [r for r in self.rooms if r not in current]:
             self._forget_consultation(room_id)
 
@@ -288,31 +289,29 @@ class MatrixService(Service):
 
     def _scan_rooms(self) -> None:
         assert self.client is not None
-        for room_id, room in self.client.nio.rooms.items():
+        for room_id, room in self.client.rooms().items():
             self.room(room_id, room.name or room_id).invited = False
-        for room_id, room in self.client.nio.invited_rooms.items():
+        for room_id, room in self.client.invitations().items():
             self.room(room_id, room.name or room_id).invited = True
 
     def excluded_in(self, room_id: str) -> set[tuple[str, str]]:
-        """Read from nio's device store, the source of truth: a device verified by emoji
-        since it was excluded is no longer blacklisted there, whatever events said."""
-        if self.client is None or room_id not in self.client.nio.rooms:
+        """Read from the device store, the source of truth: a device verified by emoji
+        since it was excluded is no longer excluded there, whatever events said."""
+        if self.client is None or room_id not in self.client.room_ids():
             return super().excluded_in(room_id)
         return {
-            (device.user_id, device.id)
-            for devices in self.client.nio.room_devices(room_id).values()
-            for device in devices.values()
-            if device.blacklisted and not device.deleted
+            (device.user_id, device.device_id)
+            for device in self.client.room_devices(room_id)
+            if device.trust is DeviceTrust.EXCLUDED
         }
 
     def _scan_excluded(self) -> None:
         """Devices excluded in an earlier run stay excluded (and shown as such)."""
         assert self.client is not None
-        for room_id in self.client.nio.rooms:
-            for devices in self.client.nio.room_devices(room_id).values():
-                for device in devices.values():
-                    if device.blacklisted and not device.deleted:
-                        self.excluded.setdefault(room_id, set()).add((device.user_id, device.id))
+        for room_id in self.client.room_ids():
+            for device in self.client.room_devices(room_id):
+                if device.trust is DeviceTrust.EXCLUDED:
+                    self.excluded.setdefault(room_id, set()).add((device.user_id, device.device_id))
 
     async def load_history(self, room_id: str) -> None:
         if self.client is None or room_id in self._loaded:
@@ -325,7 +324,7 @@ class MatrixService(Service):
     # ------------------------------------------------------------ callbacks
     def _case_ref(self, room_id: str) -> str:
         assert self.client is not None
-        room = self.client.nio.rooms.get(room_id) or self.client.nio.invited_rooms.get(room_id)
+        room = self.client.room(room_id) or self.client.invitations().get(RoomID(room_id))
         return (room.name if room is not None else None) or room_id
 
     async def _on_event(self, event: ReceivedEvent, history: bool = False) -> None:
@@ -438,27 +437,10 @@ class MatrixService(Service):
     async def devices(self, room_id: str) -> list[DeviceRow]:
         client = self._need_client()
         await client.decide_devices(room_id)
-        rows = []
-        for user_devices in client.nio.room_devices(room_id).values():
-            for device in user_devices.values():
-                if device.deleted:
-                    continue
-                trust = (
-                    "trusted"
-                    if device.verified
-                    else "excluded"
-                    if device.blacklisted
-                    else "undecided"
-                )
-                rows.append(
-                    DeviceRow(
-                        device.user_id,
-                        device.id,
-                        device.ed25519,
-                        device.display_name or "",
-                        trust,
-                    )
-                )
+        rows = [
+            DeviceRow(d.user_id, d.device_id, d.ed25519, d.display_name, d.trust.value)
+            for d in client.room_devices(room_id)
+        ]
         rows.sort(key=lambda r: (r.user_id, r.device_id))
         return rows
 

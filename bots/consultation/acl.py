@@ -38,7 +38,7 @@ class AclFollower:
             return
         listed = directory.server_names()
         done = True
-        for room_id in list(client.nio.rooms):
+        for room_id in sorted(client.room_ids()):
             try:
                 outcome = await client.follow_server_acl(room_id, listed)
             except CoopNetError as exc:

@@ -125,7 +125,7 @@ class ConsultationBot(Bot):
         return self.config.user_id
 
     def case_ref(self, room_id: str) -> str:
-        room = self.matrix.nio.rooms.get(room_id)
+        room = self.matrix.room(room_id)
         return (room.name if room is not None and room.name else None) or room_id
 
     @property
@@ -311,7 +311,7 @@ class ConsultationBot(Bot):
                 await self.acl.follow(self.matrix)
         except Exception:
             log.exception("following the directory in server ACLs failed; retrying")
-        for room_id in list(self.matrix.nio.rooms):
+        for room_id in sorted(self.matrix.room_ids()):
             try:
                 async with asyncio.timeout(RECONCILE_TIMEOUT):
                     await self.reconcile(room_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import os
 import signal
@@ -27,10 +26,16 @@ from bots.framework.commands import (
     ParsedCommand,
     parse,
 )
-from bots.framework.state import BotState
-from coopnet.ids import EventID, RoomID, UserID, server_of
-from coopnet.matrix import CoopNetClient, DevicePolicy, Invitation, ReceivedEvent
-from coopnet.matrix.client import RoomBatch, SyncBatch
+from bots.framework.state import BotState, held_event
+from coopnet.ids import server_of
+from coopnet.matrix import (
+    CoopNetClient,
+    DevicePolicy,
+    Invitation,
+    ReceivedEvent,
+    RoomBatch,
+    SyncBatch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +50,9 @@ class BotConfig:
     state_db: Path
     member_servers: frozenset[str]
     command_prefix: str = "consult"
-    # An event whose room key has not arrived after this long gets a key request.
-    key_request_after: float = 10.0
+    # An event whose room key has not come after this long (the client requested it) is
+    # reported as undecryptable, and the later events of its room held behind it go on.
+    key_wait_seconds: float = 120.0
     # Housekeeping (retrying undecryptable events, reminders) runs this often.
     tick_seconds: float = 30.0
     extra: dict[str, object] = field(default_factory=dict)
@@ -74,6 +80,8 @@ class Bot:
         self._background: set[asyncio.Task[None]] = set()
         # The token the next sync batch starts from: everything before it was handled.
         self._since: str | None = None
+        # Rooms with events held back behind one still waiting for its room key.
+        self._held_rooms: set[str] = set()
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -92,6 +100,15 @@ class Bot:
     async def tick(self) -> None:
         """Periodic work (reminders); runs every ``tick_seconds``."""
 
+    async def handle_undecryptable(self, event: ReceivedEvent) -> None:
+        """An event whose room key never came (requested, waited ``key_wait_seconds``)."""
+        log.warning(
+            "%s from %s in %s stays undecryptable: its room key never came",
+            event.event_id,
+            event.sender,
+            event.room_id,
+        )
+
     # ---------------------------------------------------------------- lifecycle
     @property
     def matrix(self) -> CoopNetClient:
@@ -108,6 +125,7 @@ class Bot:
             store_sync_tokens=False,
         )
         self._since = self.state.sync_token()
+        self._held_rooms = self.state.held_rooms()
         self.client.sync_token = self._since
         self.client.on_sync(self._on_sync)
         self.client.on_invite(self._on_invite)
@@ -218,36 +236,44 @@ class Bot:
             await self._dispatch(event)
 
     async def _dispatch(self, event: ReceivedEvent) -> None:
-        if not event.decrypted:
-            await self.state.add_pending(event.event_id, event.room_id, event.source)
+        if not event.decrypted or event.room_id in self._held_rooms:
+            # Kept, in room order, until the key of the first held event comes.
+            await self.state.add_pending(event)
+            self._held_rooms.add(event.room_id)
+            self.matrix.await_room_key(event)
             return
+        await self._handle(event)
+
+    async def _handle(self, event: ReceivedEvent) -> None:
         is_new = not await self.known_event(event.event_id)
         await self.handle_event(event, is_new)
 
     async def _retry_pending(self) -> None:
+        """Handle held events in order, room by room, up to the first whose key is still
+        missing and still awaited; one that waited too long is reported and passed."""
+        if not self._held_rooms:
+            return
+        blocked: set[str] = set()
         for row in await self.state.pending():
-            source = json.loads(row["source"])
-            event = ReceivedEvent(
-                room_id=RoomID(row["room_id"]),
-                event_id=EventID(row["event_id"]),
-                sender=UserID(str(source.get("sender", ""))),
-                origin_server_ts=int(source.get("origin_server_ts", 0)),
-                type=str(source.get("type", "")),
-                content={},
-                encrypted=True,
-                decrypted=False,
-                source=source,
-            )
-            decrypted = self.matrix.retry_decrypt(event)
-            if decrypted is not None:
-                await self._dispatch(decrypted)
-                await self.state.drop_pending(event.event_id)
-            elif not row["key_requested"] and (
-                time.time() - row["first_seen"] > self.config.key_request_after
-            ):
-                await self.matrix.request_room_key(event)
-                await self.state.mark_key_requested(event.event_id)
-                log.info("requested the room key for %s", event.event_id)
+            event = held_event(row)
+            if event.room_id in blocked:
+                continue
+            if not event.decrypted:
+                decrypted = self.matrix.retry_decrypt(event)
+                if decrypted is not None:
+                    log.info("decrypted %s once its room key arrived", event.event_id)
+                    event = decrypted
+                elif time.time() - row["first_seen"] <= self.config.key_wait_seconds:
+                    self.matrix.await_room_key(event)  # asked again after a restart
+                    blocked.add(event.room_id)
+                    continue
+                else:
+                    await self.handle_undecryptable(event)
+                    await self.state.drop_pending(event.event_id)
+                    continue
+            await self._handle(event)
+            await self.state.drop_pending(event.event_id)
+        self._held_rooms = blocked
 
     # ---------------------------------------------------------------- invites
     async def _on_invite(self, invitation: Invitation) -> None:

@@ -1,4 +1,8 @@
-"""A bot's own small state: its sync token and the events it could not decrypt yet.
+"""A bot's own small state: its sync token and the events it holds back.
+
+An event is held while its room key has not arrived, and so is every later event of the
+same room (already decrypted or not), so that the room is handled in order once the key
+comes, or once the wait is given up.
 
 SQLite through sqlite-utils with numbered migrations; the file is 0600. Writes are few
 (one per sync batch) and run in a worker thread so they never block the event loop.
@@ -17,7 +21,9 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database, Migrations
 
+from coopnet.ids import EventID, RoomID, UserID
 from coopnet.keys import create_private_file
+from coopnet.matrix import ReceivedEvent
 
 T = TypeVar("T")
 
@@ -36,6 +42,31 @@ def _m0001(db: Database) -> None:
             "key_requested": int,
         },
         pk="event_id",
+    )
+
+
+@migrations(name="0002_held_decrypted_events")
+def _m0002(db: Database) -> None:
+    # Rows written before: undecryptable encrypted events.
+    db["pending"].add_column("decrypted", int, not_null_default=0)  # type: ignore[union-attr]
+    db["pending"].add_column("encrypted", int, not_null_default=1)  # type: ignore[union-attr]
+
+
+def held_event(row: dict[str, Any]) -> ReceivedEvent:
+    """The event a ``pending`` row holds (``content`` is empty while it is undecrypted)."""
+    source = json.loads(row["source"])
+    decrypted = bool(row["decrypted"])
+    content = source.get("content") if decrypted else None
+    return ReceivedEvent(
+        room_id=RoomID(row["room_id"]),
+        event_id=EventID(row["event_id"]),
+        sender=UserID(str(source.get("sender", ""))),
+        origin_server_ts=int(source.get("origin_server_ts", 0)),
+        type=str(source.get("type", "")),
+        content=dict(content) if isinstance(content, dict) else {},
+        encrypted=bool(row["encrypted"]),
+        decrypted=decrypted,
+        source=source,
     )
 
 
@@ -73,20 +104,30 @@ class BotState:
             [token],
         )
 
-    # -- events waiting for their room key
-    async def add_pending(self, event_id: str, room_id: str, source: dict[str, Any]) -> None:
+    # -- events held back until an earlier one of their room gets its key
+    async def add_pending(self, event: ReceivedEvent) -> None:
         await self._write(
-            "INSERT OR IGNORE INTO pending VALUES(?, ?, ?, ?, 0)",
-            [event_id, room_id, json.dumps(source), time.time()],
+            "INSERT OR IGNORE INTO pending(event_id, room_id, source, first_seen, "
+            "key_requested, decrypted, encrypted) VALUES(?, ?, ?, ?, 0, ?, ?)",
+            [
+                event.event_id,
+                event.room_id,
+                json.dumps(event.source),
+                time.time(),
+                int(event.decrypted),
+                int(event.encrypted),
+            ],
         )
 
     async def pending(self) -> list[dict[str, Any]]:
+        """Held events in the order they arrived."""
         return await asyncio.to_thread(
-            self._run, lambda db: list(db.query("SELECT * FROM pending ORDER BY first_seen"))
+            self._run, lambda db: list(db.query("SELECT * FROM pending ORDER BY rowid"))
         )
 
-    async def mark_key_requested(self, event_id: str) -> None:
-        await self._write("UPDATE pending SET key_requested=1 WHERE event_id=?", [event_id])
+    def held_rooms(self) -> set[str]:
+        rows = self._run(lambda db: db.execute("SELECT DISTINCT room_id FROM pending").fetchall())
+        return {str(row[0]) for row in rows}
 
     async def drop_pending(self, event_id: str) -> None:
         await self._write("DELETE FROM pending WHERE event_id=?", [event_id])

@@ -1,6 +1,6 @@
 """The only package that talks to homeservers (matrix-nio for clients, aiohttp for admin)."""
 
-from coopnet.matrix.client import CoopNetClient, Invitation, ReceivedEvent, SyncBatch
+from coopnet.matrix.client import CoopNetClient, Invitation, ReceivedEvent, RoomBatch, SyncBatch
 from coopnet.matrix.devices import (
     Decision,
     DeviceInfo,
@@ -9,16 +9,22 @@ from coopnet.matrix.devices import (
     EnrolledDevices,
 )
 from coopnet.matrix.probe import homeserver_answers
+from coopnet.matrix.snapshots import Device, DeviceTrust, PowerLevels, Room
 
 __all__ = [
     "CoopNetClient",
     "Decision",
+    "Device",
     "DeviceInfo",
     "DevicePolicy",
+    "DeviceTrust",
     "DirectoryDevices",
     "EnrolledDevices",
     "Invitation",
+    "PowerLevels",
     "ReceivedEvent",
+    "Room",
+    "RoomBatch",
     "SyncBatch",
     "homeserver_answers",
 ]

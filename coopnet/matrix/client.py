@@ -3,7 +3,10 @@
 One object per device. It logs in once and restores the device afterwards, keeps a
 persistent encrypted store, creates consultation rooms with the security model's
 shape, decides every member device through a :class:`DevicePolicy` before sending,
-and hands decrypted timeline events to subscribers.
+and hands decrypted timeline events to subscribers. An event whose room key is late is
+handed out again once the key comes, requested from its sender if need be
+(:mod:`coopnet.matrix.late_keys`). Rooms, members and devices come out as CoopNet's
+frozen snapshots (:mod:`coopnet.matrix.snapshots`): nio's objects stay in here.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from nio import (
     EncryptionError,
     InviteMemberEvent,
     JoinError,
-    LocalProtocolError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
@@ -30,6 +32,7 @@ from nio import (
     RoomGetStateEventError,
     RoomGetStateEventResponse,
     RoomInviteError,
+    RoomKickError,
     RoomMessage,
     RoomMessagesResponse,
     RoomPreset,
@@ -45,7 +48,9 @@ from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
+from coopnet.matrix.late_keys import KeySharer, KeyWaiter, megolm_of
 from coopnet.matrix.session import StoredSession
+from coopnet.matrix.snapshots import Device, Room, device_of, room_of
 
 log = logging.getLogger(__name__)
 
@@ -125,19 +130,27 @@ EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
 InviteHandler = Callable[[Invitation], Awaitable[None]]
 ExcludedHandler = Callable[[RoomID, DeviceInfo], Awaitable[None]]
 SyncHandler = Callable[[SyncBatch], Awaitable[None]]
+UndecryptableHandler = Callable[[ReceivedEvent], Awaitable[None]]
+
+# How often waiting events are retried and their key requests sent, between syncs.
+LATE_KEY_INTERVAL = 1.0
 
 
 class CoopNetClient:
     def __init__(self, nio_client: AsyncClient, store_dir: Path, policy: DevicePolicy) -> None:
-        self.nio = nio_client
+        self._nio = nio_client
         self.store_dir = store_dir
         self.policy = policy
         self._event_handlers: list[EventHandler] = []
         self._invite_handlers: list[InviteHandler] = []
         self._excluded_handlers: list[ExcludedHandler] = []
         self._sync_handlers: list[SyncHandler] = []
+        self._undecryptable_handlers: list[UndecryptableHandler] = []
         self._undecrypted: dict[str, ReceivedEvent] = {}
+        self.key_waiter = KeyWaiter(nio_client, policy)
+        self.key_sharer = KeySharer(nio_client, policy)
         self._sync_task: asyncio.Task[None] | None = None
+        self._late_keys_task: asyncio.Task[None] | None = None
         self._synced = asyncio.Condition()
         nio_client.add_event_callback(self._on_timeline_event, TIMELINE_TYPES)
         nio_client.add_event_callback(self._on_invite, (InviteMemberEvent,))
@@ -190,6 +203,7 @@ class CoopNetClient:
                 await client._login(homeserver, user_id, password, device_name)
             if nio_client.should_upload_keys:
                 await nio_client.keys_upload()
+            client.key_waiter.accept_forwards_from_senders()
             private_files(store)
         except BaseException:
             await nio_client.close()
@@ -197,7 +211,7 @@ class CoopNetClient:
         return client
 
     async def _login(self, homeserver: str, user_id: str, password: str, name: str) -> None:
-        resp = await self.nio.login(password, device_name=name)
+        resp = await self._nio.login(password, device_name=name)
         if not isinstance(resp, LoginResponse):
             raise MatrixError(f"login of {user_id} at {homeserver} failed: {resp.message}")
         StoredSession(homeserver, user_id, resp.device_id, resp.access_token).save(self.store_dir)
@@ -205,42 +219,46 @@ class CoopNetClient:
 
     @property
     def user_id(self) -> UserID:
-        return UserID(self.nio.user_id)
+        return UserID(self._nio.user_id)
 
     @property
     def device_id(self) -> str:
-        return str(self.nio.device_id)
+        return str(self._nio.device_id)
 
     @property
     def ed25519_key(self) -> str:
         """This device's fingerprint key, as enrolled in the network directory."""
-        olm = self.nio.olm
+        olm = self._nio.olm
         if olm is None:
             raise MatrixError("encryption is not loaded for this client")
         return str(olm.account.identity_keys["ed25519"])
 
     # ---------------------------------------------------------------- sync
     async def sync_once(self, timeout_ms: int = 0) -> None:
-        resp = await self.nio.sync(timeout=timeout_ms, full_state=True)
+        resp = await self._nio.sync(timeout=timeout_ms, full_state=True)
         if not isinstance(resp, SyncResponse):
             raise MatrixError(f"sync of {self.user_id} failed: {resp}")
-        await self.nio.run_response_callbacks([resp])
+        await self._nio.run_response_callbacks([resp])
         await self._keys_housekeeping()
 
     async def _keys_housekeeping(self) -> None:
-        if self.nio.should_upload_keys:
-            await self.nio.keys_upload()
-        if self.nio.should_query_keys:
-            await self.nio.keys_query()
-        if self.nio.should_claim_keys:
-            await self.nio.keys_claim(self.nio.get_users_for_key_claiming())
+        if self._nio.should_upload_keys:
+            await self._nio.keys_upload()
+        if self._nio.should_query_keys:
+            await self._nio.keys_query()
+        if self._nio.should_claim_keys:
+            await self._nio.keys_claim(self._nio.get_users_for_key_claiming())
 
     def start(self) -> None:
         """Sync in the background until :meth:`close` (nio uploads/queries/claims keys)."""
         if self._sync_task is None:
             self._sync_task = asyncio.create_task(
-                self.nio.sync_forever(timeout=SYNC_TIMEOUT_MS, full_state=True),
+                self._nio.sync_forever(timeout=SYNC_TIMEOUT_MS, full_state=True),
                 name=f"sync {self.user_id}",
+            )
+        if self._late_keys_task is None:
+            self._late_keys_task = asyncio.create_task(
+                self._late_keys_loop(), name=f"late keys {self.user_id}"
             )
 
     async def wait_closed(self) -> None:
@@ -249,15 +267,18 @@ class CoopNetClient:
             await self._sync_task
 
     async def close(self) -> None:
+        if self._late_keys_task is not None:
+            self._late_keys_task.cancel()
+            self._late_keys_task = None
         if self._sync_task is not None:
-            self.nio.stop_sync_forever()
+            self._nio.stop_sync_forever()
             self._sync_task.cancel()
             try:
                 await self._sync_task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
                 pass
             self._sync_task = None
-        await self.nio.close()
+        await self._nio.close()
 
     async def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         """Wait until ``condition()`` holds after some sync; raise naming ``what`` on timeout."""
@@ -276,7 +297,7 @@ class CoopNetClient:
 
     @property
     def sync_token(self) -> str | None:
-        return self.nio.next_batch or self.nio.loaded_sync_token or None
+        return self._nio.next_batch or self._nio.loaded_sync_token or None
 
     @sync_token.setter
     def sync_token(self, token: str | None) -> None:
@@ -284,13 +305,17 @@ class CoopNetClient:
         store: nio ignores a sync response whose ``next_batch`` equals its own, and a
         server with nothing new answers with the same token — the full state of the first
         sync after a restart (room names: the case references) would be dropped."""
-        self.nio.next_batch = ""
-        self.nio.loaded_sync_token = token or ""
+        self._nio.next_batch = ""
+        self._nio.loaded_sync_token = token or ""
 
     async def _on_sync(self, resp: SyncResponse) -> None:
         # Runs after nio has decrypted the sync and called the per-event handlers.
-        if self._undecrypted:
-            await self._retry_undecrypted()
+        for request in KeySharer.requests_in(resp, self.user_id):
+            try:
+                await self.key_sharer.answer(request)
+            except Exception:  # one bad request must not stop the sync loop
+                log.exception("answering a room key request of %s failed", request.sender)
+        await self._late_keys_pass()
         if self._sync_handlers:
             batch = SyncBatch(
                 next_batch=resp.next_batch,
@@ -332,17 +357,35 @@ class CoopNetClient:
     def on_device_excluded(self, handler: ExcludedHandler) -> None:
         self._excluded_handlers.append(handler)
 
+    def on_undecryptable(self, handler: UndecryptableHandler) -> None:
+        """Call ``handler`` with an event whose room key did not come within
+        :data:`coopnet.matrix.late_keys.GIVE_UP_AFTER` seconds (it was requested)."""
+        self._undecryptable_handlers.append(handler)
+
     async def _on_timeline_event(self, room: MatrixRoom, event: Any) -> None:
         if not is_message(event):
             return
         received = to_received(room.room_id, event)
-        if not received.decrypted:
-            # Its room key may come in a later sync (to-device messages and room events
-            # travel separately): keep it and hand it out again once it decrypts.
-            self._undecrypted[received.event_id] = received
-            while len(self._undecrypted) > MAX_UNDECRYPTED:
-                self._undecrypted.pop(next(iter(self._undecrypted)))
+        self._hold_if_undecrypted(received)
         await self._deliver(received)
+
+    def _hold_if_undecrypted(self, received: ReceivedEvent) -> None:
+        """Its room key may come in a later sync (to-device messages and room events
+        travel separately), or never by itself: keep the event, ask for its key, and hand
+        it out again once it decrypts."""
+        if received.decrypted:
+            return
+        self._undecrypted[received.event_id] = received
+        self.await_room_key(received)
+        while len(self._undecrypted) > MAX_UNDECRYPTED:
+            self.key_waiter.forget(self._undecrypted.pop(next(iter(self._undecrypted))).event_id)
+
+    def await_room_key(self, event: ReceivedEvent) -> None:
+        """Request the room key of an undecryptable event from its sender's device (soon,
+        unless it arrives by itself, and again later), until :meth:`retry_decrypt`
+        succeeds or the wait is given up."""
+        if not event.decrypted:
+            self.key_waiter.watch(event.room_id, event.event_id, event.source)
 
     async def _deliver(self, received: ReceivedEvent) -> None:
         for handler in self._event_handlers:
@@ -351,20 +394,80 @@ class CoopNetClient:
             except Exception:  # a faulty handler must not stop the sync loop
                 log.exception("event handler failed on %s", received.event_id)
 
-    async def _retry_undecrypted(self) -> None:
+    async def _late_keys_loop(self) -> None:
+        while True:  # until close() cancels it
+            await asyncio.sleep(LATE_KEY_INTERVAL)
+            if self.key_waiter.waiting or self._undecrypted:
+                try:
+                    await self._late_keys_pass()
+                except Exception:  # retried at the next pass
+                    log.exception("handling late room keys failed")
+
+    async def _late_keys_pass(self) -> None:
+        """Hand out what decrypts now, request keys that are due, report what expired."""
         for event_id, event in list(self._undecrypted.items()):
             decrypted = self.retry_decrypt(event)
-            if decrypted is not None:
+            if decrypted is not None and event_id in self._undecrypted:
                 del self._undecrypted[event_id]
                 log.info("decrypted %s once its room key arrived", event_id)
                 await self._deliver(decrypted)
+        await self.key_waiter.request_due()
+        for event_id, _waiting in self.key_waiter.expired():
+            log.warning("the room key of %s never came: it stays undecryptable", event_id)
+            given_up = self._undecrypted.pop(event_id, None)
+            if given_up is None:
+                continue
+            for handler in self._undecryptable_handlers:
+                try:
+                    await handler(given_up)
+                except Exception:
+                    log.exception("undecryptable-event handler failed on %s", event_id)
 
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
-        if event.state_key != self.nio.user_id or event.membership != "invite":
+        if event.state_key != self._nio.user_id or event.membership != "invite":
             return
         invitation = Invitation(RoomID(room.room_id), UserID(event.sender))
         for handler in self._invite_handlers:
             await handler(invitation)
+
+    # ---------------------------------------------------------------- snapshots
+    def room_ids(self) -> frozenset[RoomID]:
+        """The rooms this account has joined."""
+        return frozenset(RoomID(r) for r in self._nio.rooms)
+
+    def room(self, room_id: str) -> Room | None:
+        """A joined room as the last sync left it; None when this account is not in it."""
+        room = self._nio.rooms.get(room_id)
+        return room_of(room) if room is not None else None
+
+    def joined(self, room_id: str) -> frozenset[UserID]:
+        """The joined members of a room (none when this account is not in it)."""
+        room = self._nio.rooms.get(room_id)
+        if room is None:
+            return frozenset()
+        return frozenset(UserID(u) for u in room.users if u not in room.invited_users)
+
+    def rooms(self) -> dict[RoomID, Room]:
+        """Every joined room."""
+        return {RoomID(r): room_of(room) for r, room in self._nio.rooms.items()}
+
+    def invitations(self) -> dict[RoomID, Room]:
+        """The rooms this account is invited to and has not joined (what the invite shows)."""
+        return {RoomID(r): room_of(room) for r, room in self._nio.invited_rooms.items()}
+
+    def room_devices(self, room_id: str) -> list[Device]:
+        """The member devices of a room this device knows, with the decision its store
+        holds (see :meth:`decide_devices`); deleted devices left out."""
+        return [
+            device_of(device)
+            for devices in self._nio.room_devices(room_id).values()
+            for device in devices.values()
+            if not device.deleted
+        ]
+
+    def user_devices(self, user_id: str) -> list[Device]:
+        """The devices of ``user_id`` this device knows (from key queries)."""
+        return [device_of(d) for d in self._nio.device_store.active_user_devices(user_id)]
 
     # ---------------------------------------------------------------- rooms
     async def create_consultation_room(
@@ -379,7 +482,7 @@ class CoopNetClient:
     async def create_room(self, plan: RoomPlan) -> RoomID:
         """Create a consultation room as :func:`coopnet.consultation.plan_room` planned it
         (encrypted, invite-only, named by its neutral case reference)."""
-        resp = await self.nio.room_create(
+        resp = await self._nio.room_create(
             visibility=RoomVisibility.private,
             name=plan.name,
             preset=RoomPreset.private_chat,
@@ -392,7 +495,7 @@ class CoopNetClient:
             raise MatrixError(f"creating the consultation room {plan.name!r} failed: {resp}")
         room_id = RoomID(resp.room_id)
         await self.wait_until(
-            lambda: room_id in self.nio.rooms, 30, f"the new room {room_id} to sync"
+            lambda: room_id in self._nio.rooms, 30, f"the new room {room_id} to sync"
         )
         return room_id
 
@@ -405,7 +508,7 @@ class CoopNetClient:
         """
         delay = 0.5
         for attempt in range(1, attempts + 1):
-            resp = await self.nio.join(room_id)
+            resp = await self._nio.join(room_id)
             if not isinstance(resp, JoinError):
                 break
             if resp.status_code != "M_FORBIDDEN" or attempt == attempts:
@@ -414,13 +517,13 @@ class CoopNetClient:
             await asyncio.sleep(delay)
             delay *= 2
         await self.wait_until(
-            lambda: room_id in self.nio.rooms, 30, f"the joined room {room_id} to sync"
+            lambda: room_id in self._nio.rooms, 30, f"the joined room {room_id} to sync"
         )
         return RoomID(room_id)
 
     async def server_acl(self, room_id: str) -> dict[str, Any] | None:
         """The room's ``m.room.server_acl`` content; None when it has none."""
-        resp = await self.nio.room_get_state_event(room_id, "m.room.server_acl")
+        resp = await self._nio.room_get_state_event(room_id, "m.room.server_acl")
         if isinstance(resp, RoomGetStateEventResponse):
             return dict(resp.content)
         if isinstance(resp, RoomGetStateEventError) and resp.status_code == "M_NOT_FOUND":
@@ -433,7 +536,7 @@ class CoopNetClient:
         Returns ``"unchanged"``, ``"updated"`` or ``"forbidden"`` (this account lacks the
         power: in room version 12 only the creator, or whoever it raised, may change it).
         """
-        room = self.nio.rooms.get(room_id)
+        room = self._nio.rooms.get(room_id)
         if room is None:
             raise MatrixError(f"{self.user_id} is not in room {room_id}")
         current = await self.server_acl(room_id)
@@ -441,7 +544,7 @@ class CoopNetClient:
         wanted = followed_server_acl(current, servers, listed_servers, server_of(self.user_id))
         if wanted is None:
             return "unchanged"
-        resp = await self.nio.room_put_state(room_id, "m.room.server_acl", wanted)
+        resp = await self._nio.room_put_state(room_id, "m.room.server_acl", wanted)
         if isinstance(resp, RoomPutStateError):
             if resp.status_code == "M_FORBIDDEN":
                 return "forbidden"
@@ -450,17 +553,25 @@ class CoopNetClient:
         return "updated"
 
     async def invite(self, room_id: str, user_id: str) -> None:
-        resp = await self.nio.room_invite(room_id, user_id)
+        resp = await self._nio.room_invite(room_id, user_id)
         if isinstance(resp, RoomInviteError):
             raise MatrixError(f"inviting {user_id} to {room_id} failed: {resp}")
+
+    async def kick(self, room_id: str, user_id: str, reason: str | None = None) -> None:
+        """Remove a member from a room (needs the power to)."""
+        resp = await self._nio.room_kick(room_id, user_id, reason=reason)
+        if isinstance(resp, RoomKickError):
+            raise MatrixError(f"removing {user_id} from {room_id} failed: {resp}")
 
     async def history(self, room_id: str, limit: int = 100) -> list[ReceivedEvent]:
         """The room's latest timeline events, oldest first, decrypted where keys are held."""
         # Without a start token the server paginates back from the newest event.
-        resp = await self.nio.room_messages(room_id, limit=limit)
+        resp = await self._nio.room_messages(room_id, limit=limit)
         if not isinstance(resp, RoomMessagesResponse):
             raise MatrixError(f"reading the history of {room_id} failed: {resp}")
         events = [to_received(room_id, e) for e in resp.chunk if is_message(e)]
+        for event in events:
+            self._hold_if_undecrypted(event)
         return list(reversed(events))
 
     async def backfill(
@@ -485,7 +596,7 @@ class CoopNetClient:
         found: list[ReceivedEvent] = []
         token: str | None = prev_batch
         while token and len(found) < limit:
-            resp = await self.nio.room_messages(room_id, start=token, end=since, limit=100)
+            resp = await self._nio.room_messages(room_id, start=token, end=since, limit=100)
             if not isinstance(resp, RoomMessagesResponse):
                 raise MatrixError(f"reading the history of {room_id} failed: {resp}")
             for event in resp.chunk:
@@ -493,7 +604,9 @@ class CoopNetClient:
                     continue
                 if since is None and await known(event.event_id):
                     return list(reversed(found))
-                found.append(to_received(room_id, event))
+                received = to_received(room_id, event)
+                self.await_room_key(received)
+                found.append(received)
             if not resp.chunk or not resp.end or resp.end == token:
                 break
             token = resp.end
@@ -501,27 +614,18 @@ class CoopNetClient:
 
     def retry_decrypt(self, event: ReceivedEvent) -> ReceivedEvent | None:
         """Decrypt an event that arrived before its room key; None while the key is missing."""
-        megolm = MegolmEvent.from_dict(event.source)
-        if not isinstance(megolm, MegolmEvent):
+        megolm = megolm_of(event.room_id, event.source)
+        # Asking nio without the key would log a warning at every retry.
+        if megolm is None or not self.key_waiter.has_key(megolm):
             return None
-        megolm.room_id = event.room_id
         try:
-            decrypted = self.nio.decrypt_event(megolm)
+            decrypted = self._nio.decrypt_event(megolm)
         except EncryptionError:
             return None
         if not isinstance(decrypted, TIMELINE_TYPES) or isinstance(decrypted, MegolmEvent):
             return None
+        self.key_waiter.forget(event.event_id)
         return to_received(event.room_id, decrypted)
-
-    async def request_room_key(self, event: ReceivedEvent) -> None:
-        """Ask the sender's devices for the room key of an undecryptable event."""
-        megolm = MegolmEvent.from_dict(event.source)
-        if isinstance(megolm, MegolmEvent):
-            megolm.room_id = event.room_id
-            try:
-                await self.nio.request_room_key(megolm)
-            except LocalProtocolError:  # already requested
-                pass
 
     # ---------------------------------------------------------------- sending
     async def decide_devices(self, room_id: str) -> list[DeviceInfo]:
@@ -531,17 +635,17 @@ class CoopNetClient:
         blacklisted (and the room's outbound session replaced), and one it starts listing
         (or the officer verified) is trusted, whatever nio's store decided before.
         """
-        room = self.nio.rooms.get(room_id)
+        room = self._nio.rooms.get(room_id)
         if room is None:
             raise MatrixError(f"{self.user_id} is not in room {room_id}")
         if not room.encrypted:
             return []
         if not room.members_synced:
-            await self.nio.joined_members(room_id)
-        if self.nio.should_query_keys:
-            await self.nio.keys_query()
+            await self._nio.joined_members(room_id)
+        if self._nio.should_query_keys:
+            await self._nio.keys_query()
         excluded = []
-        for devices in self.nio.room_devices(room_id).values():
+        for devices in self._nio.room_devices(room_id).values():
             for device in devices.values():
                 if device.deleted:
                     continue
@@ -550,11 +654,11 @@ class CoopNetClient:
                 )
                 if self.policy.decide(info) is Decision.TRUST:
                     if not device.verified:
-                        self.nio.unblacklist_device(device)
-                        self.nio.verify_device(device)
+                        self._nio.unblacklist_device(device)
+                        self._nio.verify_device(device)
                 elif not device.blacklisted:
-                    self.nio.unverify_device(device)
-                    self.nio.blacklist_device(device)
+                    self._nio.unverify_device(device)
+                    self._nio.blacklist_device(device)
                     excluded.append(info)
                     log.warning(
                         "excluded unknown device %s of %s from room keys",
@@ -572,11 +676,11 @@ class CoopNetClient:
         device got nothing (no one-time key could be claimed for it at that moment), and
         then never offers it that session again. Start a new session instead, so every
         trusted device gets the keys of what is sent from now on."""
-        olm = self.nio.olm
+        olm = self._nio.olm
         session = olm.outbound_group_sessions.get(room_id) if olm is not None else None
         if session is None or not session.shared:
             return
-        for devices in self.nio.room_devices(room_id).values():
+        for devices in self._nio.room_devices(room_id).values():
             for device in devices.values():
                 key = (device.user_id, device.id)
                 if (
@@ -592,7 +696,7 @@ class CoopNetClient:
                         device.user_id,
                         room_id,
                     )
-                    self.nio.invalidate_outbound_session(room_id)
+                    self._nio.invalidate_outbound_session(room_id)
                     return
 
     async def send(
@@ -608,7 +712,7 @@ class CoopNetClient:
         event: a program that may resend after a crash passes a deterministic one.
         """
         await self.decide_devices(room_id)
-        resp = await self.nio.room_send(room_id, event_type, content, tx_id=txn_id)
+        resp = await self._nio.room_send(room_id, event_type, content, tx_id=txn_id)
         if not isinstance(resp, RoomSendResponse):
             raise MatrixError(f"sending to {room_id} failed: {resp}")
         return EventID(resp.event_id)

@@ -72,14 +72,14 @@ class SasVerifier:
         self.store = store
         self._handlers: list[RequestHandler] = []
         self._changed = asyncio.Event()
-        client.nio.add_to_device_callback(self._on_event, (KeyVerificationEvent,))
+        client._nio.add_to_device_callback(self._on_event, (KeyVerificationEvent,))
 
     def on_request(self, handler: RequestHandler) -> None:
         self._handlers.append(handler)
 
     # ---------------------------------------------------------------- state
     def _sas(self, transaction_id: str) -> Sas:
-        sas = self.client.nio.key_verifications.get(transaction_id)
+        sas = self.client._nio.key_verifications.get(transaction_id)
         if sas is None:
             raise MatrixError(f"no verification {transaction_id} in progress (cancelled?)")
         return sas
@@ -96,7 +96,7 @@ class SasVerifier:
     ) -> None:
         deadline = time.monotonic() + timeout
         while not ready():
-            sas = self.client.nio.key_verifications.get(transaction_id)
+            sas = self.client._nio.key_verifications.get(transaction_id)
             if sas is None or sas.canceled:
                 reason = getattr(sas, "cancel_reason", None) or "cancelled by the other side"
                 raise MatrixError(f"verification {transaction_id} failed: {reason}")
@@ -124,25 +124,25 @@ class SasVerifier:
     async def start(self, user_id: str, device_id: str) -> str:
         """Start verifying ``device_id`` of ``user_id``; return the transaction id."""
         device = await self._device(user_id, device_id)
-        resp = await self.client.nio.start_key_verification(device)
+        resp = await self.client._nio.start_key_verification(device)
         if isinstance(resp, ToDeviceError):
             raise MatrixError(f"starting verification with {user_id} {device_id}: {resp}")
-        sas = self.client.nio.get_active_sas(user_id, device_id)
+        sas = self.client._nio.get_active_sas(user_id, device_id)
         if sas is None:
             raise MatrixError(f"verification with {user_id} {device_id} did not start")
         return str(sas.transaction_id)
 
     async def accept(self, transaction_id: str) -> None:
-        await self._send(self.client.nio.accept_key_verification, transaction_id, "accepting")
+        await self._send(self.client._nio.accept_key_verification, transaction_id, "accepting")
 
     async def confirm(self, transaction_id: str) -> None:
         """The officer says the emoji match."""
-        await self._send(self.client.nio.confirm_short_auth_string, transaction_id, "confirming")
+        await self._send(self.client._nio.confirm_short_auth_string, transaction_id, "confirming")
         self._remember_if_done(transaction_id)
 
     async def reject(self, transaction_id: str) -> None:
         """The officer says the emoji do not match: cancel, trust nothing."""
-        resp = await self.client.nio.cancel_key_verification(transaction_id, reject=True)
+        resp = await self.client._nio.cancel_key_verification(transaction_id, reject=True)
         if isinstance(resp, ToDeviceError):
             raise MatrixError(f"cancelling verification {transaction_id}: {resp}")
 
@@ -171,7 +171,7 @@ class SasVerifier:
             raise MatrixError(f"{what} verification {transaction_id}: {resp}")
 
     async def _device(self, user_id: str, device_id: str) -> Any:
-        nio = self.client.nio
+        nio = self.client._nio
         for _attempt in range(2):
             device = nio.device_store.active_user_devices(user_id)
             found = next((d for d in device if d.id == device_id), None)
@@ -184,7 +184,7 @@ class SasVerifier:
 
     # ---------------------------------------------------------------- events
     def _remember_if_done(self, transaction_id: str) -> VerificationRecord | None:
-        sas = self.client.nio.key_verifications.get(transaction_id)
+        sas = self.client._nio.key_verifications.get(transaction_id)
         if sas is None or not sas.verified:
             return None
         other = sas.other_olm_device
@@ -208,7 +208,7 @@ class SasVerifier:
         """nio marks a SAS-verified device verified without renewing the rooms' outbound
         sessions, which were shared while the device was excluded: renew them so that the
         next message's key reaches the newly trusted device."""
-        nio = self.client.nio
+        nio = self.client._nio
         for room in nio.rooms.values():
             if room.encrypted and user_id in room.users:
                 nio.invalidate_outbound_session(room.room_id)
@@ -217,7 +217,7 @@ class SasVerifier:
         self._changed.set()
         if isinstance(event, KeyVerificationStart):
             request = VerificationRequest(event.transaction_id, event.sender, event.from_device)
-            if event.transaction_id not in self.client.nio.key_verifications:
+            if event.transaction_id not in self.client._nio.key_verifications:
                 log.warning("verification request from unknown device %s", event.from_device)
                 return
             for handler in self._handlers:
@@ -230,7 +230,7 @@ class SasVerifier:
     # ---------------------------------------------------------------- enrolment
     def enrolment_request(self, record: VerificationRecord) -> dict[str, Any]:
         """The verification, signed with this device's own key, for the steward."""
-        olm = self.client.nio.olm
+        olm = self.client._nio.olm
         if olm is None:
             raise MatrixError("encryption is not loaded for this client")
         signature = olm.account.sign(canonical_text(enrolment_payload(record)))

@@ -153,11 +153,6 @@ async def _until(condition: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.1)
 
 
-def joined(client: CoopNetClient, room_id: str) -> set[str]:
-    room = client.nio.rooms[room_id]
-    return set(room.users) - set(room.invited_users)
-
-
 async def _open(network: Network, authority_id: str) -> _Officer:
     authority = network.authority(authority_id)
     account = authority.officers()[0]
@@ -195,7 +190,7 @@ async def seed(network: Network, report: Callable[[str], None]) -> None:
             *(b.user_id for b in (requesting.bot(), requested.bot()) if b is not None),
         }
         await ch.client.wait_until(
-            lambda: expected <= joined(ch.client, room),
+            lambda: expected <= ch.client.joined(room),
             STEP_TIMEOUT,
             "the Mexican officer and both bots to join the demo consultation",
         )

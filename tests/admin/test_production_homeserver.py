@@ -231,7 +231,7 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
         await wait_for(lambda: room_id in invited, "the lab officer's invitation")
         await lab.join(room_id)
         await prod.wait_until(
-            lambda: lab_account.user_id in prod.nio.rooms[room_id].users, 60, "the lab join"
+            lambda: lab_account.user_id in prod.joined(room_id), 60, "the lab join"
         )
         await prod.send_text(room_id, "Hello from a PostgreSQL-backed homeserver")
         await lab.send_text(room_id, "Received, thank you")

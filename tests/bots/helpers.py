@@ -81,7 +81,7 @@ async def open_ch_mx_consultation(
     )
     await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
     await mx.join(room)
-    await wait_for(lambda: {mx_user, bot_user} <= set(ch.nio.rooms[room].users), "everyone to join")
+    await wait_for(lambda: {mx_user, bot_user} <= ch.joined(room), "everyone to join")
     opened = ConsultationOpened(
         case_ref=case_ref,
         kind=Kind.EXTRADITION,

@@ -82,7 +82,7 @@ async def test_kill_9_mid_burst_loses_and_doubles_nothing(
         await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
         await mx.join(room)
         await wait_for(
-            lambda: {mx_user, bot_user} <= set(ch.nio.rooms[room].users),
+            lambda: {mx_user, bot_user} <= ch.joined(room),
             "the mx officer and the ch bot to join the room",
         )
         opened = ConsultationOpened.from_dict(

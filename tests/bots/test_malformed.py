@@ -169,9 +169,7 @@ class Driver:
             servers=[net.authority("ch").server_name],
         )
         client, bot_user = self.client, self.bot.user_id
-        await wait_for(
-            lambda: bot_user in client.nio.rooms[self.room].users, "the ch bot to join the room"
-        )
+        await wait_for(lambda: bot_user in client.joined(self.room), "the ch bot to join the room")
 
     async def teardown(self) -> None:
         if self.client is not None:

@@ -36,7 +36,7 @@ async def test_an_answer_lost_in_a_crash_is_posted_after_the_restart(
     room = await client.create_consultation_room(
         case_ref, invite=[bot.user_id], servers=network.member_server_names()
     )
-    await wait_for(lambda: bot.user_id in client.nio.rooms[room].users, "the bot to join")
+    await wait_for(lambda: bot.user_id in client.joined(room), "the bot to join")
     await bot.stop()
 
     content = {

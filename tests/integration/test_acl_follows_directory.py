@@ -74,10 +74,7 @@ async def test_room_server_acl_drops_a_removed_authority(tmp_path: Path) -> None
                 f"CTL-{uuid.uuid4().hex[:6]}", invite=[bot.user_id], servers=[]
             )
             await aa.wait_until(
-                lambda: (
-                    bot.user_id in aa.nio.rooms[control].users
-                    and bot.user_id not in aa.nio.rooms[control].invited_users
-                ),
+                lambda: bot.user_id in aa.joined(control),
                 TIMEOUT,
                 "the bot to join the control room",
             )

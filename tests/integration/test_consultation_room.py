@@ -28,7 +28,7 @@ async def test_officers_consult_in_an_encrypted_room(network: Network, open_clie
     )
     await wait_for(lambda: any(i.room_id == room_id for i in invited), "cn to be invited")
     await cn.join(room_id)
-    await ch.wait_until(lambda: cn_user in ch.nio.rooms[room_id].users, 60, "cn's join to reach ch")
+    await ch.wait_until(lambda: cn_user in ch.joined(room_id), 60, "cn's join to reach ch")
 
     await ch.send_text(room_id, "Bonjour, question on provisional arrest limits")
     await cn.send_text(room_id, "你好, we will answer within the week")
@@ -46,7 +46,8 @@ async def test_officers_consult_in_an_encrypted_room(network: Network, open_clie
     assert received.sender == ch_user
 
     # The room has the security model's shape, visible to both servers.
-    room = cn.nio.rooms[room_id]
+    room = cn.room(room_id)
+    assert room is not None
     assert room.encrypted
     assert room.join_rule == "invite"
     assert room.guest_access == "forbidden"
@@ -54,5 +55,5 @@ async def test_officers_consult_in_an_encrypted_room(network: Network, open_clie
     assert room.name == case_ref
     assert room.topic is None
     # (The creator's power is implicit in room version 12; it sent above.)
-    assert room.power_levels.can_user_send_message(cn_user)
-    assert not room.power_levels.can_user_send_message("@someone:127.0.0.99")
+    assert room.power_levels.can_send_message(cn_user)
+    assert not room.power_levels.can_send_message("@someone:127.0.0.99")

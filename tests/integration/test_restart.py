@@ -28,7 +28,7 @@ async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_c
     )
     await wait_for(lambda: room_id in invited, "cn to be invited")
     await cn.join(room_id)
-    await ch.wait_until(lambda: cn_user in ch.nio.rooms[room_id].users, 60, "cn's join")
+    await ch.wait_until(lambda: cn_user in ch.joined(room_id), 60, "cn's join")
     before = f"before restart {uuid.uuid4().hex}"
     event_id = await ch.send_text(room_id, before)
     # History is what was delivered: wait until cn's homeserver has the message.
@@ -50,7 +50,7 @@ async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_c
     ch, _ = await open_client(ch_user)
     cn, cn_inbox = await open_client(cn_user)
     assert ch.device_id == ch_device  # restored, not a new device
-    assert room_id in ch.nio.rooms and room_id in cn.nio.rooms
+    assert room_id in ch.room_ids() and room_id in cn.room_ids()
     history = await cn.history(room_id)
     old = next(e for e in history if e.event_id == event_id)
     assert old.decrypted and old.content["body"] == before
@@ -95,7 +95,7 @@ async def test_a_sync_resumed_from_a_saved_token_still_learns_every_room(network
     try:
         again.sync_token = saved
         await again.sync_once()
-        room = again.nio.rooms.get(room_id)
+        room = again.room(room_id)
         assert room is not None and room.name == case_ref
     finally:
         await again.close()

@@ -39,7 +39,7 @@ async def test_canary_is_in_no_homeserver_file(network: Network, open_client: Op
     )
     await wait_for(lambda: room_id in invited, "mx to be invited")
     await mx.join(room_id)
-    await ch.wait_until(lambda: mx_user in ch.nio.rooms[room_id].users, 60, "mx's join")
+    await ch.wait_until(lambda: mx_user in ch.joined(room_id), 60, "mx's join")
 
     canary = f"CANARY-{uuid.uuid4().hex}"
     await ch.send_text(room_id, f"Person sought: {canary}, born 1980-01-01")

@@ -55,7 +55,7 @@ async def new_device(network: Network, tmp_path: Path) -> AsyncIterator:
 
 
 def _knows_device(client: CoopNetClient, user_id: str, device_id: str) -> bool:
-    return any(d.id == device_id for d in client.nio.device_store.active_user_devices(user_id))
+    return any(d.device_id == device_id for d in client.user_devices(user_id))
 
 
 async def _consultation(
@@ -75,11 +75,9 @@ async def _consultation(
     )
     await wait_for(lambda: room_id in invited, f"{invitee.user_id} to be invited")
     await invitee.join(room_id)
-    await creator.wait_until(
-        lambda: invitee.user_id in creator.nio.rooms[room_id].users, 60, "the join"
-    )
+    await creator.wait_until(lambda: invitee.user_id in creator.joined(room_id), 60, "the join")
     for other in others:
-        await other.wait_until(lambda o=other: room_id in o.nio.rooms, 60, "the room to sync")
+        await other.wait_until(lambda o=other: room_id in o.room_ids(), 60, "the room to sync")
     return room_id
 
 
@@ -89,10 +87,10 @@ async def test_room_acl_follows_the_directory_not_the_outsider(
     ch, _ = await open_client(_officer(network, "ch"))
     cn, _ = await open_client(_officer(network, "cn"))
     room_id = await _consultation(network, ch, cn)
-    resp = await ch.nio.room_get_state_event(room_id, "m.room.server_acl")
+    acl = await ch.server_acl(room_id)
     directory = network_trust.load_directory(load_network(network.directory))
-    assert resp.content["allow"] == sorted(directory.server_names())
-    assert network.authority("zz").server_name not in resp.content["allow"]
+    assert acl is not None and acl["allow"] == sorted(directory.server_names())
+    assert network.authority("zz").server_name not in acl["allow"]
 
 
 async def test_attacker_with_a_password_on_a_new_device_gets_no_room_keys(
@@ -103,7 +101,7 @@ async def test_attacker_with_a_password_on_a_new_device_gets_no_room_keys(
     cn, cn_inbox = await open_client(cn_user)
     room_id = await _consultation(network, ch, cn)
     attacker, attacker_inbox = await new_device(cn_user, "attacker laptop")
-    await attacker.wait_until(lambda: room_id in attacker.nio.rooms, 60, "the room to sync")
+    await attacker.wait_until(lambda: room_id in attacker.room_ids(), 60, "the room to sync")
     await ch.wait_until(
         lambda: _knows_device(ch, cn_user, attacker.device_id), 60, "ch to see the new device"
     )

@@ -54,7 +54,7 @@ async def receive_in_a_new_room(pilot: Any, service: Any, cn: Any, body: str) ->
     )
     await until(pilot, lambda: room_id in service.rooms, "the invitation")
     await service.join(room_id)
-    await cn.wait_until(lambda: user in cn.nio.rooms[room_id].users, 60, "the join")
+    await cn.wait_until(lambda: user in cn.joined(room_id), 60, "the join")
     await cn.send_text(room_id, body)
     await until(
         pilot,
@@ -208,7 +208,7 @@ async def test_a_consultation_the_officer_is_removed_from_leaves_the_screen_and_
             before = EncryptedCache.unlock(cache_file, passphrase)
             assert any(r == room_id for r, _, _ in before.events()), "cached before"
             before.close()
-            await cn.nio.room_kick(room_id, ch_user, reason="removed from the consultation")
+            await cn.kick(room_id, ch_user, reason="removed from the consultation")
             await until(pilot, lambda: room_id not in service.rooms, "the removal to arrive")
             await until(
                 pilot,

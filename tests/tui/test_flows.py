@@ -103,7 +103,7 @@ async def test_open_consult_exchange_and_change_stage(network: Network, open_cli
         # The counterpart joins; a plain message typed in the composer reaches it decrypted.
         await until(pilot, lambda: room_id in invites, "cn's invitation")
         await cn.join(room_id)
-        await until(pilot, lambda: cn_user in service.client.nio.rooms[room_id].users, "cn's join")
+        await until(pilot, lambda: cn_user in service.client.joined(room_id), "cn's join")
         await pilot.click("#composer")
         await pilot.press(*"Bonjour", "enter")
         await until(

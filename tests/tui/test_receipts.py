@@ -120,7 +120,7 @@ async def _two_receipts(
         )
         await until(pilot, lambda: room_id in service.rooms, "the invitation")
         await service.join(room_id)
-        await cn.wait_until(lambda: ch_user in cn.nio.rooms[room_id].users, 60, "ch's join")
+        await cn.wait_until(lambda: ch_user in cn.joined(room_id), 60, "ch's join")
         app.open_consultation(room_id)
         await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the room")
         good = await cn.send(room_id, receipt_content(cn_key, cn_bot))

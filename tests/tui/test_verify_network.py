@@ -62,7 +62,7 @@ async def laptop(network: Network, tmp_path: Path) -> AsyncIterator[tuple[CoopNe
 
 
 def knows(client: CoopNetClient, user_id: str, device_id: str) -> bool:
-    return any(d.id == device_id for d in client.nio.device_store.active_user_devices(user_id))
+    return any(d.device_id == device_id for d in client.user_devices(user_id))
 
 
 async def consultation_with(pilot: Any, service: Any, laptop_client: Any, tag: str) -> str:
@@ -107,7 +107,7 @@ async def test_unknown_device_is_shown_excluded_then_verified_by_emoji(
         assert service.client is not None
         ch = service.client
         room_id = await consultation_with(pilot, service, laptop_client, "V")
-        await until(pilot, lambda: cn_user in ch.nio.rooms[room_id].users, "the laptop's join")
+        await until(pilot, lambda: cn_user in ch.joined(room_id), "the laptop's join")
         app.open_consultation(room_id)
         await until(
             pilot,
