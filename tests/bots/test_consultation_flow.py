@@ -8,6 +8,8 @@ import datetime as dt
 import time
 import uuid
 
+import pytest
+
 from bots.consultation.runner import records_path, signing_key_path
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
@@ -15,6 +17,8 @@ from coopnet.receipts import keys_from_directory, verify_receipt
 from coopnet.records import export_case, key_id, load_signing_key, verify_db, verify_export
 from tests.bots.helpers import payload_type, receipt_for, send_event, wait_notice
 from tests.harness import wait_for
+
+pytestmark = pytest.mark.integration
 
 TODAY = dt.datetime.now(dt.UTC).date()
 

@@ -33,6 +33,8 @@ from coopnet.protocol import PAYLOAD_KEY, ParseError, parse_content
 from coopnet.records import verify_db
 from tests.harness import Inbox, wait_for
 
+pytestmark = pytest.mark.integration
+
 T = TypeVar("T")
 EXAMPLES = 35
 IDENTITY = "org.coopnet.consultation.identity"

@@ -15,12 +15,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from coopnet.cli import main as cli
 from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import lifecycle, load_network
 from coopnet.network import trust as network_trust
 from coopnet.network.apply import apply_directory
 from tests.harness import FAILURE_BASE_ADDRESS, wait_for
+
+pytestmark = pytest.mark.integration
 
 BASE = str(ipaddress.IPv4Address(FAILURE_BASE_ADDRESS) + 20)
 TIMEOUT = 90.0

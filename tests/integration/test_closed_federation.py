@@ -15,6 +15,8 @@ from coopnet.errors import MatrixError
 from coopnet.network import Network
 from tests.harness import OUTSIDER, OpenClient
 
+pytestmark = pytest.mark.integration
+
 
 async def test_outsider_cannot_invite_or_join(network: Network, open_client: OpenClient):
     member_user = network.authority("ch").officers()[0].user_id

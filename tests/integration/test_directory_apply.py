@@ -22,6 +22,8 @@ from coopnet.network import trust as network_trust
 from coopnet.network.apply import apply_directory
 from tests.harness import FAILURE_BASE_ADDRESS
 
+pytestmark = pytest.mark.integration
+
 BASE = str(ipaddress.IPv4Address(FAILURE_BASE_ADDRESS) + 15)  # clear of tests/admin (base + 15..18)
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
+
 from coopnet.network import Network
 from tests.harness import OpenClient, wait_for
+
+pytestmark = pytest.mark.integration
 
 
 def files_containing(root: Path, needle: bytes) -> list[Path]:

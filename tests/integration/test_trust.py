@@ -19,6 +19,8 @@ from coopnet.network import trust as network_trust
 from coopnet.trust import DirectoryRefused, Refusal, VerificationStore
 from tests.harness import Inbox, OpenClient, wait_for
 
+pytestmark = pytest.mark.integration
+
 
 def _officer(network: Network, authority_id: str, n: int = 0) -> str:
     return network.authority(authority_id).officers()[n].user_id
