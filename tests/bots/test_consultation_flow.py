@@ -3,9 +3,7 @@ with both authorities' bots recording, checking, receipting and reminding."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import uuid
 
 import pytest
@@ -16,7 +14,7 @@ from coopnet.network import trust as network_trust
 from coopnet.receipts import keys_from_directory, verify_receipt
 from coopnet.records import export_case, key_id, load_signing_key, verify_db, verify_export
 from tests.bots.helpers import payload_type, receipt_for, send_event, wait_notice
-from tests.harness import wait_for
+from tests.harness import wait_async, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +150,7 @@ async def test_full_consultation(network: Network, open_client, start_bot):
         reminders[:] = [e for e in entries if e.kind == "reminder"]
         return bool(reminders)
 
-    await wait_until_async(reminder_recorded, "the ch bot to post and record a reminder")
+    await wait_async(reminder_recorded, "the ch bot to post and record a reminder")
     assert TODAY.isoformat() in str(reminders[0].content_value())
     reminder_id = reminders[0].event_id
     try:
@@ -212,13 +210,6 @@ async def test_full_consultation(network: Network, open_client, start_bot):
         exported = export_case(db, case_ref, "json")
         assert verify_export(exported).ok
         assert identity in exported
-
-
-async def wait_until_async(check, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def _wait_payload(inbox, room: str, type_name: str) -> str:
