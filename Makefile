@@ -28,9 +28,14 @@ test: install
 	bash tests/system-deps.sh
 	$(BIN)/pytest
 
+# The checks CI runs before the tests (.ci/run): formatting, lint, types.
+LINTED := coopnet bots tui tests bench
 lint: install
-	$(BIN)/ruff check coopnet bots tui tests bench
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy
+# lint-imports: the import-linter contracts go here once pyproject.toml has them
+# ([tool.importlinter]); add the line `$(BIN)/lint-imports` with them.
 
 bench: install
 	$(BIN)/python bench/latency.py
