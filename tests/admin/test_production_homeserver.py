@@ -25,10 +25,11 @@ from coopnet.network.process import check_port_free
 from tests.admin.conftest import LAB_ADDRESS, POSTGRES_PORT, PRODUCTION_ADDRESS
 from tests.admin.postgres import find_pg_bin, running_postgres
 from tests.harness import wait_async, wait_for
+from tests.tools import needs
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(find_pg_bin() is None, reason="PostgreSQL is not installed"),
+    needs(find_pg_bin() is not None, "PostgreSQL is not installed"),
 ]
 
 

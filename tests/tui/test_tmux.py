@@ -17,10 +17,11 @@ from coopnet.network import Network
 from coopnet.protocol import ConsultationOpened, LegalBasis, encode
 from coopnet.protocol.vocab import Kind, LegalBasisType
 from tests.harness import wait_for
+from tests.tools import needs
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    needs(shutil.which("tmux") is not None, "tmux is not installed"),
 ]
 
 COOPNET = str(Path(sys.executable).parent / "coopnet")
