@@ -27,7 +27,8 @@ from coopnet.network import trust as network_trust
 
 BASE_ADDRESS = os.environ.get("COOPNET_TEST_BASE_ADDRESS", "127.0.0.21")
 # Short-lived networks of the failure tests sit ten addresses above the session network.
-# Addresses used relative to BASE_ADDRESS: +0..3 session network, +10..11 start-up
+# Addresses used relative to BASE_ADDRESS: +0..3 session network, +5 the connection test's
+# own homeserver, +9 never listened on (a server that is down), +10..11 start-up
 # failures, +15..18 tests/admin, +25..26 directory apply, +30..31 room ACL.
 FAILURE_BASE_ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 10)
 OUTSIDER = "zz"
