@@ -28,8 +28,11 @@ test: install
 	bash tests/system-deps.sh
 	$(BIN)/pytest
 
+# The checks CI runs before the tests (.ci/run): formatting, lint, types.
+LINTED := coopnet bots tui tests bench
 lint: install
-	$(BIN)/ruff check coopnet bots tui tests bench
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

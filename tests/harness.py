@@ -27,30 +27,54 @@ from coopnet.network import trust as network_trust
 
 BASE_ADDRESS = os.environ.get("COOPNET_TEST_BASE_ADDRESS", "127.0.0.21")
 # Short-lived networks of the failure tests sit ten addresses above the session network.
-# Addresses used relative to BASE_ADDRESS: +0..3 session network, +10..11 start-up
+# Addresses used relative to BASE_ADDRESS: +0..3 session network, +5 the connection test's
+# own homeserver, +9 never listened on (a server that is down), +10..11 start-up
 # failures, +15..18 tests/admin, +25..26 directory apply, +30..31 room ACL.
 FAILURE_BASE_ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 10)
 OUTSIDER = "zz"
 
 
-async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until it holds; fail naming what was awaited when it does not."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.05)
+Pause = Callable[[float], Awaitable[object]]
 
 
 async def wait_async(
-    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0
+    check: Callable[[], Awaitable[bool]],
+    what: str,
+    timeout: float = 60.0,
+    *,
+    explain: Callable[[], str] | None = None,
+    pause: Pause = asyncio.sleep,
+    interval: float = 0.05,
 ) -> None:
-    """:func:`wait_for` with a condition that has to await (e.g. a read of a record)."""
+    """Poll ``check`` until it holds; fail naming what was awaited when it does not.
+
+    The one polling loop of the test suite. ``explain`` adds what was seen instead (a
+    screen, a log tail) to the failure; ``pause`` lets something else run between two
+    checks (a Textual pilot's ``pause``, by default the event loop's ``sleep``).
+    """
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.1)
+            seen = f":\n{explain()}" if explain is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{seen}")
+        await pause(interval)
+
+
+async def wait_for(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = 60.0,
+    *,
+    explain: Callable[[], str] | None = None,
+    pause: Pause = asyncio.sleep,
+    interval: float = 0.05,
+) -> None:
+    """:func:`wait_async` with a condition that needs no awaiting."""
+
+    async def check() -> bool:
+        return condition()
+
+    await wait_async(check, what, timeout, explain=explain, pause=pause, interval=interval)
 
 
 def enrolled_devices(network: Network) -> EnrolledDevices:

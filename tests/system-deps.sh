@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # System programs the tests drive for real, from Debian's packages, installed when missing:
-# a PostgreSQL server (tests/admin: the production homeserver) and tmux (tests/tui: the
-# real client in a terminal). Needs root (or sudo) only when something is missing.
+# a PostgreSQL server (tests/admin: the production homeserver), tmux (tests/tui: the
+# real client in a terminal) and systemd-analyze (tests/admin: the systemd units). Needs
+# root (or sudo) only when something is missing. With CI=true the tests fail, not skip,
+# when one of them is still missing.
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null \
     || missing+=(postgresql)
 command -v tmux >/dev/null || missing+=(tmux)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (Debian packages) for the tests"
     SUDO=""

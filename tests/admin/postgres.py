@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.tools import missing
 
 
 def find_pg_bin() -> Path | None:
@@ -66,7 +66,7 @@ def running_postgres(
     """A PostgreSQL server on ``host:port`` with role ``user``/``password`` owning ``dbname``."""
     bindir = find_pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
+        missing("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
     base = Path(tempfile.mkdtemp(prefix="coopnet-pg-"))
     data = base / "data"
     pwfile = base / "pw"

@@ -7,18 +7,22 @@ import configparser
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.admin.helpers import render
+from tests.tools import needs
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("coopnet-*.*"))
 UNIT_ROOT = "/etc/coopnet/authority"
 UNIT_VENV = "/opt/coopnet/venv"
+# The virtual environment running the tests stands for the unit's (a worktree may have none).
+VENV = Path(sys.executable).parent.parent
 _VAR = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 
 
@@ -92,35 +96,79 @@ def test_systemd_units_refer_to_rendered_files(path: Path, tmp_path: Path) -> No
         rel = ref.lstrip("/")
         assert (out / rel).exists(), f"{path.name}: {UNIT_ROOT}/{rel} is not rendered"
     for tool in re.findall(re.escape(UNIT_VENV) + r"/bin/([\w.-]+)", text):
-        assert (REPO / ".venv" / "bin" / tool).exists() or tool == "python"
+        assert (VENV / "bin" / tool).exists() or tool == "python"
     for unit in re.findall(r"\b(coopnet-[\w-]+\.service)\b", text):
         assert (DEPLOY / "systemd" / unit).exists(), unit
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
-def test_systemd_analyze_verify(tmp_path: Path) -> None:
-    """systemd's own parser, with the paths pointed at a rendered directory and this venv."""
-    _, out = render(tmp_path, target="host")
-    units = tmp_path / "units"
-    units.mkdir()
-    for path in UNITS:
-        text = path.read_text().replace(UNIT_ROOT, str(out))
-        text = text.replace(UNIT_VENV, str(REPO / ".venv"))
-        text = text.replace("User=coopnet", "User=root").replace("Group=coopnet", "Group=root")
-        (units / path.name).write_text(text)
+# Outside a booted systemd (containers, CI) a dependency this repository does not ship,
+# such as postgresql.service, may be unknown; systemd-analyze then says exactly this.
+# Every unit named coopnet-* is this repository's and must exist.
+FOREIGN_UNIT_NOT_FOUND = re.compile(r"Unit (?P<unit>[\w@.\\-]+) not found\.$")
+
+
+def _verify_problems(units: Path) -> list[str]:
+    """What ``systemd-analyze verify`` says about the units in ``units``, except that a
+    unit from outside this repository (not coopnet-*) is not installed."""
     result = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", *sorted(str(p) for p in units.iterdir())],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    # Outside a booted systemd (containers, CI) dependencies such as postgresql.service
-    # are unknown; only syntax problems with our own units count.
-    problems = [
-        line
-        for line in (result.stdout + result.stderr).splitlines()
-        if str(units) in line
-        and ("Unknown" in line or "Invalid" in line or "Failed" in line)
-        and "not found" not in line
-    ]
+    problems = []
+    for line in (result.stdout + result.stderr).splitlines():
+        foreign = FOREIGN_UNIT_NOT_FOUND.search(line.strip())
+        if not line.strip() or (foreign and not foreign.group("unit").startswith("coopnet-")):
+            continue
+        problems.append(line)
+    if result.returncode != 0 and not problems:
+        problems.append(f"systemd-analyze exited {result.returncode} without saying why")
+    return problems
+
+
+def _render_units(tmp_path: Path) -> Path:
+    """The units with their paths pointed at a rendered directory and this venv."""
+    _, out = render(tmp_path, target="host")
+    units = tmp_path / "units"
+    units.mkdir()
+    for path in UNITS:
+        text = path.read_text().replace(UNIT_ROOT, str(out))
+        text = text.replace(UNIT_VENV, str(VENV))
+        text = text.replace("User=coopnet", "User=root").replace("Group=coopnet", "Group=root")
+        (units / path.name).write_text(text)
+    return units
+
+
+SYSTEMD_ANALYZE = needs(shutil.which("systemd-analyze") is not None, "no systemd-analyze")
+
+
+@SYSTEMD_ANALYZE
+def test_systemd_analyze_verify(tmp_path: Path) -> None:
+    """systemd's own parser and checks (commands exist, dependencies of ours exist)."""
+    problems = _verify_problems(_render_units(tmp_path))
     assert not problems, "\n".join(problems)
+
+
+@SYSTEMD_ANALYZE
+def test_systemd_analyze_check_finds_broken_units(tmp_path: Path) -> None:
+    """The positive control: what the check above would let through if it were blind."""
+    units = _render_units(tmp_path)
+    bot, synapse = units / "coopnet-bot.service", units / "coopnet-synapse.service"
+    text = bot.read_text()
+    assert "\nExecStart=" in text
+    bot.write_text(text.replace("\nExecStart=", "\nBogusKey=1\nExecStart=/nonexistent/bin/x ", 1))
+    problems = "\n".join(_verify_problems(units))
+    assert "BogusKey" in problems and "/nonexistent/bin/x" in problems, problems
+
+    bot.write_text(text)
+    assert not _verify_problems(units)
+    # A dependency on a unit of ours that does not exist is a problem; postgresql.service
+    # missing from the machine is not.
+    synapse.write_text(
+        synapse.read_text().replace(
+            "[Unit]\n", "[Unit]\nRequires=coopnet-missing.service not-shipped.service\n", 1
+        )
+    )
+    problems = "\n".join(_verify_problems(units))
+    assert "coopnet-missing.service" in problems and "not-shipped" not in problems, problems

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +24,12 @@ from coopnet.network import Network
 from coopnet.network.process import check_port_free
 from tests.admin.conftest import LAB_ADDRESS, POSTGRES_PORT, PRODUCTION_ADDRESS
 from tests.admin.postgres import find_pg_bin, running_postgres
-from tests.conftest import wait_for
+from tests.harness import wait_async, wait_for
+from tests.tools import needs
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(find_pg_bin() is None, reason="PostgreSQL is not installed"),
+    needs(find_pg_bin() is not None, "PostgreSQL is not installed"),
 ]
 
 
@@ -147,17 +147,16 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
 ) -> None:
     out, url = production
     assert _config(out)["database"]["name"] == "psycopg2"
-    deadline = time.monotonic() + 120
     async with aiohttp.ClientSession() as session:
-        while True:
+
+        async def healthy() -> bool:
             try:
                 async with session.get(url + "/health") as resp:
-                    if resp.status == 200:
-                        break
+                    return resp.status == 200
             except aiohttp.ClientError:
-                pass
-            assert time.monotonic() < deadline, f"Synapse did not start:\n{_log_tail(out)}"
-            await asyncio.sleep(0.2)
+                return False
+
+        await wait_async(healthy, "Synapse to start", 120, explain=lambda: _log_tail(out))
     capsys.readouterr()
 
     # An officer registered through the admin command; the password is not printed.

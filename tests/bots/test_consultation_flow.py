@@ -3,10 +3,10 @@ with both authorities' bots recording, checking, receipting and reminding."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import uuid
+
+import pytest
 
 from bots.consultation.runner import records_path, signing_key_path
 from coopnet.keys import key_id, load_signing_key
@@ -16,7 +16,9 @@ from coopnet.receipts import keys_from_directory, verify_receipt
 from coopnet.records import verify_export
 from coopnet.records.database import export_case, verify_db
 from tests.bots.helpers import payload_type, receipt_for, send_event, wait_notice
-from tests.harness import wait_for
+from tests.harness import wait_async, wait_for
+
+pytestmark = pytest.mark.integration
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -150,7 +152,7 @@ async def test_full_consultation(network: Network, open_client, start_bot):
         reminders[:] = [e for e in entries if e.kind == "reminder"]
         return bool(reminders)
 
-    await wait_until_async(reminder_recorded, "the ch bot to post and record a reminder")
+    await wait_async(reminder_recorded, "the ch bot to post and record a reminder")
     assert TODAY.isoformat() in str(reminders[0].content_value())
     reminder_id = reminders[0].event_id
     try:
@@ -211,13 +213,6 @@ async def test_full_consultation(network: Network, open_client, start_bot):
         exported = export_case(db, case_ref, "json")
         assert verify_export(exported).ok
         assert identity in exported
-
-
-async def wait_until_async(check, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def _wait_payload(inbox, room: str, type_name: str) -> str:

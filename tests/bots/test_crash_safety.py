@@ -18,12 +18,16 @@ import subprocess
 import uuid
 from collections import Counter
 
+import pytest
+
 from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import Network, botproc, load_network
 from coopnet.protocol import ConsultationOpened, encode
 from coopnet.records.database import verify_db
 from tests.bots.record_reader import receipted_event, room_entries, room_entry_count
 from tests.harness import OpenClient, wait_for
+
+pytestmark = pytest.mark.integration
 
 PLAIN = 120  # plain messages from the Swiss officer
 STRUCTURED = 100  # identity exchanges from the Mexican officer, each receipted by the bot

@@ -12,12 +12,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bots.consultation.runner import records_path
 from coopnet.network import Network
 from coopnet.records.database import verify_db
 from tests.bots.helpers import open_ch_mx_consultation, receipt_for, send_event
 from tests.bots.record_reader import room_entries
 from tests.harness import wait_for
+
+pytestmark = pytest.mark.integration
 
 
 def _snapshot(source: Path, target: Path) -> None:

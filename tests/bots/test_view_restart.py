@@ -8,6 +8,8 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from bots.consultation.bot import ConsultationBot
 from bots.consultation.runner import records_path
 from bots.consultation.view import ConsultationView, build_view
@@ -16,6 +18,8 @@ from coopnet.protocol import PAYLOAD_KEY
 from tests.bots.helpers import open_ch_mx_consultation, receipt_for, send_event
 from tests.bots.record_reader import room_entries
 from tests.harness import wait_async, wait_for
+
+pytestmark = pytest.mark.integration
 
 TODAY = dt.datetime.now(dt.UTC).date()
 

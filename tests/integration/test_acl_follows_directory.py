@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from coopnet.cli import main as cli
 from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import lifecycle, load_network
 from coopnet.network import trust as network_trust
 from coopnet.network.apply import apply_directory
-from tests.harness import FAILURE_BASE_ADDRESS, wait_for
+from tests.harness import FAILURE_BASE_ADDRESS, wait_async, wait_for
+
+pytestmark = pytest.mark.integration
 
 BASE = str(ipaddress.IPv4Address(FAILURE_BASE_ADDRESS) + 20)
 TIMEOUT = 90.0
@@ -44,13 +47,21 @@ async def _open(net_dir: Path, user_id: str, invites: list[str]) -> CoopNetClien
 
 
 async def _acl_becomes(client: CoopNetClient, room_id: str, allow: list[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        acl = await client.server_acl(room_id)
-        if acl is not None and acl.get("allow") == allow:
-            return acl
-        assert time.monotonic() < deadline, f"the ACL of {room_id} is {acl}, not {allow}"
-        await asyncio.sleep(0.2)
+    seen: list[dict[str, Any] | None] = [None]
+
+    async def allows() -> bool:
+        seen[0] = await client.server_acl(room_id)
+        return seen[0] is not None and seen[0].get("allow") == allow
+
+    await wait_async(
+        allows,
+        f"the ACL of {room_id} to allow {allow}",
+        TIMEOUT,
+        explain=lambda: f"the ACL is {seen[0]}",
+        interval=0.2,
+    )
+    assert seen[0] is not None
+    return seen[0]
 
 
 async def test_room_server_acl_drops_a_removed_authority(tmp_path: Path) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from coopnet.network import Network
 from tests.harness import OpenClient, wait_for
+
+pytestmark = pytest.mark.integration
 
 
 def _officer(network: Network, authority_id: str, n: int = 0) -> str:

@@ -1,4 +1,7 @@
-"""Bad situations at start-up get clear errors and leave nothing running."""
+"""Bad situations at start-up get clear errors and leave nothing running.
+
+A port in use is found before any homeserver starts, so that test runs in the unit run too
+(the guard of tests/homeserver_guard.py would fail it if it started Synapse)."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ async def test_port_in_use_is_named_and_nothing_starts(tmp_path: Path):
     assert all(process.read_pid(a) is None for a in network.authorities)
 
 
+@pytest.mark.integration
 async def test_homeserver_that_fails_to_start_shows_its_log(tmp_path: Path):
     options = lifecycle.NetworkOptions(authorities=["aa", "bb"], base_address=FAILURE_BASE_ADDRESS)
     network = lifecycle.create_network(tmp_path / "net", options)

@@ -6,10 +6,14 @@ import asyncio
 import uuid
 from pathlib import Path
 
+import pytest
+
 from coopnet.matrix import CoopNetClient
 from coopnet.network import Network, lifecycle, load_network
 from coopnet.network import trust as network_trust
 from tests.harness import OpenClient, wait_for
+
+pytestmark = pytest.mark.integration
 
 
 async def test_restart_keeps_accounts_rooms_and_history(network: Network, open_client: OpenClient):

@@ -19,6 +19,8 @@ from coopnet.network import trust as network_trust
 from coopnet.trust import DirectoryRefused, Refusal, VerificationStore
 from tests.harness import Inbox, OpenClient, wait_for
 
+pytestmark = pytest.mark.integration
+
 
 def _officer(network: Network, authority_id: str, n: int = 0) -> str:
     return network.authority(authority_id).officers()[n].user_id
@@ -130,7 +132,7 @@ async def test_attacker_with_a_password_on_a_new_device_gets_no_room_keys(
         )
         received = attacker_inbox.find(lambda x, e=eid: x.event_id == e)
         assert received is not None and received.encrypted and not received.decrypted
-    # Not later either (nio answers key requests only for verified devices of its own user).
+    # Not later either: key requests are answered only for devices the policy trusts.
     history = await attacker.history(room_id)
     assert all(not e.decrypted for e in history if e.event_id in (event_id, reply_id))
     assert not any(secret in json.dumps(e.content) for e in attacker_inbox.events)

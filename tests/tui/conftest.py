@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
+from tests.harness import wait_for
 from tui.matrix_service import MatrixService
 
 
@@ -55,8 +56,4 @@ async def until(
     pilot: Pilot[None], condition: Callable[[], bool], what: str, timeout: float = 60.0
 ) -> None:
     """Let the app run until ``condition()`` holds; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.05)
+    await wait_for(condition, what, timeout, pause=pilot.pause)

@@ -9,6 +9,7 @@ from typing import Any
 
 from textual.widgets import Static
 
+from tests.harness import wait_for
 from tests.tui.conftest import until
 from tui import matrix_service
 from tui.app import CoopNetApp
@@ -67,13 +68,9 @@ async def test_probe_loop_reports_reconnecting_offline_online(
     task = asyncio.create_task(service._watch_connection())
     try:
         fake.up = False
-        async with asyncio.timeout(10):
-            while Connection.OFFLINE not in seen:
-                await asyncio.sleep(0.02)
+        await wait_for(lambda: Connection.OFFLINE in seen, "offline", 10, interval=0.02)
         fake.up = True
-        async with asyncio.timeout(10):
-            while seen[-1] is not Connection.ONLINE:
-                await asyncio.sleep(0.02)
+        await wait_for(lambda: seen[-1] is Connection.ONLINE, "online again", 10, interval=0.02)
     finally:
         task.cancel()
     assert seen[:4] == [
@@ -160,10 +157,10 @@ async def test_a_homeserver_down_at_start_shows_offline_and_the_cache_stays_read
     )
     starting = asyncio.create_task(service.start())
     try:
-        async with asyncio.timeout(30):
-            while Connection.OFFLINE not in seen:
-                assert not starting.done(), f"start ended: {starting.exception()!r}"
-                await asyncio.sleep(0.02)
+        await wait_for(
+            lambda: Connection.OFFLINE in seen or starting.done(), "offline", 30, interval=0.02
+        )
+        assert not starting.done(), f"start ended: {starting.exception()!r}"
     finally:
         starting.cancel()
         await asyncio.gather(starting, return_exceptions=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,10 +16,12 @@ from coopnet.localcache import CACHE_FILE, EncryptedCache
 from coopnet.network import Network
 from coopnet.protocol import ConsultationOpened, LegalBasis, encode
 from coopnet.protocol.vocab import Kind, LegalBasisType
+from tests.harness import wait_for
+from tests.tools import needs
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    needs(shutil.which("tmux") is not None, "tmux is not installed"),
 ]
 
 COOPNET = str(Path(sys.executable).parent / "coopnet")
@@ -57,20 +57,17 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "send-keys", *extra, *keys], check=True)
 
     async def wait_for(self, text: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.screen():
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{text!r} not on screen after {timeout:.0f} s:\n" + self.screen()
-                )
-            await asyncio.sleep(0.1)
+        await wait_for(
+            lambda: text in self.screen(), f"{text!r} on screen", timeout, explain=self.screen
+        )
 
     async def wait_gone(self, text: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text in self.screen():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} still on screen after {timeout:.0f} s")
-            await asyncio.sleep(0.1)
+        await wait_for(
+            lambda: text not in self.screen(),
+            f"{text!r} to leave the screen",
+            timeout,
+            explain=self.screen,
+        )
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
@@ -119,10 +116,11 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
         message = f"hello from tmux {uuid.uuid4().hex[:6]}"
         term.keys(message, literal=True)
         term.keys("Enter")
-        deadline = time.monotonic() + 60
-        while not inbox.find(lambda e: e.content.get("body") == message):
-            assert time.monotonic() < deadline, "cn did not receive the message:\n" + term.screen()
-            await asyncio.sleep(0.1)
+        await wait_for(
+            lambda: inbox.find(lambda e: e.content.get("body") == message) is not None,
+            "cn to receive the message",
+            explain=term.screen,
+        )
         term.keys("C-q")
     finally:
         term.close()

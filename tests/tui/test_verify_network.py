@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Static
 
-from coopnet.matrix import CoopNetClient
+from coopnet.errors import MatrixError
+from coopnet.matrix import CoopNetClient, DirectoryDevices
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
@@ -240,3 +241,79 @@ async def test_the_other_officer_starts_and_the_client_accepts(
         rows = await service.devices(room_id)
         laptop_row = next(r for r in rows if r.device_id == laptop_client.device_id)
         assert laptop_row.trust == "trusted"
+
+
+async def test_mismatching_emoji_trust_nothing_on_either_side(
+    network: Network, laptop: tuple[CoopNetClient, Inbox], tmp_path: Path
+) -> None:
+    """The laptop's officer says the emoji match, the client's officer says they do not:
+    the verification is cancelled, neither side trusts the other's device, and the laptop
+    still gets no room key."""
+    laptop_client, laptop_inbox = laptop
+    cn_user = laptop_client.user_id
+    ch_user = network.authority("ch").officers()[1].user_id
+    service = service_for(str(network.directory), ch_user)
+    laptop_store = VerificationStore(tmp_path / "laptop-v.json")
+    laptop_verifier = SasVerifier(laptop_client, laptop_store)
+    app = CoopNetApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: service.connection is Connection.ONLINE, "the client online")
+        assert service.client is not None
+        ch = service.client
+        room_id = await consultation_with(pilot, service, laptop_client, "M")
+        await until(
+            pilot, lambda: knows(ch, cn_user, laptop_client.device_id), "ch to know the laptop"
+        )
+        await laptop_client.wait_until(
+            lambda: knows(laptop_client, ch_user, ch.device_id), 60, "the laptop to know ch"
+        )
+
+        txn = await laptop_verifier.start(ch_user, ch.device_id)
+        await until(pilot, lambda: isinstance(app.screen, VerifyScreen), "the request")
+        verify = app.screen
+        assert isinstance(verify, VerifyScreen)
+        await pilot.press("a")
+        await laptop_verifier.wait_for_emoji(txn)
+        await until(pilot, lambda: verify.step is Step.COMPARE, "the emoji in the client")
+        await laptop_verifier.confirm(txn)  # the other side says they match ...
+        await pilot.press("n")  # ... this officer sees other emoji
+        await until(pilot, lambda: verify.step is Step.FAILED, "the refusal")
+        # The laptop sees the verification cancelled (nio may drop it altogether).
+        with pytest.raises(MatrixError, match="failed|cancelled"):
+            await laptop_verifier.wait_verified(txn, timeout=30)
+
+        # Nothing is trusted, on either side.
+        assert laptop_store.get(ch_user, ch.device_id) is None
+        client_store = VerificationStore(service.store_dir / DirectoryDevices.VERIFICATIONS_FILE)
+        assert client_store.get(cn_user, laptop_client.device_id) is None
+        rows = await service.devices(room_id)
+        laptop_row = next(r for r in rows if r.device_id == laptop_client.device_id)
+        assert laptop_row.trust != "trusted", laptop_row
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, VerifyScreen), "the screen closed")
+
+        # And the laptop gets no key for what is sent next.
+        app.open_consultation(room_id)
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConsultationScreen) and app.screen.is_mounted,
+            "the consultation",
+        )
+        screen = app.screen
+        assert isinstance(screen, ConsultationScreen)
+        after = f"after a mismatch {uuid.uuid4().hex[:8]}"
+        await pilot.click("#composer")
+        await pilot.press(*after, "enter")
+        await until(
+            pilot,
+            lambda: any(e.body == after for e in screen.consultation.entries),
+            "the message sent",
+        )
+        sent = next(e for e in screen.consultation.entries if e.body == after)
+        await until(
+            pilot,
+            lambda: laptop_inbox.find(lambda e: e.event_id == sent.event_id) is not None,
+            "the message on the laptop",
+        )
+        received = laptop_inbox.find(lambda e: e.event_id == sent.event_id)
+        assert received is not None and not received.decrypted

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from coopnet.keys import generate_signing_key, load_signing_key
 from coopnet.records.database import verify_db
 from coopnet.records.store import RecordStore
+from tests.harness import wait_for
 from tests.unit.test_records_support import new_entry
 
 WRITER = """
@@ -35,7 +36,7 @@ asyncio.run(main())
 """
 
 
-def test_kill_9_mid_burst_then_redeliver(tmp_path: Path) -> None:
+async def test_kill_9_mid_burst_then_redeliver(tmp_path: Path) -> None:
     db, key_file = tmp_path / "r.db", tmp_path / "bot.key"
     generate_signing_key(key_file)
     root = Path(__file__).resolve().parents[2]
@@ -47,14 +48,19 @@ def test_kill_9_mid_burst_then_redeliver(tmp_path: Path) -> None:
     )
     acknowledged: list[int] = []
     assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while len(acknowledged) < 300 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        acknowledged.append(int(line))
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    stdout = proc.stdout
+    # Every line the writer printed is an append it saw committed, up to the kill.
+    reader = threading.Thread(target=lambda: acknowledged.extend(int(line) for line in stdout))
+    reader.start()
+    try:
+        await wait_for(
+            lambda: len(acknowledged) >= 300 or proc.poll() is not None,
+            "the writer to acknowledge 300 appends",
+        )
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        reader.join(30)
     assert len(acknowledged) >= 300, "the writer did not get going"
 
     assert verify_db(db).ok

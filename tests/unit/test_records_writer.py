@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,18 @@ from coopnet.records import NewEntry, RecordError
 from coopnet.records.database import verify_db
 from coopnet.records.store import RecordStore
 from coopnet.records.writer import AsyncRecordStore
+from tests.harness import wait_for
 from tests.unit.test_records_support import new_entry
+
+
+async def let_new_tasks_submit() -> None:
+    """One pass of the event loop: each task created before runs up to its first await,
+    which for ``append`` is after its write is queued. Deterministic, not a timed wait."""
+    await asyncio.sleep(0)
+
+
+async def other_work() -> str:
+    return "done"
 
 
 @pytest.fixture
@@ -70,20 +80,20 @@ async def test_all_writes_run_in_one_dedicated_thread(tmp_path: Path, key) -> No
 
 async def test_event_loop_keeps_running_during_a_slow_write(tmp_path: Path, key) -> None:
     async with AsyncRecordStore(tmp_path / "r.db", key) as store:
-        started = threading.Event()
+        started, release = threading.Event(), threading.Event()
 
         def slow(s: RecordStore) -> int:
             started.set()
-            time.sleep(0.5)
+            release.wait(30)  # held until the loop has shown that it is free
             return s.count()
 
         task = asyncio.create_task(store.execute_write_fn(slow))
-        ticks = 0
-        while not task.done():
-            await asyncio.sleep(0.01)
-            ticks += 1
-        assert started.is_set() and await task == 0
-        assert ticks >= 10  # the loop was free while the writer worked
+        # The loop polls, and runs another task to its end, while the writer is held.
+        await wait_for(started.is_set, "the writer to start the slow write")
+        assert await asyncio.create_task(other_work()) == "done"
+        assert not task.done()
+        release.set()
+        assert await task == 0
 
 
 async def test_errors_reach_the_caller_and_the_writer_survives(tmp_path: Path, key) -> None:
@@ -114,7 +124,7 @@ async def test_append_many_and_group_commit(tmp_path: Path, key) -> None:
 async def test_close_finishes_queued_writes_then_refuses(tmp_path: Path, key) -> None:
     store = await AsyncRecordStore.open(tmp_path / "r.db", key)
     pending = [asyncio.ensure_future(store.append(new_entry(i))) for i in range(30)]
-    await asyncio.sleep(0)
+    await let_new_tasks_submit()
     await store.close()
     await asyncio.gather(*pending)
     with pytest.raises(RecordError, match="closed"):
@@ -152,11 +162,16 @@ async def test_failed_group_commit_is_retried_one_by_one(tmp_path: Path, key, mo
 
     monkeypatch.setattr(RecordStore, "append_many", flaky)
     async with AsyncRecordStore(tmp_path / "r.db", key) as store:
-        gate = threading.Event()
-        blocker = asyncio.ensure_future(store.execute_write_fn(lambda s: gate.wait(5)))
-        await asyncio.sleep(0.05)
+        held, gate = threading.Event(), threading.Event()
+
+        def hold(_s: RecordStore) -> bool:
+            held.set()
+            return gate.wait(30)
+
+        blocker = asyncio.ensure_future(store.execute_write_fn(hold))
+        await wait_for(held.is_set, "the writer to be held")
         pending = [asyncio.ensure_future(store.append(new_entry(i))) for i in range(5)]
-        await asyncio.sleep(0.05)
+        await let_new_tasks_submit()  # all five are queued behind the held writer
         gate.set()
         await blocker
         entries = await asyncio.gather(*pending)
