@@ -34,7 +34,7 @@ from coopnet.admin import botconfig, homeserver, proxy, wellknown
 from coopnet.admin.publish import FEDERATION_YAML, publish_to
 from coopnet.admin.publish import rewrite_allowlist as rewrite_allowlist
 from coopnet.admin.settings import AUTHORITY_FILE, AuthoritySettings
-from coopnet.admin.steward import Member, Steward, check_new_member
+from coopnet.admin.steward import MemberAuthority, Steward, check_new_member
 from coopnet.datafile import FileRecord, Text, load_yaml, spec
 from coopnet.errors import AdminError
 from coopnet.keys import ensure_private_dir, write_private
@@ -121,7 +121,7 @@ def add_authority(
         raise AdminError(f"server name {s.server_name} is already a member of the network")
     entry = None
     if existing is None:
-        member = Member(s.id, s.server_name, s.state, s.name, languages)
+        member = MemberAuthority(s.id, s.server_name, s.state, s.name, languages)
         entry = replace(check_new_member(steward, member, lab=s.lab), bot=d.Member(s.bot_user_id))
     _check_target(out, force)
     written = Written()

@@ -48,7 +48,7 @@ CERTIFICATE_MODES = ("network-ca", "public")
 
 
 @dataclass(frozen=True)
-class Member:
+class MemberAuthority:
     """One member authority as the admin commands name it (an entry of the directory)."""
 
     id: str
@@ -106,16 +106,16 @@ class Steward:
         )
 
     @property
-    def members(self) -> list[Member]:
+    def members(self) -> list[MemberAuthority]:
         return [
-            Member(a.id, a.server_name, a.state, a.name, a.languages)
+            MemberAuthority(a.id, a.server_name, a.state, a.name, a.languages)
             for a in self.signed().authorities
         ]
 
     def server_names(self) -> list[str]:
         return [m.server_name for m in self.members]
 
-    def member(self, member_id: str) -> Member | None:
+    def member(self, member_id: str) -> MemberAuthority | None:
         return next((m for m in self.members if m.id == member_id), None)
 
     def to_json(self) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def init_network(
     name: str,
     certificates: str = "network-ca",
     import_ca: tuple[Path, Path] | None = None,
-    members: list[Member] | None = None,
+    members: list[MemberAuthority] | None = None,
     force: bool = False,
     lab: bool = False,
 ) -> Steward:
@@ -211,7 +211,7 @@ def steward_public_key_hex(steward: Steward) -> str:
     return steward.public_key_hex()
 
 
-def _entry(member: Member, lab: bool) -> d.Authority:
+def _entry(member: MemberAuthority, lab: bool) -> d.Authority:
     validate_authority_id(member.id)
     validate_server_name(member.server_name, lab=lab)
     return nd.authority_entry(
@@ -219,7 +219,7 @@ def _entry(member: Member, lab: bool) -> d.Authority:
     )
 
 
-def check_new_member(steward: Steward, member: Member, lab: bool = False) -> d.Authority:
+def check_new_member(steward: Steward, member: MemberAuthority, lab: bool = False) -> d.Authority:
     """The directory entry of a new member; refuses an id or server name already listed."""
     entry = _entry(member, lab)
     for existing in steward.members:
@@ -234,7 +234,7 @@ def check_new_member(steward: Steward, member: Member, lab: bool = False) -> d.A
     return entry
 
 
-def add_member(steward: Steward, member: Member, lab: bool = False) -> d.Directory:
+def add_member(steward: Steward, member: MemberAuthority, lab: bool = False) -> d.Directory:
     """Add a member authority to the signed directory (re-signed as the next version)."""
     entry = check_new_member(steward, member, lab)
     signed = steward.edit(lambda current: d.with_authority(current, entry))
@@ -271,7 +271,7 @@ def load_steward(directory: Path) -> Steward:
     if not steward.directory_file.exists():
         legacy = file.members if file.version == 1 else ()
         entries = tuple(
-            _entry(Member(m.id, m.server_name, m.state, m.name), lab=True) for m in legacy
+            _entry(MemberAuthority(m.id, m.server_name, m.state, m.name), lab=True) for m in legacy
         )
         first = d.parse_directory(
             d.Directory(steward.name or "coopnet", 1, nd.now_iso(), entries).to_json()

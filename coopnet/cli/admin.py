@@ -22,7 +22,7 @@ from coopnet.admin.settings import (
     AuthoritySettings,
     DatabaseSettings,
 )
-from coopnet.admin.steward import CERTIFICATE_MODES, Member, init_network, load_steward
+from coopnet.admin.steward import CERTIFICATE_MODES, MemberAuthority, init_network, load_steward
 from coopnet.errors import AdminError
 
 DEFAULT_STEWARD_DIR = Path("coopnet-steward")
@@ -77,11 +77,11 @@ def _init_network(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_init_network)
 
 
-def _parse_member(text: str, lab: bool) -> Member:
+def _parse_member(text: str, lab: bool) -> MemberAuthority:
     member_id, sep, server_name = text.partition("=")
     if not sep:
         raise AdminError(f"--member {text!r}: expected ID=SERVER_NAME, e.g. ch=matrix.ofj.example")
-    return Member(validate_authority_id(member_id), validate_server_name(server_name, lab))
+    return MemberAuthority(validate_authority_id(member_id), validate_server_name(server_name, lab))
 
 
 def _run_init_network(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from coopnet.records.entry import GENESIS_HASH, KINDS, Entry, NewEntry
 from coopnet.records.errors import RecordError
 from coopnet.records.export import ExportReport, parse_export, verify_export
 from coopnet.records.head import Head
-from coopnet.records.verify import Problem, VerifyReport, verify_entries
+from coopnet.records.verify import RecordProblem, VerifyReport, verify_entries
 
 __all__ = [
     "GENESIS_HASH",
@@ -34,7 +34,7 @@ __all__ = [
     "ExportReport",
     "Head",
     "NewEntry",
-    "Problem",
+    "RecordProblem",
     "RecordError",
     "VerifyReport",
     "canonical_json",

@@ -39,7 +39,7 @@ from coopnet.records.verify import (
     CHANGED,
     DELETED,
     REORDERED,
-    Problem,
+    RecordProblem,
 )
 
 COMPLETE = "complete"
@@ -70,7 +70,7 @@ class ExportReport:
     ok: bool
     case_ref: str
     entries: int
-    problem: Problem | None = None
+    problem: RecordProblem | None = None
     key_ids: frozenset[str] = field(default_factory=frozenset)
     export_signed: bool = False
     completeness: str = CHAIN_ONLY
@@ -156,41 +156,43 @@ def _entry_problem(
     case_ref: str,
     keys: _Keyring,
     positions: Mapping[str, int],
-) -> Problem | None:
+) -> RecordProblem | None:
     seq = entry.seq
     if entry.case_ref != case_ref:
-        return Problem(seq, CHANGED, f"entry belongs to case {entry.case_ref!r}")
+        return RecordProblem(seq, CHANGED, f"entry belongs to case {entry.case_ref!r}")
     if previous is not None and seq <= previous.seq:
-        return Problem(seq, REORDERED, f"entry follows entry {previous.seq}")
+        return RecordProblem(seq, REORDERED, f"entry follows entry {previous.seq}")
     try:
         computed = entry.computed_hash()
     except (TypeError, ValueError):
         computed = None
     if computed != entry.entry_hash:
-        return Problem(seq, CHANGED, "stored fields do not match the entry hash")
+        return RecordProblem(seq, CHANGED, "stored fields do not match the entry hash")
     refusal = keys.refusal(entry.key_id, entry.recorded_at)
     if refusal is not None:
-        return Problem(seq, BAD_SIGNATURE, refusal)
+        return RecordProblem(seq, BAD_SIGNATURE, refusal)
     key = keys.keys[entry.key_id].key
     if not _signature_ok(key, entry.signature, bytes.fromhex(entry.entry_hash)):
-        return Problem(seq, BAD_SIGNATURE, f"signature by key {entry.key_id!r} is invalid")
+        return RecordProblem(seq, BAD_SIGNATURE, f"signature by key {entry.key_id!r} is invalid")
     if previous is not None and seq == previous.seq + 1 and entry.prev_hash != previous.entry_hash:
-        return Problem(seq, CHANGED, f"prev_hash does not link to entry {previous.seq}")
+        return RecordProblem(seq, CHANGED, f"prev_hash does not link to entry {previous.seq}")
     if entry.case_prev_hash is None:
         if previous is not None and previous.case_prev_hash is not None:
-            return Problem(seq, CHANGED, "an entry without a consultation link follows one with")
+            return RecordProblem(
+                seq, CHANGED, "an entry without a consultation link follows one with"
+            )
         return None
     expected = previous.entry_hash if previous is not None else GENESIS_HASH
     if entry.case_prev_hash != expected:
         if entry.case_prev_hash in positions:
             follows = positions[entry.case_prev_hash]
-            return Problem(seq, REORDERED, f"entry was signed to follow entry {follows}")
+            return RecordProblem(seq, REORDERED, f"entry was signed to follow entry {follows}")
         where = f"between entry {previous.seq} and entry {seq}" if previous else f"before {seq}"
-        return Problem(seq, DELETED, f"an entry of this consultation {where} is missing")
+        return RecordProblem(seq, DELETED, f"an entry of this consultation {where} is missing")
     return None
 
 
-def _case_head_problem(document: ExportDocument, keys: _Keyring) -> Problem | None:
+def _case_head_problem(document: ExportDocument, keys: _Keyring) -> RecordProblem | None:
     head = document.case_head
     assert head is not None
     entries = document.entries
@@ -199,19 +201,23 @@ def _case_head_problem(document: ExportDocument, keys: _Keyring) -> Problem | No
     if head.case_ref != document.case_ref or not keys.verifies(
         head.key_id, signed_at, head.signature, head.message()
     ):
-        return Problem(head.seq, BAD_HEAD, "the consultation head's signature does not verify")
+        return RecordProblem(
+            head.seq, BAD_HEAD, "the consultation head's signature does not verify"
+        )
     if last is None:
-        return Problem(head.seq, DELETED, f"the export is empty; the head counts {head.count}")
+        return RecordProblem(
+            head.seq, DELETED, f"the export is empty; the head counts {head.count}"
+        )
     if last.seq < head.seq:
-        return Problem(
+        return RecordProblem(
             last.seq,
             DELETED,
             f"entries after entry {last.seq} were cut: the consultation head is entry {head.seq}",
         )
     if last.seq > head.seq or last.entry_hash != head.entry_hash:
-        return Problem(last.seq, CHANGED, f"the consultation head is entry {head.seq}")
+        return RecordProblem(last.seq, CHANGED, f"the consultation head is entry {head.seq}")
     if head.count != len(entries):
-        return Problem(
+        return RecordProblem(
             None,
             DELETED,
             f"the consultation head counts {head.count} entries, the export holds {len(entries)}",
@@ -221,12 +227,12 @@ def _case_head_problem(document: ExportDocument, keys: _Keyring) -> Problem | No
 
 def _keyring(
     document: ExportDocument, trusted: TrustedKeys | None
-) -> tuple[_Keyring, Problem | None]:
+) -> tuple[_Keyring, RecordProblem | None]:
     embedded: dict[str, SignerKey] = {}
     for kid, hexkey in document.public_keys.items():
         key = public_key_from_hex(hexkey)
         if key_id(key) != kid:
-            return _Keyring({}), Problem(
+            return _Keyring({}), RecordProblem(
                 None, BAD_SIGNATURE, f"public key listed as {kid} is not {kid}"
             )
         embedded[kid] = SignerKey(key)
@@ -254,7 +260,7 @@ def verify_export(
     case_ref = document.case_ref
     entries = document.entries
 
-    def fail(problem: Problem) -> ExportReport:
+    def fail(problem: RecordProblem) -> ExportReport:
         return ExportReport(False, case_ref, len(entries), problem)
 
     keys, key_problem = _keyring(document, trusted_keys)
@@ -272,21 +278,21 @@ def verify_export(
         previous = entry
     head = document.chain_head
     if head is None:
-        return fail(Problem(None, BAD_HEAD, "the chain head is missing"))
+        return fail(RecordProblem(None, BAD_HEAD, "the chain head is missing"))
     signed_at = previous.recorded_at if previous else 0
     if not keys.verifies(head.key_id, signed_at, head.signature, head.message()):
-        return fail(Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify"))
+        return fail(RecordProblem(head.seq, BAD_HEAD, "the chain head's signature does not verify"))
     if previous is not None and previous.seq > head.seq:
-        return fail(Problem(previous.seq, CHANGED, "entry is after the exported chain head"))
+        return fail(RecordProblem(previous.seq, CHANGED, "entry is after the exported chain head"))
     if document.case_head is not None:
         problem = _case_head_problem(document, keys)
         if problem is not None:
             return fail(problem)
         completeness = COMPLETE
     elif head.case_heads or linked_from is not None:
-        return fail(Problem(None, BAD_HEAD, "the consultation head is missing"))
+        return fail(RecordProblem(None, BAD_HEAD, "the consultation head is missing"))
     elif not entries:
-        return fail(Problem(None, DELETED, "the export holds no entries"))
+        return fail(RecordProblem(None, DELETED, "the export holds no entries"))
     else:
         completeness = CHAIN_ONLY
     signed = False
@@ -300,7 +306,7 @@ def verify_export(
         if export_key is None or not _signature_ok(
             export_key.key, export_sig.signature, export_message(document.source)
         ):
-            return fail(Problem(None, DELETED, "the export signature does not verify"))
+            return fail(RecordProblem(None, DELETED, "the export signature does not verify"))
         signed = True
         if completeness == CHAIN_ONLY:
             completeness = ATTESTED

@@ -107,7 +107,7 @@ if _ROW_ORDER != COLUMNS:  # pragma: no cover - guards _chain_pass's unpacking
 
 
 @dataclass(frozen=True)
-class Problem:
+class RecordProblem:
     """The first broken entry: its seq (None if no entry can be named), why, and detail."""
 
     seq: int | None
@@ -123,7 +123,7 @@ class Problem:
 class VerifyReport:
     ok: bool
     entries: int
-    problem: Problem | None = None
+    problem: RecordProblem | None = None
     last_seq: int | None = None
     last_hash: str | None = None
     signatures_checked: int = 0
@@ -272,7 +272,7 @@ def _chain_pass(rows: Sequence[Row]) -> int | None:
 
 def _case_link_problem(
     rows: Sequence[Row], end: int, keys: Mapping[str, Ed25519PublicKey]
-) -> Problem | None:
+) -> RecordProblem | None:
     """The first of ``rows[:end]`` (an intact chain) whose consultation link is not the
     previous entry of its consultation. An entry the key did not sign is left to the
     signature and head checks, which say why it is there."""
@@ -283,7 +283,7 @@ def _case_link_problem(
         case_prev = row[CASE_PREV_HASH]
         if case_prev is not None and case_prev != last_of_case.get(case_ref, GENESIS_HASH):
             if signature_ok(row, keys):
-                return Problem(
+                return RecordProblem(
                     row[SEQ],
                     CHANGED,
                     "case_prev_hash does not match the previous entry of consultation "
@@ -296,28 +296,28 @@ def _case_link_problem(
 
 def _classify_chain_break(
     rows: Sequence[Row], index: int, keys: Mapping[str, Ed25519PublicKey]
-) -> Problem:
+) -> RecordProblem:
     row = rows[index]
     expected_seq = index + 1
     expected_prev = rows[index - 1][ENTRY_HASH] if index else GENESIS_HASH
     seq = row[SEQ]
     if type(seq) is not int:
-        return Problem(expected_seq, CHANGED, f"seq is {seq!r}, not an integer")
+        return RecordProblem(expected_seq, CHANGED, f"seq is {seq!r}, not an integer")
     if seq > expected_seq:
         missing = (
             f"entry {expected_seq} is missing"
             if seq == expected_seq + 1
             else f"entries {expected_seq}..{seq - 1} are missing"
         )
-        return Problem(expected_seq, DELETED, f"{missing} (seq gap before entry {seq})")
+        return RecordProblem(expected_seq, DELETED, f"{missing} (seq gap before entry {seq})")
     if seq != expected_seq:
-        return Problem(seq, CHANGED, f"seq {seq} out of order (expected {expected_seq})")
+        return RecordProblem(seq, CHANGED, f"seq {seq} out of order (expected {expected_seq})")
     hash_ok = _row_hash(row) == row[ENTRY_HASH]
     link_ok = row[PREV_HASH] == expected_prev
     sig_ok = signature_ok(row, keys)
     following = rows[index + 1] if index + 1 < len(rows) else None
     if not sig_ok and following is not None and following[PREV_HASH] == expected_prev:
-        return Problem(
+        return RecordProblem(
             seq,
             INSERTED,
             f"not part of the signed chain: entry {following[SEQ]} links to the entry before it",
@@ -325,7 +325,7 @@ def _classify_chain_break(
     if not link_ok and sig_ok:
         positions = {r[ENTRY_HASH]: r[SEQ] for r in rows}
         if row[PREV_HASH] in positions:
-            return Problem(
+            return RecordProblem(
                 seq,
                 REORDERED,
                 f"an authentic entry signed to follow entry {positions[row[PREV_HASH]]} sits here",
@@ -334,17 +334,17 @@ def _classify_chain_break(
             fields = list(row)
             fields[SEQ] = seq + shift
             if _row_hash(fields) == row[ENTRY_HASH]:
-                return Problem(
+                return RecordProblem(
                     seq,
                     DELETED,
                     f"entry was signed as {seq + shift}: {shift} entr"
                     f"{'y' if shift == 1 else 'ies'} before it removed and later ones renumbered",
                 )
     if not hash_ok:
-        return Problem(seq, CHANGED, "stored fields do not match the entry hash")
+        return RecordProblem(seq, CHANGED, "stored fields do not match the entry hash")
     if not link_ok:
-        return Problem(seq, CHANGED, "prev_hash does not match the previous entry's hash")
-    return Problem(seq, CHANGED, "entry does not fit the chain")  # pragma: no cover
+        return RecordProblem(seq, CHANGED, "prev_hash does not match the previous entry's hash")
+    return RecordProblem(seq, CHANGED, "entry does not fit the chain")  # pragma: no cover
 
 
 def _check_head(
@@ -352,10 +352,10 @@ def _check_head(
     head: Head | None,
     keys: Mapping[str, Ed25519PublicKey],
     chain_intact: bool,
-) -> Problem | None:
+) -> RecordProblem | None:
     if head is None:
         if rows:
-            return Problem(None, BAD_HEAD, "the signed chain head is missing")
+            return RecordProblem(None, BAD_HEAD, "the signed chain head is missing")
         return None
     key = keys.get(head.key_id)
     if (
@@ -363,28 +363,30 @@ def _check_head(
         or not _SIG_RE.fullmatch(head.signature)
         or not verify_signature(key, bytes.fromhex(head.signature), head.message())
     ):
-        return Problem(head.seq, BAD_HEAD, "the chain head's signature does not verify")
+        return RecordProblem(head.seq, BAD_HEAD, "the chain head's signature does not verify")
     last_seq = rows[-1][SEQ] if rows else 0
     if isinstance(last_seq, int) and last_seq < head.seq:
-        return Problem(
+        return RecordProblem(
             last_seq + 1,
             DELETED,
             f"the signed head is entry {head.seq} but the chain ends at {last_seq}",
         )
     if isinstance(last_seq, int) and last_seq > head.seq:
-        return Problem(
+        return RecordProblem(
             head.seq + 1,
             INSERTED,
             f"entries after the signed head (entry {head.seq}) were added without the key",
         )
     if rows and rows[-1][ENTRY_HASH] != head.entry_hash:
-        return Problem(head.seq, CHANGED, "the last entry's hash differs from the signed head")
+        return RecordProblem(
+            head.seq, CHANGED, "the last entry's hash differs from the signed head"
+        )
     if (
         chain_intact
         and head.signatures is not None
         and signatures_digest(row[SIGNATURE] for row in rows) != head.signatures
     ):
-        return Problem(
+        return RecordProblem(
             None,
             BAD_SIGNATURE,
             "an entry signature was changed: the signatures do not match the signed head",
@@ -397,7 +399,7 @@ def _check_case_heads(
     case_heads: Mapping[str, CaseHead],
     head: Head | None,
     keys: Mapping[str, Ed25519PublicKey],
-) -> Problem | None:
+) -> RecordProblem | None:
     """Each consultation head signed, and naming its consultation's count and latest entry;
     under a version-3 chain head, every consultation has one."""
     counts: dict[Any, int] = {}
@@ -409,7 +411,9 @@ def _check_case_heads(
     for case_ref, case_head in sorted(case_heads.items()):
         key = keys.get(case_head.key_id)
         if key is None or case_head.case_ref != case_ref or not case_head.signed_by(key):
-            return Problem(None, BAD_HEAD, f"the head of consultation {case_ref!r} does not verify")
+            return RecordProblem(
+                None, BAD_HEAD, f"the head of consultation {case_ref!r} does not verify"
+            )
         last = latest.get(case_ref)
         if (
             last is None
@@ -418,7 +422,7 @@ def _check_case_heads(
             or last[ENTRY_HASH] != case_head.entry_hash
         ):
             held = f"{counts.get(case_ref, 0)} ending at entry {last[SEQ] if last else '-'}"
-            return Problem(
+            return RecordProblem(
                 case_head.seq,
                 DELETED if counts.get(case_ref, 0) < case_head.count else CHANGED,
                 f"the signed head of consultation {case_ref!r} counts {case_head.count} "
@@ -427,7 +431,9 @@ def _check_case_heads(
     if head is not None and head.case_heads:
         missing = sorted(str(c) for c in counts if c not in case_heads)
         if missing:
-            return Problem(None, BAD_HEAD, f"the head of consultation {missing[0]!r} is missing")
+            return RecordProblem(
+                None, BAD_HEAD, f"the head of consultation {missing[0]!r} is missing"
+            )
     return None
 
 
@@ -452,7 +458,7 @@ def verify_entries(
     keyring = normalise_keys(keys)
     stop = _chain_pass(rows)
     end = len(rows) if stop is None else stop
-    problems: list[Problem] = []
+    problems: list[RecordProblem] = []
     if stop is not None:
         problems.append(_classify_chain_break(rows, stop, keyring))
     link_problem = _case_link_problem(rows, end, keyring)
@@ -486,7 +492,7 @@ def verify_entries(
 def _report(
     rows: Sequence[Row],
     end: int,
-    problems: list[Problem],
+    problems: list[RecordProblem],
     checked: int,
     mode: str,
     covered: bool,
@@ -530,17 +536,17 @@ def _parallel_first_bad(
     return min(bad) if bad else None
 
 
-def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) -> Problem:
+def _classify_bad_signature(rows: Sequence[Row], index: int, head: Head | None) -> RecordProblem:
     row = rows[index]
     seq = row[SEQ]
     expected_prev = rows[index - 1][ENTRY_HASH] if index else GENESIS_HASH
     following = rows[index + 1] if index + 1 < len(rows) else None
     if following is not None and following[PREV_HASH] == expected_prev:
-        return Problem(
+        return RecordProblem(
             seq,
             INSERTED,
             f"not part of the signed chain: entry {following[SEQ]} links to the entry before it",
         )
     if head is not None and isinstance(seq, int) and seq > head.seq:
-        return Problem(seq, INSERTED, f"added after the signed head (entry {head.seq})")
-    return Problem(seq, BAD_SIGNATURE, f"signature by key {row[KEY_ID]!r} does not verify")
+        return RecordProblem(seq, INSERTED, f"added after the signed head (entry {head.seq})")
+    return RecordProblem(seq, BAD_SIGNATURE, f"signature by key {row[KEY_ID]!r} does not verify")

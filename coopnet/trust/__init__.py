@@ -2,7 +2,7 @@
 
 The directory (:mod:`.directory`) lists who belongs to the network; the steward signs it
 (:mod:`.signing`); every program verifies it and refuses a bad or missing signature, a
-rollback or a malformed entry (:class:`DirectoryRefused` with a :class:`Refusal` reason).
+rollback or a malformed entry (:class:`DirectoryRefused` with a :class:`DirectoryRefusal` reason).
 Homeserver allowlists, room server ACLs and the device policy are derived from it.
 Directory verification is pure: no nio, no network.
 """
@@ -19,7 +19,7 @@ from coopnet.trust.directory import (
     ReceiptKey,
     parse_directory,
 )
-from coopnet.trust.errors import DirectoryRefused, Refusal, TrustError
+from coopnet.trust.errors import DirectoryRefusal, DirectoryRefused, TrustError
 from coopnet.trust.signing import Accepted, sign_directory, verify_bytes, verify_document
 from coopnet.trust.store import (
     load_verified,
@@ -40,7 +40,7 @@ __all__ = [
     "DirectoryRefused",
     "Member",
     "ReceiptKey",
-    "Refusal",
+    "DirectoryRefusal",
     "TrustError",
     "VerificationRecord",
     "VerificationStore",

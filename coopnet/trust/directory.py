@@ -34,7 +34,7 @@ from coopnet.datafile import (
 from coopnet.datafile.spec import MISMATCH
 from coopnet.keys import key_id, public_key_from_hex
 from coopnet.protocol.validation import BAD_FORMAT, NOT_ALLOWED, TOO_MANY, ParseError, Problem, join
-from coopnet.trust.errors import DirectoryRefused, Refusal
+from coopnet.trust.errors import DirectoryRefusal, DirectoryRefused
 
 FORMAT = "coopnet.directory/1"
 AREAS = ("extradition", "mla")
@@ -273,7 +273,7 @@ def _authority_json(a: Authority) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- parsing
 def _malformed(where: str, message: str) -> DirectoryRefused:
-    return DirectoryRefused(Refusal.MALFORMED, f"{where}: {message}")
+    return DirectoryRefused(DirectoryRefusal.MALFORMED, f"{where}: {message}")
 
 
 def is_ed25519_key(text: str) -> bool:
@@ -290,7 +290,7 @@ def parse_directory(value: Any) -> Directory:
     message naming its field path (``directory.authorities[0].officers[1].user_id``)."""
     parsed = Directory.from_dict(value, "directory")
     if isinstance(parsed, ParseError):
-        raise DirectoryRefused(Refusal.MALFORMED, describe(parsed))
+        raise DirectoryRefused(DirectoryRefusal.MALFORMED, describe(parsed))
     return parsed
 
 

@@ -7,7 +7,7 @@ from enum import Enum
 from coopnet.errors import CoopNetError
 
 
-class Refusal(Enum):
+class DirectoryRefusal(Enum):
     MALFORMED = "malformed"  # not JSON, or an entry that breaks the format
     UNSIGNED = "unsigned"  # no signature at all
     WRONG_KEY = "wrong key"  # signed, but not by the steward's key
@@ -24,7 +24,7 @@ class TrustError(CoopNetError):
 class DirectoryRefused(TrustError):
     """A directory (or enrolment request) was refused; ``reason`` says which check failed."""
 
-    def __init__(self, reason: Refusal, message: str) -> None:
+    def __init__(self, reason: DirectoryRefusal, message: str) -> None:
         super().__init__(f"directory refused ({reason.value}): {message}")
         self.reason = reason
         self.detail = message
@@ -33,5 +33,5 @@ class DirectoryRefused(TrustError):
         """The same refusal naming the file it was read from; a malformed file is a bad
         file (the CLI exits 2), a refused signature or version is not (exit 1)."""
         refused = DirectoryRefused(self.reason, f"{path}: {self.detail}")
-        refused.exit_code = 2 if self.reason is Refusal.MALFORMED else 1
+        refused.exit_code = 2 if self.reason is DirectoryRefusal.MALFORMED else 1
         return refused

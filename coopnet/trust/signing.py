@@ -22,7 +22,7 @@ from coopnet.datafile import FileRecord, Integer, Text, spec
 from coopnet.errors import Ed25519KeyError
 from coopnet.keys import key_id, public_key_from_hex, public_key_hex, verify_signature
 from coopnet.trust.directory import Directory, parse_directory
-from coopnet.trust.errors import DirectoryRefused, Refusal
+from coopnet.trust.errors import DirectoryRefusal, DirectoryRefused
 
 ALGORITHM = "ed25519"
 
@@ -72,17 +72,19 @@ def decode_document(data: bytes | str) -> Any:
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DirectoryRefused(Refusal.MALFORMED, f"not valid JSON ({exc})") from None
+        raise DirectoryRefused(DirectoryRefusal.MALFORMED, f"not valid JSON ({exc})") from None
 
 
 def _signature_bytes(signature: dict[str, Any]) -> bytes:
     value = signature.get("value")
     if not isinstance(value, str):
-        raise DirectoryRefused(Refusal.UNSIGNED, "the signature has no value")
+        raise DirectoryRefused(DirectoryRefusal.UNSIGNED, "the signature has no value")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise DirectoryRefused(Refusal.BAD_SIGNATURE, "the signature is not base64") from None
+        raise DirectoryRefused(
+            DirectoryRefusal.BAD_SIGNATURE, "the signature is not base64"
+        ) from None
 
 
 def verify_document(document: Any, steward_key: str, accepted: Accepted | None = None) -> Directory:
@@ -93,35 +95,37 @@ def verify_document(document: Any, steward_key: str, accepted: Accepted | None =
     """
     if not isinstance(document, dict) or "directory" not in document:
         raise DirectoryRefused(
-            Refusal.MALFORMED, "expected an object with 'directory' and 'signature'"
+            DirectoryRefusal.MALFORMED, "expected an object with 'directory' and 'signature'"
         )
     signature = document.get("signature")
     if not signature:
-        raise DirectoryRefused(Refusal.UNSIGNED, "the directory carries no signature")
+        raise DirectoryRefused(DirectoryRefusal.UNSIGNED, "the directory carries no signature")
     if not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM:
-        raise DirectoryRefused(Refusal.BAD_SIGNATURE, "the signature is not an ed25519 signature")
+        raise DirectoryRefused(
+            DirectoryRefusal.BAD_SIGNATURE, "the signature is not an ed25519 signature"
+        )
     try:
         steward = public_key_from_hex(steward_key)
     except Ed25519KeyError as exc:
-        raise DirectoryRefused(Refusal.WRONG_KEY, f"the steward key: {exc}") from None
+        raise DirectoryRefused(DirectoryRefusal.WRONG_KEY, f"the steward key: {exc}") from None
     signer = signature.get("public_key")
     if signer != public_key_hex(steward):
         raise DirectoryRefused(
-            Refusal.WRONG_KEY,
+            DirectoryRefusal.WRONG_KEY,
             f"signed by key {str(signer)[:16]}…, not by the steward's key {key_id(steward)}",
         )
     if signature.get("key_id") != key_id(steward):
         raise DirectoryRefused(
-            Refusal.WRONG_KEY, f"the signature names key {signature.get('key_id')!r}"
+            DirectoryRefusal.WRONG_KEY, f"the signature names key {signature.get('key_id')!r}"
         )
     payload = document["directory"]
     try:
         message = canonical_bytes(payload)
     except (TypeError, ValueError) as exc:
-        raise DirectoryRefused(Refusal.MALFORMED, f"not canonical JSON ({exc})") from None
+        raise DirectoryRefused(DirectoryRefusal.MALFORMED, f"not canonical JSON ({exc})") from None
     if not verify_signature(steward, _signature_bytes(signature), message):
         raise DirectoryRefused(
-            Refusal.BAD_SIGNATURE, "the signature does not match the content (altered?)"
+            DirectoryRefusal.BAD_SIGNATURE, "the signature does not match the content (altered?)"
         )
     directory = parse_directory(payload)
     if accepted is not None:
@@ -132,18 +136,18 @@ def verify_document(document: Any, steward_key: str, accepted: Accepted | None =
 def check_not_rolled_back(directory: Directory, accepted: Accepted) -> None:
     if directory.network != accepted.network:
         raise DirectoryRefused(
-            Refusal.WRONG_NETWORK,
+            DirectoryRefusal.WRONG_NETWORK,
             f"this is a directory of {directory.network!r}, not of {accepted.network!r}",
         )
     if directory.version < accepted.version:
         raise DirectoryRefused(
-            Refusal.ROLLBACK,
+            DirectoryRefusal.ROLLBACK,
             f"version {directory.version} is older than version {accepted.version} "
             "already accepted",
         )
     if directory.version == accepted.version and directory_hash(directory) != accepted.sha256:
         raise DirectoryRefused(
-            Refusal.FORK,
+            DirectoryRefusal.FORK,
             f"version {directory.version} differs from the version {accepted.version} "
             "already accepted",
         )

@@ -25,7 +25,7 @@ from coopnet.datafile import FileRecord, ListOf, Nested, Text, describe, load_js
 from coopnet.keys import write_private
 from coopnet.protocol.validation import BAD_FORMAT, ParseError, Problem, join
 from coopnet.trust.directory import Directory, is_ed25519_key
-from coopnet.trust.errors import DirectoryRefused, Refusal
+from coopnet.trust.errors import DirectoryRefusal, DirectoryRefused
 
 REQUEST_TYPE = "coopnet.enrolment_request/1"
 
@@ -117,29 +117,31 @@ def check_enrolment_request(request: Any, directory: Directory) -> VerificationR
     and the device belongs to a user the directory lists. Returns the verification.
     """
     if not isinstance(request, dict) or request.get("type") != REQUEST_TYPE:
-        raise DirectoryRefused(Refusal.MALFORMED, f"not an enrolment request ({REQUEST_TYPE})")
+        raise DirectoryRefused(
+            DirectoryRefusal.MALFORMED, f"not an enrolment request ({REQUEST_TYPE})"
+        )
     record = VerificationRecord.from_dict(request.get("verification"), "verification")
     if isinstance(record, ParseError):
-        raise DirectoryRefused(Refusal.MALFORMED, describe(record))
+        raise DirectoryRefused(DirectoryRefusal.MALFORMED, describe(record))
     signature = request.get("signature")
     if not isinstance(signature, str) or not signature:
-        raise DirectoryRefused(Refusal.UNSIGNED, "the enrolment request is not signed")
+        raise DirectoryRefused(DirectoryRefusal.UNSIGNED, "the enrolment request is not signed")
     verifier_key = directory.device_key(record.verified_by, record.verifier_device)
     if verifier_key is None:
         raise DirectoryRefused(
-            Refusal.WRONG_KEY,
+            DirectoryRefusal.WRONG_KEY,
             f"the verifier {record.verified_by} (device {record.verifier_device}) is not a "
             "listed device of the directory",
         )
     if directory.member(record.user_id) is None:
         raise DirectoryRefused(
-            Refusal.MALFORMED, f"{record.user_id} is not a member listed in the directory"
+            DirectoryRefusal.MALFORMED, f"{record.user_id} is not a member listed in the directory"
         )
     try:
         key = Ed25519PublicKey.from_public_bytes(_b64decode(verifier_key))
         key.verify(_b64decode(signature), canonical_bytes(enrolment_payload(record)))
     except (InvalidSignature, binascii.Error, ValueError):
         raise DirectoryRefused(
-            Refusal.BAD_SIGNATURE, "the enrolment request's signature does not match"
+            DirectoryRefusal.BAD_SIGNATURE, "the enrolment request's signature does not match"
         ) from None
     return record

@@ -16,7 +16,7 @@ from coopnet.matrix import CoopNetClient, DeviceInfo, DirectoryDevices
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
-from coopnet.trust import DirectoryRefused, Refusal, VerificationStore
+from coopnet.trust import DirectoryRefusal, DirectoryRefused, VerificationStore
 from tests.harness import Inbox, OpenClient, wait_for
 
 pytestmark = pytest.mark.integration
@@ -147,7 +147,7 @@ async def test_bad_directories_are_refused_by_every_device(network: Network, tmp
     policy = DirectoryDevices.load(signed, net.steward_key, store)
     assert policy.directory.server_names() == net.member_server_names()
 
-    def refused(path: Path) -> Refusal:
+    def refused(path: Path) -> DirectoryRefusal:
         with pytest.raises(DirectoryRefused) as info:
             DirectoryDevices.load(path, net.steward_key or "", store)
         return info.value.reason
@@ -155,17 +155,17 @@ async def test_bad_directories_are_refused_by_every_device(network: Network, tmp
     text = signed.read_text(encoding="utf-8")
     tampered = tmp_path / "tampered.json"
     tampered.write_text(text.replace('"mla"', '"mlb"', 1), encoding="utf-8")
-    assert refused(tampered) is Refusal.BAD_SIGNATURE
+    assert refused(tampered) is DirectoryRefusal.BAD_SIGNATURE
     unsigned = tmp_path / "unsigned.json"
     unsigned.write_text(json.dumps({"directory": json.loads(text)["directory"]}))
-    assert refused(unsigned) is Refusal.UNSIGNED
+    assert refused(unsigned) is DirectoryRefusal.UNSIGNED
     # The steward re-signs (version + 1); once a device accepted it, the old one is refused.
     old = tmp_path / "old.json"
     shutil.copy(signed, old)
     assert cli(["directory", "resign", "--dir", str(network.directory)]) == 0
     newer = DirectoryDevices.load(signed, net.steward_key, store).directory
     assert newer.version == policy.directory.version + 1
-    assert refused(old) is Refusal.ROLLBACK
+    assert refused(old) is DirectoryRefusal.ROLLBACK
 
 
 async def test_sas_verification_across_authorities_makes_the_device_trusted(

@@ -15,10 +15,10 @@ from coopnet.protocol import Receipt, encode
 from coopnet.receipts import keys_from_directory, sign_receipt, verify_receipt
 from coopnet.trust import (
     Directory,
+    DirectoryRefusal,
     DirectoryRefused,
     Member,
     ReceiptKey,
-    Refusal,
     parse_directory,
     sign_directory,
     verify_bytes,
@@ -82,7 +82,7 @@ def _broken(mutate: Any) -> DirectoryRefused:
     mutate(document)
     with pytest.raises(DirectoryRefused) as info:
         parse_directory(document)
-    assert info.value.reason is Refusal.MALFORMED
+    assert info.value.reason is DirectoryRefusal.MALFORMED
     return info.value
 
 
@@ -186,14 +186,14 @@ def test_the_signature_covers_the_receipt_keys() -> None:
     }
     with pytest.raises(DirectoryRefused) as info:
         verify_document(forged, public_key_hex(STEWARD))
-    assert info.value.reason is Refusal.BAD_SIGNATURE
+    assert info.value.reason is DirectoryRefusal.BAD_SIGNATURE
     # Un-retiring a key is refused too.
     rotated = sign_directory(listed((CH_BOT, OLD), (CH_BOT, NEW)), STEWARD)
     assert rotated["directory"]["authorities"][0]["bot"]["receipt_keys"][0].pop("retired")
     rotated["directory"]["authorities"][0]["bot"]["receipt_keys"].pop()
     with pytest.raises(DirectoryRefused) as info:
         verify_document(rotated, public_key_hex(STEWARD))
-    assert info.value.reason is Refusal.BAD_SIGNATURE
+    assert info.value.reason is DirectoryRefusal.BAD_SIGNATURE
 
 
 # ---------------------------------------------------------------- verifying receipts

@@ -15,8 +15,8 @@ from coopnet.matrix.devices import Decision, DeviceInfo, DirectoryDevices
 from coopnet.records.canonical import canonical_bytes
 from coopnet.trust import (
     Device,
+    DirectoryRefusal,
     DirectoryRefused,
-    Refusal,
     VerificationRecord,
     VerificationStore,
 )
@@ -115,16 +115,16 @@ def test_enrolment_request_signed_by_a_listed_device_is_accepted():
     assert check_enrolment_request(request, directory) == record
     # Altered after signing, signed by an unlisted device, unsigned, or for a stranger.
     altered = {**request, "verification": {**request["verification"], "device_id": "OTHER"}}
-    assert _reason(altered, directory) is Refusal.BAD_SIGNATURE
+    assert _reason(altered, directory) is DirectoryRefusal.BAD_SIGNATURE
     _, foreign = _request(directory, verifier, verifier_device="ELSEWHERE")
-    assert _reason(foreign, directory) is Refusal.WRONG_KEY
-    assert _reason({**request, "signature": ""}, directory) is Refusal.UNSIGNED
+    assert _reason(foreign, directory) is DirectoryRefusal.WRONG_KEY
+    assert _reason({**request, "signature": ""}, directory) is DirectoryRefusal.UNSIGNED
     _, stranger = _request(directory, verifier, user_id="@x:127.0.0.99")
-    assert _reason(stranger, directory) is Refusal.MALFORMED
-    assert _reason({"type": "nope"}, directory) is Refusal.MALFORMED
+    assert _reason(stranger, directory) is DirectoryRefusal.MALFORMED
+    assert _reason({"type": "nope"}, directory) is DirectoryRefusal.MALFORMED
 
 
-def _reason(request, directory) -> Refusal:
+def _reason(request, directory) -> DirectoryRefusal:
     with pytest.raises(DirectoryRefused) as info:
         check_enrolment_request(request, directory)
     return info.value.reason

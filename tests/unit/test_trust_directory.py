@@ -20,9 +20,9 @@ from coopnet.trust import (
     ContactPoint,
     Device,
     Directory,
+    DirectoryRefusal,
     DirectoryRefused,
     Member,
-    Refusal,
     parse_directory,
     sign_directory,
     verify_bytes,
@@ -94,7 +94,7 @@ def test_one_changed_value_is_refused_as_bad_signature(steward, directory):
     tampered = data.replace('"127.0.0.12"', '"127.0.0.19"', 1)
     assert tampered != data
     err = refusal(lambda: verify_bytes(tampered, public_key_hex(steward)))
-    assert err.reason is Refusal.BAD_SIGNATURE
+    assert err.reason is DirectoryRefusal.BAD_SIGNATURE
     assert "does not match" in str(err)
 
 
@@ -103,10 +103,10 @@ def test_unsigned_directory_is_refused(steward, directory):
     for signature in (None, {}):
         unsigned = {**document, "signature": signature}
         err = refusal(lambda u=unsigned: verify_document(u, public_key_hex(steward)))
-        assert err.reason is Refusal.UNSIGNED
+        assert err.reason is DirectoryRefusal.UNSIGNED
     bare = {"directory": document["directory"]}
     assert refusal(lambda: verify_document(bare, public_key_hex(steward))).reason is (
-        Refusal.UNSIGNED
+        DirectoryRefusal.UNSIGNED
     )
 
 
@@ -114,17 +114,17 @@ def test_directory_signed_by_another_key_is_refused(steward, directory):
     intruder = Ed25519PrivateKey.generate()
     document = sign_directory(directory, intruder)
     err = refusal(lambda: verify_document(document, public_key_hex(steward)))
-    assert err.reason is Refusal.WRONG_KEY and "not by the steward's key" in str(err)
+    assert err.reason is DirectoryRefusal.WRONG_KEY and "not by the steward's key" in str(err)
     # Claiming the steward's public key does not help: the signature does not match.
     document["signature"]["public_key"] = public_key_hex(steward)
     document["signature"]["key_id"] = sign_directory(directory, steward)["signature"]["key_id"]
     err = refusal(lambda: verify_document(document, public_key_hex(steward)))
-    assert err.reason is Refusal.BAD_SIGNATURE
+    assert err.reason is DirectoryRefusal.BAD_SIGNATURE
 
 
 def test_not_json_is_refused_as_malformed(steward):
     err = refusal(lambda: verify_bytes(b"{not json", public_key_hex(steward)))
-    assert err.reason is Refusal.MALFORMED
+    assert err.reason is DirectoryRefusal.MALFORMED
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -149,15 +149,15 @@ def test_rollback_and_fork_are_refused(steward):
     key = public_key_hex(steward)
     accepted = accepted_of(v2)
     err = refusal(lambda: verify_document(sign_directory(v1, steward), key, accepted))
-    assert err.reason is Refusal.ROLLBACK and "older than version 2" in str(err)
+    assert err.reason is DirectoryRefusal.ROLLBACK and "older than version 2" in str(err)
     other_v2 = replace(v2, issued_at="2026-02-02T00:00:00+00:00")
     err = refusal(lambda: verify_document(sign_directory(other_v2, steward), key, accepted))
-    assert err.reason is Refusal.FORK
+    assert err.reason is DirectoryRefusal.FORK
     assert verify_document(sign_directory(v2, steward), key, accepted) == v2
     assert verify_document(sign_directory(sample(3), steward), key, accepted).version == 3
     foreign = replace(sample(3), network="other-net")
     err = refusal(lambda: verify_document(sign_directory(foreign, steward), key, accepted))
-    assert err.reason is Refusal.WRONG_NETWORK
+    assert err.reason is DirectoryRefusal.WRONG_NETWORK
 
 
 def test_accepted_version_is_persisted_and_rollback_refused(tmp_path: Path, steward):
@@ -174,7 +174,7 @@ def test_accepted_version_is_persisted_and_rollback_refused(tmp_path: Path, stew
     assert read_accepted(state).version == 2
     path.write_bytes(old)  # an attacker (or a stale mirror) serves version 1 again
     err = refusal(lambda: load_verified(path, key, state))
-    assert err.reason is Refusal.ROLLBACK
+    assert err.reason is DirectoryRefusal.ROLLBACK
     assert os.stat(state).st_mode & 0o077 == 0
 
 
@@ -224,7 +224,7 @@ def _broken(mutate) -> DirectoryRefused:
 )
 def test_malformed_entries_are_refused_with_their_place(mutate, where):
     err = _broken(mutate)
-    assert err.reason is Refusal.MALFORMED
+    assert err.reason is DirectoryRefusal.MALFORMED
     assert where in str(err)
 
 
@@ -239,7 +239,7 @@ def test_a_device_key_listed_twice_is_refused():
 def test_signed_but_malformed_directory_is_refused(steward):
     bad = replace(sample(), authorities=sample().authorities * 2)
     err = refusal(lambda: verify_document(sign_directory(bad, steward), public_key_hex(steward)))
-    assert err.reason is Refusal.MALFORMED
+    assert err.reason is DirectoryRefusal.MALFORMED
 
 
 # ---------------------------------------------------------------- edits
