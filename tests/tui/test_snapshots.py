@@ -61,6 +61,7 @@ def test_form_with_two_list_entries(snap_compare: Any, utc: None) -> None:
         form.set_value("names[0].family", "DOE")
         form.set_value("names[0].given", "Jane")
         form.query_one("#f-names-0--script").focus()
+
         def focused(widget_id: str) -> bool:
             # Keys typed before the new entry has the focus would land elsewhere.
             return getattr(pilot.app.focused, "id", None) == widget_id
