@@ -185,6 +185,8 @@ class CoopNetApp(App[None]):
 
     # ------------------------------------------------------------ updates
     def on_coop_net_app_service_updated(self, message: ServiceUpdated) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: nothing left to draw an update on
         update = message.update
         if isinstance(update, EntryAdded):
             screen = self.screen

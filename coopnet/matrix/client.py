@@ -55,6 +55,8 @@ from coopnet.matrix.snapshots import Device, Room, device_of, room_of
 log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
+# Join refusals that no retry changes (a bad room id, a lost session).
+PERMANENT_JOIN_ERRORS = frozenset({"M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_INVALID_PARAM"})
 # Undecryptable events kept for a retry when their room key arrives (oldest dropped first).
 MAX_UNDECRYPTED = 1_000
 
@@ -499,23 +501,24 @@ class CoopNetClient:
         )
         return room_id
 
-    async def join(self, room_id: str, attempts: int = 5) -> RoomID:
+    async def join(self, room_id: str, attempts: int = 8) -> RoomID:
         """Join a room we are invited to.
 
         Right after an invitation over federation the inviting server may not have
-        persisted it yet and answers "not invited": such refusals are retried with a
-        short backoff before giving up.
+        persisted it yet and answers "not invited", and a busy remote server may not
+        answer the join handshake in time: both are retried with a backoff (about half a
+        minute in all) before giving up with the homeserver's last answer.
         """
         delay = 0.5
         for attempt in range(1, attempts + 1):
             resp = await self._nio.join(room_id)
             if not isinstance(resp, JoinError):
                 break
-            if resp.status_code != "M_FORBIDDEN" or attempt == attempts:
+            if attempt == attempts or resp.status_code in PERMANENT_JOIN_ERRORS:
                 raise MatrixError(f"joining {room_id} failed: {resp.status_code} {resp.message}")
             log.info("join of %s refused (%s); retrying in %.1f s", room_id, resp.message, delay)
             await asyncio.sleep(delay)
-            delay *= 2
+            delay = min(delay * 2, 8.0)
         await self.wait_until(
             lambda: room_id in self._nio.rooms, 30, f"the joined room {room_id} to sync"
         )
