@@ -52,6 +52,18 @@ def _m0002(db: Database) -> None:
     db["pending"].add_column("encrypted", int, not_null_default=1)  # type: ignore[union-attr]
 
 
+@migrations(name="0003_rejected_and_failing_events")
+def _m0003(db: Database) -> None:
+    # Why a held event was rejected on arrival (it cannot be told again from its source).
+    db["pending"].add_column("rejected", str)  # type: ignore[union-attr]
+    # Events whose handling was under way when the bot stopped without finishing it, and
+    # how often: see BotState.begin_handling.
+    db["in_flight"].create(  # type: ignore[union-attr]
+        {"event_id": str, "room_id": str, "attempts": int, "failure": str},
+        pk="event_id",
+    )
+
+
 def held_event(row: dict[str, Any]) -> ReceivedEvent:
     """The event a ``pending`` row holds (``content`` is empty while it is undecrypted)."""
     source = json.loads(row["source"])
@@ -67,6 +79,7 @@ def held_event(row: dict[str, Any]) -> ReceivedEvent:
         encrypted=bool(row["encrypted"]),
         decrypted=decrypted,
         source=source,
+        rejected=row.get("rejected"),
     )
 
 
@@ -108,7 +121,7 @@ class BotState:
     async def add_pending(self, event: ReceivedEvent) -> None:
         await self._write(
             "INSERT OR IGNORE INTO pending(event_id, room_id, source, first_seen, "
-            "key_requested, decrypted, encrypted) VALUES(?, ?, ?, ?, 0, ?, ?)",
+            "key_requested, decrypted, encrypted, rejected) VALUES(?, ?, ?, ?, 0, ?, ?, ?)",
             [
                 event.event_id,
                 event.room_id,
@@ -116,6 +129,7 @@ class BotState:
                 time.time(),
                 int(event.decrypted),
                 int(event.encrypted),
+                event.rejected,
             ],
         )
 
@@ -131,6 +145,28 @@ class BotState:
 
     async def drop_pending(self, event_id: str) -> None:
         await self._write("DELETE FROM pending WHERE event_id=?", [event_id])
+
+    # -- events that made the bot fail: skipped (and recorded as rejected) when they come again
+    def mark_failing(self, event_id: str, room_id: str, failure: str) -> None:
+        """Remember that handling ``event_id`` ended the bot (called once it has stopped)."""
+
+        def write(db: Database) -> None:
+            with db.conn:
+                db.execute(
+                    "INSERT INTO in_flight(event_id, room_id, attempts, failure) "
+                    "VALUES(?, ?, 1, ?) ON CONFLICT(event_id) DO UPDATE SET "
+                    "attempts=attempts+1, failure=excluded.failure",
+                    [event_id, room_id, failure[:500]],
+                )
+
+        self._run(write)
+
+    def failing(self) -> dict[str, str]:
+        """Event id -> how it made the bot fail."""
+        rows = self._run(
+            lambda db: db.execute("SELECT event_id, failure FROM in_flight").fetchall()
+        )
+        return {str(row[0]): str(row[1]) for row in rows}
 
     def close(self) -> None:
         self._db.close()
