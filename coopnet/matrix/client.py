@@ -41,6 +41,7 @@ from nio import (
     RoomMessagesResponse,
     RoomPreset,
     RoomPutStateError,
+    RoomRedactResponse,
     RoomSendResponse,
     RoomVisibility,
     SyncResponse,
@@ -777,6 +778,13 @@ class CoopNetClient:
         resp = await self._nio.room_send(room_id, event_type, content, tx_id=txn_id)
         if not isinstance(resp, RoomSendResponse):
             raise MatrixError(f"sending to {room_id} failed: {resp}")
+        return EventID(resp.event_id)
+
+    async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> EventID:
+        """Redact an event (its content is removed on the homeservers)."""
+        resp = await self._nio.room_redact(room_id, event_id, reason)
+        if not isinstance(resp, RoomRedactResponse):
+            raise MatrixError(f"redacting {event_id} in {room_id} failed: {resp}")
         return EventID(resp.event_id)
 
     async def send_text(self, room_id: str, body: str) -> EventID:

@@ -47,14 +47,18 @@ class RejectedEvent(BadEvent):
         return rejected
 
 
-def bad_event_reason(source: dict[str, Any]) -> str:
-    """Why nio refused an event's shape (its schemas say only that they did)."""
+def bad_event_reason(source: dict[str, Any]) -> str | None:
+    """Why nio refused an event's shape (its schemas say only that they did); None when
+    nio's schema is only older than the event (a redaction naming its target in its
+    content, as from room version 11)."""
     event_type = source.get("type")
     content = source.get("content")
     if not isinstance(event_type, str):
         return "its type is not a string"
     if not isinstance(content, dict):
         return "its content is not an object"
+    if event_type == "m.room.redaction" and isinstance(content.get("redacts"), str):
+        return None
     if event_type == "m.room.message":
         for field in ("msgtype", "body"):
             if field not in content:

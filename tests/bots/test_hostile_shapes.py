@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bots.consultation.bot import ConsultationBot
+from bots.consultation.texts import text as bot_text
 from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import Network
 from coopnet.protocol import PAYLOAD_KEY
@@ -192,3 +193,53 @@ async def both_bots_room(
 def assert_syncing(client: CoopNetClient) -> None:
     task = client._sync_task  # noqa: SLF001 - the test checks the loop itself still runs
     assert task is not None and not task.done(), f"the sync of {client.user_id} ended"
+
+
+async def test_every_kind_of_event_has_an_outcome(network: Network, open_client, start_bot) -> None:
+    mx_bot = await start_bot("mx")
+    ch_user = network.authority("ch").officers()[0].user_id
+    mx_user = network.authority("mx").officers()[0].user_id
+    ch, ch_inbox = await open_client(ch_user)
+    mx, _ = await open_client(mx_user)
+    room = await both_bots_room(network, ch, mx, (mx_bot,))
+    names = {"names": [{"family": "Doe", "given": "John"}], "nationalities": ["CH"]}
+    step = await send_event(ch, room, identity(names))
+    await wait_for(lambda: receipt_for(ch_inbox, step) is not None, "the identity receipt")
+
+    reaction = await ch.send(
+        room,
+        {"m.relates_to": {"rel_type": "m.annotation", "event_id": step, "key": "👍"}},
+        "m.reaction",
+    )
+    edit = await ch.send(
+        room,
+        text(
+            "* edited",
+            **{
+                "m.new_content": text("edited"),
+                "m.relates_to": {"rel_type": "m.replace", "event_id": step},
+            },
+        ),
+    )
+    custom = await ch.send(room, {"msgtype": "org.example.custom", "body": "hello"})
+    redaction = await ch.redact(room, step, "withdrawn")
+    after = await send_event(ch, room, identity({**names, "nationalities": ["MX"]}))
+    await wait_for(lambda: receipt_for(ch_inbox, after) is not None, "the receipt after them")
+
+    async def kind(event_id: str) -> str | None:
+        entry = await mx_bot.records.get_by_event_id(event_id)
+        return entry.kind if entry is not None else None
+
+    assert await kind(reaction) == "message"
+    assert await kind(edit) == "rejection"
+    assert await kind(custom) == "message"
+    assert await kind(redaction) == "note"
+    assert await kind(step) == "event"  # the record keeps what was redacted
+    await wait_for(lambda: answers(ch_inbox, mx_bot, edit) == 1, "the answer to the edit")
+    kept = bot_text("redaction.kept", mx_bot.roster.language_of(ch_user), event_id=step)
+    await wait_for(
+        lambda: any(
+            e.sender == mx_bot.user_id and e.content.get("body") == kept for e in ch_inbox.events
+        ),
+        "the notice that the record keeps the redacted exchange",
+    )

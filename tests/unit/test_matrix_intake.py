@@ -104,4 +104,10 @@ def test_unreadable_plaintext_is_rejected_with_its_reason() -> None:
 def test_bad_shapes_are_explained() -> None:
     assert bad_event_reason({"type": 3}) == "its type is not a string"
     assert bad_event_reason({"type": "m.x", "content": []}) == "its content is not an object"
-    assert "m.relates_to" in bad_event_reason({"type": "m.x", "content": {"m.relates_to": 1}})
+    assert "m.relates_to" in str(bad_event_reason({"type": "m.x", "content": {"m.relates_to": 1}}))
+
+
+def test_a_redaction_naming_its_target_in_content_is_not_rejected() -> None:
+    # Room version 11 and later: "redacts" lives in the content only.
+    event = received(timeline({"redacts": "$s"}, "m.room.redaction"))
+    assert event.rejected is None and event.content["redacts"] == "$s"
