@@ -3,9 +3,9 @@
 Python's decoder recurses once per nesting level, and so do jsonschema (nio validates
 every event) and most code after it: a 20 kB event nested a few thousand levels deep
 would end a sync with ``RecursionError``. :func:`loads` measures the nesting of the text
-first with a linear scan outside strings (regular expressions do the scanning, Python
-only counts brackets), and only when a container lies deeper than the bound does it cut
-that container out and put :data:`~coopnet.protocol.bounds.TOO_DEEP` in its place. The
+first with linear byte-level passes outside strings (``bytes.translate``, ``split``,
+``replace``: about 1.3 × the time of ``json.loads`` itself on a 3 MB sync answer), and
+only when a container lies deeper than the bound does it cut that container out and put :data:`~coopnet.protocol.bounds.TOO_DEEP` in its place. The
 rest of the text decodes as usual; the event holding the cut is later rejected with its
 reason (:func:`coopnet.protocol.bounds.content_problem`) while its sync carries on.
 
@@ -24,7 +24,10 @@ from coopnet.protocol.bounds import TEXT, TOO_DEEP, Bounds
 
 # A JSON string: quote, then runs of ordinary characters or escapes (no backtracking).
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_AS_ARRAYS = bytes.maketrans(b"{}", b"[]")
+_OPEN = ord("[")
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 _CUT = json.dumps(TOO_DEEP)
 
@@ -40,12 +43,37 @@ class BoundsError(json.JSONDecodeError):
         return self.reason
 
 
-def nesting_depth(text: str) -> int:
+def _brackets(text: str | bytes) -> bytes:
+    """The brackets of ``text`` outside strings, in order, objects' as arrays' (``[``,
+    ``]``). Byte-level passes only: escapes go first (a quote or backslash behind a
+    backslash is no structure), then every byte but brackets and quotes
+    (``bytes.translate``), then what lies between pairs of quotes."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    structure = _ESCAPE.sub(b"", data).translate(_AS_ARRAYS, _NOT_STRUCTURE)
+    return b"".join(structure.split(b'"')[::2])
+
+
+def nesting_depth(text: str | bytes) -> int:
     """The deepest level of objects/arrays in ``text``, brackets inside strings ignored."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    brackets = _brackets(text)
     if not brackets:
         return 0
-    return max(accumulate(1 if c in "[{" else -1 for c in brackets))
+    return max(accumulate(1 if c == _OPEN else -1 for c in brackets))
+
+
+def deeper_than(text: str | bytes, max_depth: int) -> bool:
+    """Whether ``text`` nests objects/arrays deeper than ``max_depth`` (or may, when its
+    brackets do not pair up). Each pass removes exactly the innermost pairs, in C, so a
+    text of depth d costs d passes over its brackets, never more than ``max_depth``."""
+    brackets = _brackets(text)
+    for _ in range(max_depth):
+        if not brackets:
+            return False
+        stripped = brackets.replace(b"[]", b"")
+        if len(stripped) == len(brackets):  # unbalanced: the decoder reports it,
+            return len(brackets) > max_depth  # unless it could recurse that deep
+        brackets = stripped
+    return bool(brackets)
 
 
 def cut_deeper_than(text: str, max_depth: int) -> str:
@@ -79,12 +107,13 @@ def loads(text: str | bytes | bytearray, bounds: Bounds = TEXT) -> Any:
     """Decode JSON within ``bounds``: too-deep containers cut, oversized text refused."""
     if len(text) > bounds.max_bytes:
         raise BoundsError(f"{len(text)} bytes of JSON, at most {bounds.max_bytes}")
+    too_deep = deeper_than(bytes(text) if isinstance(text, bytearray) else text, bounds.max_depth)
     if isinstance(text, bytes | bytearray):
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BoundsError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    if nesting_depth(text) > bounds.max_depth:
+    if too_deep:
         text = cut_deeper_than(text, bounds.max_depth)
     try:
         return json.loads(text)
@@ -92,6 +121,8 @@ def loads(text: str | bytes | bytearray, bounds: Bounds = TEXT) -> Any:
         raise
     except ValueError as exc:  # an integer of more digits than Python converts
         raise BoundsError(str(exc)) from None
+    except RecursionError:  # not expected after the cut; never let it end a sync
+        raise BoundsError("nested too deeply to decode") from None
 
 
 class BoundedJsonModule:
