@@ -26,7 +26,7 @@ from bots.framework.commands import (
     ParsedCommand,
     parse,
 )
-from bots.framework.state import BotState, held_event
+from bots.framework.state import FAILED, BotState, held_event
 from coopnet.ids import server_of
 from coopnet.matrix import (
     CoopNetClient,
@@ -86,6 +86,7 @@ class Bot:
         self.handling: ReceivedEvent | None = None
         # Events that ended the bot before (bot state): skipped when they come again.
         self._failing: dict[str, str] = {}
+        self._after_crash = False
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -137,6 +138,8 @@ class Bot:
         self._since = self.state.sync_token()
         self._held_rooms = self.state.held_rooms()
         self._failing = self.state.failing()
+        # After a run that ended without stopping, the first new event is suspect.
+        self._after_crash = self.state.mark_started()
         self.client.sync_token = self._since
         self.client.on_sync(self._on_sync)
         self.client.on_invite(self._on_invite)
@@ -191,6 +194,7 @@ class Bot:
         if self.client is not None:
             await self.client.close()
         await self.teardown()
+        self.state.mark_stopped()
         self.state.close()
         log.info("%s stopped", self.config.user_id)
 
@@ -260,6 +264,12 @@ class Bot:
 
     async def _handle(self, event: ReceivedEvent) -> None:
         is_new = not await self.known_event(event.event_id)
+        suspect = is_new and self._after_crash
+        if suspect:
+            # The run before ended while this was, at the latest, the event it handled.
+            self._after_crash = False
+            if await self.state.suspect(event.event_id, event.room_id) >= FAILED:
+                self._failing = self.state.failing()
         failure = self._failing.get(event.event_id)
         if failure is not None:
             if is_new:
@@ -268,6 +278,8 @@ class Bot:
         self.handling = event
         await self.handle_event(event, is_new)
         self.handling = None
+        if suspect:
+            await self.state.clear_suspect(event.event_id)
 
     async def _retry_pending(self) -> None:
         """Handle held events in order, room by room, up to the first whose key is still

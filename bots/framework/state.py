@@ -29,6 +29,10 @@ T = TypeVar("T")
 
 migrations = Migrations("coopnet.bot_state")
 
+FAILED = 2
+"""An event is skipped once it ended the bot with an exception, or once two runs ended
+(``kill -9``, out of memory, a crash) while it was the next event to handle."""
+
 
 @migrations(name="0001_sync_and_pending")
 def _m0001(db: Database) -> None:
@@ -149,24 +153,66 @@ class BotState:
     # -- events that made the bot fail: skipped (and recorded as rejected) when they come again
     def mark_failing(self, event_id: str, room_id: str, failure: str) -> None:
         """Remember that handling ``event_id`` ended the bot (called once it has stopped)."""
+        self._run(self._counted(event_id, room_id, failure, FAILED))
 
+    async def suspect(self, event_id: str, room_id: str) -> int:
+        """Count one more run that ended, without stopping, while this event was the next
+        to handle; return how many did."""
+        failure = "the bot's process ended while it handled this event"
+        await asyncio.to_thread(self._run, self._counted(event_id, room_id, failure, 1))
+        rows = await asyncio.to_thread(
+            self._run,
+            lambda db: db.execute(
+                "SELECT attempts FROM in_flight WHERE event_id=?", [event_id]
+            ).fetchall(),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def clear_suspect(self, event_id: str) -> None:
+        await self._write("DELETE FROM in_flight WHERE event_id=?", [event_id])
+
+    @staticmethod
+    def _counted(
+        event_id: str, room_id: str, failure: str, attempts: int
+    ) -> Callable[[Database], None]:
         def write(db: Database) -> None:
             with db.conn:
                 db.execute(
                     "INSERT INTO in_flight(event_id, room_id, attempts, failure) "
-                    "VALUES(?, ?, 1, ?) ON CONFLICT(event_id) DO UPDATE SET "
-                    "attempts=attempts+1, failure=excluded.failure",
-                    [event_id, room_id, failure[:500]],
+                    "VALUES(?, ?, ?, ?) ON CONFLICT(event_id) DO UPDATE SET "
+                    "attempts=attempts+excluded.attempts, failure=excluded.failure",
+                    [event_id, room_id, attempts, failure[:500]],
                 )
 
-        self._run(write)
+        return write
 
     def failing(self) -> dict[str, str]:
-        """Event id -> how it made the bot fail."""
+        """Event id -> how it made the bot fail (an exception, or runs that ended)."""
         rows = self._run(
-            lambda db: db.execute("SELECT event_id, failure FROM in_flight").fetchall()
+            lambda db: db.execute(
+                "SELECT event_id, failure FROM in_flight WHERE attempts >= ?", [FAILED]
+            ).fetchall()
         )
         return {str(row[0]): str(row[1]) for row in rows}
+
+    # -- whether the last run stopped cleanly
+    def mark_started(self) -> bool:
+        """Note that the bot runs; True when its last run ended without stopping."""
+
+        def swap(db: Database) -> bool:
+            with db.conn:
+                was = db.execute("SELECT value FROM kv WHERE key='running'").fetchone()
+                db.execute("INSERT OR REPLACE INTO kv(key, value) VALUES('running', '1')")
+            return was is not None
+
+        return self._run(swap)
+
+    def mark_stopped(self) -> None:
+        def clear(db: Database) -> None:
+            with db.conn:
+                db.execute("DELETE FROM kv WHERE key='running'")
+
+        self._run(clear)
 
     def close(self) -> None:
         self._db.close()

@@ -86,3 +86,43 @@ async def test_the_remembered_event_is_skipped_when_it_comes_again(tmp_path: Pat
 def test_backoff_doubles_up_to_its_longest() -> None:
     backoff = Backoff(first=1, longest=8)
     assert [backoff.delay(n) for n in range(1, 7)] == [1, 2, 4, 8, 8, 8]
+
+
+class Died(BaseException):
+    """The process ending in the middle of handling (kill -9, out of memory)."""
+
+
+class Dying(Recording):
+    async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
+        self.handled.append(event.event_id)
+        raise Died
+
+
+async def test_an_event_two_runs_ended_on_is_skipped(tmp_path: Path) -> None:
+    """A run ended (kill -9, a crash) while handling an event, and the next one too: the
+    third run skips it. One such end alone is no verdict on the event."""
+    for run in range(3):
+        bot = Dying(config(tmp_path), ["already ran"])
+        bot._failing = bot.state.failing()  # noqa: SLF001 - what start() loads
+        bot._after_crash = bot.state.mark_started()  # noqa: SLF001
+        try:
+            await bot._handle(EVENT)  # noqa: SLF001
+        except Died:
+            pass
+        bot.state.close()  # no stop(): the process is gone
+        if run < 2:
+            assert bot.handled == ["$poison"] and not bot.failing
+        else:
+            assert not bot.handled
+            assert bot.failing == [
+                ("$poison", "the bot's process ended while it handled this event")
+            ]
+
+
+async def test_a_clean_stop_leaves_nothing_suspect(tmp_path: Path) -> None:
+    state = BotState(config(tmp_path).state_db)
+    assert state.mark_started() is False
+    state.mark_stopped()
+    assert state.mark_started() is False
+    assert state.mark_started() is True  # the run before did not stop
+    state.close()
