@@ -87,6 +87,7 @@ class Bot:
         # Events that ended the bot before (bot state): skipped when they come again.
         self._failing: dict[str, str] = {}
         self._after_crash = False
+        self._marked_running = False
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -140,6 +141,7 @@ class Bot:
         self._failing = self.state.failing()
         # After a run that ended without stopping, the first new event is suspect.
         self._after_crash = self.state.mark_started()
+        self._marked_running = True
         self.client.sync_token = self._since
         self.client.on_sync(self._on_sync)
         self.client.on_invite(self._on_invite)
@@ -194,7 +196,9 @@ class Bot:
         if self.client is not None:
             await self.client.close()
         await self.teardown()
-        self.state.mark_stopped()
+        if self._marked_running:  # stop() may run twice; the state closes the first time
+            self.state.mark_stopped()
+            self._marked_running = False
         self.state.close()
         log.info("%s stopped", self.config.user_id)
 
