@@ -5,9 +5,10 @@ every event) and most code after it: a 20 kB event nested a few thousand levels 
 would end a sync with ``RecursionError``. :func:`loads` measures the nesting of the text
 first with linear byte-level passes outside strings (``bytes.translate``, ``split``,
 ``replace``: about 1.3 × the time of ``json.loads`` itself on a 3 MB sync answer), and
-only when a container lies deeper than the bound does it cut that container out and put :data:`~coopnet.protocol.bounds.TOO_DEEP` in its place. The
-rest of the text decodes as usual; the event holding the cut is later rejected with its
-reason (:func:`coopnet.protocol.bounds.content_problem`) while its sync carries on.
+only when a container lies deeper than the bound does it cut that container out and put
+:data:`~coopnet.protocol.bounds.TOO_DEEP` in its place. The rest of the text decodes as
+usual; the event holding the cut is later rejected with its reason
+(:func:`coopnet.protocol.bounds.content_problem`) while its sync carries on.
 
 Refusals raise :class:`BoundsError`, a ``json.JSONDecodeError``, so nio's own handling of
 undecodable text applies where it calls :func:`loads` (see :mod:`coopnet.matrix.intake`).
