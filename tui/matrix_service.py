@@ -43,7 +43,7 @@ from coopnet.protocol import ConsultationOpened, Event, encode
 from coopnet.trust import VerificationStore
 from tui.connection import ConnectionWatch
 from tui.directory import Directory, from_signed
-from tui.model import Entry, entry_from
+from tui.model import REJECTED_KEY, Entry, entry_from
 from tui.service import (
     Connection,
     ConnectionChanged,
@@ -328,7 +328,7 @@ class MatrixService(Service):
         return (room.name if room is not None else None) or room_id
 
     async def _on_event(self, event: ReceivedEvent, history: bool = False) -> None:
-        if event.decrypted and event.type != "m.room.message":
+        if event.rejected is None and event.decrypted and event.type != "m.room.message":
             return  # state and other non-message events are not part of the conversation
         entry = entry_from(
             event.event_id,
@@ -337,6 +337,7 @@ class MatrixService(Service):
             event.type,
             event.content,
             event.decrypted,
+            event.rejected,
         )
         known = self.rooms.get(event.room_id)
         if known is None or known.case_ref == event.room_id:
@@ -350,8 +351,8 @@ class MatrixService(Service):
                 event.event_id,
                 event.sender,
                 event.origin_server_ts,
-                event.type,
-                event.content,
+                "m.room.message" if event.rejected else event.type,
+                {REJECTED_KEY: event.rejected} if event.rejected else event.content,
             )
             self._cache_room(event.room_id)  # its unread count changed
 

@@ -30,6 +30,7 @@ from coopnet.protocol import (
     ConsultationOpened,
     Event,
     ParseError,
+    Problem,
     Receipt,
     encode,
     parse_content,
@@ -40,6 +41,10 @@ from coopnet.stages import ConsultationStatus, Deadline
 
 NEAR_DAYS = 7
 """A pending deadline this close (in days) is highlighted as near."""
+
+
+REJECTED_KEY = "org.coopnet.client.rejected"
+"""Content under which the timeline cache keeps an event the client could not read."""
 
 
 class EntryKind(StrEnum):
@@ -87,10 +92,20 @@ def entry_from(
     event_type: str,
     content: dict[str, Any],
     decrypted: bool = True,
+    rejected: str | None = None,
 ) -> Entry:
-    """Classify a received event (never raises on bad remote content)."""
+    """Classify a received event (never raises on bad remote content). ``rejected``: why
+    the client layer could not read it (``ReceivedEvent.rejected``); kept in the cache as
+    the content ``{REJECTED_KEY: reason}``."""
     if not decrypted:
         return Entry(event_id, sender, ts, EntryKind.UNDECRYPTABLE)
+    if rejected is None and isinstance(content.get(REJECTED_KEY), str):
+        rejected = content[REJECTED_KEY]
+    if rejected is not None:
+        problem = Problem("event", "rejected", rejected)
+        return Entry(
+            event_id, sender, ts, EntryKind.INVALID, body=rejected, error=ParseError((problem,))
+        )
     if event_type != "m.room.message":
         return Entry(event_id, sender, ts, EntryKind.OTHER, body=event_type)
     body = content.get("body")

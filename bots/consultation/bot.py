@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -208,11 +209,29 @@ class ConsultationBot(Bot):
 
     # ---------------------------------------------------------------- events
     async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
+        # Every kind of event has one outcome, listed in README ("Every kind of event").
         if not is_new:
+            return
+        if event.rejected is not None:
+            await self._refuse(event, event.rejected)
             return
         if event.sender == self.user_id:
             await self.record_event(event)
             return
+        if event.type == "m.room.redaction":
+            await self._redaction(event)
+            return
+        if event.type == "m.reaction" or event.redacted:
+            # Noted: a reaction (not encrypted) or an event redacted before the bot saw it
+            # is recorded as a message; it is never a step of the consultation.
+            await self.record_event(event, "message")
+            return
+        relation = event.relation
+        if relation is not None and relation[0] == "m.replace":
+            if PAYLOAD_KEY in event.content or await self._is_structured(relation[1]):
+                lang = self.roster.language_of(event.sender)
+                await self._refuse(event, text("edit.refused", lang))
+                return
         parsed = parse_content(event.content)
         if isinstance(parsed, ParseError):
             await self._reject(event, [str(p) for p in parsed.problems], "rejected.title")
@@ -224,6 +243,40 @@ class ConsultationBot(Bot):
             if isinstance(body, str) and event.type == "m.room.message":
                 # Commands may wait for later syncs (a new room), so they run on their own.
                 self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
+
+    async def _refuse(self, event: ReceivedEvent, reason: str) -> None:
+        """Record an event that cannot be read as its type says as rejected, and answer
+        once (not the bot's own)."""
+        if event.sender == self.user_id:
+            await self.record_event(event, "rejection", problems=[reason])
+        else:
+            await self._reject(event, [reason], "event.rejected")
+
+    async def _is_structured(self, event_id: str) -> bool:
+        entry = await self.records.get_by_event_id(event_id)
+        return entry is not None and entry.kind in ("event", "receipt")
+
+    async def _redaction(self, event: ReceivedEvent) -> None:
+        """Noted: the record keeps what was redacted (it is append-only); the officers are
+        told once when it was a structured exchange."""
+        redacts = event.content.get("redacts", event.source.get("redacts"))
+        structured = isinstance(redacts, str) and await self._is_structured(redacts)
+        await self.record_event(
+            event, "note", redacts=redacts if isinstance(redacts, str) else None
+        )
+        if structured:
+            lang = self.roster.language_of(event.sender)
+            await self.notice(
+                event.room_id,
+                text("redaction.kept", lang, event_id=redacts),
+                "redaction",
+                event.event_id,
+            )
+
+    async def handle_failing(self, event: ReceivedEvent, failure: str) -> None:
+        # Its content is what made the bot fail: only its reason is recorded.
+        lang = self.roster.language_of(event.sender)
+        await self._refuse(replace(event, content={}), text("event.failed", lang, failure=failure))
 
     async def _reject(
         self,

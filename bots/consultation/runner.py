@@ -12,6 +12,7 @@ from pathlib import Path
 from bots.consultation.bot import ConsultationBot, utc_today
 from bots.consultation.config_file import BotSetup, bot_setup, load_bot_file, read_password
 from bots.framework import BotConfig
+from bots.framework.supervisor import supervise
 from coopnet.errors import CoopNetError
 from coopnet.keys import key_id, prepare_signing_key, public_key_file
 from coopnet.matrix import CoopNetClient
@@ -70,8 +71,12 @@ def build_bot(
 def run(
     network: Network, authority_id: str, tick_seconds: float, profiles_dir: Path | None = None
 ) -> None:
-    bot = build_bot(network, authority_id, tick_seconds, profiles_dir=profiles_dir)
-    asyncio.run(bot.run(ready_file=ready_file(network.authority(authority_id))))
+    asyncio.run(
+        supervise(
+            lambda: build_bot(network, authority_id, tick_seconds, profiles_dir=profiles_dir),
+            ready_file(network.authority(authority_id)),
+        )
+    )
 
 
 def build_bot_from_setup(
@@ -119,10 +124,11 @@ async def first_login(setup: BotSetup) -> None:
 
 def run_from_file(config_file: Path, tick_seconds: float, profiles_dir: Path | None = None) -> None:
     setup = bot_setup(load_bot_file(config_file), tick_seconds)
-    bot = build_bot_from_setup(setup, profiles_dir=profiles_dir)
 
     async def main() -> None:
         await first_login(setup)
-        await bot.run(ready_file=setup.file.ready_file)
+        await supervise(
+            lambda: build_bot_from_setup(setup, profiles_dir=profiles_dir), setup.file.ready_file
+        )
 
     asyncio.run(main())

@@ -26,7 +26,7 @@ from bots.framework.commands import (
     ParsedCommand,
     parse,
 )
-from bots.framework.state import BotState, held_event
+from bots.framework.state import FAILED, BotState, held_event
 from coopnet.ids import server_of
 from coopnet.matrix import (
     CoopNetClient,
@@ -82,6 +82,12 @@ class Bot:
         self._since: str | None = None
         # Rooms with events held back behind one still waiting for its room key.
         self._held_rooms: set[str] = set()
+        # The event being handled, if any: the one to blame when handling ends the bot.
+        self.handling: ReceivedEvent | None = None
+        # Events that ended the bot before (bot state): skipped when they come again.
+        self._failing: dict[str, str] = {}
+        self._after_crash = False
+        self._marked_running = False
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -99,6 +105,12 @@ class Bot:
 
     async def tick(self) -> None:
         """Periodic work (reminders); runs every ``tick_seconds``."""
+
+    async def handle_failing(self, event: ReceivedEvent, failure: str) -> None:
+        """An event whose handling ended the bot before: it is not handled again."""
+        log.error(
+            "skipped %s in %s: it made the bot fail (%s)", event.event_id, event.room_id, failure
+        )
 
     async def handle_undecryptable(self, event: ReceivedEvent) -> None:
         """An event whose room key never came (requested, waited ``key_wait_seconds``)."""
@@ -126,6 +138,10 @@ class Bot:
         )
         self._since = self.state.sync_token()
         self._held_rooms = self.state.held_rooms()
+        self._failing = self.state.failing()
+        # After a run that ended without stopping, the first new event is suspect.
+        self._after_crash = self.state.mark_started()
+        self._marked_running = True
         self.client.sync_token = self._since
         self.client.on_sync(self._on_sync)
         self.client.on_invite(self._on_invite)
@@ -143,18 +159,21 @@ class Bot:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
-        await self.start()
-        if ready_file is not None:
-            ready_file.write_text(f"{os.getpid()}\n")
-        sync_ended = asyncio.create_task(self.matrix.wait_closed())
-        stop = asyncio.create_task(self._stopping.wait())
+        sync_ended: asyncio.Task[None] | None = None
+        stop: asyncio.Task[bool] | None = None
         try:
+            await self.start()
+            if ready_file is not None:
+                ready_file.write_text(f"{os.getpid()}\n")
+            sync_ended = asyncio.create_task(self.matrix.wait_closed())
+            stop = asyncio.create_task(self._stopping.wait())
             done, _ = await asyncio.wait({sync_ended, stop}, return_when=asyncio.FIRST_COMPLETED)
             if sync_ended in done:
                 sync_ended.result()  # re-raise what ended the sync
         finally:
             for task in (stop, sync_ended):
-                task.cancel()
+                if task is not None:
+                    task.cancel()
             if ready_file is not None:
                 ready_file.unlink(missing_ok=True)
             await self.stop()
@@ -177,6 +196,9 @@ class Bot:
         if self.client is not None:
             await self.client.close()
         await self.teardown()
+        if self._marked_running:  # stop() may run twice; the state closes the first time
+            self.state.mark_stopped()
+            self._marked_running = False
         self.state.close()
         log.info("%s stopped", self.config.user_id)
 
@@ -246,7 +268,22 @@ class Bot:
 
     async def _handle(self, event: ReceivedEvent) -> None:
         is_new = not await self.known_event(event.event_id)
+        suspect = is_new and self._after_crash
+        if suspect:
+            # The run before ended while this was, at the latest, the event it handled.
+            self._after_crash = False
+            if await self.state.suspect(event.event_id, event.room_id) >= FAILED:
+                self._failing = self.state.failing()
+        failure = self._failing.get(event.event_id)
+        if failure is not None:
+            if is_new:
+                await self.handle_failing(event, failure)
+            return
+        self.handling = event
         await self.handle_event(event, is_new)
+        self.handling = None
+        if suspect:
+            await self.state.clear_suspect(event.event_id)
 
     async def _retry_pending(self) -> None:
         """Handle held events in order, room by room, up to the first whose key is still

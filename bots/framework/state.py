@@ -29,6 +29,10 @@ T = TypeVar("T")
 
 migrations = Migrations("coopnet.bot_state")
 
+FAILED = 2
+"""An event is skipped once it ended the bot with an exception, or once two runs ended
+(``kill -9``, out of memory, a crash) while it was the next event to handle."""
+
 
 @migrations(name="0001_sync_and_pending")
 def _m0001(db: Database) -> None:
@@ -52,6 +56,18 @@ def _m0002(db: Database) -> None:
     db["pending"].add_column("encrypted", int, not_null_default=1)  # type: ignore[union-attr]
 
 
+@migrations(name="0003_rejected_and_failing_events")
+def _m0003(db: Database) -> None:
+    # Why a held event was rejected on arrival (it cannot be told again from its source).
+    db["pending"].add_column("rejected", str)  # type: ignore[union-attr]
+    # Events whose handling was under way when the bot stopped without finishing it, and
+    # how often: see BotState.begin_handling.
+    db["in_flight"].create(  # type: ignore[union-attr]
+        {"event_id": str, "room_id": str, "attempts": int, "failure": str},
+        pk="event_id",
+    )
+
+
 def held_event(row: dict[str, Any]) -> ReceivedEvent:
     """The event a ``pending`` row holds (``content`` is empty while it is undecrypted)."""
     source = json.loads(row["source"])
@@ -67,6 +83,7 @@ def held_event(row: dict[str, Any]) -> ReceivedEvent:
         encrypted=bool(row["encrypted"]),
         decrypted=decrypted,
         source=source,
+        rejected=row.get("rejected"),
     )
 
 
@@ -108,7 +125,7 @@ class BotState:
     async def add_pending(self, event: ReceivedEvent) -> None:
         await self._write(
             "INSERT OR IGNORE INTO pending(event_id, room_id, source, first_seen, "
-            "key_requested, decrypted, encrypted) VALUES(?, ?, ?, ?, 0, ?, ?)",
+            "key_requested, decrypted, encrypted, rejected) VALUES(?, ?, ?, ?, 0, ?, ?, ?)",
             [
                 event.event_id,
                 event.room_id,
@@ -116,6 +133,7 @@ class BotState:
                 time.time(),
                 int(event.decrypted),
                 int(event.encrypted),
+                event.rejected,
             ],
         )
 
@@ -131,6 +149,70 @@ class BotState:
 
     async def drop_pending(self, event_id: str) -> None:
         await self._write("DELETE FROM pending WHERE event_id=?", [event_id])
+
+    # -- events that made the bot fail: skipped (and recorded as rejected) when they come again
+    def mark_failing(self, event_id: str, room_id: str, failure: str) -> None:
+        """Remember that handling ``event_id`` ended the bot (called once it has stopped)."""
+        self._run(self._counted(event_id, room_id, failure, FAILED))
+
+    async def suspect(self, event_id: str, room_id: str) -> int:
+        """Count one more run that ended, without stopping, while this event was the next
+        to handle; return how many did."""
+        failure = "the bot's process ended while it handled this event"
+        await asyncio.to_thread(self._run, self._counted(event_id, room_id, failure, 1))
+        rows = await asyncio.to_thread(
+            self._run,
+            lambda db: db.execute(
+                "SELECT attempts FROM in_flight WHERE event_id=?", [event_id]
+            ).fetchall(),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def clear_suspect(self, event_id: str) -> None:
+        await self._write("DELETE FROM in_flight WHERE event_id=?", [event_id])
+
+    @staticmethod
+    def _counted(
+        event_id: str, room_id: str, failure: str, attempts: int
+    ) -> Callable[[Database], None]:
+        def write(db: Database) -> None:
+            with db.conn:
+                db.execute(
+                    "INSERT INTO in_flight(event_id, room_id, attempts, failure) "
+                    "VALUES(?, ?, ?, ?) ON CONFLICT(event_id) DO UPDATE SET "
+                    "attempts=attempts+excluded.attempts, failure=excluded.failure",
+                    [event_id, room_id, attempts, failure[:500]],
+                )
+
+        return write
+
+    def failing(self) -> dict[str, str]:
+        """Event id -> how it made the bot fail (an exception, or runs that ended)."""
+        rows = self._run(
+            lambda db: db.execute(
+                "SELECT event_id, failure FROM in_flight WHERE attempts >= ?", [FAILED]
+            ).fetchall()
+        )
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    # -- whether the last run stopped cleanly
+    def mark_started(self) -> bool:
+        """Note that the bot runs; True when its last run ended without stopping."""
+
+        def swap(db: Database) -> bool:
+            with db.conn:
+                was = db.execute("SELECT value FROM kv WHERE key='running'").fetchone()
+                db.execute("INSERT OR REPLACE INTO kv(key, value) VALUES('running', '1')")
+            return was is not None
+
+        return self._run(swap)
+
+    def mark_stopped(self) -> None:
+        def clear(db: Database) -> None:
+            with db.conn:
+                db.execute("DELETE FROM kv WHERE key='running'")
+
+        self._run(clear)
 
     def close(self) -> None:
         self._db.close()

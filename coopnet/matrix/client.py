@@ -22,12 +22,16 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    BadEvent,
     EncryptionError,
     InviteMemberEvent,
     JoinError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
+    ReactionEvent,
+    RedactedEvent,
+    RedactionEvent,
     RoomCreateError,
     RoomGetStateEventError,
     RoomGetStateEventResponse,
@@ -37,9 +41,11 @@ from nio import (
     RoomMessagesResponse,
     RoomPreset,
     RoomPutStateError,
+    RoomRedactResponse,
     RoomSendResponse,
     RoomVisibility,
     SyncResponse,
+    UnknownBadEvent,
     UnknownEvent,
 )
 
@@ -48,9 +54,11 @@ from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
+from coopnet.matrix.intake import BoundedAsyncClient, RejectedEvent, bad_event_reason
 from coopnet.matrix.late_keys import KeySharer, KeyWaiter, megolm_of
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.snapshots import Device, Room, device_of, room_of
+from coopnet.protocol.bounds import content_problem
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +82,27 @@ class ReceivedEvent:
     encrypted: bool
     decrypted: bool  # False: the room key has not arrived (yet); ``content`` is empty
     source: dict[str, Any] = field(repr=False)
+    rejected: str | None = None
+    """Why the event cannot be read as Matrix defines its type (exceeds a bound of
+    :mod:`coopnet.protocol.bounds`, wrong field types, unreadable plaintext); ``content``
+    is then empty when it exceeded a bound. Such an event is handed on all the same."""
+
+    @property
+    def relation(self) -> tuple[str, str] | None:
+        """``(rel_type, event_id)`` of the event's ``m.relates_to``, if well-formed."""
+        relates = self.content.get("m.relates_to")
+        if not isinstance(relates, dict):
+            return None
+        rel_type, target = relates.get("rel_type"), relates.get("event_id")
+        if isinstance(rel_type, str) and isinstance(target, str):
+            return rel_type, target
+        return None
+
+    @property
+    def redacted(self) -> bool:
+        """The event was redacted before this device saw it (its content is gone)."""
+        unsigned = self.source.get("unsigned")
+        return isinstance(unsigned, dict) and "redacted_because" in unsigned
 
 
 @dataclass(frozen=True)
@@ -104,27 +133,61 @@ class SyncBatch:
     """Rooms this account left or was removed from in this batch."""
 
 
-TIMELINE_TYPES = (RoomMessage, UnknownEvent, MegolmEvent)
+# Every kind of timeline event is handed on, those nio could not parse included: each
+# gets a defined outcome in the bot and the client (README, "Every kind of event").
+TIMELINE_TYPES = (
+    RoomMessage,
+    UnknownEvent,
+    MegolmEvent,
+    ReactionEvent,
+    RedactionEvent,
+    RedactedEvent,
+    BadEvent,
+    UnknownBadEvent,
+)
 
 
 def is_message(event: Any) -> bool:
-    """A timeline message (encrypted or not), not a state event nio does not know."""
-    return isinstance(event, TIMELINE_TYPES) and "state_key" not in event.source
+    """A timeline event (encrypted or not, readable or not), not a state event."""
+    source = getattr(event, "source", None)
+    return (
+        isinstance(event, TIMELINE_TYPES)
+        and isinstance(source, dict)
+        and "state_key" not in source
+        # Without an id and a sender an event cannot be recorded or answered.
+        and isinstance(source.get("event_id"), str)
+        and isinstance(source.get("sender"), str)
+    )
 
 
 def to_received(room_id: str, event: Any) -> ReceivedEvent:
-    """A nio timeline event as a :class:`ReceivedEvent` (``MegolmEvent`` = not decrypted)."""
+    """A nio timeline event as a :class:`ReceivedEvent` (``MegolmEvent`` = not decrypted),
+    rejected with its reason when it is unreadable or exceeds a content bound."""
+    source = event.source
     undecryptable = isinstance(event, MegolmEvent)
+    raw = source.get("content")
+    content = dict(raw) if isinstance(raw, dict) and not undecryptable else {}
+    rejected: str | None = None
+    if isinstance(event, RejectedEvent):
+        rejected = event.reason
+    elif not undecryptable:
+        rejected = content_problem(raw)
+        if rejected is not None:
+            content = {}  # not kept: only its reason is
+        elif isinstance(event, BadEvent | UnknownBadEvent):
+            rejected = bad_event_reason(source)
+    timestamp = source.get("origin_server_ts")
     return ReceivedEvent(
         room_id=RoomID(room_id),
-        event_id=EventID(event.event_id),
-        sender=UserID(event.sender),
-        origin_server_ts=int(event.server_timestamp),
-        type=str(event.source.get("type", "")),
-        content={} if undecryptable else dict(event.source.get("content", {})),
+        event_id=EventID(source["event_id"]),
+        sender=UserID(source["sender"]),
+        origin_server_ts=timestamp if type(timestamp) is int else 0,
+        type=str(source.get("type", ""))[:255],
+        content=content,
         encrypted=undecryptable or bool(getattr(event, "decrypted", False)),
         decrypted=not undecryptable,
-        source=event.source,
+        source=source,
+        rejected=rejected,
     )
 
 
@@ -186,7 +249,7 @@ class CoopNetClient:
         stored = StoredSession.load(store)
         if stored is not None and stored.user_id != user_id:
             raise MatrixError(f"{store} holds a session of {stored.user_id}, not of {user_id}")
-        nio_client = AsyncClient(
+        nio_client = BoundedAsyncClient(
             homeserver,
             user_id,
             device_id=stored.device_id if stored else None,
@@ -718,6 +781,13 @@ class CoopNetClient:
         resp = await self._nio.room_send(room_id, event_type, content, tx_id=txn_id)
         if not isinstance(resp, RoomSendResponse):
             raise MatrixError(f"sending to {room_id} failed: {resp}")
+        return EventID(resp.event_id)
+
+    async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> EventID:
+        """Redact an event (its content is removed on the homeservers)."""
+        resp = await self._nio.room_redact(room_id, event_id, reason)
+        if not isinstance(resp, RoomRedactResponse):
+            raise MatrixError(f"redacting {event_id} in {room_id} failed: {resp}")
         return EventID(resp.event_id)
 
     async def send_text(self, room_id: str, body: str) -> EventID:

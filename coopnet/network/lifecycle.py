@@ -317,6 +317,9 @@ async def up(
         network = create_network(directory, options or NetworkOptions(), report)
     write_configs(network)
     started = await _start_all(network, report)
+    # Only what this call started is stopped when it fails: a bot that was running
+    # (another authority's, healthy) is never touched.
+    started_bots: list[Authority] = []
     try:
         await _register_accounts(network, report)
         enrolled = await _enroll_devices(network, report)
@@ -329,35 +332,58 @@ async def up(
             network, report, members=network_trust.listed_members(network, listed)
         )
         if with_bots:
-            await _start_bots(network, report, bot_tick_seconds)
+            await _start_bots(network, report, bot_tick_seconds, started_bots)
         if seed_demo:
             await demo.seed(network, report)
+    except BotsNotReady:
+        raise  # what runs is healthy; only the bots that failed were stopped
     except BaseException:
-        _stop_bots(network.authorities)
+        _stop_bots(started_bots)
         _stop(started)
         raise
     return network
 
 
-async def _start_bots(network: Network, report: Report, tick_seconds: float) -> None:
-    """Start every member's consultation bot that is not running; wait until each synced."""
+async def _start_bots(
+    network: Network, report: Report, tick_seconds: float, started: list[Authority]
+) -> None:
+    """Start every member's consultation bot that is down; wait until each synced.
+
+    A bot that is running (its process alive, whether synced yet or restarting after a
+    failure under its supervisor) is left alone. Each bot started is appended to
+    ``started``; one that fails to start is stopped alone (:class:`BotsNotReady`).
+    """
     pending = []
     for authority in network.members():
         if authority.bot() is None:
             continue
         botproc.prepare(authority)
-        if botproc.is_ready(authority):
-            report(f"{authority.id}: consultation bot already running")
+        if botproc.read_pid(authority) is not None:
+            ready = "running" if botproc.is_ready(authority) else "running, not synced yet"
+            report(f"{authority.id}: consultation bot already {ready}")
             continue
-        botproc.stop(authority)  # a bot that is running but not ready is restarted
         pending.append((authority, botproc.start(network, authority, tick_seconds)))
+        started.append(authority)
     t0 = time.monotonic()
 
     async def wait(authority: Authority, proc: subprocess.Popen[bytes]) -> None:
         await botproc.wait_ready(authority, proc, BOT_START_TIMEOUT)
         report(f"{authority.id}: consultation bot ready ({time.monotonic() - t0:.1f} s)")
 
-    await asyncio.gather(*(wait(a, p) for a, p in pending))
+    results = await asyncio.gather(*(wait(a, p) for a, p in pending), return_exceptions=True)
+    failed = [
+        (authority, result)
+        for (authority, _), result in zip(pending, results, strict=True)
+        if isinstance(result, BaseException)
+    ]
+    for authority, _ in failed:
+        botproc.stop(authority)
+    if failed:
+        raise BotsNotReady("\n".join(str(error) for _, error in failed))
+
+
+class BotsNotReady(NetworkError):
+    """Some bots did not start (they were stopped); the homeservers and other bots run on."""
 
 
 def _stop_bots(authorities: list[Authority]) -> None:
