@@ -9,7 +9,7 @@ from coopnet.matrix.devices import (
     EnrolledDevices,
 )
 from coopnet.matrix.probe import homeserver_answers
-from coopnet.matrix.snapshots import Device, DeviceTrust, PowerLevels, Room
+from coopnet.matrix.snapshots import Device, DeviceTrust, PowerLevels, Room, SenderDevice
 
 __all__ = [
     "CoopNetClient",
@@ -25,6 +25,7 @@ __all__ = [
     "ReceivedEvent",
     "Room",
     "RoomBatch",
+    "SenderDevice",
     "SyncBatch",
     "homeserver_answers",
 ]
