@@ -20,7 +20,13 @@ from bots.consultation.acl import AclFollower
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
-from bots.consultation.view import BOT_MARKER, ConsultationView, Rejection, recorded_content
+from bots.consultation.view import (
+    BOT_MARKER,
+    UNTRUSTED_KIND,
+    ConsultationView,
+    Rejection,
+    recorded_content,
+)
 from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
@@ -210,6 +216,9 @@ class ConsultationBot(Bot):
     async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
         if not is_new:
             return
+        if not event.trusted:
+            await self._untrusted(event)
+            return
         if event.sender == self.user_id:
             await self.record_event(event)
             return
@@ -224,6 +233,51 @@ class ConsultationBot(Bot):
             if isinstance(body, str) and event.type == "m.room.message":
                 # Commands may wait for later syncs (a new room), so they run on their own.
                 self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
+
+    async def _untrusted(self, event: ReceivedEvent) -> None:
+        """Record an event from a device the policy does not trust, with that device, and
+        warn the room once per device: never acted on (no command runs), never certified,
+        never counted (the core refuses it as a step)."""
+        device = event.sender_device
+        message = Message(
+            event.event_id,
+            event.sender,
+            event.origin_server_ts,
+            event.content,
+            parse_content(event.content),
+            trusted=False,
+        )
+        log.warning(
+            "%s in %s comes from untrusted device %s of %s (%s): recorded, not acted on",
+            event.event_id,
+            event.room_id,
+            device.device_id,
+            event.sender,
+            device.reason,
+        )
+        await self.record_event(
+            event,
+            UNTRUSTED_KIND,
+            message,
+            device_id=device.device_id,
+            device_key=device.ed25519,
+            untrusted_reason=device.reason,
+        )
+        view = await self.view(event.room_id)
+        if (event.sender, device.device_id or "") not in view.warned:
+            await self.warn_untrusted(event.room_id, event.sender, device.device_id or "")
+
+    async def warn_untrusted(self, room_id: str, user_id: str, device_id: str) -> None:
+        """Tell the room, in the sender's authority's language, that what this device sends
+        is not the officer's word."""
+        body = text(
+            "untrusted.warning",
+            self.roster.language_of(user_id),
+            user=user_id,
+            device=device_id or "?",
+        )
+        marker = {"kind": UNTRUSTED_KIND, "user": user_id, "device": device_id}
+        await self.notice(room_id, body, "untrusted", user_id, device_id, marker=marker)
 
     async def _reject(
         self,
@@ -259,7 +313,12 @@ class ConsultationBot(Bot):
     async def _structured(self, event: ReceivedEvent, parsed: Event) -> None:
         view = await self.view(event.room_id)
         message = Message(
-            event.event_id, event.sender, event.origin_server_ts, event.content, parsed
+            event.event_id,
+            event.sender,
+            event.origin_server_ts,
+            event.content,
+            parsed,
+            trusted=event.trusted,
         )
         refusal = view.consultation.check(message)
         if refusal is not None:
@@ -331,6 +390,8 @@ class ConsultationBot(Bot):
         for event_id, rejection in list(view.rejected.items()):
             if event_id not in view.answered:
                 await self.answer_rejection(room_id, event_id, rejection)
+        for (user_id, device_id), _first in view.unwarned():
+            await self.warn_untrusted(room_id, user_id, device_id)
         status = consultation.status(self.clock())
         if status is None:
             return

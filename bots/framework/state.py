@@ -23,7 +23,7 @@ from sqlite_utils import Database, Migrations
 
 from coopnet.ids import EventID, RoomID, UserID
 from coopnet.keys import create_private_file
-from coopnet.matrix import ReceivedEvent
+from coopnet.matrix import UNKNOWN_SENDER, ReceivedEvent, SenderDevice
 
 T = TypeVar("T")
 
@@ -52,6 +52,40 @@ def _m0002(db: Database) -> None:
     db["pending"].add_column("encrypted", int, not_null_default=1)  # type: ignore[union-attr]
 
 
+@migrations(name="0003_held_sender_device")
+def _m0003(db: Database) -> None:
+    # The sending device and its trust decision of a decrypted held event (JSON). Rows
+    # written before: empty, read as an unknown (untrusted) device.
+    db["pending"].add_column("sender_device", str, not_null_default="")  # type: ignore[union-attr]
+
+
+def _sender_device_json(device: SenderDevice) -> str:
+    return json.dumps(
+        {
+            "device_id": device.device_id,
+            "ed25519": device.ed25519,
+            "trusted": device.trusted,
+            "reason": device.reason,
+        }
+    )
+
+
+def _sender_device_of(text: str | None) -> SenderDevice:
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return UNKNOWN_SENDER
+    if not isinstance(data, dict):
+        return UNKNOWN_SENDER
+    device_id, ed25519 = data.get("device_id"), data.get("ed25519")
+    return SenderDevice(
+        device_id if isinstance(device_id, str) else None,
+        ed25519 if isinstance(ed25519, str) else None,
+        data.get("trusted") is True,
+        str(data.get("reason") or ""),
+    )
+
+
 def held_event(row: dict[str, Any]) -> ReceivedEvent:
     """The event a ``pending`` row holds (``content`` is empty while it is undecrypted)."""
     source = json.loads(row["source"])
@@ -67,6 +101,7 @@ def held_event(row: dict[str, Any]) -> ReceivedEvent:
         encrypted=bool(row["encrypted"]),
         decrypted=decrypted,
         source=source,
+        sender_device=_sender_device_of(row.get("sender_device")),
     )
 
 
@@ -108,7 +143,7 @@ class BotState:
     async def add_pending(self, event: ReceivedEvent) -> None:
         await self._write(
             "INSERT OR IGNORE INTO pending(event_id, room_id, source, first_seen, "
-            "key_requested, decrypted, encrypted) VALUES(?, ?, ?, ?, 0, ?, ?)",
+            "key_requested, decrypted, encrypted, sender_device) VALUES(?, ?, ?, ?, 0, ?, ?, ?)",
             [
                 event.event_id,
                 event.room_id,
@@ -116,6 +151,7 @@ class BotState:
                 time.time(),
                 int(event.decrypted),
                 int(event.encrypted),
+                _sender_device_json(event.sender_device),
             ],
         )
 
