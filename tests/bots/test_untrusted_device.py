@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,12 @@ import pytest
 from bots.consultation.texts import text
 from bots.consultation.view import BOT_MARKER
 from coopnet.consultation import UNTRUSTED_DEVICE
-from coopnet.matrix import CoopNetClient
-from coopnet.network import Network, load_network
-from coopnet.network import trust as network_trust
+from coopnet.network import Network
 from coopnet.protocol import PAYLOAD_KEY
 from tests.bots.helpers import open_ch_mx_consultation, receipt_for, send_event
 from tests.bots.record_reader import room_entries
 from tests.harness import Inbox, wait_async, wait_for
+from tests.integration.test_trust import new_device  # noqa: F401 - the fixture
 from tui.model import Consultation as ClientConsultation
 from tui.model import EntryKind, entry_from
 
@@ -38,34 +36,6 @@ IDENTITY = {
 }
 
 
-@pytest.fixture
-async def stolen_password_device(network: Network, tmp_path: Path) -> AsyncIterator:
-    """Log in as a listed officer from a new device (fresh store, the officer's password)."""
-    opened: list[CoopNetClient] = []
-
-    async def login(user_id: str) -> CoopNetClient:
-        net = load_network(network.directory)
-        authority, account = net.account(user_id)
-        store = tmp_path / f"stolen-{len(opened)}"
-        store.mkdir()
-        client = await CoopNetClient.open(
-            authority.client_url,
-            user_id,
-            store,
-            policy=network_trust.device_policy(net, store),
-            password=account.password,
-            device_name="not enrolled",
-        )
-        opened.append(client)
-        await client.sync_once()
-        client.start()
-        return client
-
-    yield login
-    for client in opened:
-        await client.close()
-
-
 async def _recorded(db: Path, room: str, event_id: str) -> bool:
     return any(e.event_id == event_id for e in room_entries(db, room))
 
@@ -75,7 +45,10 @@ def _event(inbox: Inbox, event_id: str):
 
 
 async def test_a_device_not_in_the_directory_is_recorded_flagged_and_never_receipted(
-    network: Network, open_client, start_bot, stolen_password_device
+    network: Network,
+    open_client,
+    start_bot,
+    new_device,  # noqa: F811 - the fixture
 ):
     ch_bot = await start_bot("ch")
     ch_user = network.authority("ch").officers()[0].user_id
@@ -83,8 +56,9 @@ async def test_a_device_not_in_the_directory_is_recorded_flagged_and_never_recei
     ch, ch_inbox = await open_client(ch_user)
     mx, _ = await open_client(mx_user)
     room, _case_ref = await open_ch_mx_consultation(network, ch, mx, ch_bot.user_id, "UNTRUSTED")
-    stolen = await stolen_password_device(mx_user)
-    stolen_ch = await stolen_password_device(ch_user)
+    # Devices logged in with the officers' passwords, which the directory does not list.
+    stolen, _ = await new_device(mx_user, "stolen mx")
+    stolen_ch, _ = await new_device(ch_user, "stolen ch")
     for client in (stolen, stolen_ch):
         await client.wait_until(lambda c=client: room in c.room_ids(), 60, "the room to sync")
 
