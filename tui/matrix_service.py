@@ -228,12 +228,24 @@ class MatrixService(Service):
         ts: int,
         event_type: str,
         content: dict[str, object],
+        entry: Entry | None = None,
     ) -> None:
+        """Cache a decrypted event with the decision on its sending device (``entry``;
+        None: this device sent it)."""
+        trusted = entry.trusted if entry is not None else True
+        device_id = entry.device_id if entry is not None else self.device_id
         if self.cache is not None:
             self.cache.put_event(
                 room_id,
                 event_id,
-                {"sender": sender, "ts": ts, "type": event_type, "content": content},
+                {
+                    "sender": sender,
+                    "ts": ts,
+                    "type": event_type,
+                    "content": content,
+                    "trusted": trusted,
+                    "device_id": device_id,
+                },
             )
 
     def _cache_room(self, room_id: str) -> None:
@@ -338,6 +350,8 @@ class MatrixService(Service):
             event.content,
             event.decrypted,
             event.rejected,
+            trusted=event.trusted,
+            device_id=event.sender_device.device_id,
         )
         known = self.rooms.get(event.room_id)
         if known is None or known.case_ref == event.room_id:
@@ -353,6 +367,7 @@ class MatrixService(Service):
                 event.origin_server_ts,
                 "m.room.message" if event.rejected else event.type,
                 {REJECTED_KEY: event.rejected} if event.rejected else event.content,
+                entry,
             )
             self._cache_room(event.room_id)  # its unread count changed
 
@@ -498,12 +513,22 @@ def _cached_entries(
                 _ts(record),
                 str(record.get("type", "")),
                 _content(record),
+                trusted=record["trusted"] is True,
+                device_id=_device_id(record),
             ),
         )
         for room_id, event_id, record in events
+        # Rows cached before the sending device was judged are left to come again from
+        # the homeserver, with the decision (never shown as trusted by default).
+        if "trusted" in record
     ]
     entries.sort(key=lambda pair: pair[1].ts)
     return rooms, entries
+
+
+def _device_id(record: Record) -> str | None:
+    device_id = record.get("device_id")
+    return device_id if isinstance(device_id, str) else None
 
 
 def _ts(record: Record) -> int:

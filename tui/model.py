@@ -10,7 +10,7 @@ stage, deadlines, assurances, refusals, conflicts and receipts — the same way 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -69,6 +69,10 @@ class Entry:
     reply_to: str | None = None
     source: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     """The message content of a structured event (its causal link; a receipt's signature)."""
+    trusted: bool = True
+    """Whether the device policy trusts the device that sent it: an untrusted device's
+    event is shown in red and never as the officer's word (the core refuses its steps)."""
+    device_id: str | None = None  # the sending device, when known
 
     @property
     def day(self) -> dt.date:
@@ -93,10 +97,30 @@ def entry_from(
     content: dict[str, Any],
     decrypted: bool = True,
     rejected: str | None = None,
+    trusted: bool = True,
+    device_id: str | None = None,
 ) -> Entry:
-    """Classify a received event (never raises on bad remote content). ``rejected``: why
-    the client layer could not read it (``ReceivedEvent.rejected``); kept in the cache as
-    the content ``{REJECTED_KEY: reason}``."""
+    """Classify a received event (never raises on bad remote content).
+
+    ``rejected``: why the client layer could not read it (``ReceivedEvent.rejected``); kept
+    in the cache as the content ``{REJECTED_KEY: reason}``. ``trusted`` and ``device_id``:
+    the device policy's decision on the sending device (the default is for what this
+    client sent itself, or seeded demo data)."""
+    entry = _classified(event_id, sender, ts, event_type, content, decrypted, rejected)
+    if not decrypted or (trusted and device_id is None):
+        return entry  # undecrypted: nothing is shown of it, and no device is known yet
+    return replace(entry, trusted=trusted, device_id=device_id)
+
+
+def _classified(
+    event_id: str,
+    sender: str,
+    ts: int,
+    event_type: str,
+    content: dict[str, Any],
+    decrypted: bool,
+    rejected: str | None,
+) -> Entry:
     if not decrypted:
         return Entry(event_id, sender, ts, EntryKind.UNDECRYPTABLE)
     if rejected is None and isinstance(content.get(REJECTED_KEY), str):
@@ -174,9 +198,11 @@ class Consultation:
 
     def _feed(self, entry: Entry) -> None:
         parsed = entry.event if entry.event is not None else entry.error
-        if parsed is not None:
+        # Untrusted messages of every kind go to the core too: it keeps them as such.
+        if parsed is not None or not entry.trusted:
+            content = entry.source or {}
             self.core.add(
-                Message(entry.event_id, entry.sender, entry.ts, entry.source or {}, parsed)
+                Message(entry.event_id, entry.sender, entry.ts, content, parsed, entry.trusted)
             )
 
     def decrypted(self, entry: Entry) -> bool:

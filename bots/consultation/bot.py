@@ -21,7 +21,13 @@ from bots.consultation.acl import AclFollower
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
-from bots.consultation.view import BOT_MARKER, ConsultationView, Rejection, recorded_content
+from bots.consultation.view import (
+    BOT_MARKER,
+    UNTRUSTED_KIND,
+    ConsultationView,
+    Rejection,
+    recorded_content,
+)
 from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
@@ -215,7 +221,7 @@ class ConsultationBot(Bot):
         if event.rejected is not None:
             await self._refuse(event, event.rejected)
             return
-        if event.sender == self.user_id:
+        if event.sender == self.user_id and event.trusted:
             await self.record_event(event)
             return
         if event.type == "m.room.redaction":
@@ -225,6 +231,9 @@ class ConsultationBot(Bot):
             # Noted: a reaction (not encrypted) or an event redacted before the bot saw it
             # is recorded as a message; it is never a step of the consultation.
             await self.record_event(event, "message")
+            return
+        if not event.trusted:  # after the kinds that no device sends encrypted
+            await self._untrusted(event)
             return
         relation = event.relation
         if relation is not None and relation[0] == "m.replace":
@@ -278,6 +287,51 @@ class ConsultationBot(Bot):
         lang = self.roster.language_of(event.sender)
         await self._refuse(replace(event, content={}), text("event.failed", lang, failure=failure))
 
+    async def _untrusted(self, event: ReceivedEvent) -> None:
+        """Record an event from a device the policy does not trust, with that device, and
+        warn the room once per device: never acted on (no command runs), never certified,
+        never counted (the core refuses it as a step)."""
+        device = event.sender_device
+        message = Message(
+            event.event_id,
+            event.sender,
+            event.origin_server_ts,
+            event.content,
+            parse_content(event.content),
+            trusted=False,
+        )
+        log.warning(
+            "%s in %s comes from untrusted device %s of %s (%s): recorded, not acted on",
+            event.event_id,
+            event.room_id,
+            device.device_id,
+            event.sender,
+            device.reason,
+        )
+        await self.record_event(
+            event,
+            UNTRUSTED_KIND,
+            message,
+            device_id=device.device_id,
+            device_key=device.ed25519,
+            untrusted_reason=device.reason,
+        )
+        view = await self.view(event.room_id)
+        if (event.sender, device.device_id or "") not in view.warned:
+            await self.warn_untrusted(event.room_id, event.sender, device.device_id or "")
+
+    async def warn_untrusted(self, room_id: str, user_id: str, device_id: str) -> None:
+        """Tell the room, in the sender's authority's language, that what this device sends
+        is not the officer's word."""
+        body = text(
+            "untrusted.warning",
+            self.roster.language_of(user_id),
+            user=user_id,
+            device=device_id or "?",
+        )
+        marker = {"kind": UNTRUSTED_KIND, "user": user_id, "device": device_id}
+        await self.notice(room_id, body, "untrusted", user_id, device_id, marker=marker)
+
     async def _reject(
         self,
         event: ReceivedEvent,
@@ -312,7 +366,12 @@ class ConsultationBot(Bot):
     async def _structured(self, event: ReceivedEvent, parsed: Event) -> None:
         view = await self.view(event.room_id)
         message = Message(
-            event.event_id, event.sender, event.origin_server_ts, event.content, parsed
+            event.event_id,
+            event.sender,
+            event.origin_server_ts,
+            event.content,
+            parsed,
+            trusted=event.trusted,
         )
         refusal = view.consultation.check(message)
         if refusal is not None:
@@ -384,6 +443,8 @@ class ConsultationBot(Bot):
         for event_id, rejection in list(view.rejected.items()):
             if event_id not in view.answered:
                 await self.answer_rejection(room_id, event_id, rejection)
+        for (user_id, device_id), _first in view.unwarned():
+            await self.warn_untrusted(room_id, user_id, device_id)
         status = consultation.status(self.clock())
         if status is None:
             return

@@ -20,8 +20,14 @@ from coopnet.records import Entry, canonical_json
 from coopnet.stages import Rulebook
 
 BOT_MARKER = "org.coopnet.bot"
-"""Key in the content of the bot's own messages: ``{"kind": "reminder", "key": "…"}``, or
-``{"kind": "answer", "to": EVENT_ID}`` on the answer to a rejected event."""
+"""Key in the content of the bot's own messages: ``{"kind": "reminder", "key": "…"}``,
+``{"kind": "answer", "to": EVENT_ID}`` on the answer to a rejected event, or
+``{"kind": "untrusted", "user": USER_ID, "device": DEVICE_ID}`` on the warning about a
+device that the device policy does not trust."""
+
+UNTRUSTED_KIND = "untrusted"
+"""Record kind of an event sent from a device the device policy does not trust: recorded
+(with its device) so the record stays complete, never acted on, certified or counted."""
 
 
 def recorded_content(event_type: str, content: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -83,6 +89,14 @@ class ConsultationView:
     # Rejected events the bot owes an answer to, and the events it answered.
     rejected: dict[str, Rejection] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)
+    # Untrusted devices seen in the room, (user, device id) -> their first event, and
+    # those the bot has warned the room about.
+    untrusted_devices: dict[tuple[str, str], str] = field(default_factory=dict)
+    warned: set[tuple[str, str]] = field(default_factory=set)
+
+    def unwarned(self) -> list[tuple[tuple[str, str], str]]:
+        """Untrusted devices the room has not been warned about yet, with their first event."""
+        return [(d, e) for d, e in self.untrusted_devices.items() if d not in self.warned]
 
 
 def _rejection_in(entry: Entry, recorded: Any) -> Rejection | None:
@@ -123,23 +137,33 @@ def fold_entry(view: ConsultationView, entry: Entry, message: Message | None = N
     """
     recorded = entry.content_value()
     inner = recorded.get("content") if isinstance(recorded, dict) else None
-    marker = inner.get(BOT_MARKER) if isinstance(inner, dict) else None
+    trusted = entry.kind != UNTRUSTED_KIND
+    # What an untrusted device sends never counts as the bot's own marker either.
+    marker = inner.get(BOT_MARKER) if isinstance(inner, dict) and trusted else None
     if entry.kind == "reminder" and isinstance(marker, dict):
         view.notices.add(str(marker.get("key")))
         return
     if isinstance(marker, dict) and marker.get("kind") == "answer":
         view.answered.add(str(marker.get("to")))
         return
+    if isinstance(marker, dict) and marker.get("kind") == UNTRUSTED_KIND:
+        view.warned.add((str(marker.get("user")), str(marker.get("device"))))
+        return
+    if not trusted and isinstance(recorded, dict) and entry.event_id:
+        device = (entry.sender, str(recorded.get("device_id") or ""))
+        view.untrusted_devices.setdefault(device, entry.event_id)
     if entry.kind == "rejection":
         rejection = _rejection_in(entry, recorded)
         if rejection is not None and entry.event_id:
             view.rejected[entry.event_id] = rejection
-    if entry.kind not in ("event", "receipt", "rejection") or not isinstance(inner, dict):
+    if entry.kind not in ("event", "receipt", "rejection", UNTRUSTED_KIND) or not isinstance(
+        inner, dict
+    ):
         return
     if entry.event_id:
         # A refused step is a step all the same: the core decides, in the consultation's
         # order, what it is refused for (the refusal at arrival may change when a
         # concurrent step comes later).
         if message is None or recorded.get("altered_for_record"):
-            message = Message.of(entry.event_id, entry.sender, entry.origin_ts, inner)
+            message = Message.of(entry.event_id, entry.sender, entry.origin_ts, inner, trusted)
         view.consultation.add(message)

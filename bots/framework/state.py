@@ -23,7 +23,7 @@ from sqlite_utils import Database, Migrations
 
 from coopnet.ids import EventID, RoomID, UserID
 from coopnet.keys import create_private_file
-from coopnet.matrix import ReceivedEvent
+from coopnet.matrix import UNKNOWN_SENDER, ReceivedEvent, SenderDevice
 
 T = TypeVar("T")
 
@@ -68,6 +68,40 @@ def _m0003(db: Database) -> None:
     )
 
 
+@migrations(name="0004_held_sender_device")
+def _m0004(db: Database) -> None:
+    # The sending device and its trust decision of a decrypted held event (JSON). Rows
+    # written before: empty, read as an unknown (untrusted) device.
+    db["pending"].add_column("sender_device", str, not_null_default="")  # type: ignore[union-attr]
+
+
+def _sender_device_json(device: SenderDevice) -> str:
+    return json.dumps(
+        {
+            "device_id": device.device_id,
+            "ed25519": device.ed25519,
+            "trusted": device.trusted,
+            "reason": device.reason,
+        }
+    )
+
+
+def _sender_device_of(text: str | None) -> SenderDevice:
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return UNKNOWN_SENDER
+    if not isinstance(data, dict):
+        return UNKNOWN_SENDER
+    device_id, ed25519 = data.get("device_id"), data.get("ed25519")
+    return SenderDevice(
+        device_id if isinstance(device_id, str) else None,
+        ed25519 if isinstance(ed25519, str) else None,
+        data.get("trusted") is True,
+        str(data.get("reason") or ""),
+    )
+
+
 def held_event(row: dict[str, Any]) -> ReceivedEvent:
     """The event a ``pending`` row holds (``content`` is empty while it is undecrypted)."""
     source = json.loads(row["source"])
@@ -84,6 +118,7 @@ def held_event(row: dict[str, Any]) -> ReceivedEvent:
         decrypted=decrypted,
         source=source,
         rejected=row.get("rejected"),
+        sender_device=_sender_device_of(row.get("sender_device")),
     )
 
 
@@ -125,7 +160,8 @@ class BotState:
     async def add_pending(self, event: ReceivedEvent) -> None:
         await self._write(
             "INSERT OR IGNORE INTO pending(event_id, room_id, source, first_seen, "
-            "key_requested, decrypted, encrypted, rejected) VALUES(?, ?, ?, ?, 0, ?, ?, ?)",
+            "key_requested, decrypted, encrypted, rejected, sender_device) "
+            "VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?)",
             [
                 event.event_id,
                 event.room_id,
@@ -134,6 +170,7 @@ class BotState:
                 int(event.decrypted),
                 int(event.encrypted),
                 event.rejected,
+                _sender_device_json(event.sender_device),
             ],
         )
 

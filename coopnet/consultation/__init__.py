@@ -16,7 +16,7 @@ they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio 
 from __future__ import annotations
 
 from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
-from coopnet.consultation.fold import Refusal, Step, Topic
+from coopnet.consultation.fold import UNTRUSTED_DEVICE, Refusal, Step, Topic, topic_of
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
 from coopnet.consultation.room import RoomPlan, plan_room, room_plan
@@ -31,6 +31,7 @@ from coopnet.consultation.state import (
 )
 
 __all__ = [
+    "UNTRUSTED_DEVICE",
     "AssuranceRecord",
     "AssuranceRegister",
     "CausalOrder",
@@ -50,4 +51,5 @@ __all__ = [
     "Topic",
     "plan_room",
     "room_plan",
+    "topic_of",
 ]

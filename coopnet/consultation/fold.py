@@ -33,6 +33,21 @@ class Topic(StrEnum):
     OPENED = "opened"
     STAGE = "stage"
     ASSURANCE = "assurance"
+    DEADLINE = "deadline"  # a deadline extension or a postponed surrender
+    EXCHANGE = "exchange"  # any other step: identity, requirements, case law...
+
+
+def topic_of(event: Event) -> Topic:
+    """What a step changes (the topic of its refusal, if refused)."""
+    if isinstance(event, ConsultationOpened):
+        return Topic.OPENED
+    if isinstance(event, StageTransition):
+        return Topic.STAGE
+    if isinstance(event, Assurance | AssuranceMonitoring):
+        return Topic.ASSURANCE
+    if isinstance(event, DeadlineExtension | SurrenderPostponement):
+        return Topic.DEADLINE
+    return Topic.EXCHANGE
 
 
 # Reason codes of refusals that are not the stage machine's or the assurances'.
@@ -40,6 +55,7 @@ ALREADY_OPENED = "already_opened"
 UNKNOWN_PARTY = "unknown_party"
 NOT_A_PARTY = "not_a_party"
 NOT_OPENED = "not_opened"
+UNTRUSTED_DEVICE = "untrusted_device"
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,7 @@ class Step:
     event: Event
     authority: str | None  # the sender's authority, from the roster (never the content)
     day: dt.date
+    trusted: bool = True  # the device policy trusts the device that sent it
 
 
 Seen = Callable[[str], bool]
@@ -94,6 +111,15 @@ class Fold:
     def judge(self, step: Step, seen: Seen) -> Refusal | None:
         """The refusal ``step`` gets if applied next, or None."""
         event = step.event
+        if not step.trusted:
+            # Not the officer's word: never applied, whatever it says.
+            return Refusal(
+                step.event_id,
+                topic_of(event),
+                UNTRUSTED_DEVICE,
+                "sent from a device that is not trusted (not listed in the signed "
+                "directory, not verified)",
+            )
         if isinstance(event, ConsultationOpened):
             return self._judge_opened(step, event)
         if isinstance(event, StageTransition):

@@ -82,6 +82,7 @@ class Summary:
     receipts: tuple[tuple[str, str, str], ...]  # (receipt id, its sender, certified id)
     invalid: tuple[str, ...]
     head: str | None
+    untrusted: tuple[str, ...] = ()
 
 
 class Consultation:
@@ -100,6 +101,7 @@ class Consultation:
         self._receipts: dict[str, HeldReceipt] = {}
         self._receipts_of: dict[str, list[str]] = {}  # certified event id -> receipt ids
         self._invalid: dict[str, ParseError] = {}
+        self._untrusted: list[str] = []  # messages from untrusted devices, as received
         self._fold = Fold(parties.is_authority)
         self._hashes: dict[str, str | None] = {}
         self._signatures: dict[str, SignatureCheck] = {}
@@ -114,7 +116,12 @@ class Consultation:
             return False
         self._messages[message.event_id] = message
         parsed = message.parsed
+        if not message.trusted:
+            self._untrusted.append(message.event_id)
         if isinstance(parsed, Receipt):
+            if not message.trusted:  # certifies nothing: not the bot's word
+                self.version += 1
+                return True
             self._receipts[message.event_id] = HeldReceipt(
                 message.event_id, message.sender, parsed, message
             )
@@ -133,7 +140,11 @@ class Consultation:
 
     def _step(self, message: Message, event: Event) -> Step:
         return Step(
-            message.event_id, event, self._parties.authority_of(message.sender), message.day
+            message.event_id,
+            event,
+            self._parties.authority_of(message.sender),
+            message.day,
+            message.trusted,
         )
 
     def _seen_by(self, message: Message) -> Callable[[str], bool]:
@@ -214,6 +225,16 @@ class Consultation:
         """Refused steps that were sent concurrently with the step applied instead."""
         return [r for r in self.refusals() if r.is_conflict]
 
+    def untrusted(self) -> list[str]:
+        """The messages sent from devices the device policy does not trust, as received:
+        none of them is applied, certified or counted."""
+        return list(self._untrusted)
+
+    def is_trusted(self, event_id: str) -> bool:
+        """Whether a held message came from a trusted device (False when not held)."""
+        message = self._messages.get(event_id)
+        return message is not None and message.trusted
+
     def invalid(self, event_id: str) -> ParseError | None:
         """The validation error of a CoopNet payload that failed to parse."""
         return self._invalid.get(event_id)
@@ -245,6 +266,7 @@ class Consultation:
             ),
             invalid=tuple(sorted(self._invalid)),
             head=self.head(),
+            untrusted=tuple(sorted(self._untrusted)),
         )
 
     def __eq__(self, other: object) -> bool:

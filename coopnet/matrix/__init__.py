@@ -9,9 +9,17 @@ from coopnet.matrix.devices import (
     EnrolledDevices,
 )
 from coopnet.matrix.probe import homeserver_answers
-from coopnet.matrix.snapshots import Device, DeviceTrust, PowerLevels, Room
+from coopnet.matrix.snapshots import (
+    UNKNOWN_SENDER,
+    Device,
+    DeviceTrust,
+    PowerLevels,
+    Room,
+    SenderDevice,
+)
 
 __all__ = [
+    "UNKNOWN_SENDER",
     "CoopNetClient",
     "Decision",
     "Device",
@@ -25,6 +33,7 @@ __all__ = [
     "ReceivedEvent",
     "Room",
     "RoomBatch",
+    "SenderDevice",
     "SyncBatch",
     "homeserver_answers",
 ]

@@ -56,8 +56,16 @@ from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
 from coopnet.matrix.intake import BoundedAsyncClient, RejectedEvent, bad_event_reason
 from coopnet.matrix.late_keys import KeySharer, KeyWaiter, megolm_of
+from coopnet.matrix.senders import sender_device
 from coopnet.matrix.session import StoredSession
-from coopnet.matrix.snapshots import Device, Room, device_of, room_of
+from coopnet.matrix.snapshots import (
+    UNKNOWN_SENDER,
+    Device,
+    Room,
+    SenderDevice,
+    device_of,
+    room_of,
+)
 from coopnet.protocol.bounds import content_problem
 
 log = logging.getLogger(__name__)
@@ -103,6 +111,14 @@ class ReceivedEvent:
         """The event was redacted before this device saw it (its content is gone)."""
         unsigned = self.source.get("unsigned")
         return isinstance(unsigned, dict) and "redacted_because" in unsigned
+
+    sender_device: SenderDevice = UNKNOWN_SENDER
+    """The device that sent it and whether the device policy trusts it: an event from
+    an untrusted device is never the officer's word."""
+
+    @property
+    def trusted(self) -> bool:
+        return self.sender_device.trusted
 
 
 @dataclass(frozen=True)
@@ -160,7 +176,9 @@ def is_message(event: Any) -> bool:
     )
 
 
-def to_received(room_id: str, event: Any) -> ReceivedEvent:
+def to_received(
+    room_id: str, event: Any, sender_device: SenderDevice = UNKNOWN_SENDER
+) -> ReceivedEvent:
     """A nio timeline event as a :class:`ReceivedEvent` (``MegolmEvent`` = not decrypted),
     rejected with its reason when it is unreadable or exceeds a content bound."""
     source = event.source
@@ -188,6 +206,7 @@ def to_received(room_id: str, event: Any) -> ReceivedEvent:
         decrypted=not undecryptable,
         source=source,
         rejected=rejected,
+        sender_device=sender_device,
     )
 
 
@@ -375,6 +394,7 @@ class CoopNetClient:
 
     async def _on_sync(self, resp: SyncResponse) -> None:
         # Runs after nio has decrypted the sync and called the per-event handlers.
+        await self._query_unknown_senders()
         for request in KeySharer.requests_in(resp, self.user_id):
             try:
                 await self.key_sharer.answer(request)
@@ -387,7 +407,7 @@ class CoopNetClient:
                 rooms=[
                     RoomBatch(
                         RoomID(room_id),
-                        [to_received(room_id, e) for e in info.timeline.events if is_message(e)],
+                        [self._received(room_id, e) for e in info.timeline.events if is_message(e)],
                         bool(info.timeline.limited),
                         info.timeline.prev_batch,
                     )
@@ -430,9 +450,25 @@ class CoopNetClient:
     async def _on_timeline_event(self, room: MatrixRoom, event: Any) -> None:
         if not is_message(event):
             return
-        received = to_received(room.room_id, event)
+        await self._query_unknown_senders()
+        received = self._received(room.room_id, event)
         self._hold_if_undecrypted(received)
         await self._deliver(received)
+
+    def _received(self, room_id: str, event: Any) -> ReceivedEvent:
+        """The event with its sending device and the policy's decision on that device."""
+        if isinstance(event, MegolmEvent):
+            return to_received(room_id, event)
+        return to_received(room_id, event, sender_device(self._nio, self.policy, room_id, event))
+
+    async def _query_unknown_senders(self) -> None:
+        """nio asks for the device keys of a sender whose device it did not know when it
+        decrypted an event: ask now, so that device can be named (or found unknown)."""
+        if self._nio.should_query_keys:
+            try:
+                await self._nio.keys_query()
+            except Exception:  # the device stays unknown (untrusted); asked again later
+                log.exception("querying the device keys of new senders failed")
 
     def _hold_if_undecrypted(self, received: ReceivedEvent) -> None:
         """Its room key may come in a later sync (to-device messages and room events
@@ -635,7 +671,8 @@ class CoopNetClient:
         resp = await self._nio.room_messages(room_id, limit=limit)
         if not isinstance(resp, RoomMessagesResponse):
             raise MatrixError(f"reading the history of {room_id} failed: {resp}")
-        events = [to_received(room_id, e) for e in resp.chunk if is_message(e)]
+        await self._query_unknown_senders()
+        events = [self._received(room_id, e) for e in resp.chunk if is_message(e)]
         for event in events:
             self._hold_if_undecrypted(event)
         return list(reversed(events))
@@ -670,7 +707,8 @@ class CoopNetClient:
                     continue
                 if since is None and await known(event.event_id):
                     return list(reversed(found))
-                received = to_received(room_id, event)
+                await self._query_unknown_senders()
+                received = self._received(room_id, event)
                 self.await_room_key(received)
                 found.append(received)
             if not resp.chunk or not resp.end or resp.end == token:
@@ -691,7 +729,7 @@ class CoopNetClient:
         if not isinstance(decrypted, TIMELINE_TYPES) or isinstance(decrypted, MegolmEvent):
             return None
         self.key_waiter.forget(event.event_id)
-        return to_received(event.room_id, decrypted)
+        return self._received(event.room_id, decrypted)
 
     # ---------------------------------------------------------------- sending
     async def decide_devices(self, room_id: str) -> list[DeviceInfo]:

@@ -34,6 +34,32 @@ class Device:
 
 
 @dataclass(frozen=True)
+class SenderDevice:
+    """The device that sent a timeline event and the device policy's decision on it.
+
+    For a decrypted event the device is the one whose keys the event's Megolm session
+    proves: its Curve25519 key set up the session, its Ed25519 key signed it.
+    ``device_id`` is None when no device can be named (the event was not encrypted, or
+    no known device of the sender holds those keys); such an event is never trusted.
+    ``reason`` says why an event is not trusted (empty when it is).
+    """
+
+    device_id: str | None
+    ed25519: str | None
+    trusted: bool
+    reason: str = ""
+
+
+NOT_ENCRYPTED = "not encrypted"
+UNKNOWN_DEVICE = "unknown device"
+KEYS_MISMATCH = "the device's keys do not match the session's"
+NOT_TRUSTED = "not trusted by the device policy"
+
+UNKNOWN_SENDER = SenderDevice(None, None, False, UNKNOWN_DEVICE)
+"""The sending device of an event that was not (or not yet) decrypted."""
+
+
+@dataclass(frozen=True)
 class PowerLevels:
     """A room's ``m.room.power_levels`` as far as CoopNet reads it."""
 

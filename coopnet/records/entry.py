@@ -54,7 +54,7 @@ COLUMNS: tuple[str, ...] = (
 )
 """Column order of the ``entries`` table and of rows handed to the verifier."""
 
-KINDS = frozenset({"event", "message", "rejection", "receipt", "reminder", "note"})
+KINDS = frozenset({"event", "message", "rejection", "receipt", "reminder", "note", "untrusted"})
 """Kinds the bot writes. Other lowercase names are accepted for forward compatibility."""
 
 _KIND_RE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")

@@ -145,8 +145,32 @@ async def test_a_homeserver_down_at_start_shows_offline_and_the_cache_stays_read
                     "ts": 1,
                     "type": "m.room.message",
                     "content": {"msgtype": "m.text", "body": "kept"},
+                    "trusted": True,
+                    "device_id": "LISTED",
                 },
-            )
+            ),
+            (
+                "!r:127.0.0.11",
+                "$2",
+                {
+                    "sender": "@officer1:127.0.0.12",
+                    "ts": 2,
+                    "type": "m.room.message",
+                    "content": {"msgtype": "m.text", "body": "from a stolen password"},
+                    "trusted": False,
+                    "device_id": "UNLISTED",
+                },
+            ),
+            (
+                "!r:127.0.0.11",
+                "$3",
+                {  # cached before devices were judged: comes again from the homeserver
+                    "sender": "@officer1:127.0.0.12",
+                    "ts": 3,
+                    "type": "m.room.message",
+                    "content": {"msgtype": "m.text", "body": "undecided"},
+                },
+            ),
         ],
     )
     cached.close()
@@ -168,7 +192,8 @@ async def test_a_homeserver_down_at_start_shows_offline_and_the_cache_stays_read
     assert seen[:3] == [Connection.STARTING, Connection.RECONNECTING, Connection.OFFLINE]
     consultation = service.consultation("!r:127.0.0.11")
     assert consultation.case_ref == "CH-CN-2026-0042"
-    assert [e.body for e in consultation.entries] == ["kept"]
+    shown = [(e.body, e.trusted, e.device_id) for e in consultation.entries]
+    assert shown == [("kept", True, "LISTED"), ("from a stolen password", False, "UNLISTED")]
 
 
 async def test_the_probe_asks_the_homeserver_itself(unused_tcp_port: int, tmp_path: Path) -> None:

@@ -73,6 +73,8 @@ class SearchScreen(Localized, ModalScreen[tuple[str, str] | None]):
         options = []
         for consultation, entry in found[-MAX_RESULTS:]:
             line = (entry.body or "").replace("\n", " ")[:90]
+            if not entry.trusted:  # never found as if the officer had said it
+                line = f"⚠ {t('entry.untrusted', self.lang, device=entry.device_id or '?')}: {line}"
             options.append(Option(f"{consultation.case_ref}  {show(line)}"))
             self.hits.append((consultation.room_id, entry.event_id))
         results.add_options(options)

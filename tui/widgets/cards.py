@@ -73,10 +73,25 @@ def sender_name(sender: str, own: str, lang: str) -> str:
     return sender.split(":", 1)[0].lstrip("@")
 
 
+def untrusted_note(entry: Entry, lang: str) -> Text:
+    """Said on every event of an untrusted device: it is not the officer's word."""
+    return Text(t("entry.untrusted", lang, device=entry.device_id or "?"), style="bold red")
+
+
 def render_entry(
     entry: Entry, consultation: Consultation, own_user: str, lang: str
 ) -> RenderableType:
     who = sender_name(entry.sender, own_user, lang)
+    if not entry.trusted:
+        # Never drawn as the officer's word: red, marked, the device named.
+        head = Text.assemble(
+            (f"⚠ {who}", "bold red"),
+            (f"  {entry.sender.split(':', 1)[-1]}  {when(entry.ts, lang)}", "red"),
+        )
+        if entry.kind is EntryKind.STRUCTURED:
+            return render_card(entry, consultation, f"⚠ {who}", lang)
+        said = entry.body if entry.kind is not EntryKind.INVALID else t("entry.invalid", lang)
+        return Group(head, untrusted_note(entry, lang), Text(show(said), style="red"))
     head = Text.assemble(
         (who, "bold green" if entry.sender == own_user else "bold cyan"),
         (f"  {entry.sender.split(':', 1)[-1]}  {when(entry.ts, lang)}", "dim"),
@@ -124,6 +139,17 @@ def render_card(entry: Entry, consultation: Consultation, who: str, lang: str) -
     table = field_table(event, lang)
     body: RenderableType = table
     border = CARD_STYLES.get(event.TYPE, "white")
+    if not entry.trusted:
+        # What it says is not applied (the core refused it), certified or counted.
+        title = show(event_label(event.TYPE, lang))
+        return Panel(
+            Group(untrusted_note(entry, lang), table),
+            title=f"[b red]⚠ {title}[/b red]",
+            title_align="left",
+            border_style="bold red",
+            subtitle=f"{who} · {when(entry.ts, lang)}",
+            subtitle_align="right",
+        )
     if isinstance(event, Receipt):
         check = consultation.receipt_check(event)
         style = {"matches": "green", "mismatch": "bold red", "unknown": "yellow"}[check.value]
