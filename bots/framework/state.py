@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,6 +50,13 @@ def _m0002(db: Database) -> None:
     # Rows written before: undecryptable encrypted events.
     db["pending"].add_column("decrypted", int, not_null_default=0)  # type: ignore[union-attr]
     db["pending"].add_column("encrypted", int, not_null_default=1)  # type: ignore[union-attr]
+
+
+@migrations(name="0003_passed_events")
+def _m0003(db: Database) -> None:
+    # Events given up on (their room key never came): history catch-up must not take
+    # them for gaps again and hold their room behind them once more.
+    db["passed"].create({"event_id": str, "room_id": str}, pk="event_id")  # type: ignore[union-attr]
 
 
 def held_event(row: dict[str, Any]) -> ReceivedEvent:
@@ -131,6 +138,29 @@ class BotState:
 
     async def drop_pending(self, event_id: str) -> None:
         await self._write("DELETE FROM pending WHERE event_id=?", [event_id])
+
+    # -- events the bot holds or gave up on (not gaps to fill from history)
+    async def pass_event(self, event: ReceivedEvent) -> None:
+        await self._write(
+            "INSERT OR IGNORE INTO passed(event_id, room_id) VALUES(?, ?)",
+            [event.event_id, event.room_id],
+        )
+
+    async def held_or_passed(self, event_ids: Collection[str]) -> set[str]:
+        """Which of ``event_ids`` wait for their room key or were given up on."""
+        wanted = list(dict.fromkeys(event_ids))
+
+        def read(db: Database) -> set[str]:
+            found: set[str] = set()
+            for i in range(0, len(wanted), 400):  # below SQLite's limit on parameters
+                chunk = wanted[i : i + 400]
+                marks = ", ".join("?" * len(chunk))
+                for table in ("pending", "passed"):
+                    sql = f"SELECT event_id FROM {table} WHERE event_id IN ({marks})"
+                    found.update(str(row[0]) for row in db.execute(sql, chunk).fetchall())
+            return found
+
+        return await asyncio.to_thread(self._run, read)
 
     def close(self) -> None:
         self._db.close()
