@@ -7,6 +7,13 @@ devices the :class:`~coopnet.matrix.DevicePolicy` trusts; excluded devices are r
 With a ``cache_file`` the decrypted timelines are also kept on disk, sealed under the
 officer's passphrase (:mod:`coopnet.localcache`): ``start`` asks for it first, and the
 cached consultations are shown before the homeserver answers.
+
+Nothing missed: after each sync the rooms it touched are checked back through their
+history from the batch (deeply after a ``limited`` one), the rooms held in the cache are
+caught up at start, and every :data:`HISTORY_CHECK_SECONDS` every room is checked from its
+newest event, for events that came by federation backfill and never come down the sync
+(:mod:`coopnet.matrix.history`). Entries go in timeline order and the consultation core
+folds by causal order, so an event found late takes its place.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from coopnet.consultation import plan_room
@@ -37,6 +45,7 @@ from coopnet.matrix import (
     SyncBatch,
     homeserver_answers,
 )
+from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.protocol import ConsultationOpened, Event, encode
@@ -69,6 +78,8 @@ PROBE_TIMEOUT = 5.0
 HISTORY_LIMIT = 500
 """Events fetched per room at start (the timeline cache grows with the live sync)."""
 PARALLEL_HISTORY = 8
+HISTORY_CHECK_SECONDS = 30.0
+"""How often every room's recent history is checked for events the sync never showed."""
 
 
 class MatrixService(Service):
@@ -97,6 +108,9 @@ class MatrixService(Service):
         self.verifier: SasVerifier | None = None
         self.watch = ConnectionWatch()
         self._watch_task: asyncio.Task[None] | None = None
+        self._history_task: asyncio.Task[None] | None = None
+        # Events the timeline deliberately leaves out (not messages): not gaps either.
+        self._passed_over: set[str] = set()
         self._loaded: set[str] = set()
         self._catching_up = False  # events of the first sync and history fetched at start
         self._seen_before = False  # the cache held history: what is not in it is unread
@@ -157,6 +171,8 @@ class MatrixService(Service):
         self._catching_up = False
         client.on_sync(self._on_sync)
         client.start()
+        if self._history_task is None:
+            self._history_task = asyncio.create_task(self._check_history(), name="history")
         self.emit(RoomsChanged())
         self._observed(self.watch.answered(time.monotonic()))
 
@@ -271,6 +287,42 @@ class MatrixService(Service):
             self._forget_consultation(room_id)
         if gone:
             self.emit(RoomsChanged())
+        for room in batch.rooms:
+            # The batch's own events are in already (nio's event callbacks ran first).
+            if room.prev_batch and (room.limited or room.events):
+                settle = DEEP_SETTLE if room.limited else SHALLOW_SETTLE
+                await self.fill_gap(room.room_id, room.prev_batch, settle)
+
+    async def fill_gap(self, room_id: str, start: str | None, settle: int = DEEP_SETTLE) -> int:
+        """Add the events of the room's history before ``start`` (None: the newest) that
+        the timeline lacks, back to ``settle`` held events in a row; how many were added.
+        A failure is logged, not raised: the next check tries again."""
+        if self.client is None or room_id not in self._loaded:
+            return 0  # not loaded yet: load_history brings its history
+        consultation = self.rooms.get(room_id)
+
+        async def held(event_ids: Collection[str]) -> set[str]:
+            found = consultation.holds(event_ids) if consultation is not None else set()
+            return found | self._passed_over.intersection(event_ids)
+
+        try:
+            missed = await self.client.unheld_events(room_id, held, start, settle)
+        except CoopNetError as exc:
+            log.warning("filling a gap in %s from its history failed: %s", room_id, exc)
+            return 0
+        for event in missed:
+            await self._on_event(event, history=True)
+        if missed:
+            log.info("filled a gap of %d events in %s from its history", len(missed), room_id)
+        return len(missed)
+
+    async def _check_history(self) -> None:
+        while True:  # until close() cancels it
+            await asyncio.sleep(HISTORY_CHECK_SECONDS)
+            if self.client is None:
+                continue
+            for room_id in sorted(self.client.room_ids()):
+                await self.fill_gap(room_id, None)
 
     async def probe(self) -> bool:
         """Whether the homeserver answers within :data:`PROBE_TIMEOUT` (asked directly,
@@ -316,6 +368,12 @@ class MatrixService(Service):
     async def load_history(self, room_id: str) -> None:
         if self.client is None or room_id in self._loaded:
             return
+        known = self.rooms.get(room_id)
+        if known is not None and known.entries:
+            # Held in the cache from an earlier run: fill the gap since then, all of it.
+            self._loaded.add(room_id)
+            await self.fill_gap(room_id, None)
+            return
         events = await self.client.history(room_id, limit=HISTORY_LIMIT)
         self._loaded.add(room_id)
         for event in events:
@@ -329,6 +387,7 @@ class MatrixService(Service):
 
     async def _on_event(self, event: ReceivedEvent, history: bool = False) -> None:
         if event.decrypted and event.type != "m.room.message":
+            self._passed_over.add(event.event_id)
             return  # state and other non-message events are not part of the conversation
         entry = entry_from(
             event.event_id,
@@ -474,6 +533,9 @@ class MatrixService(Service):
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
+        if self._history_task is not None:
+            self._history_task.cancel()
+            self._history_task = None
         if self.client is not None:
             await self.client.close()
             self.client = None
