@@ -14,6 +14,7 @@ import pytest
 
 from bots.consultation.bot import ConsultationBot
 from bots.consultation.runner import build_bot
+from coopnet.cli import main
 from coopnet.matrix import CoopNetClient
 from coopnet.matrix.audit import audit_room
 from coopnet.network import Network, load_network
@@ -122,6 +123,11 @@ async def test_a_bot_restarted_while_events_keep_coming_misses_and_doubles_nothi
         )
         await wait_for(lambda: held_count(db, sent) == RESTART_BURST, "the whole burst", 300)
         await _records_match_the_room(ch, [db], room)
+        # The command, through the bot's own device once the bot is stopped.
+        await running.pop().stop()
+        store = str(net.authority("mx").bot().store_dir)  # type: ignore[union-attr]
+        audit = ["records", "audit", "--db", str(db), "--store", store, "--room", room]
+        assert await asyncio.to_thread(main, audit) == 0
     finally:
         for bot in running:
             await bot.stop()
