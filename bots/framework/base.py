@@ -46,6 +46,8 @@ from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 10.0
+# A room stays in the deep history check for this many checks after its last new event.
+ACTIVE_CHECKS = 4
 
 
 @dataclass
@@ -95,6 +97,9 @@ class Bot:
         # Rooms with events held back behind one still waiting for its room key.
         self._held_rooms: set[str] = set()
         self._last_history_check = 0.0
+        # When each room last had new events: only rooms active lately are checked deeply
+        # (backfill happens where events flow), so an idle room costs nothing.
+        self._last_active: dict[str, float] = {}
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -151,7 +156,7 @@ class Bot:
         await self.client.sync_once()
         # A restart: what reached the homeserver meanwhile without a sync position.
         async with self._turn:
-            await self._catch_up_rooms()
+            await self._catch_up_rooms(every_room=True)
         self.client.start()
         self._ticker = asyncio.create_task(self._tick_loop(), name="bot housekeeping")
         log.info("%s started as device %s", self.config.user_id, self.client.device_id)
@@ -245,6 +250,8 @@ class Bot:
 
     async def _handle_room(self, room: RoomBatch, since: str | None) -> None:
         events = room.events
+        if events:
+            self._last_active[room.room_id] = time.monotonic()
         if room.limited and room.prev_batch:
             # The server left out events (the bot was away): fetch every event between
             # the last handled sync position and this batch, so nothing is skipped and
@@ -273,13 +280,18 @@ class Bot:
         """Handled, waiting for a room key, or given up on: not a gap."""
         return await self.known_events(event_ids) | await self.state.held_or_passed(event_ids)
 
-    async def _catch_up_rooms(self) -> None:
+    async def _catch_up_rooms(self, every_room: bool = False) -> None:
         """Handle, in room order, every event of a room's recent history the bot does not
-        hold, back to :data:`DEEP_SETTLE` held events in a row."""
-        self._last_history_check = time.monotonic()
+        hold, back to :data:`DEEP_SETTLE` held events in a row: in every room at start,
+        then in the rooms with new events in the last few checks."""
+        now = time.monotonic()
+        self._last_history_check = now
         if not self.remembers_events:
             return
+        lately = now - ACTIVE_CHECKS * self.config.history_check_seconds
         for room_id in sorted(self.matrix.room_ids()):
+            if not every_room and self._last_active.get(room_id, -1e18) < lately:
+                continue
             try:
                 for event in await self._unheld(room_id, None, DEEP_SETTLE):
                     await self._dispatch(event)

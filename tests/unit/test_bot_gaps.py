@@ -90,8 +90,10 @@ async def test_the_catch_up_at_start_fills_a_room_without_a_new_sync(tmp_path: P
     bot = _bot(tmp_path, HistoryMatrix("!r", history))
     bot.handled = [e.event_id for e in history[:-120]]
     await bot._catch_up_rooms()
+    assert len(bot.handled) == 380  # an idle room is left alone by the periodic check
+    await bot._catch_up_rooms(every_room=True)  # as at start
     assert bot.handled == [e.event_id for e in history]
-    await bot._catch_up_rooms()  # nothing doubled
+    await bot._catch_up_rooms(every_room=True)  # nothing doubled
     assert len(bot.handled) == 500
     bot.state.close()
 
@@ -101,12 +103,23 @@ async def test_an_event_given_up_on_is_not_taken_for_a_gap_again(tmp_path: Path)
     history.append(_event("!r", "$2", decrypted=True))
     bot = _bot(tmp_path, HistoryMatrix("!r", history), wait=-1.0)
     bot.handled = ["$0"]
-    await bot._catch_up_rooms()
+    await bot._catch_up_rooms(every_room=True)
     await bot._retry_pending()
     assert bot.undecryptable == ["$1"]
     assert bot.handled == ["$0", "$2"]
-    await bot._catch_up_rooms()  # $1 is neither held nor reported again
+    await bot._catch_up_rooms(every_room=True)  # $1 is neither held nor reported again
     await bot._retry_pending()
     assert bot.undecryptable == ["$1"]
     assert await bot.state.pending() == []
+    bot.state.close()
+
+
+async def test_the_periodic_check_looks_at_rooms_with_new_events_lately(tmp_path: Path):
+    history = [_event("!r", f"${i}", decrypted=True) for i in range(301)]
+    bot = _bot(tmp_path, HistoryMatrix("!r", history))
+    bot.handled = [e.event_id for e in history[:250] + history[280:300]]  # $250..$279 backfilled
+    await bot._on_sync(SyncBatch("s2", [RoomBatch(RoomID("!r"), [history[300]], False, "300")]))
+    assert len(bot.handled) == 271  # the check before the batch met 10 held events and stopped
+    await bot._catch_up_rooms()  # the room had new events: checked deeply
+    assert sorted(bot.handled) == sorted(e.event_id for e in history)
     bot.state.close()
