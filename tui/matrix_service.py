@@ -10,10 +10,11 @@ cached consultations are shown before the homeserver answers.
 
 Nothing missed: after each sync the rooms it touched are checked back through their
 history from the batch (deeply after a ``limited`` one), the rooms held in the cache are
-caught up at start, and every :data:`HISTORY_CHECK_SECONDS` every room is checked from its
-newest event, for events that came by federation backfill and never come down the sync
-(:mod:`coopnet.matrix.history`). Entries go in timeline order and the consultation core
-folds by causal order, so an event found late takes its place.
+caught up at start, and every :data:`HISTORY_CHECK_SECONDS` the rooms with new events
+lately are checked from their newest event, for events that came by federation backfill
+and never come down the sync (:mod:`coopnet.matrix.history`). Entries go in timeline
+order and the consultation core folds by causal order, so an event found late takes its
+place.
 """
 
 from __future__ import annotations
@@ -79,7 +80,10 @@ HISTORY_LIMIT = 500
 """Events fetched per room at start (the timeline cache grows with the live sync)."""
 PARALLEL_HISTORY = 8
 HISTORY_CHECK_SECONDS = 30.0
-"""How often every room's recent history is checked for events the sync never showed."""
+"""How often the recent history of rooms with new events lately is checked for events
+the sync never showed (backfill happens where events flow: an idle room costs nothing)."""
+ACTIVE_CHECKS = 4
+"""A room stays in that check for this many checks after its last new event."""
 
 
 class MatrixService(Service):
@@ -111,6 +115,7 @@ class MatrixService(Service):
         self._history_task: asyncio.Task[None] | None = None
         # Events the timeline deliberately leaves out (not messages): not gaps either.
         self._passed_over: set[str] = set()
+        self._last_active: dict[str, float] = {}
         self._loaded: set[str] = set()
         self._catching_up = False  # events of the first sync and history fetched at start
         self._seen_before = False  # the cache held history: what is not in it is unread
@@ -288,6 +293,8 @@ class MatrixService(Service):
         if gone:
             self.emit(RoomsChanged())
         for room in batch.rooms:
+            if room.events:
+                self._last_active[room.room_id] = time.monotonic()
             # The batch's own events are in already (nio's event callbacks ran first).
             if room.prev_batch and (room.limited or room.events):
                 settle = DEEP_SETTLE if room.limited else SHALLOW_SETTLE
@@ -321,8 +328,10 @@ class MatrixService(Service):
             await asyncio.sleep(HISTORY_CHECK_SECONDS)
             if self.client is None:
                 continue
+            lately = time.monotonic() - ACTIVE_CHECKS * HISTORY_CHECK_SECONDS
             for room_id in sorted(self.client.room_ids()):
-                await self.fill_gap(room_id, None)
+                if self._last_active.get(room_id, -1e18) >= lately:
+                    await self.fill_gap(room_id, None)
 
     async def probe(self) -> bool:
         """Whether the homeserver answers within :data:`PROBE_TIMEOUT` (asked directly,
