@@ -7,8 +7,9 @@ transaction id derived from what it answers, so the homeserver drops a repeat.
 
 Nothing missed: a sync never shows events that reached the homeserver by federation
 backfill, so before each room's new events the bot pages back through the room's history
-from the batch until it meets what it holds, and every ``history_check_seconds`` (and at
-start) it checks deeper back from the room's newest event (:mod:`coopnet.matrix.history`).
+from the batch until it meets what it holds, and at start (every room) and every
+``history_check_seconds`` (the rooms with new events lately) it checks deeper back from
+the room's newest event (:mod:`coopnet.matrix.history`).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class BotConfig:
     key_wait_seconds: float = 120.0
     # Housekeeping (retrying undecryptable events, reminders) runs this often.
     tick_seconds: float = 30.0
-    # The deep history catch-up of every room (federation backfill) runs this often.
+    # The deep history catch-up (federation backfill) of the rooms with new events lately
+    # runs this often; of every room at start.
     history_check_seconds: float = 30.0
     extra: dict[str, object] = field(default_factory=dict)
 
