@@ -106,7 +106,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "stored in --store (an officer's device, or the bot's own while the bot is stopped) "
         "and compare it with the record's entries of that room: every timeline event must "
         "be in the record exactly once. Lists the events missing from the record and the "
-        "entries the room does not show. Exit 0 when they match, 1 when they differ, 2 when "
+        "entries the room does not show. The bot records what it sends as it sends it, so "
+        "an answer of the last seconds may show as extra until it reaches the device's "
+        "homeserver: run it again. Exit 0 when they match, 1 when they differ, 2 when "
         "the record, the device or the homeserver cannot be read.",
     )
     audit.add_argument("--db", required=True, type=Path, help="record database")
