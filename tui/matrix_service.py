@@ -84,6 +84,9 @@ HISTORY_CHECK_SECONDS = 30.0
 the sync never showed (backfill happens where events flow: an idle room costs nothing)."""
 ACTIVE_CHECKS = 4
 """A room stays in that check for this many checks after its last new event."""
+HISTORY_MARKS = 3
+"""That check reads back past where the check this many rounds before started: events
+that a check's own paging made the homeserver backfill show up behind what it held."""
 
 
 class MatrixService(Service):
@@ -116,6 +119,8 @@ class MatrixService(Service):
         # Events the timeline deliberately leaves out (not messages): not gaps either.
         self._passed_over: set[str] = set()
         self._last_active: dict[str, float] = {}
+        # Per room, where the last checks from the newest event started (newest first).
+        self._history_marks: dict[str, list[str]] = {}
         self._loaded: set[str] = set()
         self._catching_up = False  # events of the first sync and history fetched at start
         self._seen_before = False  # the cache held history: what is not in it is unread
@@ -302,8 +307,9 @@ class MatrixService(Service):
 
     async def fill_gap(self, room_id: str, start: str | None, settle: int = DEEP_SETTLE) -> int:
         """Add the events of the room's history before ``start`` (None: the newest) that
-        the timeline lacks, back to ``settle`` held events in a row; how many were added.
-        A failure is logged, not raised: the next check tries again."""
+        the timeline lacks, back to ``settle`` held events in a row (from the newest: also
+        past where the check :data:`HISTORY_MARKS` rounds before started); how many were
+        added. A failure is logged, not raised: the next check tries again."""
         if self.client is None or room_id not in self._loaded:
             return 0  # not loaded yet: load_history brings its history
         consultation = self.rooms.get(room_id)
@@ -312,11 +318,16 @@ class MatrixService(Service):
             found = consultation.holds(event_ids) if consultation is not None else set()
             return found | self._passed_over.intersection(event_ids)
 
+        marks = self._history_marks.setdefault(room_id, []) if start is None else []
         try:
-            missed = await self.client.unheld_events(room_id, held, start, settle)
+            fill = await self.client.unheld_events(room_id, held, start, settle, marks[-1:])
         except CoopNetError as exc:
             log.warning("filling a gap in %s from its history failed: %s", room_id, exc)
             return 0
+        if start is None and fill.newest and fill.newest not in marks[:1]:
+            marks.insert(0, fill.newest)
+            del marks[HISTORY_MARKS:]
+        missed = fill.missing
         for event in missed:
             await self._on_event(event, history=True)
         if missed:

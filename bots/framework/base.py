@@ -42,13 +42,16 @@ from coopnet.matrix import (
     RoomBatch,
     SyncBatch,
 )
-from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE
+from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE, GapFill
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 10.0
 # A room stays in the deep history check for this many checks after its last new event.
 ACTIVE_CHECKS = 4
+# A deep check reads back past where the check this many rounds before started: events
+# that a check's own paging made the homeserver backfill show up behind what it held.
+HISTORY_MARKS = 3
 
 
 @dataclass
@@ -268,15 +271,18 @@ class Bot:
             events = missed + events
         elif events and room.prev_batch and self.remembers_events:
             # Events that came by federation backfill sit just before this batch, not in it.
-            events = await self._unheld(room.room_id, room.prev_batch, SHALLOW_SETTLE) + events
+            fill = await self._unheld(room.room_id, room.prev_batch, SHALLOW_SETTLE)
+            events = fill.missing + events
         for event in events:
             await self._dispatch(event)
 
-    async def _unheld(self, room_id: str, start: str | None, settle: int) -> list[ReceivedEvent]:
-        missed = await self.matrix.unheld_events(room_id, self._holds, start, settle)
-        if missed:
-            log.info("filled a gap of %d events in %s from its history", len(missed), room_id)
-        return missed
+    async def _unheld(
+        self, room_id: str, start: str | None, settle: int, back_to: list[str] | None = None
+    ) -> GapFill:
+        fill = await self.matrix.unheld_events(room_id, self._holds, start, settle, back_to or ())
+        if fill.missing:
+            log.info("filled a gap of %d events in %s from its history", len(fill.missing), room_id)
+        return fill
 
     async def _holds(self, event_ids: Collection[str]) -> set[str]:
         """Handled, waiting for a room key, or given up on: not a gap."""
@@ -295,8 +301,13 @@ class Bot:
             if not every_room and self._last_active.get(room_id, -1e18) < lately:
                 continue
             try:
-                for event in await self._unheld(room_id, None, DEEP_SETTLE):
+                marks = await self.state.history_marks(room_id)
+                fill = await self._unheld(room_id, None, DEEP_SETTLE, marks[-1:])
+                for event in fill.missing:
                     await self._dispatch(event)
+                if fill.newest and fill.newest not in marks[:1]:
+                    marks = [fill.newest, *marks][:HISTORY_MARKS]
+                    await self.state.save_history_marks(room_id, marks)
             except Exception:  # one room's trouble must not starve the others
                 log.exception("catching up on the history of %s failed; retrying", room_id)
 

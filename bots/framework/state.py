@@ -59,6 +59,13 @@ def _m0003(db: Database) -> None:
     db["passed"].create({"event_id": str, "room_id": str}, pk="event_id")  # type: ignore[union-attr]
 
 
+@migrations(name="0004_history_marks")
+def _m0004(db: Database) -> None:
+    # Per room, where the last deep history checks started (newest first): the next one
+    # reads back past the oldest, because backfill puts events behind what was held.
+    db["history_marks"].create({"room_id": str, "marks": str}, pk="room_id")  # type: ignore[union-attr]
+
+
 def held_event(row: dict[str, Any]) -> ReceivedEvent:
     """The event a ``pending`` row holds (``content`` is empty while it is undecrypted)."""
     source = json.loads(row["source"])
@@ -161,6 +168,23 @@ class BotState:
             return found
 
         return await asyncio.to_thread(self._run, read)
+
+    # -- where the last deep history checks of a room started
+    async def history_marks(self, room_id: str) -> list[str]:
+        def read(db: Database) -> list[str]:
+            sql = "SELECT marks FROM history_marks WHERE room_id=?"
+            row = db.execute(sql, [room_id]).fetchone()
+            marks = json.loads(row[0]) if row else []
+            return [str(m) for m in marks] if isinstance(marks, list) else []
+
+        return await asyncio.to_thread(self._run, read)
+
+    async def save_history_marks(self, room_id: str, marks: list[str]) -> None:
+        await self._write(
+            "INSERT INTO history_marks(room_id, marks) VALUES(?, ?) "
+            "ON CONFLICT(room_id) DO UPDATE SET marks=excluded.marks",
+            [room_id, json.dumps(marks)],
+        )
 
     def close(self) -> None:
         self._db.close()

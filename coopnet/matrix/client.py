@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
 from coopnet.matrix.history import (
     DEEP_SETTLE,
     PAGE_SIZE,
+    GapFill,
     HistoryPage,
     KnownEvents,
     unheld_events,
@@ -639,12 +640,18 @@ class CoopNetClient:
         known: KnownEvents,
         start: str | None = None,
         settle: int = DEEP_SETTLE,
-    ) -> list[ReceivedEvent]:
+        back_to: Collection[str] = (),
+    ) -> GapFill:
         """The room's events before ``start`` (a sync's ``prev_batch``; None: the newest)
-        that ``known`` does not hold, oldest first, back to ``settle`` known events in a
-        row: what a gap (limited sync, restart, federation backfill) left out."""
+        that ``known`` does not hold, oldest first, back past one of ``back_to`` and then
+        ``settle`` known events in a row: what a gap (limited sync, restart, federation
+        backfill) left out (:func:`coopnet.matrix.history.unheld_events`)."""
         return await unheld_events(
-            lambda token, limit: self.history_page(room_id, token, limit), known, start, settle
+            lambda token, limit: self.history_page(room_id, token, limit),
+            known,
+            start,
+            settle,
+            back_to,
         )
 
     async def whole_history(self, room_id: str, max_events: int = 100_000) -> list[ReceivedEvent]:

@@ -48,32 +48,48 @@ KnownEvents = Callable[[Collection[str]], Awaitable[set[str]]]
 """Which of these event ids the program already holds."""
 
 
+@dataclass(frozen=True)
+class GapFill:
+    missing: list[ReceivedEvent]
+    """The events not held, oldest first."""
+    newest: str | None
+    """The newest event read (where a later check may stop: see ``back_to``)."""
+
+
 async def unheld_events(
     fetch: FetchPage,
     known: KnownEvents,
     start: str | None = None,
     settle: int = DEEP_SETTLE,
+    back_to: Collection[str] = (),
     max_events: int = 100_000,
-) -> list[ReceivedEvent]:
-    """The events before ``start`` that ``known`` does not hold, oldest first.
+) -> GapFill:
+    """The events before ``start`` that ``known`` does not hold.
 
-    Pages back until ``settle`` known events in a row were met, the room's start was
+    Pages back until ``settle`` known events in a row were met after passing one of
+    ``back_to`` (where an earlier check started: federation backfill puts events behind
+    what was held then, so a region is read again by a later check), the room's start was
     reached, or ``max_events`` were read.
     """
     missing: list[ReceivedEvent] = []
+    newest: str | None = None
     token = start
     in_a_row = 0
     read = 0
-    limit = min(PAGE_SIZE, max(settle + 1, 1))
+    passed = not back_to
+    limit = min(PAGE_SIZE, max(settle + 1, 1)) if passed else PAGE_SIZE
     while read < max_events:
         page = await fetch(token, limit)
         held = await known([e.event_id for e in page.events]) if page.events else set()
         for event in page.events:
             read += 1
+            newest = newest or event.event_id
+            if not passed and event.event_id in back_to:
+                passed, in_a_row = True, 0  # the settle run counts from the mark on
             if event.event_id in held:
                 in_a_row += 1
-                if in_a_row >= settle:
-                    return list(reversed(missing))
+                if in_a_row >= settle and passed:
+                    return GapFill(list(reversed(missing)), newest)
             else:
                 in_a_row = 0
                 missing.append(event)
@@ -81,7 +97,7 @@ async def unheld_events(
             break
         token = page.end
         limit = PAGE_SIZE
-    return list(reversed(missing))
+    return GapFill(list(reversed(missing)), newest)
 
 
 async def whole_history(fetch: FetchPage, max_events: int = 100_000) -> list[ReceivedEvent]:

@@ -28,8 +28,8 @@ class HistoryMatrix:
         page = list(reversed(self.history[begin:end]))
         return HistoryPage(page, str(begin) if begin else None)
 
-    async def unheld_events(self, room_id, known, start=None, settle=200):
-        return await unheld_events(self.history_page, known, start, settle)
+    async def unheld_events(self, room_id, known, start=None, settle=200, back_to=()):
+        return await unheld_events(self.history_page, known, start, settle, back_to)
 
     def await_room_key(self, event: ReceivedEvent) -> None:
         pass
@@ -122,4 +122,22 @@ async def test_the_periodic_check_looks_at_rooms_with_new_events_lately(tmp_path
     assert len(bot.handled) == 271  # the check before the batch met 10 held events and stopped
     await bot._catch_up_rooms()  # the room had new events: checked deeply
     assert sorted(bot.handled) == sorted(e.event_id for e in history)
+    bot.state.close()
+
+
+async def test_events_backfilled_behind_a_checked_region_are_found_by_a_later_check(
+    tmp_path: Path,
+):
+    events = [_event("!r", f"${i}", decrypted=True) for i in range(600)]
+    block = events[120:150]  # fetched by the homeserver only after the first check read there
+    matrix = HistoryMatrix("!r", [e for e in events[:300] if e not in block])
+    bot = _bot(tmp_path, matrix)
+    bot.handled = [e.event_id for e in matrix.history]
+    await bot._catch_up_rooms(every_room=True)
+    assert len(bot.handled) == 270
+    matrix.history = list(events)  # the block in its place, and 300 newer events handled
+    bot.handled += [e.event_id for e in events[300:]]
+    await bot._catch_up_rooms(every_room=True)  # 200 held in a row would stop at $400
+    assert sorted(bot.handled) == sorted(e.event_id for e in events)
+    assert await bot.state.history_marks("!r") == ["$599", "$299"]
     bot.state.close()

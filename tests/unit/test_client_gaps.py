@@ -39,8 +39,8 @@ class HistoryClient:
         begin = max(0, end - limit)
         return HistoryPage(list(reversed(self.history[begin:end])), str(begin) if begin else None)
 
-    async def unheld_events(self, room_id, known, start=None, settle=200):
-        return await unheld_events(self._page, known, start, settle)
+    async def unheld_events(self, room_id, known, start=None, settle=200, back_to=()):
+        return await unheld_events(self._page, known, start, settle, back_to)
 
     def room(self, room_id: str) -> None:
         return None

@@ -50,7 +50,7 @@ async def test_events_backfilled_between_held_ones_are_found_oldest_first():
     ids = [f"${i}" for i in range(300)]
     room = Room(ids)
     held = set(ids) - {"$270", "$271", "$285"}
-    missing = await unheld_events(room.fetch, holding(held), settle=20)
+    missing = (await unheld_events(room.fetch, holding(held), settle=20)).missing
     assert [e.event_id for e in missing] == ["$270", "$271", "$285"]
     # It stopped after 20 held events in a row behind the oldest gap, not at the room's start.
     assert room.requests == [(None, 21), ("279", 100)]
@@ -59,7 +59,8 @@ async def test_events_backfilled_between_held_ones_are_found_oldest_first():
 async def test_a_check_before_a_sync_batch_costs_one_request_when_nothing_is_missing():
     ids = [f"${i}" for i in range(50)]
     room = Room(ids)
-    assert await unheld_events(room.fetch, holding(set(ids)), start="40", settle=10) == []
+    fill = await unheld_events(room.fetch, holding(set(ids)), start="40", settle=10)
+    assert fill.missing == [] and fill.newest == "$39"
     assert room.requests == [("40", 11)]
 
 
@@ -68,13 +69,13 @@ async def test_a_known_event_after_unseen_ones_does_not_end_the_search():
     ids = [f"${i}" for i in range(10)]
     room = Room(ids)
     held = {"$0", "$1", "$2", "$3", "$4", "$9"}
-    missing = await unheld_events(room.fetch, holding(held), settle=3)
+    missing = (await unheld_events(room.fetch, holding(held), settle=3)).missing
     assert [e.event_id for e in missing] == ["$5", "$6", "$7", "$8"]
 
 
 async def test_an_empty_record_gets_the_whole_room():
     ids = [f"${i}" for i in range(250)]
-    missing = await unheld_events(Room(ids).fetch, holding(set()), settle=10)
+    missing = (await unheld_events(Room(ids).fetch, holding(set()), settle=10)).missing
     assert [e.event_id for e in missing] == ids
 
 
@@ -91,3 +92,14 @@ def test_the_audit_names_missing_extra_and_doubled_events():
     assert not report.ok
     assert "1 missing, 1 extra, 1 doubled" in str(report)
     assert compare("!r", ["$1", "$2"], ["$2", "$1"]).ok
+
+
+async def test_a_check_reads_back_past_where_an_earlier_one_started():
+    # $100..$129 were backfilled behind 250 held events after the check that started at $380.
+    ids = [f"${i}" for i in range(400)]
+    room = Room(ids)
+    held = set(ids) - {f"${i}" for i in range(100, 130)}
+    assert (await unheld_events(room.fetch, holding(held), settle=200)).missing == []
+    fill = await unheld_events(room.fetch, holding(held), settle=20, back_to=["$90"])
+    assert [e.event_id for e in fill.missing] == [f"${i}" for i in range(100, 130)]
+    assert fill.newest == "$399"
