@@ -7,6 +7,14 @@ devices the :class:`~coopnet.matrix.DevicePolicy` trusts; excluded devices are r
 With a ``cache_file`` the decrypted timelines are also kept on disk, sealed under the
 officer's passphrase (:mod:`coopnet.localcache`): ``start`` asks for it first, and the
 cached consultations are shown before the homeserver answers.
+
+Nothing missed: after each sync the rooms it touched are checked back through their
+history from the batch (deeply after a ``limited`` one), the rooms held in the cache are
+caught up at start, and every :data:`HISTORY_CHECK_SECONDS` the rooms with new events
+lately are checked from their newest event, for events that came by federation backfill
+and never come down the sync (:mod:`coopnet.matrix.history`). Entries go in timeline
+order and the consultation core folds by causal order, so an event found late takes its
+place.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from coopnet.consultation import plan_room
@@ -37,6 +46,7 @@ from coopnet.matrix import (
     SyncBatch,
     homeserver_answers,
 )
+from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.protocol import ConsultationOpened, Event, encode
@@ -69,6 +79,14 @@ PROBE_TIMEOUT = 5.0
 HISTORY_LIMIT = 500
 """Events fetched per room at start (the timeline cache grows with the live sync)."""
 PARALLEL_HISTORY = 8
+HISTORY_CHECK_SECONDS = 30.0
+"""How often the recent history of rooms with new events lately is checked for events
+the sync never showed (backfill happens where events flow: an idle room costs nothing)."""
+ACTIVE_CHECKS = 4
+"""A room stays in that check for this many checks after its last new event."""
+HISTORY_MARKS = 3
+"""That check reads back past where the check this many rounds before started: events
+that a check's own paging made the homeserver backfill show up behind what it held."""
 
 
 class MatrixService(Service):
@@ -97,6 +115,12 @@ class MatrixService(Service):
         self.verifier: SasVerifier | None = None
         self.watch = ConnectionWatch()
         self._watch_task: asyncio.Task[None] | None = None
+        self._history_task: asyncio.Task[None] | None = None
+        # Events the timeline deliberately leaves out (not messages): not gaps either.
+        self._passed_over: set[str] = set()
+        self._last_active: dict[str, float] = {}
+        # Per room, where the last checks from the newest event started (newest first).
+        self._history_marks: dict[str, list[str]] = {}
         self._loaded: set[str] = set()
         self._catching_up = False  # events of the first sync and history fetched at start
         self._seen_before = False  # the cache held history: what is not in it is unread
@@ -157,6 +181,8 @@ class MatrixService(Service):
         self._catching_up = False
         client.on_sync(self._on_sync)
         client.start()
+        if self._history_task is None:
+            self._history_task = asyncio.create_task(self._check_history(), name="history")
         self.emit(RoomsChanged())
         self._observed(self.watch.answered(time.monotonic()))
 
@@ -283,6 +309,52 @@ class MatrixService(Service):
             self._forget_consultation(room_id)
         if gone:
             self.emit(RoomsChanged())
+        for room in batch.rooms:
+            if room.events:
+                self._last_active[room.room_id] = time.monotonic()
+            # The batch's own events are in already (nio's event callbacks ran first).
+            if room.prev_batch and (room.limited or room.events):
+                settle = DEEP_SETTLE if room.limited else SHALLOW_SETTLE
+                await self.fill_gap(room.room_id, room.prev_batch, settle)
+
+    async def fill_gap(self, room_id: str, start: str | None, settle: int = DEEP_SETTLE) -> int:
+        """Add the events of the room's history before ``start`` (None: the newest) that
+        the timeline lacks, back to ``settle`` held events in a row (from the newest: also
+        past where the check :data:`HISTORY_MARKS` rounds before started); how many were
+        added. A failure is logged, not raised: the next check tries again."""
+        if self.client is None or room_id not in self._loaded:
+            return 0  # not loaded yet: load_history brings its history
+        consultation = self.rooms.get(room_id)
+
+        async def held(event_ids: Collection[str]) -> set[str]:
+            found = consultation.holds(event_ids) if consultation is not None else set()
+            return found | self._passed_over.intersection(event_ids)
+
+        marks = self._history_marks.setdefault(room_id, []) if start is None else []
+        try:
+            fill = await self.client.unheld_events(room_id, held, start, settle, marks[-1:])
+        except CoopNetError as exc:
+            log.warning("filling a gap in %s from its history failed: %s", room_id, exc)
+            return 0
+        if start is None and fill.newest and fill.newest not in marks[:1]:
+            marks.insert(0, fill.newest)
+            del marks[HISTORY_MARKS:]
+        missed = fill.missing
+        for event in missed:
+            await self._on_event(event, history=True)
+        if missed:
+            log.info("filled a gap of %d events in %s from its history", len(missed), room_id)
+        return len(missed)
+
+    async def _check_history(self) -> None:
+        while True:  # until close() cancels it
+            await asyncio.sleep(HISTORY_CHECK_SECONDS)
+            if self.client is None:
+                continue
+            lately = time.monotonic() - ACTIVE_CHECKS * HISTORY_CHECK_SECONDS
+            for room_id in sorted(self.client.room_ids()):
+                if self._last_active.get(room_id, -1e18) >= lately:
+                    await self.fill_gap(room_id, None)
 
     async def probe(self) -> bool:
         """Whether the homeserver answers within :data:`PROBE_TIMEOUT` (asked directly,
@@ -328,6 +400,12 @@ class MatrixService(Service):
     async def load_history(self, room_id: str) -> None:
         if self.client is None or room_id in self._loaded:
             return
+        known = self.rooms.get(room_id)
+        if known is not None and known.entries:
+            # Held in the cache from an earlier run: fill the gap since then, all of it.
+            self._loaded.add(room_id)
+            await self.fill_gap(room_id, None)
+            return
         events = await self.client.history(room_id, limit=HISTORY_LIMIT)
         self._loaded.add(room_id)
         for event in events:
@@ -341,6 +419,7 @@ class MatrixService(Service):
 
     async def _on_event(self, event: ReceivedEvent, history: bool = False) -> None:
         if event.rejected is None and event.decrypted and event.type != "m.room.message":
+            self._passed_over.add(event.event_id)
             return  # state and other non-message events are not part of the conversation
         entry = entry_from(
             event.event_id,
@@ -490,6 +569,9 @@ class MatrixService(Service):
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
+        if self._history_task is not None:
+            self._history_task.cancel()
+            self._history_task = None
         if self.client is not None:
             await self.client.close()
             self.client = None

@@ -10,6 +10,7 @@ stage, deadlines, assurances, refusals, conflicts and receipts — the same way 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -177,6 +178,10 @@ class Consultation:
         self.core = CoreConsultation(parties, receipt_keys)
         self._ids: set[str] = set()
         self._open: tuple[int, dt.date, list[Deadline]] | None = None
+
+    def holds(self, event_ids: Iterable[str]) -> set[str]:
+        """Which of ``event_ids`` the timeline holds (gap filling stops at them)."""
+        return self._ids.intersection(event_ids)
 
     # ------------------------------------------------------------ building
     def add(self, entry: Entry, *, own: bool = False) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,8 @@ def utc_today() -> dt.date:
 
 
 class ConsultationBot(Bot):
+    remembers_events = True  # the record: gaps in its rooms are filled from history
+
     def __init__(
         self,
         config: BotConfig,
@@ -125,6 +127,9 @@ class ConsultationBot(Bot):
 
     async def known_event(self, event_id: str) -> bool:
         return await self.records.get_by_event_id(event_id) is not None
+
+    async def known_events(self, event_ids: Collection[str]) -> set[str]:
+        return await self.records.held_event_ids(event_ids)
 
     # ---------------------------------------------------------------- helpers
     @property

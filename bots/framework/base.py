@@ -4,6 +4,12 @@ Exactly-once recording across crashes rests on three things: the bot saves the s
 token itself, *after* it has handled a batch (nio would save it before); every write
 to the record is idempotent on event id; every message the bot sends carries a
 transaction id derived from what it answers, so the homeserver drops a repeat.
+
+Nothing missed: a sync never shows events that reached the homeserver by federation
+backfill, so before each room's new events the bot pages back through the room's history
+from the batch until it meets what it holds, and at start (every room) and every
+``history_check_seconds`` (the rooms with new events lately) it checks deeper back from
+the room's newest event (:mod:`coopnet.matrix.history`).
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from bots.framework.commands import (
     CommandContext,
@@ -36,10 +42,16 @@ from coopnet.matrix import (
     RoomBatch,
     SyncBatch,
 )
+from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE, GapFill
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 10.0
+# A room stays in the deep history check for this many checks after its last new event.
+ACTIVE_CHECKS = 4
+# A deep check reads back past where the check this many rounds before started: events
+# that a check's own paging made the homeserver backfill show up behind what it held.
+HISTORY_MARKS = 3
 
 
 @dataclass
@@ -55,6 +67,9 @@ class BotConfig:
     key_wait_seconds: float = 120.0
     # Housekeeping (retrying undecryptable events, reminders) runs this often.
     tick_seconds: float = 30.0
+    # The deep history catch-up (federation backfill) of the rooms with new events lately
+    # runs this often; of every room at start.
+    history_check_seconds: float = 30.0
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -66,6 +81,10 @@ def txn_id(purpose: str, *parts: str) -> str:
 
 class Bot:
     """Subclasses implement :meth:`handle_event` and register commands."""
+
+    # A bot whose :meth:`known_event` remembers what it handled gets every gap in its
+    # rooms filled from history; one that remembers nothing would replay all history.
+    remembers_events: ClassVar[bool] = False
 
     def __init__(self, config: BotConfig, policy: DevicePolicy) -> None:
         self.config = config
@@ -88,6 +107,10 @@ class Bot:
         self._failing: dict[str, str] = {}
         self._after_crash = False
         self._marked_running = False
+        self._last_history_check = 0.0
+        # When each room last had new events: only rooms active lately are checked deeply
+        # (backfill happens where events flow), so an idle room costs nothing.
+        self._last_active: dict[str, float] = {}
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -102,6 +125,11 @@ class Bot:
     async def known_event(self, event_id: str) -> bool:
         """Whether the event was handled before (limits backfill after a gap)."""
         return False
+
+    async def known_events(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these events were handled before; one by one through
+        :meth:`known_event` unless a subclass can ask for them all at once."""
+        return {event_id for event_id in event_ids if await self.known_event(event_id)}
 
     async def tick(self) -> None:
         """Periodic work (reminders); runs every ``tick_seconds``."""
@@ -147,6 +175,9 @@ class Bot:
         self.client.on_invite(self._on_invite)
         await self.setup()
         await self.client.sync_once()
+        # A restart: what reached the homeserver meanwhile without a sync position.
+        async with self._turn:
+            await self._catch_up_rooms(every_room=True)
         self.client.start()
         self._ticker = asyncio.create_task(self._tick_loop(), name="bot housekeeping")
         log.info("%s started as device %s", self.config.user_id, self.client.device_id)
@@ -224,6 +255,10 @@ class Bot:
         while not self._stopping.is_set():
             try:
                 async with self._turn:
+                    if time.monotonic() - self._last_history_check >= (
+                        self.config.history_check_seconds
+                    ):
+                        await self._catch_up_rooms()
                     await self._retry_pending()
                     await self.tick()
             except Exception:  # housekeeping must not end the bot; the next tick retries
@@ -242,6 +277,8 @@ class Bot:
 
     async def _handle_room(self, room: RoomBatch, since: str | None) -> None:
         events = room.events
+        if events:
+            self._last_active[room.room_id] = time.monotonic()
         if room.limited and room.prev_batch:
             # The server left out events (the bot was away): fetch every event between
             # the last handled sync position and this batch, so nothing is skipped and
@@ -254,8 +291,47 @@ class Bot:
             if missed:
                 log.info("filled a gap of %d events in %s", len(missed), room.room_id)
             events = missed + events
+        elif events and room.prev_batch and self.remembers_events:
+            # Events that came by federation backfill sit just before this batch, not in it.
+            fill = await self._unheld(room.room_id, room.prev_batch, SHALLOW_SETTLE)
+            events = fill.missing + events
         for event in events:
             await self._dispatch(event)
+
+    async def _unheld(
+        self, room_id: str, start: str | None, settle: int, back_to: list[str] | None = None
+    ) -> GapFill:
+        fill = await self.matrix.unheld_events(room_id, self._holds, start, settle, back_to or ())
+        if fill.missing:
+            log.info("filled a gap of %d events in %s from its history", len(fill.missing), room_id)
+        return fill
+
+    async def _holds(self, event_ids: Collection[str]) -> set[str]:
+        """Handled, waiting for a room key, or given up on: not a gap."""
+        return await self.known_events(event_ids) | await self.state.held_or_passed(event_ids)
+
+    async def _catch_up_rooms(self, every_room: bool = False) -> None:
+        """Handle, in room order, every event of a room's recent history the bot does not
+        hold, back to :data:`DEEP_SETTLE` held events in a row: in every room at start,
+        then in the rooms with new events in the last few checks."""
+        now = time.monotonic()
+        self._last_history_check = now
+        if not self.remembers_events:
+            return
+        lately = now - ACTIVE_CHECKS * self.config.history_check_seconds
+        for room_id in sorted(self.matrix.room_ids()):
+            if not every_room and self._last_active.get(room_id, -1e18) < lately:
+                continue
+            try:
+                marks = await self.state.history_marks(room_id)
+                fill = await self._unheld(room_id, None, DEEP_SETTLE, marks[-1:])
+                for event in fill.missing:
+                    await self._dispatch(event)
+                if fill.newest and fill.newest not in marks[:1]:
+                    marks = [fill.newest, *marks][:HISTORY_MARKS]
+                    await self.state.save_history_marks(room_id, marks)
+            except Exception:  # one room's trouble must not starve the others
+                log.exception("catching up on the history of %s failed; retrying", room_id)
 
     async def _dispatch(self, event: ReceivedEvent) -> None:
         if not event.decrypted or event.room_id in self._held_rooms:
@@ -306,6 +382,7 @@ class Bot:
                     continue
                 else:
                     await self.handle_undecryptable(event)
+                    await self.state.pass_event(event)
                     await self.state.drop_pending(event.event_id)
                     continue
             await self._handle(event)

@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,6 +100,20 @@ def _sender_device_of(text: str | None) -> SenderDevice:
         data.get("trusted") is True,
         str(data.get("reason") or ""),
     )
+
+
+@migrations(name="0005_passed_events")
+def _m0005(db: Database) -> None:
+    # Events given up on (their room key never came): history catch-up must not take
+    # them for gaps again and hold their room behind them once more.
+    db["passed"].create({"event_id": str, "room_id": str}, pk="event_id")  # type: ignore[union-attr]
+
+
+@migrations(name="0006_history_marks")
+def _m0006(db: Database) -> None:
+    # Per room, where the last deep history checks started (newest first): the next one
+    # reads back past the oldest, because backfill puts events behind what was held.
+    db["history_marks"].create({"room_id": str, "marks": str}, pk="room_id")  # type: ignore[union-attr]
 
 
 def held_event(row: dict[str, Any]) -> ReceivedEvent:
@@ -250,6 +264,46 @@ class BotState:
                 db.execute("DELETE FROM kv WHERE key='running'")
 
         self._run(clear)
+
+    # -- events the bot holds or gave up on (not gaps to fill from history)
+    async def pass_event(self, event: ReceivedEvent) -> None:
+        await self._write(
+            "INSERT OR IGNORE INTO passed(event_id, room_id) VALUES(?, ?)",
+            [event.event_id, event.room_id],
+        )
+
+    async def held_or_passed(self, event_ids: Collection[str]) -> set[str]:
+        """Which of ``event_ids`` wait for their room key or were given up on."""
+        wanted = list(dict.fromkeys(event_ids))
+
+        def read(db: Database) -> set[str]:
+            found: set[str] = set()
+            for i in range(0, len(wanted), 400):  # below SQLite's limit on parameters
+                chunk = wanted[i : i + 400]
+                marks = ", ".join("?" * len(chunk))
+                for table in ("pending", "passed"):
+                    sql = f"SELECT event_id FROM {table} WHERE event_id IN ({marks})"
+                    found.update(str(row[0]) for row in db.execute(sql, chunk).fetchall())
+            return found
+
+        return await asyncio.to_thread(self._run, read)
+
+    # -- where the last deep history checks of a room started
+    async def history_marks(self, room_id: str) -> list[str]:
+        def read(db: Database) -> list[str]:
+            sql = "SELECT marks FROM history_marks WHERE room_id=?"
+            row = db.execute(sql, [room_id]).fetchone()
+            marks = json.loads(row[0]) if row else []
+            return [str(m) for m in marks] if isinstance(marks, list) else []
+
+        return await asyncio.to_thread(self._run, read)
+
+    async def save_history_marks(self, room_id: str, marks: list[str]) -> None:
+        await self._write(
+            "INSERT INTO history_marks(room_id, marks) VALUES(?, ?) "
+            "ON CONFLICT(room_id) DO UPDATE SET marks=excluded.marks",
+            [room_id, json.dumps(marks)],
+        )
 
     def close(self) -> None:
         self._db.close()

@@ -1,18 +1,20 @@
-"""``coopnet records verify|export|verify-export|keygen``: the consultation record.
+"""``coopnet records verify|export|verify-export|audit|keygen``: the consultation record.
 
 Exit codes: 0 valid, 1 broken (the first broken entry is named) or, for verify-export,
-signed by a key the verifier was not given to trust, 2 could not be read.
+signed by a key the verifier was not given to trust, or, for audit, events missing from
+or extra in the record, 2 could not be read.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
 from coopnet.cli import export_trust
 from coopnet.cli.receipts import InputError, add_trust_arguments
-from coopnet.errors import Ed25519KeyError
+from coopnet.errors import BadFileError, Ed25519KeyError, MatrixError
 from coopnet.keys import (
     generate_signing_key,
     key_id,
@@ -23,6 +25,7 @@ from coopnet.keys import (
     write_public_key,
 )
 from coopnet.records import RecordError, verify_export
+from coopnet.records.audit import AuditReport
 from coopnet.records.database import export_case, verify_db
 
 EXIT_OK = 0
@@ -96,6 +99,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_trust_arguments(check, "--pubkey", required=False)
     check.set_defaults(func=_verify_export, parser=check)
 
+    audit = commands.add_parser(
+        "audit",
+        help="compare a record with the rooms as a device sees them: missing or extra events",
+        description="Read each room's whole history from the homeserver through the device "
+        "stored in --store (an officer's device, or the bot's own while the bot is stopped) "
+        "and compare it with the record's entries of that room: every timeline event must "
+        "be in the record exactly once. Lists the events missing from the record and the "
+        "entries the room does not show. The bot records what it sends as it sends it, so "
+        "an answer of the last seconds may show as extra until it reaches the device's "
+        "homeserver: run it again. Exit 0 when they match, 1 when they differ, 2 when "
+        "the record, the device or the homeserver cannot be read.",
+    )
+    audit.add_argument("--db", required=True, type=Path, help="record database")
+    audit.add_argument(
+        "--store", required=True, type=Path, help="device store holding a logged-in device"
+    )
+    audit.add_argument(
+        "--room",
+        action="append",
+        dest="rooms",
+        metavar="ROOM_ID",
+        help="room to audit (repeatable; default: every room of the record)",
+    )
+    audit.add_argument(
+        "--timeout", type=float, default=300.0, help="give up after this many seconds"
+    )
+    audit.set_defaults(func=_audit)
+
     keygen = commands.add_parser(
         "keygen",
         help="create a bot signing key (0600) and print its key id and public key",
@@ -158,6 +189,33 @@ def _verify_export(args: argparse.Namespace) -> int:
         return EXIT_BROKEN
     print(export_trust.describe_signers(report.key_ids, trusted))
     return EXIT_OK
+
+
+def _audit(args: argparse.Namespace) -> int:
+    # Imported here: the other records commands work without loading nio.
+    from coopnet.matrix.audit import audit_with_store
+
+    async def run() -> list[AuditReport]:
+        async with asyncio.timeout(args.timeout):
+            return await audit_with_store(args.store, args.db, args.rooms)
+
+    try:
+        reports = asyncio.run(run())
+    except TimeoutError:
+        return _fail(f"the homeserver did not answer within {args.timeout:.0f} s")
+    except (RecordError, BadFileError, MatrixError) as exc:
+        return _fail(str(exc))
+    if not reports:
+        print(f"{args.db}: the record holds no room")
+    for report in reports:
+        print(report)
+        for event_id in report.missing:
+            print(f"  missing {event_id}")
+        for event_id in report.extra:
+            print(f"  extra   {event_id}")
+        for event_id in report.doubled:
+            print(f"  doubled {event_id}")
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_BROKEN
 
 
 def _keygen(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,15 @@ from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
+from coopnet.matrix.history import (
+    DEEP_SETTLE,
+    PAGE_SIZE,
+    GapFill,
+    HistoryPage,
+    KnownEvents,
+    unheld_events,
+    whole_history,
+)
 from coopnet.matrix.intake import BoundedAsyncClient, RejectedEvent, bad_event_reason
 from coopnet.matrix.late_keys import KeySharer, KeyWaiter, megolm_of
 from coopnet.matrix.senders import sender_device
@@ -715,6 +724,45 @@ class CoopNetClient:
                 break
             token = resp.end
         return list(reversed(found))
+
+    async def history_page(
+        self, room_id: str, start: str | None, limit: int = PAGE_SIZE
+    ) -> HistoryPage:
+        """One page of the room's timeline before ``start`` (None: before the newest
+        event), newest first; undecryptable events are kept for their room key."""
+        resp = await self._nio.room_messages(room_id, start=start, limit=limit)
+        if not isinstance(resp, RoomMessagesResponse):
+            raise MatrixError(f"reading the history of {room_id} failed: {resp}")
+        events = [to_received(room_id, e) for e in resp.chunk if is_message(e)]
+        for event in events:
+            self._hold_if_undecrypted(event)
+        return HistoryPage(events, resp.end if resp.chunk and resp.end else None)
+
+    async def unheld_events(
+        self,
+        room_id: str,
+        known: KnownEvents,
+        start: str | None = None,
+        settle: int = DEEP_SETTLE,
+        back_to: Collection[str] = (),
+    ) -> GapFill:
+        """The room's events before ``start`` (a sync's ``prev_batch``; None: the newest)
+        that ``known`` does not hold, oldest first, back past one of ``back_to`` and then
+        ``settle`` known events in a row: what a gap (limited sync, restart, federation
+        backfill) left out (:func:`coopnet.matrix.history.unheld_events`)."""
+        return await unheld_events(
+            lambda token, limit: self.history_page(room_id, token, limit),
+            known,
+            start,
+            settle,
+            back_to,
+        )
+
+    async def whole_history(self, room_id: str, max_events: int = 100_000) -> list[ReceivedEvent]:
+        """Every timeline event of the room this device is shown, oldest first."""
+        return await whole_history(
+            lambda token, limit: self.history_page(room_id, token, limit), max_events
+        )
 
     def retry_decrypt(self, event: ReceivedEvent) -> ReceivedEvent | None:
         """Decrypt an event that arrived before its room key; None while the key is missing."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -73,6 +73,29 @@ def get_entry_by_event_id(conn: sqlite3.Connection, event_id: str) -> Entry | No
     sql = f"SELECT {_select_columns(conn)} FROM entries WHERE event_id = ?"
     row = conn.execute(sql, (event_id,)).fetchone()
     return Entry.from_row(row) if row else None
+
+
+def held_event_ids(conn: sqlite3.Connection, event_ids: Collection[str]) -> set[str]:
+    """Which of ``event_ids`` the record holds (an entry with that event id)."""
+    wanted = list(dict.fromkeys(event_ids))
+    held: set[str] = set()
+    for i in range(0, len(wanted), 500):  # below SQLite's limit on bound parameters
+        chunk = wanted[i : i + 500]
+        sql = f"SELECT event_id FROM entries WHERE event_id IN ({', '.join('?' * len(chunk))})"
+        held.update(row[0] for row in conn.execute(sql, chunk))
+    return held
+
+
+def room_event_ids(conn: sqlite3.Connection, room_id: str) -> list[str | None]:
+    """The event ids of one room's entries, in record order (one per entry)."""
+    sql = "SELECT event_id FROM entries WHERE room_id = ? ORDER BY seq"
+    return [row[0] for row in conn.execute(sql, (room_id,))]
+
+
+def record_room_ids(conn: sqlite3.Connection) -> list[str]:
+    """The rooms the record has entries of, by first entry."""
+    sql = "SELECT room_id FROM entries WHERE room_id IS NOT NULL GROUP BY room_id ORDER BY min(seq)"
+    return [row[0] for row in conn.execute(sql)]
 
 
 def read_metadata(conn: sqlite3.Connection, key: str) -> str | None:

@@ -17,7 +17,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -216,6 +216,10 @@ class AsyncRecordStore:
 
     async def get_by_event_id(self, event_id: str) -> Entry | None:
         return await self._read(lambda conn: reader.get_entry_by_event_id(conn, event_id))
+
+    async def held_event_ids(self, event_ids: Collection[str]) -> set[str]:
+        """Which of ``event_ids`` the record holds (one read for them all)."""
+        return await self._read(lambda conn: reader.held_event_ids(conn, event_ids))
 
     async def head(self) -> Head | None:
         return await self._read(reader.read_head)
