@@ -258,6 +258,14 @@ class ConsultationBot(Bot):
                 # Commands may wait for later syncs (a new room), so they run on their own.
                 self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
 
+    async def handle_undecryptable(self, event: ReceivedEvent) -> None:
+        """Its room key never came: recorded as rejected (the record holds every event of
+        the room) and answered once, so the sender knows to send it again."""
+        await super().handle_undecryptable(event)
+        await self._refuse(
+            event, text("event.undecryptable", self.roster.language_of(event.sender))
+        )
+
     async def _refuse(self, event: ReceivedEvent, reason: str) -> None:
         """Record an event that cannot be read as its type says as rejected, and answer
         once (not the bot's own)."""
