@@ -733,7 +733,9 @@ class CoopNetClient:
         resp = await self._nio.room_messages(room_id, start=start, limit=limit)
         if not isinstance(resp, RoomMessagesResponse):
             raise MatrixError(f"reading the history of {room_id} failed: {resp}")
-        events = [to_received(room_id, e) for e in resp.chunk if is_message(e)]
+        # Each event with its sending device's trust decision, as on every other path.
+        await self._query_unknown_senders()
+        events = [self._received(room_id, e) for e in resp.chunk if is_message(e)]
         for event in events:
             self._hold_if_undecrypted(event)
         return HistoryPage(events, resp.end if resp.chunk and resp.end else None)
