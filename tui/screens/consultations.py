@@ -204,6 +204,13 @@ class ConsultationsScreen(Localized, Screen[None]):
             return self._shown[table.cursor_row].room_id
         return None
 
+    def on_screen_resume(self) -> None:
+        # Back from a dialog (the cache's passphrase at start): the list has the focus
+        # unless the officer was typing a filter, so Enter opens the highlighted row.
+        focused = self.focused
+        if focused is None or (isinstance(focused, Input) and not focused.value):
+            self.query_one(DataTable).focus()
+
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.refresh_list()
