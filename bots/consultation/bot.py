@@ -436,7 +436,7 @@ class ConsultationBot(Bot):
                 await self.acl.follow(self.matrix)
         except Exception:
             log.exception("following the directory in server ACLs failed; retrying")
-        for room_id in sorted(self.matrix.room_ids()):
+        for room_id in self.rooms_by_activity():
             try:
                 async with asyncio.timeout(RECONCILE_TIMEOUT):
                     await self.reconcile(room_id)

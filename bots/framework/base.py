@@ -149,6 +149,11 @@ class Bot:
             event.room_id,
         )
 
+    def rooms_by_activity(self) -> list[str]:
+        """The rooms the bot is in, those with the newest events first (then by id), so a
+        tick serves the consultations in use before quiet ones."""
+        return sorted(self.matrix.room_ids(), key=lambda r: (-self._last_active.get(r, 0.0), r))
+
     # ---------------------------------------------------------------- lifecycle
     @property
     def matrix(self) -> CoopNetClient:
