@@ -100,3 +100,20 @@ async def test_the_list_has_its_width_class_before_textual_would_restyle_it(
 def drawn(table: DataTable[object]) -> str:
     """The text the table draws in its visible region."""
     return "\n".join(strip.text for strip in table.render_lines(table.size.region))
+
+
+async def test_enter_in_the_filter_opens_the_match_and_down_goes_to_the_list() -> None:
+    service = seeded_service(rooms=3, events_per_room=9)
+    app = CoopNetApp(service)
+    async with app.run_test(size=(150, 40)) as pilot:
+        table = app.list_screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 4, "the rows")
+        wanted = service.consultations()[-1]
+        await pilot.press("slash", "down")
+        assert app.focused is table
+        await pilot.press("slash", *wanted.case_ref, "enter")
+        await until(
+            pilot,
+            lambda: getattr(app.screen, "room_id", None) == wanted.room_id,
+            "the matching consultation to open",
+        )

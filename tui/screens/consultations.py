@@ -42,6 +42,7 @@ class ConsultationsScreen(Localized, Screen[None]):
         Binding("ctrl+n", "new", "key.new"),
         Binding("slash", "filter", "key.filter"),
         Binding("escape", "clear_filter", "key.clear_filter", show=False),
+        Binding("down", "to_list", show=False),  # from the filter (the list moves its cursor)
     ]
 
     def __init__(self, service: Service) -> None:
@@ -216,8 +217,15 @@ class ConsultationsScreen(Localized, Screen[None]):
             self.refresh_list()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter in the filter opens (or accepts) the highlighted match, the first one unless
+        # the officer had moved the cursor: type a case reference, press Enter. Back from
+        # the consultation, the list has the focus.
         if event.input.id == "filter":
             self.query_one(DataTable).focus()
+            self.action_open()
+
+    def action_to_list(self) -> None:
+        self.query_one(DataTable).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
