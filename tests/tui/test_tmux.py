@@ -52,6 +52,15 @@ class Terminal:
         )
         return done.stdout
 
+    def styled_line(self, containing: str) -> str:
+        """The first line showing ``containing``, with its colours (a focus shows there)."""
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, "capture-pane", "-p", "-e"],
+            capture_output=True,
+            text=True,
+        )
+        return next((line for line in done.stdout.splitlines() if containing in line), "")
+
     def keys(self, *keys: str, literal: bool = False) -> None:
         extra = ["-l"] if literal else []
         subprocess.run(["tmux", "-L", self.socket, "send-keys", *extra, *keys], check=True)
@@ -111,7 +120,14 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
         assert case_ref in term.screen()
         # Earlier tests leave this officer other invitations: find this one by its case
         # reference, as an officer would, and accept it with Enter in the filter.
+        unfocused = term.styled_line("Filter:")
         term.keys("/")
+        # Keys typed before the focus has moved would go to the list.
+        await wait_for(
+            lambda: term.styled_line("Filter:") != unfocused,
+            "the filter to take the focus",
+            explain=term.screen,
+        )
         term.keys(case_ref, literal=True)
         term.keys("Enter")
         await term.wait_gone("invitation")

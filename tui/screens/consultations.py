@@ -219,10 +219,11 @@ class ConsultationsScreen(Localized, Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter in the filter opens (or accepts) the highlighted match, the first one unless
         # the officer had moved the cursor: type a case reference, press Enter. Back from
-        # the consultation, the list has the focus.
+        # the consultation, the list has the focus. An empty filter only leaves the field.
         if event.input.id == "filter":
             self.query_one(DataTable).focus()
-            self.action_open()
+            if event.value.strip():
+                self.action_open()
 
     def action_to_list(self) -> None:
         self.query_one(DataTable).focus()
