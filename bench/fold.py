@@ -160,7 +160,7 @@ def main() -> None:
     steps = sum(1 for e in entries if e.kind == "event")
     print(f"consultation of {steps} steps ({len(entries)} messages), {args.repeat} runs each")
 
-    bot = build_view(entries, ROSTER)
+    bot = build_view(MX_BOT, entries, ROSTER)
     client = Consultation("!r:ch.example", "BENCH-1", Directory(ROSTER), "ch")
     for ts, (event_id, sender, content) in enumerate(messages):
         client.add(entry_from(event_id, sender, T0 + ts, "m.room.message", content))
@@ -206,7 +206,7 @@ def main() -> None:
     late_ms = median_ms(
         lambda n: bot.consultation.add(Message.of(f"$late{n}", MX, T0, late[n])), len(late)
     )
-    rebuild_ms = median_ms(lambda n: build_view(entries, ROSTER), 5)
+    rebuild_ms = median_ms(lambda n: build_view(MX_BOT, entries, ROSTER), 5)
     print(f"bot    fold one step into the view in memory     {bot_ms:8.4f} ms")
     print(f"bot    the same, parsing the recorded entry too    {parse_ms:8.4f} ms")
     print(f"client add one step to the consultation           {client_ms:8.4f} ms")

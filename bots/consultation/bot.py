@@ -119,7 +119,9 @@ class ConsultationBot(Bot):
     async def setup(self) -> None:
         self._records = await AsyncRecordStore.open(self.records_path, self._signing_key)
         # Empty at every start: views are rebuilt from the record on first use.
-        self._views = ViewCache(self._records, self.roster, self.roster.receipt_keys, self.rulebook)
+        self._views = ViewCache(
+            self.user_id, self._records, self.roster, self.roster.receipt_keys, self.rulebook
+        )
 
     async def teardown(self) -> None:
         if self._records is not None:

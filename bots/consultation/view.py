@@ -85,6 +85,9 @@ class Rejection:
 @dataclass
 class ConsultationView:
     consultation: Consultation
+    # The bot whose view this is: only its own notices say what it has already posted
+    # (the other authority's bot reminds, answers and warns its own officers).
+    bot: str
     notices: set[str] = field(default_factory=set)
     # Rejected events the bot owes an answer to, and the events it answered.
     rejected: dict[str, Rejection] = field(default_factory=dict)
@@ -109,22 +112,37 @@ def _rejection_in(entry: Entry, recorded: Any) -> Rejection | None:
 
 
 def new_view(
-    parties: Parties, receipt_keys: Keys | None = None, rulebook: Rulebook | None = None
+    bot: str,
+    parties: Parties,
+    receipt_keys: Keys | None = None,
+    rulebook: Rulebook | None = None,
 ) -> ConsultationView:
-    return ConsultationView(Consultation(parties, receipt_keys, rulebook))
+    return ConsultationView(Consultation(parties, receipt_keys, rulebook), bot)
 
 
 def build_view(
+    bot: str,
     entries: Iterable[Entry],
     parties: Parties,
     receipt_keys: Keys | None = None,
     rulebook: Rulebook | None = None,
 ) -> ConsultationView:
-    """Fold a room's record entries (in record order) into a :class:`ConsultationView`."""
-    view = new_view(parties, receipt_keys, rulebook)
+    """Fold a room's record entries (in record order) into the view of ``bot``."""
+    view = new_view(bot, parties, receipt_keys, rulebook)
     for entry in entries:
         fold_entry(view, entry)
     return view
+
+
+def _note_posted(view: ConsultationView, marker: dict[str, Any]) -> None:
+    """Remember a notice the bot posted, so it is not posted again."""
+    kind = marker.get("kind")
+    if kind == "reminder":
+        view.notices.add(str(marker.get("key")))
+    elif kind == "answer":
+        view.answered.add(str(marker.get("to")))
+    else:
+        view.warned.add((str(marker.get("user")), str(marker.get("device"))))
 
 
 def fold_entry(view: ConsultationView, entry: Entry, message: Message | None = None) -> None:
@@ -140,14 +158,13 @@ def fold_entry(view: ConsultationView, entry: Entry, message: Message | None = N
     trusted = entry.kind != UNTRUSTED_KIND
     # What an untrusted device sends never counts as the bot's own marker either.
     marker = inner.get(BOT_MARKER) if isinstance(inner, dict) and trusted else None
-    if entry.kind == "reminder" and isinstance(marker, dict):
-        view.notices.add(str(marker.get("key")))
-        return
-    if isinstance(marker, dict) and marker.get("kind") == "answer":
-        view.answered.add(str(marker.get("to")))
-        return
-    if isinstance(marker, dict) and marker.get("kind") == UNTRUSTED_KIND:
-        view.warned.add((str(marker.get("user")), str(marker.get("device"))))
+    if isinstance(marker, dict) and marker.get("kind") in (
+        "reminder",
+        "answer",
+        UNTRUSTED_KIND,
+    ):
+        if entry.sender == view.bot:
+            _note_posted(view, marker)
         return
     if not trusted and isinstance(recorded, dict) and entry.event_id:
         device = (entry.sender, str(recorded.get("device_id") or ""))

@@ -48,11 +48,13 @@ class ViewCache:
 
     def __init__(
         self,
+        bot: str,
         records: AsyncRecordStore,
         parties: Parties,
         receipt_keys: Keys | None = None,
         rulebook: Rulebook | None = None,
     ) -> None:
+        self._bot = bot
         self._records = records
         self._parties = parties
         self._receipt_keys = receipt_keys
@@ -90,7 +92,7 @@ class ViewCache:
             return [e for e in store.entries(case_ref) if e.room_id == room_id]
 
         entries = await self._records.execute_write_fn(read)
-        view = build_view(entries, self._parties, self._receipt_keys, self._rulebook)
+        view = build_view(self._bot, entries, self._parties, self._receipt_keys, self._rulebook)
         return _Cached(case_ref, view, entries[-1].seq if entries else 0)
 
     def _fold(self, entry: Entry, message: Message | None) -> None:

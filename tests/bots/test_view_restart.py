@@ -46,7 +46,7 @@ async def held_and_rebuilt(
         return None
     case_ref = bot.case_ref(room)
     mine = [e for e in before if e.case_ref == case_ref]
-    return held, build_view(mine, bot.roster, bot.roster.receipt_keys, bot.rulebook)
+    return held, build_view(bot.user_id, mine, bot.roster, bot.roster.receipt_keys, bot.rulebook)
 
 
 def quiet_view(
@@ -137,5 +137,9 @@ async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
     assert after == held
     entries = [e for e in room_entries(db, room) if e.case_ref == case_ref]
     assert after == build_view(
-        entries, restarted.roster, restarted.roster.receipt_keys, restarted.rulebook
+        restarted.user_id,
+        entries,
+        restarted.roster,
+        restarted.roster.receipt_keys,
+        restarted.rulebook,
     )

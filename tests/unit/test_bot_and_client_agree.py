@@ -143,7 +143,7 @@ MESSAGES = SENT + [receipt_for(event_id, c) for event_id, s, c in SENT[:3]]
 
 def as_bot_records(messages: list[tuple[str, str, dict[str, Any]]]) -> list[Entry]:
     """The entries the bot records: a step it refuses on arrival is a rejection."""
-    view = new_view(ROSTER, ROSTER.receipt_keys)
+    view = new_view(MX_BOT, ROSTER, ROSTER.receipt_keys)
     entries = []
     for seq, (event_id, sender, content) in enumerate(messages, 1):
         kind = classify(content)
@@ -180,7 +180,7 @@ def as_bot_records(messages: list[tuple[str, str, dict[str, Any]]]) -> list[Entr
 
 
 def test_the_bot_and_the_client_hold_the_same_consultation() -> None:
-    bot = build_view(as_bot_records(MESSAGES), ROSTER, ROSTER.receipt_keys).consultation
+    bot = build_view(MX_BOT, as_bot_records(MESSAGES), ROSTER, ROSTER.receipt_keys).consultation
 
     # Mexico's homeserver delivers the concurrent pair the other way round, and a
     # receipt before the step it certifies.

@@ -192,7 +192,7 @@ def new_entry(op: Append) -> NewEntry:
 def rebuilt(entries: list[Entry], case_ref: str, room: str) -> ConsultationView:
     """What a rebuild from the record gives."""
     of_room = [e for e in entries if e.case_ref == case_ref and e.room_id == room]
-    return build_view(of_room, PARTIES)
+    return build_view(OWN_BOT, of_room, PARTIES)
 
 
 async def open_store(path: Path, key: Ed25519PrivateKey) -> AsyncRecordStore:
@@ -203,13 +203,13 @@ async def open_store(path: Path, key: Ed25519PrivateKey) -> AsyncRecordStore:
 async def run_operations(ops: list[Append | View | Restart], path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     store = await open_store(path, key)
-    cache = ViewCache(store, PARTIES)
+    cache = ViewCache(OWN_BOT, store, PARTIES)
     try:
         for op in ops:
             if isinstance(op, Restart):  # a new bot on the same record
                 await store.close()
                 store = await open_store(path, key)
-                cache = ViewCache(store, PARTIES)
+                cache = ViewCache(OWN_BOT, store, PARTIES)
             elif isinstance(op, Append):
                 if op.content == "monitoring" and not op.rejected:
                     view = rebuilt(await store.entries(), op.case_ref, op.room)
@@ -267,10 +267,10 @@ def test_folding_entries_one_by_one_equals_build_view(ops: list[Append]) -> None
         )
         for seq, (op, new) in enumerate(((op, new_entry(op)) for op in ops), 1)
     ]
-    view = new_view(PARTIES)
+    view = new_view(OWN_BOT, PARTIES)
     for entry in entries:
         fold_entry(view, entry)
-    assert view == build_view(entries, PARTIES)
+    assert view == build_view(OWN_BOT, entries, PARTIES)
 
 
 async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -287,7 +287,7 @@ def append_op(content: str, event_id: str | None, sender: str = "@officer:mx.exa
 async def test_an_event_recorded_again_is_not_folded_twice(tmp_path: Path) -> None:
     store = await open_store(tmp_path / "records.db", Ed25519PrivateKey.generate())
     try:
-        cache = ViewCache(store, PARTIES)
+        cache = ViewCache(OWN_BOT, store, PARTIES)
         await cache.append(new_entry(append_op("opened", "$e0", "@officer:ch.example")))
         view = await cache.view(CASE_REFS[0], ROOMS[0])
         for _ in range(2):  # a replay after a crash records the same event id again
@@ -305,7 +305,7 @@ async def test_a_cancelled_append_still_written_is_in_the_view(tmp_path: Path) -
     promise), so the view must show it even though the caller never saw the entry."""
     store = await open_store(tmp_path / "records.db", Ed25519PrivateKey.generate())
     try:
-        cache = ViewCache(store, PARTIES)
+        cache = ViewCache(OWN_BOT, store, PARTIES)
         await cache.append(new_entry(append_op("opened", "$e0", "@officer:ch.example")))
         before = await cache.view(CASE_REFS[0], ROOMS[0])
         assert [s.event_id for s in before.consultation.accepted()] == ["$e0"]

@@ -33,8 +33,10 @@ from coopnet.protocol import LANGUAGES
 from coopnet.records import Entry, NewEntry
 from tests.unit.test_bot_and_client_agree import (
     CH,
+    CH_BOT,
     MESSAGES,
     MX,
+    MX_BOT,
     ROSTER,
     T0,
     TODAY,
@@ -80,7 +82,7 @@ def _bot_entries() -> list[Entry]:
 
 
 def test_the_bot_and_the_client_agree_on_a_consultation_with_forged_steps() -> None:
-    bot = build_view(_bot_entries(), ROSTER, ROSTER.receipt_keys)
+    bot = build_view(MX_BOT, _bot_entries(), ROSTER, ROSTER.receipt_keys)
     client = Consultation(ROOM, "CH-MX-1", Directory(ROSTER), "mx", ROSTER.receipt_keys)
     for ts, (event_id, sender, content) in enumerate([*_forged(), *MESSAGES]):
         entry = entry_from(event_id, sender, T0 + ts, "m.room.message", content)
@@ -94,7 +96,7 @@ def test_the_bot_and_the_client_agree_on_a_consultation_with_forged_steps() -> N
     assert client.status(TODAY) == bot.consultation.status(TODAY)
     # The forged copies changed nothing that the trusted steps decided.
     reference = build_view(
-        [e for e in _bot_entries() if e.kind != UNTRUSTED_KIND], ROSTER, ROSTER.receipt_keys
+        MX_BOT, [e for e in _bot_entries() if e.kind != UNTRUSTED_KIND], ROSTER, ROSTER.receipt_keys
     )
     assert bot.consultation.status(TODAY) == reference.consultation.status(TODAY)
     assert list(bot.consultation.accepted()) == list(reference.consultation.accepted())
@@ -108,7 +110,7 @@ def test_the_bot_and_the_client_agree_on_a_consultation_with_forged_steps() -> N
 
 
 def test_the_room_is_warned_once_per_device_and_forged_markers_count_for_nothing() -> None:
-    view = new_view(ROSTER)
+    view = new_view(CH_BOT, ROSTER)
     fake_answer = {"msgtype": "m.notice", "body": "ok", BOT_MARKER: {"kind": "answer", "to": "$x"}}
     fake_warned = {
         "msgtype": "m.notice",
@@ -124,8 +126,29 @@ def test_the_room_is_warned_once_per_device_and_forged_markers_count_for_nothing
         "body": "warning",
         BOT_MARKER: {"kind": UNTRUSTED_KIND, "user": MX, "device": STOLEN},
     }
-    fold_entry(view, _entry(3, "$w", "@bot:ch.example", bot_warning, classify(bot_warning)))
+    # The other authority's bot warns its own officers: that is not this bot's warning.
+    fold_entry(view, _entry(3, "$v", MX_BOT, bot_warning, classify(bot_warning)))
+    assert view.unwarned() == [((MX, STOLEN), "$a")]
+    fold_entry(view, _entry(4, "$w", CH_BOT, bot_warning, classify(bot_warning)))
     assert view.unwarned() == []
+
+
+def test_the_other_bots_reminders_and_answers_are_not_this_bots() -> None:
+    # Both bots remind and answer their own officers: whichever posts first, the other
+    # still owes its own notice.
+    view = new_view(CH_BOT, ROSTER)
+    reminder = {
+        "msgtype": "m.notice",
+        "body": "Recordatorio",
+        BOT_MARKER: {"kind": "reminder", "key": "deadline:2026-12-04"},
+    }
+    answer = {"msgtype": "m.notice", "body": "no", BOT_MARKER: {"kind": "answer", "to": "$x"}}
+    fold_entry(view, _entry(1, "$r", MX_BOT, reminder, classify(reminder)))
+    fold_entry(view, _entry(2, "$s", MX_BOT, answer, classify(answer)))
+    assert view.notices == set() and view.answered == set()
+    fold_entry(view, _entry(3, "$t", CH_BOT, reminder, classify(reminder)))
+    fold_entry(view, _entry(4, "$u", CH_BOT, answer, classify(answer)))
+    assert view.notices == {"deadline:2026-12-04"} and view.answered == {"$x"}
 
 
 def test_the_warning_exists_in_six_languages_with_the_same_placeholders() -> None:
