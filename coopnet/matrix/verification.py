@@ -78,7 +78,7 @@ class SasVerifier:
         self.signed_masters: dict[str, str] = {}
         """user id -> the master key this account signed with its user-signing key after
         a completed verification (or why it did not)."""
-        self._signing: set[str] = set()
+        self._signing: dict[str, asyncio.Task[None]] = {}
         client._nio.add_to_device_callback(self._on_event, (KeyVerificationEvent,))
 
     def on_request(self, handler: RequestHandler) -> None:
@@ -172,9 +172,14 @@ class SasVerifier:
         """Once verified: remember it and sign the other user's master key with this
         account's user-signing key, published as Element does (once per transaction)."""
         record = self._remember_if_done(transaction_id)
-        if record is None or transaction_id in self._signing:
+        if record is None:
             return
-        self._signing.add(transaction_id)
+        if transaction_id not in self._signing:
+            self._signing[transaction_id] = asyncio.create_task(self._sign_master(record))
+        # Whoever asks (the MAC event, confirm, wait_verified) waits for the same signing.
+        await asyncio.shield(self._signing[transaction_id])
+
+    async def _sign_master(self, record: VerificationRecord) -> None:
         if record.user_id == self.client.user_id:
             return  # an own device: the self-signing key vouches for those
         try:
