@@ -633,6 +633,17 @@ class CoopNetClient:
             if not device.deleted
         ]
 
+    def exclusion_reason(self, user_id: str, device_id: str) -> str | None:
+        """Why the device policy excludes a device this client knows: empty when it is
+        trusted, None when the device is unknown."""
+        device = next(
+            (d for d in self._nio.device_store.active_user_devices(user_id) if d.id == device_id),
+            None,
+        )
+        if device is None:
+            return None
+        return exclusion_reason(self.policy, device_info(device, self._nio.cross_signing))
+
     def user_devices(self, user_id: str) -> list[Device]:
         """The devices of ``user_id`` this device knows (from key queries)."""
         return [device_of(d) for d in self._nio.device_store.active_user_devices(user_id)]

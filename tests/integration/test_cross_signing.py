@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from coopnet.cli import main as cli
 from coopnet.matrix import CoopNetClient
 from coopnet.matrix.cross_signing import StoreKeyHolder
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
@@ -264,3 +265,33 @@ async def test_emoji_verification_signs_the_other_officers_master_key(
         third = _officer(network, "cn")
         seen = await _query(network, third, [target])
         assert signer not in seen["master_keys"][target].get("signatures", {})
+
+
+async def test_a_master_key_other_than_the_directorys_is_refused(
+    network: Network, open_client: OpenClient, second_device
+):
+    """The steward lists another master key for the officer (as if the homeserver's had
+    been replaced with the password): the officer's cross-signed new device is refused,
+    with the reason; the device the directory pins stays trusted."""
+    ch_user, mx_user = _officer(network, "ch", 1), _officer(network, "mx")
+    real = network.account(ch_user)[1].master_key
+    other = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw())
+    wrong = other.decode().rstrip("=")
+    laptop, _ = await second_device(ch_user, "laptop under another master key", with_keys=True)
+    assert laptop.cross_signing_status.device_signed
+    directory = ["--dir", str(network.directory)]
+    assert cli(["directory", "set-master-key", ch_user, wrong, *directory]) == 0
+    try:
+        mx, _ = await open_client(mx_user)
+        ch, _ = await open_client(ch_user)
+        room_id = await _consultation(network, mx, ch, laptop)
+        await mx.wait_until(lambda: _knows_device(mx, ch_user, laptop.device_id), 60, "laptop")
+        await mx.send_text(room_id, "decides every device")
+        trust = {d.device_id: d.trust.value for d in mx.room_devices(room_id)}
+        assert trust[laptop.device_id] == "excluded"
+        assert trust[ch.device_id] == "trusted"  # the directory's device pin
+        assert mx.exclusion_reason(ch_user, laptop.device_id) == (
+            f"signed by the master key {real}, not by the directory's {wrong}"
+        )
+    finally:
+        assert cli(["directory", "set-master-key", ch_user, real or "", *directory]) == 0

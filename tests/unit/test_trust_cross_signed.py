@@ -158,3 +158,10 @@ def test_one_master_key_for_two_members_is_refused(officer):
     with pytest.raises(DirectoryRefused, match="master key"):
         parse_directory(data)
     assert replace(directory.member(USER)[1], master_key=None).master_key is None
+
+
+def test_the_steward_cannot_list_a_malformed_master_key():
+    with pytest.raises(DirectoryRefused, match=r"master key: 'AAAA' is not a base64 Ed25519 key"):
+        d.with_master_key(sample(), USER, "AAAA")
+    with pytest.raises(DirectoryRefused, match="no user @nobody"):
+        d.with_master_key(sample(), "@nobody:127.0.0.11", None)
