@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,18 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from coopnet.cli import main as cli
-from coopnet.matrix import CoopNetClient
-from coopnet.matrix.cross_signing import StoreKeyHolder
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
 from coopnet.trust import VerificationStore
-from tests.harness import Inbox, OpenClient, wait_for
+from tests.harness import OpenClient, wait_for
 from tests.integration.client_api import call
-from tests.integration.test_trust import _consultation, _knows_device, _officer
+from tests.integration.test_trust import (  # noqa: F401 - new_device is the fixture
+    _consultation,
+    _knows_device,
+    _officer,
+    new_device,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -78,40 +80,6 @@ def _device_chain_holds(answer: dict[str, Any], user_id: str, device_id: str) ->
     )
 
 
-# ---------------------------------------------------------------- fixtures
-@pytest.fixture
-async def second_device(network: Network, tmp_path: Path) -> AsyncIterator:
-    """Log in as an officer on a new device (fresh store); ``with_keys`` brings the
-    officer's cross-signing keys (from the first device's store) to it."""
-    opened: list[CoopNetClient] = []
-
-    async def login(user_id: str, name: str, with_keys: bool) -> tuple[CoopNetClient, Inbox]:
-        net = load_network(network.directory)
-        authority, account = net.account(user_id)
-        store = tmp_path / name
-        store.mkdir()
-        keys = StoreKeyHolder(Path(account.store_dir or "")) if with_keys else None
-        client = await CoopNetClient.open(
-            authority.client_url,
-            user_id,
-            store,
-            policy=network_trust.device_policy(net, store),
-            password=account.password,
-            device_name=name,
-            cross_signing_keys=keys,
-        )
-        opened.append(client)
-        inbox = Inbox()
-        client.on_event(inbox.handle)
-        await client.sync_once()
-        client.start()
-        return client, inbox
-
-    yield login
-    for client in opened:
-        await client.close()
-
-
 # ---------------------------------------------------------------- tests
 async def test_every_account_is_cross_signed_and_listed(network: Network):
     net = load_network(network.directory)
@@ -142,12 +110,14 @@ async def test_every_account_is_cross_signed_and_listed(network: Network):
 
 
 async def test_a_new_device_signed_by_its_officer_is_trusted_without_a_directory_change(
-    network: Network, open_client: OpenClient, second_device
+    network: Network,
+    open_client: OpenClient,
+    new_device,  # noqa: F811 - the fixture
 ):
     ch_user, mx_user = _officer(network, "ch", 1), _officer(network, "mx", 1)
     mx_bot = network.authority("mx").bot().user_id
     version = network_trust.load_directory(load_network(network.directory)).version
-    laptop, laptop_inbox = await second_device(ch_user, "second laptop", with_keys=True)
+    laptop, laptop_inbox = await new_device(ch_user, "second laptop", with_keys=True)
     assert laptop.cross_signing_status.device_signed
     answer = await _query(network, mx_user, [ch_user])
     assert _device_chain_holds(answer, ch_user, laptop.device_id)
@@ -189,13 +159,15 @@ async def test_a_new_device_signed_by_its_officer_is_trusted_without_a_directory
 
 
 async def test_a_device_its_owner_did_not_sign_gets_no_keys_and_speaks_untrusted(
-    network: Network, open_client: OpenClient, second_device
+    network: Network,
+    open_client: OpenClient,
+    new_device,  # noqa: F811 - the fixture
 ):
     ch_user, cn_user = _officer(network, "ch", 1), _officer(network, "cn", 1)
     ch, ch_inbox = await open_client(ch_user)
     cn, _ = await open_client(cn_user)
     room_id = await _consultation(network, ch, cn)
-    stolen, stolen_inbox = await second_device(cn_user, "stolen password", with_keys=False)
+    stolen, stolen_inbox = await new_device(cn_user, "stolen password", with_keys=False)
     assert not stolen.cross_signing_status.device_signed
     assert "does not hold the account's cross-signing keys" in stolen.cross_signing_status.problem
     answer = await _query(network, ch_user, [cn_user])
@@ -268,7 +240,9 @@ async def test_emoji_verification_signs_the_other_officers_master_key(
 
 
 async def test_a_master_key_other_than_the_directorys_is_refused(
-    network: Network, open_client: OpenClient, second_device
+    network: Network,
+    open_client: OpenClient,
+    new_device,  # noqa: F811 - the fixture
 ):
     """The steward lists another master key for the officer (as if the homeserver's had
     been replaced with the password): the officer's cross-signed new device is refused,
@@ -277,7 +251,7 @@ async def test_a_master_key_other_than_the_directorys_is_refused(
     real = network.account(ch_user)[1].master_key
     other = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw())
     wrong = other.decode().rstrip("=")
-    laptop, _ = await second_device(ch_user, "laptop under another master key", with_keys=True)
+    laptop, _ = await new_device(ch_user, "laptop under another master key", with_keys=True)
     assert laptop.cross_signing_status.device_signed
     directory = ["--dir", str(network.directory)]
     assert cli(["directory", "set-master-key", ch_user, wrong, *directory]) == 0
