@@ -59,6 +59,7 @@ from coopnet.matrix.cross_signing import (
     device_info,
     ensure_cross_signed,
     query_keys,
+    reset_cross_signed,
     sign_other_master,
 )
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy, exclusion_reason
@@ -342,6 +343,15 @@ class CoopNetClient:
         except MatrixError as exc:
             log.error("cross-signing %s %s failed: %s", self.user_id, self.device_id, exc)
             status = CrossSigningStatus(None, False, problem=str(exc))
+        self.cross_signing_status = status
+        return status
+
+    async def reset_cross_signing(self, password: str) -> CrossSigningStatus:
+        """Replace this account's cross-signing keys (lost or compromised ones) and sign
+        this device; a wrong password is a :class:`MatrixError` and changes nothing."""
+        status = await reset_cross_signed(
+            self._nio, self.cross_signing_keys, self._sign_with_device, password
+        )
         self.cross_signing_status = status
         return status
 

@@ -178,6 +178,13 @@ class Homeserver(Protocol):
     ) -> tuple[int, dict[str, Any]]: ...
 
 
+def entry(answer: Mapping[str, Any], field: str, user_id: str) -> Any:
+    """``answer[field][user_id]`` of a keys query, None when absent or not an object."""
+    by_user = answer.get(field)
+    value = by_user.get(user_id) if isinstance(by_user, Mapping) else None
+    return value if isinstance(value, Mapping) else None
+
+
 async def query_keys(hs: Homeserver, users: list[str]) -> dict[str, Any]:
     status, answer = await hs.api_request(
         "POST", KEYS_QUERY, {"device_keys": {u: [] for u in users}}
@@ -263,7 +270,7 @@ async def ensure_cross_signed(
     """Make this device cross-signed by its account (see the module docstring)."""
     user_id, device_id = hs.user_id, hs.device_id
     answer = await query_keys(hs, [user_id])
-    published = answer.get("master_keys", {}).get(user_id)
+    published = entry(answer, "master_keys", user_id)
     keys = holder.load()
     created = False
     if published is None:
@@ -276,9 +283,9 @@ async def ensure_cross_signed(
         created = True
         log.info("published the cross-signing keys of %s (master %s)", user_id, keys.master.public)
         answer = await query_keys(hs, [user_id])
-        published = answer.get("master_keys", {}).get(user_id)
-    identity = check_identity(user_id, published, answer.get("self_signing_keys", {}).get(user_id))
-    if isinstance(identity, ChainProblem):
+        published = entry(answer, "master_keys", user_id)
+    identity = check_identity(user_id, published, entry(answer, "self_signing_keys", user_id))
+    if isinstance(identity, ChainProblem) or published is None:
         return CrossSigningStatus(None, False, problem=str(identity))
     if keys is None:
         problem = (
@@ -299,14 +306,16 @@ async def ensure_cross_signed(
     if problem:
         log.error("%s %s: %s", user_id, device_id, problem)
         return CrossSigningStatus(identity.master_key, False, problem=problem)
-    device = answer.get("device_keys", {}).get(user_id, {}).get(device_id)
+    devices = entry(answer, "device_keys", user_id) or {}
+    device = devices.get(device_id)
     if not isinstance(device, dict):
         raise MatrixError(f"the homeserver lists no keys of {user_id}'s device {device_id}")
     if isinstance(check_device(identity, device), str):
         return CrossSigningStatus(identity.master_key, True, created)
     device = {k: v for k, v in device.items() if k != "unsigned"}
     signed: dict[str, Any] = {device_id: keys.self_signing.sign_json(device, user_id)}
-    ed25519 = device.get("keys", {}).get(f"ed25519:{device_id}", "")
+    listed_keys = device.get("keys")
+    ed25519 = listed_keys.get(f"ed25519:{device_id}", "") if isinstance(listed_keys, dict) else ""
     if verify_json(published, user_id, f"ed25519:{device_id}", ed25519) is not None:
         # This device vouches for the master key too (spec: migrating from device
         # verifications), so whoever verifies this device by emoji can trust it.
@@ -315,6 +324,26 @@ async def ensure_cross_signed(
     await upload_signatures(hs, {user_id: signed})
     log.info("signed device %s of %s with its self-signing key", device_id, user_id)
     return CrossSigningStatus(identity.master_key, True, created)
+
+
+async def reset_cross_signed(
+    hs: Homeserver, holder: KeyHolder, sign_with_device: DeviceSigner, password: str
+) -> CrossSigningStatus:
+    """Replace the account's cross-signing keys with new ones (the old ones were lost or
+    may be compromised) and sign this device; the homeserver asks for the password.
+    Every other device becomes unsigned, and the steward must list the new master key.
+    A refused password changes nothing: the keys held before are kept."""
+    previous = holder.load()
+    keys = CrossSigningKeys.generate()
+    holder.save(keys)  # before publishing, as at the first login
+    try:
+        await upload_cross_signing_keys(hs, keys, password, sign_with_device)
+    except MatrixError:
+        if previous is not None:
+            holder.save(previous)
+        raise
+    log.warning("replaced the cross-signing keys of %s (master %s)", hs.user_id, keys.master.public)
+    return await ensure_cross_signed(hs, holder, sign_with_device, password)
 
 
 async def sign_other_master(

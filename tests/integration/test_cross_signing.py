@@ -18,6 +18,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from coopnet.cli import main as cli
+from coopnet.errors import MatrixError
+from coopnet.matrix import CoopNetClient, EnrolledDevices
+from coopnet.matrix.admin import register_user
+from coopnet.matrix.cross_signing import StoreKeyHolder
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
@@ -269,3 +273,38 @@ async def test_a_master_key_other_than_the_directorys_is_refused(
         )
     finally:
         assert cli(["directory", "set-master-key", ch_user, real or "", *directory]) == 0
+
+
+async def test_replacing_the_keys_takes_the_password_and_a_wrong_one_changes_nothing(
+    network: Network, tmp_path: Path
+):
+    """The homeserver's user-interactive auth (``m.login.password``) on a key replacement,
+    on an account of its own (registered here) so the network's accounts stay as they are."""
+    authority = network.authority("cn")
+    password = uuid.uuid4().hex
+    user_id = await register_user(
+        authority.client_url,
+        authority.server_name,
+        authority.registration_shared_secret,
+        f"xsign-{uuid.uuid4().hex[:8]}",
+        password,
+        "cross-signing reset",
+    )
+    store = tmp_path / "device"
+    client = await CoopNetClient.open(
+        authority.client_url, user_id, store, EnrolledDevices({}), password=password
+    )
+    try:
+        first = client.cross_signing_status
+        assert first.device_signed and first.created  # the first upload needs no password
+        held = StoreKeyHolder(store).load()
+        with pytest.raises(MatrixError, match="HTTP 401"):
+            await client.reset_cross_signing("not the password")
+        assert StoreKeyHolder(store).load() == held
+        assert await client.master_key_of(user_id) == first.master_key
+        replaced = await client.reset_cross_signing(password)
+        assert replaced.device_signed and replaced.master_key != first.master_key
+        assert await client.master_key_of(user_id) == replaced.master_key
+        assert StoreKeyHolder(store).load().master.public == replaced.master_key
+    finally:
+        await client.close()
