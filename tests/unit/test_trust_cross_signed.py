@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from coopnet.matrix.cross_signing import CrossSigningView
+from coopnet.errors import MatrixError
+from coopnet.matrix.cross_signing import CrossSigningView, StoreKeyHolder
 from coopnet.matrix.devices import Decision, DeviceInfo, DirectoryDevices
 from coopnet.trust import DirectoryRefused, parse_directory
 from coopnet.trust import directory as d
@@ -165,3 +166,21 @@ def test_the_steward_cannot_list_a_malformed_master_key():
         d.with_master_key(sample(), USER, "AAAA")
     with pytest.raises(DirectoryRefused, match="no user @nobody"):
         d.with_master_key(sample(), "@nobody:127.0.0.11", None)
+
+
+def test_the_device_store_keeps_the_keys_owner_only_and_names_a_bad_field(tmp_path, officer):
+    holder = StoreKeyHolder(tmp_path)
+    assert holder.load() is None
+    holder.save(officer)
+    assert holder.load() == officer
+    assert (tmp_path / "cross-signing.json").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "cross-signing.json").write_text('{"m.cross_signing.master": "AAAA"}')
+    with pytest.raises(MatrixError) as bad:
+        holder.load()
+    assert str(bad.value) == (
+        f"{tmp_path / 'cross-signing.json'}: m.cross_signing.master: "
+        "expected the base64 of a 32-byte Ed25519 seed"
+    )
+    (tmp_path / "cross-signing.json").write_text("{not json")
+    with pytest.raises(MatrixError, match="unreadable cross-signing keys"):
+        holder.load()
