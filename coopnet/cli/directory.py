@@ -312,6 +312,12 @@ def _show_authority(console: Console, a: d.Authority) -> None:
         for device in devices:
             table.add_row(role, member.user_id, member.name, device.device_id, device.ed25519)
     console.print(table)
+    masters = Table(title="cross-signing master keys (devices they sign are trusted)")
+    for column in ("user", "master key"):
+        masters.add_column(column)
+    for member in a.members():
+        masters.add_row(member.user_id, member.master_key or "— (listed devices only)")
+    console.print(masters)
     if a.bot is not None and a.bot.receipt_keys:
         keys = Table(title=f"receipt keys of {a.bot.user_id}")
         for column in ("key id", "status", "public key"):
