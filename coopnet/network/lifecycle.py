@@ -265,9 +265,12 @@ async def _enroll_devices(network: Network, report: Report) -> list[tuple[Author
         for acc in a.accounts
         if not acc.device_id or not acc.master_key
     ]
+    new = sum(1 for _, acc in pending if not acc.device_id)
     await asyncio.gather(*(enroll(a, acc) for a, acc in pending))
-    if pending:
-        report(f"{len(pending)} devices logged in once, cross-signed and enrolled")
+    if new:
+        report(f"{new} devices logged in once, cross-signed and enrolled")
+    if len(pending) > new:
+        report(f"{len(pending) - new} accounts enrolled before cross-signing cross-signed now")
     return pending
 
 
