@@ -108,7 +108,11 @@ async def register_officer(
     note = "\n  ".join(
         [f"directory: {user_id} listed as {role} of {s.id} (v{signed.version})"]
         + describe_installed(installed)
-        + ["its device key is listed once known: coopnet directory add-device|enrol"]
+        + [
+            "its device key is listed once known: coopnet directory add-device|enrol",
+            "its first login publishes its cross-signing keys; list the master key with "
+            "coopnet directory set-master-key",
+        ]
     )
     return Registered(user_id, target, password, note)
 

@@ -164,6 +164,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         func=_steward(lambda a, x: d.without_device(x, a.user_id, a.device_id))
     )
 
+    master = _steward_command(
+        commands,
+        "set-master-key",
+        "list an officer's (or bot's) cross-signing master key: the devices it signs are "
+        "trusted as the member's",
+    )
+    master.add_argument("user_id")
+    master.add_argument(
+        "master_key",
+        nargs="?",
+        help="the account's master key (unpadded base64, as its keys query shows); "
+        "omitted: delist it (only listed devices are trusted then)",
+    )
+    master.set_defaults(func=_steward(lambda a, x: d.with_master_key(x, a.user_id, a.master_key)))
+
     set_key = _steward_command(
         commands,
         "set-receipt-key",
@@ -297,6 +312,12 @@ def _show_authority(console: Console, a: d.Authority) -> None:
         for device in devices:
             table.add_row(role, member.user_id, member.name, device.device_id, device.ed25519)
     console.print(table)
+    masters = Table(title="cross-signing master keys (devices they sign are trusted)")
+    for column in ("user", "master key"):
+        masters.add_column(column)
+    for member in a.members():
+        masters.add_row(member.user_id, member.master_key or "— (listed devices only)")
+    console.print(masters)
     if a.bot is not None and a.bot.receipt_keys:
         keys = Table(title=f"receipt keys of {a.bot.user_id}")
         for column in ("key id", "status", "public key"):

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from nio import (
-    AsyncClient,
     AsyncClientConfig,
     BadEvent,
     EncryptionError,
@@ -53,7 +52,17 @@ from coopnet.consultation.room import RoomPlan, followed_server_acl, room_plan
 from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
-from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
+from coopnet.matrix.cross_signing import (
+    CrossSigningStatus,
+    KeyHolder,
+    StoreKeyHolder,
+    device_info,
+    ensure_cross_signed,
+    query_keys,
+    reset_cross_signed,
+    sign_other_master,
+)
+from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy, exclusion_reason
 from coopnet.matrix.history import (
     DEEP_SETTLE,
     PAGE_SIZE,
@@ -230,7 +239,9 @@ LATE_KEY_INTERVAL = 1.0
 
 
 class CoopNetClient:
-    def __init__(self, nio_client: AsyncClient, store_dir: Path, policy: DevicePolicy) -> None:
+    def __init__(
+        self, nio_client: BoundedAsyncClient, store_dir: Path, policy: DevicePolicy
+    ) -> None:
         self._nio = nio_client
         self.store_dir = store_dir
         self.policy = policy
@@ -245,6 +256,8 @@ class CoopNetClient:
         self._sync_task: asyncio.Task[None] | None = None
         self._late_keys_task: asyncio.Task[None] | None = None
         self._synced = asyncio.Condition()
+        self.cross_signing_keys: KeyHolder = StoreKeyHolder(store_dir)
+        self.cross_signing_status = CrossSigningStatus(None, False, problem="not checked yet")
         nio_client.add_event_callback(self._on_timeline_event, TIMELINE_TYPES)
         nio_client.add_event_callback(self._on_invite, (InviteMemberEvent,))
         nio_client.add_response_callback(self._on_sync, (SyncResponse,))
@@ -260,8 +273,13 @@ class CoopNetClient:
         password: str | None = None,
         device_name: str = "CoopNet",
         store_sync_tokens: bool = True,
+        cross_signing_keys: KeyHolder | None = None,
     ) -> CoopNetClient:
         """Restore the device stored in ``store_dir``, or log in once with ``password``.
+
+        A new login (and every start of a device that holds the account's cross-signing
+        keys) makes the device cross-signed (:meth:`ensure_cross_signing`); the keys are
+        kept by ``cross_signing_keys``, by default in the device store.
 
         nio saves the sync token *before* it hands out the events of a sync. A program
         that must not lose events across a crash (the bot) passes
@@ -285,6 +303,7 @@ class CoopNetClient:
             config=config,
         )
         client = cls(nio_client, store, policy)
+        client.cross_signing_keys = cross_signing_keys or StoreKeyHolder(store)
         try:
             if stored is not None:
                 nio_client.restore_login(user_id, stored.device_id, stored.access_token)
@@ -296,6 +315,8 @@ class CoopNetClient:
                 await client._login(homeserver, user_id, password, device_name)
             if nio_client.should_upload_keys:
                 await nio_client.keys_upload()
+            if stored is None or client.cross_signing_keys.load() is not None:
+                await client.ensure_cross_signing(password)
             client.key_waiter.accept_forwards_from_senders()
             private_files(store)
         except BaseException:
@@ -309,6 +330,53 @@ class CoopNetClient:
             raise MatrixError(f"login of {user_id} at {homeserver} failed: {resp.message}")
         StoredSession(homeserver, user_id, resp.device_id, resp.access_token).save(self.store_dir)
         log.info("logged in %s as new device %s", user_id, resp.device_id)
+
+    async def ensure_cross_signing(self, password: str | None = None) -> CrossSigningStatus:
+        """Publish this account's cross-signing keys if it has none (``password`` answers
+        the homeserver's authentication) and sign this device with them if it holds
+        them; a failure is logged and kept in :attr:`cross_signing_status`, the device
+        stays usable (unsigned)."""
+        try:
+            status = await ensure_cross_signed(
+                self._nio, self.cross_signing_keys, self._sign_with_device, password
+            )
+        except MatrixError as exc:
+            log.error("cross-signing %s %s failed: %s", self.user_id, self.device_id, exc)
+            status = CrossSigningStatus(None, False, problem=str(exc))
+        self.cross_signing_status = status
+        return status
+
+    async def reset_cross_signing(self, password: str) -> CrossSigningStatus:
+        """Replace this account's cross-signing keys (lost or compromised ones) and sign
+        this device; a wrong password is a :class:`MatrixError` and changes nothing."""
+        status = await reset_cross_signed(
+            self._nio, self.cross_signing_keys, self._sign_with_device, password
+        )
+        self.cross_signing_status = status
+        return status
+
+    def _sign_with_device(self, message: bytes) -> str:
+        olm = self._nio.olm
+        if olm is None:
+            raise MatrixError("encryption is not loaded for this client")
+        return str(olm.account.sign(message.decode("utf-8")))
+
+    async def sign_master_of(self, user_id: str, verified_device: tuple[str, str]) -> str:
+        """Sign ``user_id``'s master key with this account's user-signing key after an
+        emoji verification of ``verified_device`` (id, Ed25519 key); the master key."""
+        return await sign_other_master(
+            self._nio, self.cross_signing_keys, self._nio.cross_signing, user_id, verified_device
+        )
+
+    @property
+    def master_key(self) -> str | None:
+        """This account's published cross-signing master key (None before it has one)."""
+        return self.cross_signing_status.master_key
+
+    async def master_key_of(self, user_id: str) -> str | None:
+        """The master key ``user_id`` publishes, from a fresh key query (None: none)."""
+        await query_keys(self._nio, [user_id])
+        return self._nio.cross_signing.master_key(user_id)
 
     @property
     def user_id(self) -> UserID:
@@ -575,6 +643,17 @@ class CoopNetClient:
             if not device.deleted
         ]
 
+    def exclusion_reason(self, user_id: str, device_id: str) -> str | None:
+        """Why the device policy excludes a device this client knows: empty when it is
+        trusted, None when the device is unknown."""
+        device = next(
+            (d for d in self._nio.device_store.active_user_devices(user_id) if d.id == device_id),
+            None,
+        )
+        if device is None:
+            return None
+        return exclusion_reason(self.policy, device_info(device, self._nio.cross_signing))
+
     def user_devices(self, user_id: str) -> list[Device]:
         """The devices of ``user_id`` this device knows (from key queries)."""
         return [device_of(d) for d in self._nio.device_store.active_user_devices(user_id)]
@@ -803,9 +882,7 @@ class CoopNetClient:
             for device in devices.values():
                 if device.deleted:
                     continue
-                info = DeviceInfo(
-                    device.user_id, device.id, device.ed25519, device.display_name or ""
-                )
+                info = device_info(device, self._nio.cross_signing)
                 if self.policy.decide(info) is Decision.TRUST:
                     if not device.verified:
                         self._nio.unblacklist_device(device)
@@ -815,9 +892,10 @@ class CoopNetClient:
                     self._nio.blacklist_device(device)
                     excluded.append(info)
                     log.warning(
-                        "excluded unknown device %s of %s from room keys",
+                        "excluded device %s of %s from room keys: %s",
                         device.id,
                         device.user_id,
+                        exclusion_reason(self.policy, info),
                     )
         for info in excluded:
             for handler in self._excluded_handlers:

@@ -31,10 +31,24 @@ class DeviceInfo:
     device_id: str
     ed25519: str
     display_name: str
+    master_key: str | None = None
+    """The user's master key whose self-signing key signed exactly this device key (the
+    chain checked by :mod:`coopnet.trust.cross_signing`); None when none did."""
+    cross_signing_problem: str = ""
+    """Why the user's published cross-signing keys do not vouch for this device (empty
+    when they do, or when the user publishes none)."""
 
 
 class DevicePolicy(Protocol):
     def decide(self, device: DeviceInfo) -> Decision: ...
+
+
+def exclusion_reason(policy: DevicePolicy, device: DeviceInfo) -> str:
+    """Why ``policy`` excludes ``device``, as far as the policy says (empty: trusted)."""
+    if policy.decide(device) is Decision.TRUST:
+        return ""
+    reason = getattr(policy, "reason", None)
+    return (reason(device) if callable(reason) else "") or "not trusted by the device policy"
 
 
 @dataclass(frozen=True)
@@ -58,11 +72,14 @@ class DirectoryDevices:
     """The trust model's device policy: trust what the verified directory lists, else exclude.
 
     A device is trusted when the signed directory lists it for that user with that exact
-    Ed25519 key, or when this device's officer verified it interactively (SAS) and the
-    user is a member listed in the directory. Everything else — an unlisted device, a
-    listed device id with another key, any device of a user the directory does not list —
-    is excluded (blacklisted, no room keys). ``directory`` may be swapped for a newer
-    verified one with :meth:`update`.
+    Ed25519 key; or when the directory lists the user's master key and that master key's
+    self-signing key signed the device (cross-signing: an officer's new device is trusted
+    once the officer signed it); or when this device's officer verified it interactively
+    (SAS) and the user is a member listed in the directory. Everything else — an unlisted
+    device, a listed device id with another key, a device signed by another master key
+    than the listed one, any device of a user the directory does not list — is excluded
+    (blacklisted, no room keys); :meth:`reason` says why. ``directory`` may be swapped
+    for a newer verified one with :meth:`update`.
     """
 
     ACCEPTED_FILE = "accepted-directory.json"
@@ -100,14 +117,26 @@ class DirectoryDevices:
         self.directory = directory
 
     def decide(self, device: DeviceInfo) -> Decision:
-        if self.directory.member(device.user_id) is None:
-            return Decision.EXCLUDE
+        return Decision.TRUST if not self.reason(device) else Decision.EXCLUDE
+
+    def reason(self, device: DeviceInfo) -> str:
+        """Why the device is excluded; empty when it is trusted."""
+        found = self.directory.member(device.user_id)
+        if found is None:
+            return f"{device.user_id} is not in the directory"
         listed = self.directory.device_key(device.user_id, device.device_id)
         if listed is not None:
-            return Decision.TRUST if listed == device.ed25519 else Decision.EXCLUDE
+            return "" if listed == device.ed25519 else "its key is not the one the directory lists"
+        master = found[1].master_key
+        if master is not None and device.master_key == master:
+            return ""
         if self.verifications is not None:
             self.verifications.reload()
             record = self.verifications.get(device.user_id, device.device_id)
             if trusted_by_verification(record, device.ed25519):
-                return Decision.TRUST
-        return Decision.EXCLUDE
+                return ""
+        if master is None:
+            return "the directory does not list it"
+        if device.master_key is not None:
+            return f"signed by the master key {device.master_key}, not by the directory's {master}"
+        return f"not signed by its owner ({device.cross_signing_problem or 'no cross-signing'})"

@@ -12,15 +12,20 @@ would end the sync.
 
 from __future__ import annotations
 
+import json
 import logging
 from json import JSONDecodeError
 from typing import Any
 
 from aiohttp import ClientError, ClientResponse
 from nio import AsyncClient, BadEvent, EncryptionError, MegolmEvent
+from nio.client.async_client import client_session
 from nio.crypto import olm_machine
 
+from coopnet.errors import MatrixError
 from coopnet.matrix.bounded_json import BoundedJsonModule, BoundsError, loads
+from coopnet.matrix.cross_signing import KEYS_QUERY, CrossSigningView
+from coopnet.matrix.room_keys import keep_earliest_room_keys
 from coopnet.protocol.bounds import TEXT
 
 log = logging.getLogger(__name__)
@@ -72,7 +77,12 @@ def bad_event_reason(source: dict[str, Any]) -> str | None:
 
 
 class BoundedAsyncClient(AsyncClient):
-    """nio's client with bounded decoding of answers and exception-free decryption."""
+    """nio's client with bounded decoding of answers and exception-free decryption; every
+    ``/keys/query`` answer also feeds :attr:`cross_signing`, the part nio drops."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cross_signing = CrossSigningView()
 
     async def parse_body(self, transport_response: ClientResponse) -> dict[Any, Any]:
         try:
@@ -80,12 +90,38 @@ class BoundedAsyncClient(AsyncClient):
         except (BoundsError, JSONDecodeError, ClientError) as exc:
             log.warning("refused the answer to %s: %s", transport_response.url.path, exc)
             return {}
-        return value if isinstance(value, dict) else {}
+        if not isinstance(value, dict):
+            return {}
+        self._absorb(transport_response.url.path, transport_response.status, value)
+        return value
+
+    def _absorb(self, path: str, status: int, value: dict[str, Any]) -> None:
+        if status == 200 and path.endswith(KEYS_QUERY):
+            self.cross_signing.absorb(value)
+
+    @client_session
+    async def api_request(
+        self, method: str, path: str, body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """One authenticated JSON request of what nio has no call for; the answer is
+        decoded with the same bounds as every other."""
+        headers = {"Authorization": f"Bearer {self.access_token}"}
+        try:
+            response = await self.send(method, path, json.dumps(body), headers=headers)
+            async with response:
+                status = response.status
+                value = loads(await _read_capped(response, TEXT.max_bytes))
+        except (BoundsError, JSONDecodeError, ClientError, TimeoutError) as exc:
+            raise MatrixError(f"{method} {path} failed: {exc or type(exc).__name__}") from None
+        value = value if isinstance(value, dict) else {}
+        self._absorb(path, status, value)
+        return status, value
 
     def load_store(self) -> None:
         super().load_store()
         if self.olm is not None:
             _guard_decryption(self.olm)
+            keep_earliest_room_keys(self.olm)
 
 
 async def _read_capped(response: ClientResponse, limit: int) -> bytes:

@@ -43,6 +43,7 @@ from nio import (
 )
 from nio.crypto import OlmDevice
 
+from coopnet.matrix.cross_signing import device_info as cross_signed_info
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ REQUEST_AFTER: tuple[float, ...] = (2.0, 10.0, 30.0, 60.0)
 GIVE_UP_AFTER = 120.0
 
 
-def device_info(device: OlmDevice) -> DeviceInfo:
-    return DeviceInfo(device.user_id, device.id, device.ed25519, device.display_name or "")
+def device_info(device: OlmDevice, nio: AsyncClient) -> DeviceInfo:
+    return cross_signed_info(device, getattr(nio, "cross_signing", None))
 
 
 def megolm_of(room_id: str, source: dict[str, Any]) -> MegolmEvent | None:
@@ -111,13 +112,14 @@ class KeyWaiter:
             return
         original = olm._should_accept_forward
         policy = self.policy
+        nio = self._nio
 
         def should_accept(
             machine: Any, sender: str, sender_key: str, event: ForwardedRoomKeyEvent
         ) -> bool:
             if original(sender, sender_key, event):
                 return True
-            return _forward_from_creator(machine, policy, sender, sender_key, event)
+            return _forward_from_creator(machine, policy, sender, sender_key, event, nio)
 
         olm._should_accept_forward = MethodType(should_accept, olm)  # type: ignore[method-assign]
         self._accepting = True
@@ -190,7 +192,7 @@ class KeyWaiter:
 
 
 def _forward_from_creator(
-    machine: Any, policy: DevicePolicy, sender: str, sender_key: str, event: Any
+    machine: Any, policy: DevicePolicy, sender: str, sender_key: str, event: Any, nio: Any
 ) -> bool:
     if event.algorithm != MEGOLM:
         return False
@@ -207,7 +209,7 @@ def _forward_from_creator(
     ):
         log.warning("refused a forwarded room key from %s %s", sender, sender_key)
         return False
-    if policy.decide(device_info(device)) is not Decision.TRUST:
+    if policy.decide(device_info(device, nio)) is not Decision.TRUST:
         log.warning("refused a forwarded room key from untrusted device %s", device.id)
         return False
     return True
@@ -255,7 +257,7 @@ class KeySharer:
         device = await self._device(request.sender, request.requesting_device_id)
         if device is None:
             return self._refuse(request, "unknown device")
-        if self.policy.decide(device_info(device)) is not Decision.TRUST:
+        if self.policy.decide(device_info(device, self._nio)) is not Decision.TRUST:
             return self._refuse(request, "device not trusted")
         olm_session = olm.session_store.get(device.curve25519)
         if olm_session is None:

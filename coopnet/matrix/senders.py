@@ -16,7 +16,8 @@ from typing import Any
 
 from nio import AsyncClient
 
-from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
+from coopnet.matrix.cross_signing import device_info
+from coopnet.matrix.devices import Decision, DevicePolicy
 from coopnet.matrix.snapshots import (
     KEYS_MISMATCH,
     NOT_ENCRYPTED,
@@ -55,7 +56,7 @@ def sender_device(nio: AsyncClient, policy: DevicePolicy, room_id: str, event: A
         return SenderDevice(None, signing_key, False, UNKNOWN_DEVICE)
     if device.ed25519 != signing_key:
         return SenderDevice(str(device.id), signing_key, False, KEYS_MISMATCH)
-    info = DeviceInfo(device.user_id, device.id, device.ed25519, device.display_name or "")
+    info = device_info(device, getattr(nio, "cross_signing", None))
     if policy.decide(info) is not Decision.TRUST:
         return SenderDevice(str(device.id), signing_key, False, NOT_TRUSTED)
     return SenderDevice(str(device.id), signing_key, True)

@@ -4,8 +4,11 @@ The fallback for a device the signed directory does not list yet (a new laptop):
 officers compare seven emoji on their screens; when both confirm, each side's nio store
 marks the other device verified, and :class:`SasVerifier` remembers the result in the
 officer's :class:`~coopnet.trust.VerificationStore`, which the directory device policy
-consults. The result can be submitted to the steward as a signed enrolment request
-(:meth:`SasVerifier.enrolment_request`) for ``coopnet directory enrol``.
+consults. As Element does, it then signs the other user's master key with this
+account's user-signing key and publishes the signature (when the verified device signed
+that master key: the device's word that it is its user's). The result can be submitted
+to the steward as a signed enrolment request (:meth:`SasVerifier.enrolment_request`) for
+``coopnet directory enrol``.
 
 Flow (nio's to-device SAS, ``m.sas.v1``): A ``start`` → B ``accept`` → keys are
 exchanged by nio → both see :meth:`emoji` → both :meth:`confirm` → MACs → verified.
@@ -72,6 +75,10 @@ class SasVerifier:
         self.store = store
         self._handlers: list[RequestHandler] = []
         self._changed = asyncio.Event()
+        self.signed_masters: dict[str, str] = {}
+        """user id -> the master key this account signed with its user-signing key after
+        a completed verification (or why it did not)."""
+        self._signing: dict[str, asyncio.Task[None]] = {}
         client._nio.add_to_device_callback(self._on_event, (KeyVerificationEvent,))
 
     def on_request(self, handler: RequestHandler) -> None:
@@ -138,7 +145,7 @@ class SasVerifier:
     async def confirm(self, transaction_id: str) -> None:
         """The officer says the emoji match."""
         await self._send(self.client._nio.confirm_short_auth_string, transaction_id, "confirming")
-        self._remember_if_done(transaction_id)
+        await self._done(transaction_id)
 
     async def reject(self, transaction_id: str) -> None:
         """The officer says the emoji do not match: cancel, trust nothing."""
@@ -156,9 +163,33 @@ class SasVerifier:
             timeout,
             f"{user_id} to confirm the emoji",
         )
+        await self._done(transaction_id)
         record = self.store.get(user_id, device_id)
         assert record is not None
         return record
+
+    async def _done(self, transaction_id: str) -> None:
+        """Once verified: remember it and sign the other user's master key with this
+        account's user-signing key, published as Element does (once per transaction)."""
+        record = self._remember_if_done(transaction_id)
+        if record is None:
+            return
+        if transaction_id not in self._signing:
+            self._signing[transaction_id] = asyncio.create_task(self._sign_master(record))
+        # Whoever asks (the MAC event, confirm, wait_verified) waits for the same signing.
+        await asyncio.shield(self._signing[transaction_id])
+
+    async def _sign_master(self, record: VerificationRecord) -> None:
+        if record.user_id == self.client.user_id:
+            return  # an own device: the self-signing key vouches for those
+        try:
+            signed = await self.client.sign_master_of(
+                record.user_id, (record.device_id, record.ed25519)
+            )
+            self.signed_masters[record.user_id] = signed
+        except MatrixError as exc:
+            log.warning("master key of %s not signed: %s", record.user_id, exc)
+            self.signed_masters[record.user_id] = f"not signed: {exc}"
 
     async def _send(
         self, action: Callable[[str], Awaitable[Any]], transaction_id: str, what: str
@@ -223,7 +254,7 @@ class SasVerifier:
             for handler in self._handlers:
                 await handler(request)
         elif isinstance(event, KeyVerificationMac | KeyVerificationKey):
-            self._remember_if_done(event.transaction_id)
+            await self._done(event.transaction_id)
         elif isinstance(event, KeyVerificationCancel):
             log.info("verification %s cancelled: %s", event.transaction_id, event.reason)
 

@@ -232,7 +232,10 @@ async def _register_accounts(network: Network, report: Report) -> None:
 
 
 async def _enroll_devices(network: Network, report: Report) -> list[tuple[Authority, Account]]:
-    """Log every account in once and record its device and fingerprint key; return those."""
+    """Log every account in once and record its device, fingerprint key and cross-signing
+    master key (the login publishes the account's cross-signing keys and signs the
+    device); an account enrolled before cross-signing existed is cross-signed now.
+    Return the accounts with a new device or a new master key."""
 
     async def enroll(authority: Authority, account: Account) -> None:
         client = await CoopNetClient.open(
@@ -244,15 +247,30 @@ async def _enroll_devices(network: Network, report: Report) -> list[tuple[Author
             device_name=f"CoopNet {account.role} ({authority.id})",
         )
         try:
+            if not client.cross_signing_status.device_signed:
+                await client.ensure_cross_signing(account.password)
+            status = client.cross_signing_status
             account.device_id = client.device_id
             account.ed25519 = client.ed25519_key
+            if status.device_signed:
+                account.master_key = status.master_key
+            else:  # its directory-listed device still works; no master key is listed
+                report(f"{authority.id}: {account.user_id} is not cross-signed: {status.problem}")
         finally:
             await client.close()
 
-    pending = [(a, acc) for a in network.authorities for acc in a.accounts if not acc.device_id]
+    pending = [
+        (a, acc)
+        for a in network.authorities
+        for acc in a.accounts
+        if not acc.device_id or not acc.master_key
+    ]
+    new = sum(1 for _, acc in pending if not acc.device_id)
     await asyncio.gather(*(enroll(a, acc) for a, acc in pending))
-    if pending:
-        report(f"{len(pending)} devices logged in once and enrolled")
+    if new:
+        report(f"{new} devices logged in once, cross-signed and enrolled")
+    if len(pending) > new:
+        report(f"{len(pending) - new} accounts enrolled before cross-signing cross-signed now")
     return pending
 
 

@@ -50,6 +50,8 @@ class Account(FileRecord):
     # the device's fingerprint key, recorded when it first logs in
     ed25519: str | None = spec(_OPTIONAL, default=None)
     store_dir: str | None = spec(_OPTIONAL, default=None)  # nio store and session of that device
+    # the account's cross-signing master key, recorded when its first device publishes it
+    master_key: str | None = spec(_OPTIONAL, default=None)
 
     @property
     def is_bot(self) -> bool:

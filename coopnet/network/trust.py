@@ -76,7 +76,7 @@ def _member(account: Account) -> d.Member:
     devices: tuple[d.Device, ...] = ()
     if account.device_id and account.ed25519:
         devices = (d.Device(account.device_id, account.ed25519),)
-    return d.Member(account.user_id, account.display_name, devices)
+    return d.Member(account.user_id, account.display_name, devices, master_key=account.master_key)
 
 
 def bot_receipt_key(authority: NetAuthority) -> str | None:
@@ -140,7 +140,7 @@ def _bot_member(authority: NetAuthority, bot: Account) -> d.Member:
         return member
     key = load_signing_key(botproc.signing_key_file(authority))
     listed = d.ReceiptKey(key_id(key), public)
-    return d.Member(member.user_id, member.name, member.devices, (listed,))
+    return d.Member(member.user_id, member.name, member.devices, (listed,), member.master_key)
 
 
 def external_entries(network: Network, taken: Iterable[str] = ()) -> list[d.Authority]:
@@ -202,8 +202,8 @@ def ensure_directory(
     network: Network, enrolled: Iterable[tuple[NetAuthority, Account]], report: Report
 ) -> d.Directory:
     """Create the steward key and the signed directory the first time; afterwards enrol
-    the devices that logged in for the first time (``enrolled``) and the bots' receipt
-    keys not listed yet, and re-sign.
+    the devices that logged in for the first time and the master keys published for the
+    first time (``enrolled``) and the bots' receipt keys not listed yet, and re-sign.
 
     Devices already known are never re-added: a device the steward removed stays removed;
     a receipt key the steward retired or revoked is never made current again.
@@ -230,13 +230,18 @@ def ensure_directory(
         if listed[1].device(account.device_id) is None:
             device = d.Device(account.device_id, account.ed25519)
             updated = d.with_device(updated, account.user_id, device)
+    for _authority, account in enrolled:
+        listed = updated.member(account.user_id)
+        # Only a master key published in this run: one the steward removed stays removed.
+        if listed is not None and account.master_key and listed[1].master_key is None:
+            updated = d.with_master_key(updated, account.user_id, account.master_key)
     for authority in network.members():
         updated = _with_bot_key(updated, authority, report)
     if updated is not directory:
         key = load_steward_key(steward_key_path(network))
         updated = republish(updated, key, directory_path(network), accepted_path(network))
         report(
-            "new devices, bot receipt keys or external members listed; "
+            "new devices, master keys, bot receipt keys or external members listed; "
             f"signed directory v{updated.version}"
         )
     if network.external_members:

@@ -114,6 +114,9 @@ class Member(FileRecord):
     name: str = spec(Text(255, min_len=0), default="")
     devices: tuple[Device, ...] = spec(ListOf(Nested(Device), 1000), default=(), required=True)
     receipt_keys: tuple[ReceiptKey, ...] = spec(ListOf(Nested(ReceiptKey), 1000), default=())
+    # the account's cross-signing master key (unpadded base64): a device its self-signing
+    # key signed is trusted as the member's (coopnet.trust.cross_signing)
+    master_key: str | None = spec(Nullable(Text(64)), default=None)
 
     def device(self, device_id: str) -> Device | None:
         return next((d for d in self.devices if d.device_id == device_id), None)
@@ -128,6 +131,9 @@ class Member(FileRecord):
         found = duplicates([d.device_id for d in self.devices], join(path, "devices"), "device")
         keys = join(path, "receipt_keys")
         found += duplicates([k.key_id for k in self.receipt_keys], keys, "receipt key")
+        if self.master_key is not None and not is_ed25519_key(self.master_key):
+            detail = "not a base64 Ed25519 key (32 bytes)"
+            found.append(Problem(join(path, "master_key"), BAD_FORMAT, detail))
         current = [k.key_id for k in self.receipt_keys if k.current]
         if len(current) > 1:
             detail = f"only one key can be current (found {', '.join(current)}): retire the others"
@@ -210,6 +216,7 @@ class Directory(FileRecord):
             + duplicates([m.user_id for m in members], where, "user")
             + duplicates([d.ed25519 for m in members for d in m.devices], where, "device key")
             + duplicates([k.key_id for m in members for k in m.receipt_keys], where, "receipt key")
+            + duplicates([m.master_key for m in members if m.master_key], where, "master key")
         )
 
     # ------------------------------------------------------------ queries
@@ -254,6 +261,8 @@ def _member_json(member: Member) -> dict[str, Any]:
     }
     if member.receipt_keys:  # absent rather than empty: older directories hash the same
         data["receipt_keys"] = [k.to_json() for k in member.receipt_keys]
+    if member.master_key is not None:  # likewise
+        data["master_key"] = member.master_key
     return data
 
 
@@ -388,6 +397,16 @@ def without_device(directory: Directory, user_id: str, device_id: str) -> Direct
     member = found[1]
     kept = tuple(d for d in member.devices if d.device_id != device_id)
     return _update_member(directory, user_id, replace(member, devices=kept))
+
+
+def with_master_key(directory: Directory, user_id: str, master_key: str | None) -> Directory:
+    """List (or, with None, delist) the member's cross-signing master key."""
+    found = directory.member(user_id)
+    if found is None:
+        raise _malformed("user", f"no user {user_id} in the directory")
+    if master_key is not None and not is_ed25519_key(master_key):
+        raise _malformed("master key", f"{master_key!r} is not a base64 Ed25519 key")
+    return _update_member(directory, user_id, replace(found[1], master_key=master_key))
 
 
 def _bot(directory: Directory, user_id: str) -> Member:

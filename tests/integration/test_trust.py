@@ -13,6 +13,7 @@ import pytest
 
 from coopnet.cli import main as cli
 from coopnet.matrix import CoopNetClient, DeviceInfo, DirectoryDevices
+from coopnet.matrix.cross_signing import StoreKeyHolder
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
@@ -28,10 +29,14 @@ def _officer(network: Network, authority_id: str, n: int = 0) -> str:
 
 @pytest.fixture
 async def new_device(network: Network, tmp_path: Path) -> AsyncIterator:
-    """Log in as a listed officer from a new, unlisted device (fresh store, password)."""
+    """Log in as a listed officer from a new, unlisted device (fresh store, password);
+    ``with_keys`` brings the officer's cross-signing keys (those of the enrolled device's
+    store) to it, so that the login signs it."""
     opened: list[CoopNetClient] = []
 
-    async def login(user_id: str, name: str) -> tuple[CoopNetClient, Inbox]:
+    async def login(
+        user_id: str, name: str, with_keys: bool = False
+    ) -> tuple[CoopNetClient, Inbox]:
         net = load_network(network.directory)
         authority, account = net.account(user_id)
         store = tmp_path / name
@@ -43,6 +48,9 @@ async def new_device(network: Network, tmp_path: Path) -> AsyncIterator:
             policy=network_trust.device_policy(net, store),
             password=account.password,
             device_name=name,
+            cross_signing_keys=(
+                StoreKeyHolder(Path(account.store_dir or "")) if with_keys else None
+            ),
         )
         opened.append(client)
         inbox = Inbox()

@@ -113,3 +113,20 @@ def test_verify_with_another_steward_key_is_refused(net_dir: Path, capsys):
     path = net_dir / "directory.json"
     assert run("directory", "verify", path, "--steward-key", other, "--dir", net_dir) == 1
     assert "wrong key" in capsys.readouterr().err
+
+
+def test_set_master_key_lists_shows_and_delists_it(net_dir: Path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    user, master = "@officer1:127.0.0.201", device_key()
+    assert run("directory", "set-master-key", user, master, "--dir", net_dir) == 0
+    directory = network_trust.load_directory(load_network(net_dir))
+    assert directory.member(user)[1].master_key == master
+    capsys.readouterr()
+    assert run("directory", "show", "--dir", net_dir, "--authority", "ch") == 0
+    assert master in capsys.readouterr().out
+    # A malformed key changes nothing and says why.
+    assert run("directory", "set-master-key", user, "AAAA", "--dir", net_dir) != 0
+    assert "master key: 'AAAA' is not a base64 Ed25519 key" in capsys.readouterr().err
+    assert run("directory", "set-master-key", user, "--dir", net_dir) == 0
+    directory = network_trust.load_directory(load_network(net_dir))
+    assert directory.member(user)[1].master_key is None
