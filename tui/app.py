@@ -62,6 +62,7 @@ from tui.service import (
     Update,
     VerificationRequested,
 )
+from tui.settings import DeviceSettings
 
 # The form field that a refusal points at (the reason code's, else the topic's).
 REFUSED_FIELD = {"from_mismatch": "from_stage", "date_before_previous": "date"}
@@ -86,10 +87,15 @@ class CoopNetApp(App[None]):
     class ServiceUpdated(Message):
         update: Update
 
-    def __init__(self, service: Service, lang: str = "en") -> None:
+    def __init__(
+        self, service: Service, lang: str = "en", settings: DeviceSettings | None = None
+    ) -> None:
         super().__init__()
         self.service = service
         self.lang = lang
+        service.lang = lang
+        self.settings = settings or DeviceSettings(None)
+        """This device's remembered settings (``coopnet tui`` loads them from its store)."""
         localize_bindings(self, lang)
         self.list_screen = ConsultationsScreen(service)
         self._list_dirty = False
@@ -103,6 +109,12 @@ class CoopNetApp(App[None]):
         self.service.set_listener(self._forward_update)
         self.push_screen(self.list_screen)
         self.sub_title = t("conn.starting", self.lang)
+        if self.settings.problem:
+            self.notify(
+                t("settings.unreadable", self.lang, detail=self.settings.problem),
+                severity="warning",
+                timeout=15,
+            )
         self.connect()
 
     @work(exclusive=True, group="connect")
@@ -411,6 +423,8 @@ class CoopNetApp(App[None]):
         if lang is None or lang == self.lang:
             return
         self.lang = lang
+        self.service.lang = lang
+        self.settings.change(lang=lang)  # the next start on this device is in it too
         self.sub_title = t(f"conn.{self.service.connection.value}", lang)
         localize_bindings(self, lang)
         for screen in self.screen_stack:

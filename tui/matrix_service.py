@@ -109,6 +109,7 @@ class MatrixService(Service):
         super().__init__(user_id, directory)
         self.homeserver = homeserver
         self.store_dir = store_dir
+        self.settings_dir = store_dir
         self.policy = policy
         self.lang = lang
         self.client: CoopNetClient | None = None

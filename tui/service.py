@@ -13,6 +13,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from coopnet.errors import CacheError
 from coopnet.protocol import ConsultationOpened, Event
@@ -117,6 +118,8 @@ class Service(ABC):
         self.excluded: dict[str, set[tuple[str, str]]] = {}  # room → (user, device) excluded
         self._listener: Listener | None = None
         self.today: Callable[[], dt.date] = dt.date.today
+        self.lang = "en"  # the language of the fallback text of what this client sends
+        self.settings_dir: Path | None = None  # where this device's settings are kept
 
     # ------------------------------------------------------------ state
     @property
