@@ -83,6 +83,15 @@ def register(subparsers: Any) -> None:
         "directory)",
     )
     parser.add_argument(
+        "--notify",
+        choices=("auto", "bell", "osc9", "osc777", "off"),
+        help="how new messages and urgent deadlines are signalled while you work in "
+        "other windows: the terminal bell, a desktop notification (OSC 9: iTerm2, WezTerm, "
+        "kitty, ghostty; OSC 777: VTE terminals, foot), or not at all; 'auto' (the "
+        "default) picks by terminal. Remembered on this device. A signal names the case "
+        "reference only",
+    )
+    parser.add_argument(
         "--offline-demo",
         action="store_true",
         help="seeded consultations, no network (to look around)",
@@ -225,6 +234,8 @@ def build_app(args: argparse.Namespace) -> Any:
 
     service = build_service(args)
     settings = DeviceSettings.load(service.settings_dir)
+    if getattr(args, "notify", None):
+        settings.change(notify=args.notify)
     lang = first_language(args.lang, settings.settings.lang, service.directory, service.user_id)
     return CoopNetApp(service, lang=lang, settings=settings)
 
