@@ -61,7 +61,12 @@ def test_form_with_two_list_entries(snap_compare: Any, utc: None) -> None:
     async def fill(pilot: Any) -> None:
         await pilot.press("down", "enter")
         await until(
-            pilot, lambda: isinstance(pilot.app.screen, ConsultationScreen), "the consultation"
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, ConsultationScreen)
+                and getattr(pilot.app.focused, "id", None) == "composer"
+            ),
+            "the consultation, its composer focused (as drawn behind the form)",
         )
         pilot.app.structured_form(pilot.app.screen, PersonIdentity)
         await until(
