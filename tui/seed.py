@@ -141,9 +141,16 @@ def rejected_with_answer(n: int, sender: str, ts: int) -> list[Entry]:
 
 
 def consultation_entries(
-    n: int, counterpart: str, cp_user: str, events: int, start_ms: int = BASE_MS
+    n: int,
+    counterpart: str,
+    cp_user: str,
+    events: int,
+    start_ms: int = BASE_MS,
+    cards_every: int = 0,
 ) -> list[Entry]:
-    """An extradition consultation with a stage history, identity, assurance and chat."""
+    """An extradition consultation with a stage history, identity, assurance and chat;
+    with ``cards_every``, every so many chat messages an identity exchange and its
+    receipt come between them (the timeline's cards and marks, all the way)."""
     ts = start_ms
     ref = f"CH-{counterpart.upper()}-2026-{n:04d}"
     opened = ConsultationOpened(
@@ -204,11 +211,16 @@ def consultation_entries(
             f"$q{n}", ME, ts, RequirementsQuery(topics=(Topic.PROVISIONAL_ARREST, Topic.LANGUAGES))
         )
     )
-    filler = max(0, events - len(out))
-    for i in range(filler):
+    i = 0
+    while len(out) < events:
         ts += 30_000
-        who = ME if i % 2 else cp_user
-        out.append(text(f"$m{n}-{i}", who, ts, f"Message {i} on case {ref}: documents follow."))
+        if cards_every and i % cards_every == 0 and len(out) + 2 <= events:
+            out.append(structured(f"$c{n}-{i}", cp_user, ts, identity))
+            out.append(receipt_entry(f"$rc{n}-{i}", out[-1], "@bot:127.0.0.11", ts + 1000))
+        else:
+            who = ME if i % 2 else cp_user
+            out.append(text(f"$m{n}-{i}", who, ts, f"Message {i} on case {ref}: documents follow."))
+        i += 1
     return out
 
 
@@ -217,13 +229,15 @@ def seeded_service(
     events_per_room: int = 12,
     big_room_events: int = 0,
     invite: bool = True,
+    big_room_cards_every: int = 0,
 ) -> MemoryService:
     service = MemoryService(ME, demo_directory(), now_ms=BASE_MS + 10_000_000)
     service.today = lambda: BASE_DAY
     for n in range(1, rooms + 1):
         counterpart, user = ("cn", CN) if n % 2 else ("mx", MX)
         count = big_room_events if (n == 1 and big_room_events) else events_per_room
-        entries = consultation_entries(n, counterpart, user, count)
+        cards = big_room_cards_every if (n == 1 and big_room_events) else 0
+        entries = consultation_entries(n, counterpart, user, count, cards_every=cards)
         case_ref = getattr(entries[0].event, "case_ref", None) or f"R{n}"
         service.seed(f"!room{n}:127.0.0.11", case_ref, entries)  # type: ignore[attr-defined]
     if invite:
