@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 import textwrap
+import time
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
@@ -154,7 +155,12 @@ def moment(value: dt.datetime, lang: str = "en") -> str:
 
 def when(ts_ms: int, lang: str = "en") -> str:
     """A message time (``origin_server_ts``) in the reader's locale, in local time."""
-    return moment(dt.datetime.fromtimestamp(ts_ms / 1000).astimezone(), lang)
+    return _when(ts_ms // 60_000, lang, time.tzname)
+
+
+@lru_cache(maxsize=4096)
+def _when(minute: int, lang: str, _zone: tuple[str, str]) -> str:
+    return moment(dt.datetime.fromtimestamp(minute * 60).astimezone(), lang)
 
 
 def local_day(ts_ms: int) -> dt.date:
@@ -164,7 +170,13 @@ def local_day(ts_ms: int) -> dt.date:
 
 def clock(ts_ms: int, lang: str = "en") -> str:
     """The time of day of a message, in the reader's locale (under its day's divider)."""
-    local = dt.datetime.fromtimestamp(ts_ms / 1000).astimezone()
+    # Kept per minute (the short format shows minutes) and time zone (tests change it).
+    return _clock(ts_ms // 60_000, lang, time.tzname)
+
+
+@lru_cache(maxsize=4096)
+def _clock(minute: int, lang: str, _zone: tuple[str, str]) -> str:
+    local = dt.datetime.fromtimestamp(minute * 60).astimezone()
     return show(str(format_time(local, format="short", locale=_locale(lang))))
 
 
