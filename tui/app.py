@@ -240,7 +240,7 @@ class CoopNetApp(App[None]):
                     "warning.excluded",
                     self.lang,
                     device=update.device_id,
-                    user=update.user_id,
+                    user=show(self.service.names.person(update.user_id, self.lang)),
                     case=case,
                 ),
                 severity="warning",

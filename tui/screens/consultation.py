@@ -97,7 +97,10 @@ class ConsultationScreen(Localized, Screen[None]):
         warning = self.query_one("#excluded", Static)
         warning.display = bool(excluded)
         if excluded:
-            devices = ", ".join(f"{device} ({user})" for user, device in excluded)
+            names = self.service.names
+            devices = ", ".join(
+                f"{device} ({show(names.person(user, self.lang))})" for user, device in excluded
+            )
             warning.update(
                 t("warning.room_excluded", self.lang, count=len(excluded), devices=devices)
             )
