@@ -6,8 +6,16 @@ from __future__ import annotations
 import argparse
 import json
 import stat
+import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
+from textual.widgets import DataTable
+
+from coopnet.network import Network
+from coopnet.protocol import ConsultationOpened, LegalBasis, encode
+from coopnet.protocol.vocab import Kind, LegalBasisType
 from tests.tui.conftest import until
 from tests.tui.test_i18n import _choose_language
 from tui.app import CoopNetApp
@@ -66,3 +74,58 @@ async def test_a_damaged_settings_file_is_reported_and_the_defaults_used(tmp_pat
             lambda: any("settings were not used" in str(n.message) for n in app._notifications),
             "the warning naming the field",
         )
+
+
+@pytest.mark.integration
+async def test_a_mexican_officers_first_screen_is_spanish_with_swiss_counterparts_named(
+    network: Network, open_client: Any
+) -> None:
+    """``coopnet tui --network DIR --account <a Mexican officer>``, no --lang, a new
+    device store: Spanish, and a consultation opened by Switzerland shows its name."""
+    from coopnet.cli.tui import build_app
+
+    ch_user = network.authority("ch").officers()[1].user_id
+    mx_user = network.authority("mx").officers()[1].user_id
+    ch, _ = await open_client(ch_user)
+    case_ref = f"CH-MX-L{uuid.uuid4().hex[:6].upper()}"
+    room_id = await ch.create_consultation_room(
+        case_ref, invite=[mx_user], servers=network.member_server_names()
+    )
+    await ch.send(
+        room_id,
+        encode(
+            ConsultationOpened(
+                case_ref=case_ref,
+                kind=Kind.EXTRADITION,
+                requesting_authority="ch",
+                requested_authority="mx",
+                legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+            )
+        ),
+    )
+    args = argparse.Namespace(
+        offline_demo=False,
+        network=str(network.directory),
+        account=mx_user,
+        homeserver=None,
+        user=None,
+        store=None,
+        lang=None,
+        notify=None,
+        no_cache=True,
+        cache_passphrase_file=None,
+    )
+    app = build_app(args)
+    assert app.lang == "es"
+    service = app.service
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: room_id in service.rooms, "the invitation")
+        await service.join(room_id)
+        consultation = service.consultation(room_id)
+        await until(pilot, lambda: consultation.opened is not None, "the opened event")
+        app.list_screen.refresh_list()
+        table = app.list_screen.query_one(DataTable)
+        keys = [row.value for row in table.rows]
+        row = [str(cell) for cell in table.get_row(keys[keys.index(room_id)])]
+        assert "Switzerland" in " ".join(row), row
+        assert app.list_screen.title == "Consultas"
