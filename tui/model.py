@@ -199,6 +199,7 @@ class Consultation:
         self.case_ref = case_ref
         self.entries: list[Entry] = []
         self.invited = False
+        self.inviter: str | None = None  # who invited this account, while invited
         self.unread = 0
         self.own_authority = own_authority
         self._parties = parties
@@ -277,7 +278,8 @@ class Consultation:
     def counterpart(self) -> str | None:
         opened = self.opened
         if opened is None:
-            return None
+            # An invitation (nothing read yet): the inviter's authority.
+            return self.core_authority(self.inviter) if self.inviter else None
         if self.own_authority == opened.requested_authority:
             return opened.requesting_authority
         return opened.requested_authority

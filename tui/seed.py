@@ -241,5 +241,5 @@ def seeded_service(
         case_ref = getattr(entries[0].event, "case_ref", None) or f"R{n}"
         service.seed(f"!room{n}:127.0.0.11", case_ref, entries)  # type: ignore[attr-defined]
     if invite:
-        service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True)
+        service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True, inviter=CN)
     return service
