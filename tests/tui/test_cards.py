@@ -23,10 +23,28 @@ from tui.widgets.timeline import Timeline
 ROOM = "!room1:127.0.0.11"  # a consultation with China
 
 
+def drawn_in(timeline: Timeline) -> str:
+    return "\n".join(strip.text for strip in timeline._lines)
+
+
 def text_of(renderable: Any, width: int = 120) -> str:
     console = Console(width=width, record=True, color_system=None)
     console.print(renderable)
     return console.export_text()
+
+
+async def open_room(pilot: Any, app: CoopNetApp) -> Timeline:
+    """Open the consultation and wait until its timeline is laid out."""
+    app.open_consultation(ROOM)
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, ConsultationScreen)
+            and any(t.shown for t in app.screen.query(Timeline))
+        ),
+        "the consultation",
+    )
+    return app.screen.query_one(Timeline)
 
 
 def step(event_id: str, ts: int) -> Entry:
@@ -93,28 +111,18 @@ async def test_a_receipt_that_arrives_live_marks_its_card_and_details_show_the_i
     service = seeded_service(rooms=1, events_per_room=12, invite=False)
     app = CoopNetApp(service)
     async with app.run_test(size=(140, 40)) as pilot:
-        app.open_consultation(ROOM)
-        await until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, ConsultationScreen)
-                and any(t.shown for t in app.screen.query(Timeline))
-            ),
-            "the consultation",
-        )
-        timeline = app.screen.query_one(Timeline)
+        timeline = await open_room(pilot, app)
         room = service.consultation(ROOM)
-
-        def drawn() -> str:
-            return "\n".join(strip.text for strip in timeline._lines)
 
         new = step("$live", room.last_ts() + 1000)
         service.add_entry(ROOM, new)
-        await until(pilot, lambda: "receipt of bot · Switzerland awaited" in drawn(), "awaited")
+        await until(
+            pilot, lambda: "receipt of bot · Switzerland awaited" in drawn_in(timeline), "awaited"
+        )
         service.add_entry(ROOM, receipt_entry("$rlive", new, "@bot:127.0.0.11", new.ts + 1000))
 
         def new_card() -> str:
-            return drawn().split("Stage change")[-1]
+            return drawn_in(timeline).split("Stage change")[-1]
 
         await until(pilot, lambda: "✓ received by bot · Switzerland" in new_card(), "the mark")
         assert "awaited" not in new_card()
@@ -136,25 +144,13 @@ async def test_enter_shows_a_card_whole() -> None:
     service = seeded_service(rooms=1, events_per_room=12, invite=False)
     app = CoopNetApp(service)
     async with app.run_test(size=(140, 60)) as pilot:
-        app.open_consultation(ROOM)
-        await until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, ConsultationScreen)
-                and any(t.shown for t in app.screen.query(Timeline))
-            ),
-            "the consultation",
-        )
-        timeline = app.screen.query_one(Timeline)
+        timeline = await open_room(pilot, app)
         room = service.consultation(ROOM)
         opened = room.entry("$o1")
         assert opened is not None
         timeline.focus()
         timeline.select(room.entries.index(opened))
 
-        def drawn() -> str:
-            return "\n".join(strip.text for strip in timeline._lines)
-
-        assert "+2 fields" in drawn() and "Legal basis" not in drawn()
+        assert "+2 fields" in drawn_in(timeline) and "Legal basis" not in drawn_in(timeline)
         await pilot.press("enter")
-        await until(pilot, lambda: "Legal basis" in drawn(), "the whole card")
+        await until(pilot, lambda: "Legal basis" in drawn_in(timeline), "the whole card")
