@@ -9,7 +9,9 @@ Measures, against baselines in the same run on the same machine:
   the start derives them all (the program's first start);
 * open a consultation of 10,000 events (target <= 200 ms, lazy rendering: only the
   newest page is mounted); baseline: pushing a screen with the same number of plain
-  Static messages as the client mounts;
+  Static messages as the client mounts. By default every fourth slot of the
+  consultation is a structured exchange (an identity card) with its signed receipt, so
+  the newest page holds cards with their receipt marks (``--cards-every 0``: chat only);
 * memory: RSS with the 500 consultations seeded and after opening the big one (measured
   first, while the process has run one app, like the program), and the peak of what
   opening it allocates (tracemalloc, in a separate untimed run: tracing slows Python
@@ -203,12 +205,22 @@ async def main() -> None:
     parser.add_argument("--rooms", type=int, default=500)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--cards-every",
+        type=int,
+        default=4,
+        help="a card (with its receipt) every N slots of the big consultation; 0: chat only",
+    )
     args = parser.parse_args()
 
     base = rss_mb()
     start = time.perf_counter()
     service = seeded_service(
-        rooms=args.rooms, events_per_room=12, big_room_events=args.events, invite=False
+        rooms=args.rooms,
+        events_per_room=12,
+        big_room_events=args.events,
+        invite=False,
+        big_room_cards_every=args.cards_every,
     )
     seeded = time.perf_counter() - start
     big = service.consultation("!room1:127.0.0.11")
@@ -245,7 +257,8 @@ async def main() -> None:
         f"plain screen of {PAGE} Statics {median_ms(bare_opens)}   target ≤ 200 ms"
     )
     print(f"  {ratio(opens, bare_opens)}")
-    print(f"  loaded {mounted} of {len(big.entries)} entries (lazy)")
+    cards = sum(1 for e in big.entries[-mounted:] if e.event is not None)
+    print(f"  loaded {mounted} of {len(big.entries)} entries (lazy), {cards} of them structured")
 
     # Last: the fresh services leave garbage that would disturb the measurements above.
     firsts = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,13 +29,15 @@ from coopnet.protocol import (
     AssuranceMonitoring,
     ConsultationOpened,
     Event,
+    Receipt,
     RequirementsAnswer,
     RequirementsQuery,
     StageTransition,
 )
-from tui.i18n import day, t
+from tui.i18n import day, show, t
 from tui.localize import localize, localize_bindings, localize_command
-from tui.model import Consultation, urgency
+from tui.model import Consultation, Entry, urgency
+from tui.notify import Notifier, choose
 from tui.screens.choose_event import ChooseEventScreen
 from tui.screens.consultation import ConsultationScreen
 from tui.screens.consultations import ConsultationsScreen
@@ -62,6 +65,7 @@ from tui.service import (
     Update,
     VerificationRequested,
 )
+from tui.settings import DeviceSettings
 
 # The form field that a refusal points at (the reason code's, else the topic's).
 REFUSED_FIELD = {"from_mismatch": "from_stage", "date_before_previous": "date"}
@@ -86,10 +90,20 @@ class CoopNetApp(App[None]):
     class ServiceUpdated(Message):
         update: Update
 
-    def __init__(self, service: Service, lang: str = "en") -> None:
+    def __init__(
+        self, service: Service, lang: str = "en", settings: DeviceSettings | None = None
+    ) -> None:
         super().__init__()
         self.service = service
         self.lang = lang
+        service.lang = lang
+        self.settings = settings or DeviceSettings(None)
+        """This device's remembered settings (``coopnet tui`` loads them from its store)."""
+        self.notifier = Notifier(
+            choose(self.settings.settings.notify, os.environ),
+            self._write_terminal,
+            in_tmux=bool(os.environ.get("TMUX")),
+        )
         localize_bindings(self, lang)
         self.list_screen = ConsultationsScreen(service)
         self._list_dirty = False
@@ -103,6 +117,12 @@ class CoopNetApp(App[None]):
         self.service.set_listener(self._forward_update)
         self.push_screen(self.list_screen)
         self.sub_title = t("conn.starting", self.lang)
+        if self.settings.problem:
+            self.notify(
+                t("settings.unreadable", self.lang, detail=self.settings.problem),
+                severity="warning",
+                timeout=15,
+            )
         self.connect()
 
     @work(exclusive=True, group="connect")
@@ -155,6 +175,10 @@ class CoopNetApp(App[None]):
             state = urgency(deadline, today)
             if deadline is not None and state in ("near", "overdue"):
                 urgent.append((consultation, deadline, state))
+        if len(urgent) == 1:
+            self.notifier.deadline(urgent[0][0].case_ref, self.lang)
+        elif urgent:
+            self.notifier.deadlines(len(urgent), self.lang)
         if len(urgent) > MAX_DEADLINE_TOASTS:
             overdue = sum(1 for *_, state in urgent if state == "overdue")
             self.notify(
@@ -192,11 +216,14 @@ class CoopNetApp(App[None]):
             screen = self.screen
             if isinstance(screen, ConsultationScreen) and screen.room_id == update.room_id:
                 screen.entry_added(update.entry)
-            elif update.entry.sender != self.service.user_id and not update.history:
+            elif self._is_news(update.entry) and not update.history:
                 # One toast per message received live; history fetched at start or on
                 # joining shows in the unread counts instead of a burst of toasts.
                 case = self.service.consultation(update.room_id).case_ref
-                self.notify(t("notify.message", self.lang, case=case), timeout=4)
+                who = show(self.service.names.person(update.entry.sender, self.lang))
+                self.notify(t("notify.message_from", self.lang, who=who, case=case), timeout=4)
+            if not update.history:
+                self._signal(update.room_id, update.entry)
             self._refresh_list_soon()
         elif isinstance(update, EntryDecrypted):
             screen = self.screen
@@ -213,7 +240,7 @@ class CoopNetApp(App[None]):
                     "warning.excluded",
                     self.lang,
                     device=update.device_id,
-                    user=update.user_id,
+                    user=show(self.service.names.person(update.user_id, self.lang)),
                     case=case,
                 ),
                 severity="warning",
@@ -236,6 +263,29 @@ class CoopNetApp(App[None]):
             if update.state is Connection.OFFLINE:
                 self.notify(t("conn.offline", self.lang), severity="error", timeout=8)
             self._refresh_list_soon()
+
+    def _is_news(self, entry: Entry) -> bool:
+        """Whether an entry is something new someone said (a receipt is a mark, not news)."""
+        return entry.sender != self.service.user_id and not isinstance(entry.event, Receipt)
+
+    def _signal(self, room_id: str, entry: Entry) -> None:
+        """Ring or notify the desktop for news the officer is not looking at (another
+        consultation on screen, or the terminal window not focused)."""
+        if not self._is_news(entry):
+            return
+        screen = self.screen
+        if self.app_focus and isinstance(screen, ConsultationScreen) and screen.room_id == room_id:
+            return
+        case = self.service.consultation(room_id).case_ref
+        if entry.marker is not None and entry.marker[0] == "reminder":
+            self.notifier.deadline(case, self.lang)
+        else:
+            self.notifier.message(case, self.lang)
+
+    def _write_terminal(self, sequence: str) -> None:
+        """Write an escape sequence to the terminal (what ``App.bell`` does for BEL)."""
+        if sequence and not self.is_headless and self._driver is not None:
+            self._driver.write(sequence)
 
     def _close_departed(self) -> None:
         """Leave the view of a consultation this account is no longer a member of."""
@@ -411,6 +461,8 @@ class CoopNetApp(App[None]):
         if lang is None or lang == self.lang:
             return
         self.lang = lang
+        self.service.lang = lang
+        self.settings.change(lang=lang)  # the next start on this device is in it too
         self.sub_title = t(f"conn.{self.service.connection.value}", lang)
         localize_bindings(self, lang)
         for screen in self.screen_stack:

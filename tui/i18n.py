@@ -13,13 +13,14 @@ import datetime as dt
 import json
 import re
 import textwrap
+import time
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 import arabic_reshaper
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from bidi.algorithm import get_display  # the reference algorithm: it mirrors brackets (L4)
 
 from coopnet.protocol.labels import LANGUAGES, field_label, label
@@ -36,6 +37,10 @@ __all__ = [
     "text",
     "value_label",
     "when",
+    "moment",
+    "clock",
+    "local_day",
+    "moment_near",
     "has_rtl",
     "review_keys",
     "translations",
@@ -141,7 +146,44 @@ def day(value: dt.date, lang: str = "en") -> str:
     return show(date_text(value, lang))
 
 
+def moment(value: dt.datetime, lang: str = "en") -> str:
+    """A point in time in the reader's locale and local time, as drawn: the one format
+    of every timestamp the client shows (messages, receipts, details)."""
+    local = value.astimezone() if value.tzinfo is not None else value
+    return show(str(format_datetime(local, format="short", locale=_locale(lang))))
+
+
 def when(ts_ms: int, lang: str = "en") -> str:
-    """A message time in the reader's locale, in local time."""
-    moment = dt.datetime.fromtimestamp(ts_ms / 1000).astimezone()
-    return show(format_datetime(moment, format="short", locale=_locale(lang)))
+    """A message time (``origin_server_ts``) in the reader's locale, in local time."""
+    return _when(ts_ms // 60_000, lang, time.tzname)
+
+
+@lru_cache(maxsize=4096)
+def _when(minute: int, lang: str, _zone: tuple[str, str]) -> str:
+    return moment(dt.datetime.fromtimestamp(minute * 60).astimezone(), lang)
+
+
+def local_day(ts_ms: int) -> dt.date:
+    """The local calendar day of a message time (the timeline's day dividers)."""
+    return dt.datetime.fromtimestamp(ts_ms / 1000).astimezone().date()
+
+
+def clock(ts_ms: int, lang: str = "en") -> str:
+    """The time of day of a message, in the reader's locale (under its day's divider)."""
+    # Kept per minute (the short format shows minutes) and time zone (tests change it).
+    return _clock(ts_ms // 60_000, lang, time.tzname)
+
+
+@lru_cache(maxsize=4096)
+def _clock(minute: int, lang: str, _zone: tuple[str, str]) -> str:
+    local = dt.datetime.fromtimestamp(minute * 60).astimezone()
+    return show(str(format_time(local, format="short", locale=_locale(lang))))
+
+
+def moment_near(value: dt.datetime, ts_ms: int, lang: str = "en") -> str:
+    """:func:`moment`, shortened to the time of day when it falls on the local day of
+    ``ts_ms`` (a receipt's mark on the card of the message it certifies)."""
+    local = value.astimezone()
+    if local.date() == dt.datetime.fromtimestamp(ts_ms / 1000).astimezone().date():
+        return show(str(format_time(local, format="short", locale=_locale(lang))))
+    return moment(local, lang)

@@ -109,6 +109,7 @@ class MatrixService(Service):
         super().__init__(user_id, directory)
         self.homeserver = homeserver
         self.store_dir = store_dir
+        self.settings_dir = store_dir
         self.policy = policy
         self.lang = lang
         self.client: CoopNetClient | None = None
@@ -453,6 +454,7 @@ class MatrixService(Service):
     async def _on_invite(self, invitation: Invitation) -> None:
         consultation = self.room(invitation.room_id, self._case_ref(invitation.room_id))
         consultation.invited = True
+        consultation.inviter = invitation.inviter
         self.emit(RoomsChanged())
 
     async def _on_excluded(self, room_id: RoomID, device: DeviceInfo) -> None:

@@ -37,10 +37,16 @@ class MemoryService(Service):
         return f"$local{next(self._ids)}"
 
     def seed(
-        self, room_id: str, case_ref: str, entries: list[Entry], invited: bool = False
+        self,
+        room_id: str,
+        case_ref: str,
+        entries: list[Entry],
+        invited: bool = False,
+        inviter: str | None = None,
     ) -> None:
         consultation = self.room(room_id, case_ref)
         consultation.invited = invited
+        consultation.inviter = inviter
         for entry in entries:
             consultation.add(entry, own=True)
 

@@ -10,7 +10,7 @@ stage, deadlines, assurances, refusals, conflicts and receipts — the same way 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -20,6 +20,7 @@ from coopnet.consultation import (
     Consultation as CoreConsultation,
 )
 from coopnet.consultation import (
+    HeldReceipt,
     Message,
     Parties,
     ReceiptMatch,
@@ -27,6 +28,7 @@ from coopnet.consultation import (
     SignatureCheck,
 )
 from coopnet.protocol import (
+    BOT_MARKER,
     Assurance,
     ConsultationOpened,
     Event,
@@ -74,6 +76,12 @@ class Entry:
     """Whether the device policy trusts the device that sent it: an untrusted device's
     event is shown in red and never as the officer's word (the core refuses its steps)."""
     device_id: str | None = None  # the sending device, when known
+    notice: bool = False
+    """An ``m.notice`` (what bots send): drawn as a notice when its sender is a bot."""
+    marker: tuple[str, str] | None = None
+    """What a bot's notice is (:data:`~coopnet.protocol.BOT_MARKER`): its kind
+    (``reminder``, ``answer``, ``untrusted``) and what it refers to (for an answer, the
+    rejected event's id)."""
 
     @property
     def day(self) -> dt.date:
@@ -143,7 +151,17 @@ def _classified(
             reply_to = in_reply["event_id"]
     parsed = parse_content(content)
     if parsed is None:
-        return Entry(event_id, sender, ts, EntryKind.TEXT, body=body, reply_to=reply_to)
+        notice = content.get("msgtype") == "m.notice"
+        return Entry(
+            event_id,
+            sender,
+            ts,
+            EntryKind.TEXT,
+            body=body,
+            reply_to=reply_to,
+            notice=notice,
+            marker=_marker(content) if notice else None,
+        )
     if isinstance(parsed, ParseError):
         return Entry(event_id, sender, ts, EntryKind.INVALID, body=body, error=parsed)
     return Entry(
@@ -156,6 +174,14 @@ def _classified(
         reply_to=reply_to,
         source=content,
     )
+
+
+def _marker(content: dict[str, Any]) -> tuple[str, str] | None:
+    marker = content.get(BOT_MARKER)
+    if not isinstance(marker, dict) or not isinstance(marker.get("kind"), str):
+        return None
+    refers = marker.get("to", marker.get("key", ""))
+    return marker["kind"], refers if isinstance(refers, str) else ""
 
 
 class Consultation:
@@ -173,10 +199,16 @@ class Consultation:
         self.case_ref = case_ref
         self.entries: list[Entry] = []
         self.invited = False
+        self.inviter: str | None = None  # who invited this account, while invited
         self.unread = 0
         self.own_authority = own_authority
+        self._parties = parties
         self.core = CoreConsultation(parties, receipt_keys)
+        self.answers: dict[str, Entry] = {}
+        """Notices answering a rejected event, by the rejected event's id (a bot's answer
+        counts only when its sender is the bot: see :mod:`tui.widgets.cards`)."""
         self._ids: set[str] = set()
+        self._by_id: dict[str, Entry] = {}
         self._open: tuple[int, dt.date, list[Deadline]] | None = None
 
     def holds(self, event_ids: Iterable[str]) -> set[str]:
@@ -189,6 +221,7 @@ class Consultation:
         if entry.event_id in self._ids:
             return False
         self._ids.add(entry.event_id)
+        self._by_id[entry.event_id] = entry
         if self.entries and entry.ts < self.entries[-1].ts:
             index = len(self.entries)
             while index > 0 and self.entries[index - 1].ts > entry.ts:
@@ -198,8 +231,16 @@ class Consultation:
             self.entries.append(entry)
         if not own:
             self.unread += 1
+        if entry.marker is not None and entry.marker[0] == "answer" and entry.trusted:
+            self.answers.setdefault(entry.marker[1], entry)
         self._feed(entry)
         return True
+
+    def has(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+    def entry(self, event_id: str) -> Entry | None:
+        return self._by_id.get(event_id)
 
     def _feed(self, entry: Entry) -> None:
         parsed = entry.event if entry.event is not None else entry.error
@@ -221,6 +262,7 @@ class Consultation:
                 if held.kind is not EntryKind.UNDECRYPTABLE:
                     return False
                 self.entries[index] = entry
+                self._by_id[entry.event_id] = entry
                 self._feed(entry)
                 return True
         return False
@@ -236,7 +278,8 @@ class Consultation:
     def counterpart(self) -> str | None:
         opened = self.opened
         if opened is None:
-            return None
+            # An invitation (nothing read yet): the inviter's authority.
+            return self.core_authority(self.inviter) if self.inviter else None
         if self.own_authority == opened.requested_authority:
             return opened.requesting_authority
         return opened.requested_authority
@@ -288,6 +331,30 @@ class Consultation:
 
     def receipt_check(self, receipt: Receipt) -> ReceiptMatch:
         return self.core.receipt_match(receipt)
+
+    def receipts_of(self, entry: Entry) -> list[HeldReceipt]:
+        """The receipts posted for a step (by trusted devices), as they came."""
+        return self.core.receipts_for(entry.event_id)
+
+    def certifier(self, entry: Entry, bot_of: Callable[[str], str | None]) -> str | None:
+        """The bot expected to certify a step: the other party's (``bot_of`` gives an
+        authority's bot). None for what no bot receipts: receipts, refused steps, an
+        untrusted device's events, steps of a consultation not opened yet."""
+        opened = self.opened
+        event = entry.event
+        if opened is None or event is None or isinstance(event, Receipt) or not entry.trusted:
+            return None
+        if self.core.refusal(entry.event_id) is not None:
+            return None
+        side = self.core_authority(entry.sender)
+        if side == opened.requesting_authority:
+            return bot_of(opened.requested_authority)
+        if side == opened.requested_authority:
+            return bot_of(opened.requesting_authority)
+        return None
+
+    def core_authority(self, user_id: str) -> str | None:
+        return self._parties.authority_of(user_id)
 
     def receipt_signature(self, entry: Entry) -> SignatureCheck:
         """Whether a receipt is signed by a trusted bot key (pure; cached per entry)."""

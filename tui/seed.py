@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from coopnet.consultation import Party, Person, Roster
 from coopnet.keys import key_id
 from coopnet.protocol import (
+    BOT_MARKER,
+    PAYLOAD_KEY,
     Assurance,
     ConsultationOpened,
     Event,
@@ -94,10 +96,61 @@ def text(event_id: str, sender: str, ts: int, body: str) -> Entry:
     return entry_from(event_id, sender, ts, "m.room.message", {"msgtype": "m.text", "body": body})
 
 
+def receipt_entry(event_id: str, certified: Entry, bot: str, ts: int) -> Entry:
+    """``bot``'s signed receipt of a seeded step (what the receiving bot posts)."""
+    assert certified.event is not None
+    receipt = Receipt(
+        event_id=certified.event_id,
+        content_hash=content_hash(payload(certified.event)),
+        receiver=bot,
+        received_at=dt.datetime.fromtimestamp(ts / 1000, dt.UTC),
+    )
+    content = sign_receipt(encode(receipt), DEMO_BOT_KEY)
+    return entry_from(event_id, bot, ts, "m.room.message", content)
+
+
+def rejected_with_answer(n: int, sender: str, ts: int) -> list[Entry]:
+    """A structured exchange the bots refuse (a date of birth that is no date), the
+    receiving bot's answer to it, and that bot's reminder of the running deadline."""
+    content = encode(PersonIdentity(names=(PersonName(family="DOE", given="John"),)))
+    content[PAYLOAD_KEY]["content"]["date_of_birth"] = "1980-13"
+    bad = entry_from(f"$x{n}", sender, ts, "m.room.message", content)
+    problems = bad.error.problems if bad.error else ()
+    answer = {
+        "msgtype": "m.notice",
+        "body": "\n".join(
+            [
+                "This structured message was not accepted:",
+                *(f"• {p}" for p in problems),
+                "Correct the fields above and send it again.",
+            ]
+        ),
+        BOT_MARKER: {"kind": "answer", "to": bad.event_id},
+    }
+    reminder = {
+        "msgtype": "m.notice",
+        "body": "Reminder: the formal request after provisional arrest is due in 7 days.",
+        BOT_MARKER: {"kind": "reminder", "key": f"seed-{n}"},
+    }
+    bot = "@bot:127.0.0.11"
+    return [
+        bad,
+        entry_from(f"$xa{n}", bot, ts + 1000, "m.room.message", answer),
+        entry_from(f"$rm{n}", bot, ts + 2000, "m.room.message", reminder),
+    ]
+
+
 def consultation_entries(
-    n: int, counterpart: str, cp_user: str, events: int, start_ms: int = BASE_MS
+    n: int,
+    counterpart: str,
+    cp_user: str,
+    events: int,
+    start_ms: int = BASE_MS,
+    cards_every: int = 0,
 ) -> list[Entry]:
-    """An extradition consultation with a stage history, identity, assurance and chat."""
+    """An extradition consultation with a stage history, identity, assurance and chat;
+    with ``cards_every``, every so many chat messages an identity exchange and its
+    receipt come between them (the timeline's cards and marks, all the way)."""
     ts = start_ms
     ref = f"CH-{counterpart.upper()}-2026-{n:04d}"
     opened = ConsultationOpened(
@@ -107,7 +160,10 @@ def consultation_entries(
         requested_authority="ch",
         legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
     )
+    cp_bot = f"@bot:{cp_user.split(':', 1)[1]}"
     out = [structured(f"$o{n}", cp_user, ts, opened)]
+    ts += 1000
+    out.append(receipt_entry(f"$ro{n}", out[-1], "@bot:127.0.0.11", ts))
     day0 = dt.datetime.fromtimestamp(ts / 1000, dt.UTC).date()
     stages = [
         (Stage.PRE_REQUEST_CONSULTATION, Stage.PROVISIONAL_ARREST_REQUESTED, cp_user),
@@ -117,6 +173,9 @@ def consultation_entries(
         ts += 60_000
         event = StageTransition(from_stage=src, to_stage=dst, date=day0 - dt.timedelta(days=n % 50))
         out.append(structured(f"$s{n}-{i}", who, ts, event))
+        ts += 1000
+        bot = cp_bot if who == ME else "@bot:127.0.0.11"
+        out.append(receipt_entry(f"$rs{n}-{i}", out[-1], bot, ts))
     ts += 60_000
     identity = PersonIdentity(
         names=(PersonName(family="DOE", given="John"),),
@@ -124,22 +183,8 @@ def consultation_entries(
         date_of_birth="1980-04",
     )
     out.append(structured(f"$i{n}", cp_user, ts, identity))
-    receipt = Receipt(
-        event_id=f"$i{n}",
-        content_hash=content_hash(payload(identity)),
-        receiver="@bot:127.0.0.11",
-        received_at=dt.datetime(2026, 5, 28, tzinfo=dt.UTC),
-    )
     ts += 1000
-    out.append(
-        entry_from(
-            f"$r{n}",
-            "@bot:127.0.0.11",
-            ts,
-            "m.room.message",
-            sign_receipt(encode(receipt), DEMO_BOT_KEY),
-        )
-    )
+    out.append(receipt_entry(f"$r{n}", out[-1], "@bot:127.0.0.11", ts))
     ts += 60_000
     out.append(
         structured(
@@ -156,17 +201,26 @@ def consultation_entries(
             ),
         )
     )
+    ts += 1000
+    out.append(receipt_entry(f"$ra{n}", out[-1], "@bot:127.0.0.11", ts))
+    ts += 60_000
+    out += rejected_with_answer(n, cp_user, ts)
     ts += 60_000
     out.append(
         structured(
             f"$q{n}", ME, ts, RequirementsQuery(topics=(Topic.PROVISIONAL_ARREST, Topic.LANGUAGES))
         )
     )
-    filler = max(0, events - len(out))
-    for i in range(filler):
+    i = 0
+    while len(out) < events:
         ts += 30_000
-        who = ME if i % 2 else cp_user
-        out.append(text(f"$m{n}-{i}", who, ts, f"Message {i} on case {ref}: documents follow."))
+        if cards_every and i % cards_every == 0 and len(out) + 2 <= events:
+            out.append(structured(f"$c{n}-{i}", cp_user, ts, identity))
+            out.append(receipt_entry(f"$rc{n}-{i}", out[-1], "@bot:127.0.0.11", ts + 1000))
+        else:
+            who = ME if i % 2 else cp_user
+            out.append(text(f"$m{n}-{i}", who, ts, f"Message {i} on case {ref}: documents follow."))
+        i += 1
     return out
 
 
@@ -175,15 +229,17 @@ def seeded_service(
     events_per_room: int = 12,
     big_room_events: int = 0,
     invite: bool = True,
+    big_room_cards_every: int = 0,
 ) -> MemoryService:
     service = MemoryService(ME, demo_directory(), now_ms=BASE_MS + 10_000_000)
     service.today = lambda: BASE_DAY
     for n in range(1, rooms + 1):
         counterpart, user = ("cn", CN) if n % 2 else ("mx", MX)
         count = big_room_events if (n == 1 and big_room_events) else events_per_room
-        entries = consultation_entries(n, counterpart, user, count)
+        cards = big_room_cards_every if (n == 1 and big_room_events) else 0
+        entries = consultation_entries(n, counterpart, user, count, cards_every=cards)
         case_ref = getattr(entries[0].event, "case_ref", None) or f"R{n}"
         service.seed(f"!room{n}:127.0.0.11", case_ref, entries)  # type: ignore[attr-defined]
     if invite:
-        service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True)
+        service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True, inviter=CN)
     return service

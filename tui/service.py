@@ -13,12 +13,14 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from coopnet.errors import CacheError
 from coopnet.protocol import ConsultationOpened, Event
 from tui.connection import Connection
 from tui.directory import Directory
 from tui.model import Consultation, Entry, sort_key
+from tui.names import Names
 
 
 class NeedsPassword(Exception):
@@ -117,6 +119,9 @@ class Service(ABC):
         self.excluded: dict[str, set[tuple[str, str]]] = {}  # room → (user, device) excluded
         self._listener: Listener | None = None
         self.today: Callable[[], dt.date] = dt.date.today
+        self.lang = "en"  # the language of the fallback text of what this client sends
+        self.settings_dir: Path | None = None  # where this device's settings are kept
+        self._names: Names | None = None
 
     # ------------------------------------------------------------ state
     @property
@@ -125,6 +130,13 @@ class Service(ABC):
 
     def authority_of(self, user_id: str) -> str | None:
         return self.directory.authority_of(user_id)
+
+    @property
+    def names(self) -> Names:
+        """Who is who, from the directory (see :mod:`tui.names`)."""
+        if self._names is None or self._names.directory is not self.directory:
+            self._names = Names(self.directory, self.user_id)
+        return self._names
 
     def set_listener(self, listener: Listener | None) -> None:
         self._listener = listener

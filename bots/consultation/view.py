@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coopnet.consultation import Consultation, Message, Parties
+from coopnet.protocol import BOT_MARKER
 from coopnet.receipts import Keys
 from coopnet.records import Entry, canonical_json
 from coopnet.stages import Rulebook
 
-BOT_MARKER = "org.coopnet.bot"
-"""Key in the content of the bot's own messages: ``{"kind": "reminder", "key": "…"}``,
-``{"kind": "answer", "to": EVENT_ID}`` on the answer to a rejected event, or
-``{"kind": "untrusted", "user": USER_ID, "device": DEVICE_ID}`` on the warning about a
-device that the device policy does not trust."""
+# BOT_MARKER (coopnet.protocol): what each of the bot's own notices is, read back here.
 
 UNTRUSTED_KIND = "untrusted"
 """Record kind of an event sent from a device the device policy does not trust: recorded

@@ -77,8 +77,19 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--lang",
         choices=LANGUAGES,
-        default=DEFAULT_LANGUAGE,
-        help="interface language (switch at run time with ctrl+l)",
+        default=None,
+        help="interface language for this start (default: the one last chosen with "
+        "ctrl+l on this device, else the working language of your authority in the "
+        "directory)",
+    )
+    parser.add_argument(
+        "--notify",
+        choices=("auto", "bell", "osc9", "osc777", "off"),
+        help="how new messages and urgent deadlines are signalled while you work in "
+        "other windows: the terminal bell, a desktop notification (OSC 9: iTerm2, WezTerm, "
+        "kitty, ghostty; OSC 777: VTE terminals, foot), or not at all; 'auto' (the "
+        "default) picks by terminal. Remembered on this device. A signal names the case "
+        "reference only",
     )
     parser.add_argument(
         "--offline-demo",
@@ -168,7 +179,7 @@ def build_service(args: argparse.Namespace) -> Any:
             store,
             policy(store),
             directory,
-            args.lang,
+            args.lang or DEFAULT_LANGUAGE,
             **_cache_options(args, store),
         )
     if network is None:
@@ -192,7 +203,7 @@ def build_service(args: argparse.Namespace) -> Any:
         store,
         policy(store),
         directory,
-        args.lang,
+        args.lang or DEFAULT_LANGUAGE,
         **_cache_options(args, store),
     )
 
@@ -215,10 +226,22 @@ def _log_to_file(service: Any) -> None:
     root.addHandler(handler)
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
+def build_app(args: argparse.Namespace) -> Any:
+    """The App ``coopnet tui`` runs: its service, this device's settings, the language
+    it starts in."""
     from tui.app import CoopNetApp
+    from tui.settings import DeviceSettings, first_language
 
     service = build_service(args)
-    _log_to_file(service)
-    CoopNetApp(service, lang=args.lang).run()
+    settings = DeviceSettings.load(service.settings_dir)
+    if getattr(args, "notify", None):
+        settings.change(notify=args.notify)
+    lang = first_language(args.lang, settings.settings.lang, service.directory, service.user_id)
+    return CoopNetApp(service, lang=lang, settings=settings)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    app = build_app(args)
+    _log_to_file(app.service)
+    app.run()
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from coopnet.protocol.envelope import (
     AFTER_KEY,
+    BOT_MARKER,
     MAX_PAYLOAD_BYTES,
     PAYLOAD_KEY,
     Link,
@@ -61,6 +62,7 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "NAMESPACE",
     "PAYLOAD_KEY",
+    "BOT_MARKER",
     "VERSION",
     "Assurance",
     "AssuranceMonitoring",

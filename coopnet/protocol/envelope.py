@@ -55,6 +55,12 @@ from coopnet.protocol.validation import (
 )
 
 PAYLOAD_KEY = NAMESPACE
+BOT_MARKER = "org.coopnet.bot"
+"""Key in the content of a consultation bot's own notices (``m.notice``), saying what the
+notice is: ``{"kind": "reminder", "key": "…"}``, ``{"kind": "answer", "to": EVENT_ID}`` on
+the answer to a rejected event, or ``{"kind": "untrusted", "user": USER_ID, "device":
+DEVICE_ID}`` on the warning about a device that the device policy does not trust. The
+bot reads it back from its record; the client draws each kind of notice as such."""
 AFTER_KEY = "after"
 """Payload field beside ``type``/``version``/``content``: the id of the last structured
 event its sender had seen (null: none). Inside the encrypted content (the homeserver never sees it)

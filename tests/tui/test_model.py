@@ -228,5 +228,5 @@ def test_a_breach_the_bots_refuse_is_not_shown_as_having_happened():
     room.add(entry)
     assert room.assurances()["A1"].assurance_status is AssuranceStatus.OFFERED
     console = Console(width=100, record=True)
-    console.print(render_entry(entry, room, ME, "en"))
+    console.print(render_entry(entry, room, service.names, "en"))
     assert "Not applied" in console.export_text()

@@ -29,10 +29,11 @@ from coopnet.receipts import sign_receipt
 from tests.tui.conftest import service_for, until
 from tui.app import CoopNetApp
 from tui.model import Consultation, entry_from
+from tui.names import Names
 from tui.screens.consultation import ConsultationScreen
 from tui.seed import demo_directory
 from tui.service import Connection
-from tui.widgets.cards import render_entry
+from tui.widgets.cards import details, render_entry
 
 IDENTITY = PersonIdentity(names=(PersonName(family="DOE", given="Jane"),))
 BOT = Ed25519PrivateKey.from_private_bytes(bytes(32))
@@ -67,22 +68,51 @@ def test_receipt_signature_valid_forged_tampered_unchecked() -> None:
     assert checked(receipt_content(BOT), {}).valid is None
 
 
-def card_text(content: dict[str, Any], keys: dict[str, Any]) -> str:
+STEP = encode(IDENTITY)
+
+
+def _text(renderable: Any) -> str:
     from rich.console import Console
 
-    consultation = Consultation("!r:x", "CH-CN-1", demo_directory(), receipt_keys=keys)
-    entry = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", content)
-    consultation.add(entry)
-    console = Console(width=100, record=True)
-    console.print(render_entry(entry, consultation, "@me:x", "en"))
+    console = Console(width=120, record=True)
+    console.print(renderable)
     return console.export_text()
+
+
+def card_text(content: dict[str, Any], keys: dict[str, Any]) -> tuple[str, str]:
+    """The certified event's card with the receipt's mark, and its details view."""
+    consultation = Consultation("!r:x", "CH-CN-1", demo_directory(), receipt_keys=keys)
+    names = Names(demo_directory(), "@officer1:127.0.0.11")
+    step = entry_from("$id", "@officer1:127.0.0.11", 0, "m.room.message", STEP)
+    consultation.add(step)
+    receipt = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", content)
+    consultation.add(receipt)
+    card = render_entry(step, consultation, names, "en")
+    return _text(card), _text(details(step, consultation, names, "en"))
 
 
 def test_receipt_card_says_valid_or_invalid() -> None:
     keys = {key_id(BOT): BOT.public_key()}
-    assert "signature valid" in card_text(receipt_content(BOT), keys)
+    card, full = card_text(receipt_content(BOT), keys)
+    assert "✓ received by bot · China" in card and "signature valid" in full
     forged = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
-    assert "SIGNATURE INVALID" in card_text(receipt_content(forged), keys)
+    card, full = card_text(receipt_content(forged), keys)
+    assert "✗ the receipt of bot · China" in card and "signature invalid" in card
+    assert "SIGNATURE INVALID" in full
+
+
+def test_a_receipt_is_a_mark_on_the_card_it_certifies_not_a_card_of_its_own() -> None:
+    keys = {key_id(BOT): BOT.public_key()}
+    consultation = Consultation("!r:x", "CH-CN-1", demo_directory(), receipt_keys=keys)
+    names = Names(demo_directory(), "@officer1:127.0.0.11")
+    lone = entry_from("$rc", "@bot:127.0.0.12", 0, "m.room.message", receipt_content(BOT))
+    consultation.add(lone)
+    # Until the certified event is held, the receipt is drawn alone, never hidden.
+    assert "receipt for an event not held here" in _text(
+        render_entry(lone, consultation, names, "en")
+    )
+    consultation.add(entry_from("$id", "@officer1:127.0.0.11", 0, "m.room.message", STEP))
+    assert render_entry(lone, consultation, names, "en") is None
 
 
 def test_the_client_takes_receipt_keys_from_the_signed_directory() -> None:

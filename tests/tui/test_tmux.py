@@ -107,7 +107,9 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
     assert account.store_dir is not None
     cache_file = Path(account.store_dir) / CACHE_FILE
     EncryptedCache.discard(cache_file)
-    term = Terminal([COOPNET, "tui", "--network", str(network.directory), "--account", ch_user])
+    term = Terminal(
+        [COOPNET, "tui", "--network", str(network.directory), "--account", ch_user, "--lang", "en"]
+    )
     try:
         await term.wait_for("Choose a passphrase")  # the first start: the cache's passphrase
         term.keys("tmux cache passphrase", literal=True)

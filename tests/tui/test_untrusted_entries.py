@@ -66,7 +66,7 @@ async def test_a_stolen_password_device_is_shown_in_red_and_not_applied(
             entry = entries[event_id]
             assert not entry.trusted and entry.device_id == stolen.device_id
             console = Console(width=200, record=True)
-            console.print(render_entry(entry, consultation, ch_user, "en"))
+            console.print(render_entry(entry, consultation, service.names, "en"))
             shown = console.export_text()
             assert f"Untrusted device {stolen.device_id}: not the officer's word" in shown
         assert entries[forged_text].kind is EntryKind.TEXT

@@ -44,6 +44,7 @@ from tests.unit.test_bot_and_client_agree import (
 )
 from tui.directory import Directory
 from tui.model import Consultation, entry_from
+from tui.names import Names
 from tui.widgets.cards import render_entry
 
 ROOM = "!r:ch.example"
@@ -193,7 +194,7 @@ def test_the_client_draws_an_untrusted_event_in_red_naming_the_device() -> None:
     for entry in (text, step):
         client.add(entry)
         console = Console(width=200, record=True, color_system="truecolor")
-        console.print(render_entry(entry, client, CH, "en"))
+        console.print(render_entry(entry, client, Names(Directory(ROSTER), CH), "en"))
         shown = console.export_text()
         assert f"Untrusted device {STOLEN}: not the officer's word" in shown
         assert "⚠" in shown

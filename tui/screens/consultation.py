@@ -13,10 +13,11 @@ from textual.widgets import Header, Input, Static
 
 from coopnet.errors import CoopNetError
 from coopnet.protocol import Event
-from tui.i18n import t
+from tui.i18n import show, t
 from tui.localize import Localized
 from tui.model import Entry
 from tui.screens import take_breakpoints
+from tui.screens.details import DetailsScreen
 from tui.service import Connection, Service
 from tui.widgets.keybar import KeyBar
 from tui.widgets.side_panel import SidePanel, render_panel
@@ -52,7 +53,7 @@ class ConsultationScreen(Localized, Screen[None]):
             with Vertical(id="main"):
                 yield Static("", id="connection")
                 yield Static("", id="excluded")
-                yield Timeline(self.consultation, self.service.user_id, self.lang, id="timeline")
+                yield Timeline(self.consultation, self.service.names, self.lang, id="timeline")
                 yield Static("", id="reply")
                 yield Input(placeholder=t("composer.placeholder", self.lang), id="composer")
             yield SidePanel(id="panel")
@@ -61,12 +62,16 @@ class ConsultationScreen(Localized, Screen[None]):
     def on_mount(self) -> None:
         take_breakpoints(self)
         self.title = self.consultation.case_ref
-        self.sub_title = self.consultation.counterpart() or ""
+        self._show_counterpart()
         self.service.mark_read(self.room_id)
         self.query_one("#reply", Static).display = False
         self.refresh_warning()
         self.refresh_connection()
         self.refresh_panel()
+
+    def _show_counterpart(self) -> None:
+        counterpart = self.consultation.counterpart()
+        self.sub_title = show(self.service.names.authority(counterpart)) if counterpart else ""
 
     def relabel(self) -> None:
         """Redraw in the app's (new) language."""
@@ -92,14 +97,17 @@ class ConsultationScreen(Localized, Screen[None]):
         warning = self.query_one("#excluded", Static)
         warning.display = bool(excluded)
         if excluded:
-            devices = ", ".join(f"{device} ({user})" for user, device in excluded)
+            names = self.service.names
+            devices = ", ".join(
+                f"{device} ({show(names.person(user, self.lang))})" for user, device in excluded
+            )
             warning.update(
                 t("warning.room_excluded", self.lang, count=len(excluded), devices=devices)
             )
 
     def refresh_panel(self) -> None:
         self.query_one(SidePanel).update(
-            render_panel(self.consultation, self.service.today(), self.lang)
+            render_panel(self.consultation, self.service.today(), self.lang, self.service.names)
         )
 
     def entry_added(self, entry: Entry) -> None:
@@ -109,7 +117,7 @@ class ConsultationScreen(Localized, Screen[None]):
         self.query_one(Timeline).append(entry)
         if entry.event is not None:
             self.refresh_panel()
-            self.sub_title = self.consultation.counterpart() or ""
+            self._show_counterpart()
 
     def entry_decrypted(self, entry: Entry) -> None:
         if not self.is_mounted:
@@ -151,6 +159,11 @@ class ConsultationScreen(Localized, Screen[None]):
                 self.notify(t("notify.sent", self.lang))
             except CoopNetError as exc:
                 self.notify(t("error.send", self.lang, detail=exc), severity="error", timeout=10)
+
+    def on_timeline_details_requested(self, message: Timeline.DetailsRequested) -> None:
+        self.app.push_screen(
+            DetailsScreen(message.entry, self.consultation, self.service.names, self.lang)
+        )
 
     def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry

@@ -23,13 +23,17 @@ from tui.widgets.keybar import KeyBar
 
 COLUMNS = ("col.case", "col.counterpart", "col.kind", "col.stage", "col.deadline", "col.unread")
 SHORT_DEADLINE = "col.deadline.short"  # the due date alone (and "overdue" when it is)
+SHORT_COUNTERPART = "col.counterpart.short"  # the State alone
 LAYOUTS = (
     COLUMNS,
-    ("col.case", "col.counterpart", "col.stage", "col.deadline", "col.unread"),
+    ("col.case", SHORT_COUNTERPART, "col.kind", "col.stage", "col.deadline", "col.unread"),
+    ("col.case", SHORT_COUNTERPART, "col.stage", "col.deadline", "col.unread"),
     ("col.case", "col.stage", "col.deadline", "col.unread"),  # the case names both sides
     ("col.case", "col.stage", SHORT_DEADLINE, "col.unread"),
 )
-"""Columns shown, from the widest layout to the narrowest: the first one that fits."""
+"""Columns shown, from the widest layout to the narrowest: the first one that fits. The
+case reference is in every one, whole: the less important columns go first."""
+SHORT_HEADERS = {SHORT_DEADLINE: "col.deadline", SHORT_COUNTERPART: "col.counterpart"}
 CELL_PADDING = 1  # DataTable's, each side of a cell
 Cell = tuple[str, str]  # text, style
 URGENCY_STYLE = {"overdue": "bold red", "near": "bold yellow", "pending": "", "none": "dim"}
@@ -81,10 +85,12 @@ class ConsultationsScreen(Localized, Screen[None]):
     def _matches(self, consultation: Consultation, needle: str, stage: str) -> bool:
         if not needle:
             return True
+        counterpart = consultation.counterpart() or ""
         hay = " ".join(
             [
                 consultation.case_ref,
-                consultation.counterpart() or "",
+                counterpart,
+                self.service.names.authority(counterpart) if counterpart else "",
                 stage,
                 str(consultation.kind or ""),
             ]
@@ -127,12 +133,21 @@ class ConsultationsScreen(Localized, Screen[None]):
                 due = (show(f"{date_text(deadline.due, lang)} ({note})"), style)
                 short = due if left < 0 else (day(deadline.due, lang), style)
             kind = show(value_label(consultation.kind, lang)) if consultation.kind else ""
+            counterpart = consultation.counterpart()
+            names = self.service.names
             rows.append(
                 (
                     consultation.room_id,
                     {
                         "col.case": (consultation.case_ref, "bold" if consultation.invited else ""),
-                        "col.counterpart": (consultation.counterpart() or "", ""),
+                        "col.counterpart": (
+                            show(names.authority(counterpart)) if counterpart else "",
+                            "",
+                        ),
+                        SHORT_COUNTERPART: (
+                            show(names.authority(counterpart, short=True)) if counterpart else "",
+                            "",
+                        ),
                         "col.kind": (kind, ""),
                         "col.stage": (stage_text, ""),
                         "col.deadline": due,
@@ -192,8 +207,9 @@ class ConsultationsScreen(Localized, Screen[None]):
             if selected is not None and selected in keys:
                 table.move_cursor(row=keys.index(selected), animate=False)
         self._drawn, self._drawn_layout = rows, layout
+        account = show(self.service.names.own(lang))
         self.query_one("#status", Static).update(
-            f"{len(self._shown)}/{len(self.service.rooms)} · {self.service.user_id} · "
+            f"{len(self._shown)}/{len(self.service.rooms)} · {account} · "
             + t(f"conn.{self.service.connection.value}", lang)
         )
 
@@ -249,4 +265,4 @@ class ConsultationsScreen(Localized, Screen[None]):
 
 
 def header(column: str, lang: str) -> str:
-    return t("col.deadline" if column == SHORT_DEADLINE else column, lang)
+    return t(SHORT_HEADERS.get(column, column), lang)

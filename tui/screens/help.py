@@ -40,6 +40,7 @@ SECTIONS: tuple[tuple[str | None, str | None, tuple[tuple[str, str], ...]], ...]
             ("Enter", "help.consultation.send"),
             ("Tab  ↑ ↓", "help.consultation.timeline"),
             ("r  ctrl+r", "help.consultation.reply"),
+            ("Enter  i", "help.consultation.card"),
             ("Home ctrl+u  End", "help.consultation.earlier"),
             ("ctrl+s", "help.consultation.structured"),
             ("ctrl+o  ctrl+r", "help.consultation.lists"),

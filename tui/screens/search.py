@@ -71,11 +71,17 @@ class SearchScreen(Localized, ModalScreen[tuple[str, str] | None]):
         else:
             found = self.service.search(query)
         options = []
+        names = self.service.names
         for consultation, entry in found[-MAX_RESULTS:]:
             line = (entry.body or "").replace("\n", " ")[:90]
             if not entry.trusted:  # never found as if the officer had said it
                 line = f"⚠ {t('entry.untrusted', self.lang, device=entry.device_id or '?')}: {line}"
-            options.append(Option(f"{consultation.case_ref}  {show(line)}"))
+            who = names.person(entry.sender, self.lang)
+            counterpart = consultation.counterpart()
+            where = consultation.case_ref
+            if counterpart:
+                where += f" · {show(names.authority(counterpart, short=True))}"
+            options.append(Option(f"{where}  {show(who)}: {show(line)}"))
             self.hits.append((consultation.room_id, entry.event_id))
         results.add_options(options)
         self._found = len(found)

@@ -1,4 +1,16 @@
-"""How one timeline entry is drawn: chat lines for messages, cards for structured events.
+"""How one timeline entry is drawn: every kind of entry, in this one module.
+
+:func:`render_entry` picks the drawing for an entry's kind: a chat message (sender, time,
+text), a bot's notice (compact, in its own colour), a card for a structured event (a
+coloured bar, its title, sender and time, its fields, then its marks), a rejected event,
+an undecryptable one. A new kind of card is one more function here and one more branch
+in :func:`render_entry`.
+
+A receipt is not drawn on its own: it is a **mark** on the card of the event it
+certifies ("✓ received by bot · Mexico 11:15"; red when the hash or the signature fails,
+grey while it is awaited), with the full receipt in the details view (:func:`details`).
+A bot's answer to a rejected event marks that event's card too. Names come from the
+directory (:mod:`tui.names`); raw ids only in the details view.
 
 Pure rendering (Rich renderables); the reader's language labels the fields and values,
 whatever language the sender used.
@@ -6,20 +18,50 @@ whatever language the sender used.
 
 from __future__ import annotations
 
-from dataclasses import fields
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.panel import Panel
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from coopnet.consultation import ReceiptMatch
-from coopnet.protocol import Event, Receipt, StageTransition
-from coopnet.protocol.fields import Boolean, Choice, Day, Instant, ListOf, Nested, Spec, spec_of
+from coopnet.protocol import Event, Problem, Receipt, StageTransition
+from coopnet.protocol.fields import (
+    AUTHORITY,
+    Boolean,
+    Choice,
+    Day,
+    Instant,
+    ListOf,
+    Nested,
+    Spec,
+    spec_of,
+)
+from coopnet.protocol.fields import (
+    Text as TextSpec,
+)
 from coopnet.protocol.labels import event_label
-from tui.i18n import day, field_label, label, show, t, value_label, when
+from tui.i18n import (
+    clock,
+    day,
+    field_label,
+    label,
+    moment,
+    moment_near,
+    show,
+    t,
+    value_label,
+    when,
+)
 from tui.model import Consultation, Entry, EntryKind
+from tui.names import Names
 
 CARD_STYLES = {
     "opened": "cyan",
@@ -30,9 +72,59 @@ CARD_STYLES = {
     "assurance": "blue",
     "receipt": "bright_black",
 }
+NOTICE_STYLE = "bright_magenta"  # a bot's notices: never mistaken for an officer's words
+CARD_ROWS = 3
+"""Field rows a card shows until it is expanded (Enter on it), one line each: the
+timeline reads like a conversation, the whole event is one key away."""
+MAX_LABEL = 32  # columns a field label keeps before it gives way
+GOOD, BAD, UNSURE, AWAITED = "green", "bold red", "yellow", "bright_black"
 
 
-def _scalar(spec: Spec, value: Any, lang: str) -> str:
+@dataclass(frozen=True)
+class Bar:
+    """A renderable drawn with a coloured bar down its left side (a card's edge): one
+    column instead of a box's two extra lines."""
+
+    inner: RenderableType
+    style: str
+    glyph: str = "▌"
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width - 2)
+        bar = Segment(self.glyph + " ", Style.parse(self.style))
+        for line in console.render_lines(self.inner, options.update(width=width), pad=False):
+            yield bar
+            yield from line
+            yield Segment.line()
+
+
+@dataclass(frozen=True)
+class Head:
+    """An entry's first line and its body, with one mark at the first line's right end
+    when both fit on it (a receipt's ✓ beside the card's title), else below the body."""
+
+    left: Text
+    right: Text | None = None
+    body: RenderableType = ""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        right = self.right
+        room = options.max_width - self.left.cell_len - (right.cell_len if right else 0)
+        if right is not None and room >= 2:
+            line = self.left.copy()
+            line.append(" " * room)
+            line.append_text(right)
+            yield line
+            right = None
+        else:
+            yield self.left
+        yield self.body
+        if right is not None:
+            yield right
+
+
+# ---------------------------------------------------------------- values
+def _scalar(spec: Spec, value: Any, lang: str, names: Names | None) -> str:
     if isinstance(spec, Choice):
         return value_label(value, lang)
     if isinstance(spec, Boolean):
@@ -40,20 +132,22 @@ def _scalar(spec: Spec, value: Any, lang: str) -> str:
     if isinstance(spec, Day):
         return day(value, lang)
     if isinstance(spec, Instant):
-        return str(value.isoformat(timespec="seconds"))
+        return moment(value, lang)
+    if names is not None and isinstance(spec, TextSpec) and spec.pattern == AUTHORITY:
+        return names.authority(str(value))
     return str(value)
 
 
-def _value(spec: Spec, value: Any, lang: str) -> str:
+def _value(spec: Spec, value: Any, lang: str, names: Names | None = None) -> str:
     if isinstance(spec, Nested):
         return "; ".join(
-            f"{field_label(n, lang)}: {_value(s, v, lang)}" for n, s, v in items(value)
+            f"{field_label(n, lang)}: {_value(s, v, lang, names)}" for n, s, v in items(value)
         )
     if isinstance(spec, ListOf):
         if isinstance(spec.item, Nested):
-            return "\n".join(_value(spec.item, v, lang) for v in value)
-        return ", ".join(_scalar(spec.item, v, lang) for v in value)
-    return _scalar(spec, value, lang)
+            return "\n".join(_value(spec.item, v, lang, names) for v in value)
+        return ", ".join(_scalar(spec.item, v, lang, names) for v in value)
+    return _scalar(spec, value, lang, names)
 
 
 def items(record: Any) -> list[tuple[str, Spec, Any]]:
@@ -67,10 +161,130 @@ def items(record: Any) -> list[tuple[str, Spec, Any]]:
     return out
 
 
-def sender_name(sender: str, own: str, lang: str) -> str:
-    if sender == own:
-        return t("you", lang)
-    return sender.split(":", 1)[0].lstrip("@")
+def field_rows(event: Event, lang: str, names: Names | None = None) -> list[tuple[str, str]]:
+    """A structured event's fields as (label, value), labelled in the reader's language
+    (logical order)."""
+    rows: list[tuple[str, str]] = []
+    if isinstance(event, StageTransition):
+        rows.append(
+            ("", f"{value_label(event.from_stage, lang)} → {value_label(event.to_stage, lang)}")
+        )
+    for name, spec, value in items(event):
+        if isinstance(event, StageTransition) and name in ("from_stage", "to_stage"):
+            continue
+        if isinstance(event, Receipt) and name == "event_id":
+            continue  # a raw id: in the details view
+        rows.append((field_label(name, lang), _value(spec, value, lang, names)))
+    return rows
+
+
+def field_table(
+    event: Event, lang: str, names: Names | None = None, limit: int | None = None
+) -> Table:
+    """The fields as a two-column grid; ``limit`` rows at most, each on one line."""
+    rows = field_rows(event, lang, names)
+    shown = rows if limit is None else rows[:limit]
+    table = Table.grid(padding=(0, 1))
+    # The labels stay whole (up to a third of a card); the values give way.
+    widest = max((cell_len(name) for name, _ in shown), default=0)
+    table.add_column(style="bold", no_wrap=True, min_width=min(widest, MAX_LABEL))
+    if limit is None:
+        table.add_column(overflow="fold")
+    else:
+        table.add_column(no_wrap=True, overflow="ellipsis")
+    for name, value in shown:
+        shown = value if limit is None else value.replace("\n", " · ")
+        table.add_row(show(name), show(shown))
+    return table
+
+
+# ---------------------------------------------------------------- marks
+def _bot_of(names: Names) -> Any:
+    def bot_of(authority_id: str) -> str | None:
+        party = names.directory.get(authority_id)
+        return party.bot if party is not None else None
+
+    return bot_of
+
+
+def receipt_marks(entry: Entry, consultation: Consultation, names: Names, lang: str) -> list[Text]:
+    """One line per receipt of a step; one grey line while the expected one is awaited."""
+    marks: list[Text] = []
+    for held in consultation.receipts_of(entry):
+        receipt = held.receipt
+        values = {
+            "who": show(names.person(receipt.receiver, lang)),
+            "at": moment_near(receipt.received_at, entry.ts, lang),
+        }
+        match = consultation.receipt_check(receipt)
+        signature = consultation.core.receipt_signature(held.event_id)
+        if match is ReceiptMatch.MISMATCH:
+            marks.append(Text(t("mark.mismatch", lang, **values), style=BAD))
+        elif signature.valid is False:
+            marks.append(Text(t("mark.bad_signature", lang, **values), style=BAD))
+        elif signature.valid is None:
+            marks.append(Text(t("mark.unchecked", lang, **values), style=UNSURE))
+        else:
+            marks.append(Text(t("mark.received", lang, **values), style=GOOD))
+    if not marks:
+        bot = consultation.certifier(entry, _bot_of(names))
+        if bot is not None:
+            who = show(names.person(bot, lang))
+            marks.append(Text(t("mark.awaited", lang, who=who), style=AWAITED))
+    return marks
+
+
+def answer_mark(entry: Entry, consultation: Consultation, names: Names, lang: str) -> Text | None:
+    """The mark of a bot's answer on the event it refused."""
+    answer = consultation.answers.get(entry.event_id)
+    if answer is None or not names.is_bot(answer.sender):
+        return None
+    at = moment_near(dt.datetime.fromtimestamp(answer.ts / 1000, dt.UTC), entry.ts, lang)
+    values = {"who": show(names.person(answer.sender, lang)), "at": at}
+    return Text(t("mark.answered", lang, **values), style=BAD)
+
+
+def problem_line(problem: Problem, lang: str) -> str:
+    """A validation problem named by its field's label (the raw path: in the details)."""
+    name = re.sub(r"\[\d+\]$", "", problem.path.rsplit(".", 1)[-1]) if problem.path else ""
+    where = field_label(name, lang) if name else ""
+    return f"{where}: {problem.detail}" if where else f"{problem.reason}: {problem.detail}"
+
+
+def refusal_mark(entry: Entry, consultation: Consultation, names: Names, lang: str) -> Text | None:
+    refusal = consultation.refusal(entry)
+    if refusal is None:
+        return None
+    # The bots refused it too (the same core): never shown as if it had happened.
+    if refusal.conflict_with is not None:
+        other = consultation.entry(refusal.conflict_with)
+        what = refusal.conflict_with[:12]
+        if other is not None and other.event is not None:
+            what = f"{event_label(other.event.TYPE, lang)} · {names.person(other.sender, lang)}"
+        return Text(t("entry.conflict", lang, other=show(what)), style=BAD)
+    return Text(t("entry.refused", lang, reason=refusal.message), style=BAD)
+
+
+# ---------------------------------------------------------------- entries
+def is_folded(entry: Entry, consultation: Consultation) -> bool:
+    """A receipt drawn as a mark on the card it certifies, not on its own."""
+    event = entry.event
+    return (
+        isinstance(event, Receipt)
+        and entry.trusted
+        and entry.kind is EntryKind.STRUCTURED
+        and consultation.has(event.event_id)
+    )
+
+
+def related(entry: Entry) -> str | None:
+    """The entry whose drawing changes when ``entry`` arrives (the certified or refused
+    event), if any."""
+    if isinstance(entry.event, Receipt):
+        return entry.event.event_id
+    if entry.marker is not None and entry.marker[0] == "answer":
+        return entry.marker[1]
+    return None
 
 
 def untrusted_note(entry: Entry, lang: str) -> Text:
@@ -78,106 +292,223 @@ def untrusted_note(entry: Entry, lang: str) -> Text:
     return Text(t("entry.untrusted", lang, device=entry.device_id or "?"), style="bold red")
 
 
+def _head(title: str, title_style: str, who: str, ts: int, lang: str, more: int = 0) -> Text:
+    """Title, sender and time of day (the timeline's day divider gives the date); how
+    many fields the short card leaves out."""
+    head = Text.assemble((show(title), title_style))
+    if who:
+        head.append("  ")
+        head.append(show(who), style="bold")
+    head.append(f"  {clock(ts, lang)}", style="dim")
+    if more:
+        head.append(f"  {t('card.more', lang, n=more)}", style="dim")
+    return head
+
+
 def render_entry(
-    entry: Entry, consultation: Consultation, own_user: str, lang: str
-) -> RenderableType:
-    who = sender_name(entry.sender, own_user, lang)
+    entry: Entry,
+    consultation: Consultation,
+    names: Names,
+    lang: str,
+    expanded: bool = False,
+) -> RenderableType | None:
+    """How ``entry`` is drawn; None for a receipt drawn as a mark on its event's card."""
+    if is_folded(entry, consultation):
+        return None
+    who = names.person(entry.sender, lang)
     if not entry.trusted:
-        # Never drawn as the officer's word: red, marked, the device named.
-        head = Text.assemble(
-            (f"⚠ {who}", "bold red"),
-            (f"  {entry.sender.split(':', 1)[-1]}  {when(entry.ts, lang)}", "red"),
-        )
-        if entry.kind is EntryKind.STRUCTURED:
-            return render_card(entry, consultation, f"⚠ {who}", lang)
-        said = entry.body if entry.kind is not EntryKind.INVALID else t("entry.invalid", lang)
-        return Group(head, untrusted_note(entry, lang), Text(show(said), style="red"))
-    head = Text.assemble(
-        (who, "bold green" if entry.sender == own_user else "bold cyan"),
-        (f"  {entry.sender.split(':', 1)[-1]}  {when(entry.ts, lang)}", "dim"),
-    )
+        return _untrusted(entry, consultation, who, lang, expanded)
+    if entry.kind is EntryKind.STRUCTURED:
+        if isinstance(entry.event, Receipt):
+            return _lone_receipt(entry, who, lang)
+        return render_card(entry, consultation, names, lang, expanded)
+    if entry.kind is EntryKind.INVALID:
+        return _rejected(entry, consultation, names, who, lang, expanded)
+    if entry.notice and names.is_bot(entry.sender):
+        return _notice(entry, who, lang)
+    own = entry.sender == names.own_user
+    head = Text.assemble((show(who), "bold green" if own else "bold cyan"))
+    head.append(f"  {clock(entry.ts, lang)}", style="dim")
     if entry.reply_to:
-        head.append(f"  ↩ {t('entry.reply_to', lang)} {entry.reply_to[:12]}", style="dim italic")
-    if entry.kind is EntryKind.TEXT:
-        return Group(head, Text(show(entry.body)))
+        head.append(f"  ↩ {t('entry.reply_to', lang)} ", style="dim italic")
+        replied = consultation.entry(entry.reply_to)
+        if replied is not None:
+            head.append(show(names.person(replied.sender, lang)), style="dim italic")
     if entry.kind is EntryKind.UNDECRYPTABLE:
         return Group(head, Text(t("entry.undecryptable", lang), style="italic yellow"))
     if entry.kind is EntryKind.OTHER:
         return Group(head, Text(entry.body, style="dim"))
-    if entry.kind is EntryKind.INVALID:
-        problems = entry.error.problems if entry.error else ()
-        body = Text("\n".join(str(p) for p in problems[:8]), style="red")
-        return Panel(
-            body,
-            title=t("entry.invalid", lang),
-            title_align="left",
-            border_style="red",
-            subtitle=who,
-            subtitle_align="right",
-        )
-    return render_card(entry, consultation, who, lang)
+    return Group(head, Text(show(entry.body)))
 
 
-def field_table(event: Event, lang: str) -> Table:
-    """A structured event's fields, labelled in the reader's language."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    if isinstance(event, StageTransition):
-        arrow = f"{value_label(event.from_stage, lang)} → {value_label(event.to_stage, lang)}"
-        table.add_row("", show(arrow))
-    for name, spec, value in items(event):
-        if isinstance(event, StageTransition) and name in ("from_stage", "to_stage"):
-            continue
-        table.add_row(show(field_label(name, lang)), show(_value(spec, value, lang)))
-    return table
+def _notice(entry: Entry, who: str, lang: str) -> RenderableType:
+    """A bot's notice (reminder, answer, command output): compact and in its own colour."""
+    head = Text.assemble(("◆ ", NOTICE_STYLE), (show(who), f"bold {NOTICE_STYLE}"))
+    head.append(f"  {clock(entry.ts, lang)}", style="dim")
+    kind = entry.marker[0] if entry.marker else "reply"
+    if kind in ("reminder", "answer", "untrusted"):
+        head.append(f"  · {t(f'notice.{kind}', lang)}", style=NOTICE_STYLE)
+    body = Text(show(entry.body), style=f"italic {NOTICE_STYLE}")
+    return Group(head, Bar(body, NOTICE_STYLE, glyph=" "))
 
 
-def render_card(entry: Entry, consultation: Consultation, who: str, lang: str) -> RenderableType:
+def _lone_receipt(entry: Entry, who: str, lang: str) -> RenderableType:
+    """A receipt for an event this device does not hold: one line, never hidden."""
+    head = _head(t("receipt.unknown", lang), UNSURE, who, entry.ts, lang)
+    return Bar(head, UNSURE)
+
+
+def _untrusted(
+    entry: Entry, consultation: Consultation, who: str, lang: str, expanded: bool
+) -> RenderableType:
+    # Never drawn as the officer's word: red, marked, the device named.
+    parts: list[RenderableType] = [untrusted_note(entry, lang)]
+    if entry.kind is EntryKind.STRUCTURED and entry.event is not None:
+        title = f"⚠ {event_label(entry.event.TYPE, lang)}"
+        parts.append(field_table(entry.event, lang, None, None if expanded else CARD_ROWS))
+    else:
+        title = f"⚠ {t('entry.untrusted.title', lang)}"
+        said = entry.body if entry.kind is not EntryKind.INVALID else t("entry.invalid", lang)
+        parts.append(Text(show(said), style="red"))
+    return Bar(Group(_head(title, "bold red", who, entry.ts, lang), *parts), "bold red")
+
+
+def _rejected(
+    entry: Entry,
+    consultation: Consultation,
+    names: Names,
+    who: str,
+    lang: str,
+    expanded: bool,
+) -> RenderableType:
+    problems = entry.error.problems if entry.error else ()
+    shown = problems if expanded else problems[:CARD_ROWS]
+    head = _head(
+        t("entry.invalid", lang), "bold red", who, entry.ts, lang, len(problems) - len(shown)
+    )
+    lines = "\n".join(show(problem_line(p, lang)) for p in shown)
+    body = Text(lines, style="red", no_wrap=not expanded, overflow="ellipsis")
+    answered = answer_mark(entry, consultation, names, lang)
+    return Bar(Head(head, answered, body), "red")
+
+
+def render_card(
+    entry: Entry,
+    consultation: Consultation,
+    names: Names,
+    lang: str,
+    expanded: bool = False,
+) -> RenderableType:
+    """A structured event's card: title, sender and time; its fields; its marks."""
     event = entry.event
     assert event is not None
-    table = field_table(event, lang)
-    body: RenderableType = table
     border = CARD_STYLES.get(event.TYPE, "white")
-    if not entry.trusted:
-        # What it says is not applied (the core refused it), certified or counted.
-        title = show(event_label(event.TYPE, lang))
-        return Panel(
-            Group(untrusted_note(entry, lang), table),
-            title=f"[b red]⚠ {title}[/b red]",
-            title_align="left",
-            border_style="bold red",
-            subtitle=f"{who} · {when(entry.ts, lang)}",
-            subtitle_align="right",
-        )
-    if isinstance(event, Receipt):
-        check = consultation.receipt_check(event)
-        style = {"matches": "green", "mismatch": "bold red", "unknown": "yellow"}[check.value]
-        signature = consultation.receipt_signature(entry)
-        if signature.valid is None:
-            signed = Text(t("receipt.sig_unchecked", lang), style="yellow")
-        elif signature.valid:
-            signed = Text(t("receipt.sig_valid", lang, kid=signature.key_id or ""), style="green")
-        else:
-            signed = Text(t("receipt.sig_invalid", lang, reason=signature.reason), style="bold red")
-        body = Group(table, Text(t(f"receipt.{check.value}", lang), style=style), signed)
-        if check is ReceiptMatch.MISMATCH or signature.valid is False:
-            border = "red"
-    refusal = consultation.refusal(entry)
-    if refusal is not None:
-        # The bots refused it too (the same core): never shown as if it had happened.
-        if refusal.conflict_with is not None:
-            why = t("entry.conflict", lang, other=refusal.conflict_with[:12])
-        else:
-            why = t("entry.refused", lang, reason=refusal.message)
-        body = Group(body, Text(why, style="bold red"))
+    rows = len(field_rows(event, lang, names))
+    limit = None if expanded else CARD_ROWS
+    marks: list[Text] = []
+    refused = refusal_mark(entry, consultation, names, lang)
+    if refused is not None:
+        marks.append(refused)
         border = "red"
-    title = show(event_label(event.TYPE, lang))
-    return Panel(
-        body,
-        title=f"[b]{title}[/b]",
-        title_align="left",
-        border_style=border,
-        subtitle=f"{who} · {when(entry.ts, lang)}",
-        subtitle_align="right",
+    answered = answer_mark(entry, consultation, names, lang)
+    if answered is not None:
+        marks.append(answered)
+    received = receipt_marks(entry, consultation, names, lang)
+    if any(mark.style == BAD for mark in received):
+        border = "red"
+    marks += received
+    head = _head(
+        event_label(event.TYPE, lang),
+        f"bold {border}",
+        names.person(entry.sender, lang),
+        entry.ts,
+        lang,
+        0 if limit is None else max(0, rows - limit),
     )
+    table = field_table(event, lang, names, limit)
+    if len(marks) == 1:  # beside the title when it fits
+        return Bar(Head(head, marks[0], table), border)
+    return Bar(Group(head, table, *marks), border)
+
+
+# ---------------------------------------------------------------- details
+def details(entry: Entry, consultation: Consultation, names: Names, lang: str) -> RenderableType:
+    """Everything about one entry, raw ids included: the details view (key ``i``)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    def row(key: str, value: str) -> None:
+        grid.add_row(show(t(key, lang)), show(value))
+
+    row("details.event_id", entry.event_id)
+    row("details.sender", f"{names.person(entry.sender, lang)} ({entry.sender})")
+    if entry.device_id:
+        row("details.device", entry.device_id)
+    row("details.sent_at", when(entry.ts, lang))
+    row("details.trusted", label("ui.yes" if entry.trusted else "ui.no", lang))
+    parts: list[RenderableType] = [grid]
+    event = entry.event
+    if event is not None:
+        row("details.type", event.TYPE)
+        digest = consultation.core.payload_hash(entry.event_id)
+        if digest:
+            row("details.hash", digest)
+        parts += [Text(""), Text(show(event_label(event.TYPE, lang)), style="bold underline")]
+        parts.append(field_table(event, lang, names))
+        if isinstance(event, Receipt):
+            parts += [Text(""), *_receipt_details(entry, consultation, names, lang)]
+    for held in consultation.receipts_of(entry):
+        held_entry = consultation.entry(held.event_id)
+        if held_entry is not None:
+            parts += [Text(""), *_receipt_details(held_entry, consultation, names, lang)]
+    marks = [
+        m
+        for m in (
+            refusal_mark(entry, consultation, names, lang),
+            answer_mark(entry, consultation, names, lang),
+        )
+        if m is not None
+    ]
+    if marks:
+        parts += [Text(""), *marks]
+    answer = consultation.answers.get(entry.event_id)
+    if answer is not None and names.is_bot(answer.sender):
+        parts.append(Text(show(answer.body), style=f"italic {NOTICE_STYLE}"))
+    if entry.error is not None:
+        parts += [Text(""), *(Text(str(p), style="red") for p in entry.error.problems)]
+    return Group(*parts)
+
+
+def _receipt_details(
+    entry: Entry, consultation: Consultation, names: Names, lang: str
+) -> Iterable[RenderableType]:
+    """A receipt in full: what it certifies, who received it when, and both checks."""
+    receipt = entry.event
+    assert isinstance(receipt, Receipt)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    receiver = f"{names.person(receipt.receiver, lang)} ({receipt.receiver})"
+    for key, value in (
+        ("details.receipt_id", entry.event_id),
+        ("details.certifies", receipt.event_id),
+        ("details.hash", receipt.content_hash),
+        ("details.receiver", receiver),
+        ("details.received_at", moment(receipt.received_at, lang)),
+    ):
+        grid.add_row(show(t(key, lang)), show(value))
+    yield Text(show(event_label(receipt.TYPE, lang)), style="bold underline")
+    yield grid
+    check = consultation.receipt_check(receipt)
+    yield Text(
+        t(f"receipt.{check.value}", lang),
+        style={"matches": GOOD, "mismatch": BAD, "unknown": UNSURE}[check.value],
+    )
+    signature = consultation.core.receipt_signature(entry.event_id)
+    if signature.valid is None:
+        yield Text(t("receipt.sig_unchecked", lang), style=UNSURE)
+    elif signature.valid:
+        yield Text(t("receipt.sig_valid", lang, kid=signature.key_id or ""), style=GOOD)
+    else:
+        yield Text(t("receipt.sig_invalid", lang, reason=signature.reason), style=BAD)

@@ -9,15 +9,20 @@ from rich.text import Text
 from textual.widgets import Static
 
 from coopnet.stages import MACHINES
-from tui.i18n import date_text, label, show, t, value_label
+from tui.directory import Directory
+from tui.i18n import day, label, show, t, value_label
 from tui.model import Consultation, urgency
+from tui.names import Names
 
 
 def render_panel(
     consultation: Consultation,
     today: dt.date,
     lang: str,
+    names: Names | None = None,
 ) -> RenderableType:
+    """Stages reached (with their dates) and those that can follow, open deadlines by due
+    date, assurances; dates in the reader's locale, each on a line of its own."""
     parts: list[RenderableType] = []
     status = consultation.status(today)
     parts.append(Text(t("panel.stages", lang), style="bold underline"))
@@ -26,8 +31,9 @@ def render_panel(
     else:
         reached = {h.stage for h in status.stages.history}
         for entry in status.stages.history:
-            when = f"  {date_text(entry.date, lang)}" if entry.date else ""
-            parts.append(Text(show(f"● {value_label(entry.stage, lang)}{when}"), style="green"))
+            parts.append(Text(show(f"● {value_label(entry.stage, lang)}"), style="green"))
+            if entry.date:  # on a line of its own: a date is never cut in two
+                parts.append(Text(f"  {day(entry.date, lang)}", style="green dim", no_wrap=True))
         machine = MACHINES[status.stages.kind]
         for stage in machine.next_stages(status.stages.current):
             if stage not in reached:
@@ -41,17 +47,21 @@ def render_panel(
         state = urgency(deadline, today)
         style = {"overdue": "bold red", "near": "bold yellow"}.get(state, "")
         rule = label(f"rule.{deadline.rule.id}", lang)
-        parts.append(Text(show(f"{date_text(deadline.due, lang)}  {rule}"), style=style))
+        parts.append(Text(day(deadline.due, lang), style=f"bold {style}".strip(), no_wrap=True))
+        parts.append(Text(show(f"  {rule}"), style=style))
     parts.append(Text(""))
     parts.append(Text(t("panel.assurances", lang), style="bold underline"))
     assurances = consultation.assurances()
+    if names is None:
+        names = Names(Directory(), "")
     if not assurances:
         parts.append(Text(t("panel.none", lang), style="dim"))
     for assurance in assurances.values():
         line = (
             f"{value_label(assurance.assurance_type, lang)}: "
             f"{value_label(assurance.assurance_status, lang)} "
-            f"({assurance.giver}→{assurance.receiver})"
+            f"({names.authority(assurance.giver, short=True)}"
+            f" → {names.authority(assurance.receiver, short=True)})"
         )
         style = "bold red" if assurance.assurance_status == "breached" else ""
         parts.append(Text(show(line), style=style))

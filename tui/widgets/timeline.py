@@ -7,14 +7,18 @@ milliseconds each (styles, layout, focus); instead the timeline is a single
 The window grows towards older entries on demand (Home, ctrl+u, ↑ on the first entry,
 or scrolling up at the top). Rendered entries are cached per width and language.
 
-Keys: ↑/↓ select an entry, ``r`` replies to it (the screen receives
-:class:`Timeline.ReplyRequested`).
+Keys: ↑/↓ select an entry, Enter shows a card whole (or short again), ``i`` opens its
+details (the screen receives :class:`Timeline.DetailsRequested`), ``r`` replies to it
+(:class:`Timeline.ReplyRequested`). A receipt takes no lines of its own: it is a mark on
+the card it certifies (:mod:`tui.widgets.cards`), so the cursor passes over it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -24,10 +28,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.i18n import t
+from tui.i18n import day, local_day, t
 from tui.localize import Localized
 from tui.model import Consultation, Entry
-from tui.widgets.cards import render_entry
+from tui.names import Names
+from tui.widgets.cards import is_folded, related, render_entry
 
 PAGE = 20
 """Entries loaded at least when opening, and per step towards older entries."""
@@ -36,12 +41,13 @@ NONE = -1  # owner of a line that belongs to no entry (separator, "earlier" note
 
 
 class Timeline(Localized, ScrollView, can_focus=True):
-    COMPONENT_CLASSES = {"timeline--cursor", "timeline--earlier"}
+    COMPONENT_CLASSES = {"timeline--cursor", "timeline--earlier", "timeline--day"}
     DEFAULT_CSS = """
     Timeline { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     Timeline > .timeline--cursor { background: $boost; }
     Timeline:focus > .timeline--cursor { background: $accent 25%; }
     Timeline > .timeline--earlier { color: $text-muted; text-style: italic; }
+    Timeline > .timeline--day { color: $text-muted; }
     """
     BINDINGS = [
         Binding("ctrl+u", "earlier", "key.earlier", show=False),
@@ -50,17 +56,24 @@ class Timeline(Localized, ScrollView, can_focus=True):
         Binding("up", "cursor(-1)", "key.previous", show=False),
         Binding("down", "cursor(1)", "key.next", show=False),
         Binding("r", "reply", "key.reply"),
+        Binding("enter", "expand", "key.expand"),
+        Binding("i", "details", "key.details"),
     ]
 
     @dataclass
     class ReplyRequested(Message):
         entry: Entry
 
-    def __init__(self, consultation: Consultation, user: str, lang: str, **kw: object) -> None:
+    @dataclass
+    class DetailsRequested(Message):
+        entry: Entry
+
+    def __init__(self, consultation: Consultation, names: Names, lang: str, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.consultation = consultation
-        self.user = user
+        self.names = names
         self.lang = lang
+        self.expanded: set[str] = set()  # event ids of the cards shown whole
         self.first_shown = len(consultation.entries)  # nothing loaded until the width is known
         self.cursor: int | None = None  # index into consultation.entries
         self._width = 0
@@ -69,6 +82,7 @@ class Timeline(Localized, ScrollView, can_focus=True):
         self._owner: list[int] = []  # entry index of each line, or NONE
         self._start: dict[int, int] = {}  # entry index → its first line
         self._pending: str | None = None  # an entry to show once laid out
+        self._last_day: dt.date | None = None  # the day of the last entry laid out
         self._base = Style()  # styles of the paint in progress (see render_lines)
         self._cursor_style = Style()
 
@@ -90,10 +104,20 @@ class Timeline(Localized, ScrollView, can_focus=True):
         if cached is None:
             console = self.app.console
             options = console.options.update(width=self._width, height=None)
-            renderable = render_entry(entry, self.consultation, self.user, self.lang)
-            cached = [
-                Strip(line, self._width) for line in console.render_lines(renderable, options)
-            ]
+            renderable = render_entry(
+                entry,
+                self.consultation,
+                self.names,
+                self.lang,
+                expanded=entry.event_id in self.expanded,
+            )
+            cached = (
+                []
+                if renderable is None
+                else [
+                    Strip(line, self._width) for line in console.render_lines(renderable, options)
+                ]
+            )
             self._cache[entry.event_id] = cached
         return cached
 
@@ -108,26 +132,45 @@ class Timeline(Localized, ScrollView, can_focus=True):
             lines += [Strip([Segment(note, style)], len(note)), Strip.blank(0)]
             owner += [NONE, NONE]
         entries = self.consultation.entries
+        self._last_day = None
         for index in range(self.first_shown, len(entries)):
-            block = self._block(entries[index])
+            entry = entries[index]
+            block = self._block(entry)
+            if not block:
+                continue  # drawn on another entry's card (a receipt)
+            self._divide(entry, lines, owner)
             start[index] = len(lines)
             lines += block
             owner += [index] * len(block)
-            lines.append(Strip.blank(0))
-            owner.append(NONE)
         self._lines, self._owner, self._start = lines, owner, start
         self.virtual_size = Size(self._width, len(lines))
         self.refresh()
+
+    def _height(self, entry: Entry) -> int:
+        return len(self._block(entry))
+
+    def _divide(self, entry: Entry, lines: list[Strip], owner: list[int]) -> None:
+        """A line with the date before the first entry of each day (entries give the
+        time of day only): entries follow each other without blank lines between them."""
+        today = local_day(entry.ts)
+        if today == self._last_day:
+            return
+        self._last_day = today
+        label = f" {day(today, self.lang)} "
+        rule = max(2, (self._width - cell_len(label)) // 2)
+        style = self.get_component_rich_style("timeline--day", partial=True)
+        lines.append(Strip([Segment("─" * rule + label + "─" * rule, style)]))
+        owner.append(NONE)
 
     def _fill(self) -> None:
         """Load at least a page, and enough entries to fill the view."""
         entries = self.consultation.entries
         target = max(0, len(entries) - PAGE)
         height = max(1, self.scrollable_content_region.height)
-        lines = sum(len(self._block(e)) + 1 for e in entries[target:])
+        lines = sum(self._height(e) for e in entries[target:])
         while target > 0 and lines < height:
             target -= 1
-            lines += len(self._block(entries[target])) + 1
+            lines += self._height(entries[target])
         self.first_shown = min(self.first_shown, target)
 
     def on_resize(self, _event: events.Resize) -> None:
@@ -181,12 +224,21 @@ class Timeline(Localized, ScrollView, can_focus=True):
             return  # laid out with everything else once the width is known
         at_end = self.is_vertical_scroll_end
         entries = self.consultation.entries
-        if entries and entries[-1] is entry and self._lines:
+        # What this entry changes on other cards: a receipt marks the card it certifies,
+        # an answer the card it refuses; an event comes after its receipt was drawn alone.
+        changed = [related(entry)] + [r.event_id for r in self.consultation.receipts_of(entry)]
+        redraw = False
+        for event_id in changed:
+            if event_id is not None and self._cache.pop(event_id, None) is not None:
+                redraw = True
+        if entries and entries[-1] is entry and self._lines and not redraw:
             index = len(entries) - 1
             block = self._block(entry)
-            self._start[index] = len(self._lines)
-            self._lines += [*block, Strip.blank(0)]
-            self._owner += [index] * len(block) + [NONE]
+            if block:
+                self._divide(entry, self._lines, self._owner)
+                self._start[index] = len(self._lines)
+                self._lines += block
+                self._owner += [index] * len(block)
             self.virtual_size = Size(self._width, len(self._lines))
             self.refresh()
         else:  # arrived out of order: indices after it moved
@@ -221,13 +273,17 @@ class Timeline(Localized, ScrollView, can_focus=True):
 
     # ------------------------------------------------------------ selection
     def action_cursor(self, step: int) -> None:
-        last = len(self.consultation.entries) - 1
+        entries = self.consultation.entries
+        last = len(entries) - 1
         if last < 0:
             return
-        if self.cursor is None:
-            target = last
-        else:
-            target = max(0, min(last, self.cursor + step))
+        target = last if self.cursor is None else max(0, min(last, self.cursor + step))
+        # Over the entries drawn on other cards (receipts), in the direction of travel.
+        direction = -1 if step < 0 or self.cursor is None else 1
+        while 0 <= target <= last and is_folded(entries[target], self.consultation):
+            target += direction
+        if not 0 <= target <= last:
+            return
         while target < self.first_shown:
             self.action_earlier()
         self.select(target)
@@ -267,6 +323,21 @@ class Timeline(Localized, ScrollView, can_focus=True):
         entry = self.selected
         if entry is not None:
             self.post_message(self.ReplyRequested(entry))
+
+    def action_details(self) -> None:
+        entry = self.selected
+        if entry is not None:
+            self.post_message(self.DetailsRequested(entry))
+
+    def action_expand(self) -> None:
+        """Show the selected card whole, or short again."""
+        entry = self.selected
+        if entry is None:
+            return
+        self.expanded.symmetric_difference_update({entry.event_id})
+        self._cache.pop(entry.event_id, None)
+        self._rebuild()
+        self.select(self.cursor if self.cursor is not None else 0)
 
     def scroll_to_entry(self, event_id: str) -> bool:
         """Select an entry and bring it into view (loading older entries if needed)."""
