@@ -18,6 +18,8 @@ from coopnet.protocol.envelope import (
     AFTER_KEY,
     MAX_PAYLOAD_BYTES,
     PAYLOAD_KEY,
+    REVISION,
+    REVISION_KEY,
     Link,
     PayloadTooLargeError,
     canonical_bytes,
@@ -27,6 +29,7 @@ from coopnet.protocol.envelope import (
     parse_content,
     parse_payload,
     payload,
+    payload_revision,
 )
 from coopnet.protocol.events import (
     EVENT_CLASSES,
@@ -52,6 +55,9 @@ from coopnet.protocol.render import render_html, render_text
 from coopnet.protocol.validation import ParseError, Problem
 
 __all__ = [
+    "REVISION",
+    "REVISION_KEY",
+    "payload_revision",
     "AFTER_KEY",
     "Link",
     "causal_parent",

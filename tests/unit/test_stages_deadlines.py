@@ -212,7 +212,9 @@ def test_postponement_review_date() -> None:
         "postponement_review"
     ]
     assert d.due == day("2026-03-01") and d.status is DeadlineStatus.OVERDUE
-    resumed = inputs + [move(S.SURRENDER_POSTPONED, S.SURRENDER_SCHEDULED, "2026-02-20", D)]
+    resumed = inputs + [
+        move(S.SURRENDER_POSTPONED, S.SURRENDER_SCHEDULED, "2026-02-20", D, due="2026-03-10")
+    ]
     d = deadlines(Kind.EXTRADITION, ECE, resumed, "2026-03-02", postponements=pp)[
         "postponement_review"
     ]
