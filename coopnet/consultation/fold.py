@@ -21,11 +21,12 @@ from coopnet.protocol import (
     ConsultationOpened,
     DeadlineExtension,
     Event,
+    RequirementsAnswer,
     StageTransition,
     SurrenderPostponement,
 )
 from coopnet.protocol.vocab import Side, Stage
-from coopnet.stages import StageFold, StageInput, side_of
+from coopnet.stages import StageFold, StageInput, answers_for, side_of
 
 
 class Topic(StrEnum):
@@ -101,6 +102,8 @@ class Fold:
         self.assurances = AssuranceRegister()
         self.postponements: list[tuple[dt.date, SurrenderPostponement]] = []
         self.extensions: list[DeadlineExtension] = []
+        self.requested_state: RequirementsAnswer | None = None
+        """The requested State's latest answer on its own requirements (its time limits)."""
         self.refusals: dict[str, Refusal] = {}
         self.accepted: list[str] = []
 
@@ -206,4 +209,7 @@ class Fold:
             self.postponements.append((step.day, event))
         elif isinstance(event, DeadlineExtension) and side is not None:
             self.extensions.append(event)
+        elif isinstance(event, RequirementsAnswer) and self.opened is not None:
+            if answers_for(self.opened, event, step.authority):
+                self.requested_state = event
         return None

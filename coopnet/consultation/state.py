@@ -208,6 +208,7 @@ class Consultation:
                 fold.extensions,
                 today=today,
                 rulebook=self._rulebook or _packaged_rulebook(),
+                requested_state=fold.requested_state,
             )
         self._status = (self.version, today, status)
         return status

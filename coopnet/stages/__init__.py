@@ -3,6 +3,7 @@
 - :mod:`coopnet.stages.model` – the two machines: stages, transitions, who may trigger each;
 - :mod:`coopnet.stages.machine` – derive the current stage and history from events;
 - :mod:`coopnet.stages.rulebook` – deadline rules by legal basis, from ``deadline_rules.json``;
+- :mod:`coopnet.stages.profile_rules` – the requested State's own time limits, from its answer;
 - :mod:`coopnet.stages.deadlines` – due dates, overdue status and reminders;
 - :mod:`coopnet.stages.tracker` – all of it from a consultation's timeline in one call.
 """
@@ -24,8 +25,15 @@ from coopnet.stages.machine import (
     side_of,
 )
 from coopnet.stages.model import EXTRADITION, MACHINES, MLA, Machine, Transition
+from coopnet.stages.profile_rules import profile_ruleset
 from coopnet.stages.rulebook import DeadlineRule, Rulebook, RulebookError, load_rulebook
-from coopnet.stages.tracker import ConsultationStatus, TimelineItem, status_of, track
+from coopnet.stages.tracker import (
+    ConsultationStatus,
+    TimelineItem,
+    answers_for,
+    status_of,
+    track,
+)
 
 __all__ = [
     "EXTRADITION",
@@ -48,6 +56,8 @@ __all__ = [
     "compute",
     "derive",
     "load_rulebook",
+    "answers_for",
+    "profile_ruleset",
     "reminders_between",
     "side_of",
     "ConsultationStatus",
