@@ -226,3 +226,32 @@ def test_untoc_18_23_a_partial_grant_names_grounds_and_reasons() -> None:
         reasons="Granted for the fraud only; the tax count is time-barred.",
     )
     assert check(EXTRADITION, S.EXECUTIVE_DECISION, complete, D) is None
+
+
+# ---------------------------------------------------------------- 10. grounds
+def test_untoc_16_1_18_9_18_21_grounds_are_in_the_vocabulary() -> None:
+    for ground in (
+        "dual_criminality",  # UNTOC 16(1), 18(9)
+        "non_extraditable_offence",
+        "request_not_conforming",  # 18(21)(a)
+        "essential_interests",  # 18(21)(b): sovereignty, security, ordre public
+        "domestic_law_prohibits",  # 18(21)(c)
+        "contrary_to_legal_system",  # 18(21)(d)
+        "pending_proceedings",
+        "pardon_amnesty",
+        "immunity",
+    ):
+        assert ground in RefusalGround._value2member_map_
+    assert "18(21)(b)" in label("refusal_ground.essential_interests", "en")
+
+
+def test_untoc_16_15_18_22_choosing_the_fiscal_ground_shows_the_rule() -> None:
+    from coopnet.stages import GROUND_WARNINGS, ground_warnings
+
+    assert ground_warnings(["fiscal_offence", "nationality"]) == ("warning.fiscal_offence",)
+    assert ground_warnings(["nationality"]) == ()
+    assert ground_warnings(["not-a-ground"]) == ()
+    for key in GROUND_WARNINGS.values():
+        for lang in LANGUAGES:
+            text = label(key, lang)
+            assert text != key and "16" in text and "18" in text and "15" in text
