@@ -124,7 +124,8 @@ class AssuranceRegister:
         if current is None:
             if new not in FIRST:
                 return BAD_FIRST_STATUS, (
-                    f"a new assurance starts as requested or offered, not {new}"
+                    f"a new assurance ({event.assurance_id!r}) starts as requested or "
+                    f"offered, not {new}"
                 )
         else:
             old = current.latest.assurance_status
