@@ -76,3 +76,12 @@ def test_the_requesting_side_cannot_set_the_requested_states_time_limit() -> Non
     d = formal_request_deadline(c, TODAY)
     assert d.rule.origin is RuleOrigin.BASIS_DEFAULT
     assert d.due == TODAY - dt.timedelta(days=1) + dt.timedelta(days=40)
+
+
+def test_the_bots_status_says_where_the_deadline_rule_comes_from() -> None:
+    from bots.consultation.status_text import render_status
+    from coopnet.protocol.labels import value_label
+
+    body = render_status(demo(TODAY), TODAY, "CH-MX-2026-0001", "es")
+    assert value_label(RuleOrigin.REQUESTED_STATE, "es") in body
+    assert "Constitución Política art. 119" in body
