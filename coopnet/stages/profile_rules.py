@@ -11,6 +11,8 @@ the legal basis and above the basis defaults (:meth:`Rulebook.rules_for`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from coopnet.protocol.requirements import RequirementsFields
 from coopnet.protocol.vocab import Kind, Side, Stage
 from coopnet.stages.rulebook import DeadlineRule, Ruleset
@@ -56,6 +58,15 @@ def _source(answer: RequirementsFields, state: str, citation: str | None) -> str
     )
 
 
+def _rule(
+    answer: RequirementsFields, state: str, rule_id: str, citation: str | None, **rest: Any
+) -> DeadlineRule:
+    source = _source(answer, state, citation)
+    return DeadlineRule(
+        rule_id, f"profile-{state}", "stage", source, _certainty(answer), Side.REQUESTING, **rest
+    )
+
+
 def profile_ruleset(answer: RequirementsFields, state: str) -> Ruleset | None:
     """The extradition time limits a requested State's answer gives, or None if it gives none."""
     rules: list[DeadlineRule] = []
@@ -63,13 +74,11 @@ def profile_ruleset(answer: RequirementsFields, state: str) -> Ruleset | None:
     if days is not None:
         longest = answer.provisional_arrest_max_days
         rules.append(
-            DeadlineRule(
+            _rule(
+                answer,
+                state,
                 "formal_request_after_provisional_arrest",
-                f"profile-{state}",
-                "stage",
-                _source(answer, state, answer.provisional_arrest_citation),
-                _certainty(answer),
-                Side.REQUESTING,
+                answer.provisional_arrest_citation,
                 start_stage=S.PROVISIONAL_ARREST_EXECUTED,
                 met_at=REQUEST_RECEIVED_AT,
                 cancelled_at=PROVISIONAL_ARREST_ENDS_AT,
@@ -79,13 +88,11 @@ def profile_ruleset(answer: RequirementsFields, state: str) -> Ruleset | None:
         )
     if answer.surrender_days is not None:
         rules.append(
-            DeadlineRule(
+            _rule(
+                answer,
+                state,
                 "surrender_after_appointed_date",
-                f"profile-{state}",
-                "stage",
-                _source(answer, state, answer.surrender_citation),
-                _certainty(answer),
-                Side.REQUESTING,
+                answer.surrender_citation,
                 start_stage=S.SURRENDER_SCHEDULED,
                 start_from_due_date=True,
                 met_at=TAKEN_OVER_AT,

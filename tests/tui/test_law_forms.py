@@ -7,10 +7,8 @@ from textual.widgets import SelectionList, Static
 
 from coopnet.protocol import StageTransition
 from coopnet.protocol.vocab import AssuranceStatus, RefusalGround, Stage
-from tests.tui.conftest import until
+from tests.tui.conftest import open_form, until
 from tui.app import CoopNetApp
-from tui.screens.choose_event import ChooseEventScreen
-from tui.screens.consultation import ConsultationScreen
 from tui.screens.event_form import EventFormScreen
 from tui.seed import CN, seeded_service, structured
 
@@ -19,15 +17,8 @@ SIZE = (120, 50)
 
 
 async def stage_form(pilot, app: CoopNetApp) -> EventFormScreen:
-    await until(pilot, lambda: app.list_screen.is_mounted, "the list")
-    app.open_consultation(ROOM)
-    await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the consultation")
-    await pilot.press("ctrl+s")
-    await until(pilot, lambda: isinstance(app.screen, ChooseEventScreen), "the event chooser")
-    app.screen.dismiss(StageTransition)
-    await until(pilot, lambda: isinstance(app.screen, EventFormScreen), "the stage form")
-    assert isinstance(app.screen, EventFormScreen)
-    return app.screen
+    form: EventFormScreen = await open_form(pilot, app, ROOM, StageTransition)
+    return form
 
 
 def options(form: EventFormScreen, path: str) -> set[str]:

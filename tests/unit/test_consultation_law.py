@@ -183,32 +183,22 @@ def test_declined_withdrawn_and_fulfilled_statuses() -> None:
     assert room.c.check(after).code == "assurance_not_allowed"  # type: ignore[union-attr]
 
 
+GRANT = {
+    "from_stage": "executive_decision",
+    "to_stage": "granted",
+    "date": "2026-11-21",
+    "assurance_ids": ["dp1"],
+}
+
+
 def test_ece_11_an_accepted_assurance_is_linked_to_the_grant_it_conditions() -> None:
     room = Room()
     room.to_decision()
     room.add(CH, "assurance", assurance("offered"))
-    early = room.message(
-        MX,
-        "stage",
-        {
-            "from_stage": "executive_decision",
-            "to_stage": "granted",
-            "date": "2026-11-21",
-            "assurance_ids": ["dp1"],
-        },
-    )
+    early = room.message(MX, "stage", GRANT)
     assert room.c.check(early).code == "condition_not_accepted"  # type: ignore[union-attr]
     room.add(MX, "assurance", assurance("accepted"))
-    grant = room.add(
-        MX,
-        "stage",
-        {
-            "from_stage": "executive_decision",
-            "to_stage": "granted",
-            "date": "2026-11-21",
-            "assurance_ids": ["dp1"],
-        },
-    )
+    grant = room.add(MX, "stage", GRANT)
     assert room.c.refusal(grant.event_id) is None
     assert room.c.assurances()["dp1"].conditions == grant.event_id
 
