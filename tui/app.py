@@ -68,7 +68,15 @@ from tui.service import (
 from tui.settings import DeviceSettings
 
 # The form field that a refusal points at (the reason code's, else the topic's).
-REFUSED_FIELD = {"from_mismatch": "from_stage", "date_before_previous": "date"}
+REFUSED_FIELD = {
+    "from_mismatch": "from_stage",
+    "date_before_previous": "date",
+    "grounds_required": "grounds",  # UNTOC art. 18(23), ECE art. 18(2)
+    "reasons_required": "reasons",
+    "due_date_required": "due_date",  # ECE art. 18(4): the appointed date
+    "condition_not_accepted": "assurance_ids",
+    "assurance_wrong_giver": "giver",
+}
 TOPIC_FIELD = {Topic.STAGE: "to_stage", Topic.ASSURANCE: "assurance_status"}
 MAX_DEADLINE_TOASTS = 3
 """More near or overdue deadlines than this at start make one summary toast."""
@@ -402,9 +410,12 @@ class CoopNetApp(App[None]):
             if stage is not None:
                 values["from_stage"] = stage.value
         if cls is Assurance and opened is not None:
+            # The requesting State gives assurances; the requested State asks for them
+            # and decides whether they are sufficient (ECE art. 11).
             values["giver"] = opened.requesting_authority
             values["receiver"] = opened.requested_authority
-            values["assurance_status"] = "requested"
+            giving = consultation.own_authority == opened.requesting_authority
+            values["assurance_status"] = "offered" if giving else "requested"
         if cls is RequirementsAnswer:
             values["as_of"] = today.isoformat()
             query = next(

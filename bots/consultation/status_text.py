@@ -32,6 +32,8 @@ def render_status(consultation: Consultation, today: dt.date, case_ref: str, lan
             f"{text('status.due', lang, due=deadline.due.isoformat())} "
             f"({value_label(deadline.status, lang)})"
         )
+        if deadline.rule.origin is not None:  # where the rule comes from, and its source
+            lines.append(f"    {value_label(deadline.rule.origin, lang)}: {deadline.rule.source}")
     if not open_deadlines:
         lines.append(f"  {text('status.no_deadlines', lang)}")
     lines.append(f"{text('status.assurances', lang)}:")

@@ -7,12 +7,14 @@ import json
 import sys
 from typing import Any
 
+from coopnet.profiles import builtin_profiles
 from coopnet.protocol.events import EVENT_TYPES
 from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES, label, value_label
 from coopnet.protocol.schema import all_schemas, event_schema
-from coopnet.protocol.vocab import Kind
-from coopnet.stages.model import MACHINES, Machine
-from coopnet.stages.rulebook import DeadlineRule, Rulebook, Ruleset, load_rulebook
+from coopnet.protocol.vocab import Kind, RuleOrigin
+from coopnet.stages.model import MACHINES, Machine, Transition
+from coopnet.stages.profile_rules import profile_ruleset
+from coopnet.stages.rulebook import DeadlineRule, Rulebook, Ruleset, load_rulebook, origin_of
 
 
 def register(subparsers: Any) -> None:
@@ -91,11 +93,36 @@ def _rule_json(rule: DeadlineRule, lang: str) -> dict[str, Any]:
         "responsible": rule.responsible,
         "source": rule.source,
         "certainty": rule.certainty,
+        "purpose": rule.aim,
     }
 
 
 def _rulesets(book: Rulebook, kind: Kind) -> list[Ruleset]:
     return [rs for rs in book.rulesets if rs.kind in (None, kind)]
+
+
+def _state_rulesets(kind: Kind) -> list[tuple[str, Ruleset]]:
+    """The requested States' own time limits, from the shipped (illustrative) profiles."""
+    out = []
+    for profile in builtin_profiles():
+        ruleset = profile_ruleset(profile.answer, profile.authority_id)
+        if ruleset is not None and ruleset.kind in (None, kind):
+            out.append((profile.state, ruleset))
+    return out
+
+
+def _transition_json(t: Transition, lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "from": t.source.value,
+        "to": t.target.value,
+        "sides": sorted(s.value for s in t.sides),
+        "note": None if t.note is None else label(t.note, lang),
+    }
+    if t.needs:
+        out["needs"] = sorted(t.needs)
+    if t.after_any:
+        out["after_any"] = sorted(s.value for s in t.after_any)
+    return out
 
 
 def machine_json(machine: Machine, book: Rulebook, lang: str) -> dict[str, Any]:
@@ -107,15 +134,9 @@ def machine_json(machine: Machine, book: Rulebook, lang: str) -> dict[str, Any]:
             {"id": s.value, "label": value_label(s, lang), "final": s in machine.terminal}
             for s in machine.stages
         ],
-        "transitions": [
-            {
-                "from": t.source.value,
-                "to": t.target.value,
-                "sides": sorted(s.value for s in t.sides),
-                "note": None if t.note is None else label(t.note, lang),
-            }
-            for t in machine.transitions
-        ],
+        "transitions": [_transition_json(t, lang) for t in machine.transitions],
+        "legacy_transitions": [_transition_json(t, lang) for t in machine.legacy],
+        "rule_precedence": label("cli.rule_precedence", lang),
         "deadline_rulesets": [
             {
                 "id": rs.id,
@@ -123,9 +144,22 @@ def machine_json(machine: Machine, book: Rulebook, lang: str) -> dict[str, Any]:
                 "instruments": list(rs.instruments),
                 "basis_types": [b.value for b in rs.basis_types],
                 "always": rs.always,
+                "origin": origin_of(rs).value,
+                "origin_label": value_label(origin_of(rs), lang),
                 "rules": [_rule_json(r, lang) for r in rs.rules],
             }
             for rs in _rulesets(book, machine.kind)
+        ],
+        "requested_state_rulesets": [
+            {
+                "id": rs.id,
+                "state": state,
+                "title": rs.title,
+                "origin": RuleOrigin.REQUESTED_STATE.value,
+                "origin_label": value_label(RuleOrigin.REQUESTED_STATE, lang),
+                "rules": [_rule_json(r, lang) for r in rs.rules],
+            }
+            for state, rs in _state_rulesets(machine.kind)
         ],
     }
 
@@ -168,18 +202,34 @@ def machine_text(machine: Machine, book: Rulebook, lang: str) -> str:
         line = f"  {t.source.value} -> {t.target.value}  [{label('cli.by', lang)}: {sides}]"
         if t.note:
             line += f"  ! {label(t.note, lang)}"
+        needs = [label(f"reason.{_NEEDS_REASON[n]}", lang) for n in sorted(t.needs)]
+        if t.after_any:
+            needs.append(label("reason.formal_request_required", lang))
+        if needs:
+            line += f"  ({'; '.join(needs)})"
         out.append(line)
-    out += ["", f"{label('cli.deadline_rules', lang)}:"]
+    out += ["", f"{label('cli.deadline_rules', lang)}:", f"  {label('cli.rule_precedence', lang)}"]
     for rs in _rulesets(book, machine.kind):
         if rs.always:
             applies = label("cli.all_consultations", lang)
         else:
             keys = list(rs.instruments) + [value_label(b, lang) for b in rs.basis_types]
             applies = ", ".join(keys)
-        out.append(f"  {rs.title} [{rs.id}] — {label('cli.applies_to', lang)}: {applies}")
+        origin = value_label(origin_of(rs), lang)
+        out.append(
+            f"  {rs.title} [{rs.id}] — {label('cli.applies_to', lang)}: {applies} ({origin})"
+        )
+        for rule in rs.rules:
+            out += _rule_text(rule, lang)
+    for state, rs in _state_rulesets(machine.kind):
+        origin = value_label(RuleOrigin.REQUESTED_STATE, lang)
+        out.append(f"  {state} [{rs.id}] — {origin}")
         for rule in rs.rules:
             out += _rule_text(rule, lang)
     return "\n".join(out)
+
+
+_NEEDS_REASON = {"due_date": "due_date_required", "grounds": "grounds_required"}
 
 
 def cmd_stages(args: argparse.Namespace) -> int:

@@ -13,18 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from coopnet.consultation.assurances import AssuranceRegister
+from coopnet.consultation.assurances import AssuranceParties, AssuranceRegister
 from coopnet.protocol import (
+    REVISION,
     Assurance,
     AssuranceMonitoring,
     ConsultationOpened,
     DeadlineExtension,
     Event,
+    RequirementsAnswer,
     StageTransition,
     SurrenderPostponement,
 )
-from coopnet.protocol.vocab import Side
-from coopnet.stages import StageFold, StageInput, side_of
+from coopnet.protocol.vocab import Side, Stage
+from coopnet.stages import StageFold, StageInput, answers_for, side_of
 
 
 class Topic(StrEnum):
@@ -84,6 +86,7 @@ class Step:
     authority: str | None  # the sender's authority, from the roster (never the content)
     day: dt.date
     trusted: bool = True  # the device policy trusts the device that sent it
+    revision: int = REVISION  # the rules revision it was sent under (payload ``revision``)
 
 
 Seen = Callable[[str], bool]
@@ -99,6 +102,8 @@ class Fold:
         self.assurances = AssuranceRegister()
         self.postponements: list[tuple[dt.date, SurrenderPostponement]] = []
         self.extensions: list[DeadlineExtension] = []
+        self.requested_state: RequirementsAnswer | None = None
+        """The requested State's latest answer on its own requirements (its time limits)."""
         self.refusals: dict[str, Refusal] = {}
         self.accepted: list[str] = []
 
@@ -130,7 +135,11 @@ class Fold:
                     NOT_OPENED,
                     "no consultation has been opened in this room",
                 )
-            problem = self.stages.judge(StageInput(event, self.side(step.authority)))
+            problem = self.stages.judge(
+                StageInput(event, self.side(step.authority), revision=step.revision)
+            )
+            if problem is None and step.revision >= 2:
+                problem = self.assurances.judge_conditions(event.assurance_ids)
             if problem is None:
                 return None
             winner = self.stages.current.event_id
@@ -142,7 +151,7 @@ class Fold:
                 winner if winner is not None and not seen(winner) else None,
             )
         if isinstance(event, Assurance | AssuranceMonitoring):
-            problem = self.assurances.judge(event)
+            problem = self.assurances.judge(event, self._parties_of(step))
             if problem is None:
                 return None
             winner = self.assurances.last_change(event.assurance_id)
@@ -154,6 +163,14 @@ class Fold:
                 winner if winner is not None and not seen(winner) else None,
             )
         return None
+
+    def _parties_of(self, step: Step) -> AssuranceParties | None:
+        """Who is who, for the rules on who gives and accepts an assurance (revision 2)."""
+        if step.revision < 2 or self.opened is None:
+            return None
+        return AssuranceParties(
+            step.authority, self.opened.requesting_authority, self.opened.requested_authority
+        )
 
     def _judge_opened(self, step: Step, event: ConsultationOpened) -> Refusal | None:
         def refused(code: str, message: str) -> Refusal:
@@ -183,11 +200,16 @@ class Fold:
             return None
         side = self.side(step.authority)
         if isinstance(event, StageTransition) and self.stages is not None:
-            self.stages.add(StageInput(event, side, step.event_id))
+            self.stages.add(StageInput(event, side, step.event_id, step.revision))
+            if event.to_stage is Stage.GRANTED:
+                self.assurances.condition(event.assurance_ids, step.event_id)
         elif isinstance(event, Assurance | AssuranceMonitoring):
             self.assurances.apply(event, step.event_id)
         elif isinstance(event, SurrenderPostponement) and side is not None:
             self.postponements.append((step.day, event))
         elif isinstance(event, DeadlineExtension) and side is not None:
             self.extensions.append(event)
+        elif isinstance(event, RequirementsAnswer) and self.opened is not None:
+            if answers_for(self.opened, event, step.authority):
+                self.requested_state = event
         return None

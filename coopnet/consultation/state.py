@@ -33,6 +33,7 @@ from coopnet.protocol import (
     ParseError,
     Receipt,
     content_hash,
+    payload_revision,
 )
 from coopnet.receipts import Keys, verify_receipt
 from coopnet.stages import ConsultationStatus, Rulebook, load_rulebook, status_of
@@ -145,6 +146,7 @@ class Consultation:
             self._parties.authority_of(message.sender),
             message.day,
             message.trusted,
+            payload_revision(message.content),
         )
 
     def _seen_by(self, message: Message) -> Callable[[str], bool]:
@@ -206,6 +208,7 @@ class Consultation:
                 fold.extensions,
                 today=today,
                 rulebook=self._rulebook or _packaged_rulebook(),
+                requested_state=fold.requested_state,
             )
         self._status = (self.version, today, status)
         return status

@@ -3,9 +3,11 @@ newcomer opens the client on a living consultation, not an empty screen.
 
 Switzerland asks Mexico for the provisional arrest of a (fictitious) person: the
 consultation is opened, the identity exchanged, requirements asked and answered by the
-Swiss bot from its profile, and the provisional arrest executed with the deadline for
-the formal request running. Everything goes through the officers' real, encrypted
-clients; the bots receipt and record it as they would any consultation.
+Mexican bot from Mexico's profile, and the provisional arrest executed with the deadline
+for the formal request running under Mexico's own 60 calendar days (the requested State's
+answer sets it: UNTOC art. 16(7), 16(9); ``tests/unit/test_demo_deadline.py``).
+Everything goes through the officers' real, encrypted clients; the bots receipt and
+record it as they would any consultation.
 """
 
 from __future__ import annotations

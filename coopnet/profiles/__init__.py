@@ -9,7 +9,7 @@ directory. The shipped ``ch``, ``cn`` and ``mx`` profiles are illustrative demo 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -53,6 +53,17 @@ def _builtin(authority_id: str) -> str | None:
     return resource.read_text("utf-8") if resource.is_file() else None
 
 
+def builtin_profiles() -> list[Profile]:
+    """The shipped (illustrative) demo profiles, by authority id."""
+    found = []
+    for resource in sorted(resources.files(__package__).iterdir(), key=lambda r: r.name):
+        if resource.name.endswith(".json"):
+            profile = load_profile(resource.name.removesuffix(".json"))
+            if profile is not None:
+                found.append(profile)
+    return found
+
+
 def load_profile(authority_id: str, directory: Path | None = None) -> Profile | None:
     """The authority's profile from ``directory`` (else the shipped demo ones); None if none."""
     if not _AUTHORITY_ID.fullmatch(authority_id):  # a name, never a path
@@ -73,4 +84,11 @@ def load_profile(authority_id: str, directory: Path | None = None) -> Profile | 
     parsed = RequirementsAnswer.from_dict(data.get("answer"), "answer")
     if isinstance(parsed, ParseError):
         raise ProfileError(where, describe(parsed))
-    return Profile(authority_id, fields.state or authority_id.upper(), parsed)
+    if parsed.authority not in (None, authority_id):
+        raise ProfileError(
+            where, f"answer.authority: {parsed.authority!r} is not this file's authority"
+        )
+    # The answer says whose requirements it states: only the requested State's answer
+    # about itself sets the time limits of a consultation (coopnet.stages.answers_for).
+    answer = replace(parsed, authority=authority_id)
+    return Profile(authority_id, fields.state or authority_id.upper(), answer)

@@ -19,6 +19,8 @@ from coopnet.protocol.envelope import (
     BOT_MARKER,
     MAX_PAYLOAD_BYTES,
     PAYLOAD_KEY,
+    REVISION,
+    REVISION_KEY,
     Link,
     PayloadTooLargeError,
     canonical_bytes,
@@ -28,6 +30,7 @@ from coopnet.protocol.envelope import (
     parse_content,
     parse_payload,
     payload,
+    payload_revision,
 )
 from coopnet.protocol.events import (
     EVENT_CLASSES,
@@ -53,6 +56,9 @@ from coopnet.protocol.render import render_html, render_text
 from coopnet.protocol.validation import ParseError, Problem
 
 __all__ = [
+    "REVISION",
+    "REVISION_KEY",
+    "payload_revision",
     "AFTER_KEY",
     "Link",
     "causal_parent",

@@ -14,7 +14,8 @@ client shows something sensible. Its content is::
         "type": "org.coopnet.consultation.opened",
         "version": 1,
         "content": {"case_ref": "CN-2026-0042", "kind": "extradition", …},
-        "after": "$…"                            # optional: the causal link (AFTER_KEY)
+        "after": "$…",                           # optional: the causal link (AFTER_KEY)
+        "revision": 2                            # optional: the rules it was sent under
       }
     }
 
@@ -67,6 +68,14 @@ event its sender had seen (null: none). Inside the encrypted content (the homese
 and covered by the content hash, it gives every reader the same causal order of a
 consultation's steps (:mod:`coopnet.consultation.order`). Optional: events sent before it
 existed still parse."""
+REVISION_KEY = "revision"
+REVISION = 2
+"""Payload field beside ``type``/``version``/``content``: the revision of the consultation
+rules its sender applied. Revision 2 (the law as practitioners apply it) requires, among
+others, the grounds and reasons of a refusal (UNTOC art. 18(23), ECE art. 18(2)) and the
+appointed date of a surrender (ECE art. 18(4)). Absent means revision 1: records made
+before it existed fold under the rules they were sent under, so they still fold the same.
+Like ``after`` it is covered by the content hash and never seen by the homeserver."""
 MAX_EVENT_ID = 255
 HTML_FORMAT = "org.matrix.custom.html"
 MAX_PAYLOAD_BYTES = 24_000
@@ -90,6 +99,7 @@ def payload(event: Event, after: Link = False) -> dict[str, Any]:
         "type": event.type_name(),
         "version": VERSION,
         "content": event.to_dict(),
+        REVISION_KEY: REVISION,
     }
     if after is not False:
         body[AFTER_KEY] = after
@@ -150,6 +160,13 @@ def parse_payload(value: Any) -> Event | ParseError:
                 f"{path}.{AFTER_KEY}", WRONG_TYPE, "expected an event id ($…, ≤ 255 chars) or null"
             )
         )
+    revision = value.get(REVISION_KEY)
+    if REVISION_KEY in value and (
+        isinstance(revision, bool) or not isinstance(revision, int) or not 1 <= revision <= 999
+    ):
+        problems.append(
+            Problem(f"{path}.{REVISION_KEY}", WRONG_TYPE, "expected an integer from 1 to 999")
+        )
     if problems or cls is None:
         return ParseError(tuple(problems), type_ if isinstance(type_, str) else None)
     return cls.from_dict(value["content"], f"{path}.content")
@@ -167,6 +184,15 @@ def causal_parent(content: Any) -> Link:
         return False
     after = body[AFTER_KEY]
     return after if after is None or _is_event_id(after) else False
+
+
+def payload_revision(content: Any) -> int:
+    """The rules revision a message was sent under (:data:`REVISION_KEY`): 1 when absent."""
+    body = content.get(PAYLOAD_KEY) if isinstance(content, Mapping) else None
+    revision = body.get(REVISION_KEY) if isinstance(body, Mapping) else None
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        return 1
+    return revision
 
 
 def parse_content(content: Any) -> Event | ParseError | None:

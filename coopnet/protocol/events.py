@@ -62,6 +62,7 @@ from coopnet.protocol.vocab import (
     PersonStatus,
     PostponementMode,
     PostponementReason,
+    RefusalGround,
     Sex,
     Stage,
     Topic,
@@ -162,6 +163,13 @@ class StageTransition(Event):
     date: dt.date = required(Day())
     note: str | None = optional(Text(NOTE_LEN, multiline=True))
     due_date: dt.date | None = optional(Day())  # a time limit set for the next step
+    # A refusal in whole or in part names its grounds and gives its reasons (UNTOC art.
+    # 18(23), ECE art. 18(2)); ``partial`` marks a grant or execution refused in part.
+    grounds: tuple[RefusalGround, ...] = optional(ListOf(Choice(RefusalGround), len(RefusalGround)))
+    reasons: str | None = optional(Text(LONG_LEN, multiline=True))
+    partial: bool | None = optional(Boolean())
+    # The accepted assurances a grant is conditioned on (ECE art. 11).
+    assurance_ids: tuple[str, ...] = optional(ListOf(Text(ID_LEN, pattern=LOCAL_ID), 20))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +221,7 @@ class SurrenderPostponement(Event):
     until: dt.date | None = optional(Day())
     details: str | None = optional(Text(LONG_LEN, multiline=True))
     conditions: str | None = optional(Text(NOTE_LEN, multiline=True))
+    consulted_on: dt.date | None = optional(Day())  # UNTOC art. 18(26): consult first
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,14 @@ from coopnet.protocol.fields import (
     required,
 )
 from coopnet.protocol.validation import ParseError, Problem, dump_record, parse_record
-from coopnet.protocol.vocab import DocumentType, LegalBasisType, PenaltyKind, WarrantKind
+from coopnet.protocol.vocab import (
+    AuthorityRole,
+    DocumentType,
+    Kind,
+    LegalBasisType,
+    PenaltyKind,
+    WarrantKind,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,10 +107,22 @@ class Penalty(Record):
     life: bool | None = optional(Boolean())
 
 
+@dataclass(frozen=True, kw_only=True)
+class AuthorityEntry(Record):
+    """One authority of a State by what it does (e.g. Mexico: the SRE receives the request
+    and decides, the FGR applies to the judge for detention and is the MLA central
+    authority)."""
+
+    role: AuthorityRole = required(Choice(AuthorityRole))
+    authority_name: str = required(Text(LINE_LEN))
+    kind: Kind | None = optional(Choice(Kind))
+
+
 NESTED_RECORDS: tuple[type[Record], ...] = (
     LegalBasis,
     PersonName,
     IdentityDocument,
     Warrant,
     Penalty,
+    AuthorityEntry,
 )

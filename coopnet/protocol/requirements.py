@@ -21,10 +21,11 @@ from coopnet.protocol.fields import (
     Day,
     Integer,
     ListOf,
+    Nested,
     Text,
     optional,
 )
-from coopnet.protocol.records import Record
+from coopnet.protocol.records import AuthorityEntry, Record, authority_id
 from coopnet.protocol.vocab import (
     Availability,
     Channel,
@@ -41,6 +42,10 @@ class RequirementsFields(Record):
     in_reply_to: str | None = optional(Text(255, pattern=EVENT_ID))
     as_of: dt.date | None = optional(Day())
     illustrative: bool | None = optional(Boolean())  # demo profiles must say so
+    # Whose requirements these are: only the requested State's own answer sets the
+    # deadline rules of its consultations (UNTOC art. 16(7): its law decides).
+    authority: str | None = optional(authority_id())
+    authorities: tuple[AuthorityEntry, ...] = optional(ListOf(Nested(AuthorityEntry), 20))
     central_authority: str | None = optional(Text(LINE_LEN))
     receiving_authority: str | None = optional(Text(LINE_LEN))
     channels: tuple[Channel, ...] = optional(ListOf(Choice(Channel), len(Channel)))
@@ -57,6 +62,7 @@ class RequirementsFields(Record):
     dual_criminality_required: bool | None = optional(Boolean())
     min_penalty_months: int | None = optional(Integer(0, 1200))
     min_sentence_left_months: int | None = optional(Integer(0, 1200))
+    min_sentence_awarded_months: int | None = optional(Integer(0, 1200))  # ECE art. 2(1)
     evidentiary_standard: EvidentiaryStandard | None = optional(Choice(EvidentiaryStandard))
     extradition_of_nationals: NationalsPolicy | None = optional(Choice(NationalsPolicy))
     refusal_grounds: tuple[RefusalGround, ...] = optional(
@@ -64,6 +70,8 @@ class RequirementsFields(Record):
     )
     provisional_arrest_days: int | None = optional(Integer(0, 365))
     provisional_arrest_max_days: int | None = optional(Integer(0, 365))
+    provisional_arrest_citation: str | None = optional(Text(LINE_LEN))
     simplified_procedure: Availability | None = optional(Choice(Availability))
-    surrender_days: int | None = optional(Integer(0, 365))
+    surrender_days: int | None = optional(Integer(0, 365))  # from the appointed date
+    surrender_citation: str | None = optional(Text(LINE_LEN))
     notes: str | None = optional(Text(LONG_LEN, multiline=True))

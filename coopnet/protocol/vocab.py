@@ -132,6 +132,10 @@ class Availability(StrEnum):
 
 
 class RefusalGround(StrEnum):
+    """Grounds of a refusal of extradition or of mutual legal assistance (in whole or in
+    part). Each label names the provision it comes from; UNTOC art. 16(15) and 18(22) bar a
+    refusal on the sole ground that the offence involves fiscal matters."""
+
     POLITICAL_OFFENCE = "political_offence"
     MILITARY_OFFENCE = "military_offence"
     FISCAL_OFFENCE = "fiscal_offence"
@@ -143,6 +147,16 @@ class RefusalGround(StrEnum):
     DISCRIMINATION = "discrimination"
     TORTURE_RISK = "torture_risk"
     HUMANITARIAN = "humanitarian"
+    DUAL_CRIMINALITY = "dual_criminality"  # UNTOC art. 16(1), 18(9); ECE art. 2(1)
+    NON_EXTRADITABLE_OFFENCE = "non_extraditable_offence"  # penalty threshold, ECE art. 2(1)
+    REQUEST_NOT_CONFORMING = "request_not_conforming"  # UNTOC art. 18(21)(a)
+    ESSENTIAL_INTERESTS = "essential_interests"  # UNTOC art. 18(21)(b)
+    DOMESTIC_LAW_PROHIBITS = "domestic_law_prohibits"  # UNTOC art. 18(21)(c)
+    CONTRARY_TO_LEGAL_SYSTEM = "contrary_to_legal_system"  # UNTOC art. 18(21)(d)
+    PENDING_PROCEEDINGS = "pending_proceedings"  # ECE art. 8
+    PARDON_AMNESTY = "pardon_amnesty"  # ECE Second Additional Protocol, art. 4 (amnesty)
+    IMMUNITY = "immunity"
+    NOT_TAKEN_OVER = "not_taken_over"  # ECE art. 18(4): person not taken over in time
     OTHER = "other"
 
 
@@ -154,14 +168,18 @@ class Stage(StrEnum):
     LOCATING_PERSON = "locating_person"
     PROVISIONAL_ARREST_REQUESTED = "provisional_arrest_requested"
     PROVISIONAL_ARREST_EXECUTED = "provisional_arrest_executed"
+    PROVISIONALLY_RELEASED = "provisionally_released"  # ECE art. 16(4)-(5)
     FORMAL_REQUEST_TRANSMITTED = "formal_request_transmitted"
+    FORMAL_REQUEST_RECEIVED = "formal_request_received"  # the ECE art. 16(4) clock stops
     SIMPLIFIED_CONSENT = "simplified_consent"
     JUDICIAL_PHASE = "judicial_phase"
     APPEAL = "appeal"
     EXECUTIVE_DECISION = "executive_decision"
     GRANTED = "granted"
-    PROSECUTION_INSTEAD = "prosecution_instead"
+    PROSECUTION_INSTEAD = "prosecution_instead"  # UNTOC art. 16(10)
+    ENFORCEMENT_INSTEAD = "enforcement_instead"  # UNTOC art. 16(12)
     SURRENDER_SCHEDULED = "surrender_scheduled"
+    RELEASED_NOT_TAKEN_OVER = "released_not_taken_over"  # ECE art. 18(4)
     SURRENDER_POSTPONED = "surrender_postponed"
     TEMPORARY_SURRENDER = "temporary_surrender"
     IN_TRANSIT = "in_transit"
@@ -191,6 +209,11 @@ class AssuranceType(StrEnum):
     CONSULAR_ACCESS = "consular_access"
     RETRIAL = "retrial"
     CREDIT_FOR_TIME_SERVED = "credit_for_time_served"
+    RETURN_TO_SERVE_SENTENCE = "return_to_serve_sentence"  # UNTOC art. 16(11)
+    REDUCIBLE_LIFE_SENTENCE = "reducible_life_sentence"  # ECtHR, Trabelsi v. Belgium, 2014
+    NO_EXTRAORDINARY_COURT = "no_extraordinary_court"  # UN Model Treaty on Extradition, 4(g)
+    LIMITATION_OF_USE = "limitation_of_use"  # UNTOC art. 18(19) (MLA)
+    CONFIDENTIALITY = "confidentiality"  # UNTOC art. 18(20) (MLA; given by the requested State)
     OTHER = "other"
 
 
@@ -200,6 +223,10 @@ class AssuranceStatus(StrEnum):
     ACCEPTED = "accepted"
     MONITORED = "monitored"
     BREACHED = "breached"
+    DECLINED = "declined"  # the giving State will not give it
+    INSUFFICIENT = "insufficient"  # not "deemed sufficient by the requested Party" (ECE art. 11)
+    WITHDRAWN = "withdrawn"  # withdrawn by the State that gave it
+    FULFILLED = "fulfilled"  # its object is achieved (e.g. sentence served, person returned)
 
 
 class MonitoringMethod(StrEnum):
@@ -226,7 +253,28 @@ class PostponementReason(StrEnum):
     HEALTH = "health"
     LOCAL_PROCEEDINGS = "local_proceedings"
     SERVING_SENTENCE = "serving_sentence"
+    INTERFERES_WITH_PROCEEDINGS = "interferes_with_proceedings"  # UNTOC art. 18(25)
     OTHER = "other"
+
+
+class AuthorityRole(StrEnum):
+    """What an authority of a State does in a case (a profile lists them by role, so that
+    one authority that receives requests is not confused with the one that goes to court)."""
+
+    RECEIVES_EXTRADITION_REQUESTS = "receives_extradition_requests"
+    DECIDES_EXTRADITION = "decides_extradition"
+    RECEIVES_PROVISIONAL_ARREST_REQUESTS = "receives_provisional_arrest_requests"
+    APPLIES_FOR_DETENTION = "applies_for_detention"  # asks the judge, argues the case
+    CENTRAL_AUTHORITY_MLA = "central_authority_mla"  # UNTOC art. 18(13)
+
+
+class RuleOrigin(StrEnum):
+    """Where a deadline rule of a consultation comes from (the most specific wins)."""
+
+    INSTRUMENT = "instrument"  # the treaty named as the legal basis
+    REQUESTED_STATE = "requested_state"  # the requested State's law, from its profile
+    BASIS_DEFAULT = "basis_default"  # a default for the kind of legal basis
+    COMMON = "common"  # rules of every consultation
 
 
 class DeadlineStatus(StrEnum):
@@ -260,6 +308,8 @@ ALL_ENUMS: tuple[type[StrEnum], ...] = (
     MonitoringFinding,
     PostponementMode,
     PostponementReason,
+    AuthorityRole,
+    RuleOrigin,
     DeadlineStatus,
 )
 

@@ -3,6 +3,8 @@
 - :mod:`coopnet.stages.model` – the two machines: stages, transitions, who may trigger each;
 - :mod:`coopnet.stages.machine` – derive the current stage and history from events;
 - :mod:`coopnet.stages.rulebook` – deadline rules by legal basis, from ``deadline_rules.json``;
+- :mod:`coopnet.stages.grounds` – rules to show when a refusal ground is chosen;
+- :mod:`coopnet.stages.profile_rules` – the requested State's own time limits, from its answer;
 - :mod:`coopnet.stages.deadlines` – due dates, overdue status and reminders;
 - :mod:`coopnet.stages.tracker` – all of it from a consultation's timeline in one call.
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 from coopnet.stages.deadlines import Deadline, Reminder, compute, reminders_between
+from coopnet.stages.grounds import GROUND_WARNINGS, ground_warnings
 from coopnet.stages.machine import (
     REASONS as STAGE_REASONS,
 )
@@ -24,8 +27,15 @@ from coopnet.stages.machine import (
     side_of,
 )
 from coopnet.stages.model import EXTRADITION, MACHINES, MLA, Machine, Transition
+from coopnet.stages.profile_rules import profile_ruleset
 from coopnet.stages.rulebook import DeadlineRule, Rulebook, RulebookError, load_rulebook
-from coopnet.stages.tracker import ConsultationStatus, TimelineItem, status_of, track
+from coopnet.stages.tracker import (
+    ConsultationStatus,
+    TimelineItem,
+    answers_for,
+    status_of,
+    track,
+)
 
 __all__ = [
     "EXTRADITION",
@@ -48,6 +58,10 @@ __all__ = [
     "compute",
     "derive",
     "load_rulebook",
+    "answers_for",
+    "GROUND_WARNINGS",
+    "ground_warnings",
+    "profile_ruleset",
     "reminders_between",
     "side_of",
     "ConsultationStatus",

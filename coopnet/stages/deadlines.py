@@ -124,11 +124,15 @@ def compute(
                     closed = (DeadlineStatus.MET, leaving[0].date)
             out.append(_finish(rule, sent, event.review_date, closed, today, offsets))
         elif rule.trigger == "transition_due_date":
+            met_at = dict(rule.due_date_met_at)
             for i, entry in enumerate(history):
                 if entry.due_date is None or entry.date is None:
                     continue
-                nxt = history[i + 1] if i + 1 < len(history) else None
-                closed = None if nxt is None else (DeadlineStatus.MET, nxt.date)
+                if entry.stage in met_at:  # e.g. execution by a date (UNTOC art. 18(24))
+                    closed = _close(history[i + 1 :], met_at[entry.stage], rule.cancelled_at)
+                else:  # e.g. supplementary information by a date: met by the next step
+                    nxt = history[i + 1] if i + 1 < len(history) else None
+                    closed = None if nxt is None else (DeadlineStatus.MET, nxt.date)
                 out.append(_finish(rule, entry.date, entry.due_date, closed, today, offsets))
     out.sort(key=lambda d: (d.start, d.due))
     return tuple(out)

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from coopnet.protocol.envelope import REVISION
 from coopnet.protocol.events import StageTransition
 from coopnet.protocol.vocab import Kind, Side, Stage
-from coopnet.stages.model import MACHINES, Machine
+from coopnet.stages.model import MACHINES, NEEDS_DUE_DATE, NEEDS_GROUNDS, Machine
 
 # Reason codes of refused transitions.
 FROM_MISMATCH = "from_mismatch"
@@ -24,6 +25,10 @@ NOT_ALLOWED = "not_allowed"
 WRONG_SIDE = "wrong_side"
 UNKNOWN_SIDE = "unknown_side"
 DATE_BEFORE_PREVIOUS = "date_before_previous"
+GROUNDS_REQUIRED = "grounds_required"  # UNTOC art. 18(23), ECE art. 18(2)
+REASONS_REQUIRED = "reasons_required"  # UNTOC art. 18(23), ECE art. 18(2)
+DUE_DATE_REQUIRED = "due_date_required"  # ECE art. 18(4): the appointed date
+FORMAL_REQUEST_REQUIRED = "formal_request_required"  # Third Additional Protocol, art. 6
 
 REASONS = (
     FROM_MISMATCH,
@@ -33,6 +38,10 @@ REASONS = (
     WRONG_SIDE,
     UNKNOWN_SIDE,
     DATE_BEFORE_PREVIOUS,
+    GROUNDS_REQUIRED,
+    REASONS_REQUIRED,
+    DUE_DATE_REQUIRED,
+    FORMAL_REQUEST_REQUIRED,
 )
 
 
@@ -40,12 +49,14 @@ REASONS = (
 class StageInput:
     """One transition event as seen in the timeline, with the side of its sender.
 
-    ``side`` comes from the Matrix sender (see :func:`side_of`), never from the content.
+    ``side`` comes from the Matrix sender (see :func:`side_of`), never from the content;
+    ``revision`` is the rules revision it was sent under (the payload's ``revision``).
     """
 
     transition: StageTransition
     side: Side | None
     event_id: str | None = None
+    revision: int = REVISION
 
 
 @dataclass(frozen=True)
@@ -94,8 +105,14 @@ def check(
     transition: StageTransition,
     side: Side | None,
     last_date: dt.date | None = None,
+    *,
+    revision: int = REVISION,
+    visited: frozenset[Stage] = frozenset(),
 ) -> tuple[str, str] | None:
-    """None if the transition may be applied at ``current``, else (reason code, message)."""
+    """None if the transition may be applied at ``current``, else (reason code, message).
+
+    ``visited`` are the stages the consultation has been at; ``revision`` the rules the
+    step was sent under (revision 1 steps are judged as they were when sent)."""
     source, target = transition.from_stage, transition.to_stage
     if target not in machine.stages or source not in machine.stages:
         bad = target if target not in machine.stages else source
@@ -106,7 +123,7 @@ def check(
         )
     if current in machine.terminal:
         return FINAL_STAGE, f"{current!s} is a final stage; no transition leaves it"
-    found = machine.find(source, target)
+    found = machine.find(source, target, revision)
     if found is None:
         allowed = ", ".join(str(s) for s in machine.next_stages(source)) or "none"
         return NOT_ALLOWED, f"{source!s} cannot go to {target!s}; allowed next: {allowed}"
@@ -120,6 +137,42 @@ def check(
             f"date {transition.date.isoformat()} is before the previous stage's date "
             f"{last_date.isoformat()}"
         )
+    if revision >= 2:
+        return _missing(found.needs, found.after_any, transition, visited)
+    return None
+
+
+def _missing(
+    needs: frozenset[str],
+    after_any: frozenset[Stage],
+    transition: StageTransition,
+    visited: frozenset[Stage],
+) -> tuple[str, str] | None:
+    """What a revision-2 step lacks, or None."""
+    target = transition.to_stage
+    if after_any and not (after_any & visited):
+        wanted = " or ".join(sorted(str(s) for s in after_any))
+        return FORMAL_REQUEST_REQUIRED, (
+            f"{target!s} follows only {wanted}: when consent is not given or is withdrawn "
+            "the requesting State submits the formal request (Third Additional Protocol to "
+            "the ECE, art. 6(1)-(2))"
+        )
+    if NEEDS_DUE_DATE in needs and transition.due_date is None:
+        return DUE_DATE_REQUIRED, (
+            f"{target!s} needs the appointed date of surrender as due_date: the time limit "
+            "for taking over the person runs from it (ECE art. 18(4))"
+        )
+    if NEEDS_GROUNDS in needs or transition.partial:
+        what = "a refusal in part" if transition.partial else "a refusal"
+        if not transition.grounds:
+            return GROUNDS_REQUIRED, (
+                f"{what} names its grounds (grounds, from the refusal-ground vocabulary; "
+                "UNTOC art. 18(23), ECE art. 18(2))"
+            )
+        if not (transition.reasons or "").strip():
+            return REASONS_REQUIRED, (
+                f"{what} gives its reasons (reasons; UNTOC art. 18(23), ECE art. 18(2))"
+            )
     return None
 
 
@@ -142,7 +195,15 @@ class StageFold:
         """Why ``item`` would be refused now (reason code, message), or None."""
         current = self.current
         # The date rule: not before the date of the stage the consultation is at.
-        return check(self.machine, current.stage, item.transition, item.side, current.date)
+        return check(
+            self.machine,
+            current.stage,
+            item.transition,
+            item.side,
+            current.date,
+            revision=item.revision,
+            visited=frozenset(h.stage for h in self.history),
+        )
 
     def add(self, item: StageInput) -> StageRefusal | None:
         """Apply ``item`` if it may be applied; the refusal otherwise (also kept)."""

@@ -2,8 +2,19 @@
 
 The file is local configuration, so a malformed file raises :class:`RulebookError`
 (a :class:`~coopnet.errors.BadFileError`) naming the file and the field path, instead of
-being half-used. Rulesets are chosen by the consultation's legal basis: its ``instrument`` id
-first, then the basis type; rulesets marked ``always`` apply to every consultation.
+being half-used.
+
+Which rules a consultation gets (:meth:`Rulebook.rules_for`), the most specific winning for
+each ``purpose`` (a rule's purpose is its id unless it says otherwise):
+
+1. the ruleset of the treaty named as the legal basis (its ``instrument`` id);
+2. the requested State's own law, from the profile it answered in the consultation
+   (:mod:`coopnet.stages.profile_rules`): UNTOC art. 16(7) leaves the conditions of
+   extradition to the requested State's law and treaties, art. 16(9) custody likewise;
+3. the default ruleset for the kind of legal basis (used only when no treaty matched).
+
+Rulesets marked ``always`` apply to every consultation. Each selected rule says where it
+came from (:attr:`DeadlineRule.origin`).
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ from coopnet.datafile import (
 from coopnet.errors import BadFileError
 from coopnet.protocol.records import LegalBasis
 from coopnet.protocol.validation import MISSING, OUT_OF_RANGE, ParseError, Problem, join
-from coopnet.protocol.vocab import Kind, LegalBasisType, Side, Stage
+from coopnet.protocol.vocab import Kind, LegalBasisType, RuleOrigin, Side, Stage
 
 TRIGGERS = ("stage", "postponement", "transition_due_date")
 CERTAINTIES = ("cited", "to_verify", "illustrative")
@@ -54,6 +65,15 @@ class DeadlineRule:
     cancelled_at: frozenset[Stage] = frozenset()
     days: int | None = None
     extendable_to_days: int | None = None
+    purpose: str = ""  # what the rule is about; the most specific rule per purpose wins
+    origin: RuleOrigin | None = None  # where it came from, set when selected
+    due_date_met_at: tuple[tuple[Stage, frozenset[Stage]], ...] = ()
+    """trigger 'transition_due_date': a due date set entering the first stage is met when
+    the consultation reaches one of the others (else: when it leaves that stage)."""
+
+    @property
+    def aim(self) -> str:
+        return self.purpose or self.id
 
 
 @dataclass(frozen=True)
@@ -74,23 +94,68 @@ class Rulebook:
 
     def select(self, kind: Kind, basis: LegalBasis | None) -> tuple[Ruleset, ...]:
         """The rulesets for a consultation: ``always`` ones plus the best legal-basis match."""
-        chosen = [rs for rs in self.rulesets if rs.always]
+        return tuple(rs for rs, _ in self._select(kind, basis))
+
+    def _select(self, kind: Kind, basis: LegalBasis | None) -> list[tuple[Ruleset, RuleOrigin]]:
+        chosen = [(rs, RuleOrigin.COMMON) for rs in self.rulesets if rs.always]
         candidates = [rs for rs in self.rulesets if not rs.always and rs.kind in (None, kind)]
-        match = None
         if basis is not None and basis.instrument:
             match = next((rs for rs in candidates if basis.instrument in rs.instruments), None)
-        if match is None and basis is not None:
+            if match is not None:
+                return [*chosen, (match, origin_of(match))]
+        if basis is not None:
             match = next((rs for rs in candidates if basis.basis in rs.basis_types), None)
-        if match is not None:
-            chosen.append(match)
-        return tuple(chosen)
+            if match is not None:
+                chosen.append((match, RuleOrigin.BASIS_DEFAULT))
+        return chosen
 
-    def rules_for(self, kind: Kind, basis: LegalBasis | None) -> tuple[DeadlineRule, ...]:
-        return tuple(rule for rs in self.select(kind, basis) for rule in rs.rules)
+    def rules_for(
+        self,
+        kind: Kind,
+        basis: LegalBasis | None,
+        requested_state: Ruleset | None = None,
+    ) -> tuple[DeadlineRule, ...]:
+        """The rules of a consultation, each with its :attr:`~DeadlineRule.origin`: for each
+        purpose the treaty's rule, else the requested State's (``requested_state``, from
+        :func:`coopnet.stages.profile_rules.profile_ruleset`), else the basis default."""
+        layers: dict[RuleOrigin, list[DeadlineRule]] = {o: [] for o in RuleOrigin}
+        for rs, origin in self._select(kind, basis):
+            layers[origin] += [replace(r, origin=origin) for r in rs.rules]
+        if requested_state is not None and requested_state.kind in (None, kind):
+            layers[RuleOrigin.REQUESTED_STATE] = [
+                replace(r, origin=RuleOrigin.REQUESTED_STATE) for r in requested_state.rules
+            ]
+        out = list(layers[RuleOrigin.COMMON])
+        taken: set[str] = set()
+        for origin in (RuleOrigin.INSTRUMENT, RuleOrigin.REQUESTED_STATE, RuleOrigin.BASIS_DEFAULT):
+            fresh = [r for r in layers[origin] if r.aim not in taken]
+            taken |= {r.aim for r in fresh}
+            out += fresh
+        return tuple(out)
+
+
+def origin_of(ruleset: Ruleset) -> RuleOrigin:
+    """A ruleset keyed by treaty only states that treaty's rules; one that also serves a
+    kind of legal basis (e.g. UNTOC, which fixes no period) is a default."""
+    if ruleset.always:
+        return RuleOrigin.COMMON
+    if ruleset.instruments and not ruleset.basis_types:
+        return RuleOrigin.INSTRUMENT
+    return RuleOrigin.BASIS_DEFAULT
 
 
 _SOURCE = Text(2000)
 _DAYS = Nullable(Integer(0, 3650))
+
+
+@dataclass(frozen=True)
+class DueDateEntry(FileRecord):
+    """For a rule triggered by a transition's due date: where a due date set entering
+    ``set_at`` is met (e.g. a date for execution set with the request, UNTOC art. 18(24),
+    is met at execution, not at acknowledgement)."""
+
+    set_at: Stage = spec(Choice(Stage))
+    met_at: tuple[Stage, ...] = spec(ListOf(Choice(Stage), 100))
 
 
 @dataclass(frozen=True)
@@ -108,6 +173,8 @@ class RuleEntry(FileRecord):
     cancelled_at: tuple[Stage, ...] = spec(ListOf(Choice(Stage), 100), default=())
     days: int | None = spec(_DAYS, default=None)
     extendable_to_days: int | None = spec(_DAYS, default=None)
+    purpose: str | None = spec(Nullable(Text(64)), default=None)
+    due_date_met_at: tuple[DueDateEntry, ...] = spec(ListOf(Nested(DueDateEntry), 100), default=())
 
     def check(self, path: str) -> list[Problem]:
         if self.trigger != "stage":
@@ -125,8 +192,22 @@ class RuleEntry(FileRecord):
 
     def rule(self, ruleset: str) -> DeadlineRule:
         base = DeadlineRule(
-            self.id, ruleset, self.trigger, self.source, self.certainty, self.responsible
+            self.id,
+            ruleset,
+            self.trigger,
+            self.source,
+            self.certainty,
+            self.responsible,
+            purpose=self.purpose or "",
         )
+        if self.trigger == "transition_due_date":
+            return replace(
+                base,
+                cancelled_at=frozenset(self.cancelled_at),
+                due_date_met_at=tuple(
+                    (e.set_at, frozenset(e.met_at)) for e in self.due_date_met_at
+                ),
+            )
         if self.trigger != "stage":
             return base
         return replace(

@@ -181,7 +181,7 @@ async def test_full_consultation(network: Network, open_client, start_bot):
     await exchange(ch, ch_inbox, assurance("a1", "offered"))
     await exchange(mx, mx_inbox, assurance("a1", "accepted"))
     await send_event(mx, room, assurance("a2", "breached"))
-    await wait_notice(mx_inbox, mx_bot.user_id, "a2", "the refusal of a new breached assurance")
+    await wait_notice(mx_inbox, mx_bot.user_id, "'a2'", "the refusal of a new breached assurance")
 
     # Mexico's judicial and executive phases, then surrender; the assurance is monitored.
     steps = [
@@ -192,8 +192,18 @@ async def test_full_consultation(network: Network, open_client, start_bot):
         "surrender_scheduled",
         "surrendered",
     ]
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in zip(steps[:3], steps[1:3], strict=False):
         await exchange(mx, mx_inbox, stage(before, after, 0))
+    # A refusal that names no grounds and gives no reasons is refused by the bot
+    # (UNTOC art. 18(23), ECE art. 18(2)); the consultation stays where it was.
+    await send_event(mx, room, stage("executive_decision", "refused", 0))
+    await wait_notice(mx_inbox, mx_bot.user_id, "motivos", "the refusal of a bare refusal")
+    await exchange(mx, mx_inbox, stage("executive_decision", "granted", 0))
+    # The appointed date of surrender is part of the step (ECE art. 18(4)).
+    await exchange(
+        mx, mx_inbox, stage("granted", "surrender_scheduled", 0, due_date=TODAY.isoformat())
+    )
+    await exchange(mx, mx_inbox, stage("surrender_scheduled", "surrendered", 0))
     await exchange(mx, mx_inbox, assurance("a1", "monitored"))
 
     await mx.send_text(room, "!consult status")

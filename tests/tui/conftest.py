@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -57,3 +58,20 @@ async def until(
 ) -> None:
     """Let the app run until ``condition()`` holds; fail naming ``what`` after ``timeout``."""
     await wait_for(condition, what, timeout, pause=pilot.pause)
+
+
+async def open_form(pilot: Pilot[None], app: Any, room_id: str, cls: type) -> Any:
+    """The form for ``cls`` in a consultation, opened as an officer does (Ctrl+S, choose)."""
+    from tui.screens.choose_event import ChooseEventScreen
+    from tui.screens.consultation import ConsultationScreen
+    from tui.screens.event_form import EventFormScreen
+
+    await until(pilot, lambda: app.list_screen.is_mounted, "the list")
+    app.open_consultation(room_id)
+    await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the consultation")
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(app.screen, ChooseEventScreen), "the event chooser")
+    app.screen.dismiss(cls)
+    await until(pilot, lambda: isinstance(app.screen, EventFormScreen), f"the {cls.TYPE} form")
+    assert isinstance(app.screen, EventFormScreen)
+    return app.screen

@@ -9,11 +9,9 @@ from textual.widgets import Button, Input, Static
 
 from coopnet.protocol import IdentityDocument, PersonIdentity, PersonName, parse_content
 from coopnet.protocol.vocab import DocumentType
-from tests.tui.conftest import until
+from tests.tui.conftest import open_form, until
 from tui.app import CoopNetApp
 from tui.memory_service import MemoryService
-from tui.screens.choose_event import ChooseEventScreen
-from tui.screens.consultation import ConsultationScreen
 from tui.screens.event_form import EventFormScreen
 from tui.seed import seeded_service
 
@@ -23,15 +21,8 @@ SIZE = (120, 50)
 
 async def identity_form(pilot: Any, app: CoopNetApp) -> EventFormScreen:
     """The identity form of a consultation, opened as an officer does (Ctrl+S, choose)."""
-    await until(pilot, lambda: app.list_screen.is_mounted, "the list")
-    app.open_consultation(ROOM)
-    await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the consultation")
-    await pilot.press("ctrl+s")
-    await until(pilot, lambda: isinstance(app.screen, ChooseEventScreen), "the event chooser")
-    app.screen.dismiss(PersonIdentity)
-    await until(pilot, lambda: isinstance(app.screen, EventFormScreen), "the identity form")
-    assert isinstance(app.screen, EventFormScreen)
-    return app.screen
+    form: EventFormScreen = await open_form(pilot, app, ROOM, PersonIdentity)
+    return form
 
 
 def sent_identities(service: MemoryService) -> list[PersonIdentity]:

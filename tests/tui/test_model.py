@@ -178,7 +178,7 @@ def test_next_deadline_follows_a_new_stage_and_is_not_changed_by_callers():
     assert first is not None and first.rule.id == "formal_request_after_provisional_arrest"
     room.open_deadlines(BASE_DAY).clear()  # a copy: the cache stays
     assert room.next_deadline(BASE_DAY) == first
-    # The formal request arrives: that deadline is met, so it is no longer the next one.
+    # The formal request is sent and received: that deadline is met, no longer the next.
     sent = StageTransition(
         from_stage=Stage.PROVISIONAL_ARREST_EXECUTED,
         to_stage=Stage.FORMAL_REQUEST_TRANSMITTED,
@@ -186,6 +186,15 @@ def test_next_deadline_follows_a_new_stage_and_is_not_changed_by_callers():
     )
     assert room.add(structured("$formal", CN, 2_000_000_000_000, sent))
     assert room.stage(BASE_DAY) is Stage.FORMAL_REQUEST_TRANSMITTED
+    # Sent is not received (ECE art. 16(4)): the deadline is still open.
+    assert room.next_deadline(BASE_DAY).rule.id == first.rule.id
+    received = StageTransition(
+        from_stage=Stage.FORMAL_REQUEST_TRANSMITTED,
+        to_stage=Stage.FORMAL_REQUEST_RECEIVED,
+        date=BASE_DAY,
+    )
+    assert room.add(structured("$received", ME, 2_000_000_001_000, received))
+    assert room.stage(BASE_DAY) is Stage.FORMAL_REQUEST_RECEIVED
     after = room.open_deadlines(BASE_DAY)
     assert all(d.rule.id != first.rule.id for d in after)
     assert room.next_deadline(BASE_DAY) == (after[0] if after else None)

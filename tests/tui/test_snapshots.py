@@ -105,6 +105,8 @@ def test_form_with_two_list_entries(snap_compare: Any, utc: None) -> None:
         await pilot.press(*"J. DOE", "ctrl+o")  # then Ctrl+O
         await until(pilot, lambda: focused("f-aliases-1-"), "the second alias")
         await pilot.press(*"JANE D.")
+        # The cursor shown steadily: a blinking one made the picture depend on timing.
+        pilot.app.focused.cursor_blink = False
         fields = form.query_one("#fields")
         entry = form.query_one("#f-names-1--entry")
 

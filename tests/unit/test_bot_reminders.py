@@ -116,15 +116,25 @@ def test_the_day_after_the_due_date_warns_even_when_every_reminder_was_posted() 
     assert warning.key == f"{BASE}:overdue"
 
 
+def received(when: str) -> list[TimelineItem]:
+    """The request sent and received (ECE art. 16(4): the clock stops at receipt)."""
+    return [
+        step(Stage.PROVISIONAL_ARREST_EXECUTED, Stage.FORMAL_REQUEST_TRANSMITTED, when, "ch"),
+        step(Stage.FORMAL_REQUEST_TRANSMITTED, Stage.FORMAL_REQUEST_RECEIVED, when, "mx"),
+    ]
+
+
 def test_a_deadline_met_in_time_or_late_posts_nothing() -> None:
-    formal = step(
+    assert notices("2026-03-18", extra=received("2026-03-15")) == []
+    assert notices("2026-03-25", extra=received("2026-03-23")) == []
+
+
+def test_ece_16_4_a_request_sent_but_not_received_still_reminds() -> None:
+    sent = step(
         Stage.PROVISIONAL_ARREST_EXECUTED, Stage.FORMAL_REQUEST_TRANSMITTED, "2026-03-15", "ch"
     )
-    assert notices("2026-03-18", extra=[formal]) == []
-    late = step(
-        Stage.PROVISIONAL_ARREST_EXECUTED, Stage.FORMAL_REQUEST_TRANSMITTED, "2026-03-23", "ch"
-    )
-    assert notices("2026-03-25", extra=[late]) == []
+    [today] = notices("2026-03-20", extra=[sent])
+    assert today.key == f"{BASE}:2026-03-20"
 
 
 def test_an_extended_deadline_reminds_again_for_its_new_date() -> None:

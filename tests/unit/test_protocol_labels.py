@@ -82,3 +82,37 @@ def test_lookup_and_fallbacks() -> None:
     assert check_language("zh") == "zh"
     with pytest.raises(UnknownLanguageError):
         check_language("de")
+
+
+@pytest.mark.parametrize(
+    ("key", "lang", "term"),
+    [
+        # Each term as the official UN or Council of Europe text uses it (issue 21, point 15).
+        ("kind.extradition", "ar", "تسليم المجرمين"),  # UNTOC, Arabic text, art. 16
+        ("refusal_ground.fiscal_offence", "ar", "ضريبية"),
+        ("refusal_ground.ne_bis_in_idem", "zh", "一事不再理"),
+        ("field.dual_criminality_required", "ru", "двойная преступность"),
+        ("urgency.urgent", "ru", "Срочная"),
+        ("evidentiary_standard.prima_facie", "fr", "Charges suffisantes (prima facie case)"),
+        ("stage.acknowledged", "es", "Acuse de recibo enviado"),
+        ("assurance_type.specialty", "ru", "Правило конкретности"),  # the official ECE term
+    ],
+)
+def test_legal_terms_follow_the_official_texts(key: str, lang: str, term: str) -> None:
+    assert term in label(key, lang)
+
+
+def test_terms_that_practitioners_objected_to_are_gone() -> None:
+    assert "المطلوبين" not in label("kind.extradition", "ar")
+    assert label("stage.executive_decision", "zh") != "行政决定"
+    assert "引渡" not in label("event.identity", "zh")  # the identity serves MLA cases too
+    assert "ВПП" not in label("note.consult_before_refusal", "ru")
+    assert "Commencement de preuve" not in label("evidentiary_standard.prima_facie", "fr")
+
+
+def test_french_says_assurance_in_protocol_and_client_alike() -> None:
+    from tui.i18n import t
+
+    assert "garantie" not in label("event.assurance", "fr").lower()
+    assert "garantie" not in t("panel.assurances", "fr").lower()
+    assert "garantie" not in t("help.consultation.panel", "fr").lower()

@@ -69,3 +69,39 @@ def test_bad_arguments_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None
     assert exc.value.code == 2
     assert main(["stages", "--rules", "/nonexistent.json"]) == 2
     assert "/nonexistent.json: does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_stages_show_the_corrected_machine_and_where_each_rule_comes_from(
+    capsys: pytest.CaptureFixture[str], lang: str
+) -> None:
+    """Issue 21: the appeal after the decision (IMAC 25/55, LEI 33), release that the case
+    leaves (ECE 16(4)-(5)), no withdrawal after surrender, and the deadline rules with
+    their origin: treaty, requested State's profile, basis default."""
+    from coopnet.protocol.labels import label, value_label
+    from coopnet.protocol.vocab import RuleOrigin
+
+    out = run(capsys, "stages", "--kind", "extradition", "--lang", lang)
+    assert "executive_decision -> appeal" in out and "granted -> refused" in out
+    assert "provisionally_released -> formal_request_transmitted" in out
+    assert "surrendered -> withdrawn" not in out
+    assert label("note.provisional_release", lang) in out
+    assert label("cli.rule_precedence", lang) in out
+    for origin in RuleOrigin:
+        assert value_label(origin, lang) in out
+    assert "[profile-mx]" in out and "LEI art. 35" in out
+
+
+def test_stages_json_lists_legacy_transitions_and_requested_state_rules(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = json.loads(run(capsys, "stages", "--kind", "extradition", "--json"))
+    (machine,) = data["machines"]
+    legacy = {(t["from"], t["to"]) for t in machine["legacy_transitions"]}
+    assert ("provisional_arrest_executed", "closed") in legacy
+    assert ("surrendered", "withdrawn") in legacy
+    states = {rs["id"]: rs for rs in machine["requested_state_rulesets"]}
+    mx = {r["id"]: r for r in states["profile-mx"]["rules"]}
+    assert mx["formal_request_after_provisional_arrest"]["days"] == 60
+    refusal = next(t for t in machine["transitions"] if t["to"] == "refused")
+    assert refusal["needs"] == ["grounds"]

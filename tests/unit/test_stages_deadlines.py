@@ -103,9 +103,18 @@ def test_ece_formal_request_18_days_pending_then_overdue() -> None:
     assert later["formal_request_after_provisional_arrest"].status is DeadlineStatus.OVERDUE
 
 
-def test_ece_deadline_met_in_time_and_late() -> None:
-    on_time = ARREST + [
+def test_ece_16_4_deadline_met_at_receipt_in_time_and_late() -> None:
+    """ECE art. 16(4): the clock stops when the requested Party receives the request,
+    not when the requesting side sends it."""
+    sent = ARREST + [
         move(S.PROVISIONAL_ARREST_EXECUTED, S.FORMAL_REQUEST_TRANSMITTED, "2026-03-15", R)
+    ]
+    d = deadlines(Kind.EXTRADITION, ECE, sent, "2026-03-19")[
+        "formal_request_after_provisional_arrest"
+    ]
+    assert d.status is DeadlineStatus.PENDING  # sent, not yet received
+    on_time = sent + [
+        move(S.FORMAL_REQUEST_TRANSMITTED, S.FORMAL_REQUEST_RECEIVED, "2026-03-15", D)
     ]
     d = deadlines(Kind.EXTRADITION, ECE, on_time, "2026-05-01")[
         "formal_request_after_provisional_arrest"
@@ -113,7 +122,8 @@ def test_ece_deadline_met_in_time_and_late() -> None:
     assert d.status is DeadlineStatus.MET and d.closed_on == day("2026-03-15") and not d.late
     assert d.reminders == ()
     late = ARREST + [
-        move(S.PROVISIONAL_ARREST_EXECUTED, S.FORMAL_REQUEST_TRANSMITTED, "2026-03-25", R)
+        move(S.PROVISIONAL_ARREST_EXECUTED, S.FORMAL_REQUEST_TRANSMITTED, "2026-03-19", R),
+        move(S.FORMAL_REQUEST_TRANSMITTED, S.JUDICIAL_PHASE, "2026-03-25", D),  # implies receipt
     ]
     d = deadlines(Kind.EXTRADITION, ECE, late, "2026-05-01")[
         "formal_request_after_provisional_arrest"
@@ -121,8 +131,26 @@ def test_ece_deadline_met_in_time_and_late() -> None:
     assert d.status is DeadlineStatus.MET and d.late
 
 
-def test_consent_cancels_the_formal_request_deadline() -> None:
+def test_third_additional_protocol_6_consent_does_not_stop_the_clock_extradition_does() -> None:
+    """Third Additional Protocol to the ECE, art. 6(2): the requesting State must still be
+    able to submit its request within the 40 days of ECE art. 16(4) if the simplified
+    procedure is not applied; the clock ends when extradition is granted on consent."""
     inputs = ARREST + [move(S.PROVISIONAL_ARREST_EXECUTED, S.SIMPLIFIED_CONSENT, "2026-03-05", D)]
+    d = deadlines(Kind.EXTRADITION, ECE, inputs, "2026-05-01")[
+        "formal_request_after_provisional_arrest"
+    ]
+    assert d.status is DeadlineStatus.OVERDUE
+    granted = inputs + [move(S.SIMPLIFIED_CONSENT, S.GRANTED, "2026-03-09", D)]
+    d = deadlines(Kind.EXTRADITION, ECE, granted, "2026-05-01")[
+        "formal_request_after_provisional_arrest"
+    ]
+    assert d.status is DeadlineStatus.CANCELLED and d.closed_on == day("2026-03-09")
+
+
+def test_ece_16_4_provisional_release_ends_the_custody_clock() -> None:
+    inputs = ARREST + [
+        move(S.PROVISIONAL_ARREST_EXECUTED, S.PROVISIONALLY_RELEASED, "2026-03-10", D)
+    ]
     d = deadlines(Kind.EXTRADITION, ECE, inputs, "2026-05-01")[
         "formal_request_after_provisional_arrest"
     ]
@@ -212,7 +240,9 @@ def test_postponement_review_date() -> None:
         "postponement_review"
     ]
     assert d.due == day("2026-03-01") and d.status is DeadlineStatus.OVERDUE
-    resumed = inputs + [move(S.SURRENDER_POSTPONED, S.SURRENDER_SCHEDULED, "2026-02-20", D)]
+    resumed = inputs + [
+        move(S.SURRENDER_POSTPONED, S.SURRENDER_SCHEDULED, "2026-02-20", D, due="2026-03-10")
+    ]
     d = deadlines(Kind.EXTRADITION, ECE, resumed, "2026-03-02", postponements=pp)[
         "postponement_review"
     ]

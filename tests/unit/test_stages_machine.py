@@ -8,7 +8,7 @@ from collections import deque
 import pytest
 
 from coopnet.protocol.events import StageTransition
-from coopnet.protocol.vocab import Kind, Side, Stage
+from coopnet.protocol.vocab import Kind, RefusalGround, Side, Stage
 from coopnet.stages import EXTRADITION, MACHINES, MLA, StageInput, derive, side_of
 from coopnet.stages.machine import REASONS, check
 
@@ -16,12 +16,23 @@ R, D = Side.REQUESTING, Side.REQUESTED
 S = Stage
 
 
+def move(a: Stage, b: Stage, day: dt.date) -> StageTransition:
+    """A transition carrying what revision 2 asks of it: the grounds and reasons of a
+    refusal (UNTOC art. 18(23), ECE art. 18(2)), the appointed date of a surrender
+    (ECE art. 18(4))."""
+    extra: dict = {}
+    if b is S.REFUSED:
+        extra = {"grounds": (RefusalGround.NATIONALITY,), "reasons": "The person is a national."}
+    if b is S.SURRENDER_SCHEDULED:
+        extra = {"due_date": day + dt.timedelta(days=10)}
+    return StageTransition(from_stage=a, to_stage=b, date=day, **extra)
+
+
 def steps(*moves: tuple[Stage, Stage, Side]) -> list[StageInput]:
     start = dt.date(2026, 1, 1)
     out = []
     for i, (a, b, side) in enumerate(moves):
-        t = StageTransition(from_stage=a, to_stage=b, date=start + dt.timedelta(days=i))
-        out.append(StageInput(t, side, f"$e{i}"))
+        out.append(StageInput(move(a, b, start + dt.timedelta(days=i)), side, f"$e{i}"))
     return out
 
 
@@ -264,10 +275,33 @@ def test_machine_is_well_formed(kind: Kind) -> None:
                 todo.append(nxt)
     assert seen == set(machine.stages)
     for stage in machine.stages:
-        if stage not in machine.terminal:
+        if stage not in machine.terminal and stage not in NO_WITHDRAWAL:
             assert S.WITHDRAWN in machine.next_stages(stage)
             withdraw = machine.find(stage, S.WITHDRAWN)
             assert withdraw is not None and withdraw.sides == {R}
+
+
+NO_WITHDRAWAL = {
+    S.IN_TRANSIT,
+    S.SURRENDERED,
+    S.POST_SURRENDER,
+    S.PROSECUTION_INSTEAD,
+    S.ENFORCEMENT_INSTEAD,
+    S.EXECUTED,
+}
+
+
+@pytest.mark.parametrize("stage", sorted(NO_WITHDRAWAL))
+def test_no_withdrawal_once_it_means_nothing_but_old_records_keep_theirs(stage: Stage) -> None:
+    """Issue 21 point 6: withdrawal is not offered in transit, once surrendered, after
+    surrender, nor once the requested State prosecutes (UNTOC 16(10)) or enforces the
+    sentence (16(12)) itself; a revision-1 withdrawal there still folds."""
+    machine = MLA if stage is S.EXECUTED else EXTRADITION
+    assert S.WITHDRAWN not in machine.next_stages(stage)
+    withdraw = StageTransition(from_stage=stage, to_stage=S.WITHDRAWN, date=dt.date(2026, 1, 1))
+    assert check(machine, stage, withdraw, R)[0] == "not_allowed"  # type: ignore[index]
+    if stage is not S.ENFORCEMENT_INSTEAD:  # a stage revision 1 did not have
+        assert check(machine, stage, withdraw, R, revision=1) is None
 
 
 @pytest.mark.parametrize("kind", list(Kind))
@@ -275,8 +309,9 @@ def test_every_transition_is_accepted_for_its_sides_only(kind: Kind) -> None:
     machine = MACHINES[kind]
     for t in machine.transitions:
         for side in Side:
-            move = StageTransition(from_stage=t.source, to_stage=t.target, date=dt.date(2026, 1, 1))
-            problem = check(machine, t.source, move, side)
+            step = move(t.source, t.target, dt.date(2026, 1, 1))
+            visited = t.after_any
+            problem = check(machine, t.source, step, side, visited=visited)
             assert (problem is None) == (side in t.sides), (t, side, problem)
 
 
@@ -292,4 +327,4 @@ def test_side_of() -> None:
 
 
 def test_reason_codes_are_listed() -> None:
-    assert len(set(REASONS)) == len(REASONS) == 7
+    assert len(set(REASONS)) == len(REASONS) == 11

@@ -11,14 +11,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Static
+from textual.widgets import Button, SelectionList, Static
 
 from coopnet.protocol import Event
 from coopnet.protocol.labels import event_label
+from coopnet.stages import ground_warnings
 from tui.forms import Collected, ListDef, collect, flatten, place, validate, walk, widget_id
 from tui.i18n import show, t
 from tui.localize import Localized, app_lang
-from tui.widgets.form_fields import INPUT, compose_defs, read_values, write_input
+from tui.widgets.form_fields import INPUT, compose_defs, read_values, rule_text, write_input
 
 Check = Callable[[Event], dict[str, list[str]]]
 """An extra check after validation (e.g. the stage machine); field path → errors."""
@@ -39,6 +40,8 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
     EventFormScreen .required { text-style: bold; }
     EventFormScreen .field-error { color: $error; display: none; }
     EventFormScreen .field-error.shown { display: block; }
+    EventFormScreen .field-rule { color: $warning; display: none; }
+    EventFormScreen .field-rule.shown { display: block; }
     EventFormScreen TextArea { height: 4; }
     EventFormScreen SelectionList { height: auto; max-height: 8; }
     EventFormScreen #form-errors { color: $error; }
@@ -147,6 +150,16 @@ class EventFormScreen(Localized, ModalScreen[Event | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        """Choosing a refusal ground shows the rule it calls for (UNTOC 16(15), 18(22))."""
+        path = event.selection_list.name
+        rules = [w for w in self.query(".field-rule") if w.name == path]
+        chosen = list(event.selection_list.selected)
+        for line in rules:
+            assert isinstance(line, Static)
+            line.update(rule_text(chosen, self.lang))
+            line.set_class(bool(ground_warnings(chosen)), "shown")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "send":

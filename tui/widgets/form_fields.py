@@ -29,6 +29,8 @@ from coopnet.protocol.fields import (
     PartialDay,
     Text,
 )
+from coopnet.protocol.vocab import RefusalGround
+from coopnet.stages import ground_warnings
 from tui.forms import (
     FieldDef,
     Form,
@@ -154,7 +156,33 @@ def compose_defs(defs: Iterable[Form], values: Mapping[str, Any], lang: str) -> 
         else:
             yield Label(indent + text, classes="field-label" + (" required" if d.required else ""))
             yield make_input(d, values.get(d.path), lang)
+            if _warns(d):
+                yield rule_line(d.path, values.get(d.path), lang)
             yield error_line(d.path)
+
+
+def _warns(d: FieldDef) -> bool:
+    """Whether choosing some value of this field shows a legal rule (refusal grounds)."""
+    spec = d.spec
+    return (
+        isinstance(spec, ListOf)
+        and isinstance(spec.item, Choice)
+        and (spec.item.enum is RefusalGround)
+    )
+
+
+def rule_text(chosen: Any, lang: str) -> str:
+    """The rules the chosen refusal grounds call for (e.g. UNTOC art. 16(15), 18(22))."""
+    return "\n".join(f"⚠ {show(label(key, lang))}" for key in ground_warnings(chosen or ()))
+
+
+def rule_line(path: str, chosen: Any, lang: str) -> Static:
+    """Under a refusal-ground field: the rule a chosen ground calls for, shown at once."""
+    line = Static(
+        rule_text(chosen, lang), id=widget_id(path) + "-rule", name=path, classes="field-rule"
+    )
+    line.set_class(bool(ground_warnings(chosen or ())), "shown")
+    return line
 
 
 class EntryList(Localized, Vertical):
