@@ -60,9 +60,13 @@ class DeviceSettings:
             log.warning("settings not used: %s", exc)
             return cls(folder, problem=str(exc))
 
-    def change(self, **values: str) -> None:
+    def change(self, *, lang: str | None = None, notify: str | None = None) -> None:
         """Remember new values (written at once; a failure is logged, never fatal)."""
-        self.settings = replace(self.settings, **values)
+        self.settings = replace(
+            self.settings,
+            lang=self.settings.lang if lang is None else lang,
+            notify=self.settings.notify if notify is None else notify,
+        )
         if self.folder is None:
             return
         data = {"version": FORMAT_VERSION, "lang": self.settings.lang}

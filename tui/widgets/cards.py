@@ -193,8 +193,8 @@ def field_table(
     else:
         table.add_column(no_wrap=True, overflow="ellipsis")
     for name, value in shown:
-        shown = value if limit is None else value.replace("\n", " · ")
-        table.add_row(show(name), show(shown))
+        one_line = value if limit is None else value.replace("\n", " · ")
+        table.add_row(show(name), show(one_line))
     return table
 
 
