@@ -53,6 +53,7 @@ from coopnet.consultation.room import RoomPlan, followed_server_acl, room_plan
 from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
+from coopnet.matrix import client_api
 from coopnet.matrix.devices import Decision, DeviceInfo, DevicePolicy
 from coopnet.matrix.history import (
     DEEP_SETTLE,
@@ -64,10 +65,14 @@ from coopnet.matrix.history import (
     whole_history,
 )
 from coopnet.matrix.intake import BoundedAsyncClient, RejectedEvent, bad_event_reason
+from coopnet.matrix.key_backup import KeyBackup
 from coopnet.matrix.late_keys import KeySharer, KeyWaiter, megolm_of
+from coopnet.matrix.recovery import Recovery
+from coopnet.matrix.room_keys import RoomKeys
 from coopnet.matrix.senders import sender_device
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.snapshots import (
+    FROM_BACKUP,
     UNKNOWN_SENDER,
     Device,
     Room,
@@ -227,6 +232,8 @@ UndecryptableHandler = Callable[[ReceivedEvent], Awaitable[None]]
 
 # How often waiting events are retried and their key requests sent, between syncs.
 LATE_KEY_INTERVAL = 1.0
+# How often new room keys are uploaded to the key backup (in batches).
+BACKUP_INTERVAL = 1.0
 
 
 class CoopNetClient:
@@ -244,6 +251,9 @@ class CoopNetClient:
         self.key_sharer = KeySharer(nio_client, policy)
         self._sync_task: asyncio.Task[None] | None = None
         self._late_keys_task: asyncio.Task[None] | None = None
+        self._backup_task: asyncio.Task[None] | None = None
+        self._key_backup: KeyBackup | None = None
+        self._recovery: Recovery | None = None
         self._synced = asyncio.Condition()
         nio_client.add_event_callback(self._on_timeline_event, TIMELINE_TYPES)
         nio_client.add_event_callback(self._on_invite, (InviteMemberEvent,))
@@ -297,6 +307,7 @@ class CoopNetClient:
             if nio_client.should_upload_keys:
                 await nio_client.keys_upload()
             client.key_waiter.accept_forwards_from_senders()
+            client._load_key_backup()
             private_files(store)
         except BaseException:
             await nio_client.close()
@@ -309,6 +320,45 @@ class CoopNetClient:
             raise MatrixError(f"login of {user_id} at {homeserver} failed: {resp.message}")
         StoredSession(homeserver, user_id, resp.device_id, resp.access_token).save(self.store_dir)
         log.info("logged in %s as new device %s", user_id, resp.device_id)
+
+    def _load_key_backup(self) -> None:
+        olm = self._nio.olm
+        if olm is None:
+            raise MatrixError("encryption is not loaded for this client")
+        backup = KeyBackup(self._nio, RoomKeys(olm), self.policy, self.store_dir)
+        self._key_backup = backup
+        self._recovery = Recovery(self._nio, backup, self.store_dir)
+
+    @property
+    def key_backup(self) -> KeyBackup:
+        """This device's key backup: every room key it holds goes up as it comes."""
+        if self._key_backup is None:
+            raise MatrixError("encryption is not loaded for this client")
+        return self._key_backup
+
+    @property
+    def recovery(self) -> Recovery:
+        """Secret storage and the recovery key (enrol, unlock, show, replace)."""
+        if self._recovery is None:
+            raise MatrixError("encryption is not loaded for this client")
+        return self._recovery
+
+    async def back_up_keys(self) -> int:
+        """Upload every room key not yet in the backup now; the number uploaded."""
+        return await self.key_backup.upload_all()
+
+    async def call(
+        self, method: str, url_path: str, body: dict[str, Any] | None = None
+    ) -> client_api.Answer:
+        """A client-server request nio has no helper for, as this device
+        (``client_api.path`` builds ``url_path``)."""
+        return await client_api.call(self._nio, method, url_path, body)
+
+    async def logout(self) -> None:
+        """End this device's session on the homeserver (the device is deleted)."""
+        answer = await self.call("POST", client_api.path("logout"), {})
+        if not answer.ok:
+            raise MatrixError(f"logging out {self.device_id} failed: {answer.describe()}")
 
     @property
     def user_id(self) -> UserID:
@@ -353,6 +403,10 @@ class CoopNetClient:
             self._late_keys_task = asyncio.create_task(
                 self._late_keys_loop(), name=f"late keys {self.user_id}"
             )
+        if self._backup_task is None:
+            self._backup_task = asyncio.create_task(
+                self._backup_loop(), name=f"key backup {self.user_id}"
+            )
 
     async def wait_closed(self) -> None:
         """Wait until the background sync ends; re-raises what ended it."""
@@ -363,6 +417,9 @@ class CoopNetClient:
         if self._late_keys_task is not None:
             self._late_keys_task.cancel()
             self._late_keys_task = None
+        if self._backup_task is not None:
+            self._backup_task.cancel()
+            self._backup_task = None
         if self._sync_task is not None:
             self._nio.stop_sync_forever()
             self._sync_task.cancel()
@@ -468,7 +525,14 @@ class CoopNetClient:
         """The event with its sending device and the policy's decision on that device."""
         if isinstance(event, MegolmEvent):
             return to_received(room_id, event)
-        return to_received(room_id, event, sender_device(self._nio, self.policy, room_id, event))
+        device = sender_device(self._nio, self.policy, room_id, event)
+        session_id = getattr(event, "session_id", None)
+        backup = self._key_backup
+        if device.trusted and session_id and backup is not None and backup.restored(session_id):
+            # Its key came from the backup, which anyone knowing its public key can
+            # write to: the sending device is not authenticated.
+            device = SenderDevice(device.device_id, device.ed25519, False, FROM_BACKUP)
+        return to_received(room_id, event, device)
 
     async def _query_unknown_senders(self) -> None:
         """nio asks for the device keys of a sender whose device it did not know when it
@@ -512,6 +576,17 @@ class CoopNetClient:
                     await self._late_keys_pass()
                 except Exception:  # retried at the next pass
                     log.exception("handling late room keys failed")
+
+    async def _backup_loop(self) -> None:
+        """Room keys go to the backup as they come, in batches, off the sync path."""
+        while True:  # until close() cancels it
+            await asyncio.sleep(BACKUP_INTERVAL)
+            backup = self._key_backup
+            if backup is not None and backup.enabled and backup.pending:
+                try:
+                    await backup.upload_all()
+                except Exception:  # retried at the next pass
+                    log.exception("uploading room keys to the backup failed")
 
     async def _late_keys_pass(self) -> None:
         """Hand out what decrypts now, request keys that are due, report what expired."""
@@ -765,6 +840,21 @@ class CoopNetClient:
         return await whole_history(
             lambda token, limit: self.history_page(room_id, token, limit), max_events
         )
+
+    def missing_key_reason(self, event: ReceivedEvent) -> str | None:
+        """Why this device cannot read ``event`` (None when it can): what to do about it."""
+        if event.decrypted:
+            return None
+        megolm = megolm_of(event.room_id, event.source)
+        if megolm is not None and self.key_waiter.has_key(megolm):
+            return "its room key is held but does not decrypt it (a later copy of the key)"
+        if self._recovery is not None and not self._recovery.unlocked:
+            return (
+                "its room key was never shared with this device (sent before the device "
+                "existed, or to trusted devices only): enter the recovery key to restore "
+                "the room keys from the key backup"
+            )
+        return "its room key is neither on this device nor in the key backup"
 
     def retry_decrypt(self, event: ReceivedEvent) -> ReceivedEvent | None:
         """Decrypt an event that arrived before its room key; None while the key is missing."""

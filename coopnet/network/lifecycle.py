@@ -232,7 +232,9 @@ async def _register_accounts(network: Network, report: Report) -> None:
 
 
 async def _enroll_devices(network: Network, report: Report) -> list[tuple[Authority, Account]]:
-    """Log every account in once and record its device and fingerprint key; return those."""
+    """Log every account in once and record its device and fingerprint key, and give each
+    account secret storage and a key backup (its recovery key kept in ``network.json``);
+    return the accounts that got a new device."""
 
     async def enroll(authority: Authority, account: Account) -> None:
         client = await CoopNetClient.open(
@@ -246,14 +248,20 @@ async def _enroll_devices(network: Network, report: Report) -> list[tuple[Author
         try:
             account.device_id = client.device_id
             account.ed25519 = client.ed25519_key
+            if account.recovery_key is None:
+                account.recovery_key = await client.recovery.enrol()
         finally:
             await client.close()
 
-    pending = [(a, acc) for a in network.authorities for acc in a.accounts if not acc.device_id]
+    accounts = [(a, acc) for a in network.authorities for acc in a.accounts]
+    new_devices = [(a, acc) for a, acc in accounts if not acc.device_id]
+    pending = [(a, acc) for a, acc in accounts if not acc.device_id or acc.recovery_key is None]
     await asyncio.gather(*(enroll(a, acc) for a, acc in pending))
+    if new_devices:
+        report(f"{len(new_devices)} devices logged in once and enrolled")
     if pending:
-        report(f"{len(pending)} devices logged in once and enrolled")
-    return pending
+        report(f"{len(pending)} accounts given secret storage and a key backup")
+    return new_devices
 
 
 async def check_federation(

@@ -50,6 +50,9 @@ class Account(FileRecord):
     # the device's fingerprint key, recorded when it first logs in
     ed25519: str | None = spec(_OPTIONAL, default=None)
     store_dir: str | None = spec(_OPTIONAL, default=None)  # nio store and session of that device
+    # The recovery key of the account's secret storage and key backup, given once when the
+    # account is enrolled (a local network keeps it here, next to the password, 0600).
+    recovery_key: str | None = spec(_OPTIONAL, default=None)
 
     @property
     def is_bot(self) -> bool:

@@ -1,0 +1,79 @@
+"""Every room key this device gets, seen once, and never a later copy over an earlier one.
+
+nio stores an inbound Megolm session in two places, its in-memory group-session store
+(``add``) and its database (``save_inbound_group_session``), and replaces a session by a
+second copy with the same id, even one that starts at a later message index: after that
+the earlier messages cannot be read any more. The spec's key-sharing rules keep the
+copy that starts earliest. :class:`RoomKeys` wraps both calls of one Olm machine: a copy
+that starts later than the one held is dropped (logged), and every session actually kept
+is handed to the listeners (the key backup), whichever way it came: created for an own
+outbound session, ``m.room_key``, forwarded, imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import MethodType
+from typing import Any
+
+from nio.crypto import InboundGroupSession
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[InboundGroupSession], None]
+
+
+class RoomKeys:
+    def __init__(self, olm: Any) -> None:
+        self._olm = olm
+        self._listeners: list[Listener] = []
+        store = olm.inbound_group_store
+        add, save = store.add, olm.save_inbound_group_session
+
+        def keep_earliest(_store: Any, session: InboundGroupSession) -> bool:
+            held = _store.get(session.room_id, session.sender_key, session.id)
+            if held is session:
+                return False
+            if held is not None and held.first_known_index <= session.first_known_index:
+                log.info(
+                    "kept room key %s from index %d, not a copy from index %d",
+                    session.id,
+                    held.first_known_index,
+                    session.first_known_index,
+                )
+                return False
+            return bool(add(session))
+
+        def save_kept(_olm: Any, session: InboundGroupSession) -> None:
+            held = _olm.inbound_group_store.get(session.room_id, session.sender_key, session.id)
+            if held is not session:
+                return  # a later copy that was not kept
+            save(session)
+            for listener in self._listeners:
+                try:
+                    listener(session)
+                except Exception:  # a listener must not lose the key itself
+                    log.exception("a room-key listener failed on %s", session.id)
+
+        store.add = MethodType(keep_earliest, store)
+        olm.save_inbound_group_session = MethodType(save_kept, olm)
+
+    def on_saved(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def all(self) -> list[InboundGroupSession]:
+        return list(self._olm.inbound_group_store)
+
+    def get(self, room_id: str, sender_key: str, session_id: str) -> InboundGroupSession | None:
+        found: InboundGroupSession | None = self._olm.inbound_group_store.get(
+            room_id, sender_key, session_id
+        )
+        return found
+
+    def import_session(self, session: InboundGroupSession) -> bool:
+        """Keep an imported session unless one that starts no later is held; True if kept."""
+        if not self._olm.inbound_group_store.add(session):
+            return False
+        self._olm.save_inbound_group_session(session)
+        return True
