@@ -961,6 +961,10 @@ class CoopNetClient:
             raise MatrixError(f"sending to {room_id} failed: {resp}")
         return EventID(resp.event_id)
 
+    def renew_room_key(self, room_id: str) -> None:
+        """Start a new Megolm session (room key) for the room's next message."""
+        self._nio.invalidate_outbound_session(room_id)
+
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> EventID:
         """Redact an event (its content is removed on the homeservers)."""
         resp = await self._nio.room_redact(room_id, event_id, reason)

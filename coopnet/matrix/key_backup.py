@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ class KeyBackup:
         self, nio: AsyncClient, room_keys: RoomKeys, policy: DevicePolicy, store_dir: Path
     ) -> None:
         self._nio = nio
-        self._room_keys = room_keys
+        self.room_keys = room_keys
         self.policy = policy
         self.store_dir = store_dir
         self.state = BackupState.load(store_dir)
@@ -145,7 +146,7 @@ class KeyBackup:
             self.state.uploaded.clear()  # a new version holds nothing yet
         self.state.version, self.state.public_key = version, public_key
         self.state.save(self.store_dir)
-        self._queue(self._room_keys.all())
+        self._queue(self.room_keys.all())
 
     def disable(self, why: str) -> None:
         log.warning("key backup of %s stopped: %s", self._nio.user_id, why)
@@ -253,15 +254,16 @@ class KeyBackup:
             raise RecoveryError(f"backup version {version}: the answer has no 'rooms' map")
         self._restoring = True
         try:
-            for room_id, room in rooms.items():
-                sessions = room.get("sessions") if isinstance(room, dict) else None
-                if not isinstance(sessions, dict):
-                    report.refuse(f"{room_id}: no 'sessions' map")
-                    continue
-                for session_id, entry in sessions.items():
-                    self._restore_one(backup_key, str(room_id), str(session_id), entry, report)
-                if progress is not None:
-                    progress(report.imported)
+            with self._one_transaction():
+                for room_id, room in rooms.items():
+                    sessions = room.get("sessions") if isinstance(room, dict) else None
+                    if not isinstance(sessions, dict):
+                        report.refuse(f"{room_id}: no 'sessions' map")
+                        continue
+                    for session_id, entry in sessions.items():
+                        self._restore_one(backup_key, str(room_id), str(session_id), entry, report)
+                    if progress is not None:
+                        progress(report.imported)
         finally:
             self._restoring = False
             self.state.save(self.store_dir)
@@ -273,6 +275,14 @@ class KeyBackup:
             report.refused_count,
         )
         return report
+
+    def _one_transaction(self) -> AbstractContextManager[Any]:
+        """nio commits each stored session by itself; a restore writes thousands: one
+        transaction of its store's database (nothing awaits inside it)."""
+        olm = self._nio.olm
+        database = getattr(getattr(olm, "store", None), "database", None)
+        atomic = getattr(database, "atomic", None)
+        return atomic() if callable(atomic) else nullcontext()
 
     def _restore_one(
         self, key: BackupKey, room_id: str, session_id: str, entry: Any, report: RestoreReport
@@ -298,7 +308,7 @@ class KeyBackup:
         if session.id != session_id:
             report.refuse(f"{where}: the key is of session {session.id}, not of this one")
             return
-        if not self._room_keys.import_session(session):
+        if not self.room_keys.import_session(session):
             report.already_held += 1
             return
         report.imported += 1

@@ -10,12 +10,14 @@ enrolment (``coopnet net up``).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
+from coopnet.cli import main
 from coopnet.errors import RecoveryError
-from coopnet.matrix import CoopNetClient, client_api
+from coopnet.matrix import CoopNetClient, EnrolledDevices, client_api
 from coopnet.matrix.backup_crypto import ALGORITHM, BackupKey
 from coopnet.matrix.recovery_key import encode_recovery_key
 from coopnet.matrix.snapshots import FROM_BACKUP
@@ -112,6 +114,16 @@ async def test_a_new_device_reads_earlier_messages_only_with_the_recovery_key(
     # The device is trusted with the recovery key now: it shows it, and backs up.
     assert laptop.recovery.recovery_key() == " ".join(account.recovery_key.split())
     assert laptop.key_backup.enabled
+    # The restored keys are in the device's store: they are there after a restart.
+    store = laptop.store_dir
+    await laptop.close()
+    authority = load_network(network.directory).account(account.user_id)[0]
+    again = await CoopNetClient.open(authority.client_url, account.user_id, store, laptop.policy)
+    try:
+        assert set(texts) <= _bodies(await again.whole_history(room))
+        assert again.recovery.unlocked and again.key_backup.enabled
+    finally:
+        await again.close()
 
 
 async def test_a_backed_up_key_whose_mac_fails_is_refused_and_decrypts_nothing(
@@ -189,3 +201,30 @@ async def test_replacing_the_recovery_key_re_encrypts_the_secrets(
         await laptop.recovery.unlock(old)
     report = await laptop.recovery.unlock(new)
     assert report.refused_count == 0 and laptop.recovery.recovery_key() == new
+
+
+async def test_the_recovery_command_unlocks_shows_and_refuses(network: Network, tmp_path, capsys):
+    account = _officer(network, "mx", 0)
+    authority = load_network(network.directory).account(account.user_id)[0]
+    store = tmp_path / "cli-device"
+    device = await CoopNetClient.open(
+        authority.client_url, account.user_id, store, EnrolledDevices({}),
+        password=account.password, device_name="cli device",
+    )  # fmt: skip
+    await device.close()
+    wrong, right = tmp_path / "wrong.key", tmp_path / "right.key"
+    wrong.write_text(encode_recovery_key(bytes(32)) + "\n")
+    right.write_text(account.recovery_key + "\n")
+
+    def run(*argv: str) -> int:
+        return main(["recovery", *argv, "--store", str(store)])
+
+    assert await asyncio.to_thread(run, "show") == 1
+    assert "does not hold the recovery key" in capsys.readouterr().err
+    assert await asyncio.to_thread(run, "unlock", "--recovery-key-file", str(wrong)) == 1
+    err = capsys.readouterr().err
+    assert "refused: this recovery key does not open" in err and "nothing was changed" in err
+    assert await asyncio.to_thread(run, "unlock", "--recovery-key-file", str(right)) == 0
+    assert "room keys from backup version" in capsys.readouterr().out
+    assert await asyncio.to_thread(run, "show") == 0
+    assert capsys.readouterr().out.strip() == " ".join(account.recovery_key.split())

@@ -1,0 +1,90 @@
+"""A second copy of a room key never replaces one that starts earlier; every key kept is
+announced once (what the key backup uploads). nio's real session store and sessions;
+only the Olm machine's persistence is a stand-in that records what it saved."""
+
+from __future__ import annotations
+
+from nio.crypto import InboundGroupSession, OutboundGroupSession
+from nio.crypto.memorystores import GroupSessionStore
+
+from coopnet.matrix.room_keys import RoomKeys
+
+ROOM = "!room:hs"
+
+
+class Machine:
+    """The two attributes of nio's Olm machine that RoomKeys wraps."""
+
+    def __init__(self) -> None:
+        self.inbound_group_store = GroupSessionStore()
+        self.saved: list[InboundGroupSession] = []
+
+    def save_inbound_group_session(self, session: InboundGroupSession) -> None:
+        self.saved.append(session)
+
+    def create_group_session(self, session: InboundGroupSession) -> None:
+        # What nio's create_group_session does with an m.room_key: add, then save.
+        self.inbound_group_store.add(session)
+        self.save_inbound_group_session(session)
+
+
+def _copies() -> tuple[InboundGroupSession, InboundGroupSession]:
+    """The same Megolm session from index 0 and from index 2."""
+    outbound = OutboundGroupSession()
+    outbound.shared = True
+    early = InboundGroupSession(outbound.session_key, "ed", "curve", ROOM)
+    outbound.encrypt("one")
+    outbound.encrypt("two")
+    late = InboundGroupSession(outbound.session_key, "ed", "curve", ROOM)
+    assert early.id == late.id and early.first_known_index == 0
+    assert late.first_known_index == 2
+    return early, late
+
+
+def test_a_later_copy_does_not_replace_an_earlier_one() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    announced: list[InboundGroupSession] = []
+    keys.on_saved(announced.append)
+    early, late = _copies()
+    machine.create_group_session(early)
+    machine.create_group_session(late)  # a second m.room_key, from a later index
+    held = keys.get(ROOM, "curve", early.id)
+    assert held is early and held.first_known_index == 0
+    assert machine.saved == [early] and announced == [early]
+
+
+def test_an_earlier_copy_replaces_a_later_one_and_is_announced() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    announced: list[InboundGroupSession] = []
+    keys.on_saved(announced.append)
+    early, late = _copies()
+    machine.create_group_session(late)
+    assert keys.import_session(early)  # e.g. restored from the key backup
+    assert keys.get(ROOM, "curve", early.id) is early
+    assert announced == [late, early]
+    assert not keys.import_session(late)  # and not back again
+    assert keys.get(ROOM, "curve", early.id) is early
+
+
+def test_the_same_session_object_is_not_saved_twice() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    early, _ = _copies()
+    assert keys.import_session(early)
+    assert not keys.import_session(early)
+    assert machine.saved == [early] and keys.all() == [early]
+
+
+def test_a_failing_listener_does_not_lose_the_key() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+
+    def broken(session: InboundGroupSession) -> None:
+        raise RuntimeError("listener bug")
+
+    keys.on_saved(broken)
+    early, _ = _copies()
+    assert keys.import_session(early)
+    assert machine.saved == [early]
