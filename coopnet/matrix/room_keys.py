@@ -7,7 +7,9 @@ the earlier messages cannot be read any more. The spec's key-sharing rules keep 
 copy that starts earliest. :class:`RoomKeys` wraps both calls of one Olm machine: a copy
 that starts later than the one held is dropped (logged), and every session actually kept
 is handed to the listeners (the key backup), whichever way it came: created for an own
-outbound session, ``m.room_key``, forwarded, imported.
+outbound session, ``m.room_key``, forwarded, imported. An earlier copy replaces the one
+held only when its ratchet leads to it (:func:`continues`): a session id is a public
+key, and a forged copy under a known id must not push out the genuine one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,20 @@ from nio.crypto import InboundGroupSession
 log = logging.getLogger(__name__)
 
 Listener = Callable[[InboundGroupSession], None]
+
+
+def continues(earlier: InboundGroupSession, later: InboundGroupSession) -> bool:
+    """Whether ``earlier`` is the same Megolm ratchet as ``later``, from an earlier index.
+
+    A session id is only the session's public key: anyone can pair it with a ratchet of
+    their own. The ratchet only moves forward, so a genuine earlier copy, exported at the
+    later copy's first index, gives exactly the later copy's export.
+    """
+    index = later.first_known_index
+    try:
+        return earlier.export_session(index) == later.export_session(index)
+    except Exception:  # noqa: BLE001 - a session that cannot be exported there
+        return False
 
 
 class RoomKeys:
@@ -41,6 +57,15 @@ class RoomKeys:
                     session.id,
                     held.first_known_index,
                     session.first_known_index,
+                )
+                return False
+            if held is not None and not continues(session, held):
+                log.warning(
+                    "refused a copy of room key %s from index %d: it does not lead to the "
+                    "copy held from index %d (a forged key)",
+                    session.id,
+                    session.first_known_index,
+                    held.first_known_index,
                 )
                 return False
             return bool(add(session))

@@ -4,6 +4,9 @@ only the Olm machine's persistence is a stand-in that records what it saved."""
 
 from __future__ import annotations
 
+import base64
+import os
+
 from nio.crypto import InboundGroupSession, OutboundGroupSession
 from nio.crypto.memorystores import GroupSessionStore
 
@@ -88,3 +91,33 @@ def test_a_failing_listener_does_not_lose_the_key() -> None:
     early, _ = _copies()
     assert keys.import_session(early)
     assert machine.saved == [early]
+
+
+def test_a_forged_earlier_copy_under_a_known_session_id_is_refused() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    _, late = _copies()
+    machine.create_group_session(late)
+    # Export format: version, index (4 bytes), ratchet (128 bytes), the session's public
+    # key (its id): keep the id, start at 0 with a ratchet of one's own.
+    raw = bytearray(base64.b64decode(late.export_session(2) + "=="))
+    raw[1:5] = (0).to_bytes(4, "big")
+    raw[5:133] = os.urandom(128)
+    forged = InboundGroupSession.import_session(
+        base64.b64encode(bytes(raw)).decode().rstrip("="), "ed", "curve", ROOM
+    )
+    assert forged.id == late.id and forged.first_known_index == 0
+    assert not keys.import_session(forged)
+    assert keys.get(ROOM, "curve", late.id) is late
+    assert machine.saved == [late]
+
+
+def test_the_backup_state_file_round_trips_and_a_damaged_one_starts_over(tmp_path) -> None:
+    from coopnet.matrix.key_backup import STATE_FILE, BackupState
+
+    state = BackupState("3", "pub", {"!r|k|s": 4}, {"s"})
+    state.save(tmp_path)
+    assert (tmp_path / STATE_FILE).stat().st_mode & 0o077 == 0
+    assert BackupState.load(tmp_path) == state
+    (tmp_path / STATE_FILE).write_text("{not json")
+    assert BackupState.load(tmp_path) == BackupState()  # everything is uploaded again
