@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "key-backup.json"
 BATCH = 500  # room keys per upload request
+IMPORT_BATCH = 1_000  # restored room keys stored together
 MAX_REFUSALS_KEPT = 50
 
 
@@ -255,15 +256,24 @@ class KeyBackup:
         self._restoring = True
         try:
             with self._one_transaction():
+                batch: list[InboundGroupSession] = []
                 for room_id, room in rooms.items():
                     sessions = room.get("sessions") if isinstance(room, dict) else None
                     if not isinstance(sessions, dict):
                         report.refuse(f"{room_id}: no 'sessions' map")
                         continue
                     for session_id, entry in sessions.items():
-                        self._restore_one(backup_key, str(room_id), str(session_id), entry, report)
-                    if progress is not None:
-                        progress(report.imported)
+                        session = self._decrypt_one(
+                            backup_key, str(room_id), str(session_id), entry, report
+                        )
+                        if session is not None:
+                            batch.append(session)
+                    if len(batch) >= IMPORT_BATCH:
+                        self._import(batch, report)
+                        batch = []
+                        if progress is not None:
+                            progress(report.imported)
+                self._import(batch, report)
         finally:
             self._restoring = False
             self.state.save(self.store_dir)
@@ -284,9 +294,18 @@ class KeyBackup:
         atomic = getattr(database, "atomic", None)
         return atomic() if callable(atomic) else nullcontext()
 
-    def _restore_one(
+    def _import(self, sessions: list[InboundGroupSession], report: RestoreReport) -> None:
+        kept = self.room_keys.import_many(sessions)
+        report.imported += len(kept)
+        report.already_held += len(sessions) - len(kept)
+        for session in kept:
+            self.state.restored.add(session.id)
+            self.state.uploaded[session_key_id(session)] = session.first_known_index
+
+    def _decrypt_one(
         self, key: BackupKey, room_id: str, session_id: str, entry: Any, report: RestoreReport
-    ) -> None:
+    ) -> InboundGroupSession | None:
+        """One backed-up key as a session, or None (refused into ``report``)."""
         where = f"{room_id} session {session_id}"
         try:
             if not isinstance(entry, dict):
@@ -301,16 +320,11 @@ class KeyBackup:
             )
         except RecoveryError as exc:
             report.refuse(str(exc))
-            return
+            return None
         except Exception as exc:  # noqa: BLE001 - vodozemac refusing the session key
             report.refuse(f"{where}: its session key cannot be imported ({exc!r:.80})")
-            return
+            return None
         if session.id != session_id:
             report.refuse(f"{where}: the key is of session {session.id}, not of this one")
-            return
-        if not self.room_keys.import_session(session):
-            report.already_held += 1
-            return
-        report.imported += 1
-        self.state.restored.add(session.id)
-        self.state.uploaded[session_key_id(session)] = session.first_known_index
+            return None
+        return session

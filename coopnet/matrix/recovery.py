@@ -55,8 +55,10 @@ CROSS_SIGNING_SECRETS = (
 )
 KNOWN_SECRETS = (BACKUP_SECRET, *CROSS_SIGNING_SECRETS)
 
-# Signs canonical-JSON ``auth_data``: (key id, signature). The device signs; the master
-# cross-signing key's signer is added here once the account has one.
+# Signs ``auth_data`` (its canonical JSON, without ``signatures``): returns (key id,
+# unpadded base64 signature), e.g. ("ed25519:DEVICEID", "…"). The device always signs;
+# the master cross-signing key signs too once the account has one: add its signer with
+# Recovery.add_auth_data_signer and call Recovery.sign_backup_again.
 AuthDataSigner = Callable[[dict[str, Any]], tuple[str, str]]
 
 
@@ -186,6 +188,34 @@ class Recovery:
         if olm is None:
             raise MatrixError("encryption is not loaded for this client")
         return f"ed25519:{self._nio.device_id}", str(olm.sign_json(auth_data))
+
+    def add_auth_data_signer(self, signer: AuthDataSigner) -> None:
+        """Sign every ``auth_data`` from now on with this key too (the master key)."""
+        self.auth_data_signers.append(signer)
+
+    async def sign_backup_again(self) -> str:
+        """Replace the signatures of the current backup's ``auth_data`` by those of every
+        signer (after a signer was added); the version signed."""
+        version = await self.backup_version()
+        state = self.backup.state
+        if version is None or not self.backup.enabled:
+            raise RecoveryError("this device writes to no key backup: unlock it first")
+        if (version.version, version.public_key) != (state.version, state.public_key):
+            raise RecoveryError(
+                f"the account's key backup is version {version.version}, not the one this "
+                f"device trusts ({state.version}): unlock with the recovery key first"
+            )
+        body = {
+            "algorithm": BACKUP_ALGORITHM,
+            "auth_data": self.signed_auth_data(version.public_key),
+            "version": version.version,
+        }
+        answer = await client_api.call(
+            self._nio, "PUT", client_api.path("room_keys", "version", version.version), body
+        )
+        if not answer.ok:
+            raise MatrixError(f"signing key backup {version.version} failed: {answer.describe()}")
+        return version.version
 
     def signed_auth_data(self, public_key: str) -> dict[str, Any]:
         auth_data = auth_data_to_sign(public_key)

@@ -15,15 +15,17 @@ key, and a forged copy under a known id must not push out the genuine one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import MethodType
 from typing import Any
 
 from nio.crypto import InboundGroupSession
+from nio.store.models import ForwardedChains, MegolmInboundSessions
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[InboundGroupSession], None]
+SAVE_CHUNK = 200  # rows per INSERT (6 values each, far below SQLite's variable limit)
 
 
 def continues(earlier: InboundGroupSession, later: InboundGroupSession) -> bool:
@@ -75,17 +77,21 @@ class RoomKeys:
             if held is not session:
                 return  # a later copy that was not kept
             save(session)
-            for listener in self._listeners:
-                try:
-                    listener(session)
-                except Exception:  # a listener must not lose the key itself
-                    log.exception("a room-key listener failed on %s", session.id)
+            self._announce(session)
 
         store.add = MethodType(keep_earliest, store)
         olm.save_inbound_group_session = MethodType(save_kept, olm)
+        self._save = save
 
     def on_saved(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def _announce(self, session: InboundGroupSession) -> None:
+        for listener in self._listeners:
+            try:
+                listener(session)
+            except Exception:  # a listener must not lose the key itself
+                log.exception("a room-key listener failed on %s", session.id)
 
     def all(self) -> list[InboundGroupSession]:
         return list(self._olm.inbound_group_store)
@@ -102,3 +108,56 @@ class RoomKeys:
             return False
         self._olm.save_inbound_group_session(session)
         return True
+
+    def import_many(self, sessions: Iterable[InboundGroupSession]) -> list[InboundGroupSession]:
+        """:meth:`import_session` for many (a restore): the kept ones, stored together."""
+        kept = [s for s in sessions if self._olm.inbound_group_store.add(s)]
+        if not save_many(getattr(self._olm, "store", None), kept):
+            for session in kept:
+                self._save(session)
+        for session in kept:
+            self._announce(session)
+        return kept
+
+
+def save_many(store: Any, sessions: list[InboundGroupSession]) -> bool:
+    """Write sessions to nio's database in a few statements; False if that cannot be done
+    (another store, another schema): the caller then saves them one by one.
+
+    nio's own save costs two statements and a model binding per session (about 20 ms on
+    a busy machine: minutes for the 10,000 keys of a restore). The rows are those nio's
+    ``save_inbound_group_session`` writes.
+    """
+    if not sessions:
+        return True
+    try:
+        account = store._get_account()
+        if account is None:
+            return False
+        with store.database.bind_ctx(store.models), store.database.atomic():
+            for start in range(0, len(sessions), SAVE_CHUNK):
+                chunk = sessions[start : start + SAVE_CHUNK]
+                MegolmInboundSessions.insert_many(
+                    [
+                        {
+                            "sender_key": s.sender_key,
+                            "account": account,
+                            "fp_key": s.ed25519,
+                            "room_id": s.room_id,
+                            "session": s.pickle(store.pickle_key),
+                            "session_id": s.id,
+                        }
+                        for s in chunk
+                    ]
+                ).on_conflict_replace().execute()
+                chains = [
+                    {"sender_key": key, "session": s.id}
+                    for s in chunk
+                    for key in s.forwarding_chain
+                ]
+                if chains:
+                    ForwardedChains.insert_many(chains).on_conflict_replace().execute()
+    except Exception as exc:  # noqa: BLE001 - nio's schema is not ours: fall back
+        log.warning("storing %d room keys at once failed (%r); one by one", len(sessions), exc)
+        return False
+    return True

@@ -11,12 +11,17 @@ enrolment (``coopnet net up``).
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 
 import pytest
+import vodozemac
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from coopnet.canonical import canonical_bytes
 from coopnet.cli import main
 from coopnet.errors import RecoveryError
+from coopnet.keys import public_key_raw
 from coopnet.matrix import CoopNetClient, EnrolledDevices, client_api
 from coopnet.matrix.backup_crypto import ALGORITHM, BackupKey
 from coopnet.matrix.recovery_key import encode_recovery_key
@@ -228,3 +233,33 @@ async def test_the_recovery_command_unlocks_shows_and_refuses(network: Network, 
     assert "room keys from backup version" in capsys.readouterr().out
     assert await asyncio.to_thread(run, "show") == 0
     assert capsys.readouterr().out.strip() == " ".join(account.recovery_key.split())
+
+
+async def test_the_backup_auth_data_is_signed_by_the_device_and_any_added_signer(
+    network: Network, open_client
+):
+    """The place where the master cross-signing key signs the backup, once it exists."""
+    account = _officer(network, "cn", 1)
+    cn, _ = await open_client(account.user_id)
+    master = Ed25519PrivateKey.generate()
+    master_id = "ed25519:" + _b64(public_key_raw(master))
+
+    def sign(auth_data):
+        return master_id, _b64(master.sign(canonical_bytes(auth_data)))
+
+    cn.recovery.add_auth_data_signer(sign)
+    version = await cn.recovery.sign_backup_again()
+    answer = await cn.call("GET", client_api.path("room_keys", "version", version))
+    auth_data = answer.body["auth_data"]
+    signatures = auth_data["signatures"][account.user_id]
+    assert set(signatures) == {f"ed25519:{cn.device_id}", master_id}
+    signed = canonical_bytes({"public_key": auth_data["public_key"]})
+    device_key = vodozemac.Ed25519PublicKey.from_base64(cn.ed25519_key)
+    device_key.verify_signature(
+        signed, vodozemac.Ed25519Signature.from_base64(signatures[f"ed25519:{cn.device_id}"])
+    )
+    master.public_key().verify(base64.b64decode(signatures[master_id] + "=="), signed)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode().rstrip("=")

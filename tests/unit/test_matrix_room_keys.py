@@ -121,3 +121,35 @@ def test_the_backup_state_file_round_trips_and_a_damaged_one_starts_over(tmp_pat
     assert BackupState.load(tmp_path) == state
     (tmp_path / STATE_FILE).write_text("{not json")
     assert BackupState.load(tmp_path) == BackupState()  # everything is uploaded again
+
+
+def test_many_restored_keys_are_stored_together_as_nio_reads_them(tmp_path, caplog) -> None:
+    from nio.crypto import Olm
+    from nio.store import DefaultStore
+
+    store = DefaultStore("@officer:hs", "DEVICE", str(tmp_path))
+    keys = RoomKeys(Olm("@officer:hs", "DEVICE", store))
+    announced: list[InboundGroupSession] = []
+    keys.on_saved(announced.append)
+    sessions = []
+    for i in range(450):
+        outbound = OutboundGroupSession()
+        chain = ["forwarder-key"] if i % 2 else []
+        sessions.append(
+            InboundGroupSession(outbound.session_key, f"ed{i}", f"curve{i}", f"!r{i % 7}:hs", chain)
+        )
+    kept = keys.import_many([*sessions, sessions[0]])  # a duplicate is not stored twice
+    assert "one by one" not in caplog.text  # the bulk path, not the fallback
+    assert kept == sessions and announced == sessions
+    reloaded = DefaultStore("@officer:hs", "DEVICE", str(tmp_path)).load_inbound_group_sessions()
+    by_id = {s.id: s for s in reloaded}
+    assert set(by_id) == {s.id for s in sessions}
+    for session in sessions:
+        again = by_id[session.id]
+        assert (again.room_id, again.sender_key, again.ed25519) == (
+            session.room_id,
+            session.sender_key,
+            session.ed25519,
+        )
+        assert again.forwarding_chain == session.forwarding_chain
+        assert again.export_session(0) == session.export_session(0)
