@@ -234,6 +234,8 @@ UndecryptableHandler = Callable[[ReceivedEvent], Awaitable[None]]
 LATE_KEY_INTERVAL = 1.0
 # How often new room keys are uploaded to the key backup (in batches).
 BACKUP_INTERVAL = 1.0
+# Seconds an event waits for its room key before the key backup is asked for it.
+FETCH_AFTER = 3.0
 
 
 class CoopNetClient:
@@ -573,6 +575,7 @@ class CoopNetClient:
             await asyncio.sleep(LATE_KEY_INTERVAL)
             if self.key_waiter.waiting or self._undecrypted:
                 try:
+                    await self._fetch_missing_keys()  # off the sync path
                     await self._late_keys_pass()
                 except Exception:  # retried at the next pass
                     log.exception("handling late room keys failed")
@@ -587,6 +590,27 @@ class CoopNetClient:
                     await backup.upload_all()
                 except Exception:  # retried at the next pass
                     log.exception("uploading room keys to the backup failed")
+
+    async def _fetch_missing_keys(self) -> None:
+        """Ask the key backup for the room keys of events still waiting (a key that never
+        came to this device may have come to another of the account's devices)."""
+        backup = self._key_backup
+        if backup is None or not backup.enabled:
+            return
+        wanted: set[tuple[str, str]] = set()
+        now = self.key_waiter.clock()
+        for event in self._undecrypted.values():
+            waiting = self.key_waiter.waiting.get(event.event_id)
+            if waiting is None or now - waiting.first_seen < FETCH_AFTER:
+                continue  # the key usually comes by itself within a sync or two
+            megolm = megolm_of(event.room_id, event.source)
+            if megolm is not None and not self.key_waiter.has_key(megolm):
+                wanted.add((event.room_id, megolm.session_id))
+        for room_id, session_id in sorted(wanted):
+            try:
+                await backup.fetch(room_id, session_id)
+            except Exception:  # asked again later
+                log.exception("fetching a room key from the backup failed")
 
     async def _late_keys_pass(self) -> None:
         """Hand out what decrypts now, request keys that are due, report what expired."""

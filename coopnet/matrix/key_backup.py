@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 STATE_FILE = "key-backup.json"
 BATCH = 500  # room keys per upload request
 IMPORT_BATCH = 1_000  # restored room keys stored together
+FETCH_AGAIN_AFTER = 30.0  # seconds before a key missing from the backup is asked again
 MAX_REFUSALS_KEPT = 50
 
 
@@ -124,6 +126,12 @@ class KeyBackup:
         self._pending: dict[str, InboundGroupSession] = {}
         self._restoring = False
         self.uploaded_count = 0
+        # The backup's private key, to fetch a missing room key (set once known, or read
+        # from secret storage through ``key_source`` when first needed).
+        self.backup_key: BackupKey | None = None
+        self.key_source: Callable[[], Awaitable[BackupKey | None]] | None = None
+        self._fetched: dict[tuple[str, str], float] = {}  # (room, session) -> last asked
+        self.fetched_count = 0
         room_keys.on_saved(self._on_saved)
         if self.enabled:
             self._queue(room_keys.all())
@@ -235,6 +243,52 @@ class KeyBackup:
         while self.enabled and self._pending:
             total += await self.upload_pending(batch)
         return total
+
+    # ---------------------------------------------------------------- one missing key
+    async def fetch(self, room_id: str, session_id: str) -> bool:
+        """Fetch one room key this device lacks from the backup (the spec: "when a device
+        tries to read a message that it does not have keys for, it may request the key
+        from the server"); True if a key was imported. Asked again only after
+        :data:`FETCH_AGAIN_AFTER` seconds; refused keys are logged, nothing imported."""
+        if not self.enabled:
+            return False
+        now = time.monotonic()
+        last = self._fetched.get((room_id, session_id))
+        if last is not None and now - last < FETCH_AGAIN_AFTER:
+            return False
+        self._fetched[(room_id, session_id)] = now
+        if self.backup_key is None and self.key_source is not None:
+            self.backup_key = await self.key_source()
+        if self.backup_key is None:
+            return False
+        assert self.state.version is not None
+        answer = await client_api.call(
+            self._nio,
+            "GET",
+            client_api.path("room_keys", "keys", room_id, session_id, version=self.state.version),
+        )
+        if answer.status == 404:
+            return False
+        if not answer.ok:
+            log.warning(
+                "fetching room key %s from the backup failed: %s", session_id, answer.describe()
+            )
+            return False
+        report = RestoreReport(self.state.version)
+        session = self._decrypt_one(self.backup_key, room_id, session_id, answer.body, report)
+        if session is None:
+            log.warning("refused room key %s from the backup: %s", session_id, report.refused[0])
+            return False
+        self._restoring = True
+        try:
+            self._import([session], report)
+        finally:
+            self._restoring = False
+            self.state.save(self.store_dir)
+        self.fetched_count += report.imported
+        if report.imported:
+            log.info("fetched room key %s of %s from the key backup", session_id, room_id)
+        return report.imported > 0
 
     # ---------------------------------------------------------------- restore
     async def restore(

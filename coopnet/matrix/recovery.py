@@ -75,6 +75,7 @@ class Recovery:
         self.backup = backup
         self.store_dir = store_dir
         self.auth_data_signers: list[AuthDataSigner] = [self._device_signature]
+        backup.key_source = self.load_backup_key
 
     # ---------------------------------------------------------------- local cache
     def _cached_key(self) -> SecretStorageKey | None:
@@ -108,6 +109,20 @@ class Recovery:
                 "on a device that was enrolled or unlocked with it"
             )
         return key.recovery_key
+
+    async def load_backup_key(self) -> BackupKey | None:
+        """The backup key from secret storage, on a device that holds the recovery key;
+        None elsewhere, or when it does not open the backup this device writes to."""
+        key = self._cached_key()
+        if key is None:
+            return None
+        secret = await self.read_secret(key, BACKUP_SECRET)
+        if secret is None:
+            return None
+        backup_key = BackupKey.from_secret(secret)
+        if backup_key.public_key_b64 != self.backup.state.public_key:
+            return None
+        return backup_key
 
     # ---------------------------------------------------------------- server state
     async def default_key(self) -> KeyDescription | None:
@@ -178,6 +193,7 @@ class Recovery:
         await client_api.put_account_data(self._nio, DEFAULT_KEY_EVENT, {"key": key.key_id})
         self._cache(key)
         self.backup.enable(version, backup_key.public_key_b64)
+        self.backup.backup_key = backup_key
         log.info(
             "secret storage and key backup version %s set up for %s", version, self._nio.user_id
         )
@@ -262,9 +278,11 @@ class Recovery:
                 f"key backup version {version.version} is not encrypted to the backup key in "
                 "secret storage: it is not trusted, nothing restored"
             )
-        self._cache(key)
         self.backup.enable(version.version, version.public_key)
-        return await self.backup.restore(backup_key, version.version, progress)
+        self.backup.backup_key = backup_key
+        report = await self.backup.restore(backup_key, version.version, progress)
+        self._cache(key)  # last: a restore cut short is done again at the next unlock
+        return report
 
     # ---------------------------------------------------------------- replace
     async def replace(self, names: Iterable[str] = KNOWN_SECRETS) -> str:

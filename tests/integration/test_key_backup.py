@@ -263,3 +263,27 @@ async def test_the_backup_auth_data_is_signed_by_the_device_and_any_added_signer
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode().rstrip("=")
+
+
+async def test_a_room_key_that_never_came_to_a_device_is_fetched_from_the_backup(
+    network: Network,
+    open_client,
+    new_device,  # noqa: F811 - the fixture
+):
+    """cn's officer shares keys only with ch's enrolled device; ch's other device, unlocked
+    with the recovery key, gets the new message's key from the backup the first one fed."""
+    account = _officer(network, "ch")
+    ch, ch_inbox = await open_client(account.user_id)
+    cn, _ = await open_client(_officer(network, "cn").user_id)
+    room = await _room(network, ch, cn)
+    laptop, laptop_inbox = await new_device(account.user_id, "laptop fed by the backup")
+    await laptop.wait_until(lambda: room in laptop.room_ids(), 30, "the room on the new device")
+    await laptop.recovery.unlock(account.recovery_key)
+    text = f"after the unlock {uuid.uuid4().hex[:6]}"
+    await cn.send_text(room, text)
+    await wait_for(lambda: _read(ch_inbox, text), "ch's enrolled device to read it")
+    await wait_for(
+        lambda: _read(laptop_inbox, text), "the other device to read it with the backup's key"
+    )
+    assert laptop.key_backup.fetched_count >= 1
+    assert _read(laptop_inbox, text).sender_device.reason == FROM_BACKUP
