@@ -28,6 +28,7 @@ from coopnet.matrix.recovery_key import encode_recovery_key
 from coopnet.matrix.snapshots import FROM_BACKUP
 from coopnet.network import Network, load_network
 from tests.harness import Inbox, wait_for
+from tests.integration.test_late_keys import _room_with
 from tests.integration.test_trust import new_device  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
@@ -37,31 +38,13 @@ def _officer(network: Network, authority_id: str, n: int = 1):
     return load_network(network.directory).authority(authority_id).officers()[n]
 
 
-async def _room(network: Network, creator: CoopNetClient, other: CoopNetClient) -> str:
-    invited: list[str] = []
-
-    async def accept(invitation):
-        invited.append(invitation.room_id)
-
-    other.on_invite(accept)
-    room_id = await creator.create_consultation_room(
-        f"BACKUP-{uuid.uuid4().hex[:6]}",
-        invite=[other.user_id],
-        servers=network.member_server_names(),
-    )
-    await wait_for(lambda: room_id in invited, "the invitation")
-    await other.join(room_id)
-    await creator.wait_until(lambda: other.user_id in creator.joined(room_id), 60, "the join")
-    return room_id
-
-
 async def _talk(network, open_client, prefix: str) -> tuple[str, list[str], CoopNetClient]:
     """cn's officer and ch's officer exchange messages; ch's device backs their keys up."""
     ch_user = _officer(network, "ch").user_id
     cn_user = _officer(network, "cn").user_id
     ch, ch_inbox = await open_client(ch_user)
     cn, _ = await open_client(cn_user)
-    room = await _room(network, ch, cn)
+    room = await _room_with(network, ch, cn)
     texts = [f"{prefix} {i} {uuid.uuid4().hex[:6]}" for i in range(3)]
     await cn.send_text(room, texts[0])
     await cn.send_text(room, texts[1])
@@ -275,7 +258,7 @@ async def test_a_room_key_that_never_came_to_a_device_is_fetched_from_the_backup
     account = _officer(network, "ch")
     ch, ch_inbox = await open_client(account.user_id)
     cn, _ = await open_client(_officer(network, "cn").user_id)
-    room = await _room(network, ch, cn)
+    room = await _room_with(network, ch, cn)
     laptop, laptop_inbox = await new_device(account.user_id, "laptop fed by the backup")
     await laptop.wait_until(lambda: room in laptop.room_ids(), 30, "the room on the new device")
     await laptop.recovery.unlock(account.recovery_key)
