@@ -133,6 +133,8 @@ class KeyBackup:
         self._fetched: dict[tuple[str, str], float] = {}  # (room, session) -> last asked
         self.fetched_count = 0
         room_keys.on_saved(self._on_saved)
+        room_keys.on_confirmed(self._on_confirmed)
+        room_keys.doubtful = self.restored
         if self.enabled:
             self._queue(room_keys.all())
 
@@ -179,6 +181,11 @@ class KeyBackup:
             self.state.save(self.store_dir)
         if self.enabled:
             self._queue([session])
+
+    def _on_confirmed(self, session: InboundGroupSession) -> None:
+        if not self._restoring and session.id in self.state.restored:
+            self.state.restored.discard(session.id)
+            self.state.save(self.store_dir)
 
     # ---------------------------------------------------------------- upload
     def _is_verified(self, session: InboundGroupSession) -> bool:
@@ -349,11 +356,20 @@ class KeyBackup:
         return atomic() if callable(atomic) else nullcontext()
 
     def _import(self, sessions: list[InboundGroupSession], report: RestoreReport) -> None:
+        # A copy that replaces an authenticated one agrees with it (RoomKeys checks the
+        # ratchets): the session stays authenticated.
+        authenticated = {
+            s.id
+            for s in sessions
+            if self.room_keys.get(s.room_id, s.sender_key, s.id) is not None
+            and not self.restored(s.id)
+        }
         kept = self.room_keys.import_many(sessions)
         report.imported += len(kept)
         report.already_held += len(sessions) - len(kept)
         for session in kept:
-            self.state.restored.add(session.id)
+            if session.id not in authenticated:
+                self.state.restored.add(session.id)
             self.state.uploaded[session_key_id(session)] = session.first_known_index
 
     def _decrypt_one(

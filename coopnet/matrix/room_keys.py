@@ -1,15 +1,19 @@
-"""Every room key this device gets, seen once, and never a later copy over an earlier one.
+"""Every room key this device gets, seen once; never a later copy over an earlier one,
+never a forged copy over the genuine one.
 
 nio stores an inbound Megolm session in two places, its in-memory group-session store
 (``add``) and its database (``save_inbound_group_session``), and replaces a session by a
 second copy with the same id, even one that starts at a later message index: after that
-the earlier messages cannot be read any more. The spec's key-sharing rules keep the
-copy that starts earliest. :class:`RoomKeys` wraps both calls of one Olm machine: a copy
-that starts later than the one held is dropped (logged), and every session actually kept
-is handed to the listeners (the key backup), whichever way it came: created for an own
-outbound session, ``m.room_key``, forwarded, imported. An earlier copy replaces the one
-held only when its ratchet leads to it (:func:`continues`): a session id is a public
-key, and a forged copy under a known id must not push out the genuine one.
+the earlier messages cannot be read any more. The spec's key-sharing rules keep the copy
+that starts earliest. :class:`RoomKeys` wraps both calls of one Olm machine and every
+session actually kept is handed to the listeners (the key backup), whichever way it came:
+created for an own outbound session, ``m.room_key``, forwarded, imported.
+
+A session id is only the session's public key, visible in every encrypted event: anyone
+can pair it with a ratchet of their own and put that in the key backup. Copies are one
+session only when their ratchets agree (:func:`continues`); when they do not, the copy
+that came from the sender's device over Olm wins over one from the backup (doubtful),
+and a doubtful copy never pushes out what is held.
 """
 
 from __future__ import annotations
@@ -46,45 +50,80 @@ class RoomKeys:
     def __init__(self, olm: Any) -> None:
         self._olm = olm
         self._listeners: list[Listener] = []
+        self._confirm_listeners: list[Listener] = []
+        # Whether a held session's copy came by a path that does not authenticate its
+        # sender (the key backup); the key backup sets it.
+        self.doubtful: Callable[[str], bool] = lambda _session_id: False
         store = olm.inbound_group_store
         add, save = store.add, olm.save_inbound_group_session
 
-        def keep_earliest(_store: Any, session: InboundGroupSession) -> bool:
-            held = _store.get(session.room_id, session.sender_key, session.id)
-            if held is session:
-                return False
-            if held is not None and held.first_known_index <= session.first_known_index:
-                log.info(
-                    "kept room key %s from index %d, not a copy from index %d",
-                    session.id,
-                    held.first_known_index,
-                    session.first_known_index,
-                )
-                return False
-            if held is not None and not continues(session, held):
-                log.warning(
-                    "refused a copy of room key %s from index %d: it does not lead to the "
-                    "copy held from index %d (a forged key)",
-                    session.id,
-                    session.first_known_index,
-                    held.first_known_index,
-                )
+        def add_from_olm(_store: Any, session: InboundGroupSession) -> bool:
+            # nio's own paths: m.room_key, accepted forwards, its outbound sessions.
+            if not self._should_store(session, authenticated=True):
                 return False
             return bool(add(session))
 
         def save_kept(_olm: Any, session: InboundGroupSession) -> None:
             held = _olm.inbound_group_store.get(session.room_id, session.sender_key, session.id)
             if held is not session:
-                return  # a later copy that was not kept
+                return  # a copy that was not kept
             save(session)
             self._announce(session)
 
-        store.add = MethodType(keep_earliest, store)
+        store.add = MethodType(add_from_olm, store)
         olm.save_inbound_group_session = MethodType(save_kept, olm)
+        self._add = add
         self._save = save
 
+    def _should_store(self, new: InboundGroupSession, authenticated: bool) -> bool:
+        """Whether ``new`` is to replace (or be) the held copy of its session.
+
+        Two copies whose ratchets agree are one session: the earlier is kept, and a copy
+        that came by an authenticated path vouches for a doubtful one held. Copies that
+        disagree under one session id mean one is forged: an authenticated copy replaces
+        a doubtful one; otherwise the held copy stays.
+        """
+        held = self.get(new.room_id, new.sender_key, new.id)
+        if held is None:
+            return True
+        if held is new:
+            return False
+        if new.first_known_index < held.first_known_index:
+            earlier, later = new, held
+        else:
+            earlier, later = held, new
+        if continues(earlier, later):
+            if authenticated and held.ed25519 == new.ed25519 and self.doubtful(held.id):
+                for listener in self._confirm_listeners:
+                    listener(held)
+            if earlier is held:
+                log.info(
+                    "kept room key %s from index %d, not a copy from index %d",
+                    new.id,
+                    held.first_known_index,
+                    new.first_known_index,
+                )
+            return earlier is new
+        if authenticated and self.doubtful(held.id):
+            log.warning("room key %s: a copy from its sender replaces a forged one", new.id)
+            return True
+        log.warning(
+            "refused a copy of room key %s from index %d: its ratchet is not the one of the "
+            "copy held from index %d (a forged key)",
+            new.id,
+            new.first_known_index,
+            held.first_known_index,
+        )
+        return False
+
     def on_saved(self, listener: Listener) -> None:
+        """Call ``listener`` with every session kept (stored or replacing a copy)."""
         self._listeners.append(listener)
+
+    def on_confirmed(self, listener: Listener) -> None:
+        """Call ``listener`` with a doubtful session held when a copy of it came by an
+        authenticated path (its sender's device, over Olm)."""
+        self._confirm_listeners.append(listener)
 
     def _announce(self, session: InboundGroupSession) -> None:
         for listener in self._listeners:
@@ -102,16 +141,21 @@ class RoomKeys:
         )
         return found
 
+    def _add_imported(self, session: InboundGroupSession) -> bool:
+        return self._should_store(session, authenticated=False) and bool(self._add(session))
+
     def import_session(self, session: InboundGroupSession) -> bool:
-        """Keep an imported session unless one that starts no later is held; True if kept."""
-        if not self._olm.inbound_group_store.add(session):
+        """Keep an imported session (from the key backup: not authenticated) unless the
+        copy held starts no later, or disagrees with it; True if kept."""
+        if not self._add_imported(session):
             return False
-        self._olm.save_inbound_group_session(session)
+        self._save(session)
+        self._announce(session)
         return True
 
     def import_many(self, sessions: Iterable[InboundGroupSession]) -> list[InboundGroupSession]:
         """:meth:`import_session` for many (a restore): the kept ones, stored together."""
-        kept = [s for s in sessions if self._olm.inbound_group_store.add(s)]
+        kept = [s for s in sessions if self._add_imported(s)]
         if not save_many(getattr(self._olm, "store", None), kept):
             for session in kept:
                 self._save(session)

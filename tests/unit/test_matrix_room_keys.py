@@ -98,14 +98,7 @@ def test_a_forged_earlier_copy_under_a_known_session_id_is_refused() -> None:
     keys = RoomKeys(machine)
     _, late = _copies()
     machine.create_group_session(late)
-    # Export format: version, index (4 bytes), ratchet (128 bytes), the session's public
-    # key (its id): keep the id, start at 0 with a ratchet of one's own.
-    raw = bytearray(base64.b64decode(late.export_session(2) + "=="))
-    raw[1:5] = (0).to_bytes(4, "big")
-    raw[5:133] = os.urandom(128)
-    forged = InboundGroupSession.import_session(
-        base64.b64encode(bytes(raw)).decode().rstrip("="), "ed", "curve", ROOM
-    )
+    forged = _forged_from(late)
     assert forged.id == late.id and forged.first_known_index == 0
     assert not keys.import_session(forged)
     assert keys.get(ROOM, "curve", late.id) is late
@@ -153,3 +146,53 @@ def test_many_restored_keys_are_stored_together_as_nio_reads_them(tmp_path, capl
         )
         assert again.forwarding_chain == session.forwarding_chain
         assert again.export_session(0) == session.export_session(0)
+
+
+def _forged_from(genuine: InboundGroupSession, index: int = 0) -> InboundGroupSession:
+    """A copy under the genuine session id with a ratchet of one's own, from ``index``.
+    Export format: version, index (4 bytes), ratchet (128 bytes), the session's public
+    key (its id)."""
+    raw = bytearray(base64.b64decode(genuine.export_session(genuine.first_known_index) + "=="))
+    raw[1:5] = index.to_bytes(4, "big")
+    raw[5:133] = os.urandom(128)
+    text = base64.b64encode(bytes(raw)).decode().rstrip("=")
+    return InboundGroupSession.import_session(text, "ed", "curve", ROOM)
+
+
+def test_a_copy_from_its_sender_vouches_for_a_doubtful_copy_held() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    doubtful: set[str] = set()
+    keys.doubtful = doubtful.__contains__
+    confirmed: list[InboundGroupSession] = []
+    keys.on_confirmed(confirmed.append)
+    early, late = _copies()
+    assert keys.import_session(early)  # from the key backup
+    doubtful.add(early.id)
+    machine.create_group_session(late)  # the same session from its sender, later index
+    assert keys.get(ROOM, "curve", early.id) is early  # the earlier copy stays
+    assert confirmed == [early]
+
+
+def test_a_copy_from_its_sender_replaces_a_forged_doubtful_copy() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    doubtful: set[str] = set()
+    keys.doubtful = doubtful.__contains__
+    _, genuine = _copies()
+    forged = _forged_from(genuine)
+    assert keys.import_session(forged)  # put in the key backup by whoever knows its key
+    doubtful.add(forged.id)
+    machine.create_group_session(genuine)  # the sender's own copy, from index 2
+    assert keys.get(ROOM, "curve", genuine.id) is genuine
+    assert machine.saved == [forged, genuine]
+
+
+def test_a_doubtful_copy_never_replaces_what_is_held() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    keys.doubtful = lambda _session_id: True
+    _, genuine = _copies()
+    assert keys.import_session(genuine)
+    assert not keys.import_session(_forged_from(genuine))
+    assert keys.get(ROOM, "curve", genuine.id) is genuine
