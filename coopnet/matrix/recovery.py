@@ -48,6 +48,7 @@ from coopnet.matrix.secret_storage import (
 log = logging.getLogger(__name__)
 
 CACHE_FILE = "recovery.json"
+KEY_BACKUP_EVENT = "m.key_backup"  # the user's preference: key backup enabled
 CROSS_SIGNING_SECRETS = (
     "m.cross_signing.master",
     "m.cross_signing.self_signing",
@@ -189,6 +190,8 @@ class Recovery:
         await client_api.put_account_data(self._nio, description.event_type, description.to_json())
         await self.store_secret(BACKUP_SECRET, backup_key.secret, key)
         version = await self._create_backup_version(backup_key)
+        # The spec (v1.19): a client that turns key backup on MUST say so in m.key_backup.
+        await client_api.put_account_data(self._nio, KEY_BACKUP_EVENT, {"enabled": True})
         # Last: the default key marks secret storage as complete.
         await client_api.put_account_data(self._nio, DEFAULT_KEY_EVENT, {"key": key.key_id})
         self._cache(key)

@@ -99,6 +99,9 @@ async def test_a_new_device_reads_earlier_messages_only_with_the_recovery_key(
     assert set(texts) <= _bodies(history)
     restored = [e for e in history if e.content.get("body") in texts]
     assert all(not e.trusted and e.sender_device.reason == FROM_BACKUP for e in restored)
+    assert await laptop.call(
+        "GET", client_api.path("user", account.user_id, "account_data", "m.key_backup")
+    ) == client_api.Answer(200, {"enabled": True})
     # The device is trusted with the recovery key now: it shows it, and backs up.
     assert laptop.recovery.recovery_key() == " ".join(account.recovery_key.split())
     assert laptop.key_backup.enabled
