@@ -51,3 +51,9 @@ class WrongPassphrase(CacheError):
 class Ed25519KeyError(CoopNetError, ValueError):
     """An Ed25519 key cannot be used: its file is unreadable, readable by others or already
     there, or its text is not a key. A ``ValueError`` too, as a malformed key is bad input."""
+
+
+class RecoveryError(CoopNetError):
+    """Secret storage or the key backup cannot be used as asked: a recovery key that is not
+    one or does not open this account's secret storage, a secret-storage event that is
+    malformed, a backup whose MAC or content fails. Nothing was changed or decrypted."""

@@ -52,6 +52,7 @@ class BotFile:
     records_db: Path
     record_signing_key: Path
     password_file: Path | None = None
+    recovery_key_file: Path | None = None
     directory: Path | None = None
     steward_public_key: Path | None = None
     language: str = "en"
@@ -81,6 +82,7 @@ class BotYaml(FileRecord):
     records_db: str = spec(_SETTING)
     record_signing_key: str = spec(_SETTING)
     password_file: str | None = spec(_OPTIONAL_PATH, default=None)
+    recovery_key_file: str | None = spec(_OPTIONAL_PATH, default=None)
     directory: str | None = spec(_OPTIONAL_PATH, default=None)
     steward_public_key: str | None = spec(_OPTIONAL_PATH, default=None)
     language: str | None = spec(
@@ -120,6 +122,7 @@ def parse_bot_file(path: Path, data: Any) -> BotFile:
         records_db=as_path(fields.records_db),
         record_signing_key=as_path(fields.record_signing_key),
         password_file=optional_path(fields.password_file),
+        recovery_key_file=optional_path(fields.recovery_key_file),
         directory=optional_path(fields.directory),
         steward_public_key=optional_path(fields.steward_public_key),
         language=fields.language or "en",
@@ -201,8 +204,18 @@ def bot_setup(bot_file: BotFile, tick_seconds: float = 30.0) -> BotSetup:
         state_db=bot_file.state_db,
         member_servers=roster.servers(),
         tick_seconds=tick_seconds,
+        recovery_key=read_recovery_key(bot_file),
     )
     return BotSetup(bot_file, config, policy, roster)
+
+
+def read_recovery_key(bot_file: BotFile) -> str | None:
+    """The recovery key of the bot's key backup, if its file is still there (it is used
+    only by a device that does not hold it yet; the admin may delete the file after)."""
+    path = bot_file.recovery_key_file
+    if path is None or not path.exists():
+        return None
+    return read_text(path, "the recovery key of the bot's key backup").strip() or None
 
 
 def read_password(bot_file: BotFile) -> str | None:

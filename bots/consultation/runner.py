@@ -55,6 +55,8 @@ def build_bot(
         state_db=state_db(authority),
         member_servers=roster.servers(),
         tick_seconds=tick_seconds,
+        password=account.password,
+        recovery_key=account.recovery_key,
     )
     return ConsultationBot(
         config,

@@ -33,6 +33,7 @@ from bots.framework.commands import (
     parse,
 )
 from bots.framework.state import FAILED, BotState, held_event
+from coopnet.errors import CoopNetError
 from coopnet.ids import server_of
 from coopnet.matrix import (
     CoopNetClient,
@@ -71,6 +72,11 @@ class BotConfig:
     # runs this often; of every room at start.
     history_check_seconds: float = 30.0
     extra: dict[str, object] = field(default_factory=dict)
+    # Only for a store that holds no session (first start, or a lost store): log in as a
+    # new device with the password, and restore the room keys from the key backup with
+    # the recovery key, so the new device reads the rooms' history.
+    password: str | None = field(default=None, repr=False)
+    recovery_key: str | None = field(default=None, repr=False)
 
 
 def txn_id(purpose: str, *parts: str) -> str:
@@ -167,8 +173,10 @@ class Bot:
             self.config.user_id,
             self.config.store_dir,
             self.policy,
+            password=self.config.password,
             store_sync_tokens=False,
         )
+        await self._restore_keys()
         self._since = self.state.sync_token()
         self._held_rooms = self.state.held_rooms()
         self._failing = self.state.failing()
@@ -186,6 +194,25 @@ class Bot:
         self.client.start()
         self._ticker = asyncio.create_task(self._tick_loop(), name="bot housekeeping")
         log.info("%s started as device %s", self.config.user_id, self.client.device_id)
+
+    async def _restore_keys(self) -> None:
+        """A device that does not hold the recovery key yet (a new store) restores every
+        room key from the key backup with it, then backs up its own."""
+        recovery = self.matrix.recovery
+        if self.config.recovery_key is None or recovery.unlocked:
+            return
+        try:
+            report = await recovery.unlock(self.config.recovery_key)
+        except CoopNetError as exc:
+            log.error("the key backup of %s cannot be restored: %s", self.config.user_id, exc)
+            return
+        log.info(
+            "%s restored %d room keys from key backup version %s (%d refused)",
+            self.config.user_id,
+            report.imported,
+            report.version,
+            report.refused_count,
+        )
 
     async def run(self, ready_file: Path | None = None) -> None:
         """Run until SIGTERM/SIGINT or :meth:`stop`; shut down cleanly.

@@ -25,6 +25,9 @@ def bot_config(s: AuthoritySettings) -> dict[str, Any]:
         "homeserver": homeserver_url(s),
         "user_id": s.bot_user_id,
         "password_file": str(root / "secrets" / "bot.password"),
+        # Read when the bot's store holds no device yet: it restores the room keys from
+        # the key backup with it and backs up its own (coopnet admin register-officer).
+        "recovery_key_file": str(root / "secrets" / "bot.recovery-key"),
         "state_dir": str(state),
         "store_dir": str(state / "store"),
         "records_db": str(state / "records.db"),

@@ -25,6 +25,7 @@ from coopnet.errors import AdminError, MatrixError
 from coopnet.keys import write_private
 from coopnet.matrix.accounts import admin_session, unreachable
 from coopnet.matrix.admin import register_user
+from coopnet.matrix.enrolment import set_up_recovery
 
 ADMIN_LOCALPART = "coopnet-admin"
 ROLES = ("officer", "bot")
@@ -36,10 +37,16 @@ class Registered:
     password_file: Path
     password: str
     note: str
+    recovery_key_file: Path | None = None
+    recovery_key: str | None = None
 
 
 def password_file(directory: Path, localpart: str) -> Path:
     return directory / "secrets" / f"{localpart}.password"
+
+
+def recovery_key_file(directory: Path, localpart: str) -> Path:
+    return directory / "secrets" / f"{localpart}.recovery-key"
 
 
 async def _register(
@@ -98,12 +105,14 @@ async def register_officer(
         s, url, read_shared_secret(directory), localpart, display_name, admin=False
     )
     write_private(target, (password + "\n").encode())
+    key_file, recovery_key = await _set_up_recovery(directory, url, localpart, user_id, password)
     if role == "bot":
         admin_id, admin_password = await _admin_credentials(directory, s, url)
         async with admin_session(url, admin_id, admin_password) as session:
             await session.exempt_from_rate_limits(user_id)
     if steward is None:
-        return Registered(user_id, target, password, enrolment_note(user_id, role, s.id))
+        note = enrolment_note(user_id, role, s.id)
+        return Registered(user_id, target, password, note, key_file, recovery_key)
     signed, installed = enrolment.enrol(steward, directory, s.id, user_id, display_name, role)
     note = "\n  ".join(
         [f"directory: {user_id} listed as {role} of {s.id} (v{signed.version})"]
@@ -114,7 +123,25 @@ async def register_officer(
             "coopnet directory set-master-key",
         ]
     )
-    return Registered(user_id, target, password, note)
+    return Registered(user_id, target, password, note, key_file, recovery_key)
+
+
+async def _set_up_recovery(
+    directory: Path, url: str, localpart: str, user_id: str, password: str
+) -> tuple[Path, str]:
+    """Secret storage and a key backup for the new account; its recovery key goes to
+    ``secrets/<name>.recovery-key`` (0600), next to the initial password."""
+    try:
+        recovery_key = await set_up_recovery(url, user_id, password)
+    except aiohttp.ClientError as exc:
+        raise unreachable(url, exc) from None
+    except MatrixError as exc:
+        raise AdminError(f"setting up the key backup of {user_id} failed: {exc}") from None
+    if recovery_key is None:
+        raise AdminError(f"{user_id} has secret storage already (not a new account)")
+    target = recovery_key_file(directory, localpart)
+    write_private(target, (recovery_key + "\n").encode())
+    return target, recovery_key
 
 
 async def deactivate_officer(
@@ -144,6 +171,7 @@ async def deactivate_officer(
         await session.deactivate(user_id, erase)
     localpart = user_id[1:].split(":", 1)[0]
     password_file(directory, localpart).unlink(missing_ok=True)
+    recovery_key_file(directory, localpart).unlink(missing_ok=True)
     if steward is None:
         return user_id, removal_note(user_id)
     signed, installed, devices = enrolment.remove(steward, directory, user_id)

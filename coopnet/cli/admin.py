@@ -270,13 +270,15 @@ def _register_officer(commands: argparse._SubParsersAction) -> None:
         help="create an officer's (or the bot's) account on the running homeserver",
         description="Create an account with the shared-secret admin API. The initial "
         "password goes to secrets/NAME.password (0600) and is printed only with "
-        "--show-password.",
+        "--show-password; the recovery key of the account's key backup to "
+        "secrets/NAME.recovery-key (0600), printed only with --show-recovery-key.",
     )
     _authority_dir(p)
     p.add_argument("--localpart", required=True, help="user name, e.g. officer.garcia")
     p.add_argument("--display-name", default="", help="e.g. 'Ana García (extradition)'")
     p.add_argument("--role", choices=officers.ROLES, default="officer")
     p.add_argument("--show-password", action="store_true")
+    p.add_argument("--show-recovery-key", action="store_true")
     p.set_defaults(func=_run_register_officer)
 
 
@@ -295,13 +297,18 @@ def _run_register_officer(args: argparse.Namespace) -> int:
     print(f"  initial password: {result.password_file} (0600)")
     if args.show_password:
         print(f"  password: {result.password}")
+    print(f"  recovery key (key backup): {result.recovery_key_file} (0600)")
+    if args.show_recovery_key:
+        print(f"  recovery key: {result.recovery_key}")
     if args.role == "bot":
         print("  the bot's message rate limit is lifted (admin API override)")
     print(f"  {result.note}")
     print(
-        "\nNext: hand the password to the officer over a separate channel; the officer logs "
-        "in once from the CoopNet client (which keeps the device) and changes it. "
-        "Delete the password file afterwards."
+        "\nNext: hand the password and the recovery key to the officer over a separate "
+        "channel; the officer logs in once from the CoopNet client (which keeps the device), "
+        "changes the password and unlocks the key backup with the recovery key "
+        "('coopnet recovery unlock --store DIR'); a bot unlocks it at its first start. "
+        "Keep the recovery key offline; delete both files afterwards."
     )
     return 0
 

@@ -52,6 +52,7 @@ from coopnet.consultation.room import RoomPlan, followed_server_acl, room_plan
 from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
+from coopnet.matrix import client_api
 from coopnet.matrix.cross_signing import (
     CrossSigningStatus,
     KeyHolder,
@@ -73,10 +74,14 @@ from coopnet.matrix.history import (
     whole_history,
 )
 from coopnet.matrix.intake import BoundedAsyncClient, RejectedEvent, bad_event_reason
+from coopnet.matrix.key_backup import KeyBackup
 from coopnet.matrix.late_keys import KeySharer, KeyWaiter, megolm_of
+from coopnet.matrix.recovery import Recovery
+from coopnet.matrix.room_keys import RoomKeys
 from coopnet.matrix.senders import sender_device
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.snapshots import (
+    FROM_BACKUP,
     UNKNOWN_SENDER,
     Device,
     Room,
@@ -236,6 +241,10 @@ UndecryptableHandler = Callable[[ReceivedEvent], Awaitable[None]]
 
 # How often waiting events are retried and their key requests sent, between syncs.
 LATE_KEY_INTERVAL = 1.0
+# How often new room keys are uploaded to the key backup (in batches).
+BACKUP_INTERVAL = 1.0
+# Seconds an event waits for its room key before the key backup is asked for it.
+FETCH_AFTER = 3.0
 
 
 class CoopNetClient:
@@ -255,6 +264,9 @@ class CoopNetClient:
         self.key_sharer = KeySharer(nio_client, policy)
         self._sync_task: asyncio.Task[None] | None = None
         self._late_keys_task: asyncio.Task[None] | None = None
+        self._backup_task: asyncio.Task[None] | None = None
+        self._key_backup: KeyBackup | None = None
+        self._recovery: Recovery | None = None
         self._synced = asyncio.Condition()
         self.cross_signing_keys: KeyHolder = StoreKeyHolder(store_dir)
         self.cross_signing_status = CrossSigningStatus(None, False, problem="not checked yet")
@@ -318,6 +330,7 @@ class CoopNetClient:
             if stored is None or client.cross_signing_keys.load() is not None:
                 await client.ensure_cross_signing(password)
             client.key_waiter.accept_forwards_from_senders()
+            client._load_key_backup()
             private_files(store)
         except BaseException:
             await nio_client.close()
@@ -378,6 +391,45 @@ class CoopNetClient:
         await query_keys(self._nio, [user_id])
         return self._nio.cross_signing.master_key(user_id)
 
+    def _load_key_backup(self) -> None:
+        olm = self._nio.olm
+        if olm is None:
+            raise MatrixError("encryption is not loaded for this client")
+        backup = KeyBackup(self._nio, RoomKeys(olm), self.policy, self.store_dir)
+        self._key_backup = backup
+        self._recovery = Recovery(self._nio, backup, self.store_dir)
+
+    @property
+    def key_backup(self) -> KeyBackup:
+        """This device's key backup: every room key it holds goes up as it comes."""
+        if self._key_backup is None:
+            raise MatrixError("encryption is not loaded for this client")
+        return self._key_backup
+
+    @property
+    def recovery(self) -> Recovery:
+        """Secret storage and the recovery key (enrol, unlock, show, replace)."""
+        if self._recovery is None:
+            raise MatrixError("encryption is not loaded for this client")
+        return self._recovery
+
+    async def back_up_keys(self) -> int:
+        """Upload every room key not yet in the backup now; the number uploaded."""
+        return await self.key_backup.upload_all()
+
+    async def call(
+        self, method: str, url_path: str, body: dict[str, Any] | None = None
+    ) -> client_api.Answer:
+        """A client-server request nio has no helper for, as this device
+        (``client_api.path`` builds ``url_path``)."""
+        return await client_api.call(self._nio, method, url_path, body)
+
+    async def logout(self) -> None:
+        """End this device's session on the homeserver (the device is deleted)."""
+        answer = await self.call("POST", client_api.path("logout"), {})
+        if not answer.ok:
+            raise MatrixError(f"logging out {self.device_id} failed: {answer.describe()}")
+
     @property
     def user_id(self) -> UserID:
         return UserID(self._nio.user_id)
@@ -421,6 +473,10 @@ class CoopNetClient:
             self._late_keys_task = asyncio.create_task(
                 self._late_keys_loop(), name=f"late keys {self.user_id}"
             )
+        if self._backup_task is None:
+            self._backup_task = asyncio.create_task(
+                self._backup_loop(), name=f"key backup {self.user_id}"
+            )
 
     async def wait_closed(self) -> None:
         """Wait until the background sync ends; re-raises what ended it."""
@@ -431,6 +487,9 @@ class CoopNetClient:
         if self._late_keys_task is not None:
             self._late_keys_task.cancel()
             self._late_keys_task = None
+        if self._backup_task is not None:
+            self._backup_task.cancel()
+            self._backup_task = None
         if self._sync_task is not None:
             self._nio.stop_sync_forever()
             self._sync_task.cancel()
@@ -536,7 +595,14 @@ class CoopNetClient:
         """The event with its sending device and the policy's decision on that device."""
         if isinstance(event, MegolmEvent):
             return to_received(room_id, event)
-        return to_received(room_id, event, sender_device(self._nio, self.policy, room_id, event))
+        device = sender_device(self._nio, self.policy, room_id, event)
+        session_id = getattr(event, "session_id", None)
+        backup = self._key_backup
+        if device.trusted and session_id and backup is not None and backup.restored(session_id):
+            # Its key came from the backup, which anyone knowing its public key can
+            # write to: the sending device is not authenticated.
+            device = SenderDevice(device.device_id, device.ed25519, False, FROM_BACKUP)
+        return to_received(room_id, event, device)
 
     async def _query_unknown_senders(self) -> None:
         """nio asks for the device keys of a sender whose device it did not know when it
@@ -577,9 +643,42 @@ class CoopNetClient:
             await asyncio.sleep(LATE_KEY_INTERVAL)
             if self.key_waiter.waiting or self._undecrypted:
                 try:
+                    await self._fetch_missing_keys()  # off the sync path
                     await self._late_keys_pass()
                 except Exception:  # retried at the next pass
                     log.exception("handling late room keys failed")
+
+    async def _backup_loop(self) -> None:
+        """Room keys go to the backup as they come, in batches, off the sync path."""
+        while True:  # until close() cancels it
+            await asyncio.sleep(BACKUP_INTERVAL)
+            backup = self._key_backup
+            if backup is not None and backup.enabled and backup.pending:
+                try:
+                    await backup.upload_all()
+                except Exception:  # retried at the next pass
+                    log.exception("uploading room keys to the backup failed")
+
+    async def _fetch_missing_keys(self) -> None:
+        """Ask the key backup for the room keys of events still waiting (a key that never
+        came to this device may have come to another of the account's devices)."""
+        backup = self._key_backup
+        if backup is None or not backup.enabled:
+            return
+        wanted: set[tuple[str, str]] = set()
+        now = self.key_waiter.clock()
+        for event in self._undecrypted.values():
+            waiting = self.key_waiter.waiting.get(event.event_id)
+            if waiting is None or now - waiting.first_seen < FETCH_AFTER:
+                continue  # the key usually comes by itself within a sync or two
+            megolm = megolm_of(event.room_id, event.source)
+            if megolm is not None and not self.key_waiter.has_key(megolm):
+                wanted.add((event.room_id, megolm.session_id))
+        for room_id, session_id in sorted(wanted):
+            try:
+                await backup.fetch(room_id, session_id)
+            except Exception:  # asked again later
+                log.exception("fetching a room key from the backup failed")
 
     async def _late_keys_pass(self) -> None:
         """Hand out what decrypts now, request keys that are due, report what expired."""
@@ -845,6 +944,21 @@ class CoopNetClient:
             lambda token, limit: self.history_page(room_id, token, limit), max_events
         )
 
+    def missing_key_reason(self, event: ReceivedEvent) -> str | None:
+        """Why this device cannot read ``event`` (None when it can): what to do about it."""
+        if event.decrypted:
+            return None
+        megolm = megolm_of(event.room_id, event.source)
+        if megolm is not None and self.key_waiter.has_key(megolm):
+            return "its room key is held but does not decrypt it (a later copy of the key)"
+        if self._recovery is not None and not self._recovery.unlocked:
+            return (
+                "its room key was never shared with this device (sent before the device "
+                "existed, or to trusted devices only): enter the recovery key to restore "
+                "the room keys from the key backup"
+            )
+        return "its room key is neither on this device nor in the key backup"
+
     def retry_decrypt(self, event: ReceivedEvent) -> ReceivedEvent | None:
         """Decrypt an event that arrived before its room key; None while the key is missing."""
         megolm = megolm_of(event.room_id, event.source)
@@ -948,6 +1062,10 @@ class CoopNetClient:
         if not isinstance(resp, RoomSendResponse):
             raise MatrixError(f"sending to {room_id} failed: {resp}")
         return EventID(resp.event_id)
+
+    def renew_room_key(self, room_id: str) -> None:
+        """Start a new Megolm session (room key) for the room's next message."""
+        self._nio.invalidate_outbound_session(room_id)
 
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> EventID:
         """Redact an event (its content is removed on the homeservers)."""

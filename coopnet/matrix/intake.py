@@ -25,7 +25,6 @@ from nio.crypto import olm_machine
 from coopnet.errors import MatrixError
 from coopnet.matrix.bounded_json import BoundedJsonModule, BoundsError, loads
 from coopnet.matrix.cross_signing import KEYS_QUERY, CrossSigningView
-from coopnet.matrix.room_keys import keep_earliest_room_keys
 from coopnet.protocol.bounds import TEXT
 
 log = logging.getLogger(__name__)
@@ -121,7 +120,6 @@ class BoundedAsyncClient(AsyncClient):
         super().load_store()
         if self.olm is not None:
             _guard_decryption(self.olm)
-            keep_earliest_room_keys(self.olm)
 
 
 async def _read_capped(response: ClientResponse, limit: int) -> bytes:

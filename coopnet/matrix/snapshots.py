@@ -54,6 +54,9 @@ NOT_ENCRYPTED = "not encrypted"
 UNKNOWN_DEVICE = "unknown device"
 KEYS_MISMATCH = "the device's keys do not match the session's"
 NOT_TRUSTED = "not trusted by the device policy"
+FROM_BACKUP = (
+    "its room key came from the server-side key backup, which does not authenticate the sender"
+)
 
 UNKNOWN_SENDER = SenderDevice(None, None, False, UNKNOWN_DEVICE)
 """The sending device of an event that was not (or not yet) decrypted."""

@@ -234,8 +234,9 @@ async def _register_accounts(network: Network, report: Report) -> None:
 async def _enroll_devices(network: Network, report: Report) -> list[tuple[Authority, Account]]:
     """Log every account in once and record its device, fingerprint key and cross-signing
     master key (the login publishes the account's cross-signing keys and signs the
-    device); an account enrolled before cross-signing existed is cross-signed now.
-    Return the accounts with a new device or a new master key."""
+    device), and give each account secret storage and a key backup (its recovery key kept
+    in ``network.json``); an account enrolled before cross-signing or key backup existed
+    gets them now. Return the accounts with a new device or a new master key."""
 
     async def enroll(authority: Authority, account: Account) -> None:
         client = await CoopNetClient.open(
@@ -256,22 +257,24 @@ async def _enroll_devices(network: Network, report: Report) -> list[tuple[Author
                 account.master_key = status.master_key
             else:  # its directory-listed device still works; no master key is listed
                 report(f"{authority.id}: {account.user_id} is not cross-signed: {status.problem}")
+            if account.recovery_key is None:
+                account.recovery_key = await client.recovery.enrol()
         finally:
             await client.close()
 
-    pending = [
-        (a, acc)
-        for a in network.authorities
-        for acc in a.accounts
-        if not acc.device_id or not acc.master_key
-    ]
-    new = sum(1 for _, acc in pending if not acc.device_id)
+    accounts = [(a, acc) for a in network.authorities for acc in a.accounts]
+    changed = [(a, acc) for a, acc in accounts if not acc.device_id or not acc.master_key]
+    pending = [(a, acc) for a, acc in accounts if (a, acc) in changed or acc.recovery_key is None]
+    new = sum(1 for _, acc in changed if not acc.device_id)
+    unbacked = sum(1 for _, acc in pending if acc.recovery_key is None)
     await asyncio.gather(*(enroll(a, acc) for a, acc in pending))
     if new:
         report(f"{new} devices logged in once, cross-signed and enrolled")
-    if len(pending) > new:
-        report(f"{len(pending) - new} accounts enrolled before cross-signing cross-signed now")
-    return pending
+    if len(changed) > new:
+        report(f"{len(changed) - new} accounts enrolled before cross-signing cross-signed now")
+    if unbacked:
+        report(f"{unbacked} accounts given secret storage and a key backup")
+    return changed
 
 
 async def check_federation(

@@ -52,6 +52,9 @@ class Account(FileRecord):
     store_dir: str | None = spec(_OPTIONAL, default=None)  # nio store and session of that device
     # the account's cross-signing master key, recorded when its first device publishes it
     master_key: str | None = spec(_OPTIONAL, default=None)
+    # The recovery key of the account's secret storage and key backup, given once when the
+    # account is enrolled (a local network keeps it here, next to the password, 0600).
+    recovery_key: str | None = spec(_OPTIONAL, default=None)
 
     @property
     def is_bot(self) -> bool:

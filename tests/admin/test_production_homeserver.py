@@ -177,6 +177,10 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
     assert code == 0, printed
     password = (out / "secrets" / "officer.prod.password").read_text().strip()
     assert password not in printed
+    # Its secret storage and key backup exist already; the recovery key is in a file too.
+    key_file = out / "secrets" / "officer.prod.recovery-key"
+    recovery_key = key_file.read_text().strip()
+    assert key_file.stat().st_mode & 0o077 == 0 and recovery_key not in printed
     assert f"@officer.prod:{PRODUCTION_ADDRESS}" in printed
 
     lab_authority = lab_network.authority("ch")
@@ -214,6 +218,9 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
     async def on_invite(invitation) -> None:  # type: ignore[no-untyped-def]
         invited.append(invitation.room_id)
 
+    # The officer's device unlocks the key backup once (nothing to restore yet).
+    unlocked = await prod.recovery.unlock(recovery_key)
+    assert unlocked.imported == 0 and prod.key_backup.enabled
     prod.on_event(on_prod)
     lab.on_event(on_lab)
     lab.on_invite(on_invite)
@@ -245,6 +252,10 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
         message = got("lab", "Hello from")
         assert message is not None and message.encrypted and message.decrypted
         assert message.sender == prod_user
+        # Both room keys (its own session and the lab officer's) are in the backup.
+        await prod.back_up_keys()
+        version = await prod.recovery.backup_version()
+        assert version is not None and version.count >= 2
     finally:
         await prod.close()
         await lab.close()

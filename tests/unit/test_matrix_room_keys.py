@@ -1,79 +1,198 @@
-"""A second copy of a room key never replaces one that starts at an earlier index.
-
-nio's own Olm machine and SQLite store, real vodozemac sessions: the shape in which
-Element's crypto engine sends a room key a second time, from a later message index.
-"""
+"""A second copy of a room key never replaces one that starts earlier; every key kept is
+announced once (what the key backup uploads). nio's real session store and sessions;
+only the Olm machine's persistence is a stand-in that records what it saved."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import base64
+import os
 
-import vodozemac
-from nio.crypto import Olm
-from nio.store import DefaultStore
+from nio.crypto import InboundGroupSession, OutboundGroupSession
+from nio.crypto.memorystores import GroupSessionStore
 
-from coopnet.matrix.room_keys import keep_earliest_room_keys
+from coopnet.matrix.room_keys import RoomKeys
 
-ROOM = "!room:127.0.0.11"
-SENDER_CURVE = "c" * 43
-SENDER_ED = "e" * 43
+ROOM = "!room:hs"
 
 
-def _machine(path: Path, guarded: bool) -> Olm:
-    olm = Olm("@bot:127.0.0.13", "BOTDEVICE", DefaultStore("@bot:127.0.0.13", "BOTDEVICE", path))
-    if guarded:
-        keep_earliest_room_keys(olm)
-    return olm
+class Machine:
+    """The two attributes of nio's Olm machine that RoomKeys wraps."""
+
+    def __init__(self) -> None:
+        self.inbound_group_store = GroupSessionStore()
+        self.saved: list[InboundGroupSession] = []
+
+    def save_inbound_group_session(self, session: InboundGroupSession) -> None:
+        self.saved.append(session)
+
+    def create_group_session(self, session: InboundGroupSession) -> None:
+        # What nio's create_group_session does with an m.room_key: add, then save.
+        self.inbound_group_store.add(session)
+        self.save_inbound_group_session(session)
 
 
-def _keys() -> tuple[str, str, str, bytes]:
-    """A session's key from index 0, the same session's key from index 1, its id and
-    the ciphertext of its first message (index 0)."""
-    outbound = vodozemac.GroupSession()
-    from_zero = outbound.session_key.to_base64()
-    first = outbound.encrypt(b"the first message").to_base64()
-    from_one = outbound.session_key.to_base64()
-    return from_zero, from_one, outbound.session_id, first
+def _copies() -> tuple[InboundGroupSession, InboundGroupSession]:
+    """The same Megolm session from index 0 and from index 2."""
+    outbound = OutboundGroupSession()
+    outbound.shared = True
+    early = InboundGroupSession(outbound.session_key, "ed", "curve", ROOM)
+    outbound.encrypt("one")
+    outbound.encrypt("two")
+    late = InboundGroupSession(outbound.session_key, "ed", "curve", ROOM)
+    assert early.id == late.id and early.first_known_index == 0
+    assert late.first_known_index == 2
+    return early, late
 
 
-def _first_index(olm: Olm, session_id: str) -> int:
-    session = olm.inbound_group_store.get(ROOM, SENDER_CURVE, session_id)
-    assert session is not None
-    return session.first_known_index
+def test_a_later_copy_does_not_replace_an_earlier_one() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    announced: list[InboundGroupSession] = []
+    keys.on_saved(announced.append)
+    early, late = _copies()
+    machine.create_group_session(early)
+    machine.create_group_session(late)  # a second m.room_key, from a later index
+    held = keys.get(ROOM, "curve", early.id)
+    assert held is early and held.first_known_index == 0
+    assert machine.saved == [early] and announced == [early]
 
 
-def _receive(olm: Olm, session_key: str, session_id: str) -> None:
-    olm.create_group_session(SENDER_CURVE, SENDER_ED, ROOM, session_id, session_key)
+def test_an_earlier_copy_replaces_a_later_one_and_is_announced() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    announced: list[InboundGroupSession] = []
+    keys.on_saved(announced.append)
+    early, late = _copies()
+    machine.create_group_session(late)
+    assert keys.import_session(early)  # e.g. restored from the key backup
+    assert keys.get(ROOM, "curve", early.id) is early
+    assert announced == [late, early]
+    assert not keys.import_session(late)  # and not back again
+    assert keys.get(ROOM, "curve", early.id) is early
 
 
-def test_nio_alone_lets_a_later_copy_replace_the_earlier_one(tmp_path: Path):
-    """Why the guard exists (if nio fixes it, this test says so)."""
-    from_zero, from_one, session_id, _ = _keys()
-    olm = _machine(tmp_path, guarded=False)
-    _receive(olm, from_zero, session_id)
-    _receive(olm, from_one, session_id)
-    assert _first_index(olm, session_id) == 1
+def test_the_same_session_object_is_not_saved_twice() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    early, _ = _copies()
+    assert keys.import_session(early)
+    assert not keys.import_session(early)
+    assert machine.saved == [early] and keys.all() == [early]
 
 
-def test_the_earliest_copy_is_kept_in_memory_and_in_the_store(tmp_path: Path):
-    from_zero, from_one, session_id, first = _keys()
-    olm = _machine(tmp_path, guarded=True)
-    _receive(olm, from_zero, session_id)
-    _receive(olm, from_one, session_id)
-    assert _first_index(olm, session_id) == 0
-    # After a restart, from the database: still from index 0, and the first message reads.
-    reloaded = _machine(tmp_path, guarded=True)
-    assert _first_index(reloaded, session_id) == 0
-    session = reloaded.inbound_group_store.get(ROOM, SENDER_CURVE, session_id)
-    message = vodozemac.MegolmMessage.from_base64(first)
-    assert session._session.decrypt(message).plaintext == b"the first message"
+def test_a_failing_listener_does_not_lose_the_key() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+
+    def broken(session: InboundGroupSession) -> None:
+        raise RuntimeError("listener bug")
+
+    keys.on_saved(broken)
+    early, _ = _copies()
+    assert keys.import_session(early)
+    assert machine.saved == [early]
 
 
-def test_an_earlier_copy_replaces_a_later_one(tmp_path: Path):
-    from_zero, from_one, session_id, _ = _keys()
-    olm = _machine(tmp_path, guarded=True)
-    _receive(olm, from_one, session_id)
-    assert _first_index(olm, session_id) == 1
-    _receive(olm, from_zero, session_id)  # e.g. the answer to a key request
-    assert _first_index(olm, session_id) == 0
-    assert _first_index(_machine(tmp_path, guarded=True), session_id) == 0
+def test_a_forged_earlier_copy_under_a_known_session_id_is_refused() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    _, late = _copies()
+    machine.create_group_session(late)
+    forged = _forged_from(late)
+    assert forged.id == late.id and forged.first_known_index == 0
+    assert not keys.import_session(forged)
+    assert keys.get(ROOM, "curve", late.id) is late
+    assert machine.saved == [late]
+
+
+def test_the_backup_state_file_round_trips_and_a_damaged_one_starts_over(tmp_path) -> None:
+    from coopnet.matrix.key_backup import STATE_FILE, BackupState
+
+    state = BackupState("3", "pub", {"!r|k|s": 4}, {"s"})
+    state.save(tmp_path)
+    assert (tmp_path / STATE_FILE).stat().st_mode & 0o077 == 0
+    assert BackupState.load(tmp_path) == state
+    (tmp_path / STATE_FILE).write_text("{not json")
+    assert BackupState.load(tmp_path) == BackupState()  # everything is uploaded again
+
+
+def test_many_restored_keys_are_stored_together_as_nio_reads_them(tmp_path, caplog) -> None:
+    from nio.crypto import Olm
+    from nio.store import DefaultStore
+
+    store = DefaultStore("@officer:hs", "DEVICE", str(tmp_path))
+    keys = RoomKeys(Olm("@officer:hs", "DEVICE", store))
+    announced: list[InboundGroupSession] = []
+    keys.on_saved(announced.append)
+    sessions = []
+    for i in range(450):
+        outbound = OutboundGroupSession()
+        chain = ["forwarder-key"] if i % 2 else []
+        sessions.append(
+            InboundGroupSession(outbound.session_key, f"ed{i}", f"curve{i}", f"!r{i % 7}:hs", chain)
+        )
+    kept = keys.import_many([*sessions, sessions[0]])  # a duplicate is not stored twice
+    assert "one by one" not in caplog.text  # the bulk path, not the fallback
+    assert kept == sessions and announced == sessions
+    reloaded = DefaultStore("@officer:hs", "DEVICE", str(tmp_path)).load_inbound_group_sessions()
+    by_id = {s.id: s for s in reloaded}
+    assert set(by_id) == {s.id for s in sessions}
+    for session in sessions:
+        again = by_id[session.id]
+        assert (again.room_id, again.sender_key, again.ed25519) == (
+            session.room_id,
+            session.sender_key,
+            session.ed25519,
+        )
+        assert again.forwarding_chain == session.forwarding_chain
+        assert again.export_session(0) == session.export_session(0)
+
+
+def _forged_from(genuine: InboundGroupSession, index: int = 0) -> InboundGroupSession:
+    """A copy under the genuine session id with a ratchet of one's own, from ``index``.
+    Export format: version, index (4 bytes), ratchet (128 bytes), the session's public
+    key (its id)."""
+    raw = bytearray(base64.b64decode(genuine.export_session(genuine.first_known_index) + "=="))
+    raw[1:5] = index.to_bytes(4, "big")
+    raw[5:133] = os.urandom(128)
+    text = base64.b64encode(bytes(raw)).decode().rstrip("=")
+    return InboundGroupSession.import_session(text, "ed", "curve", ROOM)
+
+
+def test_a_copy_from_its_sender_vouches_for_a_doubtful_copy_held() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    doubtful: set[str] = set()
+    keys.doubtful = doubtful.__contains__
+    confirmed: list[InboundGroupSession] = []
+    keys.on_confirmed(confirmed.append)
+    early, late = _copies()
+    assert keys.import_session(early)  # from the key backup
+    doubtful.add(early.id)
+    machine.create_group_session(late)  # the same session from its sender, later index
+    assert keys.get(ROOM, "curve", early.id) is early  # the earlier copy stays
+    assert confirmed == [early]
+
+
+def test_a_copy_from_its_sender_replaces_a_forged_doubtful_copy() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    doubtful: set[str] = set()
+    keys.doubtful = doubtful.__contains__
+    _, genuine = _copies()
+    forged = _forged_from(genuine)
+    assert keys.import_session(forged)  # put in the key backup by whoever knows its key
+    doubtful.add(forged.id)
+    machine.create_group_session(genuine)  # the sender's own copy, from index 2
+    assert keys.get(ROOM, "curve", genuine.id) is genuine
+    assert machine.saved == [forged, genuine]
+
+
+def test_a_doubtful_copy_never_replaces_what_is_held() -> None:
+    machine = Machine()
+    keys = RoomKeys(machine)
+    keys.doubtful = lambda _session_id: True
+    _, genuine = _copies()
+    assert keys.import_session(genuine)
+    assert not keys.import_session(_forged_from(genuine))
+    assert keys.get(ROOM, "curve", genuine.id) is genuine
