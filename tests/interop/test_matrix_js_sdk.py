@@ -29,6 +29,7 @@ from coopnet.receipts import keys_from_directory, verify_receipt
 from tests.bots.burst import IDENTITY
 from tests.bots.conftest import StartBot, start_bot  # noqa: F401 - start_bot is the fixture
 from tests.harness import Inbox, OpenClient, wait_async, wait_for
+from tests.integration.test_trust import new_device  # noqa: F401 - the fixture
 from tests.interop.js_officer import NODE_MAJOR, JsOfficer, node_is_new_enough, sdk_version
 from tests.tools import needs
 
@@ -139,6 +140,7 @@ async def test_matrix_js_sdk_in_only_signed_mode_consults_coopnet_both_ways(
     network: Network,
     open_client: OpenClient,
     start_bot: StartBot,  # noqa: F811 - the fixture
+    new_device,  # noqa: F811 - the fixture
     js_officer: JsAccount,
 ):
     js = js_officer.driver
@@ -247,3 +249,34 @@ async def test_matrix_js_sdk_in_only_signed_mode_consults_coopnet_both_ways(
     listed = keys_from_directory(network_trust.load_directory(load_network(network.directory)))
     check = verify_receipt(receipt["content"], listed, identity)
     assert check.ok, check.reason
+
+    # OnlySigned is in force: a device of the Mexican officer logged in with the password
+    # alone (not signed by its owner) is not shown the js officer's words, and what it
+    # sends does not decrypt at the js client.
+    stolen, stolen_inbox = await new_device(mx_user, "password only", with_keys=False)
+    assert not stolen.cross_signing_status.device_signed
+    await stolen.wait_until(lambda: room in stolen.room_ids(), 60, "the room at the new device")
+
+    async def js_knows_stolen() -> bool:
+        return stolen.device_id in await js.call("devices", user_id=mx_user)
+
+    await wait_async(js_knows_stolen, "the js officer to see the unsigned device", 120)
+    status = await js.call("device_status", user_id=mx_user, device_id=stolen.device_id)
+    assert status is not None and not status["signed_by_owner"], status
+    forged = f"from an unsigned device {uuid.uuid4().hex}"
+    forged_id = await stolen.send_text(room, forged)
+
+    async def js_refused() -> bool:
+        event = await _js_event(js, room, forged_id)
+        # The room key arrives (the device shares it), the sender's device is refused.
+        return event is not None and event["decryption_failure"] == "UNSIGNED_SENDER_DEVICE"
+
+    await wait_async(js_refused, "the js officer to refuse the unsigned device's event", 120)
+    refused = await _js_event(js, room, forged_id)
+    assert refused is not None and forged not in str(refused["content"]), refused
+    kept = f"not for an unsigned device {uuid.uuid4().hex}"
+    kept_id = (await js.call("send", room_id=room, content={"msgtype": "m.text", "body": kept}))[
+        "event_id"
+    ]
+    await wait_for(lambda: stolen_inbox.find(lambda e: e.event_id == kept_id), "the js event")
+    assert not stolen_inbox.find(lambda e: e.event_id == kept_id).decrypted
