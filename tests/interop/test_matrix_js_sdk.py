@@ -43,6 +43,7 @@ pytestmark = [
 
 ROOMS = 5  # the "already seen" case lost the first message in 2 rooms of 5
 RECEIPT = "org.coopnet.consultation.receipt"
+SHIELD_NONE = 0  # EventShieldColour.NONE: the client shows no authenticity warning
 
 
 @dataclass
@@ -85,10 +86,6 @@ async def js_officer(network: Network, tmp_path: Path) -> AsyncIterator[JsAccoun
     finally:
         await driver.close()
         assert cli(["directory", "remove-officer", user_id, *directory]) == 0
-
-
-def _knows_device(client: CoopNetClient, user_id: str, device_id: str) -> bool:
-    return any(d.device_id == device_id for d in client.user_devices(user_id))
 
 
 async def _js_event(js: JsOfficer, room_id: str, event_id: str) -> dict[str, Any] | None:
@@ -207,6 +204,8 @@ async def test_matrix_js_sdk_in_only_signed_mode_consults_coopnet_both_ways(
         )
 
     await wait_async(js_read, "the js officer to decrypt the CoopNet officer's message", 120)
+    read = await _js_event(js, room, said_id)
+    assert read is not None and read["shield_colour"] == SHIELD_NONE, read  # no warning
 
     # The js client sees each CoopNet device as signed by its owner (cross-signed).
     for user_id, device_id in (
