@@ -24,8 +24,14 @@ demo: install
 down:
 	$(BIN)/coopnet net down --dir $(NET_DIR)
 
+# tests/interop: matrix-js-sdk and its Rust crypto, at the versions package-lock.json pins.
+INTEROP := tests/interop
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package-lock.json
+	cd $(INTEROP) && npm ci --no-audit --no-fund
+
 test: install
 	bash tests/system-deps.sh
+	$(MAKE) $(INTEROP)/node_modules/.package-lock.json
 	$(BIN)/pytest
 
 # The checks CI runs before the tests (.ci/run): formatting, lint, types.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System programs the tests drive for real, from Debian's packages, installed when missing:
 # a PostgreSQL server (tests/admin: the production homeserver), tmux (tests/tui: the
-# real client in a terminal) and systemd-analyze (tests/admin: the systemd units). Needs
+# real client in a terminal), systemd-analyze (tests/admin: the systemd units) and Node
+# with npm (tests/interop: matrix-js-sdk as an officer's client, Node 20 or newer). Needs
 # root (or sudo) only when something is missing. With CI=true the tests fail, not skip,
 # when one of them is still missing.
 set -euo pipefail
@@ -10,6 +11,8 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/n
     || missing+=(postgresql)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (Debian packages) for the tests"
     SUDO=""
