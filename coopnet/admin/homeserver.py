@@ -134,7 +134,7 @@ def homeserver_config(s: AuthoritySettings, secrets: Secrets) -> dict[str, Any]:
         "allow_device_name_lookup_over_federation": False,
         "presence": {"enabled": False},
         "url_preview_enabled": False,
-        "max_upload_size": "50M",
+        "max_upload_size": s.max_document_bytes,
         "enable_metrics": True,
         # Retention: the consultation record kept by the bot is the archive; the homeserver
         # forgets old events, redacted content and client IPs on a schedule.

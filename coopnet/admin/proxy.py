@@ -29,6 +29,10 @@ def federation_certificate(s: AuthoritySettings) -> tuple[str, str]:
     return str(tls / "federation.crt"), str(tls / "federation.key")
 
 
+# Headroom above the document limit (the upload is the raw ciphertext, no multipart).
+BODY_HEADROOM = 1 << 20
+
+
 def _proxy_block(s: AuthoritySettings, pattern: str) -> str:
     return f"""    location ~ {pattern} {{
         proxy_pass http://{upstream(s)};
@@ -36,7 +40,7 @@ def _proxy_block(s: AuthoritySettings, pattern: str) -> str:
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header Host $host:$server_port;
         proxy_http_version 1.1;
-        client_max_body_size 50M;
+        client_max_body_size {s.max_document_bytes + BODY_HEADROOM};
         proxy_read_timeout 600s;
     }}
 """

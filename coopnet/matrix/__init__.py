@@ -1,5 +1,6 @@
 """The only package that talks to homeservers (matrix-nio for clients, aiohttp for admin)."""
 
+from coopnet.matrix.attachments import Fetched, Progress, UploadedFile, check_source, file_sha256
 from coopnet.matrix.client import CoopNetClient, Invitation, ReceivedEvent, RoomBatch, SyncBatch
 from coopnet.matrix.devices import (
     Decision,
@@ -28,12 +29,17 @@ __all__ = [
     "DeviceTrust",
     "DirectoryDevices",
     "EnrolledDevices",
+    "Fetched",
     "Invitation",
     "PowerLevels",
+    "Progress",
     "ReceivedEvent",
     "Room",
     "RoomBatch",
     "SenderDevice",
     "SyncBatch",
+    "UploadedFile",
+    "check_source",
+    "file_sha256",
     "homeserver_answers",
 ]

@@ -34,6 +34,10 @@ from coopnet.protocol.validation import NOT_ALLOWED, ParseError, Problem, join
 MXC_URL = "^mxc://[A-Za-z0-9.:\\[\\]-]+/[A-Za-z0-9_-]+$"
 BASE64URL = "^[A-Za-z0-9_-]+={0,2}$"
 BASE64 = "^[A-Za-z0-9+/]+={0,2}$"
+DEFAULT_MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
+"""A network's document size limit unless it sets its own: the local network's and the
+production Synapse's ``max_upload_size`` are rendered from the same number (AES-CTR
+ciphertext is exactly as long as the plaintext)."""
 ALGORITHM = "A256CTR"
 VERSION = "v2"
 KEY_BYTES = 32
