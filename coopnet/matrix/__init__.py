@@ -9,6 +9,7 @@ from coopnet.matrix.devices import (
     DirectoryDevices,
     EnrolledDevices,
 )
+from coopnet.matrix.documents import SentDocument, save_document, send_document
 from coopnet.matrix.probe import homeserver_answers
 from coopnet.matrix.snapshots import (
     UNKNOWN_SENDER,
@@ -36,10 +37,13 @@ __all__ = [
     "ReceivedEvent",
     "Room",
     "RoomBatch",
+    "SentDocument",
     "SenderDevice",
     "SyncBatch",
     "UploadedFile",
     "check_source",
     "file_sha256",
     "homeserver_answers",
+    "save_document",
+    "send_document",
 ]

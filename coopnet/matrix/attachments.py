@@ -208,32 +208,35 @@ async def download_decrypted(
     file: EncryptedFile,
     size: int,
     sha256: str,
-    destination: Path,
+    destination: Path | None,
     progress: Progress | None = None,
     keep_ciphertext: Path | None = None,
 ) -> Fetched:
-    """Download ``file``, decrypt it into ``destination`` (0600) and check it against the
-    ciphertext hash of ``file`` and the ``size`` and ``sha256`` the document states.
-    With ``keep_ciphertext`` the ciphertext as downloaded is kept there too (0600)."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    part = destination.with_name(f".{destination.name}.{secrets.token_hex(4)}.part")
-    cipher_part = (
-        keep_ciphertext.with_name(f".{keep_ciphertext.name}.part") if keep_ciphertext else None
-    )
-    outcome = Fetched(0, None, code=MISSING, reason="not downloaded")
+    """Download ``file``, decrypt it into ``destination`` (0600; None: check only, no
+    plaintext written anywhere) and check it against the ciphertext hash of ``file`` and
+    the ``size`` and ``sha256`` the document states. With ``keep_ciphertext`` the
+    ciphertext as downloaded is kept there (0600) once every check passed."""
+    parts: list[Path] = []
+    for target in (destination, keep_ciphertext):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            parts.append(target.with_name(f".{target.name}.{secrets.token_hex(4)}.part"))
+    plain_part = parts[0] if destination is not None else None
+    cipher_part = parts[-1] if keep_ciphertext is not None else None
     try:
         outcome = await _fetch(
-            homeserver, access_token, file, size, sha256, part, cipher_part, progress
+            homeserver, access_token, file, size, sha256, plain_part, cipher_part, progress
         )
-        if outcome.ok:
-            os.replace(part, destination)
-            if cipher_part is not None and keep_ciphertext is not None:
-                os.replace(cipher_part, keep_ciphertext)
-            return Fetched(outcome.size, outcome.sha256, destination)
-        return outcome
+        if not outcome.ok:
+            return outcome
+        if plain_part is not None and destination is not None:
+            os.replace(plain_part, destination)
+        if cipher_part is not None and keep_ciphertext is not None:
+            os.replace(cipher_part, keep_ciphertext)
+        return Fetched(outcome.size, outcome.sha256, destination)
     finally:
-        for leftover in (part, cipher_part):
-            if leftover is not None and leftover.exists():
+        for leftover in parts:
+            if leftover.exists():
                 leftover.unlink()
 
 
@@ -243,7 +246,7 @@ async def _fetch(
     file: EncryptedFile,
     size: int,
     sha256: str,
-    part: Path,
+    plain_part: Path | None,
     cipher_part: Path | None,
     progress: Progress | None,
 ) -> Fetched:
@@ -251,8 +254,9 @@ async def _fetch(
     received = 0
     headers = {"Authorization": f"Bearer {access_token}"}
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
-    out = _private_open(part)
-    keep = _private_open(cipher_part) if cipher_part is not None else None
+    sinks = [_private_open(p) for p in (plain_part, cipher_part) if p is not None]
+    out = sinks[0] if plain_part is not None else None
+    keep = sinks[-1] if cipher_part is not None else None
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             async with session.get(media_url(homeserver, file.url), headers=headers) as resp:
@@ -269,7 +273,8 @@ async def _fetch(
                             reason=f"the server sent more than the {size} bytes stated",
                         )
                     plain = await asyncio.to_thread(checks, chunk)
-                    await asyncio.to_thread(out.write, plain)
+                    if out is not None:
+                        await asyncio.to_thread(out.write, plain)
                     if keep is not None:
                         await asyncio.to_thread(keep.write, chunk)
                     if progress is not None:
@@ -277,9 +282,14 @@ async def _fetch(
     except (aiohttp.ClientError, TimeoutError) as exc:
         return Fetched(received, None, code=MISSING, reason=f"download failed: {exc}")
     finally:
-        out.close()
-        if keep is not None:
-            keep.close()
+        for sink in sinks:
+            sink.close()
+    return _verdict(checks, file, received, size, sha256)
+
+
+def _verdict(
+    checks: _Checks, file: EncryptedFile, received: int, size: int, sha256: str
+) -> Fetched:
     if received != size:
         return Fetched(
             received,

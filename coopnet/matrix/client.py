@@ -898,11 +898,12 @@ class CoopNetClient:
         file: EncryptedFile,
         size: int,
         sha256: str,
-        destination: Path,
+        destination: Path | None,
         progress: Progress | None = None,
         keep_ciphertext: Path | None = None,
     ) -> Fetched:
-        """Download, decrypt and check an attachment into ``destination`` (0600)."""
+        """Download, decrypt and check an attachment into ``destination`` (0600; None:
+        check only), keeping the ciphertext in ``keep_ciphertext`` if given."""
         return await download_decrypted(
             self._nio.homeserver,
             str(self._nio.access_token),
