@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "coopnet.cli.tui",
     "coopnet.cli.bot",
     "coopnet.cli.receipts",
+    "coopnet.cli.documents",
 ]
 
 
