@@ -32,6 +32,7 @@ import aiohttp
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from nio import AsyncClient, UploadResponse
 
+from coopnet.datafile import file_sha256 as file_sha256  # re-exported
 from coopnet.errors import DocumentError, MatrixError
 from coopnet.keys import OWNER_ONLY_FILE
 from coopnet.protocol import EncryptedFile, encrypted_file
@@ -69,15 +70,6 @@ def check_source(path: Path, limit: int) -> int:
             f"{path}: {info.st_size} bytes, more than this network's limit of {limit} bytes"
         )
     return info.st_size
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ------------------------------------------------------------------ upload

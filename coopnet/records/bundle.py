@@ -14,13 +14,13 @@ is named.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coopnet.datafile import file_sha256
 from coopnet.keys import ensure_private_dir, write_private
 from coopnet.protocol import PAYLOAD_KEY, Document, parse_payload
 from coopnet.records.entry import Entry
@@ -30,7 +30,6 @@ from coopnet.records.evidence import EvidenceStore
 RECORD_FILE = "record.json"
 DOCUMENTS_FILE = "documents.json"
 DOCUMENTS_DIR = "documents"
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -126,14 +125,6 @@ class DocumentCheck:
     event_id: str
     ok: bool
     line: str
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_documents(out: Path, entries: Iterable[Entry]) -> list[DocumentCheck]:

@@ -81,7 +81,8 @@ async def test_documents_from_the_command_line_and_the_export_bundle(
     assert code == 0, err
     sent1 = json.loads(out)
     assert sent1["receipt"]["receiver"] == mx_bot.user_id
-    assert sent1["receipt"]["document_sha256"] == hashlib.sha256(v1.read_bytes()).hexdigest()
+    digest1 = hashlib.sha256(v1.read_bytes()).hexdigest()
+    assert sent1["receipt"]["document_sha256"] == digest1
     assert sent1["receipt"]["signature_valid"] is True
 
     # Version 2 replaces it; Mexico sends a Spanish translation of version 2.
@@ -132,8 +133,16 @@ async def test_documents_from_the_command_line_and_the_export_bundle(
     assert Path(fetched["path"]).read_bytes() == v2.read_bytes()
     assert Path(fetched["path"]).stat().st_mode & 0o777 == 0o600
 
-    # The export bundle from Mexico's bot, verified offline against the directory.
+    # The receipt in Mexico's record certifies exactly this file, verified offline.
     db = records_path(network.authority("mx"))
+    net = ["--network", str(network.directory)]
+    verify = ["receipts", "verify", "--db", str(db), "--event-id", sent1["event_id"], *net]
+    code, out, err = await coopnet(*verify, "--document", str(v1))
+    assert code == 0 and "VALID" in out and f"received document sha256 {digest1}" in out, out
+    code, out, err = await coopnet(*verify, "--document", str(v2))
+    assert code == 1 and "INVALID" in out and "the receipt certifies" in out, out + err
+
+    # The export bundle from Mexico's bot, verified offline against the directory.
     bundle = tmp_path / "bundle"
     code, _, err = await coopnet(
         "records", "export", "--db", str(db), "--case", case_ref, "--with-documents", str(bundle)
