@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -453,8 +454,16 @@ class ConsultationBot(Bot):
         keep = None
         if evidence is not None and not evidence.has(document.sha256):
             keep = evidence.ciphertext_path(document.sha256)
+        started = time.perf_counter()
         fetched = await self.matrix.download_decrypted(
             file, document.size, document.sha256, None, keep_ciphertext=keep
+        )
+        log.info(
+            "document %s: %d bytes fetched and checked in %.2f s (%s)",
+            event.event_id,
+            fetched.size,
+            time.perf_counter() - started,
+            fetched.code or "ok",
         )
         if not fetched.ok:
             log.warning(
