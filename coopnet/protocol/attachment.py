@@ -38,6 +38,17 @@ DEFAULT_MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
 """A network's document size limit unless it sets its own: the local network's and the
 production Synapse's ``max_upload_size`` are rendered from the same number (AES-CTR
 ciphertext is exactly as long as the plaintext)."""
+MEDIA_HEADROOM = 1 << 20
+"""What a homeserver's limits need above the document limit itself: Synapse counts a
+federated media download's multipart envelope against ``max_upload_size``, so a file of
+exactly the limit would not reach the other authority."""
+
+
+def homeserver_upload_limit(max_document_bytes: int) -> int:
+    """Synapse's ``max_upload_size`` (and the proxy's body limit) for a document limit."""
+    return max_document_bytes + MEDIA_HEADROOM
+
+
 ALGORITHM = "A256CTR"
 VERSION = "v2"
 KEY_BYTES = 32
