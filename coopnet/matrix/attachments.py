@@ -96,15 +96,21 @@ class _Source:
         return self._chunks()
 
     async def _chunks(self) -> AsyncIterator[bytes]:
+        digest = self.digest
+
+        def read_and_hash(handle: Any) -> bytes:
+            chunk: bytes = handle.read(CHUNK)
+            digest.update(chunk)
+            return chunk
+
         with self.path.open("rb") as handle:
             while True:
-                chunk = await asyncio.to_thread(handle.read, CHUNK)
+                chunk = await asyncio.to_thread(read_and_hash, handle)
                 if not chunk:
                     return
                 self.read += len(chunk)
                 if self.read > self.size:
                     raise DocumentError(f"{self.path} grew while it was sent")
-                await asyncio.to_thread(self.digest.update, chunk)
                 if self.progress is not None:
                     self.progress(self.read, self.size)
                 yield chunk
@@ -170,20 +176,24 @@ class Fetched:
 
 
 class _Checks:
-    """Decrypts and hashes as the ciphertext arrives (run off the event loop)."""
+    """Decrypts, hashes and writes a block of ciphertext (one hop off the event loop)."""
 
-    def __init__(self, file: EncryptedFile) -> None:
+    def __init__(self, file: EncryptedFile, out: Any, keep: Any) -> None:
         self.decryptor = Cipher(
             algorithms.AES(file.key_bytes), modes.CTR(file.iv_bytes)
         ).decryptor()
         self.ciphertext = hashlib.sha256()
         self.plaintext = hashlib.sha256()
+        self.out, self.keep = out, keep
 
-    def __call__(self, chunk: bytes) -> bytes:
-        self.ciphertext.update(chunk)
-        plain = self.decryptor.update(chunk)
+    def __call__(self, block: bytes) -> None:
+        self.ciphertext.update(block)
+        plain = self.decryptor.update(block)
         self.plaintext.update(plain)
-        return plain
+        if self.out is not None:
+            self.out.write(plain)
+        if self.keep is not None:
+            self.keep.write(block)
 
 
 def media_url(homeserver: str, mxc: str) -> str:
@@ -242,13 +252,14 @@ async def _fetch(
     cipher_part: Path | None,
     progress: Progress | None,
 ) -> Fetched:
-    checks = _Checks(file)
     received = 0
     headers = {"Authorization": f"Bearer {access_token}"}
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
     sinks = [_private_open(p) for p in (plain_part, cipher_part) if p is not None]
     out = sinks[0] if plain_part is not None else None
     keep = sinks[-1] if cipher_part is not None else None
+    checks = _Checks(file, out, keep)
+    block = bytearray()  # the network hands out small pieces: work on whole blocks
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             async with session.get(media_url(homeserver, file.url), headers=headers) as resp:
@@ -264,13 +275,16 @@ async def _fetch(
                             code=TOO_LARGE,
                             reason=f"the server sent more than the {size} bytes stated",
                         )
-                    plain = await asyncio.to_thread(checks, chunk)
-                    if out is not None:
-                        await asyncio.to_thread(out.write, plain)
-                    if keep is not None:
-                        await asyncio.to_thread(keep.write, chunk)
-                    if progress is not None:
-                        progress(received, size)
+                    block += chunk
+                    if len(block) >= CHUNK:
+                        await asyncio.to_thread(checks, bytes(block))
+                        block.clear()
+                        if progress is not None:
+                            progress(received, size)
+                if block:
+                    await asyncio.to_thread(checks, bytes(block))
+                if progress is not None:
+                    progress(received, size)
     except (aiohttp.ClientError, TimeoutError) as exc:
         return Fetched(received, None, code=MISSING, reason=f"download failed: {exc}")
     finally:
