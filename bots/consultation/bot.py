@@ -459,11 +459,12 @@ class ConsultationBot(Bot):
             file, document.size, document.sha256, None, keep_ciphertext=keep
         )
         log.info(
-            "document %s: %d bytes fetched and checked in %.2f s (%s)",
+            "document %s: %d bytes fetched and checked in %.2f s (%s), %.2f s after it was sent",
             event.event_id,
             fetched.size,
             time.perf_counter() - started,
             fetched.code or "ok",
+            time.time() - event.origin_server_ts / 1000,
         )
         if not fetched.ok:
             log.warning(

@@ -69,6 +69,21 @@ def device_policy(
     return network_trust.device_policy(network, store)
 
 
+def network_officer(network: Any, user_id: str | None) -> tuple[Any, Any]:
+    """(authority, account) of ``user_id`` in a local network (default: its first officer),
+    which must have an enrolled device."""
+    if user_id:
+        authority, account = network.account(user_id)
+    else:
+        officers = [(a, o) for a in network.members() for o in a.officers()]
+        if not officers:
+            raise CoopNetError(f"{network.file} lists no officer")
+        authority, account = officers[0]
+    if account.store_dir is None:
+        raise CoopNetError(f"{account.user_id} has no enrolled device in {network.file}")
+    return authority, account
+
+
 @dataclass(frozen=True)
 class OfficerAccount:
     homeserver: str
@@ -112,16 +127,8 @@ def officer_account(args: argparse.Namespace) -> OfficerAccount:
             "--homeserver URL --user USER_ID --directory FILE --steward-key KEY"
         )
     network = load_network(network_dir)
-    if args.account:
-        authority, account = network.account(args.account)
-    else:
-        officers = [(a, o) for a in network.members() for o in a.officers()]
-        if not officers:
-            raise CoopNetError(f"{network.file} lists no officer")
-        authority, account = officers[0]
-    if account.store_dir is None:
-        raise CoopNetError(f"{account.user_id} has no enrolled device in {network.file}")
-    store = Path(account.store_dir)
+    authority, account = network_officer(network, args.account)
+    store = Path(account.store_dir or "")
     return OfficerAccount(
         authority.client_url,
         account.user_id,

@@ -163,15 +163,7 @@ def build_service(args: argparse.Namespace) -> Any:
             "no network: give --network DIR (e.g. demo-net after 'make demo') or "
             "--homeserver URL --user USER_ID"
         )
-    if args.account:
-        authority, account = network.account(args.account)
-    else:
-        officers = [(a, o) for a in network.members() for o in a.officers()]
-        if not officers:
-            raise CoopNetError(f"{network.file} lists no officer")
-        authority, account = officers[0]
-    if account.store_dir is None:
-        raise CoopNetError(f"{account.user_id} has no enrolled device in {network.file}")
+    authority, account = officer.network_officer(network, args.account)
     store = Path(account.store_dir)
     return MatrixService(
         authority.client_url,
