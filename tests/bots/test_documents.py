@@ -4,6 +4,7 @@ alone; a tampered ciphertext or a wrong hash refused and never counted as receiv
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -214,3 +215,48 @@ def _answer_to(inbox: Inbox, sender: str, event_id: str):
             and e.content["org.coopnet.bot"].get("to") == event_id
         )
     )
+
+
+async def test_an_interrupted_upload_sends_nothing_and_can_be_retried(
+    network: Network, open_client, start_bot, tmp_path: Path
+) -> None:
+    mx_bot, ch, ch_inbox, mx, mx_inbox, room = await _room(
+        network, open_client, start_bot, "DOCCUT"
+    )
+    source = write_file(tmp_path / "evidence.bin", 20 * MB)
+    started = asyncio.Event()
+
+    def progress(done: int, total: int) -> None:
+        started.set()
+
+    send = asyncio.create_task(
+        send_document(
+            ch,
+            room,
+            source,
+            limit=network.max_document_bytes,
+            kind="evidence",
+            language="en",
+            after=None,
+            progress=progress,
+        )
+    )
+    await asyncio.wait_for(started.wait(), 60)
+    send.cancel()  # the officer cancels (or the connection drops) mid-upload
+    with pytest.raises(asyncio.CancelledError):
+        await send
+    # Nothing reached the room: a message sent after it arrives with no document before.
+    marker = await ch.send_text(room, "after the cancelled upload")
+    await wait_for(lambda: _event(mx_inbox, marker), "the marker at mx")
+    assert not [e for e in mx_inbox.events if e.content.get("msgtype") == "m.file"]
+    assert not [
+        e for e in room_entries(records_path(network.authority("mx")), room)
+        if json.loads(e.content).get("content", {}).get("msgtype") == "m.file"
+    ]  # fmt: skip
+
+    # Sending again is the retry: it arrives and is certified.
+    sent = await send_document(
+        ch, room, source, limit=network.max_document_bytes, kind="evidence", language="en",
+        after=None,
+    )  # fmt: skip
+    await wait_for(lambda: receipt_for(ch_inbox, sent.event_id), "the retried document's receipt")
