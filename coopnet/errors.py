@@ -32,6 +32,14 @@ class MatrixError(CoopNetError):
     """A homeserver request failed in a way the caller has to handle."""
 
 
+class DocumentError(CoopNetError):
+    """A document cannot be sent or saved as asked: the file is missing, unreadable, empty
+    or over the network's size limit, or the destination cannot be written. Raised before
+    anything is sent (the CLI exits 2)."""
+
+    exit_code = 2
+
+
 class ConsultationError(CoopNetError):
     """A consultation step cannot be planned as asked (e.g. an authority the roster lacks)."""
 

@@ -21,11 +21,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from coopnet.protocol import EVENT_CLASSES, Event, ParseError, Receipt
+from coopnet.protocol import EVENT_CLASSES, Document, Event, ParseError, Receipt
 from coopnet.protocol.fields import Choice, Integer, ListOf, Nested, Spec, is_required, spec_of
 
-FORM_CLASSES: tuple[type[Event], ...] = tuple(c for c in EVENT_CLASSES if c is not Receipt)
-"""Every structured exchange an officer sends (receipts are the bot's)."""
+FORM_CLASSES: tuple[type[Event], ...] = tuple(
+    c for c in EVENT_CLASSES if c not in (Receipt, Document)
+)
+"""Every structured exchange an officer fills in as a form (receipts are the bot's; a
+document travels with its file: ``coopnet documents send``)."""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,12 @@ from coopnet.consultation import Message, Party, Refusal, Roster, Topic, plan_ro
 from coopnet.errors import ConsultationError
 from coopnet.ids import EventID
 from coopnet.keys import load_or_create_signing_key
-from coopnet.matrix import DevicePolicy, ReceivedEvent
+from coopnet.matrix import DevicePolicy, Fetched, ReceivedEvent
 from coopnet.profiles import load_profile
 from coopnet.protocol import (
     PAYLOAD_KEY,
     ConsultationOpened,
+    Document,
     Event,
     ParseError,
     Receipt,
@@ -47,9 +49,13 @@ from coopnet.protocol import (
     encode,
     label,
     parse_content,
+    parse_encrypted_file,
+    parse_payload,
 )
+from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from coopnet.receipts import sign_receipt
 from coopnet.records import NewEntry
+from coopnet.records.evidence import EvidenceStore
 from coopnet.records.writer import AsyncRecordStore
 from coopnet.stages import STAGE_REASONS, Rulebook
 
@@ -77,6 +83,23 @@ def classify(content: dict[str, Any]) -> str:
     return "message"
 
 
+@dataclass(frozen=True)
+class DocumentSettings:
+    """How the bot handles documents: the network's size limit, and where (if anywhere)
+    it keeps an encrypted copy of each one it certifies."""
+
+    max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    evidence: EvidenceStore | None = None
+
+
+# Why a document's file failed its checks, as the sender reads it (bots/messages.json).
+FETCH_PROBLEMS = {
+    "hash_mismatch": "document.hash_mismatch",
+    "size_mismatch": "document.size_mismatch",
+    "too_large": "document.size_mismatch",
+}
+
+
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
@@ -95,8 +118,10 @@ class ConsultationBot(Bot):
         profiles_dir: Path | None = None,
         rulebook: Rulebook | None = None,
         clock: Callable[[], dt.date] = utc_today,
+        documents: DocumentSettings | None = None,
     ) -> None:
         super().__init__(config, policy)
+        self.documents = documents or DocumentSettings()
         self.roster = roster
         self.authority_id = authority_id
         self.records_path = records_path
@@ -393,12 +418,78 @@ class ConsultationBot(Bot):
             key, reason = self._answer_for(refusal, self.roster.language_of(event.sender))
             await self._reject(event, [reason], key, message)
             return
-        await self.record_event(event, message=message)
         sender_authority = self.roster.authority_of(event.sender)
-        if sender_authority != self.authority_id and not isinstance(parsed, Receipt):
+        received = sender_authority != self.authority_id and not isinstance(parsed, Receipt)
+        extra: dict[str, Any] = {}
+        if isinstance(parsed, Document) and (received or self.documents.evidence is not None):
+            problem, extra = await self._check_document(event, parsed)
+            if problem is not None and received:
+                # Not counted as received: recorded as rejected, answered, never receipted.
+                await self._reject(event, [problem], "document.rejected", message)
+                return
+        await self.record_event(event, message=message, **extra)
+        if received:
             await self.send_receipt(
                 event.room_id, event.event_id, event.sender, event.content[PAYLOAD_KEY]
             )
+
+    async def _check_document(
+        self, event: ReceivedEvent, document: Document
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Download, decrypt and hash a document's file (no plaintext is written; the
+        ciphertext goes to the evidence store if there is one): (why it failed, in the
+        sender's language, or None; what the record notes of it)."""
+        lang = self.roster.language_of(event.sender)
+        noted: dict[str, Any] = {
+            "kind": document.document_kind.value,
+            "title": document.title,
+            "size": document.size,
+            "sha256": document.sha256,
+        }
+        limit = self.documents.max_bytes
+        if document.size > limit:
+            return text("document.too_large", lang, size=document.size, limit=limit), {}
+        file = parse_encrypted_file(event.content.get("file"))
+        if isinstance(file, ParseError):  # parse_content checked it already
+            return text("document.unreadable", lang, detail=str(file)), {}
+        evidence = self.documents.evidence
+        keep = None
+        if evidence is not None and not evidence.has(document.sha256):
+            keep = evidence.ciphertext_path(document.sha256)
+        started = time.perf_counter()
+        fetched = await self.matrix.download_decrypted(
+            file, document.size, document.sha256, None, keep_ciphertext=keep
+        )
+        log.info(
+            "document %s: %d bytes fetched and checked in %.2f s (%s), %.2f s after it was sent",
+            event.event_id,
+            fetched.size,
+            time.perf_counter() - started,
+            fetched.code or "ok",
+            time.time() - event.origin_server_ts / 1000,
+        )
+        if not fetched.ok:
+            log.warning(
+                "document %s in %s failed its checks: %s",
+                event.event_id,
+                event.room_id,
+                fetched.code,
+            )
+            return self._fetch_problem(fetched, document, lang), {}
+        if keep is not None and evidence is not None:
+            evidence.keep(document.sha256, dict(event.content["file"]))
+        noted["checked"] = True
+        noted["evidence"] = evidence is not None
+        return None, {"document": noted}
+
+    @staticmethod
+    def _fetch_problem(fetched: Fetched, document: Document, lang: str) -> str:
+        key = FETCH_PROBLEMS.get(fetched.code or "")
+        if key == "document.hash_mismatch":
+            return text(key, lang, actual=fetched.sha256, expected=document.sha256)
+        if key == "document.size_mismatch":
+            return text(key, lang, actual=fetched.size, expected=document.size)
+        return text("document.unreadable", lang, detail=fetched.reason or fetched.code)
 
     @staticmethod
     def _answer_for(refusal: Refusal, lang: str) -> tuple[str, str]:
@@ -416,15 +507,20 @@ class ConsultationBot(Bot):
     async def send_receipt(
         self, room_id: str, event_id: str, sender: str, payload: dict[str, Any]
     ) -> EventID | None:
-        receipt = Receipt.from_dict(
-            {
-                "event_id": event_id,
-                "content_hash": content_hash(payload),
-                "receiver": self.user_id,
-                "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "event_type": payload.get("type"),
-            }
-        )
+        """Sign for a step; for a document, also for the SHA-256 and size of the file the
+        bot checked (a document is recorded as an event only once its file passed)."""
+        fields: dict[str, Any] = {
+            "event_id": event_id,
+            "content_hash": content_hash(payload),
+            "receiver": self.user_id,
+            "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "event_type": payload.get("type"),
+        }
+        document = parse_payload(payload)
+        if isinstance(document, Document):
+            fields["document_sha256"] = document.sha256
+            fields["document_size"] = document.size
+        receipt = Receipt.from_dict(fields)
         if not isinstance(receipt, Receipt):
             log.error("could not build a receipt for %s: %s", event_id, receipt)
             return None
@@ -451,6 +547,8 @@ class ConsultationBot(Bot):
         view = await self.view(room_id)
         consultation = view.consultation
         for message in consultation.uncertified(self.user_id, self.authority_id):
+            if message.event_id in view.rejected:
+                continue  # a document whose file failed its checks: never receipted
             await self.send_receipt(
                 room_id, message.event_id, message.sender, dict(message.content[PAYLOAD_KEY])
             )

@@ -19,13 +19,23 @@ from typing import Any
 
 from bots.framework import BotConfig
 from coopnet.consultation import Party, Roster
-from coopnet.datafile import FileRecord, Nullable, Text, checked, read_text, read_yaml, spec
+from coopnet.datafile import (
+    FileRecord,
+    Integer,
+    Nullable,
+    Text,
+    checked,
+    read_text,
+    read_yaml,
+    spec,
+)
 from coopnet.errors import CoopNetError
 from coopnet.ids import server_of
 from coopnet.keys import ensure_private_dir
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
 from coopnet.matrix.session import StoredSession
 from coopnet.protocol import Problem
+from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from coopnet.protocol.validation import MISSING, join
 from coopnet.trust import read_steward_key_file
 
@@ -56,6 +66,15 @@ class BotFile:
     directory: Path | None = None
     steward_public_key: Path | None = None
     language: str = "en"
+    # Documents: the network's size limit; where to keep an encrypted copy of each one
+    # (None: keep none) and the key that seals them (outside that folder).
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    evidence_dir: Path | None = None
+    evidence_key_file: Path | None = None
+
+    @property
+    def evidence_key(self) -> Path:
+        return self.evidence_key_file or self.state_dir / "evidence.key"
 
     @property
     def state_db(self) -> Path:
@@ -88,6 +107,9 @@ class BotYaml(FileRecord):
     language: str | None = spec(
         Nullable(Text(8, 0, "([a-z]{2,3})?", "a language code like fr", strip=True)), default=None
     )
+    max_document_bytes: int = spec(Integer(1, 1 << 40), default=DEFAULT_MAX_DOCUMENT_BYTES)
+    evidence_dir: str | None = spec(_OPTIONAL_PATH, default=None)
+    evidence_key: str | None = spec(_OPTIONAL_PATH, default=None)
 
     def check(self, path: str) -> list[Problem]:
         if self.directory and not self.steward_public_key:
@@ -126,6 +148,9 @@ def parse_bot_file(path: Path, data: Any) -> BotFile:
         directory=optional_path(fields.directory),
         steward_public_key=optional_path(fields.steward_public_key),
         language=fields.language or "en",
+        max_document_bytes=fields.max_document_bytes,
+        evidence_dir=optional_path(fields.evidence_dir),
+        evidence_key_file=optional_path(fields.evidence_key),
     )
 
 

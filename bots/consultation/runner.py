@@ -9,8 +9,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from bots.consultation.bot import ConsultationBot, utc_today
-from bots.consultation.config_file import BotSetup, bot_setup, load_bot_file, read_password
+from bots.consultation.bot import ConsultationBot, DocumentSettings, utc_today
+from bots.consultation.config_file import (
+    BotFile,
+    BotSetup,
+    bot_setup,
+    load_bot_file,
+    read_password,
+)
 from bots.framework import BotConfig
 from bots.framework.supervisor import supervise
 from coopnet.errors import CoopNetError
@@ -19,12 +25,15 @@ from coopnet.matrix import CoopNetClient
 from coopnet.network import (
     Network,
     device_policy,
+    evidence_dir,
+    evidence_key_file,
     network_roster,
     ready_file,
     records_db,
     signing_key_file,
     state_db,
 )
+from coopnet.records.evidence import EvidenceStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +76,11 @@ def build_bot(
         signing_key_path(authority),
         profiles_dir=profiles_dir,
         clock=clock,
+        documents=DocumentSettings(
+            network.max_document_bytes,
+            # The local network keeps evidence: the demo's exports carry the documents.
+            EvidenceStore(evidence_dir(authority), evidence_key_file(authority)),
+        ),
     )
 
 
@@ -103,7 +117,16 @@ def build_bot_from_setup(
         setup.file.record_signing_key,
         profiles_dir=profiles_dir,
         clock=clock,
+        documents=document_settings(setup.file),
     )
+
+
+def document_settings(bot_file: BotFile) -> DocumentSettings:
+    """The document limit and evidence store that ``bot.yaml`` sets (evidence: optional)."""
+    evidence = None
+    if bot_file.evidence_dir is not None:
+        evidence = EvidenceStore(bot_file.evidence_dir, bot_file.evidence_key)
+    return DocumentSettings(bot_file.max_document_bytes, evidence)
 
 
 async def first_login(setup: BotSetup) -> None:

@@ -36,4 +36,8 @@ def bot_config(s: AuthoritySettings) -> dict[str, Any]:
         "directory": str(root / "directory" / "directory.json"),
         "steward_public_key": str(root / "directory" / "steward.pub"),
         "language": "en",
+        # Documents: the network's limit (the homeserver's follows it); set evidence_dir
+        # (e.g. data/bot/evidence) to keep an encrypted copy of each document checked.
+        "max_document_bytes": s.max_document_bytes,
+        "evidence_dir": None,
     }

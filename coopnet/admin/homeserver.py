@@ -14,6 +14,7 @@ from typing import Any
 
 from coopnet.admin.settings import AuthoritySettings
 from coopnet.network.synapse_config import CLOSED_NETWORK, new_secret, rotating_log_config
+from coopnet.protocol.attachment import homeserver_upload_limit
 
 # Production rate limits: Synapse's defaults are tuned for open servers with strangers;
 # a closed network of known officers can allow more, but still limits a stolen account.
@@ -134,7 +135,11 @@ def homeserver_config(s: AuthoritySettings, secrets: Secrets) -> dict[str, Any]:
         "allow_device_name_lookup_over_federation": False,
         "presence": {"enabled": False},
         "url_preview_enabled": False,
-        "max_upload_size": "50M",
+        "max_upload_size": homeserver_upload_limit(s.max_document_bytes),
+        # A bot fetches every document the other authorities send (Synapse's default:
+        # 500 MiB, then 87 KiB/s per address): room for a day's files at a time.
+        "remote_media_download_burst_count": 50 * s.max_document_bytes,
+        "remote_media_download_per_second": "10M",
         "enable_metrics": True,
         # Retention: the consultation record kept by the bot is the archive; the homeserver
         # forgets old events, redacted content and client IPs on a schedule.

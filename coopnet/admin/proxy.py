@@ -7,6 +7,7 @@ federation to Synapse and never exposes the admin API (``/_synapse/admin``) or m
 from __future__ import annotations
 
 from coopnet.admin.settings import AuthoritySettings
+from coopnet.protocol.attachment import homeserver_upload_limit
 
 # Publicly trusted certificate for the client API (e.g. from certbot / ACME).
 LETSENCRYPT = "/etc/letsencrypt/live/{host}"
@@ -36,7 +37,7 @@ def _proxy_block(s: AuthoritySettings, pattern: str) -> str:
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header Host $host:$server_port;
         proxy_http_version 1.1;
-        client_max_body_size 50M;
+        client_max_body_size {homeserver_upload_limit(s.max_document_bytes)};
         proxy_read_timeout 600s;
     }}
 """

@@ -22,6 +22,7 @@ from coopnet.datafile import (
     spec,
 )
 from coopnet.keys import write_private
+from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 
 AUTHORITY_FILE = "authority.json"
 FORMAT_VERSION = 1
@@ -66,6 +67,9 @@ class AuthoritySettings(FileRecord):
     admin_url: str = spec(Text(2048), default="http://127.0.0.1:8008")
     database: DatabaseSettings = spec(Nested(DatabaseSettings), default_factory=DatabaseSettings)
     retention_days: int = spec(Integer(1, 1_000_000), default=730)
+    # The largest document officers may send (bytes): Synapse's max_upload_size and the
+    # proxy's body limit; the same number as the network's (network.json).
+    max_document_bytes: int = spec(Integer(1, 1 << 40), default=DEFAULT_MAX_DOCUMENT_BYTES)
     # one-machine lab: IP-literal server names, loopback federation
     lab: bool = spec(Boolean(), default=False)
     version: int = format_version(FORMAT_VERSION)

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "coopnet.cli.bot",
     "coopnet.cli.receipts",
     "coopnet.cli.recovery",
+    "coopnet.cli.documents",
 ]
 
 

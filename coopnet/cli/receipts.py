@@ -31,7 +31,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coopnet.datafile import read_json
+from coopnet.datafile import file_sha256, read_json
 from coopnet.errors import BadFileError, CoopNetError, Ed25519KeyError
 from coopnet.keys import key_id, load_public_key, load_signing_key, public_key_from_hex
 from coopnet.protocol import PAYLOAD_KEY, Receipt, parse_payload
@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--event", type=Path, help="the receipted event or content (JSON)")
     verify.add_argument("--db", type=Path, help="a bot's record database")
     verify.add_argument("--event-id", help="with --db: the receipted event's id")
+    verify.add_argument(
+        "--document",
+        type=Path,
+        metavar="FILE",
+        help="a document as received: its SHA-256 and size must be the ones the receipt certifies",
+    )
     add_trust_arguments(verify, "--public-key", required=True)
     verify.set_defaults(func=_verify, parser=verify)
 
@@ -270,9 +276,31 @@ def _describe(check: ReceiptCheck) -> str:
     if check.receipt is None:
         return check.reason
     r = check.receipt
-    return (
+    text = (
         f"{check.reason}: event {r.event_id}, content hash {r.content_hash}, receiver {r.receiver}"
     )
+    if r.document_sha256 is not None:
+        text += (
+            f"; received document sha256 {r.document_sha256} ({r.document_size} bytes) "
+            f"at {r.received_at.isoformat()}"
+        )
+    return text
+
+
+def _document_problem(check: ReceiptCheck, document: Path | None) -> str | None:
+    """Why ``document`` is not the file the receipt certifies (None: it is, or none given)."""
+    if document is None or not check.ok or check.receipt is None:
+        return None
+    certified = check.receipt.document_sha256
+    if certified is None:
+        return "the receipt certifies no document"
+    try:
+        digest, size = file_sha256(document), document.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{document}: cannot read: {exc.strerror or exc}") from None
+    if digest != certified or check.receipt.document_size not in (None, size):
+        return f"{document} has sha256 {digest} ({size} bytes); the receipt certifies {certified}"
+    return None
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -287,13 +315,16 @@ def _verify(args: argparse.Namespace) -> int:
     try:
         keys = trusted_keys(args)
         if from_db:
-            return _verify_in_record(args.db, args.event_id, keys)
+            return _verify_in_record(args.db, args.event_id, keys, args.document)
         receipt = read_content(args.receipt)
         original = read_content(args.event) if args.event is not None else None
+        check = verify_receipt(receipt, keys, original)
+        mismatch = _document_problem(check, args.document)
     except InputError as exc:
         print(f"coopnet receipts: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    check = verify_receipt(receipt, keys, original)
+    if mismatch is not None:
+        check = ReceiptCheck(False, mismatch, check.receipt, check.key_id)
     status = "VALID" if check.ok else "INVALID"
     print(f"{args.receipt}: {status}: {_describe(check)}")
     if check.ok and original is None:
@@ -301,7 +332,7 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_OK if check.ok else EXIT_INVALID
 
 
-def _verify_in_record(db: Path, event_id: str, keys: Keys) -> int:
+def _verify_in_record(db: Path, event_id: str, keys: Keys, document: Path | None = None) -> int:
     found = find_in_record(db, event_id)
     if not found.receipts:
         print(f"{db}: INVALID: no receipt of event {event_id} in the record")
@@ -313,6 +344,9 @@ def _verify_in_record(db: Path, event_id: str, keys: Keys) -> int:
     ok = True
     for seq, receipt in found.receipts:
         check = verify_receipt(receipt, keys, original)
+        mismatch = _document_problem(check, document)
+        if mismatch is not None:
+            check = ReceiptCheck(False, mismatch, check.receipt, check.key_id)
         ok = ok and check.ok
         status = "VALID" if check.ok else "INVALID"
         print(f"{db}: entry {seq} (receipt of entry {event_seq}): {status}: {_describe(check)}")

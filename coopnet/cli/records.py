@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from coopnet.cli import export_trust
 from coopnet.cli.receipts import InputError, add_trust_arguments
@@ -81,6 +82,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=("json", "md"), default="json")
     export.add_argument("--out", type=Path, help="output file (default: standard output)")
     export.add_argument("--key", type=Path, help="bot private key, to sign the export")
+    export.add_argument(
+        "--with-documents",
+        type=Path,
+        metavar="OUT",
+        help="write a bundle folder instead: the record (record.json), the documents it "
+        "certified (documents/, restored from the evidence store and checked) and "
+        "documents.json listing their versions and translations",
+    )
+    export.add_argument(
+        "--evidence",
+        type=Path,
+        metavar="DIR",
+        help="the bot's evidence store (default: evidence/ beside --db)",
+    )
+    export.add_argument(
+        "--evidence-key",
+        type=Path,
+        metavar="FILE",
+        help="the evidence store's key (default: evidence.key beside --db)",
+    )
     export.set_defaults(func=_export)
 
     check = commands.add_parser(
@@ -95,7 +116,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "is reported UNVERIFIED and the exit code is 1. Exit 0 valid and signed by a trusted "
         "key, 1 broken or unverified signer, 2 unreadable (the bad field is named).",
     )
-    check.add_argument("file", type=Path, help="export file (.json or .md)")
+    check.add_argument(
+        "file", type=Path, help="export file (.json or .md), or a bundle folder (--with-documents)"
+    )
     add_trust_arguments(check, "--pubkey", required=False)
     check.set_defaults(func=_verify_export, parser=check)
 
@@ -157,6 +180,10 @@ def _verify(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     try:
         signing_key = load_signing_key(args.key) if args.key else None
+        if args.with_documents is not None:
+            if args.out is not None or args.format != "json":
+                return _fail("--with-documents writes a folder: without --out and --format")
+            return _export_bundle(args, signing_key)
         text = export_case(args.db, args.case, args.format, signing_key=signing_key)
     except (RecordError, Ed25519KeyError) as exc:
         return _fail(str(exc))
@@ -168,7 +195,36 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export_bundle(args: argparse.Namespace, signing_key: Any) -> int:
+    from coopnet.records.bundle import write_bundle
+    from coopnet.records.database import case_entries
+    from coopnet.records.evidence import EvidenceStore
+
+    evidence_dir = args.evidence or args.db.parent / "evidence"
+    key_file = args.evidence_key or args.db.parent / "evidence.key"
+    evidence = EvidenceStore(evidence_dir, key_file) if evidence_dir.is_dir() else None
+    if evidence is None:
+        print(f"coopnet records: no evidence store at {evidence_dir}", file=sys.stderr)
+    text = export_case(args.db, args.case, "json", signing_key=signing_key)
+    documents, absent = write_bundle(
+        args.with_documents, text, case_entries(args.db, args.case), evidence
+    )
+    print(
+        f"exported case {args.case} to {args.with_documents}: "
+        f"{len(documents) - len(absent)} of {len(documents)} document(s)",
+        file=sys.stderr,
+    )
+    for event_id in absent:
+        print(f"  not in the evidence store: {event_id}", file=sys.stderr)
+    return EXIT_BROKEN if absent else EXIT_OK
+
+
 def _verify_export(args: argparse.Namespace) -> int:
+    bundle = args.file if args.file.is_dir() else None
+    if bundle is not None:
+        from coopnet.records.bundle import RECORD_FILE
+
+        args.file = bundle / RECORD_FILE
     try:
         text = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -184,11 +240,30 @@ def _verify_export(args: argparse.Namespace) -> int:
     print(f"{args.file}: {report}")
     if not report.ok:
         return EXIT_BROKEN
+    if bundle is not None and not _verify_documents(bundle, text):
+        return EXIT_BROKEN
     if trusted is None:
         print(export_trust.UNVERIFIED)
         return EXIT_BROKEN
     print(export_trust.describe_signers(report.key_ids, trusted))
     return EXIT_OK
+
+
+def _verify_documents(bundle: Path, text: str) -> bool:
+    """Each document of a verified record against the bundle's file for it."""
+    from coopnet.protocol import ParseError
+    from coopnet.records.bundle import check_documents
+    from coopnet.records.export_format import read_export
+
+    document = read_export(text)
+    if isinstance(document, ParseError):  # verified above: cannot happen
+        raise RecordError(str(document))
+    checks = check_documents(bundle, document.entries)
+    for check in checks:
+        print(f"  document {check.line}")
+    ok = all(c.ok for c in checks)
+    print(f"{bundle}: {len(checks)} document check(s), {'all match' if ok else 'BROKEN'}")
+    return ok
 
 
 def _audit(args: argparse.Namespace) -> int:

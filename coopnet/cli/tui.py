@@ -12,15 +12,15 @@ Decrypted history is cached in the store, encrypted under a passphrase asked at 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from coopnet.cli import officer
 from coopnet.errors import BadFileError, CoopNetError
 from coopnet.keys import create_private_file, ensure_private_dir, readable_by_others
 from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
 
-DEFAULT_NETWORK = "demo-net"
+DEFAULT_NETWORK = officer.DEFAULT_NETWORK
 
 
 def register(subparsers: Any) -> None:
@@ -99,9 +99,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=cmd_tui)
 
 
-def _default_store(user_id: str) -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "coopnet" / user_id.lstrip("@").replace(":", "_")
+_default_store = officer.default_store
 
 
 def _read_passphrase(path: str | None) -> str | None:
@@ -134,9 +132,7 @@ def _cache_options(args: argparse.Namespace, store: Path) -> dict[str, Any]:
 
 def build_service(args: argparse.Namespace) -> Any:
     """The service the App runs on, from the command line."""
-    from coopnet.matrix import EnrolledDevices
     from coopnet.network import load_network
-    from coopnet.network import trust as network_trust
     from tui.directory import Directory, from_network
     from tui.matrix_service import MatrixService
 
@@ -158,16 +154,7 @@ def build_service(args: argparse.Namespace) -> Any:
         raise CoopNetError("--directory goes with --homeserver (--network has its own)")
 
     def policy(store: Path) -> Any:
-        """The signed directory's device policy (the enrolled devices, before it exists)."""
-        if directory_file is not None:
-            from coopnet.matrix import DirectoryDevices
-            from coopnet.trust.store import read_steward_key
-
-            key = read_steward_key(str(steward_key))
-            return DirectoryDevices.load(directory_file, key, ensure_private_dir(store))
-        if network is None:
-            return EnrolledDevices({})  # no directory at all: no device is trusted
-        return network_trust.device_policy(network, store)
+        return officer.device_policy(network, directory_file, steward_key, store)
 
     if args.homeserver:
         if not args.user:
@@ -187,15 +174,7 @@ def build_service(args: argparse.Namespace) -> Any:
             "no network: give --network DIR (e.g. demo-net after 'make demo') or "
             "--homeserver URL --user USER_ID"
         )
-    if args.account:
-        authority, account = network.account(args.account)
-    else:
-        officers = [(a, o) for a in network.members() for o in a.officers()]
-        if not officers:
-            raise CoopNetError(f"{network.file} lists no officer")
-        authority, account = officers[0]
-    if account.store_dir is None:
-        raise CoopNetError(f"{account.user_id} has no enrolled device in {network.file}")
+    authority, account = officer.network_officer(network, args.account)
     store = Path(account.store_dir)
     return MatrixService(
         authority.client_url,

@@ -5,6 +5,7 @@
 - :mod:`~coopnet.consultation.order` – the causal order of steps, the same on every server;
 - :mod:`~coopnet.consultation.fold` – the rules that accept or refuse each step;
 - :mod:`~coopnet.consultation.assurances` – the assurances' state machine;
+- :mod:`~coopnet.consultation.documents` – documents: versions, translations, certification;
 - :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
   refusals, conflicts and receipts of one room, folded incrementally;
 - :mod:`~coopnet.consultation.room` – the plan of a consultation room.
@@ -16,6 +17,12 @@ they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio 
 from __future__ import annotations
 
 from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
+from coopnet.consultation.documents import (
+    Certification,
+    DocumentState,
+    HeldDocument,
+    versions,
+)
 from coopnet.consultation.fold import UNTRUSTED_DEVICE, Refusal, Step, Topic, topic_of
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
@@ -35,7 +42,10 @@ __all__ = [
     "AssuranceRecord",
     "AssuranceRegister",
     "CausalOrder",
+    "Certification",
     "Consultation",
+    "DocumentState",
+    "HeldDocument",
     "HeldReceipt",
     "Message",
     "Parties",
@@ -52,4 +62,5 @@ __all__ = [
     "plan_room",
     "room_plan",
     "topic_of",
+    "versions",
 ]

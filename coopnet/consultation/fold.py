@@ -20,6 +20,7 @@ from coopnet.protocol import (
     AssuranceMonitoring,
     ConsultationOpened,
     DeadlineExtension,
+    Document,
     Event,
     RequirementsAnswer,
     StageTransition,
@@ -36,6 +37,7 @@ class Topic(StrEnum):
     STAGE = "stage"
     ASSURANCE = "assurance"
     DEADLINE = "deadline"  # a deadline extension or a postponed surrender
+    DOCUMENT = "document"  # a document, a new version of one, a translation
     EXCHANGE = "exchange"  # any other step: identity, requirements, case law...
 
 
@@ -49,6 +51,8 @@ def topic_of(event: Event) -> Topic:
         return Topic.ASSURANCE
     if isinstance(event, DeadlineExtension | SurrenderPostponement):
         return Topic.DEADLINE
+    if isinstance(event, Document):
+        return Topic.DOCUMENT
     return Topic.EXCHANGE
 
 
@@ -58,6 +62,9 @@ UNKNOWN_PARTY = "unknown_party"
 NOT_A_PARTY = "not_a_party"
 NOT_OPENED = "not_opened"
 UNTRUSTED_DEVICE = "untrusted_device"
+UNKNOWN_DOCUMENT = "unknown_document"
+NOT_OWN_DOCUMENT = "not_own_document"
+ALREADY_REPLACED = "already_replaced"
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,8 @@ class Fold:
         """The requested State's latest answer on its own requirements (its time limits)."""
         self.refusals: dict[str, Refusal] = {}
         self.accepted: list[str] = []
+        self.documents: dict[str, Step] = {}  # accepted documents by event id, in order
+        self.replaced_by: dict[str, str] = {}  # a document's id -> its next version's
 
     def side(self, authority: str | None) -> Side | None:
         if authority is None or self.opened is None:
@@ -162,6 +171,36 @@ class Fold:
                 problem[1],
                 winner if winner is not None and not seen(winner) else None,
             )
+        if isinstance(event, Document):
+            return self._judge_document(step, event, seen)
+        return None
+
+    def _judge_document(self, step: Step, event: Document, seen: Seen) -> Refusal | None:
+        """A new version replaces one of its own authority's documents, once; a
+        translation names a document of the consultation."""
+
+        def refused(code: str, message: str, winner: str | None = None) -> Refusal:
+            return Refusal(step.event_id, Topic.DOCUMENT, code, f"document: {message}", winner)
+
+        if event.replaces is not None:
+            original = self.documents.get(event.replaces)
+            if original is None:
+                return refused(UNKNOWN_DOCUMENT, f"replaces {event.replaces}, not a document here")
+            if original.authority != step.authority:
+                return refused(
+                    NOT_OWN_DOCUMENT, f"replaces {event.replaces}, sent by another authority"
+                )
+            newer = self.replaced_by.get(event.replaces)
+            if newer is not None:
+                return refused(
+                    ALREADY_REPLACED,
+                    f"{event.replaces} was already replaced by {newer}",
+                    newer if not seen(newer) else None,
+                )
+        if event.translation_of is not None and event.translation_of not in self.documents:
+            return refused(
+                UNKNOWN_DOCUMENT, f"translates {event.translation_of}, not a document here"
+            )
         return None
 
     def _parties_of(self, step: Step) -> AssuranceParties | None:
@@ -212,4 +251,8 @@ class Fold:
         elif isinstance(event, RequirementsAnswer) and self.opened is not None:
             if answers_for(self.opened, event, step.authority):
                 self.requested_state = event
+        elif isinstance(event, Document):
+            self.documents[step.event_id] = step
+            if event.replaces is not None:
+                self.replaced_by[event.replaces] = step.event_id
         return None

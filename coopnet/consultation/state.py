@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from coopnet.consultation.assurances import AssuranceRecord
+from coopnet.consultation.documents import HeldDocument, fold_documents
 from coopnet.consultation.fold import Fold, Refusal, Step
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
@@ -84,6 +85,7 @@ class Summary:
     invalid: tuple[str, ...]
     head: str | None
     untrusted: tuple[str, ...] = ()
+    documents: tuple[tuple[str, str | None], ...] = ()  # (document id, its next version)
 
 
 class Consultation:
@@ -107,6 +109,7 @@ class Consultation:
         self._hashes: dict[str, str | None] = {}
         self._signatures: dict[str, SignatureCheck] = {}
         self._status: tuple[int, dt.date, ConsultationStatus | None] | None = None
+        self._documents: tuple[int, list[HeldDocument]] | None = None
         self.version = 0
         """Grows with every change of the state (to cache what is derived from it)."""
 
@@ -253,6 +256,29 @@ class Consultation:
     def message(self, event_id: str) -> Message | None:
         return self._messages.get(event_id)
 
+    def documents(self) -> list[HeldDocument]:
+        """The accepted documents in the consultation's order, with their versions,
+        translations and the receipts that certify them (cached per :attr:`version`)."""
+        if self._documents is not None and self._documents[0] == self.version:
+            return self._documents[1]
+        fold = self._fold
+        found = fold_documents(
+            fold.documents,
+            fold.replaced_by,
+            {e: (self._messages[e].sender, self._messages[e].ts) for e in fold.documents},
+            self.payload_hash,
+            lambda event_id: (
+                (r.event_id, r.sender, r.receipt, self.receipt_signature(r.event_id).valid)
+                for r in self.receipts_for(event_id)
+            ),
+            self._parties.authority_of,
+        )
+        self._documents = (self.version, found)
+        return found
+
+    def document(self, event_id: str) -> HeldDocument | None:
+        return next((d for d in self.documents() if d.event_id == event_id), None)
+
     def summary(self) -> Summary:
         stages = self._fold.stages
         return Summary(
@@ -270,6 +296,7 @@ class Consultation:
             invalid=tuple(sorted(self._invalid)),
             head=self.head(),
             untrusted=tuple(sorted(self._untrusted)),
+            documents=tuple((e, self._fold.replaced_by.get(e)) for e in self._fold.documents),
         )
 
     def __eq__(self, other: object) -> bool:

@@ -9,6 +9,7 @@ size before any parsing, and by depth during it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,3 +126,15 @@ def load_json(path: Path, record: type[R], hint: str = "", **given: Any) -> R:
 def load_yaml(path: Path, record: type[R], hint: str = "", **given: Any) -> R:
     """Read, decode and check a YAML file as ``record``."""
     return checked(record, read_yaml(path, hint), str(path), **given)
+
+
+HASH_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file of any size, read in chunks (a document, a bundle's copy)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,5 +1,6 @@
 """The only package that talks to homeservers (matrix-nio for clients, aiohttp for admin)."""
 
+from coopnet.matrix.attachments import Fetched, Progress, UploadedFile, check_source, file_sha256
 from coopnet.matrix.client import CoopNetClient, Invitation, ReceivedEvent, RoomBatch, SyncBatch
 from coopnet.matrix.devices import (
     Decision,
@@ -8,6 +9,7 @@ from coopnet.matrix.devices import (
     DirectoryDevices,
     EnrolledDevices,
 )
+from coopnet.matrix.documents import SentDocument, save_document, send_document
 from coopnet.matrix.probe import homeserver_answers
 from coopnet.matrix.snapshots import (
     UNKNOWN_SENDER,
@@ -28,12 +30,20 @@ __all__ = [
     "DeviceTrust",
     "DirectoryDevices",
     "EnrolledDevices",
+    "Fetched",
     "Invitation",
     "PowerLevels",
+    "Progress",
     "ReceivedEvent",
     "Room",
     "RoomBatch",
+    "SentDocument",
     "SenderDevice",
     "SyncBatch",
+    "UploadedFile",
+    "check_source",
+    "file_sha256",
     "homeserver_answers",
+    "save_document",
+    "send_document",
 ]

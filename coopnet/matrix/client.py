@@ -53,6 +53,13 @@ from coopnet.errors import MatrixError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix import client_api
+from coopnet.matrix.attachments import (
+    Fetched,
+    Progress,
+    UploadedFile,
+    download_decrypted,
+    upload_encrypted,
+)
 from coopnet.matrix.cross_signing import (
     CrossSigningStatus,
     KeyHolder,
@@ -89,6 +96,7 @@ from coopnet.matrix.snapshots import (
     device_of,
     room_of,
 )
+from coopnet.protocol import EncryptedFile
 from coopnet.protocol.bounds import content_problem
 
 log = logging.getLogger(__name__)
@@ -1073,6 +1081,35 @@ class CoopNetClient:
         if not isinstance(resp, RoomRedactResponse):
             raise MatrixError(f"redacting {event_id} in {room_id} failed: {resp}")
         return EventID(resp.event_id)
+
+    # ---------------------------------------------------------------- attachments
+    async def upload_encrypted(
+        self, path: Path, size: int, progress: Progress | None = None
+    ) -> UploadedFile:
+        """Encrypt ``path`` in chunks and upload the ciphertext (nothing goes to a room)."""
+        return await upload_encrypted(self._nio, path, size, progress)
+
+    async def download_decrypted(
+        self,
+        file: EncryptedFile,
+        size: int,
+        sha256: str,
+        destination: Path | None,
+        progress: Progress | None = None,
+        keep_ciphertext: Path | None = None,
+    ) -> Fetched:
+        """Download, decrypt and check an attachment into ``destination`` (0600; None:
+        check only), keeping the ciphertext in ``keep_ciphertext`` if given."""
+        return await download_decrypted(
+            self._nio.homeserver,
+            str(self._nio.access_token),
+            file,
+            size,
+            sha256,
+            destination,
+            progress,
+            keep_ciphertext,
+        )
 
     async def send_text(self, room_id: str, body: str) -> EventID:
         return await self.send(room_id, {"msgtype": "m.text", "body": body})

@@ -6,7 +6,14 @@ network's map (:class:`Network`), where a bot keeps its files, and the device po
 that follows from the network's signed directory.
 """
 
-from coopnet.network.botproc import ready_file, records_db, signing_key_file, state_db
+from coopnet.network.botproc import (
+    evidence_dir,
+    evidence_key_file,
+    ready_file,
+    records_db,
+    signing_key_file,
+    state_db,
+)
 from coopnet.network.model import Account, Authority, Network, load_network
 from coopnet.network.roster import network_roster
 from coopnet.network.trust import device_policy
@@ -19,6 +26,8 @@ __all__ = [
     "load_network",
     "network_roster",
     "ready_file",
+    "evidence_dir",
+    "evidence_key_file",
     "records_db",
     "signing_key_file",
     "state_db",

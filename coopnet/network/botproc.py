@@ -36,6 +36,15 @@ def signing_key_file(authority: Authority) -> Path:
     return bot_dir(authority) / "signing.key"
 
 
+def evidence_dir(authority: Authority) -> Path:
+    """Encrypted copies of the documents the bot certified (coopnet.records.evidence)."""
+    return bot_dir(authority) / "evidence"
+
+
+def evidence_key_file(authority: Authority) -> Path:
+    return bot_dir(authority) / "evidence.key"
+
+
 def state_db(authority: Authority) -> Path:
     return bot_dir(authority) / "state.db"
 

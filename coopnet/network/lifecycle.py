@@ -172,7 +172,9 @@ def write_configs(network: Network, directory: Directory | None = None) -> None:
     members = network_trust.federation_allowlist(network, directory)
     for authority in network.authorities:
         whitelist = members if authority.member else None
-        config = local_homeserver_config(authority, whitelist, Path(network.ca_cert))
+        config = local_homeserver_config(
+            authority, whitelist, Path(network.ca_cert), network.max_document_bytes
+        )
         write_private(authority.path / "homeserver.yaml", yaml.safe_dump(config).encode())
         (authority.path / "log.config").write_text(yaml.safe_dump(log_config(authority)))
 

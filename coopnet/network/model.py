@@ -26,6 +26,7 @@ from coopnet.datafile import (
 )
 from coopnet.errors import NetworkError
 from coopnet.keys import write_private
+from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 
 NETWORK_FILE = "network.json"
 FORMAT_VERSION = 1
@@ -117,6 +118,8 @@ class Network(FileRecord):
     steward_key: str | None = spec(
         Nullable(Text(64, pattern=_HEX64, what="64 lower-case hex characters")), default=None
     )
+    # The largest document officers may send (bytes); every homeserver's max_upload_size.
+    max_document_bytes: int = spec(Integer(1, 1 << 40), default=DEFAULT_MAX_DOCUMENT_BYTES)
     version: int = format_version(FORMAT_VERSION)
 
     @property
@@ -160,6 +163,7 @@ class Network(FileRecord):
             "name": self.name,
             "ca_cert": self.ca_cert,
             "authorities": [a.to_json() for a in self.authorities],
+            "max_document_bytes": self.max_document_bytes,
         }
         if self.external_members:
             data["external_members"] = list(self.external_members)

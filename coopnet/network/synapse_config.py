@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from coopnet.network.model import Authority
+from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES, homeserver_upload_limit
 
 # Bots and load tests send in bursts; Synapse's defaults (0.2 msg/s) would throttle them.
 _GENEROUS = {"per_second": 1000, "burst_count": 1000}
@@ -28,6 +29,9 @@ RATE_LIMITS: dict[str, Any] = {
     "rc_room_creation": _GENEROUS,
     "rc_key_requests": _GENEROUS,
     "rc_profile": _GENEROUS,
+    # Fetching the other authorities' documents (default: 500 MiB, then 87 KiB/s per IP).
+    "remote_media_download_burst_count": "100G",
+    "remote_media_download_per_second": "1G",
     "rc_federation": {
         "window_size": 1000,
         "sleep_limit": 1000,
@@ -69,7 +73,10 @@ def signing_key_line() -> str:
 
 
 def local_homeserver_config(
-    authority: Authority, federation_whitelist: list[str] | None, ca_cert: Path
+    authority: Authority,
+    federation_whitelist: list[str] | None,
+    ca_cert: Path,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> dict[str, Any]:
     """The homeserver.yaml content for one authority of a local network (on loopback).
 
@@ -108,6 +115,9 @@ def local_homeserver_config(
         "database": {"name": "sqlite3", "args": {"database": str(data / "homeserver.db")}},
         "log_config": str(data / "log.config"),
         "media_store_path": str(data / "media_store"),
+        # The network's document limit (an encrypted attachment is as long as its file),
+        # with room for the multipart envelope of a federated media download.
+        "max_upload_size": homeserver_upload_limit(max_document_bytes),
         "signing_key_path": str(data / "signing.key"),
         "registration_shared_secret": authority.registration_shared_secret,
         "macaroon_secret_key": authority.macaroon_secret_key,

@@ -5,7 +5,9 @@
 - :mod:`~coopnet.protocol.validation` – error values (:class:`Problem`, :class:`ParseError`);
 - :mod:`~coopnet.protocol.records`, :mod:`~coopnet.protocol.requirements`,
   :mod:`~coopnet.protocol.events` – the frozen dataclasses, one per event type;
-- :mod:`~coopnet.protocol.envelope` – wire format in ``m.room.message``, canonical JSON, hash;
+- :mod:`~coopnet.protocol.envelope` – wire format in ``m.room.message`` (``m.file`` for a
+  document), canonical JSON, hash; :mod:`~coopnet.protocol.attachment` – the spec's
+  ``EncryptedFile`` of a document;
 - :mod:`~coopnet.protocol.render` – fallback text / HTML; :mod:`~coopnet.protocol.labels` –
   labels in ar, zh, en, fr, ru, es; :mod:`~coopnet.protocol.schema` – JSON Schema.
 
@@ -14,6 +16,7 @@ See :mod:`coopnet.protocol.envelope` for how a structured event travels.
 
 from __future__ import annotations
 
+from coopnet.protocol.attachment import EncryptedFile, encrypted_file, parse_encrypted_file
 from coopnet.protocol.envelope import (
     AFTER_KEY,
     BOT_MARKER,
@@ -27,6 +30,7 @@ from coopnet.protocol.envelope import (
     causal_parent,
     content_hash,
     encode,
+    encode_document,
     parse_content,
     parse_payload,
     payload,
@@ -42,6 +46,7 @@ from coopnet.protocol.events import (
     CaseLawReference,
     ConsultationOpened,
     DeadlineExtension,
+    Document,
     Event,
     PersonIdentity,
     Receipt,
@@ -75,6 +80,8 @@ __all__ = [
     "CaseLawReference",
     "ConsultationOpened",
     "DeadlineExtension",
+    "Document",
+    "EncryptedFile",
     "Event",
     "IdentityDocument",
     "LegalBasis",
@@ -93,8 +100,11 @@ __all__ = [
     "canonical_bytes",
     "content_hash",
     "encode",
+    "encode_document",
+    "encrypted_file",
     "label",
     "parse_content",
+    "parse_encrypted_file",
     "parse_payload",
     "payload",
     "render_html",

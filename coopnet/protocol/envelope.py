@@ -42,10 +42,12 @@ from typing import Any, Literal
 from coopnet.canonical import canonical_bytes as canonical_bytes  # re-exported
 from coopnet.canonical import content_hash as content_hash  # re-exported
 from coopnet.errors import CoopNetError
-from coopnet.protocol.events import EVENT_TYPES, NAMESPACE, VERSION, Event, Receipt
+from coopnet.protocol.attachment import file_of
+from coopnet.protocol.events import EVENT_TYPES, NAMESPACE, VERSION, Document, Event, Receipt
 from coopnet.protocol.render import render_html, render_text
 from coopnet.protocol.validation import (
     MISSING,
+    NOT_ALLOWED,
     NOT_JSON,
     TOO_LARGE,
     UNKNOWN_TYPE,
@@ -106,20 +108,53 @@ def payload(event: Event, after: Link = False) -> dict[str, Any]:
     return body
 
 
-def encode(event: Event, lang: str = "en", after: Link = False) -> dict[str, Any]:
-    """The ``m.room.message`` content for ``event``, with fallback text in ``lang`` and
-    the causal link ``after`` (:data:`Link`)."""
+def _checked_payload(event: Event, after: Link) -> dict[str, Any]:
     body = payload(event, after)
     size = len(canonical_bytes(body))
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadTooLargeError(
             f"{event.type_name()} payload is {size} bytes; at most {MAX_PAYLOAD_BYTES}"
         )
+    return body
+
+
+def encode(event: Event, lang: str = "en", after: Link = False) -> dict[str, Any]:
+    """The ``m.room.message`` content for ``event``, with fallback text in ``lang`` and
+    the causal link ``after`` (:data:`Link`). A document needs its file:
+    :func:`encode_document`."""
+    if isinstance(event, Document):
+        raise TypeError("a document travels as an m.file: use encode_document()")
+    body = _checked_payload(event, after)
     return {
         "msgtype": "m.notice" if isinstance(event, Receipt) else "m.text",
         "body": render_text(event, lang),
         "format": HTML_FORMAT,
         "formatted_body": render_html(event, lang),
+        PAYLOAD_KEY: body,
+    }
+
+
+def encode_document(
+    document: Document, file: Mapping[str, Any], lang: str = "en", after: Link = False
+) -> dict[str, Any]:
+    """The ``m.file`` content of a document whose ciphertext was uploaded as ``file`` (the
+    spec's ``EncryptedFile``, :func:`coopnet.protocol.attachment.encrypted_file`).
+
+    ``body`` is a caption (the fallback text in ``lang``) because ``filename`` is given, as
+    the spec has it for media captions; any Matrix client offers the file for download and
+    decrypts it from ``file`` alone. No ``url`` at the top level: the file is encrypted."""
+    body = _checked_payload(document, after)
+    info: dict[str, Any] = {"size": document.size}
+    if document.media_type:
+        info["mimetype"] = document.media_type
+    return {
+        "msgtype": "m.file",
+        "body": render_text(document, lang),
+        "format": HTML_FORMAT,
+        "formatted_body": render_html(document, lang),
+        "filename": document.filename or "document",
+        "info": info,
+        "file": dict(file),
         PAYLOAD_KEY: body,
     }
 
@@ -199,4 +234,15 @@ def parse_content(content: Any) -> Event | ParseError | None:
     """Parse the content of a Matrix message: event, error value, or None (not CoopNet)."""
     if not isinstance(content, Mapping) or PAYLOAD_KEY not in content:
         return None
-    return parse_payload(content[PAYLOAD_KEY])
+    parsed = parse_payload(content[PAYLOAD_KEY])
+    if isinstance(parsed, Document):
+        # A document is only as good as its attachment: check the file before anyone
+        # downloads it, and that the message says the size the payload says.
+        file = file_of(content)
+        if isinstance(file, ParseError):
+            return ParseError(file.problems, parsed.type_name())
+        info = content.get("info")
+        if isinstance(info, Mapping) and "size" in info and info["size"] != parsed.size:
+            detail = f"{info['size']!r} differs from the document's size {parsed.size}"
+            return ParseError((Problem("info.size", NOT_ALLOWED, detail),), parsed.type_name())
+    return parsed

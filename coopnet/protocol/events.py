@@ -18,11 +18,16 @@ from coopnet.protocol.fields import (
     CASE_REF,
     COUNTRY,
     EVENT_ID,
+    EVENT_ID_LEN,
+    FILENAME,
     HTTP_URL,
     ID_LEN,
+    LANGUAGE,
     LINE_LEN,
     LOCAL_ID,
     LONG_LEN,
+    MAX_DOCUMENT_SIZE,
+    MEDIA_TYPE,
     NAME_LEN,
     NOTE_LEN,
     NOTICE_REF,
@@ -35,6 +40,7 @@ from coopnet.protocol.fields import (
     Choice,
     Day,
     Instant,
+    Integer,
     ListOf,
     Nested,
     PartialDay,
@@ -56,6 +62,7 @@ from coopnet.protocol.validation import ParseError
 from coopnet.protocol.vocab import (
     AssuranceStatus,
     AssuranceType,
+    DocumentKind,
     Kind,
     MonitoringFinding,
     MonitoringMethod,
@@ -234,6 +241,10 @@ class Receipt(Event):
     receiver: str = required(Text(255, pattern=USER_ID))
     received_at: dt.datetime = required(Instant())
     event_type: str | None = optional(Text(128, pattern="^org\\.coopnet\\.consultation\\.[a-z.]+$"))
+    # For a document: the SHA-256 and size of the plaintext the bot downloaded, decrypted
+    # and checked against the event's own ``sha256`` and ``size``, certified by signing.
+    document_sha256: str | None = optional(Text(64, min_len=64, pattern=SHA256_HEX))
+    document_size: int | None = optional(Integer(0, MAX_DOCUMENT_SIZE))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -251,6 +262,27 @@ class CaseLawReference(Event):
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Document(Event):
+    """A document sent as a Matrix encrypted attachment: the message is an ``m.file``
+    whose ``file`` (the spec's ``EncryptedFile``) holds the key, IV and ciphertext hash
+    (:func:`coopnet.protocol.envelope.encode_document`). ``sha256`` and ``size`` are the
+    plaintext's: what the receiving bot checks and certifies. ``replaces`` names the
+    earlier version of the same document; ``translation_of`` the original it translates."""
+
+    TYPE: ClassVar[str] = "document"
+    document_kind: DocumentKind = required(Choice(DocumentKind))
+    title: str = required(Text(LINE_LEN))
+    language: str = required(Text(3, min_len=2, pattern=LANGUAGE))
+    size: int = required(Integer(0, MAX_DOCUMENT_SIZE))
+    sha256: str = required(Text(64, min_len=64, pattern=SHA256_HEX))
+    filename: str | None = optional(Text(NAME_LEN, pattern=FILENAME))
+    media_type: str | None = optional(Text(127, pattern=MEDIA_TYPE))
+    pages: int | None = optional(Integer(1, 1_000_000))
+    replaces: str | None = optional(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    translation_of: str | None = optional(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+
+
 EVENT_CLASSES: tuple[type[Event], ...] = (
     ConsultationOpened,
     PersonIdentity,
@@ -263,6 +295,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     SurrenderPostponement,
     Receipt,
     CaseLawReference,
+    Document,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type_name(): cls for cls in EVENT_CLASSES}

@@ -28,6 +28,8 @@ LINE_LEN = 300
 NOTE_LEN = 2000
 LONG_LEN = 4000
 REF_LEN = 256
+EVENT_ID_LEN = 255
+MAX_DOCUMENT_SIZE = 1 << 40  # what the protocol can express; networks set their own limit
 
 # Characters no text field may hold. Multi-line fields allow TAB, LF and CR.
 FORBIDDEN_LINE = "[\\u0000-\\u001f\\u007f\\ud800-\\udfff]"
@@ -47,6 +49,9 @@ USER_ID = "^@[^\\s:]+:[^\\s]+$"
 SHA256_HEX = "^[0-9a-f]{64}$"
 REFERENCE = "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$"  # e.g. "file:CN-2026-0042/photo-1"
 HTTP_URL = "^https?://[^\\s]+$"
+# A file name alone: no directory part, not hidden, not "." or "..".
+FILENAME = "^[^./\\\\][^/\\\\]*$"
+MEDIA_TYPE = "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$"
 NOTICE_REF = "^[A-Za-z0-9][A-Za-z0-9/.-]*$"
 
 DATE_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"

@@ -277,6 +277,23 @@ class RuleOrigin(StrEnum):
     COMMON = "common"  # rules of every consultation
 
 
+class DocumentKind(StrEnum):
+    """What a document exchanged in a consultation is (DESIGN.md, "Documents")."""
+
+    DRAFT_REQUEST = "draft_request"
+    FORMAL_REQUEST = "formal_request"
+    ARREST_WARRANT = "arrest_warrant"
+    JUDGMENT = "judgment"
+    STATEMENT_OF_FACTS = "statement_of_facts"
+    LEGAL_PROVISIONS = "legal_provisions"
+    EVIDENCE = "evidence"
+    TRANSLATION = "translation"
+    IDENTITY_PHOTOGRAPH = "identity_photograph"
+    FINGERPRINTS = "fingerprints"
+    ASSURANCE_TEXT = "assurance_text"
+    OTHER = "other"
+
+
 class DeadlineStatus(StrEnum):
     PENDING = "pending"
     MET = "met"
@@ -310,6 +327,7 @@ ALL_ENUMS: tuple[type[StrEnum], ...] = (
     PostponementReason,
     AuthorityRole,
     RuleOrigin,
+    DocumentKind,
     DeadlineStatus,
 )
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from coopnet.records import reader
+from coopnet.records.entry import Entry
 from coopnet.records.errors import RecordError
 from coopnet.records.export import FORMATS, build_export, render_markdown
 from coopnet.records.store import RecordStore
@@ -71,6 +72,15 @@ def verify_db(
     return verify_entries(
         rows, keys, head, case_heads=case_heads, check_signatures=signatures, workers=workers
     )
+
+
+def case_entries(db: str | os.PathLike[str], case_ref: str) -> list[Entry]:
+    """Every entry of one consultation, in record order."""
+    conn = reader.open_readonly(db)
+    try:
+        return list(reader.iter_entries(conn, case_ref))
+    finally:
+        conn.close()
 
 
 def export_case(

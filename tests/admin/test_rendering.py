@@ -60,6 +60,9 @@ def test_production_config_is_closed(tmp_path: Path) -> None:
     assert hs["federation_custom_ca_list"] == ["/coopnet/tls/network-ca.crt"]
     assert hs["retention"]["enabled"] is True
     assert hs["retention"]["default_policy"]["max_lifetime"] == "730d"
+    assert hs["max_upload_size"] == 101 * 1024 * 1024  # the document limit + headroom
+    nginx = (out / "proxy" / "coopnet.conf").read_text()
+    assert f"client_max_body_size {101 * 1024 * 1024};" in nginx
     assert "ip_range_blacklist" not in hs  # production keeps Synapse's default blocklist
     assert "federation_domain_whitelist" not in hs
     fed = yaml.safe_load((out / "synapse/config/federation.yaml").read_text())

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -170,3 +171,17 @@ def test_synapse_missing_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(process.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(NetworkError, match="pip install matrix-synapse"):
         process.require_synapse()
+
+
+def test_homeservers_accept_documents_up_to_the_network_limit(laid_out):
+    """Synapse's max_upload_size follows the network's document limit (plus the headroom a
+    federated download's multipart envelope needs), locally and in production."""
+    from coopnet.network.lifecycle import write_configs
+    from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
+
+    assert laid_out.max_document_bytes == DEFAULT_MAX_DOCUMENT_BYTES == 100 * 1024 * 1024
+    laid_out.max_document_bytes = 7_000_000
+    write_configs(laid_out)
+    for authority in laid_out.authorities:
+        config = yaml.safe_load((authority.path / "homeserver.yaml").read_text())
+        assert config["max_upload_size"] == 7_000_000 + (1 << 20)  # a federated multipart

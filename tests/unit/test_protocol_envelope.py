@@ -14,6 +14,7 @@ from coopnet.protocol import (
     MAX_PAYLOAD_BYTES,
     PAYLOAD_KEY,
     ConsultationOpened,
+    Document,
     Event,
     ParseError,
     PayloadTooLargeError,
@@ -22,11 +23,25 @@ from coopnet.protocol import (
     canonical_bytes,
     content_hash,
     encode,
+    encode_document,
+    encrypted_file,
     parse_content,
     render_html,
     render_text,
 )
 from tests.unit.test_protocol_events import EXAMPLES
+
+# A file object as the sender's client makes it (the key and hashes are only examples).
+EXAMPLE_FILE = encrypted_file(
+    "mxc://127.0.0.11/AbCdEf123", b"k" * 32, b"i" * 8 + bytes(8), b"h" * 32
+)
+
+
+def encode_any(event: Event, lang: str = "en") -> dict:
+    """encode(), or encode_document() with an example file for a document."""
+    if isinstance(event, Document):
+        return encode_document(event, EXAMPLE_FILE, lang)
+    return encode(event, lang)
 
 
 def make(cls: type[Event]) -> Event:
@@ -39,8 +54,9 @@ def make(cls: type[Event]) -> Event:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_encode_then_parse(cls: type[Event], lang: str) -> None:
     event = make(cls)
-    content = encode(event, lang)
-    assert content["msgtype"] == ("m.notice" if cls is Receipt else "m.text")
+    content = encode_any(event, lang)
+    expected = {Receipt: "m.notice", Document: "m.file"}.get(cls, "m.text")
+    assert content["msgtype"] == expected
     assert content["format"] == "org.matrix.custom.html"
     assert content[PAYLOAD_KEY]["type"] == cls.type_name()
     assert content[PAYLOAD_KEY]["version"] == 1

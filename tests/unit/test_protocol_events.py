@@ -15,6 +15,7 @@ from coopnet.protocol.events import (
     CaseLawReference,
     ConsultationOpened,
     DeadlineExtension,
+    Document,
     Event,
     PersonIdentity,
     Receipt,
@@ -137,6 +138,18 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "summary": "Criteria for assessing the quality of diplomatic assurances.",
         "url": "https://hudoc.echr.coe.int/",
         "assurance_types": ["no_torture", "fair_trial"],
+    },
+    Document: {
+        "document_kind": "arrest_warrant",
+        "title": "Orden de detención, Juzgado 3.º de Distrito",
+        "language": "es",
+        "size": 48213,
+        "sha256": "5f" * 32,
+        "filename": "orden-detencion.pdf",
+        "media_type": "application/pdf",
+        "pages": 4,
+        "replaces": "$earlier-version",
+        "translation_of": "$the-original",
     },
 }
 

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from coopnet.protocol import EVENT_CLASSES, PAYLOAD_KEY, Event, ParseError, parse_content
 from coopnet.protocol.fields import (
+    FILENAME,
     Boolean,
     Choice,
     Day,
@@ -188,8 +189,10 @@ def _mutations(spec: Spec) -> list[Any]:
         bad += [5, "x" * (spec.max_len + 1), "a\x00b"]
         if spec.min_len > 0:
             bad.append("")
-        if spec.pattern:
+        if spec.pattern and not re.search(spec.pattern, "!! not the pattern !!"):
             bad.append("!! not the pattern !!")
+        if spec.pattern == FILENAME:  # a file name alone: no directory part
+            bad += ["../up.pdf", "dir/file.pdf", ".hidden"]
     elif isinstance(spec, Choice):
         bad += ["no-such-value", 3]
     elif isinstance(spec, Integer):
