@@ -24,6 +24,8 @@ import pytest
 from coopnet.matrix import CoopNetClient, EnrolledDevices, ReceivedEvent
 from coopnet.network import Network, lifecycle, load_network
 from coopnet.network import trust as network_trust
+from coopnet.protocol import ConsultationOpened, LegalBasis
+from coopnet.protocol.vocab import Kind, LegalBasisType
 
 BASE_ADDRESS = os.environ.get("COOPNET_TEST_BASE_ADDRESS", "127.0.0.21")
 # Short-lived networks of the failure tests sit ten addresses above the session network.
@@ -35,6 +37,17 @@ OUTSIDER = "zz"
 
 
 Pause = Callable[[float], Awaitable[object]]
+
+
+def opened(case_ref: str, requesting: str, requested: str) -> ConsultationOpened:
+    """The opening event of an extradition consultation under UNTOC, the tests' usual one."""
+    return ConsultationOpened(
+        case_ref=case_ref,
+        kind=Kind.EXTRADITION,
+        requesting_authority=requesting,
+        requested_authority=requested,
+        legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+    )
 
 
 async def wait_async(

@@ -8,9 +8,9 @@ from typing import Any
 
 from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import Network
-from coopnet.protocol import PAYLOAD_KEY, ConsultationOpened, encode
+from coopnet.protocol import PAYLOAD_KEY, encode
 from coopnet.records.reader import held_event_ids, open_readonly
-from tests.harness import wait_for
+from tests.harness import opened, wait_for
 
 IDENTITY = {
     "type": "org.coopnet.consultation.identity",
@@ -70,15 +70,5 @@ async def open_room_with_bots(
     await mx.join(room)
     everyone = {mx.user_id, *bots}
     await wait_for(lambda: everyone <= ch.joined(room), "the officer and the bots to join", 90)
-    opened = ConsultationOpened.from_dict(
-        {
-            "case_ref": case_ref,
-            "kind": "extradition",
-            "requesting_authority": "ch",
-            "requested_authority": "mx",
-            "legal_basis": {"basis": "untoc"},
-        }
-    )
-    assert isinstance(opened, ConsultationOpened), opened
-    await ch.send(room, encode(opened))
+    await ch.send(room, encode(opened(case_ref, "ch", "mx")))
     return room

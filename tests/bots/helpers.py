@@ -9,14 +9,11 @@ from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent
 from coopnet.network import Network
 from coopnet.protocol import (
     PAYLOAD_KEY,
-    ConsultationOpened,
     Event,
-    LegalBasis,
     encode,
     parse_content,
 )
-from coopnet.protocol.vocab import Kind, LegalBasisType
-from tests.harness import Inbox, wait_for
+from tests.harness import Inbox, opened, wait_for
 
 
 def payload_type(event: ReceivedEvent) -> str | None:
@@ -82,12 +79,5 @@ async def open_ch_mx_consultation(
     await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
     await mx.join(room)
     await wait_for(lambda: {mx_user, bot_user} <= ch.joined(room), "everyone to join")
-    opened = ConsultationOpened(
-        case_ref=case_ref,
-        kind=Kind.EXTRADITION,
-        requesting_authority="ch",
-        requested_authority="mx",
-        legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
-    )
-    await ch.send(room, encode(opened))
+    await ch.send(room, encode(opened(case_ref, "ch", "mx")))
     return room, case_ref

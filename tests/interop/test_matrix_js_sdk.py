@@ -24,11 +24,11 @@ from coopnet.matrix import CoopNetClient
 from coopnet.matrix.admin import register_user
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
-from coopnet.protocol import PAYLOAD_KEY, ConsultationOpened, Event, encode, parse_content
+from coopnet.protocol import PAYLOAD_KEY, Event, encode, parse_content
 from coopnet.receipts import keys_from_directory, verify_receipt
 from tests.bots.burst import IDENTITY
 from tests.bots.conftest import StartBot, start_bot  # noqa: F401 - start_bot is the fixture
-from tests.harness import Inbox, OpenClient, wait_async, wait_for
+from tests.harness import Inbox, OpenClient, opened, wait_async, wait_for
 from tests.integration.test_trust import new_device  # noqa: F401 - the fixture
 from tests.interop.js_officer import NODE_MAJOR, JsOfficer, node_is_new_enough, sdk_version
 from tests.tools import needs
@@ -119,17 +119,7 @@ async def _rooms_with_bots(
         lambda: all(set(bots) <= mx.joined(room) for room in rooms), "the bots to join", 120
     )
     for n, room in enumerate(rooms):
-        opened = ConsultationOpened.from_dict(
-            {
-                "case_ref": f"JS-{tag}-{n}",
-                "kind": "extradition",
-                "requesting_authority": "mx",
-                "requested_authority": "ch",
-                "legal_basis": {"basis": "untoc"},
-            }
-        )
-        assert isinstance(opened, ConsultationOpened), opened
-        await mx.send(room, encode(opened))
+        await mx.send(room, encode(opened(f"JS-{tag}-{n}", "mx", "ch")))
     return rooms
 
 

@@ -14,8 +14,8 @@ import pytest
 from textual.widgets import DataTable
 
 from coopnet.network import Network
-from coopnet.protocol import ConsultationOpened, LegalBasis, encode
-from coopnet.protocol.vocab import Kind, LegalBasisType
+from coopnet.protocol import encode
+from tests.harness import opened
 from tests.tui.conftest import until
 from tests.tui.test_i18n import _choose_language
 from tui.app import CoopNetApp
@@ -93,15 +93,7 @@ async def test_a_mexican_officers_first_screen_is_spanish_with_swiss_counterpart
     )
     await ch.send(
         room_id,
-        encode(
-            ConsultationOpened(
-                case_ref=case_ref,
-                kind=Kind.EXTRADITION,
-                requesting_authority="ch",
-                requested_authority="mx",
-                legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
-            )
-        ),
+        encode(opened(case_ref, "ch", "mx")),
     )
     args = argparse.Namespace(
         offline_demo=False,

@@ -14,9 +14,8 @@ import pytest
 
 from coopnet.localcache import CACHE_FILE, EncryptedCache
 from coopnet.network import Network
-from coopnet.protocol import ConsultationOpened, LegalBasis, encode
-from coopnet.protocol.vocab import Kind, LegalBasisType
-from tests.harness import wait_for
+from coopnet.protocol import encode
+from tests.harness import opened, wait_for
 from tests.tools import needs
 
 pytestmark = [
@@ -92,15 +91,7 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
     )
     await cn.send(
         room_id,
-        encode(
-            ConsultationOpened(
-                case_ref=case_ref,
-                kind=Kind.EXTRADITION,
-                requesting_authority="cn",
-                requested_authority="ch",
-                legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
-            )
-        ),
+        encode(opened(case_ref, "cn", "ch")),
     )
 
     _, account = network.account(ch_user)
