@@ -34,6 +34,7 @@ from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
 from coopnet.consultation import Message, Party, Refusal, Roster, Topic, plan_room
+from coopnet.consultation.draft_check import attached_documents
 from coopnet.consultation.drafts import DRAFT_REASONS
 from coopnet.errors import ConsultationError
 from coopnet.ids import EventID
@@ -459,8 +460,9 @@ class ConsultationBot(Bot):
         if profile is None:
             log.warning("no requirements profile for %s: drafts are not checked", self.authority_id)
             return
+        attached = attached_documents(consultation.documents())
         for review in owed:
-            checklist = checklist_for(review, profile.answer, self.authority_id)
+            checklist = checklist_for(review, profile.answer, self.authority_id, attached)
             drafted = consultation.message(review.latest)
             readers = [self.own_party.language]
             if drafted is not None:

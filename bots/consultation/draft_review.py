@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from coopnet.consultation import Consultation, DraftReview, changes_between, check_draft
+from coopnet.consultation.draft_check import Attached
 from coopnet.protocol import DraftChecklist
 from coopnet.protocol.draft_render import checklist_text
 from coopnet.protocol.requirements import RequirementsFields
@@ -21,11 +22,14 @@ def awaiting_checklist(consultation: Consultation, authority_id: str) -> list[Dr
 
 
 def checklist_for(
-    review: DraftReview, profile: RequirementsFields, authority_id: str
+    review: DraftReview,
+    profile: RequirementsFields,
+    authority_id: str,
+    attached: dict[str, Attached] | None = None,
 ) -> DraftChecklist:
     """The checklist of the review's latest version, with what changed since the last
-    version that was checked."""
-    items = check_draft(review.draft, profile)
+    version that was checked (``attached``: the consultation's documents)."""
+    items = check_draft(review.draft, profile, attached)
     previous = next(
         (d for d, _ in reversed(review.versions[:-1]) if review.checklist(d) is not None), None
     )

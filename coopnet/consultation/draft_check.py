@@ -11,13 +11,18 @@ posts what these compute; the client shows what the bot posted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from coopnet.protocol import DraftRequest
 from coopnet.protocol.draft_records import ChecklistItem, DraftDocument, ItemChange
 from coopnet.protocol.draft_vocab import CheckKind, ItemState
 from coopnet.protocol.requirements import RequirementsFields
-from coopnet.protocol.vocab import NationalsPolicy, PenaltyKind, RefusalGround
+from coopnet.protocol.vocab import DocumentKind, NationalsPolicy, PenaltyKind, RefusalGround
+
+if TYPE_CHECKING:  # documents -> fold -> drafts -> here: only the type is needed
+    from coopnet.consultation.documents import HeldDocument
 
 MET, MISSING, UNCLEAR = ItemState.MET, ItemState.MISSING, ItemState.UNCLEAR
 
@@ -29,12 +34,56 @@ GROUNDS_CHECKED = (
 """The refusal grounds a draft says enough about to check (each its own item)."""
 
 
+@dataclass(frozen=True)
+class Attached:
+    """What the consultation holds of a document a draft attaches: its own kind and
+    language, and the languages of the translations sent of it."""
+
+    kind: DocumentKind
+    language: str
+    translations: tuple[str, ...]
+
+
+def attached_documents(held: Iterable[HeldDocument]) -> dict[str, Attached]:
+    """The consultation's documents by event id, as a draft's check reads them."""
+    documents = list(held)
+    language = {d.event_id: d.document.language for d in documents}
+    return {
+        d.event_id: Attached(
+            d.document.document_kind,
+            d.document.language,
+            tuple(language[t] for t in d.translations if t in language),
+        )
+        for d in documents
+    }
+
+
+def _resolved(document: DraftDocument, attached: Mapping[str, Attached]) -> DraftDocument:
+    """An attached document as the consultation holds it (what its event says, not what
+    the draft's list says); a listed one as listed."""
+    held = attached.get(document.event_id) if document.event_id else None
+    if held is None:
+        return document
+    translations = tuple(dict.fromkeys((*document.translations, *held.translations)))
+    return replace(
+        document, document_kind=held.kind, language=held.language, translations=translations
+    )
+
+
 def item_id(check: CheckKind, qualifier: str | None = None) -> str:
     return f"{check.value}.{qualifier}" if qualifier else check.value
 
 
-def check_draft(draft: DraftRequest, profile: RequirementsFields) -> tuple[ChecklistItem, ...]:
-    """Every item of the checklist of ``draft`` under ``profile``, in a fixed order."""
+def check_draft(
+    draft: DraftRequest,
+    profile: RequirementsFields,
+    attached: Mapping[str, Attached] | None = None,
+) -> tuple[ChecklistItem, ...]:
+    """Every item of the checklist of ``draft`` under ``profile``, in a fixed order.
+    ``attached``: the consultation's documents (:func:`attached_documents`), so that a
+    document the draft attaches counts with its own kind, language and translations."""
+    if attached:
+        draft = replace(draft, documents=tuple(_resolved(d, attached) for d in draft.documents))
     return (
         *_required_documents(draft, profile),
         _translation(draft, profile),

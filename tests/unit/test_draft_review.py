@@ -16,7 +16,7 @@ from coopnet.profiles import builtin_profiles, load_profile
 from coopnet.protocol import DraftChecklist, DraftRequest, encode
 from coopnet.protocol.draft_records import ChecklistItem
 from coopnet.protocol.draft_vocab import CheckKind, ItemState
-from coopnet.protocol.vocab import NationalsPolicy
+from coopnet.protocol.vocab import DocumentKind, NationalsPolicy
 from tests.drafts import EXPECTED_MISSING, draft_content
 from tests.unit.test_consultation_core import CH_OFFICER, MX_OFFICER, ROSTER, payload_content
 
@@ -280,3 +280,20 @@ def test_the_order_of_arrival_does_not_change_the_review() -> None:
         assert m is not None
         reversed_.add(m)
     assert reversed_ == room.consultation
+
+
+def test_an_attached_document_counts_as_the_consultation_holds_it() -> None:
+    """The draft lists the warrant in Spanish without translation, but attaches it: the
+    consultation holds a French translation of that document, so it is readable."""
+    from coopnet.consultation.draft_check import Attached
+
+    content = draft_content(translated=False, kinds=("arrest_warrant",))
+    content["documents"][0]["event_id"] = "$warrant"
+    parsed = DraftRequest.from_dict(content)
+    assert isinstance(parsed, DraftRequest)
+    alone = states(check_draft(parsed, CH))
+    assert alone["translation"] is ItemState.MISSING
+    attached = {"$warrant": Attached(DocumentKind.JUDGMENT, "es", ("fr",))}
+    held = states(check_draft(parsed, CH, attached))
+    assert held["translation"] is ItemState.MET
+    assert held["required_document.arrest_warrant-judgment"] is ItemState.MET
