@@ -216,27 +216,23 @@ class _Officer:
     async def _on_invite(self, invitation: Invitation) -> None:
         self.invites.append(invitation.room_id)
 
-    def has_checklist_for(self, draft_id: str) -> bool:
+    def _holds(self, type_suffix: str, key: str, value: str) -> bool:
+        """Whether a structured event of this type with ``content[key] == value`` came."""
         for event in self.events:
             payload = event.content.get(PAYLOAD_KEY)
             if (
                 isinstance(payload, dict)
-                and payload.get("type") == "org.coopnet.consultation.draft.checklist"
-                and payload.get("content", {}).get("draft") == draft_id
+                and payload.get("type") == f"org.coopnet.consultation.{type_suffix}"
+                and payload.get("content", {}).get(key) == value
             ):
                 return True
         return False
 
+    def has_checklist_for(self, draft_id: str) -> bool:
+        return self._holds("draft.checklist", "draft", draft_id)
+
     def has_receipt_for(self, event_id: str) -> bool:
-        for event in self.events:
-            payload = event.content.get(PAYLOAD_KEY)
-            if (
-                isinstance(payload, dict)
-                and payload.get("type") == "org.coopnet.consultation.receipt"
-                and payload.get("content", {}).get("event_id") == event_id
-            ):
-                return True
-        return False
+        return self._holds("receipt", "event_id", event_id)
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
