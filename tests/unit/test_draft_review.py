@@ -297,3 +297,31 @@ def test_an_attached_document_counts_as_the_consultation_holds_it() -> None:
     held = states(check_draft(parsed, CH, attached))
     assert held["translation"] is ItemState.MET
     assert held["required_document.arrest_warrant-judgment"] is ItemState.MET
+
+
+def test_a_drafts_field_errors_read_in_each_language() -> None:
+    """Every reason a draft's field can fail for has its label in the six languages, and
+    the line names the field's label and its exact path."""
+    from coopnet.protocol import LANGUAGES, ParseError, Problem
+    from coopnet.protocol import validation as v
+    from coopnet.protocol.draft_render import problem_text
+    from coopnet.protocol.labels import all_labels
+
+    field_reasons = (
+        v.MISSING, v.WRONG_TYPE, v.TOO_SHORT, v.TOO_LONG, v.TOO_FEW, v.TOO_MANY,
+        v.BAD_CHARACTERS, v.BAD_FORMAT, v.BAD_DATE, v.NOT_ALLOWED, v.OUT_OF_RANGE,
+    )  # fmt: skip
+    for reason in field_reasons:
+        assert set(all_labels()[f"problem.{reason}"]) == set(LANGUAGES), reason
+    content = draft_content()
+    content["penalty_months"] = 2000
+    content["offences"][0]["legal_provisions"] = []
+    error = DraftRequest.from_dict(content)
+    assert isinstance(error, ParseError)
+    lines = [problem_text(p, "fr") for p in error.problems]
+    assert lines == [
+        "Dispositions légales applicables (offences[0].legal_provisions): "
+        "trop peu d'éléments — at least 1 item(s)",
+        "Peine (mois) (penalty_months): hors limites — must be between 0 and 1800",
+    ]
+    assert problem_text(Problem("", "not_json", "x"), "es") == "(root): not_json — x"
