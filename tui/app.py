@@ -34,6 +34,8 @@ from coopnet.protocol import (
     RequirementsQuery,
     StageTransition,
 )
+from tui.drafts import REFUSED_FIELD as DRAFT_FIELD
+from tui.drafts import draft_prefill
 from tui.i18n import day, show, t
 from tui.localize import localize, localize_bindings, localize_command
 from tui.model import Consultation, Entry, urgency
@@ -77,7 +79,11 @@ REFUSED_FIELD = {
     "condition_not_accepted": "assurance_ids",
     "assurance_wrong_giver": "giver",
 }
-TOPIC_FIELD = {Topic.STAGE: "to_stage", Topic.ASSURANCE: "assurance_status"}
+TOPIC_FIELD = {
+    Topic.STAGE: "to_stage",
+    Topic.ASSURANCE: "assurance_status",
+    Topic.DRAFT: "draft",
+}
 MAX_DEADLINE_TOASTS = 3
 """More near or overdue deadlines than this at start make one summary toast."""
 
@@ -428,6 +434,7 @@ class CoopNetApp(App[None]):
             )
             if query is not None:
                 values["in_reply_to"] = query.event_id
+        values.update(draft_prefill(consultation.core, cls))
         return values
 
     def stage_check(self, consultation: Consultation) -> Any:
@@ -438,7 +445,11 @@ class CoopNetApp(App[None]):
             refusal = consultation.draft_refusal(event, self.service.user_id)
             if refusal is None:
                 return {}
-            where = REFUSED_FIELD.get(refusal.code) or TOPIC_FIELD.get(refusal.topic, "")
+            where = (
+                REFUSED_FIELD.get(refusal.code)
+                or DRAFT_FIELD.get(refusal.code)
+                or TOPIC_FIELD.get(refusal.topic, "")
+            )
             return {where: [f"{refusal.code}: {refusal.message}"]}
 
         return verdict
