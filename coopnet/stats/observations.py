@@ -83,7 +83,9 @@ def read_sections(text: str, where: str = "sections") -> dict[str, str]:
     section that is missing, unknown, repeated, empty (the summary) or too long."""
     sections: dict[str, list[str]] = {}
     current: str | None = None
-    for number, line in enumerate(_COMMENT.sub("", text).splitlines(), 1):
+    # Comments go, their line breaks stay (line numbers are the file's).
+    bare = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    for number, line in enumerate(bare.splitlines(), 1):
         found = _HEADING.match(line)
         if found is not None:
             current = found["key"]
