@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from coopnet.cli.receipts import InputError, add_trust_arguments, trusted_keys
+from coopnet.cli.receipts import InputError, add_trust_arguments
 from coopnet.cli.stats import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -25,7 +25,7 @@ from coopnet.cli.stats import (
     emit,
     fail,
     load_figures,
-    read_document,
+    verify_signed_file,
 )
 from coopnet.errors import CoopNetError, Ed25519KeyError, ReviewError, StatsError
 from coopnet.keys import write_private
@@ -119,14 +119,7 @@ def _observations(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from coopnet.stats.observations import verify_observations
 
-    try:
-        document = read_document(args.file)
-        trusted = trusted_keys(args)
-    except (InputError, CoopNetError) as exc:
-        return fail("review verify", str(exc))
-    check = verify_observations(document, trusted)
-    if not check.ok:
-        print(f"{args.file}: INVALID: {check.reason}")
-        return EXIT_REFUSED
-    print(f"{args.file}: OK: observations of {document.get('authority')}, {check.reason}")
-    return EXIT_OK
+    def what(document: dict[str, object]) -> str:
+        return f"observations of {document.get('authority')}"
+
+    return verify_signed_file(args, "review verify", verify_observations, what)

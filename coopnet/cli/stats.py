@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -235,21 +236,33 @@ def read_document(path: Path) -> Any:
         raise InputError(f"{path}: not JSON: {exc}") from None
 
 
-def _verify(args: argparse.Namespace) -> int:
-    from coopnet.stats import verify_shared
-
+def verify_signed_file(
+    args: argparse.Namespace,
+    command: str,
+    check: Callable[[Any, Any], Any],
+    what: Callable[[dict[str, Any]], str],
+) -> int:
+    """Read a signed document (``args.file``), check it against the keys the arguments
+    trust, print the verdict: the one shape of ``stats verify`` and ``review verify``."""
     try:
         document = read_document(args.file)
         trusted = trusted_keys(args)
     except (InputError, CoopNetError) as exc:
-        return fail("stats verify", str(exc))
-    check = verify_shared(document, trusted)
-    if not check.ok:
-        print(f"{args.file}: INVALID: {check.reason}")
+        return fail(command, str(exc))
+    verdict = check(document, trusted)
+    if not verdict.ok:
+        print(f"{args.file}: INVALID: {verdict.reason}")
         return EXIT_REFUSED
-    print(
-        f"{args.file}: OK: figures of {document.get('authority')} "
-        f"({document['period']['from'] or '…'} – {document['period']['to'] or '…'}), "
-        f"{check.reason}"
-    )
+    print(f"{args.file}: OK: {what(document)}, {verdict.reason}")
     return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from coopnet.stats import verify_shared
+
+    def what(document: dict[str, Any]) -> str:
+        period = document["period"]
+        span = f"{period['from'] or '…'} – {period['to'] or '…'}"
+        return f"figures of {document.get('authority')} ({span})"
+
+    return verify_signed_file(args, "stats verify", verify_shared, what)

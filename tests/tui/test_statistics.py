@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from textual.command import CommandList, CommandPalette
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from coopnet.stats import as_document
 from coopnet.stats.record import figures_of_record
-from tests.tui.conftest import until
+from tests.tui.conftest import palette_command, until
 from tests.unit.stats_seed import seed
 from tests.unit.test_records_support import attacker_connection
 from tests.unit.test_stats import KEYS, PERIOD, ROSTER
@@ -31,19 +30,7 @@ def app_with_record(path: Path) -> CoopNetApp:
 
 
 async def open_from_palette(pilot: Any, app: CoopNetApp) -> StatisticsScreen:
-    await pilot.press("ctrl+p")
-    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-    await pilot.press(*"Statistics")
-    commands = app.screen.query_one(CommandList)
-    await until(
-        pilot,
-        lambda: (
-            commands.highlighted_option is not None
-            and "Statistics" in str(getattr(commands.highlighted_option.prompt, "plain", ""))
-        ),
-        "the Statistics command",
-    )
-    await pilot.press("enter")
+    await palette_command(pilot, app, "Statistics")
     await until(pilot, lambda: isinstance(app.screen, StatisticsScreen), "the statistics screen")
     screen = app.screen
     assert isinstance(screen, StatisticsScreen)

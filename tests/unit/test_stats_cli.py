@@ -199,36 +199,10 @@ def test_a_tampered_record_gives_no_statistics(net: Network, tmp_path: Path, cap
         "the record does not verify" in err
         and "statistics come only from a record that verifies" in err
     )
-    code, _, err = run(
-        capsys,
-        "review",
-        "observations",
-        "--network",
-        net.directory,
-        "--authority",
-        "ch",
-        "--db",
-        db,
-        "--out",
-        tmp_path / "o.md",
-        "--sections",
-        tmp_path / "absent.md",
-    )
+    draft = ("review", "observations", "--network", net.directory, "--authority", "ch")
+    draft += ("--db", db, "--out", tmp_path / "o.md", "--sections", tmp_path / "absent.md")
+    code, _, err = run(capsys, *draft)
     assert code == 1  # the template first; then the record is refused as well
     (tmp_path / "absent.md").write_text(sections("A short summary."))
-    code, _, err = run(
-        capsys,
-        "review",
-        "observations",
-        "--network",
-        net.directory,
-        "--authority",
-        "ch",
-        "--db",
-        db,
-        "--out",
-        tmp_path / "o.md",
-        "--sections",
-        tmp_path / "absent.md",
-    )
+    code, _, err = run(capsys, *draft)
     assert code == 1 and "does not verify" in err and not (tmp_path / "o.md").exists()
