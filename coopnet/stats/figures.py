@@ -11,7 +11,8 @@ Definitions (the README repeats them):
   event, UTC); its state is the state at the end of the period;
 - time in a stage: days from entering it (the date of the transition into it; the opening
   day for the first stage) to the date of the transition out of it; only stays that ended
-  count. Median: the middle value (the mean of the two middle ones); 90th percentile: the
+  count, and not a first stage left on a date before the opening (a back-dated step).
+  Median: the middle value (the mean of the two middle ones); 90th percentile: the
   nearest rank (the smallest value with at least 90 % of the values at or below it);
 - a deadline is met when its stage ended on or before its due date, missed when it ended
   after it (late) or is overdue, extended when an extension moved its due date (whatever
@@ -113,7 +114,8 @@ def _stays(consultation: Consultation, as_of: dt.date, opened_on: dt.date) -> li
     stays = []
     for before, after in zip(history, history[1:], strict=False):
         entered = before.date or opened_on
-        if after.date is not None:
+        # A first step dated before the opening (back-dated) leaves no stay to measure.
+        if after.date is not None and after.date >= entered:
             stays.append((before.stage.value, (after.date - entered).days))
     return stays
 

@@ -21,7 +21,7 @@ from coopnet.records.store import RecordStore
 from coopnet.stats import Period, as_document, shared_document, to_csv, to_markdown, verify_shared
 from coopnet.stats.figures import median, percentile
 from coopnet.stats.record import figures_of_record
-from tests.unit.stats_seed import EXPECTED, FROM, TO, seed
+from tests.unit.stats_seed import EXPECTED, FROM, TO, Room, seed
 from tests.unit.test_records_support import attacker_connection
 
 KEYS = {a: Ed25519PrivateKey.generate() for a in ("ch", "mx", "cn")}
@@ -182,3 +182,31 @@ def test_the_shared_figures_merge_small_counts_and_verify(record: Path) -> None:
 
     resigned = sign(unmerged, KEYS["ch"])
     assert "below the threshold" in verify_shared(resigned, trusted).reason
+
+
+def test_a_back_dated_first_step_leaves_no_stay_to_measure(tmp_path: Path) -> None:
+    # As in the demo: the provisional arrest was asked for two days before CoopNet.
+    path = tmp_path / "records.db"
+    users = {p.authority_id: p.officers[0].user_id for p in ROSTER.parties}
+    bots = {p.authority_id: p.bot or "" for p in ROSTER.parties}
+    with RecordStore(path, KEYS["ch"]) as store:
+        room = Room(store, "CH-MX-5", "!r:ch.example", users, bots, KEYS)
+        room.opened("2026-03-10", "ch", "mx", "extradition", {"basis": "untoc"})
+        room.step(
+            "ch",
+            "2026-03-10",
+            "stage",
+            from_stage="pre_request_consultation",
+            to_stage="provisional_arrest_requested",
+            date="2026-03-08",
+        )
+        room.step(
+            "mx",
+            "2026-03-11",
+            "stage",
+            from_stage="provisional_arrest_requested",
+            to_stage="provisional_arrest_executed",
+            date="2026-03-11",
+        )
+    figures = figures_of_record(path, ROSTER, period=PERIOD)
+    assert figures.stage_days == {"provisional_arrest_requested": (3,)}
