@@ -155,14 +155,14 @@ def record_args(args: argparse.Namespace) -> RecordArgs:
     network = load_network(network_dir)
     roster = network_roster(network)
     db, key = args.db, args.key
-    if db is None or key is None:
-        if args.authority is None:
-            raise InputError("--authority: needed to find the bot's record and key in the network")
+    if args.authority is not None:  # its bot's record and key, unless given
         authority = next((a for a in network.authorities if a.id == args.authority), None)
         if authority is None:
             raise InputError(f"--authority {args.authority}: not an authority of {network_dir}")
         db = db or records_db(authority)
         key = key or signing_key_file(authority)
+    elif db is None:
+        raise InputError("--authority ID or --db FILE: which record of the network to read")
     return RecordArgs(db, roster, args.authority, period, key)
 
 

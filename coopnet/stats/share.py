@@ -44,7 +44,9 @@ def small_counts(document: Mapping[str, Any]) -> list[str]:
         return ["threshold: missing"]
     found = []
     for section, item, measure, value in rows(document):
-        if item == "total" or item.endswith(OTHER) or measure in ("median_days", "p90_days"):
+        if item == "total" or OTHER in (item.rsplit(":", 1)[-1], measure):
+            continue
+        if measure in ("median_days", "p90_days"):
             continue
         if isinstance(value, int) and 0 < value < threshold:
             found.append(f"{section} {item} {measure} = {value}")

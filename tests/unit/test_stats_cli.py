@@ -206,3 +206,16 @@ def test_a_tampered_record_gives_no_statistics(net: Network, tmp_path: Path, cap
     (tmp_path / "absent.md").write_text(sections("A short summary."))
     code, _, err = run(capsys, *draft)
     assert code == 1 and "does not verify" in err and not (tmp_path / "o.md").exists()
+
+
+def test_with_the_signed_directory_the_record_says_whose_it_is(net: Network, capsys) -> None:
+    assert net.directory_file is not None and net.steward_key is not None
+    db = botproc.records_db(net.authority("ch"))
+    trust = ("--directory", net.directory_file, "--steward-key", net.steward_key)
+    code, out, err = run(capsys, "stats", "--db", db, *trust, "--from", FROM, "--to", TO, "--json")
+    assert code == 0, err
+    assert json.loads(out)["authority"] == "ch"  # the bot whose key signs the record
+    code, _, err = run(capsys, "stats", "--db", db, *trust, "--authority", "mx")
+    assert code == 1 and "--authority mx: the record is ch's" in err
+    code, _, err = run(capsys, "stats", "--network", net.directory)
+    assert code == 2 and "--authority ID or --db FILE" in err
