@@ -204,6 +204,10 @@ def _stats(args: argparse.Namespace) -> int:
         return fail("stats", "--share writes signed JSON: without --md or --csv")
     if args.threshold is not None and not args.share:
         return fail("stats", "--threshold goes with --share")
+    from coopnet.protocol.labels import LANGUAGES
+
+    if args.lang not in LANGUAGES:
+        return fail("stats", f"--lang {args.lang}: one of {', '.join(LANGUAGES)}")
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     if threshold < 1:
         return fail("stats", f"--threshold {threshold}: at least 1")

@@ -94,6 +94,8 @@ def test_shared_figures_verify_against_the_signed_directory(
 
 
 def test_bad_options_get_a_clear_error(net: Network, capsys) -> None:
+    code, _, err = stats(net, capsys, "--lang", "de")
+    assert code == 2 and "--lang de: one of ar, zh, en, fr, ru, es" in err
     code, _, err = stats(net, capsys, "--share", "--csv")
     assert code == 2 and "--share writes signed JSON" in err
     code, _, err = run(
