@@ -320,7 +320,7 @@ class CoopNetApp(App[None]):
     def _refresh_list(self) -> None:
         self._list_dirty = False
         if self.list_screen.is_mounted:
-            self.list_screen.refresh_list()
+            self.list_screen.refresh_when_shown()
 
     # ------------------------------------------------------------ navigation
     def open_consultation(self, room_id: str, event_id: str | None = None) -> None:
