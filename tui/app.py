@@ -51,6 +51,7 @@ from tui.screens.language import LanguageScreen
 from tui.screens.login import LoginScreen
 from tui.screens.passphrase import ChangePassphraseScreen
 from tui.screens.search import SearchScreen
+from tui.screens.statistics import StatisticsScreen
 from tui.screens.unlock import UnlockScreen
 from tui.screens.verify import VerifyScreen
 from tui.service import (
@@ -475,6 +476,10 @@ class CoopNetApp(App[None]):
         if not isinstance(self.screen, DirectoryScreen):
             self.push_screen(DirectoryScreen(self.service.directory, self.service.own_authority))
 
+    def action_statistics(self) -> None:
+        if not isinstance(self.screen, StatisticsScreen):
+            self.push_screen(StatisticsScreen(self.service, self.lang))
+
     def action_language(self) -> None:
         self.push_screen(LanguageScreen(self.lang), self.set_language)
 
@@ -505,6 +510,7 @@ class CoopNetApp(App[None]):
             t("key.language", lang), t("cmd.language.help", lang), self.action_language
         )
         yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang), self.new_consultation)
+        yield SystemCommand(t("key.stats", lang), t("cmd.stats.help", lang), self.action_statistics)
         yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
         if self.service.has_cache:
             yield SystemCommand(

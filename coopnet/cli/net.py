@@ -130,6 +130,12 @@ def _up(args: argparse.Namespace) -> int:
     console.print(f"[bold green]network up[/] in {time.monotonic() - t0:.1f} s: {network.file}")
     print(lifecycle.network_summary(network))
     print(f"\nPasswords and device ids: {network.file} (readable by you only).")
+    if args.seed_demo and network.members():
+        first = network.members()[0].id
+        print(
+            f"Figures of {first}'s record: coopnet stats --network {args.dir} --authority "
+            f"{first} (in the client: Ctrl+P, Statistics)"
+        )
     print(f"Stop it with: coopnet net down --dir {args.dir}")
     return 0
 
