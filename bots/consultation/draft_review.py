@@ -8,6 +8,7 @@ import html
 from coopnet.consultation import Consultation, DraftReview, changes_between, check_draft
 from coopnet.consultation.draft_check import Attached
 from coopnet.protocol import DraftChecklist
+from coopnet.protocol.draft_records import ItemChange
 from coopnet.protocol.draft_render import checklist_text
 from coopnet.protocol.requirements import RequirementsFields
 
@@ -33,7 +34,7 @@ def checklist_for(
     previous = next(
         (d for d, _ in reversed(review.versions[:-1]) if review.checklist(d) is not None), None
     )
-    changes = ()
+    changes: tuple[ItemChange, ...] = ()
     if previous is not None:
         held = review.checklist(previous)
         assert held is not None

@@ -193,7 +193,9 @@ class StatisticsScreen(Localized, ModalScreen[None]):
             if names and len(series) == 1:
                 plt.bar(names, series[0], orientation="horizontal", width=0.3)
             elif names:
-                plt.multiple_bar(names, series, labels=legends, orientation="horizontal")
+                plt.multiple_bar(  # type: ignore[call-arg]  # the typed stub lacks labels=
+                    names, series, labels=legends, orientation="horizontal"
+                )
             plot.refresh()
         self.query_one("#stats-tables", Static).update(tables(document, lang))
 
