@@ -52,6 +52,12 @@ def server_of(user_id: str) -> str:
     return user_id.partition(":")[2]
 
 
+def refusal(server: str, version: int | None) -> str:
+    """What an officer's client is told when the gate refuses an invite."""
+    listed = f"the network's signed directory v{version}" if version else "no signed directory"
+    return f"{server} is not a member of the network: {listed} does not list it"
+
+
 FileStamp = tuple[int, int, int]  # inode, size, modification time (ns)
 
 
@@ -174,4 +180,5 @@ class DirectoryGate:
         if self.listed.allows(server):
             return NOT_SPAM
         log.warning("refused an %s %s: not in the signed directory", what, server)
-        return Codes.FORBIDDEN
+        # Synapse answers "Invites have been disabled on this server" unless told why.
+        return Codes.FORBIDDEN, {"error": refusal(server, self.listed.version)}

@@ -37,6 +37,16 @@ def federation_denied(answer: Answer, server: str) -> bool:
     )
 
 
+def gate_denied(answer: Answer, server: str) -> bool:
+    """The federation gate's answer to an invite of a server the directory does not list
+    (it answers before Synapse's allowlist does)."""
+    return (
+        answer.status == 403
+        and answer.errcode == "M_FORBIDDEN"
+        and answer.error.startswith(f"{server} is not a member of the network: ")
+    )
+
+
 async def call(
     network: Network, user_id: str, method: str, path: str, body: dict[str, Any] | None = None
 ) -> Answer:
