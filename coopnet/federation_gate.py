@@ -91,6 +91,13 @@ class ListedServers:
         if stamp == self._stamp:
             return  # a stat per event: cheap, and a new file is seen at once
         self._stamp = stamp
+        if stamp is None and self.directory is None:
+            # A new network: its first signed directory is written after its homeservers
+            # start (it lists their devices).
+            log.info(
+                "no signed directory at %s yet: only %s is allowed", self.path, self.own_server
+            )
+            return
         if stamp is None:
             self._refuse(problem)
             return

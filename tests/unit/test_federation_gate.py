@@ -54,10 +54,15 @@ def test_before_any_directory_only_the_own_server_is_allowed(
 ) -> None:
     path = tmp_path / "directory.json"
     listed = ListedServers(path, public_key_hex(steward), OWN)
-    with caplog.at_level(logging.ERROR, "coopnet.federation_gate"):
+    with caplog.at_level(logging.INFO, "coopnet.federation_gate"):
         assert listed.allows(OWN)
         assert not listed.allows("127.0.0.12")
-    assert "only 127.0.0.11 is allowed" in caplog.text
+    assert "no signed directory at" in caplog.text and "only 127.0.0.11 is allowed" in caplog.text
+    assert "ERROR" not in caplog.text
+    path.write_text("{}")  # one that exists and does not verify is an error
+    with caplog.at_level(logging.ERROR, "coopnet.federation_gate"):
+        assert not listed.allows("127.0.0.12")
+    assert "refused" in caplog.text
     publish(sample(), steward, path)  # the network's first directory, written later
     assert listed.allows("127.0.0.12")
 
