@@ -98,6 +98,16 @@ def test_a_corrected_version_shows_what_changed_and_the_first_is_replaced() -> N
     assert "This draft was replaced by a newer version" in card(service, "$draft1", "en")
 
 
+def test_an_answer_names_the_version_and_the_item_not_their_ids() -> None:
+    service = reviewed_service()
+    room = service.consultation(ROOM)
+    answer = ChecklistAnswer(draft="$draft1", item_id="translation", comment="It follows.")
+    assert room.add(structured("$answer1", "@officer1:127.0.0.11", T + 2000, answer))
+    spanish = card(service, "$answer1", "es")
+    assert "Versión 1" in spanish and "Traducción a un idioma aceptado" in spanish
+    assert "$draft1" not in spanish and "translation" not in spanish.split("Comentario")[0]
+
+
 async def test_confirm_ready_from_the_form_and_the_cards_say_so() -> None:
     service = reviewed_service(corrected=True)
     app = CoopNetApp(service, lang="en")

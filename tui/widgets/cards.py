@@ -62,7 +62,7 @@ from tui.i18n import (
 )
 from tui.model import Consultation, Entry, EntryKind
 from tui.names import Names
-from tui.widgets.draft_cards import checklist_body, review_mark
+from tui.widgets.draft_cards import checklist_body, review_mark, step_rows
 
 CARD_STYLES = {
     "opened": "cyan",
@@ -184,10 +184,15 @@ def field_rows(event: Event, lang: str, names: Names | None = None) -> list[tupl
 
 
 def field_table(
-    event: Event, lang: str, names: Names | None = None, limit: int | None = None
+    event: Event,
+    lang: str,
+    names: Names | None = None,
+    limit: int | None = None,
+    rows: list[tuple[str, str]] | None = None,
 ) -> Table:
-    """The fields as a two-column grid; ``limit`` rows at most, each on one line."""
-    rows = field_rows(event, lang, names)
+    """The fields (or the ``rows`` given) as a two-column grid; ``limit`` rows at most,
+    each on one line."""
+    rows = field_rows(event, lang, names) if rows is None else rows
     shown = rows if limit is None else rows[:limit]
     table = Table.grid(padding=(0, 1))
     # The labels stay whole (up to a third of a card); the values give way.
@@ -409,7 +414,9 @@ def render_card(
     assert event is not None
     border = CARD_STYLES.get(event.TYPE, "white")
     checklist = checklist_body(event, consultation.core, lang, expanded)
-    rows = len(field_rows(event, lang, names)) if checklist is None else 0
+    step = step_rows(event, consultation.core, lang)
+    fields_shown = step if step is not None else field_rows(event, lang, names)
+    rows = len(fields_shown) if checklist is None else 0
     limit = None if expanded else CARD_ROWS
     marks: list[Text] = []
     refused = refusal_mark(entry, consultation, names, lang)
@@ -434,7 +441,9 @@ def render_card(
         lang,
         0 if limit is None else max(0, rows - limit),
     )
-    table = checklist if checklist is not None else field_table(event, lang, names, limit)
+    table = (
+        checklist if checklist is not None else field_table(event, lang, names, limit, fields_shown)
+    )
     if len(marks) == 1:  # beside the title when it fits
         return Bar(Head(head, marks[0], table), border)
     return Bar(Group(head, table, *marks), border)

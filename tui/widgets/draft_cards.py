@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from coopnet.consultation import Consultation
-from coopnet.protocol import DraftChecklist, DraftRequest, Event
+from coopnet.protocol import ChecklistAnswer, DraftChecklist, DraftReady, DraftRequest, Event
 from coopnet.protocol.draft_render import STATE_MARKS, change_line, item_detail, item_title
 from coopnet.protocol.draft_vocab import ItemState
 from tui.i18n import field_label, label, show, value_label
@@ -79,3 +79,31 @@ def review_mark(event: Event, event_id: str, core: Consultation, lang: str) -> T
     missing = sum(1 for i in review.items if i.state is ItemState.MISSING)
     state = value_label(ItemState.MISSING, lang)
     return Text(f"{label('ui.draft_under_review', lang)} · ✗ {missing} {state}", style="yellow")
+
+
+def step_rows(event: Event, core: Consultation, lang: str) -> list[tuple[str, str]] | None:
+    """The rows of an answer's or a ready confirmation's card, naming the draft by its
+    version and the item by its title (the raw ids are in the details view); None for
+    any other event."""
+    if not isinstance(event, ChecklistAnswer | DraftReady):
+        return None
+    review = core.draft_review(event.draft)
+    version = (
+        next((n for n, (d, _) in enumerate(review.versions, 1) if d == event.draft), None)
+        if review is not None
+        else None
+    )
+    draft = f"{label('ui.draft_version', lang)} {version}" if version else event.draft
+    rows = [(show(field_label("draft", lang)), draft)]
+    if isinstance(event, ChecklistAnswer):
+        held = review.checklist(event.draft) if review is not None else None
+        items = held.checklist.items if held is not None else ()
+        item = next((i for i in items if i.item_id == event.item_id), None)
+        title = show(item_title(item, lang)) if item is not None else event.item_id
+        rows += [
+            (show(field_label("item_id", lang)), title),
+            (show(field_label("comment", lang)), event.comment),
+        ]
+    elif event.note:
+        rows.append((show(field_label("note", lang)), event.note))
+    return rows
