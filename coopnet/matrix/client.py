@@ -784,6 +784,17 @@ class CoopNetClient:
             return None
         return exclusion_reason(self.policy, device_info(device, self._nio.cross_signing))
 
+    def cross_signing_of(self, user_id: str, device_id: str) -> tuple[str | None, bool]:
+        """The master key ``user_id`` publishes (None: none, or refused) and whether its
+        self-signing key signed this device's key, as the last keys query said."""
+        view = self._nio.cross_signing
+        device = next(
+            (d for d in self._nio.device_store.active_user_devices(user_id) if d.id == device_id),
+            None,
+        )
+        vouching = view.vouching_master(user_id, device_id, device.ed25519)[0] if device else None
+        return view.master_key(user_id), vouching is not None
+
     def user_devices(self, user_id: str) -> list[Device]:
         """The devices of ``user_id`` this device knows (from key queries)."""
         return [device_of(d) for d in self._nio.device_store.active_user_devices(user_id)]
