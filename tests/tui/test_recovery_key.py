@@ -34,6 +34,13 @@ def _new_device():
     return service
 
 
+async def _asked(pilot, app: CoopNetApp) -> RecoveryKeyScreen:
+    """The question the new device asks at start."""
+    await until(pilot, lambda: isinstance(app.screen, RecoveryKeyScreen), "the question")
+    assert isinstance(app.screen, RecoveryKeyScreen)
+    return app.screen
+
+
 async def _type(pilot, app: CoopNetApp, text: str) -> None:
     field = app.screen.query_one(Input)
     field.value = text
@@ -44,8 +51,7 @@ async def test_a_new_device_asks_for_the_recovery_key_three_tries_then_reads_the
     service = _new_device()
     app = CoopNetApp(service)
     async with app.run_test(size=(130, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, RecoveryKeyScreen), "the question")
-        screen = app.screen
+        screen = await _asked(pilot, app)
         assert t("recovery.why", "en") in str(screen.query_one("#why", Static).render())
         error = screen.query_one("#error", Static)
         await _type(pilot, app, "not the key")
@@ -72,8 +78,7 @@ async def test_three_wrong_recovery_keys_change_nothing():
     service = _new_device()
     app = CoopNetApp(service)
     async with app.run_test(size=(130, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, RecoveryKeyScreen), "the question")
-        screen = app.screen
+        screen = await _asked(pilot, app)
         error = screen.query_one("#error", Static)
         for attempt in range(1, TRIES + 1):
             await _type(pilot, app, f"wrong key {attempt}")
