@@ -298,6 +298,8 @@ async def test_replacing_the_recovery_key_re_encrypts_the_secrets(
         await laptop.recovery.unlock(old)
     report = await laptop.recovery.unlock(new)
     assert report.refused_count == 0 and laptop.recovery.recovery_key() == new
+    # The cross-signing keys were carried over: the new key signs the laptop too.
+    assert laptop.cross_signing_status.device_signed
 
 
 async def test_the_recovery_command_unlocks_shows_and_refuses(network: Network, tmp_path, capsys):
