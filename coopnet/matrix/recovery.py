@@ -81,6 +81,7 @@ class Owner(Protocol):
 
     policy: DevicePolicy
     cross_signing_keys: KeyHolder
+    cross_signing_status: CrossSigningStatus
 
     async def ensure_cross_signing(self, password: str | None = None) -> CrossSigningStatus: ...
 
@@ -140,6 +141,15 @@ class Recovery:
 
     def _held_keys(self) -> CrossSigningKeys | None:
         return self.owner.cross_signing_keys.load() if self.owner is not None else None
+
+    def _published_held_keys(self) -> CrossSigningKeys | None:
+        """The keys this device holds when they are the account's published ones (keys
+        whose upload failed must not go into secret storage: no device could use them)."""
+        keys = self._held_keys()
+        status = self.owner.cross_signing_status if self.owner is not None else None
+        if keys is None or status is None or not status.device_signed:
+            return None
+        return keys if keys.master.public == status.master_key else None
 
     @property
     def _policy(self) -> DevicePolicy:
@@ -241,7 +251,7 @@ class Recovery:
         description = key.description()
         await client_api.put_account_data(self._nio, description.event_type, description.to_json())
         await self.store_secret(BACKUP_SECRET, backup_key.secret, key)
-        held = self._held_keys()
+        held = self._published_held_keys()
         if held is not None:  # the keys this device published at its login
             await self._store_cross_signing_keys(held, key)
         version = await self._create_backup_version(backup_key)
@@ -264,7 +274,7 @@ class Recovery:
         return f"ed25519:{self._nio.device_id}", str(olm.sign_json(auth_data))
 
     def _master_signature(self, auth_data: dict[str, Any]) -> tuple[str, str] | None:
-        keys = self._held_keys()
+        keys = self._published_held_keys()
         if keys is None:
             return None
         return keys.master.key_id, keys.master.sign(auth_data)
@@ -290,7 +300,7 @@ class Recovery:
         keys were reset) and get the backup signed by the master key. Once per master
         key and device; True when something was written."""
         data = self._cache_data()
-        keys = self._held_keys()
+        keys = self._published_held_keys()
         key = self._cached_key()
         if data is None or keys is None or key is None:
             return False
@@ -435,7 +445,7 @@ class Recovery:
             secret = await self.read_secret(old, name)
             if secret is not None:
                 values[name] = secret
-        held = self._held_keys()
+        held = self._published_held_keys()
         if held is not None and not set(CROSS_SIGNING_SECRETS) & set(values):
             values.update(held.to_json())  # an account enrolled before they were stored
         new = SecretStorageKey.generate()
