@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from coopnet.consultation import Topic
-from coopnet.errors import CoopNetError
+from coopnet.errors import CoopNetError, RecoveryError
 from coopnet.protocol import (
     Assurance,
     AssuranceMonitoring,
@@ -50,6 +50,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.language import LanguageScreen
 from tui.screens.login import LoginScreen
 from tui.screens.passphrase import ChangePassphraseScreen
+from tui.screens.recovery import RecoveryKeyScreen, RecoveryShownScreen
 from tui.screens.search import SearchScreen
 from tui.screens.statistics import StatisticsScreen
 from tui.screens.unlock import UnlockScreen
@@ -63,6 +64,7 @@ from tui.service import (
     EntryDecrypted,
     NeedsPassphrase,
     NeedsPassword,
+    Restored,
     RoomsChanged,
     Service,
     Update,
@@ -156,6 +158,8 @@ class CoopNetApp(App[None]):
             return
         self.list_screen.refresh_list()
         self.notify_deadlines(self.service.consultations())
+        if self.service.recovery_needed:  # a new device: the history needs the backup
+            self.ask_recovery_key()
         # What is loaded now (every consultation's timeline, the modules, the list) lives
         # as long as the program. A full garbage collection walks all of it, which took
         # 80-130 ms and landed at random, e.g. inside opening a consultation; frozen
@@ -512,10 +516,36 @@ class CoopNetApp(App[None]):
         yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang), self.new_consultation)
         yield SystemCommand(t("key.stats", lang), t("cmd.stats.help", lang), self.action_statistics)
         yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
+        yield SystemCommand(
+            t("cmd.recovery", lang), t("cmd.recovery.help", lang), self.recovery_key_command
+        )
         if self.service.has_cache:
             yield SystemCommand(
                 t("cmd.passphrase", lang), t("cmd.passphrase.help", lang), self.change_passphrase
             )
+
+    def ask_recovery_key(self) -> None:
+        """Ask for the recovery key (a new device); say what the restore did."""
+
+        def restored(done: Restored | None) -> None:
+            if done is None:
+                return
+            self.notify(t("recovery.restored", self.lang, n=done.imported))
+            if done.device_signed:
+                self.notify(t("recovery.signed", self.lang))
+            self._refresh_list()
+
+        self.push_screen(RecoveryKeyScreen(self.service, self.lang), restored)
+
+    def recovery_key_command(self) -> None:
+        """The palette's recovery key: shown (and replaceable) on a device that holds
+        it, asked for on one that does not."""
+        try:
+            recovery_key = self.service.recovery_key()
+        except RecoveryError:
+            self.ask_recovery_key()
+            return
+        self.push_screen(RecoveryShownScreen(self.service, recovery_key, self.lang))
 
     def change_passphrase(self) -> None:
         def changed(ok: bool | None) -> None:

@@ -45,12 +45,14 @@ from coopnet.matrix import (
     ReceivedEvent,
     SyncBatch,
     homeserver_answers,
+    listed_master_key,
 )
 from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
 from coopnet.protocol import ConsultationOpened, Event, encode
 from coopnet.trust import VerificationStore
+from coopnet.trust.verifications import trusted_by_verification
 from tui.connection import ConnectionWatch
 from tui.directory import Directory, from_signed
 from tui.model import REJECTED_KEY, Entry, entry_from
@@ -63,6 +65,7 @@ from tui.service import (
     Emoji,
     NeedsPassphrase,
     NeedsPassword,
+    Restored,
     RoomsChanged,
     Service,
     VerificationRequested,
@@ -180,6 +183,7 @@ class MatrixService(Service):
             for consultation in self.rooms.values():
                 consultation.mark_read()
         self._catching_up = False
+        self.recovery_needed = await self._lacks_recovery_key(client)
         client.on_sync(self._on_sync)
         client.start()
         if self._history_task is None:
@@ -432,6 +436,7 @@ class MatrixService(Service):
             event.rejected,
             trusted=event.trusted,
             device_id=event.sender_device.device_id,
+            from_backup=event.sender_device.from_backup,
         )
         known = self.rooms.get(event.room_id)
         if known is None or known.case_ref == event.room_id:
@@ -534,12 +539,63 @@ class MatrixService(Service):
     async def devices(self, room_id: str) -> list[DeviceRow]:
         client = self._need_client()
         await client.decide_devices(room_id)
-        rows = [
-            DeviceRow(d.user_id, d.device_id, d.ed25519, d.display_name, d.trust.value)
-            for d in client.room_devices(room_id)
-        ]
+        verifications = VerificationStore(self.store_dir / DirectoryDevices.VERIFICATIONS_FILE)
+        rows = []
+        for d in client.room_devices(room_id):
+            published, signed = client.cross_signing_of(d.user_id, d.device_id)
+            listed = listed_master_key(self.policy, d.user_id)
+            master = (
+                "none"
+                if published is None
+                else "unlisted"
+                if listed is None
+                else "listed"
+                if listed == published
+                else "other"
+            )
+            record = verifications.get(d.user_id, d.device_id)
+            verified = trusted_by_verification(record, d.ed25519)
+            rows.append(
+                DeviceRow(
+                    d.user_id,
+                    d.device_id,
+                    d.ed25519,
+                    d.display_name,
+                    d.trust.value,
+                    master,
+                    signed,
+                    verified,
+                )
+            )
         rows.sort(key=lambda r: (r.user_id, r.device_id))
         return rows
+
+    # ------------------------------------------------------------ recovery key
+    async def _lacks_recovery_key(self, client: CoopNetClient) -> bool:
+        if client.recovery.unlocked:
+            return False
+        try:
+            return await client.recovery.backup_version() is not None
+        except CoopNetError as exc:
+            log.warning("reading the key backup of %s failed: %s", self.user_id, exc)
+            return False
+
+    async def unlock_recovery(self, recovery_key: str) -> Restored:
+        client = self._need_client()
+        report = await client.recovery.unlock(recovery_key)
+        self.recovery_needed = False
+        # What could not be read before decrypts now: read each consultation again.
+        for room_id in sorted(client.room_ids()):
+            for event in await client.history(room_id, limit=HISTORY_LIMIT):
+                if event.decrypted:
+                    await self._on_event(event, history=True)
+        return Restored(report.imported, client.cross_signing_status.device_signed)
+
+    def recovery_key(self) -> str:
+        return self._need_client().recovery.recovery_key()
+
+    async def replace_recovery_key(self) -> str:
+        return await self._need_client().recovery.replace()
 
     # ------------------------------------------------------------ emoji verification
     def _need_verifier(self) -> SasVerifier:

@@ -6,17 +6,21 @@ Nothing is sent anywhere; "sent" events are added to the local timeline with mad
 from __future__ import annotations
 
 import itertools
+import secrets
+from dataclasses import replace
 from typing import Any
 
+from coopnet.errors import RecoveryError
 from coopnet.protocol import ConsultationOpened, Event, encode
 from tui.directory import Directory
-from tui.model import Entry, entry_from
+from tui.model import Entry, EntryKind, entry_from
 from tui.service import (
     Connection,
     ConnectionChanged,
     DeviceRow,
     DeviceVerified,
     Emoji,
+    Restored,
     RoomsChanged,
     Service,
     text_content,
@@ -32,6 +36,52 @@ class MemoryService(Service):
         self.verifications: dict[str, tuple[str, str]] = {}
         self.confirmed: set[str] = set()
         self._ids = itertools.count(1)
+        self.account_recovery_key: str | None = None  # the account's, if it has a backup
+        self.holds_recovery_key = False  # this device was enrolled or unlocked with it
+        self._in_backup: dict[str, list[Entry]] = {}  # what the backup's keys decrypt
+
+    def seed_backup(self, recovery_key: str, room_id: str, entries: list[Entry]) -> None:
+        """Entries this device cannot read (a new device) until the recovery key is
+        given: their room keys are in the account's key backup."""
+        self.account_recovery_key = recovery_key
+        self.recovery_needed = not self.holds_recovery_key
+        consultation = self.room(room_id, room_id)
+        for entry in entries:
+            consultation.add(Entry(entry.event_id, entry.sender, entry.ts, EntryKind.UNDECRYPTABLE))
+        self._in_backup.setdefault(room_id, []).extend(entries)
+
+    async def unlock_recovery(self, recovery_key: str) -> Restored:
+        expected = self.account_recovery_key
+        if expected is None:
+            raise RecoveryError(f"{self.user_id} has no secret storage yet: nothing to unlock")
+        if "".join(recovery_key.split()) != "".join(expected.split()):
+            raise RecoveryError(
+                "this recovery key does not open this account's secret storage: check it "
+                "and try again"
+            )
+        self.holds_recovery_key, self.recovery_needed = True, False
+        imported = 0
+        for room_id, entries in self._in_backup.items():
+            for entry in entries:
+                restored = replace(entry, trusted=False, from_backup=True)
+                imported += self.add_entry(room_id, restored, history=True)
+        self._in_backup.clear()
+        return Restored(imported, device_signed=True)
+
+    def recovery_key(self) -> str:
+        if not self.holds_recovery_key or self.account_recovery_key is None:
+            raise RecoveryError(
+                f"this device ({self.device_id}) does not hold the recovery key: show it on "
+                "a device that was enrolled or unlocked with it"
+            )
+        return self.account_recovery_key
+
+    async def replace_recovery_key(self) -> str:
+        old = self.recovery_key()
+        new = " ".join(secrets.token_hex(24)[i : i + 4] for i in range(0, 48, 4))
+        assert new != old
+        self.account_recovery_key = new
+        return new
 
     def next_id(self) -> str:
         return f"$local{next(self._ids)}"

@@ -76,6 +76,9 @@ class Entry:
     """Whether the device policy trusts the device that sent it: an untrusted device's
     event is shown in red and never as the officer's word (the core refuses its steps)."""
     device_id: str | None = None  # the sending device, when known
+    from_backup: bool = False
+    """Untrusted because its room key came from the key backup, which does not
+    authenticate the sender (marked as such, not as an unknown device)."""
     notice: bool = False
     """An ``m.notice`` (what bots send): drawn as a notice when its sender is a bot."""
     marker: tuple[str, str] | None = None
@@ -108,6 +111,7 @@ def entry_from(
     rejected: str | None = None,
     trusted: bool = True,
     device_id: str | None = None,
+    from_backup: bool = False,
 ) -> Entry:
     """Classify a received event (never raises on bad remote content).
 
@@ -118,7 +122,7 @@ def entry_from(
     entry = _classified(event_id, sender, ts, event_type, content, decrypted, rejected)
     if not decrypted or (trusted and device_id is None):
         return entry  # undecrypted: nothing is shown of it, and no device is known yet
-    return replace(entry, trusted=trusted, device_id=device_id)
+    return replace(entry, trusted=trusted, device_id=device_id, from_backup=from_backup)
 
 
 def _classified(

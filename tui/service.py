@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coopnet.errors import CacheError
+from coopnet.errors import CacheError, RecoveryError
 from coopnet.protocol import ConsultationOpened, Event
 from tui.connection import Connection
 from tui.directory import Directory
@@ -44,6 +44,20 @@ class DeviceRow:
     ed25519: str
     display_name: str
     trust: str  # "trusted" | "excluded" | "undecided"
+    master: str = "none"
+    """The owner's published master key against the directory: "listed" (the same),
+    "other" (the directory lists another), "unlisted" (it lists none), "none" (the
+    owner publishes none)."""
+    signed: bool = False  # the owner's self-signing key signed this device
+    verified: bool = False  # this officer verified it by emoji
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What entering the recovery key did."""
+
+    imported: int
+    device_signed: bool
 
 
 @dataclass(frozen=True)
@@ -283,6 +297,24 @@ class Service(ABC):
     async def wait_verified(self, transaction_id: str) -> tuple[str, str]:
         """Wait until both officers confirmed; the (user, device) now trusted."""
         ...
+
+    # ------------------------------------------------------------ recovery key
+    recovery_needed = False
+    """This device holds no recovery key while the account has a key backup: ask the
+    officer for it (the earlier messages cannot be read without it)."""
+
+    async def unlock_recovery(self, recovery_key: str) -> Restored:
+        """Restore the room keys with the recovery key (``RecoveryError``: refused,
+        nothing changed) and read the history again."""
+        raise RecoveryError("this client has no key backup")
+
+    def recovery_key(self) -> str:
+        """The recovery key, on a device that holds it (``RecoveryError`` elsewhere)."""
+        raise RecoveryError("this client has no key backup")
+
+    async def replace_recovery_key(self) -> str:
+        """A new recovery key (shown once); the old one opens nothing."""
+        raise RecoveryError("this client has no key backup")
 
     async def close(self) -> None:
         return None

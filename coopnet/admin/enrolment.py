@@ -18,9 +18,16 @@ from coopnet.trust import directory as d
 
 
 def enrol(
-    steward: Steward, authority_dir: Path, authority_id: str, user_id: str, name: str, role: str
+    steward: Steward,
+    authority_dir: Path,
+    authority_id: str,
+    user_id: str,
+    name: str,
+    role: str,
+    master_key: str | None = None,
 ) -> tuple[d.Directory, Installed]:
-    """List ``user_id`` as an officer (or the bot) of ``authority_id``; install the result.
+    """List ``user_id`` as an officer (or the bot) of ``authority_id``, with its
+    cross-signing master key when known; install the result.
 
     An account already listed in that role is left as it is (the version does not change).
     """
@@ -29,7 +36,8 @@ def enrol(
         found = current.member(user_id)
         if found is not None and found[0].id == authority_id:
             return current
-        return d.with_member(current, authority_id, d.Member(user_id, name), role)
+        member = d.Member(user_id, name, master_key=master_key)
+        return d.with_member(current, authority_id, member, role)
 
     signed = steward.edit(change)
     return signed, publish_to(steward, authority_dir)

@@ -105,34 +105,47 @@ async def register_officer(
         s, url, read_shared_secret(directory), localpart, display_name, admin=False
     )
     write_private(target, (password + "\n").encode())
-    key_file, recovery_key = await _set_up_recovery(directory, url, localpart, user_id, password)
+    key_file, recovery_key, master_key = await _set_up_recovery(
+        directory, url, localpart, user_id, password
+    )
     if role == "bot":
         admin_id, admin_password = await _admin_credentials(directory, s, url)
         async with admin_session(url, admin_id, admin_password) as session:
             await session.exempt_from_rate_limits(user_id)
     if steward is None:
         note = enrolment_note(user_id, role, s.id)
+        if master_key is not None:
+            note += (
+                f" Its master key {master_key} is listed with 'coopnet directory "
+                f"set-master-key {user_id} {master_key} --steward-dir STEWARD'."
+            )
         return Registered(user_id, target, password, note, key_file, recovery_key)
-    signed, installed = enrolment.enrol(steward, directory, s.id, user_id, display_name, role)
+    signed, installed = enrolment.enrol(
+        steward, directory, s.id, user_id, display_name, role, master_key
+    )
+    listed = (
+        f"its master key {master_key} is listed: every device the {role} unlocks with the "
+        "recovery key signs itself and is trusted"
+        if master_key is not None
+        else "its cross-signing keys were not published (see the log); its device key is "
+        "listed once known: coopnet directory add-device|enrol"
+    )
     note = "\n  ".join(
         [f"directory: {user_id} listed as {role} of {s.id} (v{signed.version})"]
         + describe_installed(installed)
-        + [
-            "its device key is listed once known: coopnet directory add-device|enrol",
-            "its first login publishes its cross-signing keys; list the master key with "
-            "coopnet directory set-master-key",
-        ]
+        + [listed]
     )
     return Registered(user_id, target, password, note, key_file, recovery_key)
 
 
 async def _set_up_recovery(
     directory: Path, url: str, localpart: str, user_id: str, password: str
-) -> tuple[Path, str]:
-    """Secret storage and a key backup for the new account; its recovery key goes to
-    ``secrets/<name>.recovery-key`` (0600), next to the initial password."""
+) -> tuple[Path, str, str | None]:
+    """Cross-signing keys, secret storage and a key backup for the new account; its
+    recovery key goes to ``secrets/<name>.recovery-key`` (0600), next to the initial
+    password. Returns the file, the recovery key and the master key."""
     try:
-        recovery_key = await set_up_recovery(url, user_id, password)
+        recovery_key, master_key = await set_up_recovery(url, user_id, password)
     except aiohttp.ClientError as exc:
         raise unreachable(url, exc) from None
     except MatrixError as exc:
@@ -141,7 +154,7 @@ async def _set_up_recovery(
         raise AdminError(f"{user_id} has secret storage already (not a new account)")
     target = recovery_key_file(directory, localpart)
     write_private(target, (recovery_key + "\n").encode())
-    return target, recovery_key
+    return target, recovery_key, master_key
 
 
 async def deactivate_officer(

@@ -3,8 +3,10 @@
 - ``show``: the recovery key again, on a trusted device (one that was enrolled or
   unlocked with it and keeps it in its store, 0600).
 - ``unlock``: on a new device (or a bot whose store was lost), type the recovery key:
-  every room key is restored from the backup and the device backs up its own from then
-  on. A wrong key is refused in place, three tries, nothing changed.
+  the device takes the account's cross-signing keys from secret storage and signs itself
+  (the other authorities then trust it, no steward needed), every room key is restored
+  from the backup and the device backs up its own from then on. A wrong key is refused
+  in place, three tries, nothing changed.
 - ``replace``: a new recovery key on a trusted device; every secret is re-encrypted
   under it and the old key opens nothing. With ``--network`` the account's entry in
   ``network.json`` is updated too. The new key is printed this once.
@@ -116,6 +118,11 @@ def _unlock(args: argparse.Namespace) -> int:
                 )
                 for reason in report.refused:
                     print(f"  refused: {reason}")
+                status = client.cross_signing_status
+                if status.device_signed:
+                    print(f"this device is signed by the account's master key {status.master_key}")
+                else:
+                    print(f"this device is not cross-signed: {status.problem}", file=sys.stderr)
                 await client.back_up_keys()
                 return 0
             print("nothing was changed", file=sys.stderr)

@@ -8,6 +8,7 @@ from coopnet.matrix.devices import (
     DevicePolicy,
     DirectoryDevices,
     EnrolledDevices,
+    listed_master_key,
 )
 from coopnet.matrix.documents import SentDocument, save_document, send_document
 from coopnet.matrix.probe import homeserver_answers
@@ -44,6 +45,7 @@ __all__ = [
     "check_source",
     "file_sha256",
     "homeserver_answers",
+    "listed_master_key",
     "save_document",
     "send_document",
 ]

@@ -49,7 +49,7 @@ from nio import (
 )
 
 from coopnet.consultation.room import RoomPlan, followed_server_acl, room_plan
-from coopnet.errors import MatrixError
+from coopnet.errors import MatrixError, RecoveryError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
 from coopnet.matrix import client_api
@@ -261,7 +261,7 @@ class CoopNetClient:
     ) -> None:
         self._nio = nio_client
         self.store_dir = store_dir
-        self.policy = policy
+        self._policy = policy
         self._event_handlers: list[EventHandler] = []
         self._invite_handlers: list[InviteHandler] = []
         self._excluded_handlers: list[ExcludedHandler] = []
@@ -281,6 +281,18 @@ class CoopNetClient:
         nio_client.add_event_callback(self._on_timeline_event, TIMELINE_TYPES)
         nio_client.add_event_callback(self._on_invite, (InviteMemberEvent,))
         nio_client.add_response_callback(self._on_sync, (SyncResponse,))
+
+    @property
+    def policy(self) -> DevicePolicy:
+        """Who gets room keys, whose key requests are answered, whose words count."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: DevicePolicy) -> None:
+        # One policy for every decision this device makes, swapped everywhere at once.
+        self._policy = self.key_waiter.policy = self.key_sharer.policy = policy
+        if self._key_backup is not None:
+            self._key_backup.policy = policy
 
     # ---------------------------------------------------------------- login
     @classmethod
@@ -339,6 +351,7 @@ class CoopNetClient:
                 await client.ensure_cross_signing(password)
             client.key_waiter.accept_forwards_from_senders()
             client._load_key_backup()
+            await client._store_held_keys()
             private_files(store)
         except BaseException:
             await nio_client.close()
@@ -374,7 +387,17 @@ class CoopNetClient:
             self._nio, self.cross_signing_keys, self._sign_with_device, password
         )
         self.cross_signing_status = status
+        if self.recovery.unlocked:  # secret storage and the backup follow the new keys
+            await self.recovery.store_held_keys(again=True)
         return status
+
+    async def _store_held_keys(self) -> None:
+        """An account enrolled before its cross-signing keys went into secret storage
+        gets them there from a device that holds them and the recovery key."""
+        try:
+            await self.recovery.store_held_keys()
+        except (MatrixError, RecoveryError) as exc:
+            log.warning("storing the cross-signing keys of %s failed: %s", self.user_id, exc)
 
     def _sign_with_device(self, message: bytes) -> str:
         olm = self._nio.olm
@@ -405,7 +428,7 @@ class CoopNetClient:
             raise MatrixError("encryption is not loaded for this client")
         backup = KeyBackup(self._nio, RoomKeys(olm), self.policy, self.store_dir)
         self._key_backup = backup
-        self._recovery = Recovery(self._nio, backup, self.store_dir)
+        self._recovery = Recovery(self._nio, backup, self.store_dir, owner=self)
 
     @property
     def key_backup(self) -> KeyBackup:
@@ -760,6 +783,17 @@ class CoopNetClient:
         if device is None:
             return None
         return exclusion_reason(self.policy, device_info(device, self._nio.cross_signing))
+
+    def cross_signing_of(self, user_id: str, device_id: str) -> tuple[str | None, bool]:
+        """The master key ``user_id`` publishes (None: none, or refused) and whether its
+        self-signing key signed this device's key, as the last keys query said."""
+        view = self._nio.cross_signing
+        device = next(
+            (d for d in self._nio.device_store.active_user_devices(user_id) if d.id == device_id),
+            None,
+        )
+        vouching = view.vouching_master(user_id, device_id, device.ed25519)[0] if device else None
+        return view.master_key(user_id), vouching is not None
 
     def user_devices(self, user_id: str) -> list[Device]:
         """The devices of ``user_id`` this device knows (from key queries)."""

@@ -318,8 +318,10 @@ async def ensure_cross_signed(
     ed25519 = listed_keys.get(f"ed25519:{device_id}", "") if isinstance(listed_keys, dict) else ""
     if verify_json(published, user_id, f"ed25519:{device_id}", ed25519) is not None:
         # This device vouches for the master key too (spec: migrating from device
-        # verifications), so whoever verifies this device by emoji can trust it.
-        master = {k: v for k, v in published.items() if k != "unsigned"}
+        # verifications), so whoever verifies this device by emoji can trust it. Only its
+        # own signature goes up: Synapse refuses the whole object when another signature
+        # in it is by a device it no longer has (the logged-out enrolment device).
+        master = {k: v for k, v in published.items() if k not in ("unsigned", "signatures")}
         signed[identity.master_key] = _signed_by_device(hs, master, sign_with_device)
     await upload_signatures(hs, {user_id: signed})
     log.info("signed device %s of %s with its self-signing key", device_id, user_id)

@@ -51,6 +51,13 @@ def exclusion_reason(policy: DevicePolicy, device: DeviceInfo) -> str:
     return (reason(device) if callable(reason) else "") or "not trusted by the device policy"
 
 
+def listed_master_key(policy: DevicePolicy, user_id: str) -> str | None:
+    """The master key the policy's directory lists for ``user_id`` (None: no directory,
+    or it lists none)."""
+    listed = getattr(policy, "master_key_of", None)
+    return listed(user_id) if callable(listed) else None
+
+
 @dataclass(frozen=True)
 class EnrolledDevices:
     """Trust exactly the devices enrolled for the network: same user, device id and key.
@@ -118,6 +125,10 @@ class DirectoryDevices:
 
     def decide(self, device: DeviceInfo) -> Decision:
         return Decision.TRUST if not self.reason(device) else Decision.EXCLUDE
+
+    def master_key_of(self, user_id: str) -> str | None:
+        found = self.directory.member(user_id)
+        return found[1].master_key if found is not None else None
 
     def reason(self, device: DeviceInfo) -> str:
         """Why the device is excluded; empty when it is trusted."""

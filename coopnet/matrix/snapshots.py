@@ -49,6 +49,11 @@ class SenderDevice:
     trusted: bool
     reason: str = ""
 
+    @property
+    def from_backup(self) -> bool:
+        """Untrusted only because the room key came from the key backup."""
+        return self.reason == FROM_BACKUP
+
 
 NOT_ENCRYPTED = "not encrypted"
 UNKNOWN_DEVICE = "unknown device"

@@ -35,6 +35,8 @@ MASTER = "master"
 SELF_SIGNING = "self_signing"
 USER_SIGNING = "user_signing"
 USAGES = (MASTER, SELF_SIGNING, USER_SIGNING)
+# The secrets that hold the private keys in secret storage (spec, "Cross-signing").
+SECRET_NAMES = tuple(f"m.cross_signing.{usage}" for usage in USAGES)
 
 # Canonical JSON allows integers in this range only, and no floats (appendices).
 _MAX_INT = 2**53 - 1
@@ -202,8 +204,7 @@ class CrossSigningKeys:
         if not isinstance(value, Mapping):
             return "expected an object"
         found = []
-        for name in ("master", "self_signing", "user_signing"):
-            field = f"m.cross_signing.{name}"
+        for field in SECRET_NAMES:
             key = SigningKey.from_b64(value.get(field, ""))
             if key is None:
                 return f"{field}: expected the base64 of a 32-byte Ed25519 seed"
@@ -304,3 +305,28 @@ def check_device(identity: Identity, device: Any) -> str | ChainProblem:
     if problem is not None:
         return ChainProblem(f"{where}.signatures", f"not signed by the self-signing key: {problem}")
     return ed25519
+
+
+def check_recovered(
+    keys: CrossSigningKeys, published: Identity | ChainProblem | None, listed: str | None
+) -> str | None:
+    """Why cross-signing keys read from secret storage must not sign anything (None: they
+    are the account's): the homeserver must publish exactly their master and self-signing
+    public keys, and the directory, when it lists a master key, must list that one."""
+    master = keys.master.public
+    if published is None:
+        return f"the homeserver publishes no master key, secret storage holds {master}"
+    if isinstance(published, ChainProblem):
+        return f"the published cross-signing keys are refused ({published})"
+    if published.master_key != master:
+        return (
+            f"secret storage holds the master key {master}, the homeserver publishes "
+            f"{published.master_key}"
+        )
+    if listed is not None and listed != master:
+        return f"secret storage holds the master key {master}, the directory lists {listed}"
+    if published.self_signing_key != keys.self_signing.public:
+        return "the published self-signing key is not the one in secret storage" + (
+            f" ({published.problem})" if published.problem else ""
+        )
+    return None

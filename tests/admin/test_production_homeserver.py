@@ -218,9 +218,15 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
     async def on_invite(invitation) -> None:  # type: ignore[no-untyped-def]
         invited.append(invitation.room_id)
 
-    # The officer's device unlocks the key backup once (nothing to restore yet).
+    # The officer's device unlocks the key backup once (nothing to restore yet) and takes
+    # the cross-signing keys made at registration from secret storage: it signs itself.
+    assert not prod.cross_signing_status.device_signed
     unlocked = await prod.recovery.unlock(recovery_key)
     assert unlocked.imported == 0 and prod.key_backup.enabled
+    assert prod.cross_signing_status.device_signed
+    assert f"its master key {prod.master_key} is listed" in printed or (
+        f"set-master-key {prod_user} {prod.master_key}" in printed
+    )
     prod.on_event(on_prod)
     lab.on_event(on_lab)
     lab.on_invite(on_invite)

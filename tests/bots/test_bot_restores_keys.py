@@ -3,7 +3,8 @@
 The Swiss bot records a consultation; its nio store (device, Olm account, room keys) is
 then lost. Started again, it logs in as a new device with its password, restores every
 room key from the backup with its recovery key (both from its enrolment in
-``network.json``) and reads the room's past events again; its record holds each once.
+``network.json``), signs its new device with the cross-signing keys from secret storage
+and reads the room's past events again; its record holds each once.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ async def test_a_bot_with_a_lost_store_restores_its_keys_and_reads_past_events(
         reborn = await start_bot("ch")
         assert reborn.matrix.device_id != old_device
         assert reborn.matrix.recovery.unlocked
+        # Its cross-signing keys came from secret storage: the new device signed itself,
+        # and the other authority's officer trusts it without a directory change.
+        assert reborn.matrix.cross_signing_status.device_signed
+        new_device = reborn.matrix.device_id
+        await mx.wait_until(
+            lambda: mx.exclusion_reason(bot.user_id, new_device) == "",
+            60,
+            "mx to trust the bot's new device",
+        )
         history = await reborn.matrix.whole_history(room)
         bodies = {e.content.get("body") for e in history if e.decrypted}
         assert set(texts) <= bodies

@@ -16,8 +16,32 @@ from tui.localize import Localized, app_lang
 from tui.screens.verify import VerifyScreen
 from tui.service import DeviceRow, Service
 
-COLUMNS = ("devices.user", "devices.device", "devices.trust", "devices.key")
+COLUMNS = (
+    "devices.user",
+    "devices.device",
+    "devices.trust",
+    "devices.cross_signing",
+    "devices.key",
+)
 TRUST_STYLE = {"trusted": "green", "excluded": "bold red", "undecided": "yellow"}
+MASTER_STYLE = {"listed": "green", "other": "bold red", "unlisted": "yellow", "none": "dim"}
+
+
+def cross_signing_text(row: DeviceRow, lang: str) -> Text:
+    """The owner's master key against the directory, whether the owner signed the
+    device, whether this officer verified it."""
+    text = Text()
+    if row.master == "none":
+        text.append(t("xs.none", lang), style=MASTER_STYLE["none"])
+    else:
+        text.append(t(f"xs.master_{row.master}", lang), style=MASTER_STYLE[row.master])
+        text.append(" · ")
+        signed = ("xs.signed", "green") if row.signed else ("xs.unsigned", "bold red")
+        text.append(t(signed[0], lang), style=signed[1])
+    if row.verified:
+        text.append(" · ")
+        text.append(t("xs.verified", lang), style="green")
+    return text
 
 
 class DevicesScreen(Localized, ModalScreen[None]):
@@ -85,6 +109,7 @@ class DevicesScreen(Localized, ModalScreen[None]):
                 row.user_id,
                 f"{row.device_id} {row.display_name}".strip(),
                 Text(t(f"trust.{row.trust}", self.lang), style=TRUST_STYLE[row.trust]),
+                cross_signing_text(row, self.lang),
                 row.ed25519,
                 key=f"{row.user_id}|{row.device_id}",
             )

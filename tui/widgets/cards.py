@@ -299,7 +299,8 @@ def related(entry: Entry) -> str | None:
 
 def untrusted_note(entry: Entry, lang: str) -> Text:
     """Said on every event of an untrusted device: it is not the officer's word."""
-    return Text(t("entry.untrusted", lang, device=entry.device_id or "?"), style="bold red")
+    label = "entry.from_backup" if entry.from_backup else "entry.untrusted"
+    return Text(t(label, lang, device=entry.device_id or "?"), style="bold red")
 
 
 def _head(title: str, title_style: str, who: str, ts: int, lang: str, more: int = 0) -> Text:
