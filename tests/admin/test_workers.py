@@ -174,7 +174,14 @@ async def test_worker_profile_carries_a_consultation(
     assert any(_served_by(out, w, "/_matrix/client/v3/sync") for w in client_logs), _logs(out)
     assert any(_served_by(out, w, "/send/m.room.encrypted/") for w in client_logs)
     assert _served_by(out, "federation1", "/_matrix/federation/v1/send/"), _logs(out)
-    persister = (out / "data" / "synapse" / "event_persister1.log").read_text()
-    assert "replication" in persister.lower()
-    sender = (out / "data" / "synapse" / "federation_sender1.log").read_text()
-    assert LAB_ADDRESS in sender, "the federation sender never talked to the lab server"
+    # Events created by the client workers and received by the federation worker reach
+    # the persister over replication (Synapse's send_events / fed_send_events).
+    assert _served_by(out, "event_persister1", "/_synapse/replication/send_events/"), _logs(out)
+    assert _served_by(out, "event_persister1", "/_synapse/replication/fed_send_events/")
+    sender = (out / "data" / "synapse" / "federation_sender1.log").read_text(errors="replace")
+    sent = [
+        line
+        for line in sender.splitlines()
+        if LAB_ADDRESS in line and "/_matrix/federation/v1/send/" in line
+    ]
+    assert sent, "the federation sender never sent a transaction to the lab server"
