@@ -16,13 +16,19 @@ encryption adds the same on both sides). For each profile:
 - the rest: federation sender wake-up, the HTTPS round trip between the homeservers,
   /sync wake-up and the client.
 
-    .venv/bin/python bench/federation_floor.py [--messages 200] [--base-address 127.0.0.221]
+With ``--postgres`` two more networks run on PostgreSQL (Debian's, one server per
+homeserver, fsync on), ``pg-sync`` with ``synchronous_commit = on`` and ``pg-async`` with
+``synchronous_commit = off``.
+
+    .venv/bin/python bench/federation_floor.py [--messages 200] [--postgres]
+        [--base-address 127.0.0.221]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import re
 import shutil
@@ -38,7 +44,12 @@ from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText
 from coopnet.network import Network, lifecycle
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parent.parent))
 from latency import Arrivals, percentile  # noqa: E402
+
+from tests.admin.postgres import running_postgres  # noqa: E402
+
+PG_USER, PG_PASSWORD, PG_DB, PG_PORT = "synapse", "bench", "synapse", 5432
 
 WARMUP = 10
 # synapse/http/site.py: "Processed request: %.3fsec/%.3fsec ... "METHOD URI HTTP/1.1""
@@ -150,23 +161,58 @@ def breakdown(profile: Profile) -> float:
     return total
 
 
+def on_postgres(addresses: set[str]) -> None:
+    """Make the local network's Synapse config use PostgreSQL for these addresses."""
+    original = lifecycle.local_homeserver_config
+
+    def config(authority, *args, **kwargs):  # type: ignore[no-untyped-def]
+        rendered = original(authority, *args, **kwargs)
+        if authority.address in addresses:
+            rendered["database"] = {
+                "name": "psycopg2",
+                "args": {
+                    "user": PG_USER,
+                    "password": PG_PASSWORD,
+                    "dbname": PG_DB,
+                    "host": authority.address,
+                    "port": PG_PORT,
+                    "cp_min": 1,
+                    "cp_max": 5,
+                },
+            }
+        return rendered
+
+    lifecycle.local_homeserver_config = config  # type: ignore[assignment]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--base-address", default="127.0.0.221")
+    parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    second = str(ipaddress.IPv4Address(args.base_address) + 4)
+    base = ipaddress.IPv4Address(args.base_address)
     disk_dir = Path(tempfile.mkdtemp(prefix="coopnet-floor-"))
     shm_dir = Path(tempfile.mkdtemp(prefix="coopnet-floor-", dir="/dev/shm"))
+    layouts = [("disk", disk_dir, base, ""), ("tmpfs", shm_dir, base + 4, "")]
+    if args.postgres:
+        layouts += [
+            ("pg-sync", disk_dir / "pg-sync", base + 8, "-c synchronous_commit=on"),
+            ("pg-async", disk_dir / "pg-async", base + 12, "-c synchronous_commit=off"),
+        ]
+        on_postgres({str(b + i) for _, _, b, s in layouts if s for i in (0, 1)})
     profiles: list[Profile] = []
+    servers = contextlib.ExitStack()
     try:
-        for name, directory, base in (
-            ("disk", disk_dir, args.base_address),
-            ("tmpfs", shm_dir, second),
-        ):
+        for name, directory, first, pg in layouts:
+            for i in (0, 1):
+                if pg:
+                    servers.enter_context(
+                        running_postgres(str(first + i), PG_PORT, PG_USER, PG_PASSWORD, PG_DB, pg)
+                    )
             options = lifecycle.NetworkOptions(
                 authorities=["ch", "cn"],
-                base_address=base,
+                base_address=str(first),
                 officers_per_authority=1,
                 name=f"coopnet-floor-{name}",
             )
@@ -178,8 +224,12 @@ async def main() -> None:
             for profile in profiles:
                 await one_message(profile, i, keep=i >= WARMUP)
         print(f"send -> remote sync, {args.messages} messages each, interleaved (p50, ms)")
-        disk, tmpfs = (breakdown(p) for p in profiles)
-        print(f"tmpfs / disk p50 ratio: {tmpfs / disk:.3f}")
+        p50 = {p.name: breakdown(p) for p in profiles}
+        for name in p50:
+            if name != "disk":
+                print(f"{name} / disk p50 ratio: {p50[name] / p50['disk']:.3f}")
+        if args.postgres:
+            print(f"pg-async / pg-sync p50 ratio: {p50['pg-async'] / p50['pg-sync']:.3f}")
         for profile in profiles:
             for task in profile.tasks:
                 task.cancel()
@@ -188,6 +238,7 @@ async def main() -> None:
     finally:
         for profile in profiles:
             lifecycle.down(profile.network.directory)
+        servers.close()
         shutil.rmtree(disk_dir, ignore_errors=True)
         shutil.rmtree(shm_dir, ignore_errors=True)
 

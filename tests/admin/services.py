@@ -1,5 +1,6 @@
-"""Redis and nginx from Debian's packages for the worker-profile test, each on a loopback
-address and in a temporary directory, stopped afterwards (PostgreSQL: tests/admin/postgres.py).
+"""Processes the production tests start: Synapse's (main and workers), and Redis and
+nginx from Debian's packages, each on a loopback address and in a temporary directory,
+stopped afterwards (PostgreSQL: tests/admin/postgres.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,6 +38,32 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class SynapseProcesses:
+    """The Synapse processes of one homeserver (output in ``out/NAME.out``), stopped in
+    reverse order of start."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, module: str, *config: Path) -> None:
+        args = [a for path in config for a in ("--config-path", str(path))]
+        with open(self.out / f"{name}.out", "wb") as log:
+            self.started.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", module, *args],
+                    cwd=self.out,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
+
+    def stop(self) -> None:
+        for proc in reversed(self.started):
+            _stop(proc)
 
 
 def _tail(path: Path) -> str:

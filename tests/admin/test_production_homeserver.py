@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +20,9 @@ from coopnet.network import Network
 from coopnet.network.process import check_port_free
 from tests.admin.conftest import LAB_ADDRESS, POSTGRES_PORT, PRODUCTION_ADDRESS
 from tests.admin.exchange import consult_lab, register_officer, wait_healthy
+from tests.admin.helpers import compose_env
 from tests.admin.postgres import find_pg_bin, running_postgres
+from tests.admin.services import SynapseProcesses
 from tests.tools import needs
 
 pytestmark = [
@@ -85,14 +84,9 @@ def _render(tmp_path: Path, lab: Network) -> Path:
     return out
 
 
-def _env(out: Path) -> dict[str, str]:
-    lines = (out / ".env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
 def _log_tail(out: Path) -> str:
     parts = []
-    for path in (out / "data" / "synapse" / "homeserver.log", out / "synapse.stdout.log"):
+    for path in (out / "data" / "synapse" / "homeserver.log", out / "synapse.out"):
         if path.exists():
             parts.append(f"--- {path}\n" + "\n".join(path.read_text().splitlines()[-30:]))
     return "\n".join(parts)
@@ -103,7 +97,7 @@ def production(tmp_path: Path, lab_network: Network) -> Iterator[tuple[Path, str
     """Render, start PostgreSQL and Synapse; stop both afterwards."""
     out = _render(tmp_path, lab_network)
     check_port_free(PRODUCTION_ADDRESS, POSTGRES_PORT, "test PostgreSQL")
-    env = _env(out)
+    env = compose_env(out)
     with running_postgres(
         PRODUCTION_ADDRESS,
         POSTGRES_PORT,
@@ -111,30 +105,12 @@ def production(tmp_path: Path, lab_network: Network) -> Iterator[tuple[Path, str
         env["POSTGRES_PASSWORD"],
         env["POSTGRES_DB"],
     ):
-        stdout = open(out / "synapse.stdout.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "synapse.app.homeserver",
-                "--config-path",
-                str(out / "synapse" / "config"),
-            ],
-            cwd=out,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        stdout.close()
+        synapse = SynapseProcesses(out)
+        synapse.start("synapse", "synapse.app.homeserver", out / "synapse" / "config")
         try:
             yield out, f"http://{PRODUCTION_ADDRESS}:8008"
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            synapse.stop()
 
 
 def _config(out: Path) -> dict:

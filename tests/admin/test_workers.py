@@ -6,9 +6,6 @@ officer on it consults an officer of the lab network through it, both ways.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -23,8 +20,9 @@ from coopnet.network import Network
 from coopnet.network.process import check_port_free
 from tests.admin.conftest import LAB_ADDRESS, POSTGRES_PORT, WORKERS_ADDRESS, WORKERS_BACKEND
 from tests.admin.exchange import consult_lab, register_officer, wait_healthy
+from tests.admin.helpers import compose_env
 from tests.admin.postgres import find_pg_bin, running_postgres
-from tests.admin.services import running_nginx, running_redis
+from tests.admin.services import SynapseProcesses, running_nginx, running_redis
 from tests.tools import needs
 
 pytestmark = [
@@ -49,11 +47,6 @@ def _render(tmp_path: Path, lab: Network) -> Path:
     return out
 
 
-def _env(out: Path) -> dict[str, str]:
-    lines = (out / ".env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
 def _logs(out: Path) -> str:
     parts = []
     for path in sorted((out / "data" / "synapse").glob("*.log")) + sorted(out.glob("*.out")):
@@ -61,37 +54,6 @@ def _logs(out: Path) -> str:
         errors = [line for line in lines if " - ERROR - " in line or "Traceback" in line]
         parts.append(f"--- {path.name}\n" + "\n".join((errors or lines)[-15:]))
     return "\n".join(parts)
-
-
-class Processes:
-    """Synapse's processes of one homeserver, stopped in reverse order."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.started: list[subprocess.Popen[bytes]] = []
-
-    def start(self, name: str, module: str, *config: Path) -> None:
-        args = [a for path in config for a in ("--config-path", str(path))]
-        with open(self.out / f"{name}.out", "wb") as log:
-            self.started.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", module, *args],
-                    cwd=self.out,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
-            )
-
-    def stop(self) -> None:
-        for proc in reversed(self.started):
-            proc.send_signal(signal.SIGTERM)
-        for proc in self.started:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _probe(worker: workers.Worker) -> str:
@@ -112,9 +74,9 @@ async def worker_homeserver(
     plan = workers.plan(settings)
     for port in (POSTGRES_PORT, REDIS_PORT, settings.client_port, *workers.ports(settings)):
         check_port_free(WORKERS_BACKEND, port, "the worker profile")
-    env = _env(out)
+    env = compose_env(out)
     config = out / "synapse" / "config"
-    processes = Processes(out)
+    processes = SynapseProcesses(out)
     async with AsyncExitStack() as stack:
         stack.enter_context(
             running_postgres(
