@@ -8,6 +8,7 @@ containers of ``deploy/compose.yaml``, the directory itself on a host with syste
     synapse/config/homeserver.yaml  Synapse configuration (secrets; 0600)
     synapse/config/federation.yaml  the federation allowlist (the network's members)
     synapse/log.config              rotating log file
+    synapse/workers/NAME.yaml       one per Synapse worker process, with NAME.log.config
     synapse/signing.key             the homeserver's signing key (0600)
     tls/network-ca.crt              the network CA (mode network-ca)
     tls/federation.crt, .key        the federation certificate (key 0600)
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from coopnet.admin import botconfig, homeserver, proxy, wellknown
+from coopnet.admin import botconfig, homeserver, proxy, wellknown, workers
 from coopnet.admin.publish import FEDERATION_YAML, publish_to
 from coopnet.admin.publish import rewrite_allowlist as rewrite_allowlist
 from coopnet.admin.settings import AUTHORITY_FILE, AuthoritySettings
@@ -99,6 +100,35 @@ def check_settings(steward: Steward, s: AuthoritySettings) -> None:
     ports = [s.client_port, s.metrics_port] + ([s.federation_port] if s.tls == "synapse" else [])
     if len(set(ports)) != len(ports):
         raise AdminError(f"the client, federation and metrics ports must differ, got {ports}")
+    if s.lab and s.tls == "proxy" and s.bind_address == s.public_host:
+        raise AdminError(
+            f"in a lab behind the reverse proxy, the proxy listens on {s.public_host}: give "
+            "Synapse another loopback address (--bind)"
+        )
+    if s.workers.enabled:
+        _check_workers(s, ports)
+
+
+def _check_workers(s: AuthoritySettings, ports: list[int]) -> None:
+    if s.target != "host":
+        raise AdminError(
+            "Synapse workers are rendered for --target host (systemd units "
+            "deploy/systemd/coopnet-synapse-worker@.service); compose is not supported yet"
+        )
+    if s.tls != "proxy":
+        raise AdminError(
+            "with workers the reverse proxy routes requests to them, so it terminates TLS: "
+            "use --tls proxy"
+        )
+    taken = set(ports) | {s.federation_port}  # the proxy listens there
+    for port in workers.ports(s):
+        if port in taken:
+            raise AdminError(
+                f"worker port {port} is already used (client {s.client_port}, metrics "
+                f"{s.metrics_port}, or another worker): choose --worker-base-port and "
+                "--metrics-port apart"
+            )
+        taken.add(port)
 
 
 def add_authority(
@@ -141,6 +171,7 @@ def add_authority(
     written.add(out / "synapse" / "log.config", "Synapse logging, rotated at 50 MB x 10")
     write_private(out / "synapse" / "signing.key", signing_key_line().encode())
     written.add(out / "synapse" / "signing.key", "the homeserver's signing key (0600; back it up)")
+    _write_workers(s, out, written)
 
     _write_tls(steward, s, out, written)
 
@@ -183,6 +214,16 @@ def add_authority(
         installed.file, f"the signed network directory v{installed.version} (the bot reads it)"
     )
     return written, secrets
+
+
+def _write_workers(s: AuthoritySettings, out: Path, written: Written) -> None:
+    """One small file per worker process (no secrets: they are in homeserver.yaml)."""
+    (out / workers.WORKERS_DIR).mkdir(parents=True, exist_ok=True)
+    for worker in workers.plan(s):
+        (out / worker.config_file).write_bytes(_yaml(workers.worker_config(s, worker)))
+        (out / worker.log_config_file).write_bytes(_yaml(workers.worker_log_config(s, worker)))
+        port = f" on port {worker.http_port}" if worker.http_port else ""
+        written.add(out / worker.config_file, f"Synapse worker {worker.name} ({worker.kind}{port})")
 
 
 def _write_tls(steward: Steward, s: AuthoritySettings, out: Path, written: Written) -> None:

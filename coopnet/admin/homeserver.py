@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from coopnet.admin import workers
 from coopnet.admin.settings import AuthoritySettings
 from coopnet.network.synapse_config import CLOSED_NETWORK, new_secret, rotating_log_config
 from coopnet.protocol.attachment import homeserver_upload_limit
@@ -42,10 +43,11 @@ class Secrets:
     macaroon_secret_key: str
     form_secret: str
     database_password: str
+    worker_replication_secret: str
 
     @classmethod
     def generate(cls) -> Secrets:
-        return cls(new_secret(), new_secret(), new_secret(), new_secret())
+        return cls(new_secret(), new_secret(), new_secret(), new_secret(), new_secret())
 
 
 def _listeners(s: AuthoritySettings) -> list[dict[str, Any]]:
@@ -85,12 +87,14 @@ def _listeners(s: AuthoritySettings) -> list[dict[str, Any]]:
     listeners.append(
         {"port": s.metrics_port, "bind_addresses": [s.bind_address], "type": "metrics"}
     )
+    if s.workers.enabled:
+        listeners.append(workers.replication_listener(s))
     return listeners
 
 
 def public_baseurl(s: AuthoritySettings) -> str:
     if s.lab:
-        return f"http://{s.bind_address}:{s.client_port}/"
+        return f"http://{s.public_host}:{s.client_port}/"
     return f"https://{s.public_host}/"
 
 
@@ -161,6 +165,8 @@ def homeserver_config(s: AuthoritySettings, secrets: Secrets) -> dict[str, Any]:
     if s.certificates == "network-ca":
         # Federation trusts the network CA only (this list replaces the system's roots).
         config["federation_custom_ca_list"] = [str(root / "tls" / "network-ca.crt")]
+    if s.workers.enabled:
+        config.update(workers.shared_config(s, secrets.worker_replication_secret))
     if s.lab:
         # Lab on one machine: the members are loopback addresses, which Synapse blocks by
         # default. A production server with DNS names keeps the default blocklist.

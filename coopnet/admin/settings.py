@@ -46,6 +46,35 @@ class DatabaseSettings(FileRecord):
     user: str = spec(_NAME, default="synapse")
 
 
+_COUNT = Integer(0, 32)
+
+
+@dataclass(frozen=True)
+class WorkerSettings(FileRecord):
+    """How many Synapse worker processes of each kind (all 0: one process, no Redis).
+
+    The kinds follow Synapse's documented worker set-up (``docs/workers.md``): generic
+    workers for the client API and for inbound federation, federation senders for
+    outbound federation, event persisters writing the events stream.
+    """
+
+    OPEN: ClassVar[bool] = False
+    client: int = spec(_COUNT, default=0)
+    federation: int = spec(_COUNT, default=0)
+    federation_senders: int = spec(_COUNT, default=0)
+    event_persisters: int = spec(_COUNT, default=0)
+    # Ports: workers' HTTP listeners count up from http_base_port, the replication
+    # listeners (main process first, then event persisters) from replication_port.
+    http_base_port: int = spec(_PORT, default=8081)
+    replication_port: int = spec(_PORT, default=9093)
+    redis_host: str = spec(_NAME, default="127.0.0.1")
+    redis_port: int = spec(_PORT, default=6379)
+
+    @property
+    def enabled(self) -> bool:
+        return self.client + self.federation + self.federation_senders + self.event_persisters > 0
+
+
 @dataclass(frozen=True)
 class AuthoritySettings(FileRecord):
     OPEN: ClassVar[bool] = False
@@ -72,6 +101,8 @@ class AuthoritySettings(FileRecord):
     max_document_bytes: int = spec(Integer(1, 1 << 40), default=DEFAULT_MAX_DOCUMENT_BYTES)
     # one-machine lab: IP-literal server names, loopback federation
     lab: bool = spec(Boolean(), default=False)
+    # Synapse split into worker processes with Redis (deploy/README.md, "Workers").
+    workers: WorkerSettings = spec(Nested(WorkerSettings), default_factory=WorkerSettings)
     version: int = format_version(FORMAT_VERSION)
 
     @property

@@ -21,6 +21,7 @@ from coopnet.admin.settings import (
     TLS_TERMINATION,
     AuthoritySettings,
     DatabaseSettings,
+    WorkerSettings,
 )
 from coopnet.admin.steward import CERTIFICATE_MODES, MemberAuthority, init_network, load_steward
 from coopnet.errors import AdminError
@@ -162,9 +163,59 @@ def _add_authority(commands: argparse._SubParsersAction) -> None:
         help="one-machine lab: IP-literal server name, loopback federation, plain "
         "HTTP client API (never in production)",
     )
+    _worker_arguments(p)
     p.add_argument("--show-secrets", action="store_true", help="print the generated secrets")
     p.add_argument("--force", action="store_true", help="overwrite an existing configuration")
     p.set_defaults(func=_run_add_authority)
+
+
+# --workers: the profile deploy/README.md recommends for a busy authority.
+WORKER_PRESET = {"client": 2, "federation": 1, "federation_senders": 1, "event_persisters": 1}
+
+
+def _worker_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "Synapse workers (--target host, deploy/README.md 'Workers'; needs Redis)"
+    )
+    g.add_argument(
+        "--workers",
+        action="store_true",
+        help="split Synapse into processes: 2 client workers, 1 federation worker, "
+        "1 federation sender, 1 event persister (override each below)",
+    )
+    for option, what in (
+        ("--client-workers", "generic workers for the client API (sync, send, keys, login)"),
+        ("--federation-workers", "generic workers for inbound federation"),
+        ("--federation-senders", "federation senders (outbound federation)"),
+        ("--event-persisters", "event persisters (write the events stream)"),
+    ):
+        g.add_argument(option, type=int, metavar="N", help=what)
+    g.add_argument("--worker-base-port", type=int, default=8081)
+    g.add_argument("--replication-port", type=int, default=9093)
+    g.add_argument("--redis-host", default="127.0.0.1")
+    g.add_argument("--redis-port", type=int, default=6379)
+
+
+def _worker_settings(args: argparse.Namespace) -> WorkerSettings:
+    given = {
+        "client": args.client_workers,
+        "federation": args.federation_workers,
+        "federation_senders": args.federation_senders,
+        "event_persisters": args.event_persisters,
+    }
+    counts = {k: (WORKER_PRESET[k] if args.workers else 0) for k in given}
+    for key, value in given.items():
+        if value is not None:
+            if not 0 <= value <= 32:
+                raise AdminError(f"{key.replace('_', ' ')} workers: {value} is not 0 to 32")
+            counts[key] = value
+    return WorkerSettings(
+        **counts,
+        http_base_port=args.worker_base_port,
+        replication_port=args.replication_port,
+        redis_host=args.redis_host,
+        redis_port=args.redis_port,
+    )
 
 
 def _settings(args: argparse.Namespace) -> AuthoritySettings:
@@ -201,6 +252,7 @@ def _settings(args: argparse.Namespace) -> AuthoritySettings:
         ),
         retention_days=args.retention_days,
         lab=args.lab,
+        workers=_worker_settings(args),
     )
 
 

@@ -32,3 +32,9 @@ def render(tmp_path: Path, *extra: str, target: str = "compose") -> tuple[Path, 
         == 0
     )
     return steward, out
+
+
+def compose_env(out: Path) -> dict[str, str]:
+    """The variables of an authority directory's ``.env`` (database name, user, password)."""
+    lines = (out / ".env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))

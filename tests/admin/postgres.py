@@ -61,9 +61,17 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> None:
 
 @contextmanager
 def running_postgres(
-    host: str, port: int, user: str, password: str, dbname: str
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    dbname: str,
+    settings: str = "-c fsync=off",
 ) -> Iterator[Postgres]:
-    """A PostgreSQL server on ``host:port`` with role ``user``/``password`` owning ``dbname``."""
+    """A PostgreSQL server on ``host:port`` with role ``user``/``password`` owning ``dbname``.
+
+    ``settings``: server options; the tests need no durability (``fsync=off``), a
+    benchmark of commit latency passes its own."""
     bindir = find_pg_bin()
     if bindir is None:
         missing("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
@@ -93,7 +101,7 @@ def running_postgres(
                 ]
             )
         )
-        options = f"-h {host} -p {port} -k {base} -c fsync=off"
+        options = f"-h {host} -p {port} -k {base} {settings}"
         _run(
             _as_server_user(
                 [

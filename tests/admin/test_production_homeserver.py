@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +15,14 @@ import pytest
 import yaml
 
 from coopnet.cli import main
-from coopnet.matrix import CoopNetClient, EnrolledDevices, ReceivedEvent
+from coopnet.matrix import CoopNetClient
 from coopnet.network import Network
 from coopnet.network.process import check_port_free
 from tests.admin.conftest import LAB_ADDRESS, POSTGRES_PORT, PRODUCTION_ADDRESS
+from tests.admin.exchange import consult_lab, register_officer, wait_healthy
+from tests.admin.helpers import compose_env
 from tests.admin.postgres import find_pg_bin, running_postgres
-from tests.harness import wait_async, wait_for
+from tests.admin.services import SynapseProcesses
 from tests.tools import needs
 
 pytestmark = [
@@ -86,14 +84,9 @@ def _render(tmp_path: Path, lab: Network) -> Path:
     return out
 
 
-def _env(out: Path) -> dict[str, str]:
-    lines = (out / ".env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
 def _log_tail(out: Path) -> str:
     parts = []
-    for path in (out / "data" / "synapse" / "homeserver.log", out / "synapse.stdout.log"):
+    for path in (out / "data" / "synapse" / "homeserver.log", out / "synapse.out"):
         if path.exists():
             parts.append(f"--- {path}\n" + "\n".join(path.read_text().splitlines()[-30:]))
     return "\n".join(parts)
@@ -104,7 +97,7 @@ def production(tmp_path: Path, lab_network: Network) -> Iterator[tuple[Path, str
     """Render, start PostgreSQL and Synapse; stop both afterwards."""
     out = _render(tmp_path, lab_network)
     check_port_free(PRODUCTION_ADDRESS, POSTGRES_PORT, "test PostgreSQL")
-    env = _env(out)
+    env = compose_env(out)
     with running_postgres(
         PRODUCTION_ADDRESS,
         POSTGRES_PORT,
@@ -112,30 +105,12 @@ def production(tmp_path: Path, lab_network: Network) -> Iterator[tuple[Path, str
         env["POSTGRES_PASSWORD"],
         env["POSTGRES_DB"],
     ):
-        stdout = open(out / "synapse.stdout.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "synapse.app.homeserver",
-                "--config-path",
-                str(out / "synapse" / "config"),
-            ],
-            cwd=out,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        stdout.close()
+        synapse = SynapseProcesses(out)
+        synapse.start("synapse", "synapse.app.homeserver", out / "synapse" / "config")
         try:
             yield out, f"http://{PRODUCTION_ADDRESS}:8008"
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            synapse.stop()
 
 
 def _config(out: Path) -> dict:
@@ -147,124 +122,18 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
 ) -> None:
     out, url = production
     assert _config(out)["database"]["name"] == "psycopg2"
-    async with aiohttp.ClientSession() as session:
-
-        async def healthy() -> bool:
-            try:
-                async with session.get(url + "/health") as resp:
-                    return resp.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await wait_async(healthy, "Synapse to start", 120, explain=lambda: _log_tail(out))
-    capsys.readouterr()
-
+    await wait_healthy(url + "/health", "Synapse to start", explain=lambda: _log_tail(out))
     # An officer registered through the admin command; the password is not printed.
-    code = await asyncio.to_thread(
-        main,
-        [
-            "admin",
-            "register-officer",
-            "--authority-dir",
-            str(out),
-            "--localpart",
-            "officer.prod",
-            "--display-name",
-            "Production officer",
-        ],
-    )
-    printed = capsys.readouterr().out
-    assert code == 0, printed
-    password = (out / "secrets" / "officer.prod.password").read_text().strip()
-    assert password not in printed
-    # Its secret storage and key backup exist already; the recovery key is in a file too.
-    key_file = out / "secrets" / "officer.prod.recovery-key"
-    recovery_key = key_file.read_text().strip()
-    assert key_file.stat().st_mode & 0o077 == 0 and recovery_key not in printed
-    assert f"@officer.prod:{PRODUCTION_ADDRESS}" in printed
+    officer = await register_officer(out, "officer.prod", PRODUCTION_ADDRESS, capsys)
+    prod_user, password = officer.user_id, officer.password
 
-    lab_authority = lab_network.authority("ch")
-    lab_account = lab_authority.officers()[0]
-    lab_devices = {
-        acc.user_id: {acc.device_id: acc.ed25519}
-        for acc in lab_authority.accounts
-        if acc.device_id and acc.ed25519
-    }
-    prod_user = f"@officer.prod:{PRODUCTION_ADDRESS}"
-    prod = await CoopNetClient.open(
-        url,
-        prod_user,
-        out / "clients" / "officer.prod",
-        policy=EnrolledDevices(lab_devices),
-        password=password,
-    )
-    lab = await CoopNetClient.open(
-        lab_authority.client_url,
-        lab_account.user_id,
-        Path(lab_account.store_dir or ""),
-        policy=EnrolledDevices({**lab_devices, prod_user: {prod.device_id: prod.ed25519_key}}),
-    )
-    # The production side learns its own device too (trusts itself for its other devices).
-    prod.policy = EnrolledDevices({**lab_devices, prod_user: {prod.device_id: prod.ed25519_key}})
-    received: dict[str, list[ReceivedEvent]] = {"prod": [], "lab": []}
-    invited: list[str] = []
-
-    async def on_prod(event: ReceivedEvent) -> None:
-        received["prod"].append(event)
-
-    async def on_lab(event: ReceivedEvent) -> None:
-        received["lab"].append(event)
-
-    async def on_invite(invitation) -> None:  # type: ignore[no-untyped-def]
-        invited.append(invitation.room_id)
-
-    # The officer's device unlocks the key backup once (nothing to restore yet) and takes
-    # the cross-signing keys made at registration from secret storage: it signs itself.
-    assert not prod.cross_signing_status.device_signed
-    unlocked = await prod.recovery.unlock(recovery_key)
-    assert unlocked.imported == 0 and prod.key_backup.enabled
-    assert prod.cross_signing_status.device_signed
-    assert f"its master key {prod.master_key} is listed" in printed or (
-        f"set-master-key {prod_user} {prod.master_key}" in printed
-    )
-    prod.on_event(on_prod)
-    lab.on_event(on_lab)
-    lab.on_invite(on_invite)
-    try:
-        await prod.sync_once()
-        await lab.sync_once()
-        prod.start()
-        lab.start()
-        room_id = await prod.create_consultation_room(
-            f"PR-CH-{uuid.uuid4().hex[:6]}",
-            invite=[lab_account.user_id],
-            servers=[PRODUCTION_ADDRESS, LAB_ADDRESS],
-        )
-        await wait_for(lambda: room_id in invited, "the lab officer's invitation")
-        await lab.join(room_id)
-        await prod.wait_until(
-            lambda: lab_account.user_id in prod.joined(room_id), 60, "the lab join"
-        )
-        await prod.send_text(room_id, "Hello from a PostgreSQL-backed homeserver")
-        await lab.send_text(room_id, "Received, thank you")
-
-        def got(side: str, text: str) -> ReceivedEvent | None:
-            return next(
-                (e for e in received[side] if e.content.get("body", "").startswith(text)), None
-            )
-
-        await wait_for(lambda: got("lab", "Hello from") is not None, "lab to decrypt")
-        await wait_for(lambda: got("prod", "Received") is not None, "production to decrypt")
-        message = got("lab", "Hello from")
-        assert message is not None and message.encrypted and message.decrypted
-        assert message.sender == prod_user
+    async def backed_up(prod: CoopNetClient) -> None:
         # Both room keys (its own session and the lab officer's) are in the backup.
         await prod.back_up_keys()
         version = await prod.recovery.backup_version()
         assert version is not None and version.count >= 2
-    finally:
-        await prod.close()
-        await lab.close()
+
+    await consult_lab(out, url, PRODUCTION_ADDRESS, officer, lab_network, then=backed_up)
 
     # Deactivation through the admin API: the account cannot log in any more.
     code = await asyncio.to_thread(
