@@ -32,7 +32,17 @@ from bots.consultation.view import (
 from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
-from coopnet.consultation import Message, Party, Refusal, Roster, Topic, plan_room
+from coopnet.consultation import (
+    STEP_REASONS,
+    ConsultationSettings,
+    Message,
+    Party,
+    Refusal,
+    Roster,
+    Topic,
+    plan_room,
+    propose_answer,
+)
 from coopnet.errors import ConsultationError
 from coopnet.ids import EventID
 from coopnet.keys import load_or_create_signing_key
@@ -44,6 +54,7 @@ from coopnet.protocol import (
     Document,
     Event,
     ParseError,
+    ProgressQuery,
     Receipt,
     content_hash,
     encode,
@@ -53,6 +64,8 @@ from coopnet.protocol import (
     parse_payload,
 )
 from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
+from coopnet.protocol.handling import with_handling
+from coopnet.protocol.render import render_text
 from coopnet.receipts import sign_receipt
 from coopnet.records import NewEntry
 from coopnet.records.evidence import EvidenceStore
@@ -119,9 +132,11 @@ class ConsultationBot(Bot):
         rulebook: Rulebook | None = None,
         clock: Callable[[], dt.date] = utc_today,
         documents: DocumentSettings | None = None,
+        settings: ConsultationSettings | None = None,
     ) -> None:
         super().__init__(config, policy)
         self.documents = documents or DocumentSettings()
+        self.settings = settings or ConsultationSettings()
         self.roster = roster
         self.authority_id = authority_id
         self.records_path = records_path
@@ -432,6 +447,21 @@ class ConsultationBot(Bot):
             await self.send_receipt(
                 event.room_id, event.event_id, event.sender, event.content[PAYLOAD_KEY]
             )
+            if isinstance(parsed, ProgressQuery):
+                await self.propose_progress_answer(event.room_id, event.event_id)
+
+    async def propose_progress_answer(self, room_id: str, query_id: str) -> None:
+        """Propose to the authority's officers the answer to a progress query put to it,
+        from the consultation's state (UNTOC art. 18(24)); they edit it and send it."""
+        view = await self.view(room_id)
+        status = view.consultation.status(self.clock())
+        if status is None:
+            return
+        lang = self.own_party.language
+        proposal = propose_answer(status, query_id)
+        body = text("progress.proposed", lang, query=query_id, answer=render_text(proposal, lang))
+        marker = {"kind": "proposal", "query": query_id, "answer": proposal.to_dict()}
+        await self.notice(room_id, body, "proposal", query_id, marker=marker)
 
     async def _check_document(
         self, event: ReceivedEvent, document: Document
@@ -495,13 +525,15 @@ class ConsultationBot(Bot):
     def _answer_for(refusal: Refusal, lang: str) -> tuple[str, str]:
         """(message key, reason) of the answer to a refused step, in the sender's language
         where the reason has a label."""
+        reason = refusal.message
+        if refusal.code in STAGE_REASONS or refusal.code in STEP_REASONS:
+            reason = f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
         if refusal.topic is Topic.STAGE:
-            reason = refusal.message
-            if refusal.code in STAGE_REASONS:
-                reason = f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
             return "transition.refused", reason
         if refusal.topic is Topic.ASSURANCE:
             return "assurance.refused", refusal.message
+        if refusal.topic in (Topic.DECISION, Topic.PROGRESS):
+            return "step.refused", reason
         return "rejected.title", refusal.message
 
     async def send_receipt(
@@ -517,6 +549,9 @@ class ConsultationBot(Bot):
             "event_type": payload.get("type"),
         }
         document = parse_payload(payload)
+        if isinstance(document, Event) and document.handling:
+            # The receipt says how what it certifies may be used.
+            fields["handling"] = [code.value for code in document.handling]
         if isinstance(document, Document):
             fields["document_sha256"] = document.sha256
             fields["document_size"] = document.size
@@ -616,7 +651,8 @@ class ConsultationBot(Bot):
             known = ", ".join(sorted(self.roster.ids()))
             raise CommandError(f"no requirements profile for {authority!r} (authorities: {known})")
         view = await self.view(ctx.room_id)
-        content = encode(profile.answer, ctx.language, after=view.consultation.head())
+        answer = with_handling(profile.answer)
+        content = encode(answer, ctx.language, after=view.consultation.head())
         if profile.answer.illustrative:
             note = text("requirements.illustrative", ctx.language, state=profile.state)
             content["body"] = f"{note}\n{content['body']}"

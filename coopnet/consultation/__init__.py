@@ -6,6 +6,8 @@
 - :mod:`~coopnet.consultation.fold` – the rules that accept or refuse each step;
 - :mod:`~coopnet.consultation.assurances` – the assurances' state machine;
 - :mod:`~coopnet.consultation.documents` – documents: versions, translations, certification;
+- :mod:`~coopnet.consultation.decision` – consultation before refusal, the duty to prosecute;
+- :mod:`~coopnet.consultation.progress` – progress queries and the answer the bot proposes;
 - :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
   refusals, conflicts and receipts of one room, folded incrementally;
 - :mod:`~coopnet.consultation.room` – the plan of a consultation room.
@@ -17,17 +19,29 @@ they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio 
 from __future__ import annotations
 
 from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
+from coopnet.consultation.decision import REASONS as _DECISION_REASONS
 from coopnet.consultation.documents import (
     Certification,
     DocumentState,
     HeldDocument,
     versions,
 )
-from coopnet.consultation.fold import UNTRUSTED_DEVICE, Refusal, Step, Topic, topic_of
+from coopnet.consultation.fold import (
+    NOT_A_PARTY,
+    NOT_OPENED,
+    UNTRUSTED_DEVICE,
+    Refusal,
+    Step,
+    Topic,
+    topic_of,
+)
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
+from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
+from coopnet.consultation.progress import propose_answer
 from coopnet.consultation.room import RoomPlan, plan_room, room_plan
 from coopnet.consultation.roster import Party, Person, Roster
+from coopnet.consultation.settings import ConsultationSettings
 from coopnet.consultation.state import (
     Consultation,
     HeldReceipt,
@@ -37,13 +51,25 @@ from coopnet.consultation.state import (
     Summary,
 )
 
+STEP_REASONS: tuple[str, ...] = (
+    *_DECISION_REASONS,
+    *_PROGRESS_REASONS,
+    NOT_OPENED,
+    NOT_A_PARTY,
+)
+"""Reason codes of refused steps beside the stage machine's, each labelled
+``reason.<code>`` in six languages."""
+
 __all__ = [
+    "STEP_REASONS",
     "UNTRUSTED_DEVICE",
     "AssuranceRecord",
     "AssuranceRegister",
     "CausalOrder",
     "Certification",
     "Consultation",
+    "ConsultationSettings",
+    "propose_answer",
     "DocumentState",
     "HeldDocument",
     "HeldReceipt",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from coopnet.protocol.events import DeadlineExtension, SurrenderPostponement
 from coopnet.protocol.vocab import DeadlineStatus, Stage
@@ -31,6 +31,7 @@ class Deadline:
     late: bool = False  # met, but after the due date
     reminders: tuple[dt.date, ...] = ()
     warnings: tuple[str, ...] = ()
+    calendar: str | None = None  # counted in working days: the calendar used (its source)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,22 @@ def _finish(
     status = DeadlineStatus.OVERDUE if today > due else DeadlineStatus.PENDING
     reminders = tuple(due + dt.timedelta(days=o) for o in offsets)
     return Deadline(rule, start, due, limit, status, None, False, reminders, tuple(warnings))
+
+
+def step_deadline(
+    rule: DeadlineRule,
+    start: dt.date,
+    due: dt.date,
+    today: dt.date,
+    offsets: Sequence[int],
+    closed: tuple[DeadlineStatus, dt.date | None] | None = None,
+    calendar: str | None = None,
+) -> Deadline:
+    """A deadline that a step of the consultation opened (not a stage: a progress query,
+    an envisaged refusal...), counted by the caller; ``calendar`` names the working-day
+    calendar it was counted in, if any."""
+    found = _finish(rule, start, due, closed, today, offsets)
+    return replace(found, calendar=calendar)
 
 
 def compute(
