@@ -41,7 +41,7 @@ from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
 from coopnet.consultation.progress import propose_answer
 from coopnet.consultation.room import RoomPlan, plan_room, room_plan
 from coopnet.consultation.roster import Party, Person, Roster
-from coopnet.consultation.settings import ConsultationSettings
+from coopnet.consultation.settings import DEFAULT_RESPOND_DAYS, ConsultationSettings
 from coopnet.consultation.state import (
     Consultation,
     HeldReceipt,
@@ -62,6 +62,7 @@ STEP_REASONS: tuple[str, ...] = (
 
 __all__ = [
     "STEP_REASONS",
+    "DEFAULT_RESPOND_DAYS",
     "UNTRUSTED_DEVICE",
     "AssuranceRecord",
     "AssuranceRegister",

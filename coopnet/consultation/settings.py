@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 DEFAULT_PROGRESS_ANSWER_WORKING_DAYS = 10
 DEFAULT_PROSECUTION_REPORT_DAYS = 60
+DEFAULT_RESPOND_DAYS = 30
+"""What a form proposes as the requesting side's time to answer an envisaged refusal (the
+requested side sets the date it gives; UNTOC fixes none)."""
 
 
 @dataclass(frozen=True)
