@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ from coopnet.protocol import (
 from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from coopnet.protocol.handling import with_handling
 from coopnet.protocol.render import render_text
+from coopnet.protocol.vocab import HandlingCode
 from coopnet.receipts import sign_receipt
 from coopnet.records import NewEntry
 from coopnet.records.evidence import EvidenceStore
@@ -133,8 +134,10 @@ class ConsultationBot(Bot):
         clock: Callable[[], dt.date] = utc_today,
         documents: DocumentSettings | None = None,
         settings: ConsultationSettings | None = None,
+        handling: Mapping[str, tuple[HandlingCode, ...]] | None = None,
     ) -> None:
         super().__init__(config, policy)
+        self.handling = handling  # the network's handling defaults (None: built-in)
         self.documents = documents or DocumentSettings()
         self.settings = settings or ConsultationSettings()
         self.roster = roster
@@ -160,7 +163,12 @@ class ConsultationBot(Bot):
         self._records = await AsyncRecordStore.open(self.records_path, self._signing_key)
         # Empty at every start: views are rebuilt from the record on first use.
         self._views = ViewCache(
-            self.user_id, self._records, self.roster, self.roster.receipt_keys, self.rulebook
+            self.user_id,
+            self._records,
+            self.roster,
+            self.roster.receipt_keys,
+            self.rulebook,
+            self.settings,
         )
 
     async def teardown(self) -> None:
@@ -651,7 +659,7 @@ class ConsultationBot(Bot):
             known = ", ".join(sorted(self.roster.ids()))
             raise CommandError(f"no requirements profile for {authority!r} (authorities: {known})")
         view = await self.view(ctx.room_id)
-        answer = with_handling(profile.answer)
+        answer = with_handling(profile.answer, defaults=self.handling)
         content = encode(answer, ctx.language, after=view.consultation.head())
         if profile.answer.illustrative:
             note = text("requirements.illustrative", ctx.language, state=profile.state)

@@ -137,3 +137,19 @@ def parse_defaults(
             continue
         table[kind] = tuple(HandlingCode(v) for v in value)
     return problems or table
+
+
+def parse_entries(entries: Iterable[str]) -> dict[str, tuple[HandlingCode, ...]] | list[Problem]:
+    """Defaults written one ``KIND=CODE,CODE`` per entry (the network file's
+    ``handling_defaults``): the table, or the problems naming each bad entry."""
+    data: dict[str, object] = {}
+    problems: list[Problem] = []
+    for i, entry in enumerate(entries):
+        kind, sep, codes = entry.partition("=")
+        if not sep or not kind.strip():
+            detail = f"{entry[:60]!r} is not KIND=CODE,CODE"
+            problems.append(Problem(f"handling_defaults[{i}]", NOT_ALLOWED, detail))
+            continue
+        data[kind.strip()] = [c.strip() for c in codes.split(",") if c.strip()]
+    parsed = parse_defaults(data)
+    return problems + parsed if isinstance(parsed, list) else (problems or parsed)

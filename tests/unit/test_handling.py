@@ -13,6 +13,7 @@ from coopnet.protocol.handling import (
     default_for,
     effective_handling,
     parse_defaults,
+    parse_entries,
     sharing_warnings,
     with_handling,
 )
@@ -78,3 +79,11 @@ def test_sharing_is_checked_against_the_codes() -> None:
     # Explicitly permitted: sharing with the competent domestic agencies.
     assert sharing_warnings((H.NO_ONWARD, H.DOMESTIC_AGENCIES), Use.DOMESTIC_AGENCY) == ()
     assert sharing_warnings((), Use.ONWARD) == ()
+
+
+def test_the_network_file_writes_defaults_one_entry_per_kind() -> None:
+    table = parse_entries(["identity=case_only,not_evidence", "*=no_onward"])
+    assert table == {"identity": (H.CASE_ONLY, H.NOT_EVIDENCE), "*": (H.NO_ONWARD,)}
+    problems = parse_entries(["identity", "document=top_secret"])
+    assert isinstance(problems, list)
+    assert [p.path for p in problems] == ["handling_defaults[0]", "handling_defaults.document"]
