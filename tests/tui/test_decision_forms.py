@@ -4,6 +4,8 @@ its handling code forbids passing on."""
 
 from __future__ import annotations
 
+from rich.console import Console
+
 from coopnet.protocol import PersonIdentity, ProgressAnswer, ProgressQuery, RefusalEnvisaged
 from coopnet.protocol.handling import with_handling
 from coopnet.protocol.labels import label
@@ -12,6 +14,7 @@ from tests.tui.conftest import open_form, until
 from tui.app import CoopNetApp
 from tui.screens.consultation import ConsultationScreen
 from tui.seed import CN, seeded_service, structured
+from tui.widgets.side_panel import render_panel
 from tui.widgets.timeline import Timeline
 
 ROOM = "!room1:127.0.0.11"
@@ -73,3 +76,15 @@ async def test_copying_what_may_not_be_passed_on_warns_first() -> None:
         await pilot.press("y")
         await until(pilot, lambda: bool(copied), "the copy once confirmed")
         assert label("handling_code.no_onward", "en") in copied[0]
+
+
+def test_the_side_panel_says_which_calendar_a_working_day_deadline_uses() -> None:
+    service = seeded_service(rooms=2, events_per_room=9, invite=False)
+    room = service.consultation(ROOM)
+    assert room.add(structured("$query", CN, 1_780_000_100_000, ProgressQuery(question="?")))
+    day = room.entry("$query").day  # type: ignore[union-attr]
+    console = Console(width=80, color_system=None, record=True)
+    console.print(render_panel(room, day, "fr"))
+    text = console.export_text()
+    assert label("rule.progress_answer", "fr")[:20] in text.replace("\n", " ")
+    assert "CH public holidays" in text  # the requested State, Switzerland, answers
