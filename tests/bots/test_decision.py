@@ -165,6 +165,13 @@ async def test_a_handling_code_is_in_the_fallback_a_plain_nio_client_reads(
     # The receipt certifies how what it certifies may be used.
     assert receipt.content[PAYLOAD_KEY]["content"]["handling"] == ["case_only", "no_onward"]
     await wait_for(lambda: any(e.event_id == sent for e in mx_inbox.events), "mx to get it")
+    # The receiving bot's record (and so its export) keeps the codes as sent.
+    recorded = await mx_bot.records.get_by_event_id(sent)
+    assert recorded is not None
+    content = (
+        recorded.content if isinstance(recorded.content, dict) else json.loads(recorded.content)
+    )
+    assert content["content"][PAYLOAD_KEY]["content"]["handling"] == ["case_only", "no_onward"]
 
     # A plain nio client on the Mexican officer's device reads only the body.
     net = load_network(network.directory)
