@@ -22,18 +22,22 @@ from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import Screen
 
-from coopnet.consultation import Topic
+from coopnet.consultation import DEFAULT_RESPOND_DAYS, Topic, propose_answer
 from coopnet.errors import CoopNetError, RecoveryError
 from coopnet.protocol import (
     Assurance,
     AssuranceMonitoring,
     ConsultationOpened,
     Event,
+    ProgressAnswer,
     Receipt,
+    RefusalEnvisaged,
     RequirementsAnswer,
     RequirementsQuery,
     StageTransition,
 )
+from coopnet.protocol.handling import default_for
+from coopnet.protocol.vocab import Side
 from tui.drafts import REFUSED_FIELD as DRAFT_FIELD
 from tui.drafts import draft_prefill
 from tui.i18n import day, show, t
@@ -81,10 +85,16 @@ REFUSED_FIELD = {
     "due_date_required": "due_date",  # ECE art. 18(4): the appointed date
     "condition_not_accepted": "assurance_ids",
     "assurance_wrong_giver": "giver",
+    "grounds_not_consulted": "grounds",  # UNTOC art. 16(16), 18(26): envisage them first
+    "respond_by_past": "respond_by",
+    "no_such_query": "query",
+    "query_answered": "query",
 }
 TOPIC_FIELD = {
     Topic.STAGE: "to_stage",
     Topic.ASSURANCE: "assurance_status",
+    Topic.DECISION: "grounds",
+    Topic.PROGRESS: "query",
     Topic.DRAFT: "draft",
 }
 MAX_DEADLINE_TOASTS = 3
@@ -413,7 +423,13 @@ class CoopNetApp(App[None]):
     def prefill(self, consultation: Consultation, cls: type[Event]) -> dict[str, Any]:
         today = self.service.today()
         opened = consultation.opened
-        values: dict[str, Any] = {}
+        # The network's default handling codes for this kind of exchange, preselected.
+        values: dict[str, Any] = {"handling": [c.value for c in default_for(cls.TYPE)]}
+        if cls is ProgressAnswer:
+            values.update(self.proposed_answer(consultation, today))
+        if cls is RefusalEnvisaged:
+            respond = today + dt.timedelta(days=DEFAULT_RESPOND_DAYS)
+            values["respond_by"] = respond.isoformat()
         if cls in (StageTransition, AssuranceMonitoring):
             values["date"] = today.isoformat()
         if cls is StageTransition:
@@ -441,6 +457,20 @@ class CoopNetApp(App[None]):
                 values["in_reply_to"] = query.event_id
         values.update(draft_prefill(consultation.core, cls))
         return values
+
+    def proposed_answer(self, consultation: Consultation, today: dt.date) -> dict[str, Any]:
+        """The answer the core proposes (as the bot does) to the oldest progress query put
+        to this officer's side and not answered yet; empty when there is none."""
+        status = consultation.status(today)
+        opened = consultation.opened
+        if status is None or opened is None:
+            return {}
+        own = consultation.own_authority
+        side = Side.REQUESTING if own == opened.requesting_authority else Side.REQUESTED
+        waiting = consultation.core.progress.open_queries(to=side)
+        if not waiting:
+            return {}
+        return propose_answer(status, waiting[0].event_id).to_dict()
 
     def stage_check(self, consultation: Consultation) -> Any:
         """What the bots would refuse a step for, as a field error before sending (the

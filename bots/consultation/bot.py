@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,17 @@ from bots.consultation.view import (
 from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
-from coopnet.consultation import Message, Party, Refusal, Roster, Topic, plan_room
+from coopnet.consultation import (
+    STEP_REASONS,
+    ConsultationSettings,
+    Message,
+    Party,
+    Refusal,
+    Roster,
+    Topic,
+    plan_room,
+    propose_answer,
+)
 from coopnet.consultation.draft_check import attached_documents
 from coopnet.consultation.drafts import DRAFT_REASONS
 from coopnet.errors import ConsultationError
@@ -48,6 +58,7 @@ from coopnet.protocol import (
     DraftRequest,
     Event,
     ParseError,
+    ProgressQuery,
     Receipt,
     content_hash,
     encode,
@@ -58,6 +69,9 @@ from coopnet.protocol import (
 )
 from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from coopnet.protocol.draft_render import problem_text
+from coopnet.protocol.handling import with_handling
+from coopnet.protocol.render import render_text
+from coopnet.protocol.vocab import HandlingCode
 from coopnet.receipts import sign_receipt
 from coopnet.records import NewEntry
 from coopnet.records.evidence import EvidenceStore
@@ -124,9 +138,13 @@ class ConsultationBot(Bot):
         rulebook: Rulebook | None = None,
         clock: Callable[[], dt.date] = utc_today,
         documents: DocumentSettings | None = None,
+        settings: ConsultationSettings | None = None,
+        handling: Mapping[str, tuple[HandlingCode, ...]] | None = None,
     ) -> None:
         super().__init__(config, policy)
+        self.handling_defaults = handling  # the network's handling defaults (None: built-in)
         self.documents = documents or DocumentSettings()
+        self.settings = settings or ConsultationSettings()
         self.roster = roster
         self.authority_id = authority_id
         self.records_path = records_path
@@ -150,7 +168,12 @@ class ConsultationBot(Bot):
         self._records = await AsyncRecordStore.open(self.records_path, self._signing_key)
         # Empty at every start: views are rebuilt from the record on first use.
         self._views = ViewCache(
-            self.user_id, self._records, self.roster, self.roster.receipt_keys, self.rulebook
+            self.user_id,
+            self._records,
+            self.roster,
+            self.roster.receipt_keys,
+            self.rulebook,
+            self.settings,
         )
 
     async def teardown(self) -> None:
@@ -447,6 +470,8 @@ class ConsultationBot(Bot):
             )
             if isinstance(parsed, DraftRequest):
                 await self.check_drafts(event.room_id)
+            if isinstance(parsed, ProgressQuery):
+                await self.propose_progress_answer(event.room_id, event.event_id)
 
     async def check_drafts(self, room_id: str) -> None:
         """Post the checklist of every draft version that awaits one, checked against
@@ -462,7 +487,10 @@ class ConsultationBot(Bot):
             return
         attached = attached_documents(consultation.documents())
         for review in owed:
-            checklist = checklist_for(review, profile.answer, self.authority_id, attached)
+            checklist = with_handling(
+                checklist_for(review, profile.answer, self.authority_id, attached),
+                defaults=self.handling_defaults,
+            )
             drafted = consultation.message(review.latest)
             readers = [self.own_party.language]
             if drafted is not None:
@@ -470,6 +498,19 @@ class ConsultationBot(Bot):
             content = encode(checklist, readers[0], after=consultation.head())
             content["body"], content["formatted_body"] = fallback(checklist, readers)
             await self.post(room_id, content, "checklist", review.latest)
+
+    async def propose_progress_answer(self, room_id: str, query_id: str) -> None:
+        """Propose to the authority's officers the answer to a progress query put to it,
+        from the consultation's state (UNTOC art. 18(24)); they edit it and send it."""
+        view = await self.view(room_id)
+        status = view.consultation.status(self.clock())
+        if status is None:
+            return
+        lang = self.own_party.language
+        proposal = propose_answer(status, query_id)
+        body = text("progress.proposed", lang, query=query_id, answer=render_text(proposal, lang))
+        marker = {"kind": "proposal", "query": query_id, "answer": proposal.to_dict()}
+        await self.notice(room_id, body, "proposal", query_id, marker=marker)
 
     async def _check_document(
         self, event: ReceivedEvent, document: Document
@@ -533,15 +574,17 @@ class ConsultationBot(Bot):
     def _answer_for(refusal: Refusal, lang: str) -> tuple[str, str]:
         """(message key, reason) of the answer to a refused step, in the sender's language
         where the reason has a label."""
+        reason = refusal.message
+        if refusal.code in STAGE_REASONS or refusal.code in STEP_REASONS:
+            reason = f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
         if refusal.topic is Topic.STAGE:
-            reason = refusal.message
-            if refusal.code in STAGE_REASONS:
-                reason = f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
             return "transition.refused", reason
         if refusal.topic is Topic.ASSURANCE:
             return "assurance.refused", refusal.message
         if refusal.topic is Topic.DRAFT and refusal.code in DRAFT_REASONS:
             return "rejected.title", f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
+        if refusal.topic in (Topic.DECISION, Topic.PROGRESS):
+            return "step.refused", reason
         return "rejected.title", refusal.message
 
     async def send_receipt(
@@ -557,6 +600,9 @@ class ConsultationBot(Bot):
             "event_type": payload.get("type"),
         }
         document = parse_payload(payload)
+        if isinstance(document, Event) and document.handling:
+            # The receipt says how what it certifies may be used.
+            fields["handling"] = [code.value for code in document.handling]
         if isinstance(document, Document):
             fields["document_sha256"] = document.sha256
             fields["document_size"] = document.size
@@ -657,7 +703,8 @@ class ConsultationBot(Bot):
             known = ", ".join(sorted(self.roster.ids()))
             raise CommandError(f"no requirements profile for {authority!r} (authorities: {known})")
         view = await self.view(ctx.room_id)
-        content = encode(profile.answer, ctx.language, after=view.consultation.head())
+        answer = with_handling(profile.answer, defaults=self.handling_defaults)
+        content = encode(answer, ctx.language, after=view.consultation.head())
         if profile.answer.illustrative:
             note = text("requirements.illustrative", ctx.language, state=profile.state)
             content["body"] = f"{note}\n{content['body']}"

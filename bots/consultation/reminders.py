@@ -26,6 +26,13 @@ def _base(deadline: Deadline) -> str:
     return f"{deadline.rule.id}:{deadline.start.isoformat()}:{deadline.due.isoformat()}"
 
 
+def _calendar(deadline: Deadline, lang: str) -> str:
+    """Which calendar a deadline counted in working days used (empty: calendar days)."""
+    if deadline.calendar is None:
+        return ""
+    return f" ({label('ui.working_days', lang)}: {deadline.calendar})"
+
+
 def due_notices(
     status: ConsultationStatus, sent: set[str], today: dt.date, lang: str
 ) -> list[Notice]:
@@ -36,9 +43,8 @@ def due_notices(
         if deadline.status is DeadlineStatus.OVERDUE:
             key = f"{base}:overdue"
             if key not in sent:
-                notices.append(
-                    Notice(key, text("overdue.title", lang, rule=rule, due=deadline.due))
-                )
+                body = text("overdue.title", lang, rule=rule, due=deadline.due)
+                notices.append(Notice(key, body + _calendar(deadline, lang)))
             continue
         if deadline.status is not DeadlineStatus.PENDING:
             continue
@@ -49,7 +55,6 @@ def due_notices(
         if key in sent:
             continue
         days = (deadline.due - today).days
-        notices.append(
-            Notice(key, text("reminder.due", lang, rule=rule, due=deadline.due, days=days))
-        )
+        body = text("reminder.due", lang, rule=rule, due=deadline.due, days=days)
+        notices.append(Notice(key, body + _calendar(deadline, lang)))
     return notices

@@ -34,6 +34,8 @@ def render_status(consultation: Consultation, today: dt.date, case_ref: str, lan
         )
         if deadline.rule.origin is not None:  # where the rule comes from, and its source
             lines.append(f"    {value_label(deadline.rule.origin, lang)}: {deadline.rule.source}")
+        if deadline.calendar is not None:  # counted in working days: in which calendar
+            lines.append(f"    {label('ui.working_days', lang)}: {deadline.calendar}")
     if not open_deadlines:
         lines.append(f"  {text('status.no_deadlines', lang)}")
     lines.append(f"{text('status.assurances', lang)}:")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from coopnet.consultation import Consultation, Message, Parties
+from coopnet.consultation import Consultation, ConsultationSettings, Message, Parties
 from coopnet.consultation.recorded import MESSAGE_KINDS, UNTRUSTED_KIND, recorded_inner
 from coopnet.protocol import BOT_MARKER
 from coopnet.receipts import Keys
@@ -112,8 +112,9 @@ def new_view(
     parties: Parties,
     receipt_keys: Keys | None = None,
     rulebook: Rulebook | None = None,
+    settings: ConsultationSettings | None = None,
 ) -> ConsultationView:
-    return ConsultationView(Consultation(parties, receipt_keys, rulebook), bot)
+    return ConsultationView(Consultation(parties, receipt_keys, rulebook, settings), bot)
 
 
 def build_view(
@@ -122,9 +123,10 @@ def build_view(
     parties: Parties,
     receipt_keys: Keys | None = None,
     rulebook: Rulebook | None = None,
+    settings: ConsultationSettings | None = None,
 ) -> ConsultationView:
     """Fold a room's record entries (in record order) into the view of ``bot``."""
-    view = new_view(bot, parties, receipt_keys, rulebook)
+    view = new_view(bot, parties, receipt_keys, rulebook, settings)
     for entry in entries:
         fold_entry(view, entry)
     return view

@@ -26,7 +26,7 @@ import asyncio
 from dataclasses import dataclass
 
 from bots.consultation.view import ConsultationView, build_view, fold_entry
-from coopnet.consultation import Message, Parties
+from coopnet.consultation import ConsultationSettings, Message, Parties
 from coopnet.receipts import Keys
 from coopnet.records import Entry, NewEntry
 from coopnet.records.store import RecordStore
@@ -53,7 +53,9 @@ class ViewCache:
         parties: Parties,
         receipt_keys: Keys | None = None,
         rulebook: Rulebook | None = None,
+        settings: ConsultationSettings | None = None,
     ) -> None:
+        self._settings = settings
         self._bot = bot
         self._records = records
         self._parties = parties
@@ -92,7 +94,9 @@ class ViewCache:
             return [e for e in store.entries(case_ref) if e.room_id == room_id]
 
         entries = await self._records.execute_write_fn(read)
-        view = build_view(self._bot, entries, self._parties, self._receipt_keys, self._rulebook)
+        view = build_view(
+            self._bot, entries, self._parties, self._receipt_keys, self._rulebook, self._settings
+        )
         return _Cached(case_ref, view, entries[-1].seq if entries else 0)
 
     def _fold(self, entry: Entry, message: Message | None) -> None:

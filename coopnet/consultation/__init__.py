@@ -8,6 +8,8 @@
 - :mod:`~coopnet.consultation.documents` – documents: versions, translations, certification;
 - :mod:`~coopnet.consultation.drafts` – draft review: versions, checklists, answers, ready;
   :mod:`~coopnet.consultation.draft_check` – the completeness check against a profile;
+- :mod:`~coopnet.consultation.decision` – consultation before refusal, the duty to prosecute;
+- :mod:`~coopnet.consultation.progress` – progress queries and the answer the bot proposes;
 - :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
   refusals, conflicts and receipts of one room, folded incrementally;
 - :mod:`~coopnet.consultation.room` – the plan of a consultation room.
@@ -19,6 +21,7 @@ they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio 
 from __future__ import annotations
 
 from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
+from coopnet.consultation.decision import REASONS as _DECISION_REASONS
 from coopnet.consultation.documents import (
     Certification,
     DocumentState,
@@ -27,11 +30,22 @@ from coopnet.consultation.documents import (
 )
 from coopnet.consultation.draft_check import changes_between, check_draft
 from coopnet.consultation.drafts import DraftReview, HeldAnswer, HeldChecklist
-from coopnet.consultation.fold import UNTRUSTED_DEVICE, Refusal, Step, Topic, topic_of
+from coopnet.consultation.fold import (
+    NOT_A_PARTY,
+    NOT_OPENED,
+    UNTRUSTED_DEVICE,
+    Refusal,
+    Step,
+    Topic,
+    topic_of,
+)
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
+from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
+from coopnet.consultation.progress import propose_answer
 from coopnet.consultation.room import RoomPlan, plan_room, room_plan
 from coopnet.consultation.roster import Party, Person, Roster
+from coopnet.consultation.settings import DEFAULT_RESPOND_DAYS, ConsultationSettings
 from coopnet.consultation.state import (
     Consultation,
     HeldReceipt,
@@ -41,13 +55,26 @@ from coopnet.consultation.state import (
     Summary,
 )
 
+STEP_REASONS: tuple[str, ...] = (
+    *_DECISION_REASONS,
+    *_PROGRESS_REASONS,
+    NOT_OPENED,
+    NOT_A_PARTY,
+)
+"""Reason codes of refused steps beside the stage machine's, each labelled
+``reason.<code>`` in six languages."""
+
 __all__ = [
+    "STEP_REASONS",
+    "DEFAULT_RESPOND_DAYS",
     "UNTRUSTED_DEVICE",
     "AssuranceRecord",
     "AssuranceRegister",
     "CausalOrder",
     "Certification",
     "Consultation",
+    "ConsultationSettings",
+    "propose_answer",
     "DocumentState",
     "DraftReview",
     "HeldAnswer",

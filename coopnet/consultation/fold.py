@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from coopnet.consultation.assurances import AssuranceParties, AssuranceRegister
+from coopnet.consultation.decision import Decisions
 from coopnet.consultation.drafts import DraftRegister, DraftStep
+from coopnet.consultation.progress import Progress
 from coopnet.protocol import (
     REVISION,
     Assurance,
@@ -23,6 +25,10 @@ from coopnet.protocol import (
     DeadlineExtension,
     Document,
     Event,
+    ProgressAnswer,
+    ProgressQuery,
+    ProsecutionReport,
+    RefusalEnvisaged,
     RequirementsAnswer,
     StageTransition,
     SurrenderPostponement,
@@ -40,6 +46,8 @@ class Topic(StrEnum):
     DEADLINE = "deadline"  # a deadline extension or a postponed surrender
     DOCUMENT = "document"  # a document, a new version of one, a translation
     DRAFT = "draft"  # a draft request, its checklist, an answer, ready to transmit
+    DECISION = "decision"  # a refusal envisaged, a report of submission for prosecution
+    PROGRESS = "progress"  # a progress query or its answer
     EXCHANGE = "exchange"  # any other step: identity, requirements, case law...
 
 
@@ -57,6 +65,10 @@ def topic_of(event: Event) -> Topic:
         return Topic.DOCUMENT
     if isinstance(event, DraftStep):
         return Topic.DRAFT
+    if isinstance(event, RefusalEnvisaged | ProsecutionReport):
+        return Topic.DECISION
+    if isinstance(event, ProgressQuery | ProgressAnswer):
+        return Topic.PROGRESS
     return Topic.EXCHANGE
 
 
@@ -120,6 +132,8 @@ class Fold:
         self.documents: dict[str, Step] = {}  # accepted documents by event id, in order
         self.replaced_by: dict[str, str] = {}  # a document's id -> its next version's
         self.drafts = DraftRegister()
+        self.decisions = Decisions()  # envisaged refusals, the prosecution obligation
+        self.progress = Progress()  # progress queries and their answers
 
     def side(self, authority: str | None) -> Side | None:
         if authority is None or self.opened is None:
@@ -155,6 +169,8 @@ class Fold:
             if problem is None and step.revision >= 2:
                 problem = self.assurances.judge_conditions(event.assurance_ids)
             if problem is None:
+                problem = self.decisions.judge_transition(event, step.revision)
+            if problem is None:
                 return None
             winner = self.stages.current.event_id
             return Refusal(
@@ -180,6 +196,8 @@ class Fold:
             return self._judge_document(step, event, seen)
         if isinstance(event, DraftStep):
             return self._judge_draft(step, event)
+        if isinstance(event, RefusalEnvisaged | ProsecutionReport | ProgressQuery | ProgressAnswer):
+            return self._judge_decision(step, event)
         return None
 
     def _judge_draft(self, step: Step, event: DraftStep) -> Refusal | None:
@@ -194,6 +212,30 @@ class Fold:
         if problem is None:
             return None
         return Refusal(step.event_id, Topic.DRAFT, problem[0], problem[1])
+
+    def _judge_decision(
+        self,
+        step: Step,
+        event: RefusalEnvisaged | ProsecutionReport | ProgressQuery | ProgressAnswer,
+    ) -> Refusal | None:
+        """An envisaged refusal, a report of submission for prosecution, a progress
+        answer: each needs the opened consultation and the right side
+        (:mod:`~coopnet.consultation.decision`, :mod:`~coopnet.consultation.progress`)."""
+        topic = topic_of(event)
+        if self.opened is None:
+            return Refusal(step.event_id, topic, NOT_OPENED, "no consultation is open here")
+        side = self.side(step.authority)
+        if isinstance(event, RefusalEnvisaged):
+            problem = self.decisions.judge_envisaged(event, side, step.day)
+        elif isinstance(event, ProsecutionReport):
+            problem = self.decisions.judge_report(side)
+        elif isinstance(event, ProgressQuery):
+            problem = None if side is not None else (NOT_A_PARTY, "the sender is on neither side")
+        else:
+            problem = self.progress.judge_answer(event, side)
+        if problem is None:
+            return None
+        return Refusal(step.event_id, topic, problem[0], problem[1])
 
     def _judge_document(self, step: Step, event: Document, seen: Seen) -> Refusal | None:
         """A new version replaces one of its own authority's documents, once; a
@@ -258,10 +300,20 @@ class Fold:
             self.stages = StageFold(event.kind)
             return None
         side = self.side(step.authority)
+        self.decisions.add_step(side, step.day)
         if isinstance(event, StageTransition) and self.stages is not None:
             self.stages.add(StageInput(event, side, step.event_id, step.revision))
+            self.decisions.add_transition(step.event_id, event, side)
             if event.to_stage is Stage.GRANTED:
                 self.assurances.condition(event.assurance_ids, step.event_id)
+        elif isinstance(event, RefusalEnvisaged):
+            self.decisions.add_envisaged(step.event_id, step.day, event)
+        elif isinstance(event, ProsecutionReport):
+            self.decisions.add_report(step.event_id, event)
+        elif isinstance(event, ProgressQuery) and side is not None:
+            self.progress.add_query(step.event_id, step.day, side)
+        elif isinstance(event, ProgressAnswer):
+            self.progress.add_answer(step.event_id, step.day, event)
         elif isinstance(event, Assurance | AssuranceMonitoring):
             self.assurances.apply(event, step.event_id)
         elif isinstance(event, SurrenderPostponement) and side is not None:

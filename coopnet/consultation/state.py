@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol
 
 from coopnet.consultation.assurances import AssuranceRecord
+from coopnet.consultation.decision import Decisions
 from coopnet.consultation.documents import HeldDocument, fold_documents
 from coopnet.consultation.drafts import DraftReview
 from coopnet.consultation.fold import Fold, Refusal, Step
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
+from coopnet.consultation.progress import Progress
+from coopnet.consultation.settings import ConsultationSettings
 from coopnet.protocol import (
     PAYLOAD_KEY,
     ConsultationOpened,
@@ -37,8 +40,16 @@ from coopnet.protocol import (
     content_hash,
     payload_revision,
 )
+from coopnet.protocol.vocab import Side
 from coopnet.receipts import Keys, verify_receipt
-from coopnet.stages import ConsultationStatus, Rulebook, load_rulebook, status_of
+from coopnet.stages import (
+    ConsultationStatus,
+    Rulebook,
+    WorkingCalendar,
+    calendar_for,
+    load_rulebook,
+    status_of,
+)
 
 
 class Parties(Protocol):
@@ -97,10 +108,12 @@ class Consultation:
         parties: Parties,
         receipt_keys: Keys | None = None,
         rulebook: Rulebook | None = None,
+        settings: ConsultationSettings | None = None,
     ) -> None:
         self._parties = parties
         self._receipt_keys: Keys = receipt_keys or {}
         self._rulebook = rulebook
+        self.settings = settings or ConsultationSettings()
         self._order = CausalOrder()
         self._steps: dict[str, Step] = {}
         self._messages: dict[str, Message] = {}
@@ -180,7 +193,7 @@ class Consultation:
         if not order.awaited(step.event_id) and (head is None or key > order.key(head)):
             return self._fold.judge(step, self._seen_by(message))
         # It lands before the end: fold a copy with it (rare: a concurrent step).
-        trial = Consultation(self._parties, self._receipt_keys, self._rulebook)
+        trial = Consultation(self._parties, self._receipt_keys, self._rulebook, self.settings)
         for held in self._messages.values():
             if held.event_id in self._steps:
                 trial.add(held)
@@ -207,17 +220,51 @@ class Consultation:
         fold = self._fold
         status = None
         if fold.opened is not None and fold.stages is not None:
+            book = self._rulebook or _packaged_rulebook()
             status = status_of(
                 fold.opened,
                 fold.stages.state(),
                 fold.postponements,
                 fold.extensions,
                 today=today,
-                rulebook=self._rulebook or _packaged_rulebook(),
+                rulebook=book,
                 requested_state=fold.requested_state,
             )
+            # The deadlines that steps open (envisaged refusals, the prosecution
+            # obligation, progress queries) beside those of the stages.
+            offsets = book.reminder_offsets_days
+            steps = fold.decisions.deadlines(
+                today, offsets, self.settings.prosecution_report_days
+            ) + fold.progress.deadlines(
+                today, offsets, self.settings.progress_answer_working_days, self.calendar
+            )
+            if steps:
+                found = sorted((*status.deadlines, *steps), key=lambda d: (d.start, d.due))
+                status = replace(status, deadlines=tuple(found))
         self._status = (self.version, today, status)
         return status
+
+    def calendar(self, side: Side) -> WorkingCalendar:
+        """The working calendar of one side's State (its public holidays)."""
+        opened = self._fold.opened
+        if opened is None:
+            return calendar_for(None)
+        authority = (
+            opened.requesting_authority if side is Side.REQUESTING else opened.requested_authority
+        )
+        party = getattr(self._parties, "party", None)  # a roster knows each authority's State
+        found = party(authority) if callable(party) else None
+        return calendar_for(getattr(found, "state", None), authority)
+
+    @property
+    def decisions(self) -> Decisions:
+        """Envisaged refusals and the prosecution obligation (read, never modify)."""
+        return self._fold.decisions
+
+    @property
+    def progress(self) -> Progress:
+        """Progress queries and their answers (read, never modify)."""
+        return self._fold.progress
 
     def assurances(self) -> Mapping[str, AssuranceRecord]:
         """Each assurance by its id, as its accepted steps left it (read, never modify)."""

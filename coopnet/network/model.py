@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from coopnet.consultation.settings import DEFAULT_PROGRESS_ANSWER_WORKING_DAYS
 from coopnet.datafile import (
     Boolean,
     FileRecord,
@@ -120,6 +121,14 @@ class Network(FileRecord):
     )
     # The largest document officers may send (bytes); every homeserver's max_upload_size.
     max_document_bytes: int = spec(Integer(1, 1 << 40), default=DEFAULT_MAX_DOCUMENT_BYTES)
+    # How many working days (of the answering State) the answer to a progress query has.
+    progress_answer_working_days: int = spec(
+        Integer(1, 365), default=DEFAULT_PROGRESS_ANSWER_WORKING_DAYS
+    )
+    # The network's handling codes per kind of exchange, one "KIND=CODE,CODE" per entry
+    # (KIND: an event type suffix such as identity, or * for every other kind); none: the
+    # built-in defaults (coopnet.protocol.handling.DEFAULT_HANDLING).
+    handling_defaults: list[str] = spec(ListOf(Text(512), 64, mutable=True), default_factory=list)
     version: int = format_version(FORMAT_VERSION)
 
     @property
@@ -164,7 +173,10 @@ class Network(FileRecord):
             "ca_cert": self.ca_cert,
             "authorities": [a.to_json() for a in self.authorities],
             "max_document_bytes": self.max_document_bytes,
+            "progress_answer_working_days": self.progress_answer_working_days,
         }
+        if self.handling_defaults:
+            data["handling_defaults"] = list(self.handling_defaults)
         if self.external_members:
             data["external_members"] = list(self.external_members)
         if self.directory_file is not None:

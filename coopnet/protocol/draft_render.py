@@ -82,6 +82,9 @@ def checklist_text(checklist: DraftChecklist, lang: str) -> str:
         by_id = {i.item_id: i for i in checklist.items}
         lines.append(f"{field_label('changes', lang)}:")
         lines += [f"  {change_line(c, by_id, lang)}" for c in checklist.changes]
+    if checklist.handling:  # how it may be used travels with it, as on every exchange
+        codes = ", ".join(value_label(code, lang) for code in checklist.handling)
+        lines.append(f"{field_label('handling', lang)}: {codes}")
     return "\n".join(lines)
 
 

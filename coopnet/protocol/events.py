@@ -71,6 +71,7 @@ from coopnet.protocol.vocab import (
     AssuranceStatus,
     AssuranceType,
     DocumentKind,
+    HandlingCode,
     Kind,
     MonitoringFinding,
     MonitoringMethod,
@@ -80,6 +81,7 @@ from coopnet.protocol.vocab import (
     PostponementReason,
     RefusalGround,
     Sex,
+    Side,
     Stage,
     Topic,
     Urgency,
@@ -98,6 +100,9 @@ class Event(Record):
 
     TYPE: ClassVar[str] = ""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # How the receiver may use it (every structured exchange and document may carry it;
+    # absent: the network's default for its kind, :mod:`coopnet.protocol.handling`).
+    handling: tuple[HandlingCode, ...] = optional(ListOf(Choice(HandlingCode), len(HandlingCode)))
 
     @classmethod
     def type_name(cls) -> str:
@@ -344,6 +349,60 @@ class Document(Event):
     translation_of: str | None = optional(Text(EVENT_ID_LEN, pattern=EVENT_ID))
 
 
+@dataclass(frozen=True, kw_only=True)
+class RefusalEnvisaged(Event):
+    """The requested side envisages refusing (in whole or, with ``partial``, in part) and
+    consults first (UNTOC art. 16(16) for extradition, 18(26) for mutual legal assistance):
+    it names the grounds and gives the requesting side until ``respond_by`` to provide
+    additional information or to withdraw. A refusal may only follow it (revision 3)."""
+
+    TYPE: ClassVar[str] = "refusal.envisaged"
+    grounds: tuple[RefusalGround, ...] = required(
+        ListOf(Choice(RefusalGround), len(RefusalGround), min_items=1)
+    )
+    reasons: str = required(Text(LONG_LEN, multiline=True))
+    respond_by: dt.date = required(Day())
+    partial: bool | None = optional(Boolean())
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProsecutionReport(Event):
+    """The requested State reports that it submitted the case to its authorities for
+    prosecution after refusing extradition of its national (UNTOC art. 16(10))."""
+
+    TYPE: ClassVar[str] = "prosecution.reported"
+    submitted_on: dt.date = required(Day())
+    prosecuting_authority: str = required(Text(LINE_LEN))
+    reference: str | None = optional(Text(ID_LEN))
+    note: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressQuery(Event):
+    """A request for information on the status and progress of the request (UNTOC art.
+    18(24)); the other side answers it with a :class:`ProgressAnswer` naming it."""
+
+    TYPE: ClassVar[str] = "progress.query"
+    question: str | None = optional(Text(LONG_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressAnswer(Event):
+    """The answer to a :class:`ProgressQuery` (``query``: its event id). The bot proposes
+    it from the consultation's state; the officer edits it and sends it."""
+
+    TYPE: ClassVar[str] = "progress.answer"
+    query: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    stage: Stage = required(Choice(Stage))
+    last_step: Stage | None = optional(Choice(Stage))
+    last_step_date: dt.date | None = optional(Day())
+    next_deadline: dt.date | None = optional(Day())
+    next_deadline_rule: str | None = optional(Text(ID_LEN, pattern=RULE_ID))
+    awaited_from: Side | None = optional(Choice(Side))
+    awaited: str | None = optional(Text(NOTE_LEN, multiline=True))
+    answer: str | None = optional(Text(LONG_LEN, multiline=True))
+
+
 EVENT_CLASSES: tuple[type[Event], ...] = (
     ConsultationOpened,
     PersonIdentity,
@@ -361,6 +420,10 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     ChecklistAnswer,
     DraftReady,
     Document,
+    RefusalEnvisaged,
+    ProsecutionReport,
+    ProgressQuery,
+    ProgressAnswer,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type_name(): cls for cls in EVENT_CLASSES}

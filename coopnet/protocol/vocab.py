@@ -296,6 +296,17 @@ class DocumentKind(StrEnum):
     OTHER = "other"
 
 
+class HandlingCode(StrEnum):
+    """How the receiver may use what it got (as police networks such as Europol's SIENA
+    mark every exchange). An exchange may carry several; each restricts or permits one use,
+    and :mod:`coopnet.protocol.handling` says what a code forbids."""
+
+    CASE_ONLY = "case_only"  # for this case only
+    NOT_EVIDENCE = "not_evidence"  # not to be used as evidence without a formal request
+    NO_ONWARD = "no_onward"  # no onward transmission without the sender's consent
+    DOMESTIC_AGENCIES = "domestic_agencies"  # may be shared with competent domestic agencies
+
+
 class DeadlineStatus(StrEnum):
     PENDING = "pending"
     MET = "met"
@@ -331,6 +342,7 @@ ALL_ENUMS: tuple[type[StrEnum], ...] = (
     RuleOrigin,
     *DRAFT_ENUMS,
     DocumentKind,
+    HandlingCode,
     DeadlineStatus,
 )
 

@@ -6,12 +6,19 @@
 - :mod:`coopnet.stages.grounds` – rules to show when a refusal ground is chosen;
 - :mod:`coopnet.stages.profile_rules` – the requested State's own time limits, from its answer;
 - :mod:`coopnet.stages.deadlines` – due dates, overdue status and reminders;
+- :mod:`coopnet.stages.working_days` – working days in a State's calendar (its holidays);
 - :mod:`coopnet.stages.tracker` – all of it from a consultation's timeline in one call.
 """
 
 from __future__ import annotations
 
-from coopnet.stages.deadlines import Deadline, Reminder, compute, reminders_between
+from coopnet.stages.deadlines import (
+    Deadline,
+    Reminder,
+    compute,
+    reminders_between,
+    step_deadline,
+)
 from coopnet.stages.grounds import GROUND_WARNINGS, ground_warnings
 from coopnet.stages.machine import (
     REASONS as STAGE_REASONS,
@@ -36,6 +43,7 @@ from coopnet.stages.tracker import (
     status_of,
     track,
 )
+from coopnet.stages.working_days import WorkingCalendar, calendar_for, country_code
 
 __all__ = [
     "EXTRADITION",
@@ -63,6 +71,10 @@ __all__ = [
     "ground_warnings",
     "profile_ruleset",
     "reminders_between",
+    "step_deadline",
+    "WorkingCalendar",
+    "calendar_for",
+    "country_code",
     "side_of",
     "ConsultationStatus",
     "TimelineItem",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from coopnet.protocol.events import DeadlineExtension, SurrenderPostponement
 from coopnet.protocol.vocab import DeadlineStatus, Stage
@@ -32,6 +32,7 @@ class Deadline:
     reminders: tuple[dt.date, ...] = ()
     warnings: tuple[str, ...] = ()
     extended: bool = False  # its due date was moved by a deadline extension
+    calendar: str | None = None  # counted in working days: the calendar used (its source)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,22 @@ def _finish(
     return Deadline(
         rule, start, due, limit, status, None, False, reminders, tuple(warnings), extended
     )
+
+
+def step_deadline(
+    rule: DeadlineRule,
+    start: dt.date,
+    due: dt.date,
+    today: dt.date,
+    offsets: Sequence[int],
+    closed: tuple[DeadlineStatus, dt.date | None] | None = None,
+    calendar: str | None = None,
+) -> Deadline:
+    """A deadline that a step of the consultation opened (not a stage: a progress query,
+    an envisaged refusal...), counted by the caller; ``calendar`` names the working-day
+    calendar it was counted in, if any."""
+    found = _finish(rule, start, due, closed, today, offsets)
+    return replace(found, calendar=calendar)
 
 
 def compute(

@@ -3,9 +3,11 @@ before sending, what the bots would refuse (seeded data, no network)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual.widgets import SelectionList, Static
 
-from coopnet.protocol import StageTransition
+from coopnet.protocol import RefusalEnvisaged, StageTransition
 from coopnet.protocol.vocab import AssuranceStatus, RefusalGround, Stage
 from tests.tui.conftest import open_form, until
 from tui.app import CoopNetApp
@@ -82,6 +84,16 @@ async def test_a_refusal_without_grounds_is_explained_before_it_is_sent() -> Non
             grounds=(RefusalGround.DUAL_CRIMINALITY,),
             reasons="The conduct is not an offence under our law.",
         )
+        # Rules revision 3: the requesting side is consulted first (UNTOC art. 16(16)).
+        before = form.check(complete)
+        assert list(before) == ["to_stage"] and "16(16)" in before["to_stage"][0]
+        envisaged = RefusalEnvisaged(
+            grounds=(RefusalGround.DUAL_CRIMINALITY,),
+            reasons="The conduct is not an offence under our law.",
+            respond_by=dt.date(2033, 12, 31),  # after the day it is sent (2033-05-18)
+        )
+        assert room.add(structured("$envisaged", service.user_id, 2_000_000_000_001, envisaged))
+        assert room.refusal(room.entry("$envisaged")) is None  # type: ignore[arg-type]
         assert form.check(complete) == {}
 
 

@@ -217,6 +217,22 @@ def seed(
             to_stage="judicial_phase",
             date="2026-02-07",
         )
+        # Consultation before refusal (UNTOC art. 16(16)): the grounds envisaged first.
+        a.step(
+            "mx",
+            "2026-02-20",
+            "refusal.envisaged",
+            grounds=["nationality", "death_penalty"],
+            reasons="The person appears to be a national of the requested State.",
+            respond_by="2026-03-02",
+        )
+        a.step(  # Switzerland answers within the time given
+            "ch",
+            "2026-02-27",
+            "requirements.query",
+            topics=["nationals"],
+            question="Would you prosecute the person instead (UNTOC art. 16(10))?",
+        )
         a.step(
             "mx",
             "2026-03-07",
@@ -330,7 +346,9 @@ FROM, TO = "2026-01-01", "2026-06-30"
 # Deadlines: A formal request after provisional arrest, due 01-30, extended to 02-10, met
 # on 02-05; B acknowledgement due 02-13 (10 days), met late on 02-20; B the due date set
 # for supplementary information (03-01) met late on 03-05, the 30-day rule met; C 40 days
-# from 03-03, due 04-12, overdue on 06-30.
+# from 03-03, due 04-12, overdue on 06-30; A the answer to the refusal envisaged on 02-20,
+# due 03-02, met on 02-27; A the refusal on nationality (03-07) obliges Mexico to report
+# the case's submission for prosecution within 60 days (05-06): missed on 06-30.
 EXPECTED: dict[str, Any] = {
     "consultations": {
         "total": 3,
@@ -350,10 +368,12 @@ EXPECTED: dict[str, Any] = {
         {"stage": "supplementary_info_requested", "stays": 1, "median_days": 11.0, "p90_days": 11},
     ],
     "deadlines": {
-        "total": {"met": 2, "missed": 3, "extended": 1, "pending": 0, "cancelled": 0},
+        "total": {"met": 3, "missed": 4, "extended": 1, "pending": 0, "cancelled": 0},
         "by_rule": {
             "acknowledgement": {"missed": 1},
             "formal_request_after_provisional_arrest": {"extended": 1, "met": 1, "missed": 1},
+            "prosecution_submission": {"missed": 1},
+            "refusal_envisaged_answer": {"met": 1},
             "supplementary_information": {"met": 1},
             "transition_due_date": {"missed": 1},
         },

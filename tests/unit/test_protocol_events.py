@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from coopnet.protocol import EVENT_CLASSES, ParseError
+from coopnet.protocol import (
+    EVENT_CLASSES,
+    ParseError,
+    ProgressAnswer,
+    ProgressQuery,
+    ProsecutionReport,
+    RefusalEnvisaged,
+)
 from coopnet.protocol.events import (
     Assurance,
     AssuranceMonitoring,
@@ -218,6 +225,29 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "replaces": "$earlier-version",
         "translation_of": "$the-original",
     },
+    RefusalEnvisaged: {
+        "handling": ["case_only", "no_onward"],
+        "grounds": ["nationality"],
+        "reasons": "The person sought is a Mexican national (LEI art. 14).",
+        "respond_by": "2026-12-18",
+    },
+    ProsecutionReport: {
+        "submitted_on": "2027-01-15",
+        "prosecuting_authority": "Fiscalía General de la República",
+        "reference": "FGR/UEAF/2027/12",
+    },
+    ProgressQuery: {"question": "Where does the request stand?"},
+    ProgressAnswer: {
+        "query": "$query",
+        "stage": "judicial_phase",
+        "last_step": "judicial_phase",
+        "last_step_date": "2026-11-20",
+        "next_deadline": "2026-12-01",
+        "next_deadline_rule": "transition_due_date",
+        "awaited_from": "requested",
+        "awaited": "The court's decision on extraditability.",
+        "answer": "The hearing took place; the decision is expected within two weeks.",
+    },
 }
 
 
@@ -256,7 +286,7 @@ def test_nested_extras_kept() -> None:
 @pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.TYPE)
 def test_missing_required_fields_are_all_listed(cls: type[Event]) -> None:
     result = cls.from_dict({})
-    if cls is RequirementsAnswer:  # every field optional
+    if cls in (RequirementsAnswer, ProgressQuery):  # every field optional
         assert isinstance(result, cls)
         return
     assert isinstance(result, ParseError)

@@ -68,7 +68,7 @@ def test_stats_json_gives_the_figures_worked_out_by_hand(net: Network, capsys) -
 
 def test_stats_markdown_and_csv(net: Network, capsys) -> None:
     code, out, _ = stats(net, capsys, "--md", "--lang", "es")
-    assert code == 0 and "| Total | 2 | 3 | 1 | 0 | 0 |" in out and "Plazos" in out
+    assert code == 0 and "| Total | 3 | 4 | 1 | 0 | 0 |" in out and "Plazos" in out
     code, out, _ = stats(net, capsys, "--csv")
     assert code == 0 and "refusals,by_ground:nationality,count,1" in out.splitlines()
 

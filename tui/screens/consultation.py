@@ -12,8 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from coopnet.errors import CoopNetError
-from coopnet.protocol import Event
-from tui.i18n import show, t
+from coopnet.protocol import Event, render_text
+from coopnet.protocol.handling import Use, effective_handling, sharing_warnings
+from coopnet.protocol.vocab import HandlingCode
+from tui.i18n import label, show, t
 from tui.localize import Localized
 from tui.model import Entry
 from tui.screens import take_breakpoints
@@ -42,6 +44,7 @@ class ConsultationScreen(Localized, Screen[None]):
         self.consultation = service.consultation(room_id)
         self.reply_to: Entry | None = None
         self._sending = asyncio.Lock()
+        self._copy_warned: str | None = None  # the entry whose handling codes were shown
 
     @property
     def lang(self) -> str:
@@ -164,6 +167,25 @@ class ConsultationScreen(Localized, Screen[None]):
         self.app.push_screen(
             DetailsScreen(message.entry, self.consultation, self.service.names, self.lang)
         )
+
+    def on_timeline_copy_requested(self, message: Timeline.CopyRequested) -> None:
+        """Copy an entry (a card as its fallback text); when its handling codes forbid
+        passing it on, say so first and copy only when asked again."""
+        entry, lang = message.entry, self.lang
+        codes: tuple[HandlingCode, ...] = ()
+        text = entry.body
+        if entry.event is not None:
+            codes = effective_handling(entry.event)[0]
+            text = render_text(entry.event, lang)
+        warnings = sharing_warnings(codes, Use.ONWARD)
+        if warnings and self._copy_warned != entry.event_id:
+            self._copy_warned = entry.event_id
+            lines = [show(label(key, lang)) for key in warnings] + [t("copy.warning", lang)]
+            self.notify("\n".join(lines), severity="warning", timeout=10)
+            return
+        self._copy_warned = None
+        self.app.copy_to_clipboard(text)
+        self.notify(t("copy.done", lang))
 
     def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry

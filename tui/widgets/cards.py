@@ -47,6 +47,7 @@ from coopnet.protocol.fields import (
 from coopnet.protocol.fields import (
     Text as TextSpec,
 )
+from coopnet.protocol.handling import effective_handling
 from coopnet.protocol.labels import event_label
 from tui.i18n import (
     clock,
@@ -434,6 +435,11 @@ def render_card(
     review = review_mark(event, entry.event_id, consultation.core, lang)
     if review is not None:
         marks.append(review)
+    codes, by_default = effective_handling(event)
+    if by_default and codes:  # sent without codes: the network's default applies
+        shown = ", ".join(value_label(code, lang) for code in codes)
+        note = f"{label('field.handling', lang)}: {shown} ({label('ui.handling_default', lang)})"
+        marks.append(Text(show(note), style="dim"))
     head = _head(
         event_label(event.TYPE, lang),
         f"bold {border}",

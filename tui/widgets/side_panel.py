@@ -49,6 +49,9 @@ def render_panel(
         rule = label(f"rule.{deadline.rule.id}", lang)
         parts.append(Text(day(deadline.due, lang), style=f"bold {style}".strip(), no_wrap=True))
         parts.append(Text(show(f"  {rule}"), style=style))
+        if deadline.calendar is not None:  # counted in working days: in which calendar
+            calendar = f"  {label('ui.working_days', lang)}: {deadline.calendar}"
+            parts.append(Text(show(calendar), style="dim"))
     parts.append(Text(""))
     parts.append(Text(t("panel.assurances", lang), style="bold underline"))
     assurances = consultation.assurances()

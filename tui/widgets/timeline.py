@@ -9,7 +9,9 @@ or scrolling up at the top). Rendered entries are cached per width and language.
 
 Keys: ↑/↓ select an entry, Enter shows a card whole (or short again), ``i`` opens its
 details (the screen receives :class:`Timeline.DetailsRequested`), ``r`` replies to it
-(:class:`Timeline.ReplyRequested`). A receipt takes no lines of its own: it is a mark on
+(:class:`Timeline.ReplyRequested`), ``y`` copies it to the clipboard
+(:class:`Timeline.CopyRequested`: the screen checks its handling codes first). A receipt
+takes no lines of its own: it is a mark on
 the card it certifies (:mod:`tui.widgets.cards`), so the cursor passes over it.
 """
 
@@ -58,6 +60,7 @@ class Timeline(Localized, ScrollView, can_focus=True):
         Binding("r", "reply", "key.reply"),
         Binding("enter", "expand", "key.expand"),
         Binding("i", "details", "key.details"),
+        Binding("y", "copy", "key.copy_entry"),
     ]
 
     @dataclass
@@ -66,6 +69,10 @@ class Timeline(Localized, ScrollView, can_focus=True):
 
     @dataclass
     class DetailsRequested(Message):
+        entry: Entry
+
+    @dataclass
+    class CopyRequested(Message):
         entry: Entry
 
     def __init__(self, consultation: Consultation, names: Names, lang: str, **kw: object) -> None:
@@ -328,6 +335,11 @@ class Timeline(Localized, ScrollView, can_focus=True):
         entry = self.selected
         if entry is not None:
             self.post_message(self.DetailsRequested(entry))
+
+    def action_copy(self) -> None:
+        entry = self.selected
+        if entry is not None:
+            self.post_message(self.CopyRequested(entry))
 
     def action_expand(self) -> None:
         """Show the selected card whole, or short again."""
