@@ -55,7 +55,7 @@ async def test_the_palette_opens_charts_of_the_verified_record(tmp_path: Path) -
         assert "Consultations: 3" in head
         data = chart_data(screen.document, "en")  # type: ignore[arg-type]
         assert data["counterparts"][:2] == (["China", "Mexico"], [[1.0, 2.0]])
-        assert data["deadlines"][1] == [[2.0, 3.0, 1.0, 0.0, 0.0]]
+        assert data["deadlines"][1] == [[3.0, 4.0, 1.0, 0.0, 0.0]]
         assert data["assurances"][1] == [[1.0, 1.0, 1.0, 1.0]]
         stages = dict(zip(data["stages"][0], zip(*data["stages"][1], strict=True), strict=True))
         assert stages["Consultation before the request"] == (2.0, 5.0)
