@@ -139,7 +139,7 @@ def build_service(args: argparse.Namespace) -> Any:
     if args.offline_demo:
         from tui.seed import seeded_service
 
-        return seeded_service(rooms=12)
+        return seeded_service(rooms=12, documents=True)
     network_dir = args.network
     if network_dir is None and args.homeserver is None and Path(DEFAULT_NETWORK).exists():
         network_dir = DEFAULT_NETWORK
@@ -176,7 +176,7 @@ def build_service(args: argparse.Namespace) -> Any:
         )
     authority, account = officer.network_officer(network, args.account)
     store = Path(account.store_dir)
-    return MatrixService(
+    service = MatrixService(
         authority.client_url,
         account.user_id,
         store,
@@ -185,6 +185,8 @@ def build_service(args: argparse.Namespace) -> Any:
         args.lang or DEFAULT_LANGUAGE,
         **_cache_options(args, store),
     )
+    service.max_document_bytes = network.max_document_bytes  # what its Synapse accepts
+    return service
 
 
 def _log_to_file(service: Any) -> None:

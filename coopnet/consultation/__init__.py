@@ -19,8 +19,10 @@ from __future__ import annotations
 from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
 from coopnet.consultation.documents import (
     Certification,
+    DocumentRow,
     DocumentState,
     HeldDocument,
+    document_tree,
     versions,
 )
 from coopnet.consultation.fold import UNTRUSTED_DEVICE, Refusal, Step, Topic, topic_of
@@ -45,6 +47,7 @@ __all__ = [
     "Certification",
     "Consultation",
     "DocumentState",
+    "DocumentRow",
     "HeldDocument",
     "HeldReceipt",
     "Message",
@@ -62,5 +65,6 @@ __all__ = [
     "plan_room",
     "room_plan",
     "topic_of",
+    "document_tree",
     "versions",
 ]

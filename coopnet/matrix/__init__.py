@@ -9,7 +9,12 @@ from coopnet.matrix.devices import (
     DirectoryDevices,
     EnrolledDevices,
 )
-from coopnet.matrix.documents import SentDocument, save_document, send_document
+from coopnet.matrix.documents import (
+    SentDocument,
+    document_fields,
+    save_document,
+    send_document,
+)
 from coopnet.matrix.probe import homeserver_answers
 from coopnet.matrix.snapshots import (
     UNKNOWN_SENDER,
@@ -44,6 +49,7 @@ __all__ = [
     "check_source",
     "file_sha256",
     "homeserver_answers",
+    "document_fields",
     "save_document",
     "send_document",
 ]

@@ -133,3 +133,32 @@ def test_help_in_arabic(snap_compare: Any, utc: None) -> None:
 def test_list_on_a_small_terminal(snap_compare: Any, utc: None) -> None:
     """80×24: case reference, stage and deadline whole; counterpart and kind give way."""
     assert snap_compare(app(), terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("lang", ("en", "ar"))
+def test_documents_panel(snap_compare: Any, utc: None, lang: str) -> None:
+    """The documents panel at 80 columns: a warrant certified with its translation under
+    it, a second version awaiting its receipt, photographs rejected with the bot's reason."""
+    from tui.screens.documents import DocumentsScreen
+    from tui.seed import DOCUMENTS_ROOM
+
+    async def open_panel(pilot: Any) -> None:
+        await until(pilot, lambda: pilot.app.list_screen.is_mounted, "the list")
+        pilot.app.open_consultation(DOCUMENTS_ROOM)
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, ConsultationScreen)
+                and getattr(pilot.app.focused, "id", None) == "composer"
+            ),
+            "the room, its composer focused",
+        )
+        pilot.app.focused.cursor_blink = False
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DocumentsScreen), "the panel")
+        await pilot.pause()
+
+    service = seeded_service(rooms=2, events_per_room=9, documents=True, invite=False)
+    assert snap_compare(
+        CoopNetApp(service, lang=lang), terminal_size=(80, 40), run_before=open_panel
+    )
