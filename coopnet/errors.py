@@ -65,3 +65,13 @@ class RecoveryError(CoopNetError):
     """Secret storage or the key backup cannot be used as asked: a recovery key that is not
     one or does not open this account's secret storage, a secret-storage event that is
     malformed, a backup whose MAC or content fails. Nothing was changed or decrypted."""
+
+
+class StatsError(CoopNetError):
+    """Statistics cannot be computed as asked: the record does not verify, is not signed by
+    a bot key the directory lists, or names no authority the roster knows."""
+
+
+class ReviewError(CoopNetError):
+    """The observations for the review mechanism cannot be drafted as written: a section
+    is missing or empty, or the summary is over its word limit (the message says which)."""

@@ -34,6 +34,8 @@ from coopnet.protocol import (
     RequirementsQuery,
     StageTransition,
 )
+from tui.drafts import REFUSED_FIELD as DRAFT_FIELD
+from tui.drafts import draft_prefill
 from tui.i18n import day, show, t
 from tui.localize import localize, localize_bindings, localize_command
 from tui.model import Consultation, Entry, urgency
@@ -50,6 +52,7 @@ from tui.screens.language import LanguageScreen
 from tui.screens.login import LoginScreen
 from tui.screens.passphrase import ChangePassphraseScreen
 from tui.screens.search import SearchScreen
+from tui.screens.statistics import StatisticsScreen
 from tui.screens.unlock import UnlockScreen
 from tui.screens.verify import VerifyScreen
 from tui.service import (
@@ -78,7 +81,11 @@ REFUSED_FIELD = {
     "condition_not_accepted": "assurance_ids",
     "assurance_wrong_giver": "giver",
 }
-TOPIC_FIELD = {Topic.STAGE: "to_stage", Topic.ASSURANCE: "assurance_status"}
+TOPIC_FIELD = {
+    Topic.STAGE: "to_stage",
+    Topic.ASSURANCE: "assurance_status",
+    Topic.DRAFT: "draft",
+}
 MAX_DEADLINE_TOASTS = 3
 """More near or overdue deadlines than this at start make one summary toast."""
 
@@ -338,7 +345,7 @@ class CoopNetApp(App[None]):
     def _refresh_list(self) -> None:
         self._list_dirty = False
         if self.list_screen.is_mounted:
-            self.list_screen.refresh_list()
+            self.list_screen.refresh_when_shown()
 
     # ------------------------------------------------------------ navigation
     def open_consultation(self, room_id: str, event_id: str | None = None) -> None:
@@ -447,6 +454,7 @@ class CoopNetApp(App[None]):
             )
             if query is not None:
                 values["in_reply_to"] = query.event_id
+        values.update(draft_prefill(consultation.core, cls))
         return values
 
     def stage_check(self, consultation: Consultation) -> Any:
@@ -457,7 +465,11 @@ class CoopNetApp(App[None]):
             refusal = consultation.draft_refusal(event, self.service.user_id)
             if refusal is None:
                 return {}
-            where = REFUSED_FIELD.get(refusal.code) or TOPIC_FIELD.get(refusal.topic, "")
+            where = (
+                REFUSED_FIELD.get(refusal.code)
+                or DRAFT_FIELD.get(refusal.code)
+                or TOPIC_FIELD.get(refusal.topic, "")
+            )
             return {where: [f"{refusal.code}: {refusal.message}"]}
 
         return verdict
@@ -482,6 +494,10 @@ class CoopNetApp(App[None]):
     def action_directory(self) -> None:
         if not isinstance(self.screen, DirectoryScreen):
             self.push_screen(DirectoryScreen(self.service.directory, self.service.own_authority))
+
+    def action_statistics(self) -> None:
+        if not isinstance(self.screen, StatisticsScreen):
+            self.push_screen(StatisticsScreen(self.service, self.lang))
 
     def action_language(self) -> None:
         self.push_screen(LanguageScreen(self.lang), self.set_language)
@@ -513,6 +529,7 @@ class CoopNetApp(App[None]):
             t("key.language", lang), t("cmd.language.help", lang), self.action_language
         )
         yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang), self.new_consultation)
+        yield SystemCommand(t("key.stats", lang), t("cmd.stats.help", lang), self.action_statistics)
         yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
         if self.service.has_cache:
             yield SystemCommand(

@@ -21,14 +21,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from coopnet.protocol import EVENT_CLASSES, Document, Event, ParseError, Receipt
+from coopnet.protocol import EVENT_CLASSES, Document, DraftChecklist, Event, ParseError, Receipt
 from coopnet.protocol.fields import Choice, Integer, ListOf, Nested, Spec, is_required, spec_of
 
 FORM_CLASSES: tuple[type[Event], ...] = tuple(
-    c for c in EVENT_CLASSES if c not in (Receipt, Document)
+    c for c in EVENT_CLASSES if c not in (Receipt, Document, DraftChecklist)
 )
-"""Every structured exchange an officer fills in as a form (receipts are the bot's; a
-document travels with its file: ``coopnet documents send``)."""
+"""Every structured exchange an officer fills in as a form (receipts and checklists are
+the bots'; a document travels with its file: ``coopnet documents send``)."""
 
 
 @dataclass(frozen=True)

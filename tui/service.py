@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coopnet.errors import CacheError, DocumentError
 from coopnet.matrix import Progress, check_source, document_fields
@@ -177,6 +178,9 @@ class Service(ABC):
         self.settings_dir: Path | None = None  # where this device's settings are kept
         self.max_document_bytes = DEFAULT_MAX_DOCUMENT_BYTES  # the network's limit
         self._names: Names | None = None
+        self.statistics_source: Callable[[], dict[str, Any]] | None = None
+        """Where the statistics screen gets the figures of the authority's record (a
+        ``coopnet.stats`` document); None: this client was started without it."""
 
     # ------------------------------------------------------------ state
     @property
@@ -230,6 +234,12 @@ class Service(ABC):
     def mark_read(self, room_id: str) -> None:
         """The officer has seen everything in this consultation."""
         self.rooms[room_id].mark_read()
+
+    def statistics(self) -> dict[str, Any] | None:
+        """The figures of the authority's record, or None when this client has no source
+        for them. Reads and verifies the record: call it from a thread worker. Raises
+        :class:`coopnet.errors.CoopNetError` (e.g. a record that does not verify)."""
+        return self.statistics_source() if self.statistics_source is not None else None
 
     def consultations(self) -> list[Consultation]:
         """Every consultation, most urgent first."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.consultation.acl import AclFollower
+from bots.consultation.draft_review import awaiting_checklist, checklist_for, fallback
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
@@ -33,6 +34,8 @@ from bots.consultation.view_cache import ViewCache
 from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
 from coopnet.consultation import Message, Party, Refusal, Roster, Topic, plan_room
+from coopnet.consultation.draft_check import attached_documents
+from coopnet.consultation.drafts import DRAFT_REASONS
 from coopnet.errors import ConsultationError
 from coopnet.ids import EventID
 from coopnet.keys import load_or_create_signing_key
@@ -42,6 +45,7 @@ from coopnet.protocol import (
     PAYLOAD_KEY,
     ConsultationOpened,
     Document,
+    DraftRequest,
     Event,
     ParseError,
     Receipt,
@@ -53,6 +57,7 @@ from coopnet.protocol import (
     parse_payload,
 )
 from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
+from coopnet.protocol.draft_render import problem_text
 from coopnet.receipts import sign_receipt
 from coopnet.records import NewEntry
 from coopnet.records.evidence import EvidenceStore
@@ -275,7 +280,7 @@ class ConsultationBot(Bot):
                 return
         parsed = parse_content(event.content)
         if isinstance(parsed, ParseError):
-            await self._reject(event, [str(p) for p in parsed.problems], "rejected.title")
+            await self._reject(event, self._problems(event, parsed), "rejected.title")
         elif isinstance(parsed, Event):
             await self._structured(event, parsed)
         else:
@@ -284,6 +289,14 @@ class ConsultationBot(Bot):
             if isinstance(body, str) and event.type == "m.room.message":
                 # Commands may wait for later syncs (a new room), so they run on their own.
                 self.spawn(self._maybe_command(event, body), f"command {event.event_id}")
+
+    def _problems(self, event: ReceivedEvent, error: ParseError) -> list[str]:
+        """The field errors of an invalid event; for draft review, in the sender's
+        language (each names its field's label and path)."""
+        if not (error.event_type or "").startswith(DraftRequest.type_name()):
+            return [str(p) for p in error.problems]
+        lang = self.roster.language_of(event.sender)
+        return [problem_text(p, lang) for p in error.problems]
 
     async def handle_undecryptable(self, event: ReceivedEvent) -> None:
         """Its room key never came: recorded as rejected (the record holds every event of
@@ -435,6 +448,8 @@ class ConsultationBot(Bot):
             await self.send_receipt(
                 event.room_id, event.event_id, event.sender, event.content[PAYLOAD_KEY]
             )
+            if isinstance(parsed, DraftRequest):
+                await self.check_drafts(event.room_id)
         if document:
             log.info(
                 "document %s: recorded in %.3f s, receipt sent %.3f s after that",
@@ -442,6 +457,29 @@ class ConsultationBot(Bot):
                 recorded - checked,
                 time.perf_counter() - recorded,
             )
+
+    async def check_drafts(self, room_id: str) -> None:
+        """Post the checklist of every draft version that awaits one, checked against
+        this authority's own requirements profile (the requested side's bot only)."""
+        view = await self.view(room_id)
+        consultation = view.consultation
+        owed = awaiting_checklist(consultation, self.authority_id)
+        if not owed:
+            return
+        profile = load_profile(self.authority_id, self.profiles_dir)
+        if profile is None:
+            log.warning("no requirements profile for %s: drafts are not checked", self.authority_id)
+            return
+        attached = attached_documents(consultation.documents())
+        for review in owed:
+            checklist = checklist_for(review, profile.answer, self.authority_id, attached)
+            drafted = consultation.message(review.latest)
+            readers = [self.own_party.language]
+            if drafted is not None:
+                readers.append(self.roster.language_of(drafted.sender))
+            content = encode(checklist, readers[0], after=consultation.head())
+            content["body"], content["formatted_body"] = fallback(checklist, readers)
+            await self.post(room_id, content, "checklist", review.latest)
 
     async def _check_document(
         self, event: ReceivedEvent, document: Document
@@ -517,6 +555,8 @@ class ConsultationBot(Bot):
             return "transition.refused", reason
         if refusal.topic is Topic.ASSURANCE:
             return "assurance.refused", refusal.message
+        if refusal.topic is Topic.DRAFT and refusal.code in DRAFT_REASONS:
+            return "rejected.title", f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
         return "rejected.title", refusal.message
 
     async def send_receipt(
@@ -573,6 +613,7 @@ class ConsultationBot(Bot):
                 await self.answer_rejection(room_id, event_id, rejection)
         for (user_id, device_id), _first in view.unwarned():
             await self.warn_untrusted(room_id, user_id, device_id)
+        await self.check_drafts(room_id)
         status = consultation.status(self.clock())
         if status is None:
             return

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coopnet.consultation import Consultation, Message, Parties
+from coopnet.consultation.recorded import MESSAGE_KINDS, UNTRUSTED_KIND, recorded_inner
 from coopnet.protocol import BOT_MARKER
 from coopnet.receipts import Keys
 from coopnet.records import Entry, canonical_json
@@ -22,9 +23,7 @@ from coopnet.stages import Rulebook
 
 # BOT_MARKER (coopnet.protocol): what each of the bot's own notices is, read back here.
 
-UNTRUSTED_KIND = "untrusted"
-"""Record kind of an event sent from a device the device policy does not trust: recorded
-(with its device) so the record stays complete, never acted on, certified or counted."""
+# UNTRUSTED_KIND, MESSAGE_KINDS (coopnet.consultation.recorded): which entries are messages.
 
 
 def recorded_content(event_type: str, content: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -150,8 +149,7 @@ def fold_entry(view: ConsultationView, entry: Entry, message: Message | None = N
     as the bot parsed it on receipt (the same content: parsing it again is spared; not
     used when the record had to alter the content).
     """
-    recorded = entry.content_value()
-    inner = recorded.get("content") if isinstance(recorded, dict) else None
+    recorded, inner = recorded_inner(entry)
     trusted = entry.kind != UNTRUSTED_KIND
     # What an untrusted device sends never counts as the bot's own marker either.
     marker = inner.get(BOT_MARKER) if isinstance(inner, dict) and trusted else None
@@ -170,9 +168,7 @@ def fold_entry(view: ConsultationView, entry: Entry, message: Message | None = N
         rejection = _rejection_in(entry, recorded)
         if rejection is not None and entry.event_id:
             view.rejected[entry.event_id] = rejection
-    if entry.kind not in ("event", "receipt", "rejection", UNTRUSTED_KIND) or not isinstance(
-        inner, dict
-    ):
+    if entry.kind not in MESSAGE_KINDS or not isinstance(inner, dict):
         return
     if entry.event_id:
         # A refused step is a step all the same: the core decides, in the consultation's

@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "coopnet.cli.receipts",
     "coopnet.cli.recovery",
     "coopnet.cli.documents",
+    "coopnet.cli.stats",
+    "coopnet.cli.review",
 ]
 
 

@@ -1,4 +1,4 @@
-"""``coopnet net up|status|down``: the local network of authorities."""
+"""``coopnet net up|status|down|apply-directory|add-authority``: the local network."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from coopnet.errors import CoopNetError
 from coopnet.network import lifecycle
 from coopnet.network.apply import apply_directory
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES
+from coopnet.network.growth import add_authority
 
 DEFAULT_DIR = "demo-net"
 
@@ -80,6 +81,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _dir_option(apply)
     apply.set_defaults(func=_apply_directory)
 
+    add = commands.add_parser(
+        "add-authority",
+        help="add an authority to the running network (nothing stops)",
+        description="Lay out and start a new authority's homeserver on the next loopback "
+        "address, register and enrol its officers and bot, list it in the next signed "
+        "directory, restart one at a time the members whose allowlist changed, and start "
+        "its bot. To remove one: 'coopnet directory remove-authority ID' (the members "
+        "refuse it at once), then 'coopnet net apply-directory'.",
+    )
+    add.add_argument("id", help="short lower-case id, e.g. fr (the catalogue names it)")
+    _dir_option(add)
+    add.add_argument("--no-bot", action="store_true", help="do not start its bot")
+    add.set_defaults(func=_add_authority)
+
 
 def _dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -115,6 +130,12 @@ def _up(args: argparse.Namespace) -> int:
     console.print(f"[bold green]network up[/] in {time.monotonic() - t0:.1f} s: {network.file}")
     print(lifecycle.network_summary(network))
     print(f"\nPasswords and device ids: {network.file} (readable by you only).")
+    if args.seed_demo and network.members():
+        first = network.members()[0].id
+        print(
+            f"Figures of {first}'s record: coopnet stats --network {args.dir} --authority "
+            f"{first} (in the client: Ctrl+P, Statistics)"
+        )
     print(f"Stop it with: coopnet net down --dir {args.dir}")
     return 0
 
@@ -164,4 +185,23 @@ def _apply_directory(args: argparse.Namespace) -> int:
         )
     restarted = ", ".join(a.id for a in result.restarted) or "none"
     console.print(f"[bold green]directory v{result.version} applied[/]; restarted: {restarted}")
+    return 0
+
+
+def _add_authority(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    with console.status(f"adding {args.id}…"):
+        added = asyncio.run(
+            add_authority(
+                args.dir,
+                args.id,
+                lambda m: console.print(f"  [green]✓[/] {m}"),
+                with_bot=not args.no_bot,
+            )
+        )
+    phases = "; ".join(f"{phase} {s:.1f} s" for phase, s in added.seconds.items())
+    console.print(
+        f"[bold green]{added.authority.id} ({added.authority.state}) is a member[/] "
+        f"in directory v{added.version}: {phases}"
+    )
     return 0

@@ -12,6 +12,7 @@ Decrypted history is cached in the store, encrypted under a passphrase asked at 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +186,24 @@ def build_service(args: argparse.Namespace) -> Any:
         args.lang or DEFAULT_LANGUAGE,
         **_cache_options(args, store),
     )
+    service.statistics_source = statistics_source(network, authority)
     service.max_document_bytes = network.max_document_bytes  # what its Synapse accepts
     return service
+
+
+def statistics_source(network: Any, authority: Any) -> Callable[[], dict[str, Any]]:
+    """The figures of the authority's bot record on this machine (a local network), read
+    and verified each time the statistics screen opens."""
+
+    def figures() -> dict[str, Any]:
+        from coopnet.network import network_roster, records_db
+        from coopnet.stats import as_document
+        from coopnet.stats.record import figures_of_record
+
+        roster = network_roster(network)
+        return as_document(figures_of_record(records_db(authority), roster, authority.id))
+
+    return figures
 
 
 def _log_to_file(service: Any) -> None:

@@ -6,6 +6,8 @@
 - :mod:`~coopnet.consultation.fold` – the rules that accept or refuse each step;
 - :mod:`~coopnet.consultation.assurances` – the assurances' state machine;
 - :mod:`~coopnet.consultation.documents` – documents: versions, translations, certification;
+- :mod:`~coopnet.consultation.drafts` – draft review: versions, checklists, answers, ready;
+  :mod:`~coopnet.consultation.draft_check` – the completeness check against a profile;
 - :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
   refusals, conflicts and receipts of one room, folded incrementally;
 - :mod:`~coopnet.consultation.room` – the plan of a consultation room.
@@ -25,6 +27,8 @@ from coopnet.consultation.documents import (
     document_tree,
     versions,
 )
+from coopnet.consultation.draft_check import changes_between, check_draft
+from coopnet.consultation.drafts import DraftReview, HeldAnswer, HeldChecklist
 from coopnet.consultation.fold import UNTRUSTED_DEVICE, Refusal, Step, Topic, topic_of
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
@@ -48,6 +52,11 @@ __all__ = [
     "Consultation",
     "DocumentState",
     "DocumentRow",
+    "DraftReview",
+    "HeldAnswer",
+    "HeldChecklist",
+    "changes_between",
+    "check_draft",
     "HeldDocument",
     "HeldReceipt",
     "Message",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from coopnet.consultation.assurances import AssuranceParties, AssuranceRegister
+from coopnet.consultation.drafts import DraftRegister, DraftStep
 from coopnet.protocol import (
     REVISION,
     Assurance,
@@ -38,6 +39,7 @@ class Topic(StrEnum):
     ASSURANCE = "assurance"
     DEADLINE = "deadline"  # a deadline extension or a postponed surrender
     DOCUMENT = "document"  # a document, a new version of one, a translation
+    DRAFT = "draft"  # a draft request, its checklist, an answer, ready to transmit
     EXCHANGE = "exchange"  # any other step: identity, requirements, case law...
 
 
@@ -53,6 +55,8 @@ def topic_of(event: Event) -> Topic:
         return Topic.DEADLINE
     if isinstance(event, Document):
         return Topic.DOCUMENT
+    if isinstance(event, DraftStep):
+        return Topic.DRAFT
     return Topic.EXCHANGE
 
 
@@ -115,6 +119,7 @@ class Fold:
         self.accepted: list[str] = []
         self.documents: dict[str, Step] = {}  # accepted documents by event id, in order
         self.replaced_by: dict[str, str] = {}  # a document's id -> its next version's
+        self.drafts = DraftRegister()
 
     def side(self, authority: str | None) -> Side | None:
         if authority is None or self.opened is None:
@@ -173,7 +178,22 @@ class Fold:
             )
         if isinstance(event, Document):
             return self._judge_document(step, event, seen)
+        if isinstance(event, DraftStep):
+            return self._judge_draft(step, event)
         return None
+
+    def _judge_draft(self, step: Step, event: DraftStep) -> Refusal | None:
+        if self.opened is None:
+            return Refusal(
+                step.event_id,
+                Topic.DRAFT,
+                NOT_OPENED,
+                "no consultation has been opened in this room",
+            )
+        problem = self.drafts.judge(event, self.side(step.authority))
+        if problem is None:
+            return None
+        return Refusal(step.event_id, Topic.DRAFT, problem[0], problem[1])
 
     def _judge_document(self, step: Step, event: Document, seen: Seen) -> Refusal | None:
         """A new version replaces one of its own authority's documents, once; a
@@ -251,6 +271,8 @@ class Fold:
         elif isinstance(event, RequirementsAnswer) and self.opened is not None:
             if answers_for(self.opened, event, step.authority):
                 self.requested_state = event
+        elif isinstance(event, DraftStep):
+            self.drafts.apply(step.event_id, event, step.authority)
         elif isinstance(event, Document):
             self.documents[step.event_id] = step
             if event.replaces is not None:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from coopnet.consultation.assurances import AssuranceRecord
 from coopnet.consultation.documents import HeldDocument, fold_documents
+from coopnet.consultation.drafts import DraftReview
 from coopnet.consultation.fold import Fold, Refusal, Step
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
@@ -86,6 +87,8 @@ class Summary:
     head: str | None
     untrusted: tuple[str, ...] = ()
     documents: tuple[tuple[str, str | None], ...] = ()  # (document id, its next version)
+    drafts: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = ()
+    """Per draft: its versions, the checklists' event ids, the versions confirmed ready."""
 
 
 class Consultation:
@@ -279,6 +282,15 @@ class Consultation:
     def document(self, event_id: str) -> HeldDocument | None:
         return next((d for d in self.documents() if d.event_id == event_id), None)
 
+    def drafts(self) -> list[DraftReview]:
+        """Every draft shared in the consultation with its versions, checklists, answers
+        and whether it is ready to transmit (read, never modify)."""
+        return self._fold.drafts.reviews()
+
+    def draft_review(self, draft_id: str) -> DraftReview | None:
+        """The review that a draft version belongs to."""
+        return self._fold.drafts.review_of(draft_id)
+
     def summary(self) -> Summary:
         stages = self._fold.stages
         return Summary(
@@ -297,6 +309,14 @@ class Consultation:
             head=self.head(),
             untrusted=tuple(sorted(self._untrusted)),
             documents=tuple((e, self._fold.replaced_by.get(e)) for e in self._fold.documents),
+            drafts=tuple(
+                (
+                    tuple(v for v, _ in r.versions),
+                    tuple(c.event_id for c in r.checklists.values()),
+                    tuple(sorted(r.ready)),
+                )
+                for r in self.drafts()
+            ),
         )
 
     def __eq__(self, other: object) -> bool:

@@ -2,8 +2,12 @@
 
 Each homeserver's ``federation_domain_whitelist`` is re-derived from the verified
 directory; Synapse reads it only at start, so every running homeserver whose
-configuration changed is restarted. Federation is then checked between the listed
-members that run.
+configuration changed is restarted — one at a time, each answering again before the
+next one stops, so the network never loses more than one member at once. Meanwhile
+the federation gate (:mod:`coopnet.federation_gate`) already enforces the new
+directory on every member: a removed authority is refused from the moment the
+steward publishes, not from its homeserver's restart. Federation is then checked
+between the listed members that run.
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ def _config(authority: Authority) -> bytes | None:
         return None
 
 
+async def restart(authority: Authority) -> None:
+    """Stop one homeserver and start it again; return once it answers."""
+    process.signal_stop(authority)
+    await asyncio.to_thread(process.stop_synapse, authority)
+    proc = process.start_synapse(authority)
+    await process.wait_healthy(authority, proc, lifecycle.START_TIMEOUT)
+
+
 async def apply_directory(
     directory: str | Path, report: lifecycle.Report = lifecycle._quiet
 ) -> ApplyResult:
@@ -49,16 +61,7 @@ async def apply_directory(
     servers = network_trust.federation_allowlist(network, listed)
     report(f"directory v{listed.version}: members federate with {', '.join(servers)}")
     for authority in running:
-        process.signal_stop(authority)
-    await asyncio.gather(*(asyncio.to_thread(process.stop_synapse, a) for a in running))
-    procs = [process.start_synapse(a) for a in running]
-    await asyncio.gather(
-        *(
-            process.wait_healthy(a, p, lifecycle.START_TIMEOUT)
-            for a, p in zip(running, procs, strict=True)
-        )
-    )
-    for authority in running:
+        await restart(authority)
         report(f"{authority.id}: homeserver restarted with the new allowlist")
     live = [
         a for a in network_trust.listed_members(network, listed) if process.read_pid(a) is not None

@@ -8,6 +8,11 @@ requirements asked and answered by the
 Mexican bot from Mexico's profile, and the provisional arrest executed with the deadline
 for the formal request running under Mexico's own 60 calendar days (the requested State's
 answer sets it: UNTOC art. 16(7), 16(9); ``tests/unit/test_demo_deadline.py``).
+Then Switzerland shares a draft of the formal request for review (:func:`_draft_script`):
+Mexico's bot checks it against Mexico's (illustrative) profile and posts the checklist —
+the evidence and the Spanish translation of the statement of facts are missing — the Swiss
+officer answers the evidence item, shares a corrected version, the bot's new checklist
+shows both items met, and Mexico's officer confirms the draft ready to transmit.
 Everything goes through the officers' real, encrypted clients; the bots receipt and
 record it as they would any consultation.
 """
@@ -147,6 +152,82 @@ def _script(today: dt.date) -> list[tuple[str, Event | str | DemoDocument]]:
     ]
 
 
+def _draft(documents: list[dict[str, Any]], replaces: str | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {
+        "legal_basis": {"basis": "untoc", "citation": "UNTOC art. 16(4)"},
+        "offences": [
+            {
+                "description": "Participation in an organized criminal group; fraud (fictitious)",
+                "legal_provisions": ["Swiss Criminal Code art. 260ter", "art. 146"],
+                "dual_criminality": "Código Penal Federal art. 164 and art. 386 (illustrative)",
+                "political": False,
+            }
+        ],
+        "penalty_months": 120,
+        "penalty_kind": "maximum_penalty",
+        "facts_summary": "Illustrative demo draft: between 2024 and 2026 the (fictitious) person "
+        "took part in a group defrauding investors of CHF 2 million.",
+        "person_sought": "EXAMPLE, Jane",
+        "nationalities": ["CH"],
+        "death_penalty_possible": False,
+        "documents": documents,
+    }
+    if replaces is not None:
+        content["replaces"] = replaces
+    return content
+
+
+def _document(kind: str, translated: bool = True) -> dict[str, Any]:
+    return {
+        "document_kind": kind,
+        "language": "fr",
+        "certification": "apostille",
+        **({"translations": ["es"]} if translated else {}),
+    }
+
+
+DraftStep = tuple[str, str, Callable[[dict[str, str]], Event]]
+"""(side, name, the event given the event ids of the steps named before it)."""
+
+
+def _draft_script() -> list[DraftStep]:
+    """The draft review, in order; each step waits for its receipt, and each draft for
+    the requested bot's checklist."""
+    first = [
+        _document("formal_request"),
+        _document("arrest_warrant"),
+        _document("statement_of_facts", translated=False),
+        _document("legal_provisions"),
+    ]
+    return [
+        (REQUESTING, "draft_1", lambda ids: _event("draft", _draft(first))),
+        (
+            REQUESTING,
+            "answer",
+            lambda ids: _event(
+                "draft.answer",
+                {
+                    "draft": ids["draft_1"],
+                    "item_id": "required_document.evidence",
+                    "comment": "The bank records follow in the next version (illustrative).",
+                },
+            ),
+        ),
+        (
+            REQUESTING,
+            "draft_2",
+            lambda ids: _event(
+                "draft",
+                _draft(
+                    [*first[:2], _document("statement_of_facts"), first[3], _document("evidence")],
+                    ids["draft_1"],
+                ),
+            ),
+        ),
+        (REQUESTED, "ready", lambda ids: _event("draft.ready", {"draft": ids["draft_2"]})),
+    ]
+
+
 class _Officer:
     def __init__(self, client: CoopNetClient) -> None:
         self.client = client
@@ -161,16 +242,23 @@ class _Officer:
     async def _on_invite(self, invitation: Invitation) -> None:
         self.invites.append(invitation.room_id)
 
-    def has_receipt_for(self, event_id: str) -> bool:
+    def _holds(self, type_suffix: str, key: str, value: str) -> bool:
+        """Whether a structured event of this type with ``content[key] == value`` came."""
         for event in self.events:
             payload = event.content.get(PAYLOAD_KEY)
             if (
                 isinstance(payload, dict)
-                and payload.get("type") == "org.coopnet.consultation.receipt"
-                and payload.get("content", {}).get("event_id") == event_id
+                and payload.get("type") == f"org.coopnet.consultation.{type_suffix}"
+                and payload.get("content", {}).get(key) == value
             ):
                 return True
         return False
+
+    def has_checklist_for(self, draft_id: str) -> bool:
+        return self._holds("draft.checklist", "draft", draft_id)
+
+    def has_receipt_for(self, event_id: str) -> bool:
+        return self._holds("receipt", "event_id", event_id)
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
@@ -257,6 +345,20 @@ async def seed(network: Network, report: Callable[[str], None]) -> None:
                 functools.partial(sender.has_receipt_for, event_id),
                 f"for the receipt of the demo's {what} event",
             )
+        ids: dict[str, str] = {}
+        for side, name, build in _draft_script():
+            sender, _ = sides[side]
+            event = build(ids)
+            ids[name] = await sender.client.send(room, encode(event, "en"))
+            await _until(
+                functools.partial(sender.has_receipt_for, ids[name]),
+                f"for the receipt of the demo's {event.type_name()} event",
+            )
+            if name.startswith("draft"):
+                await _until(
+                    functools.partial(sender.has_checklist_for, ids[name]),
+                    f"for the checklist of the demo's {name}",
+                )
         report(
             f"demo consultation {CASE_REF} seeded between {requesting.state} and {requested.state}"
         )

@@ -129,6 +129,37 @@ def _new_authority(
     return authority
 
 
+def lay_out(authority: Authority, ca_dir: Path) -> None:
+    """An authority's data directory: its certificate from the network CA, its signing key."""
+    data = ensure_private_dir(authority.path)
+    tls = ensure_private_dir(data / "tls")
+    issue_server_certificate(
+        authority.address,
+        ca_dir / "ca.crt",
+        ca_dir / "ca.key",
+        tls / "server.crt",
+        tls / "server.key",
+    )
+    write_private(data / "signing.key", signing_key_line().encode())
+    (data / "media_store").mkdir(exist_ok=True)
+
+
+def new_member(network: Network, authority_id: str, address: str) -> Authority:
+    """A new member authority of an existing network, laid out (not started, not saved)."""
+    first = network.authorities[0]
+    options = NetworkOptions(
+        authorities=[authority_id],
+        base_address=address,
+        client_port=first.client_port,
+        federation_port=first.federation_port,
+        officers_per_authority=len(first.officers()) or OFFICERS_PER_AUTHORITY,
+    )
+    validate_options(options)
+    authority = _new_authority(network.directory, authority_id, address, options, member=True)
+    lay_out(authority, Path(network.ca_cert).parent)
+    return authority
+
+
 def create_network(directory: Path, options: NetworkOptions, report: Report = _quiet) -> Network:
     """Lay out a new network in ``directory``: CA, certificates, keys and ``network.json``."""
     validate_options(options)
@@ -142,13 +173,7 @@ def create_network(directory: Path, options: NetworkOptions, report: Report = _q
         address = str(base + index)
         member = authority_id in options.authorities
         authority = _new_authority(directory, authority_id, address, options, member)
-        data = ensure_private_dir(authority.path)
-        tls = ensure_private_dir(data / "tls")
-        issue_server_certificate(
-            address, ca_dir / "ca.crt", ca_dir / "ca.key", tls / "server.crt", tls / "server.key"
-        )
-        write_private(data / "signing.key", signing_key_line().encode())
-        (data / "media_store").mkdir(exist_ok=True)
+        lay_out(authority, ca_dir)
         authorities.append(authority)
         report(f"{authority_id}: certificate and signing key for {address}")
     network = Network(
@@ -165,21 +190,28 @@ def create_network(directory: Path, options: NetworkOptions, report: Report = _q
 def write_configs(network: Network, directory: Directory | None = None) -> None:
     """(Re)write every homeserver's config from ``network.json``, so code updates apply.
 
-    Once the signed directory exists, the federation allowlist comes from it.
+    Once the signed directory exists, the federation allowlist comes from it. Members
+    load the federation gate from the start (the steward key is made first if need be):
+    it lets nobody but the server itself in until the signed directory is written.
     """
     if directory is None and network.directory_file is not None:
         directory = network_trust.load_directory(network)
     members = network_trust.federation_allowlist(network, directory)
+    gate = network_trust.gate_config(network)
     for authority in network.authorities:
-        whitelist = members if authority.member else None
+        member = authority.member
         config = local_homeserver_config(
-            authority, whitelist, Path(network.ca_cert), network.max_document_bytes
+            authority,
+            members if member else None,
+            Path(network.ca_cert),
+            network.max_document_bytes,
+            gate if member else None,
         )
         write_private(authority.path / "homeserver.yaml", yaml.safe_dump(config).encode())
         (authority.path / "log.config").write_text(yaml.safe_dump(log_config(authority)))
 
 
-async def _start_all(network: Network, report: Report) -> list[Authority]:
+async def start_missing(network: Network, report: Report) -> list[Authority]:
     """Start every homeserver that is not running; return the ones this call started."""
     to_start = []
     for authority in network.authorities:
@@ -210,13 +242,15 @@ async def _start_all(network: Network, report: Report) -> list[Authority]:
             if authority not in to_start:
                 await process.wait_healthy(authority, None, START_TIMEOUT)
     except BaseException:
-        _stop(started)
+        stop_homeservers(started)
         raise
     return started
 
 
-async def _register_accounts(network: Network, report: Report) -> None:
-    for authority in network.authorities:
+async def register_accounts(
+    network: Network, report: Report, only: list[Authority] | None = None
+) -> None:
+    for authority in network.authorities if only is None else only:
         await asyncio.gather(
             *(
                 register_user(
@@ -233,7 +267,7 @@ async def _register_accounts(network: Network, report: Report) -> None:
         report(f"{authority.id}: {len(authority.accounts)} accounts ready")
 
 
-async def _enroll_devices(network: Network, report: Report) -> list[tuple[Authority, Account]]:
+async def enroll_devices(network: Network, report: Report) -> list[tuple[Authority, Account]]:
     """Log every account in once and record its device, fingerprint key and cross-signing
     master key (the login publishes the account's cross-signing keys and signs the
     device), and give each account secret storage and a key backup (its recovery key kept
@@ -339,13 +373,13 @@ async def up(
             )
         network = create_network(directory, options or NetworkOptions(), report)
     write_configs(network)
-    started = await _start_all(network, report)
+    started = await start_missing(network, report)
     # Only what this call started is stopped when it fails: a bot that was running
     # (another authority's, healthy) is never touched.
     started_bots: list[Authority] = []
     try:
-        await _register_accounts(network, report)
-        enrolled = await _enroll_devices(network, report)
+        await register_accounts(network, report)
+        enrolled = await enroll_devices(network, report)
         network.save()
         for authority in network.members():  # the directory lists each bot's receipt key
             if authority.bot() is not None:
@@ -355,29 +389,34 @@ async def up(
             network, report, members=network_trust.listed_members(network, listed)
         )
         if with_bots:
-            await _start_bots(network, report, bot_tick_seconds, started_bots)
+            await start_bots(network, report, bot_tick_seconds, started_bots)
         if seed_demo:
             await demo.seed(network, report)
     except BotsNotReady:
         raise  # what runs is healthy; only the bots that failed were stopped
     except BaseException:
         _stop_bots(started_bots)
-        _stop(started)
+        stop_homeservers(started)
         raise
     return network
 
 
-async def _start_bots(
-    network: Network, report: Report, tick_seconds: float, started: list[Authority]
+async def start_bots(
+    network: Network,
+    report: Report,
+    tick_seconds: float,
+    started: list[Authority],
+    only: list[Authority] | None = None,
 ) -> None:
-    """Start every member's consultation bot that is down; wait until each synced.
+    """Start every member's consultation bot that is down (or those of ``only``); wait
+    until each synced.
 
     A bot that is running (its process alive, whether synced yet or restarting after a
     failure under its supervisor) is left alone. Each bot started is appended to
     ``started``; one that fails to start is stopped alone (:class:`BotsNotReady`).
     """
     pending = []
-    for authority in network.members():
+    for authority in network.members() if only is None else only:
         if authority.bot() is None:
             continue
         botproc.prepare(authority)
@@ -416,7 +455,7 @@ def _stop_bots(authorities: list[Authority]) -> None:
         botproc.stop(authority)
 
 
-def _stop(authorities: list[Authority]) -> None:
+def stop_homeservers(authorities: list[Authority]) -> None:
     # Signal all first, then wait: servers stopping one by one would mark each other as down.
     for authority in authorities:
         process.signal_stop(authority)
@@ -429,7 +468,7 @@ def down(directory: str | Path) -> list[tuple[Authority, bool]]:
     network = load_network(directory)
     _stop_bots(network.authorities)
     running = [(a, process.read_pid(a) is not None) for a in network.authorities]
-    _stop([a for a, is_running in running if is_running])
+    stop_homeservers([a for a, is_running in running if is_running])
     return running
 
 

@@ -169,6 +169,7 @@ class Network(FileRecord):
             data["external_members"] = list(self.external_members)
         if self.directory_file is not None:
             data["directory"] = self.directory_file
+        if self.steward_key is not None:  # made before the directory's first version
             data["steward_key"] = self.steward_key
         return data
 

@@ -77,11 +77,14 @@ def local_homeserver_config(
     federation_whitelist: list[str] | None,
     ca_cert: Path,
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    gate: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The homeserver.yaml content for one authority of a local network (on loopback).
 
     ``federation_whitelist`` is the exact list of server names it federates with;
-    ``None`` means no allowlist (used only for a non-member test server).
+    ``None`` means no allowlist (used only for a non-member test server). ``gate`` is the
+    ``modules:`` entry of :mod:`coopnet.federation_gate`, which enforces the live signed
+    directory between restarts.
     """
     data = authority.path
     config: dict[str, Any] = {
@@ -130,6 +133,8 @@ def local_homeserver_config(
     }
     if federation_whitelist is not None:
         config["federation_domain_whitelist"] = sorted(federation_whitelist)
+    if gate is not None:
+        config["modules"] = [gate]
     return config
 
 

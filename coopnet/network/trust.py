@@ -26,7 +26,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+from coopnet import federation_gate
 from coopnet.errors import NetworkError
 from coopnet.keys import key_id, load_signing_key, public_key_hex
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
@@ -196,6 +198,22 @@ def load_directory(network: Network) -> d.Directory:
     if network.steward_key is None:
         raise NetworkError(f"{network.file} names no steward key; run 'coopnet net up'")
     return load_verified(directory_path(network), network.steward_key, accepted_path(network))
+
+
+def ensure_steward_key(network: Network) -> str:
+    """The steward's public key (hex), made the first time; saved in ``network.json``."""
+    if network.steward_key is None:
+        key_path = steward_key_path(network)
+        key = load_steward_key(key_path) if key_path.exists() else create_steward_key(key_path)
+        network.steward_key = steward_public_key(key)
+        network.save()
+    return network.steward_key
+
+
+def gate_config(network: Network) -> dict[str, Any]:
+    """The ``modules:`` entry of every member's Synapse: the live signed directory."""
+    path = network.directory_file or network.directory / DIRECTORY_FILE
+    return federation_gate.module_config(Path(path).resolve(), ensure_steward_key(network))
 
 
 def ensure_directory(

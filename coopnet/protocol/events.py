@@ -14,6 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
+from coopnet.protocol.draft_records import (
+    ITEM_ID,
+    ITEM_ID_LEN,
+    ChecklistItem,
+    DraftDocument,
+    ItemChange,
+    Offence,
+)
 from coopnet.protocol.fields import (
     CASE_REF,
     COUNTRY,
@@ -66,6 +74,7 @@ from coopnet.protocol.vocab import (
     Kind,
     MonitoringFinding,
     MonitoringMethod,
+    PenaltyKind,
     PersonStatus,
     PostponementMode,
     PostponementReason,
@@ -263,6 +272,58 @@ class CaseLawReference(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DraftRequest(Event):
+    """A draft of the request, shared before it is sent so that the requested side can
+    check it against its requirements. ``replaces`` names the version it corrects."""
+
+    TYPE: ClassVar[str] = "draft"
+    legal_basis: LegalBasis = required(Nested(LegalBasis))
+    offences: tuple[Offence, ...] = required(ListOf(Nested(Offence), 20, min_items=1))
+    penalty_months: int = required(Integer(0, 1800))  # maximum penalty, or left to serve
+    penalty_kind: PenaltyKind | None = optional(Choice(PenaltyKind))  # default: maximum
+    facts_summary: str = required(Text(LONG_LEN, multiline=True))
+    person_sought: str = required(Text(NAME_LEN))
+    nationalities: tuple[str, ...] = optional(ListOf(Text(2, pattern=COUNTRY), 5))
+    death_penalty_possible: bool | None = optional(Boolean())
+    documents: tuple[DraftDocument, ...] = optional(ListOf(Nested(DraftDocument), 30))
+    replaces: str | None = optional(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    note: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftChecklist(Event):
+    """The requested side's completeness check of one draft version, computed by
+    :func:`coopnet.consultation.check_draft` from its requirements profile."""
+
+    TYPE: ClassVar[str] = "draft.checklist"
+    draft: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    items: tuple[ChecklistItem, ...] = required(ListOf(Nested(ChecklistItem), 60, min_items=1))
+    authority: str | None = optional(authority_id())  # whose requirements were applied
+    illustrative: bool | None = optional(Boolean())  # the profile is illustrative
+    previous: str | None = optional(Text(EVENT_ID_LEN, pattern=EVENT_ID))  # version before
+    changes: tuple[ItemChange, ...] = optional(ListOf(Nested(ItemChange), 60))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChecklistAnswer(Event):
+    """An officer's answer to one item of a draft's checklist."""
+
+    TYPE: ClassVar[str] = "draft.answer"
+    draft: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    item_id: str = required(Text(ITEM_ID_LEN, pattern=ITEM_ID))
+    comment: str = required(Text(LONG_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftReady(Event):
+    """The requested side confirms that a draft version is ready to transmit."""
+
+    TYPE: ClassVar[str] = "draft.ready"
+    draft: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    note: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Document(Event):
     """A document sent as a Matrix encrypted attachment: the message is an ``m.file``
     whose ``file`` (the spec's ``EncryptedFile``) holds the key, IV and ciphertext hash
@@ -295,6 +356,10 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     SurrenderPostponement,
     Receipt,
     CaseLawReference,
+    DraftRequest,
+    DraftChecklist,
+    ChecklistAnswer,
+    DraftReady,
     Document,
 )
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from coopnet.protocol.draft_records import DocumentRequirement
+from coopnet.protocol.draft_vocab import CertificationForm
 from coopnet.protocol.fields import (
+    COUNTRY,
     EVENT_ID,
     LANGUAGE,
     LINE_LEN,
@@ -56,6 +59,14 @@ class RequirementsFields(Record):
     translation_required: bool | None = optional(Boolean())
     required_documents: tuple[str, ...] = optional(ListOf(Text(LINE_LEN), 30))
     certification: str | None = optional(Text(NOTE_LEN, multiline=True))
+    # Machine-checkable forms of the two fields above (a draft is checked against them).
+    document_requirements: tuple[DocumentRequirement, ...] = optional(
+        ListOf(Nested(DocumentRequirement), 30)
+    )
+    accepted_certifications: tuple[CertificationForm, ...] = optional(
+        ListOf(Choice(CertificationForm), len(CertificationForm))
+    )
+    country: str | None = optional(Text(2, pattern=COUNTRY))  # ISO 3166: whose nationals
     legal_bases: tuple[LegalBasisType, ...] = optional(
         ListOf(Choice(LegalBasisType), len(LegalBasisType))
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from coopnet.protocol.draft_vocab import DRAFT_ENUMS
+
 
 class Kind(StrEnum):
     """Kind of cooperation a consultation is about."""
@@ -327,6 +329,7 @@ ALL_ENUMS: tuple[type[StrEnum], ...] = (
     PostponementReason,
     AuthorityRole,
     RuleOrigin,
+    *DRAFT_ENUMS,
     DocumentKind,
     DeadlineStatus,
 )

@@ -31,6 +31,7 @@ class Deadline:
     late: bool = False  # met, but after the due date
     reminders: tuple[dt.date, ...] = ()
     warnings: tuple[str, ...] = ()
+    extended: bool = False  # its due date was moved by a deadline extension
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def _finish(
 ) -> Deadline:
     warnings: list[str] = []
     limit = None
+    extended = False
     if rule.extendable_to_days is not None:
         limit = start + dt.timedelta(days=rule.extendable_to_days)
     for ext in extensions:
@@ -74,16 +76,18 @@ def _finish(
                 f"extension to {ext.extended_until.isoformat()} exceeds the maximum "
                 f"{limit.isoformat()}; capped"
             )
-            due = limit
+            due, extended = limit, True
         else:
-            due = ext.extended_until
+            due, extended = ext.extended_until, True
     if closed is not None:
         status, on = closed
         late = status is DeadlineStatus.MET and on is not None and on > due
-        return Deadline(rule, start, due, limit, status, on, late, (), tuple(warnings))
+        return Deadline(rule, start, due, limit, status, on, late, (), tuple(warnings), extended)
     status = DeadlineStatus.OVERDUE if today > due else DeadlineStatus.PENDING
     reminders = tuple(due + dt.timedelta(days=o) for o in offsets)
-    return Deadline(rule, start, due, limit, status, None, False, reminders, tuple(warnings))
+    return Deadline(
+        rule, start, due, limit, status, None, False, reminders, tuple(warnings), extended
+    )
 
 
 def compute(

@@ -60,6 +60,27 @@ async def until(
     await wait_for(condition, what, timeout, pause=pilot.pause)
 
 
+async def palette_command(pilot: Pilot[None], app: Any, title: str) -> None:
+    """Run a command as an officer does: Ctrl+P, type its ``title``, Enter once the
+    palette highlights it."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+    await pilot.press(*title)
+    commands = app.screen.query_one(CommandList)
+    await until(
+        pilot,
+        lambda: (
+            commands.option_count > 0
+            and commands.highlighted_option is not None
+            and title in str(getattr(commands.highlighted_option.prompt, "plain", ""))
+        ),
+        f"the {title} command",
+    )
+    await pilot.press("enter")
+
+
 async def open_form(pilot: Pilot[None], app: Any, room_id: str, cls: type) -> Any:
     """The form for ``cls`` in a consultation, opened as an officer does (Ctrl+S, choose)."""
     from tui.screens.choose_event import ChooseEventScreen

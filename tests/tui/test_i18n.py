@@ -18,7 +18,7 @@ from textual.widgets import OptionList, Static
 
 import tui
 from coopnet.protocol.vocab import PostponementMode, Stage
-from tests.tui.conftest import until
+from tests.tui.conftest import palette_command, until
 from tui.app import MAX_DEADLINE_TOASTS, CoopNetApp
 from tui.i18n import (
     LANGUAGES,
@@ -154,20 +154,7 @@ async def _choose_language(
     pilot: Any, app: CoopNetApp, lang: str, via_palette: bool = False
 ) -> None:
     if via_palette:  # a modal screen (the help) lets only priority keys through
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-        await pilot.press(*"Language")
-        commands = app.screen.query_one(CommandList)
-        await until(
-            pilot,
-            lambda: (
-                commands.option_count > 0
-                and commands.highlighted_option is not None
-                and "Language" in str(getattr(commands.highlighted_option.prompt, "plain", ""))
-            ),
-            "the Language command",
-        )
-        await pilot.press("enter")
+        await palette_command(pilot, app, "Language")
     else:
         await pilot.press("ctrl+l")
     await until(pilot, lambda: isinstance(app.screen, LanguageScreen), "the language list")

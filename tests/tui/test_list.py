@@ -117,3 +117,44 @@ async def test_enter_in_the_filter_opens_the_match_and_down_goes_to_the_list() -
             lambda: getattr(app.screen, "room_id", None) == wanted.room_id,
             "the matching consultation to open",
         )
+
+
+async def test_the_list_waits_while_a_consultation_covers_it() -> None:
+    # Deriving every consultation's stage and deadline takes tens of milliseconds with
+    # hundreds of them: not while the officer reads a consultation, at each event.
+    service = seeded_service(rooms=3, events_per_room=9)
+    app = CoopNetApp(service)
+    async with app.run_test(size=(150, 40)) as pilot:
+        table = app.list_screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 4, "the rows")
+        await pilot.pause(0.2)  # the refreshes of the start are done
+        asked: list[int] = []  # the app's refresh timer fired
+        refreshes: list[int] = []  # the list was derived and redrawn
+        screen = app.list_screen
+        original_ask, original_refresh = screen.refresh_when_shown, screen.refresh_list
+
+        def ask() -> None:
+            asked.append(1)
+            original_ask()
+
+        def refresh() -> None:
+            refreshes.append(1)
+            original_refresh()
+
+        screen.refresh_when_shown = ask  # type: ignore[method-assign]
+        screen.refresh_list = refresh  # type: ignore[method-assign]
+        app.open_consultation("!room1:127.0.0.11")
+        await until(pilot, lambda: app.screen is not app.list_screen, "the consultation")
+        longer = "CN-CH-2026-0100-CHANGED-WHILE-READING"
+        service.consultation("!invite:127.0.0.12").case_ref = longer
+        for count in (1, 2, 3):
+            service.emit(RoomsChanged())
+            await until(pilot, lambda: len(asked) == count, "the app's refresh timer")  # noqa: B023
+        assert refreshes == []
+        app.pop_screen()
+        await until(
+            pilot,
+            lambda: str(table.get_cell("!invite:127.0.0.12", "col.case")) == longer,
+            "the change, once back",
+        )
+        assert refreshes == [1]

@@ -185,3 +185,20 @@ def test_homeservers_accept_documents_up_to_the_network_limit(laid_out):
     for authority in laid_out.authorities:
         config = yaml.safe_load((authority.path / "homeserver.yaml").read_text())
         assert config["max_upload_size"] == 7_000_000 + (1 << 20)  # a federated multipart
+
+
+def test_members_load_the_federation_gate_and_outsiders_do_not(laid_out):
+    lifecycle.write_configs(laid_out)
+    network = load_network(laid_out.directory)
+    assert network.steward_key is not None  # made with the first configurations
+    for authority in network.authorities:
+        config = yaml.safe_load((authority.path / "homeserver.yaml").read_text())
+        if not authority.member:
+            assert "modules" not in config
+            continue
+        (gate,) = config["modules"]
+        assert gate["module"] == "coopnet.federation_gate.DirectoryGate"
+        assert gate["config"] == {
+            "directory": str((laid_out.directory / "directory.json").resolve()),
+            "steward_key": network.steward_key,
+        }

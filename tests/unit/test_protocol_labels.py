@@ -6,6 +6,8 @@ from dataclasses import fields
 
 import pytest
 
+from coopnet.consultation.drafts import DRAFT_REASONS
+from coopnet.protocol.draft_records import DRAFT_RECORDS
 from coopnet.protocol.events import EVENT_CLASSES
 from coopnet.protocol.fields import spec_of
 from coopnet.protocol.labels import (
@@ -27,12 +29,13 @@ from coopnet.stages.rulebook import CERTAINTIES, load_rulebook
 
 def required_keys() -> set[str]:
     keys = {f"event.{cls.TYPE}" for cls in EVENT_CLASSES}
-    for cls in (*EVENT_CLASSES, *NESTED_RECORDS):
+    for cls in (*EVENT_CLASSES, *NESTED_RECORDS, *DRAFT_RECORDS):
         keys |= {f"field.{f.name}" for f in fields(cls) if spec_of(f) is not None}
     for enum in ALL_ENUMS:
         keys |= {f"{enum_key(enum)}.{m.value}" for m in enum}
     keys |= set(NOTES)
     keys |= {f"reason.{r}" for r in REASONS}
+    keys |= {f"reason.{r}" for r in DRAFT_REASONS}
     keys |= {f"certainty.{c}" for c in CERTAINTIES}
     keys |= {f"rule.{r.id}" for rs in load_rulebook().rulesets for r in rs.rules}
     keys |= {"ui.header", "ui.yes", "ui.no", "ui.fallback_hint", "ui.truncated"}

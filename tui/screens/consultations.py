@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from tui.i18n import date_text, day, show, t, text, value_label
@@ -56,6 +56,7 @@ class ConsultationsScreen(Localized, Screen[None]):
         self._drawn: list[tuple[str, tuple[Cell, ...]]] = []
         self._drawn_layout: tuple[str, tuple[str, ...]] | None = None  # language, columns
         self._drawn_width = 0  # the terminal's width when the layout was chosen
+        self._stale = False  # changed while another screen covered the list
 
     @property
     def lang(self) -> str:
@@ -179,8 +180,22 @@ class ConsultationsScreen(Localized, Screen[None]):
                 return columns
         return LAYOUTS[-1]
 
+    def refresh_when_shown(self) -> None:
+        """Refresh now if the list is on screen, else when the officer comes back to it:
+        deriving 500 consultations' stages and deadlines (tens of milliseconds) would
+        otherwise slow down the consultation the officer is reading, at every event."""
+        stack = self.app.screen_stack
+        on_screen = stack[-1:] == [self] or (
+            stack[-2:-1] == [self] and isinstance(stack[-1], ModalScreen)  # behind a dialog
+        )
+        if on_screen:
+            self.refresh_list()
+        else:
+            self._stale = True
+
     def refresh_list(self) -> None:
         """Show the consultations; only what changed is redrawn (often nothing)."""
+        self._stale = False
         found = self.query(DataTable)
         if not found:
             return  # not composed yet, or closing
@@ -222,6 +237,8 @@ class ConsultationsScreen(Localized, Screen[None]):
         return None
 
     def on_screen_resume(self) -> None:
+        if self._stale:
+            self.refresh_list()
         # Back from a dialog (the cache's passphrase at start): the list has the focus
         # unless the officer was typing a filter, so Enter opens the highlighted row.
         focused = self.focused

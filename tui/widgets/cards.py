@@ -66,6 +66,7 @@ from tui.i18n import (
 )
 from tui.model import Consultation, Entry, EntryKind
 from tui.names import Names
+from tui.widgets.draft_cards import checklist_body, review_mark
 
 CARD_STYLES = {
     "opened": "cyan",
@@ -76,6 +77,10 @@ CARD_STYLES = {
     "assurance": "blue",
     "receipt": "bright_black",
     "document": "bright_blue",
+    "draft": "bright_cyan",
+    "draft.checklist": "bright_yellow",
+    "draft.answer": "bright_cyan",
+    "draft.ready": "bright_green",
 }
 NOTICE_STYLE = "bright_magenta"  # a bot's notices: never mistaken for an officer's words
 CARD_ROWS = 3
@@ -437,7 +442,8 @@ def render_card(
     event = entry.event
     assert event is not None
     border = CARD_STYLES.get(event.TYPE, "white")
-    rows = len(field_rows(event, lang, names))
+    checklist = checklist_body(event, consultation.core, lang, expanded)
+    rows = len(field_rows(event, lang, names)) if checklist is None else 0
     limit = None if expanded else CARD_ROWS
     marks: list[Text] = []
     refused = refusal_mark(entry, consultation, names, lang)
@@ -451,6 +457,9 @@ def render_card(
     if any(mark.style == BAD for mark in received):
         border = "red"
     marks += received
+    review = review_mark(event, entry.event_id, consultation.core, lang)
+    if review is not None:
+        marks.append(review)
     head = _head(
         event_label(event.TYPE, lang),
         f"bold {border}",
@@ -459,7 +468,7 @@ def render_card(
         lang,
         0 if limit is None else max(0, rows - limit),
     )
-    table = field_table(event, lang, names, limit)
+    table = checklist if checklist is not None else field_table(event, lang, names, limit)
     if len(marks) == 1:  # beside the title when it fits
         return Bar(Head(head, marks[0], table), border)
     return Bar(Group(head, table, *marks), border)

@@ -1,0 +1,107 @@
+"""The federation gate's decisions over real signed directory files (no Synapse needed).
+
+The Synapse side (events dropped, invites refused) is tested on real homeservers in
+tests/integration/test_growth.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from coopnet.federation_gate import DirectoryGate, ListedServers, module_config, server_of
+from coopnet.keys import public_key_hex
+from coopnet.trust import directory as d
+from coopnet.trust.store import publish, republish
+from tests.unit.test_trust_directory import sample
+
+OWN = "127.0.0.11"
+
+
+@pytest.fixture
+def steward() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def touch_later(path: Path) -> None:
+    """A rewrite within the same clock tick still shows as a change (size or inode do
+    not always differ): move the modification time on."""
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+
+
+def test_listed_servers_pass_and_a_removed_one_is_refused_at_once(
+    tmp_path: Path, steward: Ed25519PrivateKey
+) -> None:
+    path = tmp_path / "directory.json"
+    first = sample()
+    publish(first, steward, path)
+    listed = ListedServers(path, public_key_hex(steward), OWN)
+    assert listed.allows("127.0.0.12") and listed.allows(OWN)
+    assert not listed.allows("127.0.0.99")
+    republish(d.without_authority(first, "cn"), steward, path)
+    touch_later(path)
+    assert not listed.allows("127.0.0.12")
+    assert listed.version == 2
+
+
+def test_before_any_directory_only_the_own_server_is_allowed(
+    tmp_path: Path, steward: Ed25519PrivateKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "directory.json"
+    listed = ListedServers(path, public_key_hex(steward), OWN)
+    with caplog.at_level(logging.ERROR, "coopnet.federation_gate"):
+        assert listed.allows(OWN)
+        assert not listed.allows("127.0.0.12")
+    assert "only 127.0.0.11 is allowed" in caplog.text
+    publish(sample(), steward, path)  # the network's first directory, written later
+    assert listed.allows("127.0.0.12")
+
+
+@pytest.mark.parametrize("damage", ["forged", "older", "garbage", "removed"])
+def test_a_directory_that_does_not_hold_leaves_the_last_one_in_force(
+    tmp_path: Path, steward: Ed25519PrivateKey, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    path = tmp_path / "directory.json"
+    publish(sample(version=3), steward, path)
+    listed = ListedServers(path, public_key_hex(steward), OWN)
+    assert listed.allows("127.0.0.12")
+    without_cn = d.without_authority(sample(version=4), "cn")
+    if damage == "forged":  # a valid-looking directory signed by another key
+        publish(without_cn, Ed25519PrivateKey.generate(), path)
+    elif damage == "older":
+        publish(d.without_authority(sample(version=2), "cn"), steward, path)
+    elif damage == "garbage":
+        path.write_text('{"directory": ')
+    else:
+        path.unlink()
+    if path.exists():
+        touch_later(path)
+    with caplog.at_level(logging.WARNING, "coopnet.federation_gate"):
+        assert listed.allows("127.0.0.12")
+    assert "v3 stays in force" in caplog.text
+    assert listed.version == 3
+
+
+def test_configuration_names_the_module_and_is_checked(
+    tmp_path: Path, steward: Ed25519PrivateKey
+) -> None:
+    from synapse.module_api.errors import ConfigError
+
+    entry = module_config(tmp_path / "directory.json", public_key_hex(steward))
+    assert entry["module"] == "coopnet.federation_gate.DirectoryGate"
+    parsed = DirectoryGate.parse_config(entry["config"])
+    assert parsed.directory == tmp_path / "directory.json"
+    with pytest.raises(ConfigError, match="steward"):
+        DirectoryGate.parse_config({"directory": str(tmp_path), "steward_key": "not hex"})
+    with pytest.raises(ConfigError, match="directory"):
+        DirectoryGate.parse_config({"steward_key": public_key_hex(steward)})
+
+
+def test_server_of_keeps_a_port() -> None:
+    assert server_of("@officer1:127.0.0.12") == "127.0.0.12"
+    assert server_of("@officer1:matrix.example:8448") == "matrix.example:8448"
