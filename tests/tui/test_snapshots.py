@@ -37,6 +37,11 @@ async def open_second(pilot: Any) -> None:
     table = pilot.app.list_screen.query_one(DataTable)
     await until(pilot, lambda: table.row_count > 1 and pilot.app.focused is table, "the list")
     await pilot.press("down", "enter")
+    await composer_focused(pilot)
+
+
+async def composer_focused(pilot: Any) -> None:
+    """Wait for the consultation with its composer focused, its cursor steady."""
     await until(
         pilot,
         lambda: (
@@ -145,15 +150,7 @@ def test_documents_panel(snap_compare: Any, utc: None, lang: str) -> None:
     async def open_panel(pilot: Any) -> None:
         await until(pilot, lambda: pilot.app.list_screen.is_mounted, "the list")
         pilot.app.open_consultation(DOCUMENTS_ROOM)
-        await until(
-            pilot,
-            lambda: (
-                isinstance(pilot.app.screen, ConsultationScreen)
-                and getattr(pilot.app.focused, "id", None) == "composer"
-            ),
-            "the room, its composer focused",
-        )
-        pilot.app.focused.cursor_blink = False
+        await composer_focused(pilot)
         await pilot.press("ctrl+g")
         await until(pilot, lambda: isinstance(pilot.app.screen, DocumentsScreen), "the panel")
         await pilot.pause()
