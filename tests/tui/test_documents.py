@@ -213,3 +213,23 @@ async def test_cancelling_an_upload_sends_nothing(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         assert (len(consultation.documents()), len(seeded.sent)) == before
         assert any("nothing was sent" in n.message for n in app._notifications)
+
+
+async def test_the_file_picker_fills_in_the_path(tmp_path: Path) -> None:
+    from textual_fspicker import FileOpen
+
+    seeded = service()
+    app = CoopNetApp(seeded)
+    chosen = tmp_path / "facts.pdf"
+    chosen.write_bytes(b"facts\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_documents_room(pilot, app)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, AttachScreen), "the attach dialog")
+        attach_screen = app.screen
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, FileOpen), "the file picker")
+        app.screen.dismiss(chosen)  # what choosing the file in the picker returns
+        path = attach_screen.query_one("#path")
+        await until(pilot, lambda: path.value == str(chosen), "the chosen path in the dialog")
+        assert app.screen is attach_screen
