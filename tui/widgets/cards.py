@@ -254,9 +254,16 @@ def answer_mark(entry: Entry, consultation: Consultation, names: Names, lang: st
     return Text(t("mark.answered", lang, **values), style=BAD)
 
 
-def document_mark(held: HeldDocument, consultation: Consultation, names: Names, lang: str) -> Text:
+def document_mark(
+    held: HeldDocument,
+    consultation: Consultation,
+    names: Names,
+    lang: str,
+    reason_limit: int | None = None,
+) -> Text:
     """A document's receipt state: certified (by whom), the receipt certifying another
-    file, rejected by the receiving bot (its reason), or awaited."""
+    file, rejected by the receiving bot (its reason, cut to ``reason_limit`` characters
+    when given), or awaited."""
     if held.state is DocumentState.CERTIFIED:
         who = ", ".join(names.person(bot, lang) for bot in dict.fromkeys(held.certified_by))
         return Text(t("doc.certified", lang, who=who), style=GOOD)
@@ -266,6 +273,8 @@ def document_mark(held: HeldDocument, consultation: Consultation, names: Names, 
     answer = consultation.answers.get(held.event_id)
     if answer is not None and names.is_bot(answer.sender):
         reason = " ".join(answer.body.split())
+        if reason_limit is not None and len(reason) > reason_limit:
+            reason = reason[: reason_limit - 1] + "…"  # cut in logical order
         who = names.person(answer.sender, lang)
         return Text(t("doc.rejected", lang, who=who, reason=reason), style=BAD)
     entry = consultation.entry(held.event_id)

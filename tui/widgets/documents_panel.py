@@ -12,12 +12,13 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from coopnet.consultation import DocumentRow, document_tree
-from tui.i18n import show, t, value_label, when
+from tui.i18n import has_rtl, show, t, value_label, when
 from tui.model import Consultation
 from tui.names import Names
 from tui.widgets.cards import document_line, document_mark
 
 INDENT = "   "
+RTL_REASON = 24  # characters of a rejection's reason on a right-to-left row
 
 
 def document_rows(consultation: Consultation) -> list[DocumentRow]:
@@ -48,8 +49,14 @@ def render_row(
     for text in (head, sent, line):
         text.no_wrap = True
         text.overflow = "ellipsis"
-    # The receipt state wraps: a rejection's reason is read whole.
-    mark = Text.assemble(pad + INDENT, document_mark(held, consultation, names, lang))
+    # The receipt state wraps, so a rejection's reason is read whole; right-to-left text
+    # keeps one line (wrapped after reordering, its lines would read bottom up), its
+    # reason cut before reordering so the state itself stays (``i``: the reason in full).
+    rtl = has_rtl(t("doc.rejected", lang, who="", reason=""))
+    state = document_mark(held, consultation, names, lang, RTL_REASON if rtl else None)
+    mark = Text.assemble(pad + INDENT, state)
+    if rtl:
+        mark.no_wrap, mark.overflow = True, "ellipsis"
     return Group(head, sent, line, mark)
 
 
