@@ -260,7 +260,7 @@ async def main() -> None:
             print()
             print("bot's own timing of each document (fetch, decrypt, hash):")
             for line in (Path(tmp) / "bot.log").read_text().splitlines():
-                if "fetched and checked" in line:
+                if "document $" in line:
                     print("  " + line.split("bot: ", 1)[-1])
         finally:
             for client in clients:

@@ -49,6 +49,7 @@ from tui.screens.consultation import ConsultationScreen
 from tui.screens.consultations import ConsultationsScreen
 from tui.screens.devices import DevicesScreen
 from tui.screens.directory import DirectoryScreen
+from tui.screens.documents import DocumentsScreen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.language import LanguageScreen
@@ -243,8 +244,13 @@ class CoopNetApp(App[None]):
         update = message.update
         if isinstance(update, EntryAdded):
             screen = self.screen
-            if isinstance(screen, ConsultationScreen) and screen.room_id == update.room_id:
-                screen.entry_added(update.entry)
+            shown = self._shown_consultation(update.room_id)
+            if shown is not None:
+                # Also beneath a dialog (attaching a document, its progress, the panel).
+                shown.entry_added(update.entry)
+                self._refresh_documents(update.room_id)
+            if shown is screen:
+                pass
             elif self._is_news(update.entry) and not update.history:
                 # One toast per message received live; history fetched at start or on
                 # joining shows in the unread counts instead of a burst of toasts.
@@ -255,9 +261,10 @@ class CoopNetApp(App[None]):
                 self._signal(update.room_id, update.entry)
             self._refresh_list_soon()
         elif isinstance(update, EntryDecrypted):
-            screen = self.screen
-            if isinstance(screen, ConsultationScreen) and screen.room_id == update.room_id:
-                screen.entry_decrypted(update.entry)
+            shown = self._shown_consultation(update.room_id)
+            if shown is not None:
+                shown.entry_decrypted(update.entry)
+                self._refresh_documents(update.room_id)
             self._refresh_list_soon()  # a structured event may change stage or deadline
         elif isinstance(update, RoomsChanged):
             self._close_departed()
@@ -292,6 +299,18 @@ class CoopNetApp(App[None]):
             if update.state is Connection.OFFLINE:
                 self.notify(t("conn.offline", self.lang), severity="error", timeout=8)
             self._refresh_list_soon()
+
+    def _shown_consultation(self, room_id: str) -> ConsultationScreen | None:
+        """The open view of a consultation, on top or beneath the dialogs over it."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConsultationScreen):
+                return screen if screen.room_id == room_id else None
+        return None
+
+    def _refresh_documents(self, room_id: str) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, DocumentsScreen) and screen.room_id == room_id:
+                screen.refresh_rows()
 
     def _is_news(self, entry: Entry) -> bool:
         """Whether an entry is something new someone said (a receipt is a mark, not news)."""

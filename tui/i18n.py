@@ -21,6 +21,7 @@ from typing import Any
 
 import arabic_reshaper
 from babel.dates import format_date, format_datetime, format_time
+from babel.units import format_unit
 from bidi.algorithm import get_display  # the reference algorithm: it mirrors brackets (L4)
 
 from coopnet.protocol.labels import LANGUAGES, field_label, label
@@ -46,6 +47,7 @@ __all__ = [
     "translations",
     "ui_keys",
     "wrapped",
+    "file_size",
 ]
 
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
@@ -107,6 +109,15 @@ def value_label(value: StrEnum, lang: str = "en") -> str:
 @cache
 def _shape(line: str) -> str:
     return str(get_display(arabic_reshaper.reshape(line)))
+
+
+def file_size(size: int, lang: str = "en") -> str:
+    """A file's size for people, in the reader's locale: "840 kB", "12,3 Mo"."""
+    if size < 1_000_000:
+        return str(
+            format_unit(max(1, round(size / 1000)), "digital-kilobyte", "short", locale=lang)
+        )
+    return str(format_unit(size / 1e6, "digital-megabyte", "short", format="#,##0.0", locale=lang))
 
 
 def show(text: str) -> str:

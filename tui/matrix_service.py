@@ -26,7 +26,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from coopnet.consultation import plan_room
-from coopnet.errors import CoopNetError, MatrixError
+from coopnet.errors import CoopNetError, DocumentError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
     BackgroundCache,
@@ -42,10 +42,13 @@ from coopnet.matrix import (
     DeviceTrust,
     DirectoryDevices,
     Invitation,
+    Progress,
     ReceivedEvent,
     SyncBatch,
     homeserver_answers,
     listed_master_key,
+    save_document,
+    send_document,
 )
 from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE
 from coopnet.matrix.session import StoredSession
@@ -62,11 +65,13 @@ from tui.service import (
     DeviceExcluded,
     DeviceRow,
     DeviceVerified,
+    DocumentDraft,
     Emoji,
     NeedsPassphrase,
     NeedsPassword,
     Restored,
     RoomsChanged,
+    SavedDocument,
     Service,
     VerificationRequested,
     text_content,
@@ -514,6 +519,41 @@ class MatrixService(Service):
         entry = entry_from(event_id, self.user_id, ts, event_type, content)
         if self.add_entry(room_id, entry, self._case_ref(room_id)):
             self._cache_event(room_id, event_id, self.user_id, ts, event_type, content)
+
+    async def send_document(
+        self, room_id: str, draft: DocumentDraft, progress: Progress | None = None
+    ) -> str:
+        client = self._need_client()
+        self.check_document(room_id, draft)
+        held = self.rooms[room_id]
+        sent = await send_document(
+            client,
+            room_id,
+            draft.path,
+            limit=self.max_document_bytes,
+            kind=draft.kind,
+            language=draft.language,
+            after=held.core.head(),
+            lang=self.lang,
+            progress=progress,
+            **draft.fields(),
+        )
+        self._echo(room_id, sent.event_id, "m.room.message", sent.content)
+        return str(sent.event_id)
+
+    async def save_document(
+        self, room_id: str, event_id: str, folder: Path, progress: Progress | None = None
+    ) -> SavedDocument:
+        client = self._need_client()
+        consultation = self.rooms[room_id]
+        held = consultation.document(event_id)
+        entry = consultation.entry(event_id)
+        if held is None or entry is None or entry.source is None:
+            raise DocumentError(f"{event_id} is no document of {consultation.case_ref}")
+        fetched = await save_document(client, entry.source, held.document, folder, progress)
+        if not fetched.ok:
+            return SavedDocument(None, fetched.sha256, fetched.reason or fetched.code)
+        return SavedDocument(fetched.path, fetched.sha256)
 
     async def open_consultation(self, opened: ConsultationOpened) -> str:
         client = self._need_client()

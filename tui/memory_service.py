@@ -5,13 +5,20 @@ Nothing is sent anywhere; "sent" events are added to the local timeline with mad
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import itertools
 import secrets
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from coopnet.errors import RecoveryError
-from coopnet.protocol import ConsultationOpened, Event, encode
+from coopnet.errors import DocumentError, RecoveryError
+from coopnet.keys import ensure_private_dir, write_private
+from coopnet.matrix import Progress
+from coopnet.matrix.attachments import CHUNK
+from coopnet.matrix.documents import free_name
+from coopnet.protocol import ConsultationOpened, Event, encode, encode_document, encrypted_file
 from tui.directory import Directory
 from tui.model import Entry, EntryKind, entry_from
 from tui.service import (
@@ -19,9 +26,11 @@ from tui.service import (
     ConnectionChanged,
     DeviceRow,
     DeviceVerified,
+    DocumentDraft,
     Emoji,
     Restored,
     RoomsChanged,
+    SavedDocument,
     Service,
     text_content,
 )
@@ -39,6 +48,9 @@ class MemoryService(Service):
         self.account_recovery_key: str | None = None  # the account's, if it has a backup
         self.holds_recovery_key = False  # this device was enrolled or unlocked with it
         self._in_backup: dict[str, list[Entry]] = {}  # what the backup's keys decrypt
+        self.chunk_delay = 0.0  # seconds per chunk "uploaded" (tests cancel midway)
+        self.files: dict[str, bytes] = {}
+        """The "media store": a document's bytes by its mxc URL (plaintext: in memory only)."""
 
     def seed_backup(self, recovery_key: str, room_id: str, entries: list[Entry]) -> None:
         """Entries this device cannot read (a new device) until the recovery key is
@@ -121,6 +133,49 @@ class MemoryService(Service):
     async def send_event(self, room_id: str, event: Event) -> str:
         held = self.rooms.get(room_id)
         return self._add(room_id, encode(event, after=held.core.head() if held else None))
+
+    async def send_document(
+        self, room_id: str, draft: DocumentDraft, progress: Progress | None = None
+    ) -> str:
+        self.check_document(room_id, draft)
+        size = draft.path.stat().st_size
+        data = bytearray()
+        with draft.path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                data += chunk
+                if progress is not None:
+                    progress(len(data), size)
+                await asyncio.sleep(self.chunk_delay)  # a cancelled upload stops here
+        url = f"mxc://local/file{next(self._ids)}"
+        self.files[url] = bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        document = draft.document(len(data), digest)
+        file = encrypted_file(url, bytes(32), bytes(16), hashlib.sha256(data).digest())
+        held = self.rooms[room_id]
+        return self._add(room_id, encode_document(document, file, self.lang, held.core.head()))
+
+    async def save_document(
+        self, room_id: str, event_id: str, folder: Path, progress: Progress | None = None
+    ) -> SavedDocument:
+        consultation = self.rooms[room_id]
+        held = consultation.document(event_id)
+        entry = consultation.entry(event_id)
+        file = (entry.source or {}).get("file") if entry is not None else None
+        if held is None or not isinstance(file, dict):
+            raise DocumentError(f"{event_id} is no document of {consultation.case_ref}")
+        data = self.files.get(str(file.get("url")))
+        if data is None:
+            return SavedDocument(None, reason="the media store does not hold it")
+        if progress is not None:
+            progress(len(data), held.document.size)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != held.document.sha256:
+            reason = f"its SHA-256 is {digest}, the document states {held.document.sha256}"
+            return SavedDocument(None, digest, reason)
+        folder = ensure_private_dir(folder) if not folder.exists() else folder
+        target = free_name(folder, held.document.filename or "document")
+        write_private(target, data, exclusive=True)
+        return SavedDocument(target, digest)
 
     async def open_consultation(self, opened: ConsultationOpened) -> str:
         room_id = f"!{opened.case_ref}:local"

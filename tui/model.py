@@ -20,6 +20,7 @@ from coopnet.consultation import (
     Consultation as CoreConsultation,
 )
 from coopnet.consultation import (
+    HeldDocument,
     HeldReceipt,
     Message,
     Parties,
@@ -326,8 +327,19 @@ class Consultation:
 
     def draft_refusal(self, event: Event, sender: str) -> Refusal | None:
         """What ``event`` would be refused for if ``sender`` sent it now."""
-        content = encode(event, after=self.core.head())
+        return self.content_refusal(encode(event, after=self.core.head()), event, sender)
+
+    def content_refusal(self, content: dict[str, Any], event: Event, sender: str) -> Refusal | None:
+        """What a message with ``content`` (``event`` parsed) would be refused for."""
         return self.core.check(Message("$draft", sender, self.last_ts(), content, event))
+
+    def documents(self) -> list[HeldDocument]:
+        """The consultation's documents, versions and translations linked, with the
+        receipts that certify them (the core's)."""
+        return self.core.documents()
+
+    def document(self, event_id: str) -> HeldDocument | None:
+        return self.core.document(event_id)
 
     def refusal(self, entry: Entry) -> Refusal | None:
         """Why a structured event was not applied (what the bots refuse it for)."""

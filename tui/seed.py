@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -13,6 +14,7 @@ from coopnet.protocol import (
     PAYLOAD_KEY,
     Assurance,
     ConsultationOpened,
+    Document,
     Event,
     LegalBasis,
     PersonIdentity,
@@ -22,11 +24,14 @@ from coopnet.protocol import (
     StageTransition,
     content_hash,
     encode,
+    encode_document,
+    encrypted_file,
     payload,
 )
 from coopnet.protocol.vocab import (
     AssuranceStatus,
     AssuranceType,
+    DocumentKind,
     Kind,
     LegalBasisType,
     Stage,
@@ -224,12 +229,108 @@ def consultation_entries(
     return out
 
 
+DOCUMENTS_ROOM = "!documents:127.0.0.11"
+DOCUMENTS_CASE = "MX-CH-2026-0042"
+
+
+def seed_documents(service: MemoryService, start_ms: int = BASE_MS) -> None:
+    """A consultation from Mexico with documents: an arrest warrant certified by the
+    Swiss bot and its certified English translation, a statement of facts in two
+    versions (the second awaiting its receipt), and photographs the bot rejected (their
+    file did not match its hash). The files are in the service's media store."""
+    ts = start_ms
+    bot = "@bot:127.0.0.11"
+    opened = ConsultationOpened(
+        case_ref=DOCUMENTS_CASE,
+        kind=Kind.EXTRADITION,
+        requesting_authority="mx",
+        requested_authority="ch",
+        legal_basis=LegalBasis(basis=LegalBasisType.UNTOC),
+    )
+    entries = [structured("$do", MX, ts, opened)]
+    entries.append(receipt_entry("$dro", entries[-1], bot, ts + 1000))
+
+    def document(
+        event_id: str,
+        kind: DocumentKind,
+        title: str,
+        language: str,
+        data: bytes,
+        certified: bool = True,
+        **links: str,
+    ) -> None:
+        nonlocal ts
+        ts += 600_000
+        url = f"mxc://127.0.0.13/{event_id.strip('$')}"
+        service.files[url] = data
+        digest = hashlib.sha256(data).hexdigest()
+        doc = Document(
+            document_kind=kind,
+            title=title,
+            language=language,
+            size=len(data),
+            sha256=digest,
+            filename=f"{event_id.strip('$')}.pdf",
+            media_type="application/pdf",
+            **links,  # type: ignore[arg-type]
+        )
+        file = encrypted_file(url, bytes(32), bytes(16), hashlib.sha256(data).digest())
+        content = encode_document(doc, file)
+        entry = entry_from(event_id, MX, ts, "m.room.message", content)
+        entries.append(entry)
+        if not certified:
+            return
+        receipt = Receipt(
+            event_id=event_id,
+            content_hash=content_hash(payload(doc)),
+            receiver=bot,
+            received_at=dt.datetime.fromtimestamp((ts + 4000) / 1000, dt.UTC),
+            document_sha256=digest,
+            document_size=len(data),
+        )
+        signed = sign_receipt(encode(receipt), DEMO_BOT_KEY)
+        entries.append(entry_from(f"$r{event_id[1:]}", bot, ts + 4000, "m.room.message", signed))
+
+    pdf = b"%PDF-1.4 illustrative demo document, fictitious content\n"
+    document("$dw", DocumentKind.ARREST_WARRANT, "Orden de aprehensión 123/2026", "es", pdf * 9000)
+    document(
+        "$dt",
+        DocumentKind.TRANSLATION,
+        "Arrest warrant 123/2026 (English)",
+        "en",
+        pdf * 8500,
+        translation_of="$dw",
+    )
+    document("$df", DocumentKind.STATEMENT_OF_FACTS, "Exposición de los hechos", "es", pdf * 300)
+    document(
+        "$df2",
+        DocumentKind.STATEMENT_OF_FACTS,
+        "Exposición de los hechos",
+        "es",
+        pdf * 320,
+        certified=False,
+        replaces="$df",
+    )
+    document("$dp", DocumentKind.IDENTITY_PHOTOGRAPH, "Fotografías", "es", pdf * 40, False)
+    rejected = entries[-1]
+    stated = rejected.event.sha256 if isinstance(rejected.event, Document) else ""
+    answer = {
+        "msgtype": "m.notice",
+        "body": "Document not accepted, and not counted as received: its SHA-256 is "
+        f"{'0' * 64}, not {stated} as the event says. Send it again.",
+        BOT_MARKER: {"kind": "answer", "to": rejected.event_id},
+    }
+    entries.append(entry_from("$dpa", bot, ts + 5000, "m.room.message", answer))
+    service.seed(DOCUMENTS_ROOM, DOCUMENTS_CASE, entries)
+
+
 def seeded_service(
     rooms: int = 6,
     events_per_room: int = 12,
     big_room_events: int = 0,
     invite: bool = True,
     big_room_cards_every: int = 0,
+    documents: bool = False,
 ) -> MemoryService:
     service = MemoryService(ME, demo_directory(), now_ms=BASE_MS + 10_000_000)
     service.today = lambda: BASE_DAY
@@ -240,6 +341,8 @@ def seeded_service(
         entries = consultation_entries(n, counterpart, user, count, cards_every=cards)
         case_ref = getattr(entries[0].event, "case_ref", None) or f"R{n}"
         service.seed(f"!room{n}:127.0.0.11", case_ref, entries)  # type: ignore[attr-defined]
+    if documents:
+        seed_documents(service)
     if invite:
         service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True, inviter=CN)
     return service

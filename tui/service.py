@@ -16,8 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coopnet.errors import CacheError, RecoveryError
-from coopnet.protocol import ConsultationOpened, Event
+from coopnet.errors import CacheError, DocumentError, RecoveryError
+from coopnet.matrix import Progress, check_source, document_fields
+from coopnet.protocol import (
+    ConsultationOpened,
+    Document,
+    Event,
+    encode_document,
+    encrypted_file,
+)
+from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from tui.connection import Connection
 from tui.directory import Directory
 from tui.model import Consultation, Entry, sort_key
@@ -110,6 +118,52 @@ class DeviceVerified:
 
 Emoji = tuple[str, str]  # (symbol, English name)
 
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    """A file the officer chose to send as a document, and what it is."""
+
+    path: Path
+    kind: str
+    language: str
+    title: str | None = None
+    replaces: str | None = None
+    translation_of: str | None = None
+
+    def fields(self) -> dict[str, str | None]:
+        return {
+            "title": self.title or None,
+            "replaces": self.replaces,
+            "translation_of": self.translation_of,
+        }
+
+    def document(self, size: int, sha256: str) -> Document:
+        """The document this file makes; :class:`DocumentError` naming each bad field."""
+        return document_fields(
+            self.path,
+            size,
+            sha256,
+            self.kind,
+            self.language,
+            title=self.title or None,
+            replaces=self.replaces,
+            translation_of=self.translation_of,
+        )
+
+
+@dataclass(frozen=True)
+class SavedDocument:
+    """Where a document was saved, or why it was not (nothing written then)."""
+
+    path: Path | None
+    sha256: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None and self.reason is None
+
+
 Update = (
     EntryAdded
     | EntryDecrypted
@@ -136,6 +190,7 @@ class Service(ABC):
         self.today: Callable[[], dt.date] = dt.date.today
         self.lang = "en"  # the language of the fallback text of what this client sends
         self.settings_dir: Path | None = None  # where this device's settings are kept
+        self.max_document_bytes = DEFAULT_MAX_DOCUMENT_BYTES  # the network's limit
         self._names: Names | None = None
         self.statistics_source: Callable[[], dict[str, Any]] | None = None
         """Where the statistics screen gets the figures of the authority's record (a
@@ -225,6 +280,35 @@ class Service(ABC):
             for entry in consultation.find(query):
                 hits.append((consultation, entry))
         return hits
+
+    # ------------------------------------------------------------ documents
+    def check_document(self, room_id: str, draft: DocumentDraft) -> Document:
+        """The document ``draft`` would make, checked before anything is sent: the file
+        (missing, unreadable, empty, over the limit), the fields, and what the bots would
+        refuse it for; :class:`DocumentError` saying which."""
+        size = check_source(draft.path, self.max_document_bytes)
+        document = draft.document(size, "0" * 64)
+        consultation = self.rooms[room_id]
+        placeholder = encrypted_file("mxc://draft/draft", bytes(32), bytes(16), bytes(32))
+        content = encode_document(document, placeholder, after=consultation.core.head())
+        refusal = consultation.content_refusal(content, document, self.user_id)
+        if refusal is not None:
+            raise DocumentError(refusal.message)
+        return document
+
+    async def send_document(
+        self, room_id: str, draft: DocumentDraft, progress: Progress | None = None
+    ) -> str:
+        """Check, encrypt, upload and send a document; the event id. Cancelled during
+        the upload, nothing is sent (the event goes only after the whole file)."""
+        raise DocumentError("this client cannot send documents")
+
+    async def save_document(
+        self, room_id: str, event_id: str, folder: Path, progress: Progress | None = None
+    ) -> SavedDocument:
+        """Fetch a document into ``folder`` (0600) once its SHA-256 matches the one the
+        document states; otherwise nothing is written and the outcome says why."""
+        raise DocumentError("this client cannot save documents")
 
     # ------------------------------------------------------------ I/O (overridden)
     @abstractmethod

@@ -457,13 +457,16 @@ class ConsultationBot(Bot):
         sender_authority = self.roster.authority_of(event.sender)
         received = sender_authority != self.authority_id and not isinstance(parsed, Receipt)
         extra: dict[str, Any] = {}
+        document = isinstance(parsed, Document)
         if isinstance(parsed, Document) and (received or self.documents.evidence is not None):
             problem, extra = await self._check_document(event, parsed)
             if problem is not None and received:
                 # Not counted as received: recorded as rejected, answered, never receipted.
                 await self._reject(event, [problem], "document.rejected", message)
                 return
+        checked = time.perf_counter()
         await self.record_event(event, message=message, **extra)
+        recorded = time.perf_counter()
         if received:
             await self.send_receipt(
                 event.room_id, event.event_id, event.sender, event.content[PAYLOAD_KEY]
@@ -472,6 +475,13 @@ class ConsultationBot(Bot):
                 await self.check_drafts(event.room_id)
             if isinstance(parsed, ProgressQuery):
                 await self.propose_progress_answer(event.room_id, event.event_id)
+        if document:
+            log.info(
+                "document %s: recorded in %.3f s, receipt sent %.3f s after that",
+                event.event_id,
+                recorded - checked,
+                time.perf_counter() - recorded,
+            )
 
     async def check_drafts(self, room_id: str) -> None:
         """Post the checklist of every draft version that awaits one, checked against
@@ -525,6 +535,11 @@ class ConsultationBot(Bot):
             "size": document.size,
             "sha256": document.sha256,
         }
+        log.info(
+            "document %s: arrived %.3f s after it was sent",
+            event.event_id,
+            time.time() - event.origin_server_ts / 1000,
+        )
         limit = self.documents.max_bytes
         if document.size > limit:
             return text("document.too_large", lang, size=document.size, limit=limit), {}

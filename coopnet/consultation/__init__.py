@@ -24,8 +24,10 @@ from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
 from coopnet.consultation.decision import REASONS as _DECISION_REASONS
 from coopnet.consultation.documents import (
     Certification,
+    DocumentRow,
     DocumentState,
     HeldDocument,
+    document_tree,
     versions,
 )
 from coopnet.consultation.draft_check import changes_between, check_draft
@@ -76,6 +78,7 @@ __all__ = [
     "ConsultationSettings",
     "propose_answer",
     "DocumentState",
+    "DocumentRow",
     "DraftReview",
     "HeldAnswer",
     "HeldChecklist",
@@ -98,5 +101,6 @@ __all__ = [
     "plan_room",
     "room_plan",
     "topic_of",
+    "document_tree",
     "versions",
 ]

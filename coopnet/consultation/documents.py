@@ -134,3 +134,47 @@ def versions(documents: Iterable[HeldDocument], event_id: str) -> list[HeldDocum
     while chain[-1].replaced_by in by_id:
         chain.append(by_id[chain[-1].replaced_by])  # type: ignore[index]
     return chain
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One document where a listing puts it: under its original (a translation) and
+    after its earlier version (``version`` counts from 1 within its chain)."""
+
+    held: HeldDocument
+    depth: int  # 0: an original's first version; 1: under it; 2: a translation's version
+    version: int
+    translation: bool
+
+
+def document_tree(documents: Iterable[HeldDocument]) -> list[DocumentRow]:
+    """The documents grouped as officers read them: each original with its versions,
+    then the translations of any of its versions (each with its own versions)."""
+    held = list(documents)
+    by_id = {d.event_id: d for d in held}
+    rows: list[DocumentRow] = []
+    placed: set[str] = set()
+
+    def place(chain: list[HeldDocument], depth: int, translation: bool) -> None:
+        for number, version in enumerate(chain, 1):
+            if version.event_id not in placed:
+                placed.add(version.event_id)
+                rows.append(
+                    DocumentRow(version, depth if number == 1 else depth + 1, number, translation)
+                )
+
+    def is_root(d: HeldDocument) -> bool:
+        return d.document.replaces not in by_id and d.document.translation_of not in by_id
+
+    for root in (d for d in held if is_root(d)):
+        chain = versions(held, root.event_id)
+        place(chain, 0, False)
+        for version in chain:
+            for translation_id in version.translations:
+                translated = by_id.get(translation_id)
+                if translated is not None and translated.document.replaces not in by_id:
+                    place(versions(held, translation_id), 1, True)
+    for d in held:  # anything a broken link left out still shows, at the top level
+        if d.event_id not in placed:
+            place([d], 0, d.document.translation_of is not None)
+    return rows

@@ -10,7 +10,12 @@ from coopnet.matrix.devices import (
     EnrolledDevices,
     listed_master_key,
 )
-from coopnet.matrix.documents import SentDocument, save_document, send_document
+from coopnet.matrix.documents import (
+    SentDocument,
+    document_fields,
+    save_document,
+    send_document,
+)
 from coopnet.matrix.probe import homeserver_answers
 from coopnet.matrix.snapshots import (
     UNKNOWN_SENDER,
@@ -46,6 +51,7 @@ __all__ = [
     "file_sha256",
     "homeserver_answers",
     "listed_master_key",
+    "document_fields",
     "save_document",
     "send_document",
 ]

@@ -36,6 +36,7 @@ from coopnet.protocol.fields import NAME_LEN
 class SentDocument:
     event_id: EventID
     document: Document
+    content: dict[str, Any]  # the m.file message as sent (a client shows it at once)
 
 
 def document_fields(
@@ -96,7 +97,7 @@ async def send_document(
     )
     txn = "doc-" + hashlib.sha256(key.encode()).hexdigest()[:32]
     event_id = await client.send(room_id, content, txn_id=txn)
-    return SentDocument(event_id, document)
+    return SentDocument(event_id, document, content)
 
 
 def free_name(folder: Path, name: str) -> Path:

@@ -2,7 +2,9 @@
 newcomer opens the client on a living consultation, not an empty screen.
 
 Switzerland asks Mexico for the provisional arrest of a (fictitious) person: the
-consultation is opened, the identity exchanged, requirements asked and answered by the
+consultation is opened, the identity exchanged, an (illustrative) arrest warrant sent as
+an encrypted document that Mexico's bot downloads, checks and certifies by its SHA-256,
+requirements asked and answered by the
 Mexican bot from Mexico's profile, and the provisional arrest executed with the deadline
 for the formal request running under Mexico's own 60 calendar days (the requested State's
 answer sets it: UNTOC art. 16(7), 16(9); ``tests/unit/test_demo_deadline.py``).
@@ -20,13 +22,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coopnet.errors import NetworkError
-from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent
+from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent, send_document
 from coopnet.network.model import Network
 from coopnet.network.trust import device_policy
 from coopnet.protocol import PAYLOAD_KEY, Event, encode, parse_payload
@@ -46,7 +50,28 @@ def _event(type_suffix: str, content: dict[str, Any]) -> Event:
     return parsed
 
 
-def _script(today: dt.date) -> list[tuple[str, Event | str]]:
+@dataclass(frozen=True)
+class DemoDocument:
+    """A document the demo sends as a file (written to a private temporary folder)."""
+
+    kind: str
+    title: str
+    language: str
+    filename: str
+    text: str
+
+
+WARRANT = DemoDocument(
+    "arrest_warrant",
+    "Arrest warrant (illustrative)",
+    "en",
+    "demo-arrest-warrant.txt",
+    "ILLUSTRATIVE DEMO DOCUMENT - fictitious person and facts, no legal effect.\n"
+    "Arrest warrant for Jane EXAMPLE, born 1984-05-17, issued by a fictitious court.\n",
+)
+
+
+def _script(today: dt.date) -> list[tuple[str, Event | str | DemoDocument]]:
     """(side, message) in order; the side is REQUESTING or REQUESTED."""
     day = lambda n: (today - dt.timedelta(days=n)).isoformat()  # noqa: E731
     return [
@@ -86,6 +111,7 @@ def _script(today: dt.date) -> list[tuple[str, Event | str]]:
                 },
             ),
         ),
+        (REQUESTING, WARRANT),
         (
             REQUESTING,
             _event(
@@ -256,6 +282,25 @@ async def _open(network: Network, authority_id: str) -> _Officer:
     return officer
 
 
+async def _send_document(
+    network: Network, client: CoopNetClient, room: str, document: DemoDocument
+) -> tuple[str, str]:
+    with tempfile.TemporaryDirectory() as folder:  # 0700, removed once sent
+        path = Path(folder) / document.filename
+        path.write_text(document.text, encoding="utf-8")
+        sent = await send_document(
+            client,
+            room,
+            path,
+            limit=network.max_document_bytes,
+            kind=document.kind,
+            language=document.language,
+            after=False,
+            title=document.title,
+        )
+    return sent.event_id, f"{document.kind} document"
+
+
 async def seed(network: Network, report: Callable[[str], None]) -> None:
     """Play the demo consultation once (a mark file makes re-runs skip it)."""
     mark = network.directory / SEEDED_MARK
@@ -290,11 +335,15 @@ async def seed(network: Network, report: Callable[[str], None]) -> None:
             if isinstance(message, str):
                 await sender.client.send_text(room, message)
                 continue
-            event_id = await sender.client.send(room, encode(message, "en"))
+            if isinstance(message, DemoDocument):
+                event_id, what = await _send_document(network, sender.client, room, message)
+            else:
+                event_id = await sender.client.send(room, encode(message, "en"))
+                what = message.type_name()
             # Act only once the other side's bot has receipted it, as officers do.
             await _until(
                 functools.partial(sender.has_receipt_for, event_id),
-                f"for the receipt of the demo's {message.type_name()} event",
+                f"for the receipt of the demo's {what} event",
             )
         ids: dict[str, str] = {}
         for side, name, build in _draft_script():

@@ -37,6 +37,11 @@ async def open_second(pilot: Any) -> None:
     table = pilot.app.list_screen.query_one(DataTable)
     await until(pilot, lambda: table.row_count > 1 and pilot.app.focused is table, "the list")
     await pilot.press("down", "enter")
+    await composer_focused(pilot)
+
+
+async def composer_focused(pilot: Any) -> None:
+    """Wait for the consultation with its composer focused, its cursor steady."""
     await until(
         pilot,
         lambda: (
@@ -133,3 +138,24 @@ def test_help_in_arabic(snap_compare: Any, utc: None) -> None:
 def test_list_on_a_small_terminal(snap_compare: Any, utc: None) -> None:
     """80×24: case reference, stage and deadline whole; counterpart and kind give way."""
     assert snap_compare(app(), terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("lang", ("en", "ar"))
+def test_documents_panel(snap_compare: Any, utc: None, lang: str) -> None:
+    """The documents panel at 80 columns: a warrant certified with its translation under
+    it, a second version awaiting its receipt, photographs rejected with the bot's reason."""
+    from tui.screens.documents import DocumentsScreen
+    from tui.seed import DOCUMENTS_ROOM
+
+    async def open_panel(pilot: Any) -> None:
+        await until(pilot, lambda: pilot.app.list_screen.is_mounted, "the list")
+        pilot.app.open_consultation(DOCUMENTS_ROOM)
+        await composer_focused(pilot)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DocumentsScreen), "the panel")
+        await pilot.pause()
+
+    service = seeded_service(rooms=2, events_per_room=9, documents=True, invite=False)
+    assert snap_compare(
+        CoopNetApp(service, lang=lang), terminal_size=(80, 40), run_before=open_panel
+    )

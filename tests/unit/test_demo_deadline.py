@@ -85,3 +85,18 @@ def test_the_bots_status_says_where_the_deadline_rule_comes_from() -> None:
     body = render_status(demo(TODAY), TODAY, "CH-MX-2026-0001", "es")
     assert value_label(RuleOrigin.REQUESTED_STATE, "es") in body
     assert "Constitución Política art. 119" in body
+
+
+def test_the_demo_sends_a_valid_illustrative_document(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The demo's arrest warrant makes a valid Document (checked before anything is sent)."""
+    from coopnet.matrix import document_fields
+    from coopnet.network.demo import WARRANT, DemoDocument
+
+    assert (REQUESTING, WARRANT) in _script(TODAY)
+    assert all(not isinstance(w, DemoDocument) or s == REQUESTING for s, w in _script(TODAY))
+    path = tmp_path / WARRANT.filename
+    path.write_text(WARRANT.text)
+    document = document_fields(
+        path, path.stat().st_size, "0" * 64, WARRANT.kind, WARRANT.language, title=WARRANT.title
+    )
+    assert document.document_kind.value == "arrest_warrant" and "ILLUSTRATIVE" in WARRANT.text

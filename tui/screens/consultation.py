@@ -20,6 +20,7 @@ from tui.localize import Localized
 from tui.model import Entry
 from tui.screens import take_breakpoints
 from tui.screens.details import DetailsScreen
+from tui.screens.documents import Documents, DocumentsScreen
 from tui.service import Connection, Service
 from tui.widgets.keybar import KeyBar
 from tui.widgets.side_panel import SidePanel, render_panel
@@ -34,6 +35,9 @@ class ConsultationScreen(Localized, Screen[None]):
         Binding("ctrl+f", "search", "key.search_here"),
         Binding("ctrl+t", "devices", "key.devices"),
         Binding("ctrl+b", "toggle_panel", "key.panel"),
+        # Not in the key bar (it is full): the side panel's documents part names them.
+        Binding("ctrl+o", "attach", "key.attach", show=False),
+        Binding("ctrl+g", "documents", "key.documents", show=False),
         Binding("ctrl+r", "cancel_reply", "key.cancel_reply", show=False),
     ]
 
@@ -45,6 +49,7 @@ class ConsultationScreen(Localized, Screen[None]):
         self.reply_to: Entry | None = None
         self._sending = asyncio.Lock()
         self._copy_warned: str | None = None  # the entry whose handling codes were shown
+        self.documents = Documents(self, service, room_id)
 
     @property
     def lang(self) -> str:
@@ -211,6 +216,12 @@ class ConsultationScreen(Localized, Screen[None]):
 
     def action_structured(self) -> None:
         self.app.choose_structured(self)  # type: ignore[attr-defined]
+
+    def action_attach(self) -> None:
+        self.documents.attach()
+
+    def action_documents(self) -> None:
+        self.app.push_screen(DocumentsScreen(self.service, self.room_id, self.lang))
 
     def action_search(self) -> None:
         self.app.search(self.room_id)  # type: ignore[attr-defined]

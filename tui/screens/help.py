@@ -43,6 +43,8 @@ SECTIONS: tuple[tuple[str | None, str | None, tuple[tuple[str, str], ...]], ...]
             ("Enter  i", "help.consultation.card"),
             ("Home ctrl+u  End", "help.consultation.earlier"),
             ("ctrl+s", "help.consultation.structured"),
+            ("ctrl+o", "help.consultation.attach"),
+            ("ctrl+g  s  a", "help.consultation.documents"),
             ("ctrl+o  ctrl+r", "help.consultation.lists"),
             ("ctrl+t  v", "help.consultation.devices"),
             ("ctrl+b", "help.consultation.panel"),

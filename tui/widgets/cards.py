@@ -9,7 +9,10 @@ in :func:`render_entry`.
 A receipt is not drawn on its own: it is a **mark** on the card of the event it
 certifies ("✓ received by bot · Mexico 11:15"; red when the hash or the signature fails,
 grey while it is awaited), with the full receipt in the details view (:func:`details`).
-A bot's answer to a rejected event marks that event's card too. Names come from the
+A bot's answer to a rejected event marks that event's card too. A document's card says
+what it is (kind, title, size, short SHA-256) and its receipt state: certified by the
+receiving bot, awaited, or rejected with the bot's reason (:func:`document_mark`, which
+the documents panel shows too). Names come from the
 directory (:mod:`tui.names`); raw ids only in the details view.
 
 Pure rendering (Rich renderables); the reader's language labels the fields and values,
@@ -31,8 +34,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from coopnet.consultation import ReceiptMatch
-from coopnet.protocol import Event, Problem, Receipt, StageTransition
+from coopnet.consultation import DocumentState, HeldDocument, ReceiptMatch
+from coopnet.protocol import Document, Event, Problem, Receipt, StageTransition
 from coopnet.protocol.fields import (
     AUTHORITY,
     Boolean,
@@ -53,6 +56,7 @@ from tui.i18n import (
     clock,
     day,
     field_label,
+    file_size,
     label,
     moment,
     moment_near,
@@ -73,6 +77,7 @@ CARD_STYLES = {
     "stage": "green",
     "assurance": "blue",
     "receipt": "bright_black",
+    "document": "bright_blue",
     "draft": "bright_cyan",
     "draft.checklist": "bright_yellow",
     "draft.answer": "bright_cyan",
@@ -255,6 +260,42 @@ def answer_mark(entry: Entry, consultation: Consultation, names: Names, lang: st
     return Text(t("mark.answered", lang, **values), style=BAD)
 
 
+def document_mark(
+    held: HeldDocument,
+    consultation: Consultation,
+    names: Names,
+    lang: str,
+    reason_limit: int | None = None,
+) -> Text:
+    """A document's receipt state: certified (by whom), the receipt certifying another
+    file, rejected by the receiving bot (its reason, cut to ``reason_limit`` characters
+    when given), or awaited."""
+    if held.state is DocumentState.CERTIFIED:
+        who = ", ".join(names.person(bot, lang) for bot in dict.fromkeys(held.certified_by))
+        return Text(t("doc.certified", lang, who=who), style=GOOD)
+    if held.state is DocumentState.MISMATCH:
+        who = names.person(held.certifications[0].bot, lang)
+        return Text(t("doc.mismatch", lang, who=who), style=BAD)
+    answer = consultation.answers.get(held.event_id)
+    if answer is not None and names.is_bot(answer.sender):
+        reason = " ".join(answer.body.split())
+        if reason_limit is not None and len(reason) > reason_limit:
+            reason = reason[: reason_limit - 1] + "…"  # cut in logical order
+        who = names.person(answer.sender, lang)
+        return Text(t("doc.rejected", lang, who=who, reason=reason), style=BAD)
+    entry = consultation.entry(held.event_id)
+    bot = consultation.certifier(entry, _bot_of(names)) if entry is not None else None
+    who = names.person(bot, lang) if bot is not None else "?"
+    return Text(t("mark.awaited", lang, who=who), style=AWAITED)
+
+
+def document_line(document: Document, lang: str) -> str:
+    """Language, size and short hash of a document, on one line."""
+    return (
+        f"{document.language} · {file_size(document.size, lang)} · sha256 {document.sha256[:12]}…"
+    )
+
+
 def problem_line(problem: Problem, lang: str) -> str:
     """A validation problem named by its field's label (the raw path: in the details)."""
     name = re.sub(r"\[\d+\]$", "", problem.path.rsplit(".", 1)[-1]) if problem.path else ""
@@ -333,6 +374,8 @@ def render_entry(
     if entry.kind is EntryKind.STRUCTURED:
         if isinstance(entry.event, Receipt):
             return _lone_receipt(entry, who, lang)
+        if isinstance(entry.event, Document) and not expanded:
+            return render_document(entry, entry.event, consultation, names, lang)
         return render_card(entry, consultation, names, lang, expanded)
     if entry.kind is EntryKind.INVALID:
         return _rejected(entry, consultation, names, who, lang, expanded)
@@ -454,6 +497,39 @@ def render_card(
     if len(marks) == 1:  # beside the title when it fits
         return Bar(Head(head, marks[0], table), border)
     return Bar(Group(head, table, *marks), border)
+
+
+def render_document(
+    entry: Entry, document: Document, consultation: Consultation, names: Names, lang: str
+) -> RenderableType:
+    """A document's card: kind, title, size, short hash, links, who certified it (Enter
+    shows every field, as on any card)."""
+    border = CARD_STYLES["document"]
+    marks: list[Text] = []
+    refused = refusal_mark(entry, consultation, names, lang)
+    held = consultation.document(entry.event_id)
+    if refused is not None:
+        marks.append(refused)
+    elif held is not None:
+        marks.append(document_mark(held, consultation, names, lang))
+    if any(mark.style == BAD for mark in marks):
+        border = "red"
+    title = f"{event_label(document.TYPE, lang)} · {value_label(document.document_kind, lang)}"
+    head = _head(title, f"bold {border}", names.person(entry.sender, lang), entry.ts, lang)
+    body = [
+        Text(show(document.title), style="bold", no_wrap=True, overflow="ellipsis"),
+        Text(document_line(document, lang), style="dim", no_wrap=True, overflow="ellipsis"),
+    ]
+    for name, linked in (
+        ("replaces", document.replaces),
+        ("translation_of", document.translation_of),
+    ):
+        if linked is not None:
+            other = consultation.document(linked)
+            what = other.document.title if other is not None else linked[:16]
+            line = show(f"{field_label(name, lang)}: {what}")
+            body.append(Text(line, style="dim italic", no_wrap=True, overflow="ellipsis"))
+    return Bar(Group(head, *body, *marks), border)
 
 
 # ---------------------------------------------------------------- details

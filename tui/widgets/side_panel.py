@@ -1,4 +1,5 @@
-"""The consultation's side panel: stage progress, open deadlines, assurances."""
+"""The consultation's side panel: stage progress, open deadlines, assurances, and how
+many documents (when there are any) with the keys of the documents panel."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widgets import Static
 
+from coopnet.consultation import DocumentState
 from coopnet.stages import MACHINES
 from tui.directory import Directory
 from tui.i18n import day, label, show, t, value_label
@@ -68,6 +70,14 @@ def render_panel(
         )
         style = "bold red" if assurance.assurance_status == "breached" else ""
         parts.append(Text(show(line), style=style))
+    documents = consultation.documents()
+    if documents:
+        parts.append(Text(""))
+        parts.append(Text(t("panel.documents", lang), style="bold underline"))
+        latest = [d for d in documents if d.is_latest]
+        certified = sum(1 for d in latest if d.state is DocumentState.CERTIFIED)
+        parts.append(Text(t("panel.documents_count", lang, n=len(latest), certified=certified)))
+        parts.append(Text(t("panel.documents_keys", lang), style="dim"))
     return Group(*parts)
 
 
