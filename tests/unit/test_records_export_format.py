@@ -79,7 +79,12 @@ def test_any_field_replaced_by_any_value(valid, data: st.DataObject, replacement
     # The whole document is signed (entries, heads, and the export signature over the
     # rest), so any readable change breaks it; only the public key the export signature
     # carries is not used once the verifier has its own key.
-    if where != ("export_signature", "public_key"):
+    if where == ("export_signature",) and replacement is None:
+        # Stripped: an unsigned export (what export_case writes without a key) whose
+        # entries and heads still verify, and the report says it is not signed as a whole.
+        assert not report.export_signed
+        assert "export not signed as a whole" in str(report)
+    elif where != ("export_signature", "public_key"):
         assert not report.ok, (where, replacement)
 
 
@@ -104,3 +109,13 @@ def test_the_reader_takes_markdown_too(valid) -> None:
     document, _ = valid
     text = "# notes\n\n## Verification data\n\n```json\n" + json.dumps(document) + "\n```\n"
     assert isinstance(read_export(text), ExportDocument)
+
+
+def test_a_stripped_export_signature_is_reported_unsigned(valid) -> None:
+    # The case hypothesis found: an export without its signature still verifies entry by
+    # entry, but no longer claims to be signed as a whole.
+    document, key = valid
+    stripped = dict(document, export_signature=None)
+    report = verify_export(stripped, {key_id(key): key.public_key()})
+    assert report.ok and not report.export_signed
+    assert verify_export(document, {key_id(key): key.public_key()}).export_signed
