@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NET_DIR ?= demo-net
 
-.PHONY: demo test install lint bench down clean
+.PHONY: demo test install lint bench reliability down clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/latency.py
+
+# The fault cases of RELIABILITY.md (tests/reliability/, skipped by `make test`).
+reliability: install
+	$(BIN)/python bench/reliability.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
