@@ -145,3 +145,17 @@ def plan_room(roster: Roster, case_ref: str, creator: str, counterpart: str) -> 
         raise ConsultationError(f"{counterpart!r} is not another authority (choose: {known})")
     invite = (set(own.users()) | set(other.users())) - {creator}
     return room_plan(case_ref, invite, {own.server_name, other.server_name})
+
+
+LIBRARY_ROOM_NAME = "CoopNet practice library"
+"""The name of a library room: neutral, like a consultation room's (state is not
+encrypted, so it names no case, State or topic)."""
+
+
+def plan_library_room(roster: Roster, creator: str) -> RoomPlan:
+    """A practice-library room: encrypted like a consultation, every authority of the
+    network invited (officers and bots, who may post entries) and every server in its ACL."""
+    if roster.party_of(creator) is None:
+        raise ConsultationError(f"{creator} belongs to no authority of the network")
+    invite = {user for party in roster.members() for user in party.users()}
+    return room_plan(LIBRARY_ROOM_NAME, invite - {creator}, roster.servers())

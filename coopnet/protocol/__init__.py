@@ -43,6 +43,7 @@ from coopnet.protocol.events import (
     VERSION,
     Assurance,
     AssuranceMonitoring,
+    AssuranceReliance,
     CaseLawReference,
     ChecklistAnswer,
     ConsultationOpened,
@@ -64,6 +65,7 @@ from coopnet.protocol.events import (
     SurrenderPostponement,
 )
 from coopnet.protocol.labels import LANGUAGES, label
+from coopnet.protocol.library import LIBRARY_REVISION, entry_problems, parse_entry
 from coopnet.protocol.records import IdentityDocument, LegalBasis, Penalty, PersonName, Warrant
 from coopnet.protocol.render import render_html, render_text
 from coopnet.protocol.validation import ParseError, Problem
@@ -85,7 +87,11 @@ __all__ = [
     "VERSION",
     "Assurance",
     "AssuranceMonitoring",
+    "AssuranceReliance",
     "CaseLawReference",
+    "LIBRARY_REVISION",
+    "entry_problems",
+    "parse_entry",
     "ConsultationOpened",
     "DeadlineExtension",
     "Document",

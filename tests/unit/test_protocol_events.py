@@ -19,6 +19,7 @@ from coopnet.protocol import (
 from coopnet.protocol.events import (
     Assurance,
     AssuranceMonitoring,
+    AssuranceReliance,
     CaseLawReference,
     ChecklistAnswer,
     ConsultationOpened,
@@ -149,6 +150,17 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "summary": "Criteria for assessing the quality of diplomatic assurances.",
         "url": "https://hudoc.echr.coe.int/",
         "assurance_types": ["no_torture", "fair_trial"],
+        "jurisdiction": "ECtHR",
+        "topics": ["torture", "fair_trial", "monitoring"],
+    },
+    AssuranceReliance: {
+        "assurance_id": "a1",
+        "entry": "$case1",
+        "citation": "Othman (Abu Qatada) v. the United Kingdom, no. 8139/09",
+        "court": "European Court of Human Rights",
+        "jurisdiction": "ECtHR",
+        "date": "2012-01-17",
+        "note": "The assurance meets the Othman criteria.",
     },
     DraftRequest: {
         "legal_basis": {"basis": "untoc", "citation": "UNTOC art. 16"},
