@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coopnet.consultation import Library
 from coopnet.errors import CacheError, DocumentError, RecoveryError
 from coopnet.matrix import Progress, check_source, document_fields
 from coopnet.protocol import (
@@ -272,6 +273,11 @@ class Service(ABC):
             self.emit(EntryDecrypted(room_id, entry))
             return True
         return False
+
+    def library(self) -> Library:
+        """The practice library: the entries of every room this device reads (library
+        rooms and consultations), as the core accepted them."""
+        return Library.of((room_id, c.core) for room_id, c in self.rooms.items())
 
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:
         """Search the decrypted timelines held on this device (nothing leaves it)."""
