@@ -19,6 +19,6 @@ def demo_library() -> list[CaseLawReference]:
     for index, fields in enumerate(raw["entries"]):
         parsed = parse_entry(fields)
         if isinstance(parsed, ParseError):
-            raise BadFileError(f"{LIBRARY_FILE}: entries[{index}]: {parsed}")
+            raise BadFileError(LIBRARY_FILE, f"entries[{index}]: {parsed}")
         entries.append(parsed)
     return entries
