@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from coopnet.consultation import Library
-from coopnet.errors import CacheError, DocumentError, RecoveryError
+from coopnet.errors import CacheError, CoopNetError, DocumentError, RecoveryError
 from coopnet.matrix import Progress, check_source, document_fields
 from coopnet.protocol import (
     ConsultationOpened,
@@ -352,6 +352,11 @@ class Service(ABC):
 
     @abstractmethod
     async def open_consultation(self, opened: ConsultationOpened) -> str: ...
+
+    async def open_library(self) -> str:
+        """Create a practice-library room (every authority of the network invited); its
+        room id. Its name is neutral: room names are not encrypted."""
+        raise CoopNetError("this client cannot create rooms")
 
     @abstractmethod
     async def join(self, room_id: str) -> None: ...
