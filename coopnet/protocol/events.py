@@ -288,7 +288,7 @@ class AssuranceReliance(Event):
     library room or in this consultation). The entry's citation travels with the link so
     that the counterpart sees what is relied on without being in the library room."""
 
-    TYPE: ClassVar[str] = "assurance.relied_on"
+    TYPE: ClassVar[str] = "assurance.reliance"
     assurance_id: str = required(Text(ID_LEN, pattern=LOCAL_ID))
     entry: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
     citation: str = required(Text(500))

@@ -438,3 +438,11 @@ def test_parse_error_str_names_every_problem() -> None:
     assert isinstance(result, ParseError)
     text = str(result)
     assert "from_stage: not_allowed" in text and "to_stage: missing" in text
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.TYPE)
+def test_every_event_type_can_be_named_in_a_receipt(cls: type[Event]) -> None:
+    """A bot's receipt names the type it certifies: a type its pattern refuses could
+    never be receipted (the bot could not build the receipt)."""
+    fields = {**EXAMPLES[Receipt], "event_type": cls.type_name()}
+    assert isinstance(Receipt.from_dict(fields), Receipt)
