@@ -16,13 +16,12 @@ Exit codes: 0 done, 1 failed (a homeserver), 2 bad input (the entry, no library 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 from coopnet.cli.documents_io import add as fold_event
-from coopnet.cli.officer import OfficerAccount, add_account_arguments, officer_account
+from coopnet.cli.officer import OfficerAccount, add_account_arguments, run_as_officer
 from coopnet.consultation import (
     LIBRARY_ROOM_NAME,
     Consultation,
@@ -31,7 +30,7 @@ from coopnet.consultation import (
     plan_library_room,
 )
 from coopnet.datafile import read_json
-from coopnet.errors import CoopNetError, LibraryError
+from coopnet.errors import LibraryError
 from coopnet.matrix import CoopNetClient, ReceivedEvent
 from coopnet.protocol import CaseLawReference, ParseError, encode, parse_entry
 from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES, value_label
@@ -197,22 +196,9 @@ async def read_library(account: OfficerAccount) -> Library:
         await client.close()
 
 
-def _run(args: argparse.Namespace, work: Any) -> Any:
-    account = officer_account(args)
-
-    async def main() -> Any:
-        async with asyncio.timeout(args.timeout):
-            return await work(account)
-
-    try:
-        return asyncio.run(main())
-    except TimeoutError:
-        raise CoopNetError(f"gave up after {args.timeout:.0f} s") from None
-
-
 def _add(args: argparse.Namespace) -> int:
     entry_from_args(args)  # bad input is named before the account is even opened
-    posted = _run(args, lambda account: post(account, args))
+    posted = run_as_officer(args, lambda account: post(account, args))
     if args.json:
         print(json.dumps(posted, ensure_ascii=False, indent=2))
     else:
@@ -221,7 +207,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    library = _run(args, read_library)
+    library = run_as_officer(args, read_library)
     topic = LibraryTopic(args.topic) if args.topic else None
     found = library.search(" ".join(args.words), topic, args.jurisdiction)
     if args.json:

@@ -13,14 +13,12 @@ from coopnet.consultation import relied_on
 from coopnet.protocol import AssuranceReliance
 from coopnet.protocol.vocab import LibraryTopic
 from tests.tui.conftest import palette_command, until
-from tests.tui.test_cards import drawn_in, text_of
+from tests.tui.test_cards import drawn_in, open_room, text_of
 from tui.app import CoopNetApp
 from tui.i18n import label, show, value_label
-from tui.screens.consultation import ConsultationScreen
 from tui.screens.library import LibraryScreen
 from tui.seed import LIBRARY_ROOM, seeded_service
 from tui.widgets.side_panel import SidePanel, render_panel
-from tui.widgets.timeline import Timeline
 
 ROOM = "!room2:127.0.0.11"  # a consultation with Mexico; Mexico offered assurance A2
 SIZE = (140, 50)
@@ -81,15 +79,7 @@ async def test_the_palette_opens_the_library_and_filters_it() -> None:
 async def test_an_entry_linked_from_a_consultation_shows_on_the_assurance() -> None:
     app = app_with_library()
     async with app.run_test(size=SIZE) as pilot:
-        app.open_consultation(ROOM)
-        await until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, ConsultationScreen)
-                and any(t.shown for t in app.screen.query(Timeline))
-            ),
-            "the consultation",
-        )
+        timeline = await open_room(pilot, app, ROOM)
         consultation_screen = app.screen
         await pilot.press("ctrl+y")
         await until(pilot, lambda: isinstance(app.screen, LibraryScreen), "the library")
@@ -111,7 +101,6 @@ async def test_an_entry_linked_from_a_consultation_shows_on_the_assurance() -> N
         assert isinstance(sent.event, AssuranceReliance) and sent.event.entry == "$lib2"
         assert consultation.refusal(sent) is None  # the core (and so the bots) accept it
 
-        timeline = consultation_screen.query_one(Timeline)
         await until(
             pilot,
             lambda: "Relied on: Agiza v. Sweden" in drawn_in(timeline),
