@@ -420,6 +420,17 @@ class CoopNetApp(App[None]):
         self.list_screen.refresh_list()
         self.open_consultation(room_id)
 
+    @work(exclusive=True, group="create")
+    async def create_library_room(self) -> None:
+        """A practice-library room for the network; opened to post the first entry."""
+        try:
+            room_id = await self.service.open_library()
+        except CoopNetError as exc:
+            self.notify(t("error.open", self.lang, detail=exc), severity="error", timeout=15)
+            return
+        self.list_screen.refresh_list()
+        self.open_consultation(room_id)
+
     # ------------------------------------------------------------ structured exchanges
     def choose_structured(self, screen: ConsultationScreen) -> None:
         def chosen(cls: type[Event] | None) -> None:
@@ -577,6 +588,11 @@ class CoopNetApp(App[None]):
         yield SystemCommand(t("key.stats", lang), t("cmd.stats.help", lang), self.action_statistics)
         yield SystemCommand(
             t("key.library", lang), t("cmd.library.help", lang), self.action_library
+        )
+        yield SystemCommand(
+            t("cmd.library_room", lang),
+            t("cmd.library_room.help", lang),
+            self.create_library_room,
         )
         yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
         yield SystemCommand(

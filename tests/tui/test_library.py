@@ -9,13 +9,14 @@ from typing import Any
 
 from textual.widgets import Input, OptionList, Select, Static
 
-from coopnet.consultation import relied_on
+from coopnet.consultation import LIBRARY_ROOM_NAME, relied_on
 from coopnet.protocol import AssuranceReliance
 from coopnet.protocol.vocab import LibraryTopic
 from tests.tui.conftest import palette_command, until
 from tests.tui.test_cards import drawn_in, open_room, text_of
 from tui.app import CoopNetApp
 from tui.i18n import label, show, value_label
+from tui.screens.consultation import ConsultationScreen
 from tui.screens.library import LibraryScreen
 from tui.seed import LIBRARY_ROOM, seeded_service
 from tui.widgets.side_panel import SidePanel, render_panel
@@ -124,3 +125,13 @@ async def test_the_library_in_arabic_names_fields_and_topics_in_arabic() -> None
         # Shaped and reordered for the terminal (tui.i18n.show), as every Arabic label.
         assert show(f"{label('field.jurisdiction', 'ar')}: ECtHR") in details
         assert show(value_label(LibraryTopic.TORTURE, "ar")) in details
+
+
+async def test_the_palette_creates_a_library_room_and_opens_it() -> None:
+    app = app_with_library()
+    async with app.run_test(size=SIZE) as pilot:
+        before = set(app.service.rooms)
+        await palette_command(pilot, app, "New library room")
+        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the new room")
+        (created,) = set(app.service.rooms) - before
+        assert app.service.consultation(created).case_ref == LIBRARY_ROOM_NAME
