@@ -20,6 +20,7 @@ from coopnet.consultation import (
     Consultation as CoreConsultation,
 )
 from coopnet.consultation import (
+    ConsultationSettings,
     HeldDocument,
     HeldReceipt,
     Message,
@@ -199,6 +200,7 @@ class Consultation:
         parties: Parties,
         own_authority: str | None = None,
         receipt_keys: Keys | None = None,
+        settings: ConsultationSettings | None = None,
     ) -> None:
         self.room_id = room_id
         self.case_ref = case_ref
@@ -208,7 +210,8 @@ class Consultation:
         self.unread = 0
         self.own_authority = own_authority
         self._parties = parties
-        self.core = CoreConsultation(parties, receipt_keys)
+        # The network's rules (the signed directory's): the bots fold with the same ones.
+        self.core = CoreConsultation(parties, receipt_keys, settings=settings)
         self.answers: dict[str, Entry] = {}
         """Notices answering a rejected event, by the rejected event's id (a bot's answer
         counts only when its sender is the bot: see :mod:`tui.widgets.cards`)."""

@@ -331,8 +331,9 @@ def seeded_service(
     invite: bool = True,
     big_room_cards_every: int = 0,
     documents: bool = False,
+    directory: Directory | None = None,
 ) -> MemoryService:
-    service = MemoryService(ME, demo_directory(), now_ms=BASE_MS + 10_000_000)
+    service = MemoryService(ME, directory or demo_directory(), now_ms=BASE_MS + 10_000_000)
     service.today = lambda: BASE_DAY
     for n in range(1, rooms + 1):
         counterpart, user = ("cn", CN) if n % 2 else ("mx", MX)

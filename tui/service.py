@@ -241,6 +241,7 @@ class Service(ABC):
                 self.directory,
                 own_authority=self.own_authority,
                 receipt_keys=self.directory.receipt_keys,
+                settings=self.directory.settings,
             )
             self.rooms[room_id] = found
         return found

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,6 @@ from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from coopnet.protocol.draft_render import problem_text
 from coopnet.protocol.handling import with_handling
 from coopnet.protocol.render import render_text
-from coopnet.protocol.vocab import HandlingCode
 from coopnet.receipts import sign_receipt
 from coopnet.records import NewEntry
 from coopnet.records.evidence import EvidenceStore
@@ -139,12 +138,11 @@ class ConsultationBot(Bot):
         clock: Callable[[], dt.date] = utc_today,
         documents: DocumentSettings | None = None,
         settings: ConsultationSettings | None = None,
-        handling: Mapping[str, tuple[HandlingCode, ...]] | None = None,
     ) -> None:
         super().__init__(config, policy)
-        self.handling_defaults = handling  # the network's handling defaults (None: built-in)
         self.documents = documents or DocumentSettings()
         self.settings = settings or ConsultationSettings()
+        self.handling_defaults = self.settings.handling  # None: the built-in defaults
         self.roster = roster
         self.authority_id = authority_id
         self.records_path = records_path

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from coopnet.network import botproc
 from coopnet.network.catalogue import describe
 from coopnet.network.model import Account, Network
 from coopnet.network.model import Authority as NetAuthority
+from coopnet.network.rules import network_rules
 from coopnet.trust import directory as d
 from coopnet.trust.store import (
     create_steward_key,
@@ -179,6 +181,7 @@ def directory_from_network(network: Network) -> d.Directory:
             issued_at=now_iso(),
             authorities=tuple(directory_entry(a) for a in network.members())
             + tuple(external_entries(network)),
+            rules=network_rules(network),
         ).to_json()
     )
 
@@ -255,12 +258,15 @@ def ensure_directory(
             updated = d.with_master_key(updated, account.user_id, account.master_key)
     for authority in network.members():
         updated = _with_bot_key(updated, authority, report)
+    rules = network_rules(network)
+    if updated.rules != rules:  # network.json's consultation settings changed
+        updated = replace(updated, rules=rules)
     if updated is not directory:
         key = load_steward_key(steward_key_path(network))
         updated = republish(updated, key, directory_path(network), accepted_path(network))
         report(
-            "new devices, master keys, bot receipt keys or external members listed; "
-            f"signed directory v{updated.version}"
+            "new devices, master keys, bot receipt keys, external members or consultation "
+            f"rules listed; signed directory v{updated.version}"
         )
     if network.external_members:
         network.external_members = []

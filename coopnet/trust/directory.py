@@ -33,6 +33,7 @@ from coopnet.datafile import (
 )
 from coopnet.datafile.spec import MISMATCH
 from coopnet.keys import key_id, public_key_from_hex
+from coopnet.protocol.handling import parse_entries
 from coopnet.protocol.validation import BAD_FORMAT, NOT_ALLOWED, TOO_MANY, ParseError, Problem, join
 from coopnet.trust.errors import DirectoryRefusal, DirectoryRefused
 
@@ -197,6 +198,33 @@ class Authority(FileRecord):
 
 
 @dataclass(frozen=True)
+class Rules(FileRecord):
+    """What the network sets for every consultation, signed with the directory so that
+    every bot and client folds a consultation with the same settings: the working days a
+    progress query's answer has, the days after which the requested State is reminded to
+    report a national's submission for prosecution, and the default handling codes per
+    kind of exchange (one ``KIND=CODE,CODE`` per entry; none: the built-in defaults)."""
+
+    OPEN: ClassVar[bool] = False
+    progress_answer_working_days: int = spec(Integer(1, 365))
+    prosecution_report_days: int = spec(Integer(1, 3650))
+    handling_defaults: tuple[str, ...] = spec(ListOf(Text(512), 64), default=())
+
+    def check(self, path: str) -> list[Problem]:
+        parsed = parse_entries(self.handling_defaults)
+        if not isinstance(parsed, list):
+            return []
+        return [replace(p, path=join(path, p.path)) for p in parsed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "progress_answer_working_days": self.progress_answer_working_days,
+            "prosecution_report_days": self.prosecution_report_days,
+            "handling_defaults": list(self.handling_defaults),
+        }
+
+
+@dataclass(frozen=True)
 class Directory(FileRecord):
     OPEN: ClassVar[bool] = False
     network: str = spec(_NAME)
@@ -206,6 +234,8 @@ class Directory(FileRecord):
         ListOf(Nested(Authority), 1000), default=(), required=True
     )
     format: str = spec(Text(choices=(FORMAT,)), default=FORMAT, required=True)
+    # None: the built-in defaults (coopnet.consultation.ConsultationSettings).
+    rules: Rules | None = spec(Nullable(Nested(Rules)), default=None)
 
     def check(self, path: str) -> list[Problem]:
         where = join(path, "authorities")
@@ -244,13 +274,16 @@ class Directory(FileRecord):
 
     # ------------------------------------------------------------ JSON
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": FORMAT,
             "network": self.network,
             "version": self.version,
             "issued_at": self.issued_at,
             "authorities": [_authority_json(a) for a in self.authorities],
         }
+        if self.rules is not None:  # absent rather than null: older directories hash the same
+            data["rules"] = self.rules.to_json()
+        return data
 
 
 def _member_json(member: Member) -> dict[str, Any]:

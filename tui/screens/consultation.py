@@ -180,7 +180,7 @@ class ConsultationScreen(Localized, Screen[None]):
         codes: tuple[HandlingCode, ...] = ()
         text = entry.body
         if entry.event is not None:
-            codes = effective_handling(entry.event)[0]
+            codes = effective_handling(entry.event, self.consultation.core.settings.handling)[0]
             text = render_text(entry.event, lang)
         warnings = sharing_warnings(codes, Use.ONWARD)
         if warnings and self._copy_warned != entry.event_id:
