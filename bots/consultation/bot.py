@@ -278,8 +278,8 @@ class ConsultationBot(Bot):
     # ---------------------------------------------------------------- events
     async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
         # Every kind of event has one outcome, listed in README ("Every kind of event").
-        if not is_new:
-            return
+        if not is_new or self.network_rooms.hosts(event.room_id):
+            return  # a network room this bot keeps is no consultation: nothing to record
         if event.rejected is not None:
             await self._refuse(event, event.rejected)
             return
@@ -643,6 +643,8 @@ class ConsultationBot(Bot):
         except Exception:
             log.exception("keeping the network rooms in line with the directory failed; retrying")
         for room_id in self.rooms_by_activity():
+            if self.network_rooms.hosts(room_id):
+                continue
             try:
                 async with asyncio.timeout(RECONCILE_TIMEOUT):
                     await self.reconcile(room_id)

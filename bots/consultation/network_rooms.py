@@ -31,6 +31,18 @@ class NetworkRoomKeeper:
         self.authority_id = authority_id
         self.state = state
         self.applied: int | None = None  # the directory version every hosted room follows
+        self._created: dict[str, str] | None = None  # topic → room id, read once
+
+    def created(self) -> dict[str, str]:
+        """Topic → room id of the network rooms this bot created."""
+        if self._created is None:
+            self._created = self.state.network_rooms()
+        return self._created
+
+    def hosts(self, room_id: str) -> bool:
+        """Whether ``room_id`` is a network room this bot keeps (not a consultation: its
+        events are neither recorded, nor steps, nor commands)."""
+        return room_id in self.created().values()
 
     async def follow(self, client: CoopNetClient) -> None:
         if not isinstance(self.policy, DirectoryDevices):
@@ -38,7 +50,7 @@ class NetworkRoomKeeper:
         directory = self.policy.directory  # AclFollower re-read it this tick
         if directory.version == self.applied:
             return
-        created = self.state.network_rooms()
+        created = self.created()
         done = True
         for wanted in directory.network_rooms:
             if wanted.host != self.authority_id:
@@ -59,6 +71,7 @@ class NetworkRoomKeeper:
         plan = network_room.plan(topic, directory, client.user_id)
         room_id = await client.create_room(plan)
         await self.state.save_network_room(topic, room_id)
+        self.created()[topic] = room_id
         log.info("created the network room %s (%s)", topic, room_id)
         await self._reconcile(client, directory, room_id)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,7 +22,8 @@ from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import lifecycle, load_network
 from coopnet.network import trust as network_trust
 from coopnet.network.growth import add_authority
-from tests.harness import FAILURE_BASE_ADDRESS, wait_async, wait_for
+from tests.harness import FAILURE_BASE_ADDRESS, wait_for
+from tests.integration.acl import acl_becomes
 
 pytestmark = pytest.mark.integration
 
@@ -68,24 +68,6 @@ async def _join_the_lobby(officer: Officer) -> str:
     return room_id
 
 
-async def _acl_becomes(client: CoopNetClient, room_id: str, allow: list[str]) -> dict[str, Any]:
-    seen: list[dict[str, Any] | None] = [None]
-
-    async def allows() -> bool:
-        seen[0] = await client.server_acl(room_id)
-        return seen[0] is not None and seen[0].get("allow") == allow
-
-    await wait_async(
-        allows,
-        f"the ACL of {room_id} to allow {allow}",
-        TIMEOUT,
-        explain=lambda: f"the ACL is {seen[0]}",
-        interval=0.5,
-    )
-    assert seen[0] is not None
-    return seen[0]
-
-
 async def test_the_lobby_follows_the_directory_as_authorities_come_and_go(
     tmp_path: Path,
 ) -> None:
@@ -109,7 +91,7 @@ async def test_the_lobby_follows_the_directory_as_authorities_come_and_go(
         room = bb.client.room(lobby)
         assert room is not None and room.encrypted and room.join_rule == "invite"
         assert room.name == "Lobby of the central authorities" and not room.topic
-        await _acl_becomes(bb.client, lobby, sorted([aa_host, bb_host]))
+        await acl_becomes(bb.client, lobby, sorted([aa_host, bb_host]), TIMEOUT)
         await bb.client.close()
         officers.clear()
 
@@ -119,14 +101,14 @@ async def test_the_lobby_follows_the_directory_as_authorities_come_and_go(
         dd = await _open(net_dir, "dd")
         officers.append(dd)
         assert await _join_the_lobby(dd) == lobby
-        await _acl_becomes(dd.client, lobby, sorted([aa_host, bb_host, dd_host]))
+        await acl_becomes(dd.client, lobby, sorted([aa_host, bb_host, dd_host]), TIMEOUT)
         await dd.client.wait_until(
             lambda: bb_officer in dd.client.joined(lobby), TIMEOUT, "bb's officer in the lobby"
         )
 
         # The steward removes bb: its officer is removed and its server denied.
         assert cli(["directory", "remove-authority", "bb", "--dir", str(net_dir)]) == 0
-        after = await _acl_becomes(dd.client, lobby, sorted([aa_host, dd_host]))
+        after = await acl_becomes(dd.client, lobby, sorted([aa_host, dd_host]), TIMEOUT)
         assert set(after) == {"allow", "deny", "allow_ip_literals"}
         await dd.client.wait_until(
             lambda: bb_officer not in dd.client.room(lobby).members,  # type: ignore[union-attr]
