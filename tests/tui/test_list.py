@@ -194,6 +194,7 @@ async def test_network_rooms_are_listed_apart_in_the_officers_language_and_open(
             lambda: getattr(app.screen, "room_id", None) == "!net1:127.0.0.11",
             "the lobby to open",
         )
+        assert app.screen.title == "Salon des autorités centrales"
 
 
 async def test_no_network_rooms_no_section() -> None:
