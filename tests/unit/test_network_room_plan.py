@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.framework.state import BotState
 from coopnet.cli import main
 from coopnet.consultation import network_room
 from coopnet.consultation.room import server_acl
@@ -174,3 +175,20 @@ def test_the_steward_adds_and_removes_a_network_room(net_dir: Path, capsys) -> N
     assert main(["directory", "remove-authority", "ch", "--dir", str(net_dir)]) != 0
     assert "hosts the network room(s) lobby" in capsys.readouterr().err
     assert main(["directory", "remove-network-room", "lobby", "--dir", str(net_dir)]) == 0
+
+
+# ---------------------------------------------------------------- the host bot remembers
+async def test_the_host_bot_remembers_the_rooms_it_created_across_restarts(tmp_path: Path) -> None:
+    state = BotState(tmp_path / "state.db")
+    try:
+        assert state.network_rooms() == {}
+        await state.save_network_room("lobby", "!lobby:127.0.0.11")
+        await state.save_sync_token("s1")  # shares the table: neither shadows the other
+    finally:
+        state.close()
+    again = BotState(tmp_path / "state.db")
+    try:
+        assert again.network_rooms() == {"lobby": "!lobby:127.0.0.11"}
+        assert again.sync_token() == "s1"
+    finally:
+        again.close()
