@@ -25,7 +25,7 @@ import time
 from collections.abc import Collection
 from pathlib import Path
 
-from coopnet.consultation import plan_room
+from coopnet.consultation import network_room, plan_room
 from coopnet.errors import CoopNetError, DocumentError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
@@ -384,7 +384,9 @@ class MatrixService(Service):
     def _scan_rooms(self) -> None:
         assert self.client is not None
         for room_id, room in self.client.rooms().items():
-            self.room(room_id, room.name or room_id).invited = False
+            held = self.room(room_id, room.name or room_id)
+            held.invited = False
+            held.network_topic = network_room.topic_of(room.room_type)
         for room_id, room in self.client.invitations().items():
             self.room(room_id, room.name or room_id).invited = True
 
@@ -422,6 +424,13 @@ class MatrixService(Service):
             await self._on_event(event, history=True)
 
     # ------------------------------------------------------------ callbacks
+    def _note_network_topic(self, room_id: str) -> None:
+        assert self.client is not None
+        room = self.client.room(room_id)
+        held = self.rooms.get(room_id)
+        if room is not None and held is not None:
+            held.network_topic = network_room.topic_of(room.room_type)
+
     def _case_ref(self, room_id: str) -> str:
         assert self.client is not None
         room = self.client.room(room_id) or self.client.invitations().get(RoomID(room_id))
@@ -445,7 +454,9 @@ class MatrixService(Service):
         )
         known = self.rooms.get(event.room_id)
         if known is None or known.case_ref == event.room_id:
-            self.room(event.room_id, event.room_id).case_ref = self._case_ref(event.room_id)
+            held = self.room(event.room_id, event.room_id)
+            held.case_ref = self._case_ref(event.room_id)
+            self._note_network_topic(event.room_id)
             self._cache_room(event.room_id)
             self.emit(RoomsChanged())
         history = history or self._catching_up
@@ -573,6 +584,7 @@ class MatrixService(Service):
         client = self._need_client()
         await client.join(room_id)
         self.room(room_id, self._case_ref(room_id)).invited = False
+        self._note_network_topic(room_id)  # known once joined (an invitation lacks it)
         await self.load_history(room_id)
         self.emit(RoomsChanged())
 

@@ -40,7 +40,7 @@ from coopnet.protocol import (
     encode,
     parse_content,
 )
-from coopnet.protocol.vocab import DeadlineStatus, Kind, Stage
+from coopnet.protocol.vocab import DeadlineStatus, Kind, NetworkRoomTopic, Stage
 from coopnet.receipts import Keys
 from coopnet.stages import ConsultationStatus, Deadline
 
@@ -207,6 +207,8 @@ class Consultation:
         self.entries: list[Entry] = []
         self.invited = False
         self.inviter: str | None = None  # who invited this account, while invited
+        # A network room's topic (its creation content says it is one): listed apart.
+        self.network_topic: NetworkRoomTopic | None = None
         self.unread = 0
         self.own_authority = own_authority
         self._parties = parties

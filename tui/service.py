@@ -26,6 +26,7 @@ from coopnet.protocol import (
     encrypted_file,
 )
 from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
+from coopnet.protocol.vocab import NetworkRoomTopic
 from tui.connection import Connection
 from tui.directory import Directory
 from tui.model import Consultation, Entry, sort_key
@@ -257,9 +258,17 @@ class Service(ABC):
         return self.statistics_source() if self.statistics_source is not None else None
 
     def consultations(self) -> list[Consultation]:
-        """Every consultation, most urgent first."""
+        """Every consultation, most urgent first (network rooms are listed apart)."""
         today = self.today()
-        return sorted(self.rooms.values(), key=lambda c: sort_key(c, today))
+        held = [c for c in self.rooms.values() if c.network_topic is None]
+        return sorted(held, key=lambda c: sort_key(c, today))
+
+    def network_rooms(self) -> list[Consultation]:
+        """The network rooms of the central authorities this account is in, in the
+        vocabulary's order (the lobby first)."""
+        order = {topic: i for i, topic in enumerate(NetworkRoomTopic)}
+        held = [(c.network_topic, c) for c in self.rooms.values() if c.network_topic is not None]
+        return [c for topic, c in sorted(held, key=lambda tc: (order[tc[0]], tc[1].room_id))]
 
     def add_entry(
         self, room_id: str, entry: Entry, case_ref: str | None = None, history: bool = False
@@ -277,7 +286,7 @@ class Service(ABC):
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:
         """Search the decrypted timelines held on this device (nothing leaves it)."""
         hits = []
-        for consultation in self.consultations():
+        for consultation in self.consultations() + self.network_rooms():
             for entry in consultation.find(query):
                 hits.append((consultation, entry))
         return hits

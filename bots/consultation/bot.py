@@ -20,6 +20,7 @@ from typing import Any
 
 from bots.consultation.acl import AclFollower
 from bots.consultation.draft_review import awaiting_checklist, checklist_for, fallback
+from bots.consultation.network_rooms import NetworkRoomKeeper
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
@@ -154,6 +155,7 @@ class ConsultationBot(Bot):
         self._views: ViewCache | None = None
         self._signing_key = load_or_create_signing_key(signing_key_path)
         self.acl = AclFollower(policy)
+        self.network_rooms = NetworkRoomKeeper(policy, authority_id, self.state)
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -274,8 +276,8 @@ class ConsultationBot(Bot):
     # ---------------------------------------------------------------- events
     async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
         # Every kind of event has one outcome, listed in README ("Every kind of event").
-        if not is_new:
-            return
+        if not is_new or self.network_rooms.hosts(event.room_id):
+            return  # a network room this bot keeps is no consultation: nothing to record
         if event.rejected is not None:
             await self._refuse(event, event.rejected)
             return
@@ -633,7 +635,14 @@ class ConsultationBot(Bot):
                 await self.acl.follow(self.matrix)
         except Exception:
             log.exception("following the directory in server ACLs failed; retrying")
+        try:  # and so do the network rooms this authority hosts
+            async with asyncio.timeout(RECONCILE_TIMEOUT):
+                await self.network_rooms.follow(self.matrix)
+        except Exception:
+            log.exception("keeping the network rooms in line with the directory failed; retrying")
         for room_id in self.rooms_by_activity():
+            if self.network_rooms.hosts(room_id):
+                continue
             try:
                 async with asyncio.timeout(RECONCILE_TIMEOUT):
                     await self.reconcile(room_id)

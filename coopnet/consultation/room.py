@@ -115,6 +115,7 @@ class RoomPlan:
     servers: tuple[str, ...]  # the servers the room's ACL allows
     initial_state: tuple[dict[str, Any], ...]
     power_levels: dict[str, Any]
+    room_type: str | None = None  # creation content ``type``: None for a consultation
 
 
 def room_plan(case_ref: str, invite: Iterable[str], servers: Iterable[str]) -> RoomPlan:

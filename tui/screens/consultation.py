@@ -15,7 +15,7 @@ from coopnet.errors import CoopNetError
 from coopnet.protocol import Event, render_text
 from coopnet.protocol.handling import Use, effective_handling, sharing_warnings
 from coopnet.protocol.vocab import HandlingCode
-from tui.i18n import label, show, t
+from tui.i18n import label, show, t, value_label
 from tui.localize import Localized
 from tui.model import Entry
 from tui.screens import take_breakpoints
@@ -69,7 +69,7 @@ class ConsultationScreen(Localized, Screen[None]):
 
     def on_mount(self) -> None:
         take_breakpoints(self)
-        self.title = self.consultation.case_ref
+        self._show_title()
         self._show_counterpart()
         self.service.mark_read(self.room_id)
         self.query_one("#reply", Static).display = False
@@ -81,8 +81,14 @@ class ConsultationScreen(Localized, Screen[None]):
         counterpart = self.consultation.counterpart()
         self.sub_title = show(self.service.names.authority(counterpart)) if counterpart else ""
 
+    def _show_title(self) -> None:
+        """The case reference; a network room's name in the officer's language."""
+        topic = self.consultation.network_topic
+        self.title = show(value_label(topic, self.lang)) if topic else self.consultation.case_ref
+
     def relabel(self) -> None:
         """Redraw in the app's (new) language."""
+        self._show_title()
         self.query_one(Timeline).relabel(self.lang)
         self.query_one("#composer", Input).placeholder = t("composer.placeholder", self.lang)
         self.refresh_warning()
