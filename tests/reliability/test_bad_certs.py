@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,13 +22,13 @@ from coopnet.network import trust as network_trust
 from coopnet.network.pki import create_ca, issue_server_certificate
 from coopnet.network.process import start_synapse, stop_synapse, wait_healthy
 from tests.harness import BASE_ADDRESS, wait_async
+from tests.reliability.cli import net_status
 from tests.reliability.figures import CaseResult, record_case
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 # +40..42 of the test base address: clear of the session network and the failure tests.
 ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 40)
-COOPNET = str(Path(sys.executable).parent / "coopnet")
 QUERY_TIMEOUT = 90.0
 
 
@@ -85,17 +82,6 @@ def _certificate_log_lines(authority: Authority) -> int:
     return sum(1 for line in text.splitlines() if "certificate" in line.lower())
 
 
-def _net_status(directory: Path) -> tuple[int, str]:
-    done = subprocess.run(
-        [COOPNET, "net", "status", "--dir", str(directory)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "250"},
-        timeout=120,
-    )
-    return done.returncode, " ".join((done.stdout + done.stderr).split())
-
-
 async def test_bad_certificates_are_refused_and_named(tmp_path: Path):
     expired = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(second=0, microsecond=0)
     directory = tmp_path / "net"
@@ -111,7 +97,7 @@ async def test_bad_certificates_are_refused_and_named(tmp_path: Path):
             pairs = [(ch, cn), (cn, ch), (mx, cn), (cn, mx)]
 
             expired_refused = [not await _federates(session, a, b) for a, b in pairs]
-            expired_code, expired_text = _net_status(directory)
+            expired_code, expired_text = net_status(directory)
 
             rogue_dir = tmp_path / "rogue-ca"
             rogue_dir.mkdir()
@@ -119,7 +105,7 @@ async def test_bad_certificates_are_refused_and_named(tmp_path: Path):
             _reissue(network, cn, rogue_dir)
             await _restart(cn)
             rogue_refused = [not await _federates(session, a, b) for a, b in pairs]
-            rogue_code, rogue_text = _net_status(directory)
+            rogue_code, rogue_text = net_status(directory)
 
             _reissue(network, cn, Path(network.ca_cert).parent)
             await _restart(cn)
@@ -131,7 +117,7 @@ async def test_bad_certificates_are_refused_and_named(tmp_path: Path):
                     timeout=180,
                 )
             recovered_s = time.monotonic() - t0
-            good_code, good_text = _net_status(directory)
+            good_code, good_text = net_status(directory)
         tls_lines = _certificate_log_lines(ch)
     finally:
         lifecycle.down(directory)

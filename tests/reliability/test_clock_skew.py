@@ -12,10 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import ipaddress
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -32,6 +29,7 @@ from coopnet.receipts import keys_from_directory, verify_receipt
 from coopnet.records.database import verify_db
 from tests.bots.helpers import receipt_for, send_event
 from tests.harness import BASE_ADDRESS, Inbox, opened, wait_for
+from tests.reliability.cli import net_status
 from tests.reliability.figures import CaseResult, record_case
 from tests.tools import needs
 
@@ -46,7 +44,6 @@ pytestmark = [
 # +44..45 of the test base address: clear of the session network, the failure tests and
 # the bad-certificate case.
 ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 44)
-COOPNET = str(Path(sys.executable).parent / "coopnet")
 SKEW = 3600
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -85,17 +82,6 @@ def _stage(from_stage: str, to_stage: str, date: dt.date) -> dict:
     }
 
 
-def _net_status(directory: Path) -> tuple[int, str]:
-    done = subprocess.run(
-        [COOPNET, "net", "status", "--dir", str(directory)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "250"},
-        timeout=120,
-    )
-    return done.returncode, " ".join((done.stdout + done.stderr).split())
-
-
 async def _skew(authority: Authority) -> None:
     stop_synapse(authority)
     await wait_healthy(authority, start_synapse(authority, _skewed_env()), 120)
@@ -126,7 +112,7 @@ async def test_a_homeserver_an_hour_ahead(tmp_path: Path):
         await lifecycle.check_federation(network, lambda _m: None)
         _, states = await lifecycle.status(directory)
         offsets = {s.authority.id: s.probe.clock_offset for s in states if s.probe is not None}
-        status_code, status_text = _net_status(directory)
+        status_code, status_text = net_status(directory)
 
         network = load_network(directory)
         ch_bot = build_bot(network, "ch", tick_seconds=0.5)
