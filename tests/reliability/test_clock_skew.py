@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bots.consultation.runner import build_bot, records_path
+from coopnet.errors import MatrixError
 from coopnet.matrix import CoopNetClient
 from coopnet.network import Authority, Network, lifecycle, load_network
 from coopnet.network import trust as network_trust
@@ -138,7 +139,12 @@ async def test_a_homeserver_an_hour_ahead(tmp_path: Path):
             servers=[network.authority("ch").server_name, mx_server.server_name],
         )
         await wait_for(lambda: room in invited, "mx's invitation", timeout=120)
-        await mx.join(room)
+        joining = time.monotonic()
+        try:
+            await mx.join(room)
+        except MatrixError:  # joined, but its sync is slow on a loaded machine: wait longer
+            await wait_for(lambda: room in mx.room_ids(), "mx's join to sync", timeout=180)
+        join_s = time.monotonic() - joining
         await wait_for(
             lambda: {mx_user, ch_bot.user_id, mx_bot.user_id} <= ch.joined(room),
             "everyone to join",
@@ -237,6 +243,7 @@ async def test_a_homeserver_an_hour_ahead(tmp_path: Path):
                 ),
                 "deadlines, the same in both bots' views": len(ch_deadlines),
                 "records that verify": f"{sum(records_ok)} of {len(records_ok)}",
+                "mx officer's join of ch's room, to its sync (s)": round(join_s, 1),
             },
             observed=[
                 "mx's Synapse ran under libfaketime (FAKETIME=+3600s); net status warned "
@@ -244,14 +251,17 @@ async def test_a_homeserver_an_hour_ahead(tmp_path: Path):
                 "machine's' and reported ch within a second",
                 "both steps were receipted once with valid signatures; each receipt's "
                 "received_at is the receiving bot's own clock (within "
-                f"{round(max(received_gaps))} s of the true time), while the homeservers "
-                "stamped the receipt events "
-                + ", ".join(f"of {u} {o:+.0f} s" for u, o in sorted(stamped_offsets.items()))
-                + " from the true clock",
+                f"{round(max(received_gaps))} s of the true time when read), while the "
+                "receipt events' origin_server_ts, stamped by each bot's homeserver, read "
+                + ", ".join(f"{o:+.0f} s for {u}" for u, o in sorted(stamped_offsets.items()))
+                + " against the true clock when the test read them",
                 "the provisional-arrest deadline started on the date the step names; the "
                 "ch and mx bots computed the same deadlines: "
                 + "; ".join(f"{rule} {start} -> {due}" for rule, start, due in ch_deadlines),
                 "both bots' records verify",
+                f"mx's officer joining ch's room took {join_s:.0f} s to appear in its sync "
+                "(the client waits 30 s, the test 180 s); no unskewed join was timed in "
+                "the same run to tell the skew's part from the machine's load",
             ],
         )
     )
