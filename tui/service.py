@@ -196,6 +196,9 @@ class Service(ABC):
         self.statistics_source: Callable[[], dict[str, Any]] | None = None
         """Where the statistics screen gets the figures of the authority's record (a
         ``coopnet.stats`` document); None: this client was started without it."""
+        self.drafts: dict[str, str] = {}
+        """Per room, what the composer holds and was not sent (kept in the encrypted
+        cache's outbox when there is one, so a crash does not lose it)."""
 
     # ------------------------------------------------------------ state
     @property
@@ -246,6 +249,13 @@ class Service(ABC):
             )
             self.rooms[room_id] = found
         return found
+
+    def save_draft(self, room_id: str, text: str) -> None:
+        """Remember the composer's text of a room ("" forgets it)."""
+        if text:
+            self.drafts[room_id] = text
+        else:
+            self.drafts.pop(room_id, None)
 
     def mark_read(self, room_id: str) -> None:
         """The officer has seen everything in this consultation."""

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coopnet.errors import CoopNetError
-from coopnet.network import lifecycle
+from coopnet.network import lifecycle, probes
 from coopnet.network.apply import apply_directory
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES
 from coopnet.network.growth import add_authority
@@ -63,7 +63,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--federation-port", type=int, default=8448, help="default: %(default)s")
     up.set_defaults(func=_up)
 
-    status = commands.add_parser("status", help="show each homeserver's state")
+    status = commands.add_parser(
+        "status",
+        help="show each homeserver's state, clock offset and federation certificate",
+        description="Show each homeserver's process, health, clock offset (from the Date "
+        "header of its answers; a warning above "
+        f"{probes.CLOCK_WARN_SECONDS:.0f} s) and the federation certificate it serves, "
+        "checked against the network CA. Exit code 3: a homeserver stopped or not "
+        "answering; 4: a certificate the members refuse (expired, not yet valid or not "
+        "signed by the network CA).",
+    )
     _dir_option(status)
     status.set_defaults(func=_status)
 
@@ -143,8 +152,18 @@ def _up(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     network, states = asyncio.run(lifecycle.status(args.dir))
     table = Table(title=f"CoopNet network {network.name} ({network.directory})")
-    for column in ("authority", "client URL", "homeserver", "health", "bot"):
+    for column in (
+        "authority",
+        "client URL",
+        "homeserver",
+        "health",
+        "clock",
+        "certificate",
+        "bot",
+    ):
         table.add_column(column, no_wrap=True)
+    problems: list[str] = []
+    warnings: list[str] = []
     for s in states:
         a = s.authority
         bot = "—"
@@ -156,15 +175,48 @@ def _status(args: argparse.Namespace) -> int:
                 if s.bot_pid
                 else "[red]stopped[/]"
             )
+        clock, certificate = _probe_cells(s, problems, warnings)
         table.add_row(
             a.id + ("" if a.member else " (outsider)"),
             a.client_url,
             f"pid {s.pid}" if s.pid else "[red]stopped[/]",
             "[green]ok[/]" if s.healthy else "[red]not answering[/]",
+            clock,
+            certificate,
             bot,
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for line in problems:
+        console.print(f"[red]error:[/] {line}", highlight=False)
+    for line in warnings:
+        console.print(f"[yellow]warning:[/] {line}", highlight=False)
+    if problems:
+        return 4
     return 0 if all(s.pid and s.healthy for s in states) else 3
+
+
+def _probe_cells(
+    s: lifecycle.AuthorityStatus, problems: list[str], warnings: list[str]
+) -> tuple[str, str]:
+    """The clock and certificate cells of one row; what is wrong goes to the lists, named."""
+    if s.probe is None:
+        return "—", "—"
+    a = s.authority
+    who = f"{a.id} ({a.server_name})"
+    clock = "—" if s.probe.clock_offset is None else f"{s.probe.clock_offset:+.0f} s"
+    if warning := probes.clock_warning(s.probe.clock_offset):
+        warnings.append(f"{who}: {warning}; deadlines and receipts use event times, check NTP")
+        clock = f"[yellow]{clock}[/]"
+    if s.probe.certificate_problem is not None:
+        problems.append(
+            f"{who}: {s.probe.certificate_problem}; the other members refuse to federate with it"
+        )
+        return clock, "[red]refused[/]"
+    if s.probe.certificate_error is not None:
+        problems.append(f"{who}: {s.probe.certificate_error}")
+        return clock, "[red]unreadable[/]"
+    return clock, "[green]ok[/]"
 
 
 def _down(args: argparse.Namespace) -> int:

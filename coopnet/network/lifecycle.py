@@ -19,12 +19,13 @@ from pathlib import Path
 
 import aiohttp
 import yaml
+from cryptography import x509
 
 from coopnet.errors import NetworkError
 from coopnet.keys import ensure_private_dir, write_private
 from coopnet.matrix import CoopNetClient, EnrolledDevices
 from coopnet.matrix.admin import register_user
-from coopnet.network import botproc, demo, process
+from coopnet.network import botproc, demo, probes, process
 from coopnet.network import trust as network_trust
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
 from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
@@ -479,17 +480,26 @@ class AuthorityStatus:
     healthy: bool
     bot_pid: int | None = None
     bot_ready: bool = False
+    probe: probes.Probe | None = None  # None: not probed (the homeserver does not answer)
 
 
 async def status(directory: str | Path) -> tuple[Network, list[AuthorityStatus]]:
     network = load_network(directory)
+    ca = x509.load_pem_x509_certificate(Path(network.ca_cert).read_bytes())
     async with aiohttp.ClientSession() as session:
         healthy = await asyncio.gather(
             *(process.is_healthy(session, a) for a in network.authorities)
         )
+
+        async def probe(authority: Authority, ok: bool) -> probes.Probe | None:
+            return await probes.probe(session, authority, ca) if ok else None
+
+        probed = await asyncio.gather(
+            *(probe(a, ok) for a, ok in zip(network.authorities, healthy, strict=True))
+        )
     return network, [
-        AuthorityStatus(a, process.read_pid(a), ok, botproc.read_pid(a), botproc.is_ready(a))
-        for a, ok in zip(network.authorities, healthy, strict=True)
+        AuthorityStatus(a, process.read_pid(a), ok, botproc.read_pid(a), botproc.is_ready(a), found)
+        for a, ok, found in zip(network.authorities, healthy, probed, strict=True)
     ]
 
 

@@ -48,6 +48,7 @@ class ConsultationScreen(Localized, Screen[None]):
         self.consultation = service.consultation(room_id)
         self.reply_to: Entry | None = None
         self._sending = asyncio.Lock()
+        self._cleared_for_send = False  # the composer was emptied by a send, not by typing
         self._copy_warned: str | None = None  # the entry whose handling codes were shown
         self.documents = Documents(self, service, room_id)
 
@@ -73,6 +74,8 @@ class ConsultationScreen(Localized, Screen[None]):
         self._show_counterpart()
         self.service.mark_read(self.room_id)
         self.query_one("#reply", Static).display = False
+        if draft := self.service.drafts.get(self.room_id):
+            self.query_one("#composer", Input).value = draft  # what a crash left unsent
         self.refresh_warning()
         self.refresh_connection()
         self.refresh_panel()
@@ -141,12 +144,22 @@ class ConsultationScreen(Localized, Screen[None]):
             self.refresh_panel()
 
     # ------------------------------------------------------------ composer
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "composer":
+            return
+        if self._cleared_for_send and not event.value:
+            # The send itself turns the draft into a pending send, in one write.
+            self._cleared_for_send = False
+            return
+        self.service.save_draft(self.room_id, event.value)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "composer":
             return
         body = event.value.strip()
         if not body:
             return
+        self._cleared_for_send = True
         event.input.value = ""
         reply = self.reply_to.event_id if self.reply_to else None
         self.action_cancel_reply()
