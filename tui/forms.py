@@ -37,7 +37,8 @@ from coopnet.protocol.fields import Choice, Integer, ListOf, Nested, Spec, is_re
 FORM_CLASSES: tuple[type[Event], ...] = tuple(
     c
     for c in EVENT_CLASSES
-    if c not in (Receipt, Document, DraftChecklist, CoordinationOpened, CoordinationTask, SharedItem)
+    if c
+    not in (Receipt, Document, DraftChecklist, CoordinationOpened, CoordinationTask, SharedItem)
 )
 """Every structured exchange an officer fills in as a form (receipts and checklists are
 the bots'; a document travels with its file: ``coopnet documents send``; the internal
