@@ -58,7 +58,7 @@ from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
 from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
 from coopnet.consultation.progress import propose_answer
-from coopnet.consultation.room import RoomPlan, plan_room, room_plan
+from coopnet.consultation.room import RoomPlan, plan_coordination_room, plan_room, room_plan
 from coopnet.consultation.roster import Party, Person, Roster
 from coopnet.consultation.settings import DEFAULT_RESPOND_DAYS, ConsultationSettings
 from coopnet.consultation.state import (
@@ -121,6 +121,7 @@ __all__ = [
     "Summary",
     "Topic",
     "plan_room",
+    "plan_coordination_room",
     "room_plan",
     "topic_of",
     "document_tree",

@@ -811,7 +811,9 @@ class CoopNetClient:
 
     async def create_room(self, plan: RoomPlan) -> RoomID:
         """Create a consultation room as :func:`coopnet.consultation.plan_room` planned it
-        (encrypted, invite-only, named by its neutral case reference)."""
+        (encrypted, invite-only, named by its neutral case reference), or an internal
+        coordination room (:func:`coopnet.consultation.plan_coordination_room`: created
+        with ``m.federate: false``, so it can never leave this homeserver)."""
         resp = await self._nio.room_create(
             visibility=RoomVisibility.private,
             name=plan.name,
@@ -820,6 +822,7 @@ class CoopNetClient:
             invite=list(plan.invite),
             initial_state=[dict(state) for state in plan.initial_state],
             power_level_override=plan.power_levels,
+            federate=plan.federate,
         )
         if isinstance(resp, RoomCreateError):
             raise MatrixError(f"creating the consultation room {plan.name!r} failed: {resp}")

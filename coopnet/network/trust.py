@@ -297,4 +297,21 @@ def device_policy(network: Network, store_dir: Path) -> DevicePolicy:
                 if account.device_id and account.ed25519
             }
         )
-    return DirectoryDevices.load(network.directory_file, network.steward_key, store_dir)
+    return DirectoryDevices.load(
+        network.directory_file, network.steward_key, store_dir, internal_devices(network, store_dir)
+    )
+
+
+def internal_devices(network: Network, store_dir: Path) -> dict[str, dict[str, str]]:
+    """The enrolled devices of the internal accounts (domestic agencies) of the authority
+    that ``store_dir``'s account belongs to: trusted by that authority's own devices only
+    (the directory never lists them; other authorities never meet them)."""
+    here = Path(store_dir).resolve()
+    for authority in network.authorities:
+        if any(a.store_dir and Path(a.store_dir).resolve() == here for a in authority.accounts):
+            return {
+                a.user_id: {a.device_id: a.ed25519}
+                for a in authority.internal_accounts()
+                if a.device_id and a.ed25519
+            }
+    return {}

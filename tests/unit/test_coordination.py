@@ -6,12 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from coopnet.consultation import Message, board_of, judge_task, mirror_of, share_refusals
+import pytest
+
+from coopnet.consultation import (
+    Message,
+    board_of,
+    judge_task,
+    mirror_of,
+    plan_coordination_room,
+    share_refusals,
+)
 from coopnet.consultation import task_notices as notices
+from coopnet.errors import ConsultationError
 from coopnet.protocol import CoordinationTask, PersonIdentity, RequirementsAnswer, encode
 from coopnet.protocol.events import Event
 from coopnet.protocol.vocab import DeadlineStatus, HandlingCode, Stage
-from tests.unit.test_consultation_law import CH, MX, Room
+from tests.unit.test_consultation_law import CH, MX, ROSTER, Room
 
 POLICE = "@police:ch.example"
 DAY = dt.date(2026, 12, 1)
@@ -111,3 +121,15 @@ def test_the_mirror_follows_the_consultation_and_its_key_changes_with_it() -> No
         s in (DeadlineStatus.PENDING, DeadlineStatus.OVERDUE) for _, _, s in second.deadlines
     )
     assert second.to_dict()["stage"] == "formal_request_received"
+
+
+def test_the_internal_room_is_not_federated_and_holds_only_own_accounts() -> None:
+    plan = plan_coordination_room(ROSTER, "CH-MX-7", CH, [POLICE])
+    assert plan.federate is False
+    assert plan.servers == ("ch.example",)
+    assert POLICE in plan.invite and CH not in plan.invite
+    assert plan.name == "CH-MX-7 (internal)"
+    acl = next(s for s in plan.initial_state if s["type"] == "m.room.server_acl")
+    assert acl["content"]["allow"] == ["ch.example"]
+    with pytest.raises(ConsultationError, match="members: @police:mx.example"):
+        plan_coordination_room(ROSTER, "CH-MX-7", CH, ["@police:mx.example"])
