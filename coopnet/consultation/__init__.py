@@ -32,6 +32,7 @@ from coopnet.consultation.coordination import (
     judge_task,
     mirror_of,
     share_refusals,
+    shared_item_refusals,
     task_notices,
 )
 from coopnet.consultation.decision import REASONS as _DECISION_REASONS
@@ -88,6 +89,7 @@ __all__ = [
     "judge_task",
     "mirror_of",
     "share_refusals",
+    "shared_item_refusals",
     "task_notices",
     "STEP_REASONS",
     "DEFAULT_RESPOND_DAYS",

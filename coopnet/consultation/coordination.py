@@ -133,6 +133,12 @@ def share_refusals(
     return sharing_warnings(codes, Use.DOMESTIC_AGENCY)
 
 
+def shared_item_refusals(item: SharedItem) -> tuple[str, ...]:
+    """The same check on an item as shared: the codes it carries must let domestic
+    agencies see it (what the bot refuses in the internal room)."""
+    return sharing_warnings(item.handling, Use.DOMESTIC_AGENCY)
+
+
 # ---------------------------------------------------------------- mirror
 
 
