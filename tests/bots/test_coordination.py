@@ -6,7 +6,6 @@ database holds no event of that room."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 
 from bots.consultation.runner import build_bot
-from coopnet.cli import main
 from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent
 from coopnet.network import Network, device_policy, load_network
 from coopnet.network.internal import add_internal_account
@@ -32,6 +30,7 @@ from coopnet.protocol import (
     parse_payload,
 )
 from tests.bots.helpers import payload_type, wait_notice
+from tests.bots.test_documents_cli import coopnet
 from tests.harness import opened, wait_async, wait_for
 
 pytestmark = pytest.mark.integration
@@ -44,10 +43,10 @@ def marker(event: ReceivedEvent) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
-    """Run ``coopnet ...`` (in a thread: it runs its own event loop); (code, JSON, stderr)."""
-    code = main(list(argv))
-    out, err = capsys.readouterr()
+async def cli(*argv: str) -> tuple[int, Any, str]:
+    """Run ``coopnet ...`` as a process (nio's stores are not to be shared between threads
+    of one process); (exit code, its JSON output, stderr)."""
+    code, out, err = await coopnet(*argv)
     return code, (json.loads(out) if code == 0 and out.strip() else None), err
 
 
@@ -73,7 +72,7 @@ async def join_once(network: Network, user_id: str, room_id: str) -> None:
 
 
 async def test_an_internal_room_mirrors_reminds_and_never_leaves_its_homeserver(
-    network: Network, open_client, capsys: pytest.CaptureFixture[str]
+    network: Network, open_client
 ) -> None:
     net = load_network(network.directory)
     police = await add_internal_account(net, "ch", "police")
@@ -82,12 +81,12 @@ async def test_an_internal_room_mirrors_reminds_and_never_leaves_its_homeserver(
     bot = build_bot(load_network(network.directory), "ch", tick_seconds=0.5, clock=lambda: today[0])
     await bot.start()
     try:
-        await _scenario(network, open_client, capsys, bot, police.user_id, today)
+        await _scenario(network, open_client, bot, police.user_id, today)
     finally:
         await bot.stop()
 
 
-async def _scenario(network, open_client, capsys, bot, police_user, today) -> None:
+async def _scenario(network, open_client, bot, police_user, today) -> None:
     ch_authority, mx_authority = network.authority("ch"), network.authority("mx")
     ch1_user, ch2_user = (o.user_id for o in ch_authority.officers()[:2])
     mx_user = mx_authority.officers()[0].user_id
@@ -117,9 +116,7 @@ async def _scenario(network, open_client, capsys, bot, police_user, today) -> No
     as_ch2 = ("--network", str(network.directory), "--account", ch2_user, "--json")
 
     # Opening the internal room: not federated, the police account invited.
-    code, done, err = await asyncio.to_thread(
-        cli, capsys, "coordination", "open", case_ref, "--agency", police_user, *as_ch2
-    )
+    code, done, err = await cli("coordination", "open", case_ref, "--agency", police_user, *as_ch2)
     assert code == 0, err
     internal = done["room_id"]
     await wait_for(lambda: any(i.room_id == internal for i in invited), "police's invitation")
@@ -151,21 +148,21 @@ async def _scenario(network, open_client, capsys, bot, police_user, today) -> No
     assert stage_label in mirrored().content["body"]  # type: ignore[union-attr]
 
     # Bad input: each names its field, nothing is sent.
-    code, _, err = await asyncio.to_thread(
-        cli, capsys, "coordination", "task", case_ref, "locate-1", "--title", "Locate",
+    code, _, err = await cli(
+        "coordination", "task", case_ref, "locate-1", "--title", "Locate",
         "--assignee", mx_user, "--due", (TODAY + dt.timedelta(days=5)).isoformat(), *as_ch2,
     )  # fmt: skip
     assert code == 2 and "assignee: not_a_member" in err, err
-    code, _, err = await asyncio.to_thread(
-        cli, capsys, "coordination", "task", case_ref, "locate-1", "--title", "Locate",
+    code, _, err = await cli(
+        "coordination", "task", case_ref, "locate-1", "--title", "Locate",
         "--assignee", police_user, "--due", (TODAY - dt.timedelta(days=1)).isoformat(), *as_ch2,
     )  # fmt: skip
     assert code == 2 and "due_date: in_the_past" in err, err
 
     # A task for the police, due in five days: no reminder until the bot's clock says so.
     due = TODAY + dt.timedelta(days=5)
-    code, done, err = await asyncio.to_thread(
-        cli, capsys, "coordination", "task", case_ref, "locate-1", "--title",
+    code, done, err = await cli(
+        "coordination", "task", case_ref, "locate-1", "--title",
         "Confirm the address", "--assignee", police_user, "--due", due.isoformat(), *as_ch2,
     )  # fmt: skip
     assert code == 0, err
@@ -204,13 +201,9 @@ async def _scenario(network, open_client, capsys, bot, police_user, today) -> No
     forbidden = await mx.send(
         room, encode_step("requirements.query", topics=["languages"], handling=["no_onward"])
     )
-    code, _, err = await asyncio.to_thread(
-        cli, capsys, "coordination", "share", case_ref, forbidden, *as_ch2
-    )
+    code, _, err = await cli("coordination", "share", case_ref, forbidden, *as_ch2)
     assert code == 2 and "may not be shared" in err, err
-    code, done, err = await asyncio.to_thread(
-        cli, capsys, "coordination", "share", case_ref, free, *as_ch2
-    )
+    code, done, err = await cli("coordination", "share", case_ref, free, *as_ch2)
     assert code == 0 and done["handling"] == ["domestic_agencies"], err
     await wait_for(
         lambda: (
