@@ -256,9 +256,21 @@ class Service(ABC):
         return self.statistics_source() if self.statistics_source is not None else None
 
     def consultations(self) -> list[Consultation]:
-        """Every consultation, most urgent first."""
+        """Every consultation, most urgent first, each followed by its internal
+        coordination rooms (an internal room whose consultation is not here comes last)."""
         today = self.today()
-        return sorted(self.rooms.values(), key=lambda c: sort_key(c, today))
+        ordered = sorted(self.rooms.values(), key=lambda c: sort_key(c, today))
+        internal: dict[str, list[Consultation]] = {}
+        for room in ordered:
+            if room.coordinates is not None and room.coordinates in self.rooms:
+                internal.setdefault(room.coordinates, []).append(room)
+        listed = {r.room_id for rooms in internal.values() for r in rooms}
+        shown: list[Consultation] = []
+        for room in ordered:
+            if room.room_id not in listed:
+                shown.append(room)
+                shown.extend(internal.get(room.room_id, ()))
+        return shown
 
     def add_entry(
         self, room_id: str, entry: Entry, case_ref: str | None = None, history: bool = False
