@@ -16,13 +16,10 @@ the past, an item that may not be shared, no such case or room).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
-from coopnet.cli.officer import OfficerAccount, add_account_arguments, officer_account
-from coopnet.errors import CoopNetError
+from coopnet.cli.officer import add_account_arguments, run_as_officer
 from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
 
 
@@ -99,19 +96,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _run(args: argparse.Namespace, work: Callable[[OfficerAccount], Any]) -> Any:
-    account = officer_account(args)
-
-    async def main() -> Any:
-        async with asyncio.timeout(args.timeout):
-            return await work(account)
-
-    try:
-        return asyncio.run(main())
-    except TimeoutError:
-        raise CoopNetError(f"gave up after {args.timeout:.0f} s") from None
-
-
 def _print(args: argparse.Namespace, data: Any, text: str) -> int:
     print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else text)
     return 0
@@ -120,7 +104,7 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> int:
 def _open(args: argparse.Namespace) -> int:
     from coopnet.cli.coordination_io import open_room
 
-    done = _run(args, lambda a: open_room(a, args.case_ref, args.agency, args.lang))
+    done = run_as_officer(args, lambda a: open_room(a, args.case_ref, args.agency, args.lang))
     invited = ", ".join(done["invited"])
     return _print(args, done, f"opened {done['room_id']} (not federated); invited {invited}")
 
@@ -134,7 +118,7 @@ def _task(args: argparse.Namespace) -> int:
             fields[key] = value
     if args.done:
         fields["done"] = True
-    done = _run(args, lambda a: set_task(a, args.case_ref, fields, lang=args.lang))
+    done = run_as_officer(args, lambda a: set_task(a, args.case_ref, fields, lang=args.lang))
     task = done["task"]
     return _print(
         args,
@@ -148,7 +132,7 @@ def _task(args: argparse.Namespace) -> int:
 def _tasks(args: argparse.Namespace) -> int:
     from coopnet.cli.coordination_io import tasks
 
-    rows = _run(args, lambda a: tasks(a, args.case_ref))
+    rows = run_as_officer(args, lambda a: tasks(a, args.case_ref))
     lines = [f"{len(rows)} task(s) in the internal room of {args.case_ref}"]
     for row in rows:
         state = "done" if row.get("done") else "open"
@@ -161,6 +145,6 @@ def _tasks(args: argparse.Namespace) -> int:
 def _share(args: argparse.Namespace) -> int:
     from coopnet.cli.coordination_io import share
 
-    done = _run(args, lambda a: share(a, args.case_ref, args.event_id, args.lang))
+    done = run_as_officer(args, lambda a: share(a, args.case_ref, args.event_id, args.lang))
     codes = ", ".join(done["handling"]) or "-"
     return _print(args, done, f"shared as {done['event_id']} (handling: {codes})")

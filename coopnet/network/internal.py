@@ -14,8 +14,7 @@ import re
 import secrets
 
 from coopnet.errors import NetworkError
-from coopnet.matrix.admin import register_user
-from coopnet.network.lifecycle import Report, enroll_devices
+from coopnet.network.lifecycle import Report, enroll_devices, register_account
 from coopnet.network.model import AGENCIES, INTERNAL, Account, Network
 
 LOCALPART = re.compile(r"^[a-z0-9._=-]{1,64}$")
@@ -54,14 +53,7 @@ async def add_internal_account(
     )
     if existing is None:
         authority.accounts.append(account)
-    await register_user(
-        authority.client_url,
-        authority.server_name,
-        authority.registration_shared_secret,
-        account.localpart,
-        account.password,
-        account.display_name,
-    )
+    await register_account(authority, account)
     await enroll_devices(network, report)
     network.save()
     report(f"{authority.id}: internal account {user_id} ({agency}) ready, not in the directory")
