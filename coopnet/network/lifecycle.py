@@ -392,6 +392,10 @@ async def up(
             await start_bots(network, report, bot_tick_seconds, started_bots)
         if seed_demo:
             await demo.seed(network, report)
+            # (imported here: it registers accounts through this module)
+            from coopnet.network.demo_internal import seed_internal_room
+
+            await seed_internal_room(network, report)
     except BotsNotReady:
         raise  # what runs is healthy; only the bots that failed were stopped
     except BaseException:
