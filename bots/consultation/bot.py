@@ -516,7 +516,8 @@ class ConsultationBot(Bot):
         if isinstance(parsed, SharedItem):
             reasons = shared_item_refusals(parsed)
             if reasons:
-                return [text("coordination.share.refused", lang, reasons="; ".join(reasons))]
+                why = "; ".join(label(reason, lang) for reason in reasons)
+                return [text("coordination.share.refused", lang, reasons=why)]
         return []
 
     def board(self, view: ConsultationView) -> Board:
@@ -526,12 +527,18 @@ class ConsultationBot(Bot):
         return board_of(m for m in messages if m is not None and m.event_id not in view.rejected)
 
     async def coordinate(self, room_id: str, view: ConsultationView) -> None:
-        """In an internal room opened by this authority: mirror its consultation's stage,
-        deadlines and open checklist items when they change, and remind tasks."""
+        """In an internal room opened by one of this authority's officers, all of whose
+        members are on its own homeserver: mirror its consultation's stage, deadlines and
+        open checklist items when they change, and remind tasks."""
         board = self.board(view)
         source_room = board.consultation_room
-        if source_room is None or self.roster.authority_of(board.opened_by or "") != (
-            self.authority_id
+        own = self.own_party
+        room = self.matrix.room(room_id)
+        if (
+            source_room is None
+            or board.opened_by not in own.users()
+            or room is None
+            or room.servers != {own.server_name}
         ):
             return
         today = self.clock()
