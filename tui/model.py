@@ -33,6 +33,7 @@ from coopnet.protocol import (
     BOT_MARKER,
     Assurance,
     ConsultationOpened,
+    CoordinationOpened,
     Event,
     ParseError,
     Problem,
@@ -220,6 +221,7 @@ class Consultation:
         self._ids: set[str] = set()
         self._by_id: dict[str, Entry] = {}
         self._open: tuple[int, dt.date, list[Deadline]] | None = None
+        self._coordinates: tuple[int, str | None] | None = None
 
     def holds(self, event_ids: Iterable[str]) -> set[str]:
         """Which of ``event_ids`` the timeline holds (gap filling stops at them)."""
@@ -285,7 +287,22 @@ class Consultation:
     def opened(self) -> ConsultationOpened | None:
         return self.core.opened
 
+    @property
+    def coordinates(self) -> str | None:
+        """The consultation room this room is the internal coordination room of (its first
+        step says so); None for a consultation room."""
+        version = self.core.version
+        if self._coordinates is None or self._coordinates[0] != version:
+            first = next(iter(self.core.steps()), None)
+            room = None
+            if first is not None and isinstance(first.event, CoordinationOpened):
+                room = first.event.consultation_room
+            self._coordinates = (version, room)  # the list asks for every room at each refresh
+        return self._coordinates[1]
+
     def counterpart(self) -> str | None:
+        if self.coordinates is not None:
+            return None  # an internal room: the authority's own agencies only
         opened = self.opened
         if opened is None:
             # An invitation (nothing read yet): the inviter's authority.

@@ -268,10 +268,23 @@ class Service(ABC):
         return self.statistics_source() if self.statistics_source is not None else None
 
     def consultations(self) -> list[Consultation]:
-        """Every consultation, most urgent first (network rooms are listed apart)."""
+        """Every consultation, most urgent first, each followed by its internal
+        coordination rooms (an internal room whose consultation is not here comes last);
+        network rooms are listed apart."""
         today = self.today()
         held = [c for c in self.rooms.values() if c.network_topic is None]
-        return sorted(held, key=lambda c: sort_key(c, today))
+        ordered = sorted(held, key=lambda c: sort_key(c, today))
+        internal: dict[str, list[Consultation]] = {}
+        for room in ordered:
+            if room.coordinates is not None and room.coordinates in self.rooms:
+                internal.setdefault(room.coordinates, []).append(room)
+        listed = {r.room_id for rooms in internal.values() for r in rooms}
+        shown: list[Consultation] = []
+        for room in ordered:
+            if room.room_id not in listed:
+                shown.append(room)
+                shown.extend(internal.get(room.room_id, ()))
+        return shown
 
     def network_rooms(self) -> list[Consultation]:
         """The network rooms of the central authorities this account is in, in the

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.consultation.acl import AclFollower
+from bots.consultation.coordination_text import render_mirror, render_task_notice
 from bots.consultation.draft_review import awaiting_checklist, checklist_for, fallback
 from bots.consultation.network_rooms import NetworkRoomKeeper
 from bots.consultation.reminders import due_notices
@@ -36,15 +37,22 @@ from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
 from coopnet.consultation import (
     STEP_REASONS,
+    Board,
     ConsultationSettings,
     Message,
     Party,
     Refusal,
     Roster,
     Topic,
+    board_of,
+    judge_task,
+    mirror_of,
     plan_room,
     propose_answer,
+    shared_item_refusals,
+    task_notices,
 )
+from coopnet.consultation.coordination import COORDINATION_EVENTS
 from coopnet.consultation.draft_check import attached_documents
 from coopnet.consultation.drafts import DRAFT_REASONS
 from coopnet.errors import ConsultationError
@@ -55,12 +63,14 @@ from coopnet.profiles import load_profile
 from coopnet.protocol import (
     PAYLOAD_KEY,
     ConsultationOpened,
+    CoordinationTask,
     Document,
     DraftRequest,
     Event,
     ParseError,
     ProgressQuery,
     Receipt,
+    SharedItem,
     content_hash,
     encode,
     label,
@@ -449,6 +459,10 @@ class ConsultationBot(Bot):
             parsed,
             trusted=event.trusted,
         )
+        problems = self._coordination_problems(event, parsed, view, message)
+        if problems:
+            await self._reject(event, problems, "rejected.title", message)
+            return
         refusal = view.consultation.check(message)
         if refusal is not None:
             key, reason = self._answer_for(refusal, self.roster.language_of(event.sender))
@@ -482,6 +496,68 @@ class ConsultationBot(Bot):
                 recorded - checked,
                 time.perf_counter() - recorded,
             )
+
+    # ---------------------------------------------------------------- coordination
+    def _coordination_problems(
+        self, event: ReceivedEvent, parsed: Event, view: ConsultationView, message: Message
+    ) -> list[str]:
+        """Why a coordination event is refused: outside an internal room, a task for a
+        non-member or due in the past, an item whose handling codes forbid sharing it."""
+        if not isinstance(parsed, COORDINATION_EVENTS):
+            return []
+        lang = self.roster.language_of(event.sender)
+        if view.consultation.opened is not None:
+            return [text("coordination.misplaced", lang)]
+        if isinstance(parsed, CoordinationTask):
+            room = self.matrix.room(event.room_id)
+            members = room.members if room is not None else frozenset()
+            board = self.board(view)
+            return [str(p) for p in judge_task(parsed, members, message.day, board)]
+        if isinstance(parsed, SharedItem):
+            reasons = shared_item_refusals(parsed)
+            if reasons:
+                why = "; ".join(label(reason, lang) for reason in reasons)
+                return [text("coordination.share.refused", lang, reasons=why)]
+        return []
+
+    def board(self, view: ConsultationView) -> Board:
+        """The internal room's board, from the steps the bot did not refuse."""
+        consultation = view.consultation
+        messages = (consultation.message(s.event_id) for s in consultation.steps())
+        return board_of(m for m in messages if m is not None and m.event_id not in view.rejected)
+
+    async def coordinate(self, room_id: str, view: ConsultationView) -> None:
+        """In an internal room opened by one of this authority's officers, all of whose
+        members are on its own homeserver: mirror its consultation's stage, deadlines and
+        open checklist items when they change, and remind tasks."""
+        board = self.board(view)
+        source_room = board.consultation_room
+        own = self.own_party
+        room = self.matrix.room(room_id)
+        if (
+            source_room is None
+            or board.opened_by not in own.users()
+            or room is None
+            or room.servers != {own.server_name}
+        ):
+            return
+        today = self.clock()
+        lang = self.own_party.language
+        if source_room in self.matrix.room_ids():
+            source = await self.view(source_room)
+            status = source.consultation.status(today)
+            if status is not None:
+                mirror = mirror_of(status, source.consultation.drafts())
+                if mirror.key not in view.notices:
+                    case_ref = status.opened.case_ref
+                    marker = {"kind": "reminder", "key": mirror.key, "mirror": mirror.to_dict()}
+                    body = render_mirror(mirror, case_ref, lang)
+                    await self.notice(room_id, body, "mirror", mirror.key, marker=marker)
+        for notice in task_notices(board, view.notices, today):
+            assignee = notice.task.assignee
+            body = render_task_notice(notice, assignee, lang)
+            marker = {"kind": "reminder", "key": notice.key, "task": notice.task.task_id}
+            await self.notice(room_id, body, "task", notice.key, marker=marker)
 
     async def check_drafts(self, room_id: str) -> None:
         """Post the checklist of every draft version that awaits one, checked against
@@ -667,6 +743,8 @@ class ConsultationBot(Bot):
         for (user_id, device_id), _first in view.unwarned():
             await self.warn_untrusted(room_id, user_id, device_id)
         await self.check_drafts(room_id)
+        if consultation.opened is None:
+            await self.coordinate(room_id, view)
         status = consultation.status(self.clock())
         if status is None:
             return

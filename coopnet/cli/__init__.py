@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "coopnet.cli.documents",
     "coopnet.cli.stats",
     "coopnet.cli.review",
+    "coopnet.cli.coordination",
 ]
 
 

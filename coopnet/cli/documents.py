@@ -18,7 +18,6 @@ Exit codes: 0 done, 1 failed (a homeserver, a check of the file, no receipt in t
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -26,8 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from coopnet.cli.officer import OfficerAccount, add_account_arguments, officer_account
-from coopnet.errors import CoopNetError
+from coopnet.cli.officer import add_account_arguments, run_as_officer
 from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
 from coopnet.protocol.vocab import DocumentKind
 
@@ -130,25 +128,12 @@ class Reporter:
             print(text)
 
 
-def _run(args: argparse.Namespace, work: Callable[[OfficerAccount], Any]) -> Any:
-    account = officer_account(args)
-
-    async def main() -> Any:
-        async with asyncio.timeout(args.timeout):
-            return await work(account)
-
-    try:
-        return asyncio.run(main())
-    except TimeoutError:
-        raise CoopNetError(f"gave up after {args.timeout:.0f} s") from None
-
-
 # ------------------------------------------------------------------ commands
 def _send(args: argparse.Namespace) -> int:
     from coopnet.cli.documents_io import send
 
     report = Reporter(args.json)
-    outcome = _run(args, lambda account: send(account, args, report.progress("sending")))
+    outcome = run_as_officer(args, lambda account: send(account, args, report.progress("sending")))
     receipt = outcome.get("receipt")
     lines = [f"sent {outcome['event_id']} ({outcome['document']['sha256']})"]
     if receipt is not None:
@@ -166,7 +151,7 @@ def _list(args: argparse.Namespace) -> int:
     from coopnet.cli.documents_io import listing
 
     report = Reporter(args.json)
-    rows = _run(args, lambda account: listing(account, args.case_ref))
+    rows = run_as_officer(args, lambda account: listing(account, args.case_ref))
     text = [f"{len(rows)} document(s) in {args.case_ref}"]
     for row in rows:
         links = []
@@ -190,7 +175,9 @@ def _fetch(args: argparse.Namespace) -> int:
     from coopnet.cli.documents_io import fetch
 
     report = Reporter(args.json)
-    outcome = _run(args, lambda account: fetch(account, args, report.progress("fetching")))
+    outcome = run_as_officer(
+        args, lambda account: fetch(account, args, report.progress("fetching"))
+    )
     if not outcome["ok"]:
         report.result(outcome, f"refused: {outcome['reason']}")
         return 1

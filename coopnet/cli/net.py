@@ -1,4 +1,5 @@
-"""``coopnet net up|status|down|apply-directory|add-authority``: the local network."""
+"""``coopnet net up|status|down|apply-directory|add-authority|add-agency``: the local
+network."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from coopnet.network import lifecycle, probes
 from coopnet.network.apply import apply_directory
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES
 from coopnet.network.growth import add_authority
+from coopnet.network.model import AGENCIES
 
 DEFAULT_DIR = "demo-net"
 
@@ -103,6 +105,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _dir_option(add)
     add.add_argument("--no-bot", action="store_true", help="do not start its bot")
     add.set_defaults(func=_add_authority)
+
+    agency = commands.add_parser(
+        "add-agency",
+        help="add an internal account of a domestic agency to an authority",
+        description="Register and enrol an account of one of the authority's domestic "
+        "agencies (prosecutor, police, foreign affairs, court liaison) on its own homeserver, "
+        "for its internal coordination rooms ('coopnet coordination open'). It is never "
+        "listed in the signed directory: only the authority's own devices trust it (a running "
+        "bot once restarted).",
+    )
+    agency.add_argument("authority", metavar="AUTHORITY", help="the authority's id, e.g. ch")
+    agency.add_argument("agency", choices=AGENCIES, help="which domestic agency")
+    agency.add_argument("--localpart", help="the account's localpart (default: the agency)")
+    agency.add_argument("--name", help="display name (default: State and agency)")
+    _dir_option(agency)
+    agency.set_defaults(func=_add_agency)
 
 
 def _dir_option(parser: argparse.ArgumentParser) -> None:
@@ -256,4 +274,24 @@ def _add_authority(args: argparse.Namespace) -> int:
         f"[bold green]{added.authority.id} ({added.authority.state}) is a member[/] "
         f"in directory v{added.version}: {phases}"
     )
+    return 0
+
+
+def _add_agency(args: argparse.Namespace) -> int:
+    from coopnet.network import load_network
+    from coopnet.network.internal import add_internal_account
+
+    console = Console(stderr=True)
+    network = load_network(args.dir)
+    account = asyncio.run(
+        add_internal_account(
+            network,
+            args.authority,
+            args.agency,
+            args.localpart,
+            args.name,
+            lambda m: console.print(f"  [green]✓[/] {m}"),
+        )
+    )
+    print(account.user_id)
     return 0

@@ -11,7 +11,9 @@ receipt keys.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,3 +139,17 @@ def officer_account(args: argparse.Namespace) -> OfficerAccount:
         network_roster(network),
         network.max_document_bytes,
     )
+
+
+def run_as_officer(args: argparse.Namespace, work: Callable[[OfficerAccount], Any]) -> Any:
+    """Run ``work`` for the account the arguments name, within ``--timeout`` seconds."""
+    account = officer_account(args)
+
+    async def main() -> Any:
+        async with asyncio.timeout(args.timeout):
+            return await work(account)
+
+    try:
+        return asyncio.run(main())
+    except TimeoutError:
+        raise CoopNetError(f"gave up after {args.timeout:.0f} s") from None

@@ -12,7 +12,9 @@
 - :mod:`~coopnet.consultation.progress` – progress queries and the answer the bot proposes;
 - :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
   refusals, conflicts and receipts of one room, folded incrementally;
-- :mod:`~coopnet.consultation.room` – the plan of a consultation room.
+- :mod:`~coopnet.consultation.room` – the plan of a consultation room;
+- :mod:`~coopnet.consultation.coordination` – an authority's internal coordination room:
+  tasks, shared items, what the bot mirrors there.
 
 The bot and the client compute a consultation through this package and nowhere else, so
 they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio nor aiohttp.
@@ -21,6 +23,18 @@ they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio 
 from __future__ import annotations
 
 from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
+from coopnet.consultation.coordination import (
+    Board,
+    HeldTask,
+    Mirror,
+    TaskNotice,
+    board_of,
+    judge_task,
+    mirror_of,
+    share_refusals,
+    shared_item_refusals,
+    task_notices,
+)
 from coopnet.consultation.decision import REASONS as _DECISION_REASONS
 from coopnet.consultation.documents import (
     Certification,
@@ -45,7 +59,7 @@ from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
 from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
 from coopnet.consultation.progress import propose_answer
-from coopnet.consultation.room import RoomPlan, plan_room, room_plan
+from coopnet.consultation.room import RoomPlan, plan_coordination_room, plan_room, room_plan
 from coopnet.consultation.roster import Party, Person, Roster
 from coopnet.consultation.settings import DEFAULT_RESPOND_DAYS, ConsultationSettings
 from coopnet.consultation.state import (
@@ -67,6 +81,16 @@ STEP_REASONS: tuple[str, ...] = (
 ``reason.<code>`` in six languages."""
 
 __all__ = [
+    "Board",
+    "HeldTask",
+    "Mirror",
+    "TaskNotice",
+    "board_of",
+    "judge_task",
+    "mirror_of",
+    "share_refusals",
+    "shared_item_refusals",
+    "task_notices",
     "STEP_REASONS",
     "DEFAULT_RESPOND_DAYS",
     "UNTRUSTED_DEVICE",
@@ -99,6 +123,7 @@ __all__ = [
     "Summary",
     "Topic",
     "plan_room",
+    "plan_coordination_room",
     "room_plan",
     "topic_of",
     "document_tree",

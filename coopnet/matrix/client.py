@@ -810,9 +810,12 @@ class CoopNetClient:
         )
 
     async def create_room(self, plan: RoomPlan) -> RoomID:
-        """Create a room as :func:`coopnet.consultation.plan_room` (a consultation, named
-        by its neutral case reference) or :func:`~coopnet.consultation.network_room.plan`
-        (a network room, named by its topic) planned it: encrypted, invite-only."""
+        """Create a room as it was planned: a consultation
+        (:func:`coopnet.consultation.plan_room`, named by its neutral case reference), a
+        network room (:func:`~coopnet.consultation.network_room.plan`, named by its topic)
+        or an internal coordination room (:func:`coopnet.consultation.plan_coordination_room`:
+        created with ``m.federate: false``, so it can never leave this homeserver); each
+        encrypted and invite-only."""
         resp = await self._nio.room_create(
             visibility=RoomVisibility.private,
             name=plan.name,
@@ -822,6 +825,7 @@ class CoopNetClient:
             invite=list(plan.invite),
             initial_state=[dict(state) for state in plan.initial_state],
             power_level_override=plan.power_levels,
+            federate=plan.federate,
         )
         if isinstance(resp, RoomCreateError):
             raise MatrixError(f"creating the room {plan.name!r} failed: {resp}")

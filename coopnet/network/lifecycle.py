@@ -248,23 +248,23 @@ async def start_missing(network: Network, report: Report) -> list[Authority]:
     return started
 
 
+async def register_account(authority: Authority, account: Account) -> None:
+    """Create the account on its homeserver (an existing one is fine)."""
+    await register_user(
+        authority.client_url,
+        authority.server_name,
+        authority.registration_shared_secret,
+        account.localpart,
+        account.password,
+        account.display_name,
+    )
+
+
 async def register_accounts(
     network: Network, report: Report, only: list[Authority] | None = None
 ) -> None:
     for authority in network.authorities if only is None else only:
-        await asyncio.gather(
-            *(
-                register_user(
-                    authority.client_url,
-                    authority.server_name,
-                    authority.registration_shared_secret,
-                    account.localpart,
-                    account.password,
-                    account.display_name,
-                )
-                for account in authority.accounts
-            )
-        )
+        await asyncio.gather(*(register_account(authority, a) for a in authority.accounts))
         report(f"{authority.id}: {len(authority.accounts)} accounts ready")
 
 
@@ -393,6 +393,10 @@ async def up(
             await start_bots(network, report, bot_tick_seconds, started_bots)
         if seed_demo:
             await demo.seed(network, report)
+            # (imported here: it registers accounts through this module)
+            from coopnet.network.demo_internal import seed_internal_room
+
+            await seed_internal_room(network, report)
     except BotsNotReady:
         raise  # what runs is healthy; only the bots that failed were stopped
     except BaseException:

@@ -118,6 +118,8 @@ class ConsultationsScreen(Localized, Screen[None]):
             stage_text = (
                 text("state.invited", lang)
                 if consultation.invited
+                else text("state.internal", lang)
+                if consultation.coordinates is not None
                 else value_label(stage, lang)
                 if stage
                 else text("state.opening", lang)
@@ -147,7 +149,11 @@ class ConsultationsScreen(Localized, Screen[None]):
                 (
                     consultation.room_id,
                     {
-                        "col.case": (consultation.case_ref, "bold" if consultation.invited else ""),
+                        "col.case": (
+                            # An internal room is listed under its consultation, indented.
+                            ("  ↳ " if consultation.coordinates else "") + consultation.case_ref,
+                            "bold" if consultation.invited else "",
+                        ),
                         "col.counterpart": (
                             show(names.authority(counterpart)) if counterpart else "",
                             "",
