@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -162,6 +163,7 @@ async def measure(size: int, base: str, messages: int) -> dict[str, float]:
         options = lifecycle.NetworkOptions(
             authorities=authority_ids(size), base_address=base, officers_per_authority=1
         )
+        load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
         started = time.monotonic()
         network = await lifecycle.up(net_dir, options, bot_tick_seconds=1.0)
         try:
@@ -171,6 +173,7 @@ async def measure(size: int, base: str, messages: int) -> dict[str, float]:
             ]
             spread = await asyncio.to_thread(propagation, network)
             room = await network_room(network, messages)
+            load_after = os.getloadavg()[0]
         finally:
             await asyncio.to_thread(lifecycle.down, net_dir)
     return {
@@ -181,6 +184,8 @@ async def measure(size: int, base: str, messages: int) -> dict[str, float]:
         "directory_propagation_s": spread,
         "network_room_message_s": statistics.median(room),
         "network_room_message_max_s": max(room),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
     }
 
 
@@ -228,7 +233,8 @@ async def main() -> None:
             f"({figures['memory_total_mb']:.0f} MB in all), directory to every bot "
             f"{figures['directory_propagation_s']:.1f} s, a message to every member "
             f"{figures['network_room_message_s'] * 1000:.0f} ms "
-            f"(max {figures['network_room_message_max_s'] * 1000:.0f} ms)",
+            f"(max {figures['network_room_message_max_s'] * 1000:.0f} ms); load average "
+            f"{figures['load_average_before']:.1f} -> {figures['load_average_after']:.1f}",
             flush=True,
         )
     args.json.write_text(json.dumps(results, indent=2) + "\n")

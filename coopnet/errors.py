@@ -44,6 +44,14 @@ class ConsultationError(CoopNetError):
     """A consultation step cannot be planned as asked (e.g. an authority the roster lacks)."""
 
 
+class CoordinationError(CoopNetError):
+    """A coordination room's step is refused as asked: a task for someone not in the
+    internal room, a due date in the past, an item whose handling code forbids sharing it,
+    no such room or item. Raised before anything is sent (the CLI exits 2)."""
+
+    exit_code = 2
+
+
 class AdminError(CoopNetError):
     """An admin command (``coopnet admin``) got bad input or could not do its work."""
 

@@ -455,7 +455,10 @@ class CoopNetApp(App[None]):
         today = self.service.today()
         opened = consultation.opened
         # The network's default handling codes for this kind of exchange, preselected.
-        values: dict[str, Any] = {"handling": [c.value for c in default_for(cls.TYPE)]}
+        network_defaults = consultation.core.settings.handling
+        values: dict[str, Any] = {
+            "handling": [c.value for c in default_for(cls.TYPE, network_defaults)]
+        }
         if cls is ProgressAnswer:
             values.update(self.proposed_answer(consultation, today))
         if cls is RefusalEnvisaged:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from coopnet import trust
-from coopnet.consultation import Party, Roster
+from coopnet.consultation import ConsultationSettings, Party, Roster
 from coopnet.errors import CoopNetError
 from coopnet.network import Network, network_roster
 from coopnet.profiles import load_profile
@@ -35,6 +35,11 @@ class Directory:
     @property
     def source(self) -> str:
         return self.roster.source
+
+    @property
+    def settings(self) -> ConsultationSettings:
+        """What the network sets for every consultation (its signed directory's rules)."""
+        return self.roster.settings
 
     @property
     def receipt_keys(self) -> Keys:

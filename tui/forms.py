@@ -21,14 +21,28 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from coopnet.protocol import EVENT_CLASSES, Document, DraftChecklist, Event, ParseError, Receipt
+from coopnet.protocol import (
+    EVENT_CLASSES,
+    CoordinationOpened,
+    CoordinationTask,
+    Document,
+    DraftChecklist,
+    Event,
+    ParseError,
+    Receipt,
+    SharedItem,
+)
 from coopnet.protocol.fields import Choice, Integer, ListOf, Nested, Spec, is_required, spec_of
 
 FORM_CLASSES: tuple[type[Event], ...] = tuple(
-    c for c in EVENT_CLASSES if c not in (Receipt, Document, DraftChecklist)
+    c
+    for c in EVENT_CLASSES
+    if c
+    not in (Receipt, Document, DraftChecklist, CoordinationOpened, CoordinationTask, SharedItem)
 )
 """Every structured exchange an officer fills in as a form (receipts and checklists are
-the bots'; a document travels with its file: ``coopnet documents send``)."""
+the bots'; a document travels with its file: ``coopnet documents send``; the internal
+coordination room's events are never sent to a counterpart: ``coopnet coordination``)."""
 
 
 @dataclass(frozen=True)

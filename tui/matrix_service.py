@@ -22,13 +22,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Collection
 from pathlib import Path
 
-from coopnet.consultation import LIBRARY_ROOM_NAME, plan_library_room, plan_room
+from coopnet.consultation import LIBRARY_ROOM_NAME, network_room, plan_library_room, plan_room
 from coopnet.errors import CoopNetError, DocumentError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
+    DRAFT_SLOT,
     BackgroundCache,
     EncryptedCache,
     KdfParams,
@@ -138,6 +140,10 @@ class MatrixService(Service):
         self.cache: BackgroundCache | None = None
         self._given_passphrase = cache_passphrase  # from a file; tried once, else asked
         self.cache_damaged = 0  # cached rows skipped because they failed their check
+        # Sends a crash interrupted (room, transaction id, body, reply): sent again at start
+        # under the same transaction id, which the homeserver answers with the first event.
+        self._unsent: list[tuple[str, str, str, str | None]] = []
+        self._resuming: asyncio.Task[None] | None = None
 
     def has_session(self) -> bool:
         return StoredSession.load(self.store_dir) is not None
@@ -191,6 +197,8 @@ class MatrixService(Service):
         self.recovery_needed = await self._lacks_recovery_key(client)
         client.on_sync(self._on_sync)
         client.start()
+        if self._unsent and self._resuming is None:
+            self._resuming = asyncio.create_task(self._resume_unsent(), name="outbox")
         if self._history_task is None:
             self._history_task = asyncio.create_task(self._check_history(), name="history")
         self.emit(RoomsChanged())
@@ -217,6 +225,17 @@ class MatrixService(Service):
             # Added silently: what the cache held was seen before, nothing to notify.
             self.room(room_id, room_id).add(entry, own=True)
         self._seen_before = bool(entries)
+        for room_id, slot, record in await self.cache.outbox():
+            body = record.get("body")
+            if not isinstance(body, str) or not body:
+                continue
+            if slot == DRAFT_SLOT:
+                self.drafts[room_id] = body
+            else:
+                reply_to = record.get("reply_to")
+                self._unsent.append(
+                    (room_id, slot, body, reply_to if isinstance(reply_to, str) else None)
+                )
         log.info(
             "cache unlocked: %d consultations, %d events, %d damaged rows skipped",
             len(rooms),
@@ -384,7 +403,9 @@ class MatrixService(Service):
     def _scan_rooms(self) -> None:
         assert self.client is not None
         for room_id, room in self.client.rooms().items():
-            self.room(room_id, room.name or room_id).invited = False
+            held = self.room(room_id, room.name or room_id)
+            held.invited = False
+            held.network_topic = network_room.topic_of(room.room_type)
         for room_id, room in self.client.invitations().items():
             self.room(room_id, room.name or room_id).invited = True
 
@@ -422,6 +443,13 @@ class MatrixService(Service):
             await self._on_event(event, history=True)
 
     # ------------------------------------------------------------ callbacks
+    def _note_network_topic(self, room_id: str) -> None:
+        assert self.client is not None
+        room = self.client.room(room_id)
+        held = self.rooms.get(room_id)
+        if room is not None and held is not None:
+            held.network_topic = network_room.topic_of(room.room_type)
+
     def _case_ref(self, room_id: str) -> str:
         assert self.client is not None
         room = self.client.room(room_id) or self.client.invitations().get(RoomID(room_id))
@@ -445,7 +473,9 @@ class MatrixService(Service):
         )
         known = self.rooms.get(event.room_id)
         if known is None or known.case_ref == event.room_id:
-            self.room(event.room_id, event.room_id).case_ref = self._case_ref(event.room_id)
+            held = self.room(event.room_id, event.room_id)
+            held.case_ref = self._case_ref(event.room_id)
+            self._note_network_topic(event.room_id)
             self._cache_room(event.room_id)
             self.emit(RoomsChanged())
         history = history or self._catching_up
@@ -479,18 +509,16 @@ class MatrixService(Service):
             raise MatrixError("not connected yet")
         return self.client
 
-    async def _send(self, room_id: str, content: dict[str, object]) -> str:
-        """Send; a send refused by nio (not a CoopNetError) is retried once and then
-        becomes a MatrixError, so the screen shows it instead of the program stopping.
-
-        nio raises ``OlmUnverifiedDeviceError`` when a member device appears (a key query
-        during the send) after :meth:`CoopNetClient.decide_devices` ran; sending again
-        decides that device too.
-        """
+    async def _send(
+        self, room_id: str, content: dict[str, object], txn_id: str | None = None
+    ) -> str:
         client = self._need_client()
+        # One transaction id for both attempts: a retry of a send that did reach the
+        # homeserver gets the same event back, never a second one.
+        txn_id = txn_id or new_txn_id()
         for attempt in (1, 2):
             try:
-                return str(await client.send(room_id, content))
+                return str(await client.send(room_id, content, txn_id=txn_id))
             except CoopNetError:
                 raise
             except Exception as exc:  # noqa: BLE001 - nio's own errors, shown not crashed
@@ -499,11 +527,56 @@ class MatrixService(Service):
                     raise MatrixError(f"sending to {room_id} failed: {exc}") from exc
         raise AssertionError("unreachable")
 
+    def save_draft(self, room_id: str, text: str) -> None:
+        super().save_draft(room_id, text)
+        if self.cache is None:
+            return
+        if text:
+            self.cache.queue_outbox(room_id, DRAFT_SLOT, {"body": text})
+        else:
+            self.cache.queue_outbox(room_id, DRAFT_SLOT, None)
+
     async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
+        txn_id = new_txn_id()
+        self.drafts.pop(room_id, None)
+        if self.cache is not None:
+            # On disk before the request leaves, in place of the draft (one transaction).
+            pending = {"body": body, "reply_to": reply_to}
+            await self.cache.keep_outbox(room_id, txn_id, pending, drop=(DRAFT_SLOT,))
+        try:
+            return await self._send_text(room_id, body, reply_to, txn_id)
+        except CoopNetError:
+            # Refused: the composer gets it back (and keeps it as its draft again).
+            await self._forget_unsent(room_id, txn_id)
+            raise
+
+    async def _send_text(self, room_id: str, body: str, reply_to: str | None, txn_id: str) -> str:
         content = text_content(body, reply_to)
-        event_id = await self._send(room_id, content)
+        event_id = await self._send(room_id, content, txn_id)
         self._echo(room_id, event_id, "m.room.message", content)
+        await self._forget_unsent(room_id, txn_id)
         return event_id
+
+    async def _forget_unsent(self, room_id: str, txn_id: str) -> None:
+        if self.cache is not None:
+            await self.cache.drop_outbox(room_id, txn_id)
+
+    async def _resume_unsent(self) -> None:
+        """Send again what a crash interrupted, each under its first transaction id."""
+        while self._unsent:
+            room_id, txn_id, body, reply_to = self._unsent.pop(0)
+            try:
+                event_id = await self._send_text(room_id, body, reply_to, txn_id)
+            except CoopNetError as exc:
+                # It may never have left: back to the composer, for the officer to decide.
+                log.warning(
+                    "resending %s to %s failed: %s; back in the composer", txn_id, room_id, exc
+                )
+                if room_id not in self.drafts:
+                    self.save_draft(room_id, body)
+                await self._forget_unsent(room_id, txn_id)
+                continue
+            log.info("interrupted send %s to %s completed as %s", txn_id, room_id, event_id)
 
     async def send_event(self, room_id: str, event: Event) -> str:
         # The causal link: the last step this client holds (every reader orders by it).
@@ -582,6 +655,7 @@ class MatrixService(Service):
         client = self._need_client()
         await client.join(room_id)
         self.room(room_id, self._case_ref(room_id)).invited = False
+        self._note_network_topic(room_id)  # known once joined (an invitation lacks it)
         await self.load_history(room_id)
         self.emit(RoomsChanged())
 
@@ -673,6 +747,9 @@ class MatrixService(Service):
         return record.user_id, record.device_id
 
     async def close(self) -> None:
+        if self._resuming is not None:
+            self._resuming.cancel()  # what it did not send stays in the outbox
+            self._resuming = None
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
@@ -687,6 +764,11 @@ class MatrixService(Service):
                 self._cache_room(room_id)
             await self.cache.close()
             self.cache = None
+
+
+def new_txn_id() -> str:
+    """A Matrix transaction id for one send (kept with it in the outbox)."""
+    return f"coopnet-{uuid.uuid4().hex}"
 
 
 def _cached_entries(

@@ -129,6 +129,7 @@ class MemoryService(Service):
         return event_id
 
     async def send_text(self, room_id: str, body: str, reply_to: str | None = None) -> str:
+        self.drafts.pop(room_id, None)
         return self._add(room_id, text_content(body, reply_to))
 
     async def send_event(self, room_id: str, event: Event) -> str:

@@ -20,6 +20,7 @@ from coopnet.consultation import (
     Consultation as CoreConsultation,
 )
 from coopnet.consultation import (
+    ConsultationSettings,
     HeldDocument,
     HeldReceipt,
     Message,
@@ -32,6 +33,7 @@ from coopnet.protocol import (
     BOT_MARKER,
     Assurance,
     ConsultationOpened,
+    CoordinationOpened,
     Event,
     ParseError,
     Problem,
@@ -39,7 +41,7 @@ from coopnet.protocol import (
     encode,
     parse_content,
 )
-from coopnet.protocol.vocab import DeadlineStatus, Kind, Stage
+from coopnet.protocol.vocab import DeadlineStatus, Kind, NetworkRoomTopic, Stage
 from coopnet.receipts import Keys
 from coopnet.stages import ConsultationStatus, Deadline
 
@@ -199,22 +201,27 @@ class Consultation:
         parties: Parties,
         own_authority: str | None = None,
         receipt_keys: Keys | None = None,
+        settings: ConsultationSettings | None = None,
     ) -> None:
         self.room_id = room_id
         self.case_ref = case_ref
         self.entries: list[Entry] = []
         self.invited = False
         self.inviter: str | None = None  # who invited this account, while invited
+        # A network room's topic (its creation content says it is one): listed apart.
+        self.network_topic: NetworkRoomTopic | None = None
         self.unread = 0
         self.own_authority = own_authority
         self._parties = parties
-        self.core = CoreConsultation(parties, receipt_keys)
+        # The network's rules (the signed directory's): the bots fold with the same ones.
+        self.core = CoreConsultation(parties, receipt_keys, settings=settings)
         self.answers: dict[str, Entry] = {}
         """Notices answering a rejected event, by the rejected event's id (a bot's answer
         counts only when its sender is the bot: see :mod:`tui.widgets.cards`)."""
         self._ids: set[str] = set()
         self._by_id: dict[str, Entry] = {}
         self._open: tuple[int, dt.date, list[Deadline]] | None = None
+        self._coordinates: tuple[int, str | None] | None = None
 
     def holds(self, event_ids: Iterable[str]) -> set[str]:
         """Which of ``event_ids`` the timeline holds (gap filling stops at them)."""
@@ -280,7 +287,22 @@ class Consultation:
     def opened(self) -> ConsultationOpened | None:
         return self.core.opened
 
+    @property
+    def coordinates(self) -> str | None:
+        """The consultation room this room is the internal coordination room of (its first
+        step says so); None for a consultation room."""
+        version = self.core.version
+        if self._coordinates is None or self._coordinates[0] != version:
+            first = next(iter(self.core.steps()), None)
+            room = None
+            if first is not None and isinstance(first.event, CoordinationOpened):
+                room = first.event.consultation_room
+            self._coordinates = (version, room)  # the list asks for every room at each refresh
+        return self._coordinates[1]
+
     def counterpart(self) -> str | None:
+        if self.coordinates is not None:
+            return None  # an internal room: the authority's own agencies only
         opened = self.opened
         if opened is None:
             # An invitation (nothing read yet): the inviter's authority.

@@ -7,7 +7,7 @@ import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.consultation import LIBRARY_ROOM_NAME, Party, Person, Roster
+from coopnet.consultation import LIBRARY_ROOM_NAME, Party, Person, Roster, network_room
 from coopnet.keys import key_id
 from coopnet.profiles import demo_library
 from coopnet.protocol import (
@@ -35,6 +35,7 @@ from coopnet.protocol.vocab import (
     DocumentKind,
     Kind,
     LegalBasisType,
+    NetworkRoomTopic,
     Stage,
     Topic,
 )
@@ -344,9 +345,11 @@ def seeded_service(
     invite: bool = True,
     big_room_cards_every: int = 0,
     documents: bool = False,
+    directory: Directory | None = None,
+    network_rooms: bool = False,
     library: bool = False,
 ) -> MemoryService:
-    service = MemoryService(ME, demo_directory(), now_ms=BASE_MS + 10_000_000)
+    service = MemoryService(ME, directory or demo_directory(), now_ms=BASE_MS + 10_000_000)
     service.today = lambda: BASE_DAY
     for n in range(1, rooms + 1):
         counterpart, user = ("cn", CN) if n % 2 else ("mx", MX)
@@ -361,4 +364,28 @@ def seeded_service(
         seed_library(service)
     if invite:
         service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True, inviter=CN)
+    if network_rooms:
+        seed_network_rooms(service)
     return service
+
+
+def seed_network_rooms(service: MemoryService) -> None:
+    """The lobby of the central authorities and the assurances practice room, as the
+    host's bot creates them (named by the topic's English label), with a little talk."""
+    talk = {
+        NetworkRoomTopic.LOBBY: [(CN, "Our desk is closed on 1 October; urgent matters by phone.")],
+        NetworkRoomTopic.ASSURANCES_PRACTICE: [
+            (MX, "Has anyone monitored detention-conditions assurances by video visit?"),
+            (ME, "We did twice in 2025; the consular visits were easier to arrange."),
+        ],
+    }
+    for n, (topic, said) in enumerate(talk.items(), start=1):
+        room_id = f"!net{n}:127.0.0.11"
+        entries = [
+            text(f"$net{n}-{i}", who, BASE_MS + 1000 * i, body)
+            for i, (who, body) in enumerate(said)
+        ]
+        service.seed(room_id, network_room.topic_label(topic, "en"), entries)  # type: ignore[attr-defined]
+        held = service.consultation(room_id)
+        held.network_topic = topic
+        held.unread = 1 if topic is NetworkRoomTopic.LOBBY else 0  # the lobby's news unread

@@ -27,6 +27,7 @@ from coopnet.protocol import (
     encrypted_file,
 )
 from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
+from coopnet.protocol.vocab import NetworkRoomTopic
 from tui.connection import Connection
 from tui.directory import Directory
 from tui.model import Consultation, Entry, sort_key
@@ -196,6 +197,9 @@ class Service(ABC):
         self.statistics_source: Callable[[], dict[str, Any]] | None = None
         """Where the statistics screen gets the figures of the authority's record (a
         ``coopnet.stats`` document); None: this client was started without it."""
+        self.drafts: dict[str, str] = {}
+        """Per room, what the composer holds and was not sent (kept in the encrypted
+        cache's outbox when there is one, so a crash does not lose it)."""
 
     # ------------------------------------------------------------ state
     @property
@@ -242,9 +246,17 @@ class Service(ABC):
                 self.directory,
                 own_authority=self.own_authority,
                 receipt_keys=self.directory.receipt_keys,
+                settings=self.directory.settings,
             )
             self.rooms[room_id] = found
         return found
+
+    def save_draft(self, room_id: str, text: str) -> None:
+        """Remember the composer's text of a room ("" forgets it)."""
+        if text:
+            self.drafts[room_id] = text
+        else:
+            self.drafts.pop(room_id, None)
 
     def mark_read(self, room_id: str) -> None:
         """The officer has seen everything in this consultation."""
@@ -257,9 +269,30 @@ class Service(ABC):
         return self.statistics_source() if self.statistics_source is not None else None
 
     def consultations(self) -> list[Consultation]:
-        """Every consultation, most urgent first."""
+        """Every consultation, most urgent first, each followed by its internal
+        coordination rooms (an internal room whose consultation is not here comes last);
+        network rooms are listed apart."""
         today = self.today()
-        return sorted(self.rooms.values(), key=lambda c: sort_key(c, today))
+        held = [c for c in self.rooms.values() if c.network_topic is None]
+        ordered = sorted(held, key=lambda c: sort_key(c, today))
+        internal: dict[str, list[Consultation]] = {}
+        for room in ordered:
+            if room.coordinates is not None and room.coordinates in self.rooms:
+                internal.setdefault(room.coordinates, []).append(room)
+        listed = {r.room_id for rooms in internal.values() for r in rooms}
+        shown: list[Consultation] = []
+        for room in ordered:
+            if room.room_id not in listed:
+                shown.append(room)
+                shown.extend(internal.get(room.room_id, ()))
+        return shown
+
+    def network_rooms(self) -> list[Consultation]:
+        """The network rooms of the central authorities this account is in, in the
+        vocabulary's order (the lobby first)."""
+        order = {topic: i for i, topic in enumerate(NetworkRoomTopic)}
+        held = [(c.network_topic, c) for c in self.rooms.values() if c.network_topic is not None]
+        return [c for topic, c in sorted(held, key=lambda tc: (order[tc[0]], tc[1].room_id))]
 
     def add_entry(
         self, room_id: str, entry: Entry, case_ref: str | None = None, history: bool = False
@@ -282,7 +315,7 @@ class Service(ABC):
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:
         """Search the decrypted timelines held on this device (nothing leaves it)."""
         hits = []
-        for consultation in self.consultations():
+        for consultation in self.consultations() + self.network_rooms():
             for entry in consultation.find(query):
                 hits.append((consultation, entry))
         return hits

@@ -6,14 +6,16 @@ start — it narrows the ``m.room.server_acl`` of every room it is in to the roo
 servers that the directory still lists. The homeserver enforces who may do so: the bot
 can change the ACL only of rooms it administers (those it created with
 ``!consult open``: in room version 12 the creator has all power); rooms an officer
-created report ``forbidden`` and are left to that officer. The ACL carries server names
-only, never case data.
+created report ``forbidden`` and are left to that officer. Network rooms are left to
+:mod:`bots.consultation.network_rooms` (their ACL spans every listed server, by the same
+rule). The ACL carries server names only, never case data.
 """
 
 from __future__ import annotations
 
 import logging
 
+from coopnet.consultation import network_room
 from coopnet.errors import CoopNetError
 from coopnet.matrix import CoopNetClient, DevicePolicy, DirectoryDevices
 
@@ -39,6 +41,9 @@ class AclFollower:
         listed = directory.server_names()
         done = True
         for room_id in sorted(client.room_ids()):
+            room = client.room(room_id)
+            if room is not None and network_room.topic_of(room.room_type) is not None:
+                continue  # a network room spans every listed server: NetworkRoomKeeper's
             try:
                 outcome = await client.follow_server_acl(room_id, listed)
             except CoopNetError as exc:

@@ -13,13 +13,15 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bots.consultation.acl import AclFollower
+from bots.consultation.coordination_text import render_mirror, render_task_notice
 from bots.consultation.draft_review import awaiting_checklist, checklist_for, fallback
+from bots.consultation.network_rooms import NetworkRoomKeeper
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
@@ -35,15 +37,22 @@ from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
 from coopnet.consultation import (
     STEP_REASONS,
+    Board,
     ConsultationSettings,
     Message,
     Party,
     Refusal,
     Roster,
     Topic,
+    board_of,
+    judge_task,
+    mirror_of,
     plan_room,
     propose_answer,
+    shared_item_refusals,
+    task_notices,
 )
+from coopnet.consultation.coordination import COORDINATION_EVENTS
 from coopnet.consultation.draft_check import attached_documents
 from coopnet.consultation.drafts import DRAFT_REASONS
 from coopnet.errors import ConsultationError
@@ -54,12 +63,14 @@ from coopnet.profiles import load_profile
 from coopnet.protocol import (
     PAYLOAD_KEY,
     ConsultationOpened,
+    CoordinationTask,
     Document,
     DraftRequest,
     Event,
     ParseError,
     ProgressQuery,
     Receipt,
+    SharedItem,
     content_hash,
     encode,
     label,
@@ -71,7 +82,6 @@ from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from coopnet.protocol.draft_render import problem_text
 from coopnet.protocol.handling import with_handling
 from coopnet.protocol.render import render_text
-from coopnet.protocol.vocab import HandlingCode
 from coopnet.receipts import sign_receipt
 from coopnet.records import NewEntry
 from coopnet.records.evidence import EvidenceStore
@@ -139,12 +149,11 @@ class ConsultationBot(Bot):
         clock: Callable[[], dt.date] = utc_today,
         documents: DocumentSettings | None = None,
         settings: ConsultationSettings | None = None,
-        handling: Mapping[str, tuple[HandlingCode, ...]] | None = None,
     ) -> None:
         super().__init__(config, policy)
-        self.handling_defaults = handling  # the network's handling defaults (None: built-in)
         self.documents = documents or DocumentSettings()
         self.settings = settings or ConsultationSettings()
+        self.handling_defaults = self.settings.handling  # None: the built-in defaults
         self.roster = roster
         self.authority_id = authority_id
         self.records_path = records_path
@@ -156,6 +165,7 @@ class ConsultationBot(Bot):
         self._views: ViewCache | None = None
         self._signing_key = load_or_create_signing_key(signing_key_path)
         self.acl = AclFollower(policy)
+        self.network_rooms = NetworkRoomKeeper(policy, authority_id, self.state)
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -276,8 +286,8 @@ class ConsultationBot(Bot):
     # ---------------------------------------------------------------- events
     async def handle_event(self, event: ReceivedEvent, is_new: bool) -> None:
         # Every kind of event has one outcome, listed in README ("Every kind of event").
-        if not is_new:
-            return
+        if not is_new or self.network_rooms.hosts(event.room_id):
+            return  # a network room this bot keeps is no consultation: nothing to record
         if event.rejected is not None:
             await self._refuse(event, event.rejected)
             return
@@ -449,6 +459,10 @@ class ConsultationBot(Bot):
             parsed,
             trusted=event.trusted,
         )
+        problems = self._coordination_problems(event, parsed, view, message)
+        if problems:
+            await self._reject(event, problems, "rejected.title", message)
+            return
         refusal = view.consultation.check(message)
         if refusal is not None:
             key, reason = self._answer_for(refusal, self.roster.language_of(event.sender))
@@ -482,6 +496,68 @@ class ConsultationBot(Bot):
                 recorded - checked,
                 time.perf_counter() - recorded,
             )
+
+    # ---------------------------------------------------------------- coordination
+    def _coordination_problems(
+        self, event: ReceivedEvent, parsed: Event, view: ConsultationView, message: Message
+    ) -> list[str]:
+        """Why a coordination event is refused: outside an internal room, a task for a
+        non-member or due in the past, an item whose handling codes forbid sharing it."""
+        if not isinstance(parsed, COORDINATION_EVENTS):
+            return []
+        lang = self.roster.language_of(event.sender)
+        if view.consultation.opened is not None:
+            return [text("coordination.misplaced", lang)]
+        if isinstance(parsed, CoordinationTask):
+            room = self.matrix.room(event.room_id)
+            members = room.members if room is not None else frozenset()
+            board = self.board(view)
+            return [str(p) for p in judge_task(parsed, members, message.day, board)]
+        if isinstance(parsed, SharedItem):
+            reasons = shared_item_refusals(parsed)
+            if reasons:
+                why = "; ".join(label(reason, lang) for reason in reasons)
+                return [text("coordination.share.refused", lang, reasons=why)]
+        return []
+
+    def board(self, view: ConsultationView) -> Board:
+        """The internal room's board, from the steps the bot did not refuse."""
+        consultation = view.consultation
+        messages = (consultation.message(s.event_id) for s in consultation.steps())
+        return board_of(m for m in messages if m is not None and m.event_id not in view.rejected)
+
+    async def coordinate(self, room_id: str, view: ConsultationView) -> None:
+        """In an internal room opened by one of this authority's officers, all of whose
+        members are on its own homeserver: mirror its consultation's stage, deadlines and
+        open checklist items when they change, and remind tasks."""
+        board = self.board(view)
+        source_room = board.consultation_room
+        own = self.own_party
+        room = self.matrix.room(room_id)
+        if (
+            source_room is None
+            or board.opened_by not in own.users()
+            or room is None
+            or room.servers != {own.server_name}
+        ):
+            return
+        today = self.clock()
+        lang = self.own_party.language
+        if source_room in self.matrix.room_ids():
+            source = await self.view(source_room)
+            status = source.consultation.status(today)
+            if status is not None:
+                mirror = mirror_of(status, source.consultation.drafts())
+                if mirror.key not in view.notices:
+                    case_ref = status.opened.case_ref
+                    marker = {"kind": "reminder", "key": mirror.key, "mirror": mirror.to_dict()}
+                    body = render_mirror(mirror, case_ref, lang)
+                    await self.notice(room_id, body, "mirror", mirror.key, marker=marker)
+        for notice in task_notices(board, view.notices, today):
+            assignee = notice.task.assignee
+            body = render_task_notice(notice, assignee, lang)
+            marker = {"kind": "reminder", "key": notice.key, "task": notice.task.task_id}
+            await self.notice(room_id, body, "task", notice.key, marker=marker)
 
     async def check_drafts(self, room_id: str) -> None:
         """Post the checklist of every draft version that awaits one, checked against
@@ -635,7 +711,14 @@ class ConsultationBot(Bot):
                 await self.acl.follow(self.matrix)
         except Exception:
             log.exception("following the directory in server ACLs failed; retrying")
+        try:  # and so do the network rooms this authority hosts
+            async with asyncio.timeout(RECONCILE_TIMEOUT):
+                await self.network_rooms.follow(self.matrix)
+        except Exception:
+            log.exception("keeping the network rooms in line with the directory failed; retrying")
         for room_id in self.rooms_by_activity():
+            if self.network_rooms.hosts(room_id):
+                continue
             try:
                 async with asyncio.timeout(RECONCILE_TIMEOUT):
                     await self.reconcile(room_id)
@@ -660,6 +743,8 @@ class ConsultationBot(Bot):
         for (user_id, device_id), _first in view.unwarned():
             await self.warn_untrusted(room_id, user_id, device_id)
         await self.check_drafts(room_id)
+        if consultation.opened is None:
+            await self.coordinate(room_id, view)
         status = consultation.status(self.clock())
         if status is None:
             return

@@ -19,7 +19,6 @@ from bots.consultation.config_file import (
 )
 from bots.framework import BotConfig
 from bots.framework.supervisor import supervise
-from coopnet.consultation import ConsultationSettings
 from coopnet.errors import CoopNetError
 from coopnet.keys import key_id, prepare_signing_key, public_key_file
 from coopnet.matrix import CoopNetClient
@@ -34,8 +33,6 @@ from coopnet.network import (
     signing_key_file,
     state_db,
 )
-from coopnet.protocol.handling import parse_entries
-from coopnet.protocol.vocab import HandlingCode
 from coopnet.records.evidence import EvidenceStore
 
 log = logging.getLogger(__name__)
@@ -84,22 +81,10 @@ def build_bot(
             # The local network keeps evidence: the demo's exports carry the documents.
             EvidenceStore(evidence_dir(authority), evidence_key_file(authority)),
         ),
-        settings=ConsultationSettings(
-            progress_answer_working_days=network.progress_answer_working_days
-        ),
-        handling=network_handling(network),
+        # The network's rules as its signed directory gives them (network.json's before
+        # the first directory): the clients fold with the same ones.
+        settings=roster.settings,
     )
-
-
-def network_handling(network: Network) -> dict[str, tuple[HandlingCode, ...]] | None:
-    """The network's handling defaults (None: the built-in ones); a bad entry stops the
-    bot with the entry named."""
-    if not network.handling_defaults:
-        return None
-    parsed = parse_entries(network.handling_defaults)
-    if isinstance(parsed, list):
-        raise CoopNetError(f"{network.file}: " + "; ".join(str(p) for p in parsed))
-    return parsed
 
 
 def run(
@@ -136,6 +121,7 @@ def build_bot_from_setup(
         profiles_dir=profiles_dir,
         clock=clock,
         documents=document_settings(setup.file),
+        settings=setup.roster.settings,
     )
 
 

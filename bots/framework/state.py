@@ -170,6 +170,23 @@ class BotState:
             [token],
         )
 
+    # -- network rooms this bot created and so administers (room version 12: the creator)
+    def network_rooms(self) -> dict[str, str]:
+        """Topic → room id of every network room this bot created."""
+        rows = self._run(
+            lambda db: db.execute(
+                "SELECT key, value FROM kv WHERE key LIKE 'network_room:%'"
+            ).fetchall()
+        )
+        return {str(key).removeprefix("network_room:"): str(value) for key, value in rows}
+
+    async def save_network_room(self, topic: str, room_id: str) -> None:
+        await self._write(
+            "INSERT INTO kv(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            [f"network_room:{topic}", room_id],
+        )
+
     # -- events held back until an earlier one of their room gets its key
     async def add_pending(self, event: ReceivedEvent) -> None:
         await self._write(

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "coopnet.cli.library",
     "coopnet.cli.stats",
     "coopnet.cli.review",
+    "coopnet.cli.coordination",
 ]
 
 

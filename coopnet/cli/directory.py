@@ -18,11 +18,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from coopnet.consultation.network_room import topic_label
 from coopnet.datafile import read_json
 from coopnet.errors import BadFileError, Ed25519KeyError
 from coopnet.keys import key_id, load_public_key, public_key_from_hex, public_key_hex
 from coopnet.network import load_network
 from coopnet.network import trust as network_trust
+from coopnet.protocol.vocab import NetworkRoomTopic
 from coopnet.trust import directory as d
 from coopnet.trust.errors import DirectoryRefused, TrustError
 from coopnet.trust.store import (
@@ -208,6 +210,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     enrol.add_argument("request", type=Path, help="the enrolment request file")
     enrol.set_defaults(func=_steward(_enrol))
 
+    topics = ", ".join(NetworkRoomTopic)
+    add_room = _steward_command(
+        commands,
+        "add-network-room",
+        "ask for a network room of the central authorities (created and kept by the host "
+        "authority's bot: every listed officer invited, anyone else removed, the server ACL "
+        "allowing the listed servers)",
+    )
+    add_room.add_argument("topic", help=f"one of: {topics}")
+    add_room.add_argument(
+        "--host", required=True, metavar="ID", help="the authority whose bot creates and keeps it"
+    )
+    add_room.set_defaults(func=_steward(_add_network_room))
+
+    remove_room = _steward_command(
+        commands, "remove-network-room", "stop keeping a network room (the room itself stays)"
+    )
+    remove_room.add_argument("topic", help=f"one of: {topics}")
+    remove_room.set_defaults(func=_steward(lambda a, x: d.without_network_room(x, a.topic)))
+
     resign = _steward_command(commands, "resign", "sign the same content as the next version")
     resign.set_defaults(func=_steward(lambda _a, x: x))
 
@@ -292,6 +314,13 @@ def _show(args: argparse.Namespace) -> int:
             str(sum(len(m.devices) for m in a.members())),
         )
     console.print(table)
+    if directory.network_rooms:
+        rooms = Table(title="network rooms (kept by the host authority's bot)")
+        for column in ("topic", "name", "host"):
+            rooms.add_column(column)
+        for room in directory.network_rooms:
+            rooms.add_row(room.topic, topic_label(room.topic, "en"), room.host)
+        console.print(rooms)
     return 0
 
 
@@ -393,6 +422,16 @@ def _add_authority(args: argparse.Namespace, directory: d.Directory) -> d.Direct
         contacts=tuple(contacts),
     )
     return d.with_authority(directory, authority)
+
+
+def _add_network_room(args: argparse.Namespace, directory: d.Directory) -> d.Directory:
+    if args.topic not in set(NetworkRoomTopic):
+        known = ", ".join(NetworkRoomTopic)
+        raise TrustError(f"topic {args.topic!r}: not a network room topic (choose: {known})")
+    if directory.authority(args.host) is None:
+        known = ", ".join(a.id for a in directory.authorities)
+        raise TrustError(f"--host {args.host!r}: no such authority in the directory ({known})")
+    return d.with_network_room(directory, args.topic, args.host)
 
 
 def _add_officer(args: argparse.Namespace, directory: d.Directory) -> d.Directory:

@@ -128,6 +128,7 @@ class Reporter:
             print(text)
 
 
+# ------------------------------------------------------------------ commands
 def _send(args: argparse.Namespace) -> int:
     from coopnet.cli.documents_io import send
 

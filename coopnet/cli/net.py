@@ -1,4 +1,5 @@
-"""``coopnet net up|status|down|apply-directory|add-authority``: the local network."""
+"""``coopnet net up|status|down|apply-directory|add-authority|add-agency``: the local
+network."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from coopnet.errors import CoopNetError
-from coopnet.network import lifecycle
+from coopnet.network import lifecycle, probes
 from coopnet.network.apply import apply_directory
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES
 from coopnet.network.growth import add_authority
+from coopnet.network.model import AGENCIES
 
 DEFAULT_DIR = "demo-net"
 
@@ -63,7 +65,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--federation-port", type=int, default=8448, help="default: %(default)s")
     up.set_defaults(func=_up)
 
-    status = commands.add_parser("status", help="show each homeserver's state")
+    status = commands.add_parser(
+        "status",
+        help="show each homeserver's state, clock offset and federation certificate",
+        description="Show each homeserver's process, health, clock offset (from the Date "
+        "header of its answers; a warning above "
+        f"{probes.CLOCK_WARN_SECONDS:.0f} s) and the federation certificate it serves, "
+        "checked against the network CA. Exit code 3: a homeserver stopped or not "
+        "answering; 4: a certificate the members refuse (expired, not yet valid or not "
+        "signed by the network CA).",
+    )
     _dir_option(status)
     status.set_defaults(func=_status)
 
@@ -94,6 +105,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _dir_option(add)
     add.add_argument("--no-bot", action="store_true", help="do not start its bot")
     add.set_defaults(func=_add_authority)
+
+    agency = commands.add_parser(
+        "add-agency",
+        help="add an internal account of a domestic agency to an authority",
+        description="Register and enrol an account of one of the authority's domestic "
+        "agencies (prosecutor, police, foreign affairs, court liaison) on its own homeserver, "
+        "for its internal coordination rooms ('coopnet coordination open'). It is never "
+        "listed in the signed directory: only the authority's own devices trust it (a running "
+        "bot once restarted).",
+    )
+    agency.add_argument("authority", metavar="AUTHORITY", help="the authority's id, e.g. ch")
+    agency.add_argument("agency", choices=AGENCIES, help="which domestic agency")
+    agency.add_argument("--localpart", help="the account's localpart (default: the agency)")
+    agency.add_argument("--name", help="display name (default: State and agency)")
+    _dir_option(agency)
+    agency.set_defaults(func=_add_agency)
 
 
 def _dir_option(parser: argparse.ArgumentParser) -> None:
@@ -143,8 +170,18 @@ def _up(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     network, states = asyncio.run(lifecycle.status(args.dir))
     table = Table(title=f"CoopNet network {network.name} ({network.directory})")
-    for column in ("authority", "client URL", "homeserver", "health", "bot"):
+    for column in (
+        "authority",
+        "client URL",
+        "homeserver",
+        "health",
+        "clock",
+        "certificate",
+        "bot",
+    ):
         table.add_column(column, no_wrap=True)
+    problems: list[str] = []
+    warnings: list[str] = []
     for s in states:
         a = s.authority
         bot = "—"
@@ -156,15 +193,48 @@ def _status(args: argparse.Namespace) -> int:
                 if s.bot_pid
                 else "[red]stopped[/]"
             )
+        clock, certificate = _probe_cells(s, problems, warnings)
         table.add_row(
             a.id + ("" if a.member else " (outsider)"),
             a.client_url,
             f"pid {s.pid}" if s.pid else "[red]stopped[/]",
             "[green]ok[/]" if s.healthy else "[red]not answering[/]",
+            clock,
+            certificate,
             bot,
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for line in problems:
+        console.print(f"[red]error:[/] {line}", highlight=False)
+    for line in warnings:
+        console.print(f"[yellow]warning:[/] {line}", highlight=False)
+    if problems:
+        return 4
     return 0 if all(s.pid and s.healthy for s in states) else 3
+
+
+def _probe_cells(
+    s: lifecycle.AuthorityStatus, problems: list[str], warnings: list[str]
+) -> tuple[str, str]:
+    """The clock and certificate cells of one row; what is wrong goes to the lists, named."""
+    if s.probe is None:
+        return "—", "—"
+    a = s.authority
+    who = f"{a.id} ({a.server_name})"
+    clock = "—" if s.probe.clock_offset is None else f"{s.probe.clock_offset:+.0f} s"
+    if warning := probes.clock_warning(s.probe.clock_offset):
+        warnings.append(f"{who}: {warning}; deadlines and receipts use event times, check NTP")
+        clock = f"[yellow]{clock}[/]"
+    if s.probe.certificate_problem is not None:
+        problems.append(
+            f"{who}: {s.probe.certificate_problem}; the other members refuse to federate with it"
+        )
+        return clock, "[red]refused[/]"
+    if s.probe.certificate_error is not None:
+        problems.append(f"{who}: {s.probe.certificate_error}")
+        return clock, "[red]unreadable[/]"
+    return clock, "[green]ok[/]"
 
 
 def _down(args: argparse.Namespace) -> int:
@@ -204,4 +274,24 @@ def _add_authority(args: argparse.Namespace) -> int:
         f"[bold green]{added.authority.id} ({added.authority.state}) is a member[/] "
         f"in directory v{added.version}: {phases}"
     )
+    return 0
+
+
+def _add_agency(args: argparse.Namespace) -> int:
+    from coopnet.network import load_network
+    from coopnet.network.internal import add_internal_account
+
+    console = Console(stderr=True)
+    network = load_network(args.dir)
+    account = asyncio.run(
+        add_internal_account(
+            network,
+            args.authority,
+            args.agency,
+            args.localpart,
+            args.name,
+            lambda m: console.print(f"  [green]✓[/] {m}"),
+        )
+    )
+    print(account.user_id)
     return 0

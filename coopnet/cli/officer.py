@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,10 +141,8 @@ def officer_account(args: argparse.Namespace) -> OfficerAccount:
     )
 
 
-def run_as_officer(
-    args: argparse.Namespace, work: Callable[[OfficerAccount], Awaitable[Any]]
-) -> Any:
-    """Run ``work`` with the account the arguments name, within ``args.timeout`` seconds."""
+def run_as_officer(args: argparse.Namespace, work: Callable[[OfficerAccount], Any]) -> Any:
+    """Run ``work`` for the account the arguments name, within ``--timeout`` seconds."""
     account = officer_account(args)
 
     async def main() -> Any:

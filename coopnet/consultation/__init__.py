@@ -13,7 +13,9 @@
 - :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
   refusals, conflicts and receipts of one room, folded incrementally;
 - :mod:`~coopnet.consultation.library` – the practice library: entries, search, "relied on";
-- :mod:`~coopnet.consultation.room` – the plan of a consultation room (and a library room).
+- :mod:`~coopnet.consultation.room` – the plan of a consultation room (and a library room);
+- :mod:`~coopnet.consultation.coordination` – an authority's internal coordination room:
+  tasks, shared items, what the bot mirrors there.
 
 The bot and the client compute a consultation through this package and nowhere else, so
 they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio nor aiohttp.
@@ -25,6 +27,18 @@ from coopnet.consultation.assurances import (
     RELIANCE_NO_ASSURANCE,
     AssuranceRecord,
     AssuranceRegister,
+)
+from coopnet.consultation.coordination import (
+    Board,
+    HeldTask,
+    Mirror,
+    TaskNotice,
+    board_of,
+    judge_task,
+    mirror_of,
+    share_refusals,
+    shared_item_refusals,
+    task_notices,
 )
 from coopnet.consultation.decision import REASONS as _DECISION_REASONS
 from coopnet.consultation.documents import (
@@ -55,6 +69,7 @@ from coopnet.consultation.progress import propose_answer
 from coopnet.consultation.room import (
     LIBRARY_ROOM_NAME,
     RoomPlan,
+    plan_coordination_room,
     plan_library_room,
     plan_room,
     room_plan,
@@ -82,6 +97,16 @@ STEP_REASONS: tuple[str, ...] = (
 ``reason.<code>`` in six languages."""
 
 __all__ = [
+    "Board",
+    "HeldTask",
+    "Mirror",
+    "TaskNotice",
+    "board_of",
+    "judge_task",
+    "mirror_of",
+    "share_refusals",
+    "shared_item_refusals",
+    "task_notices",
     "STEP_REASONS",
     "DEFAULT_RESPOND_DAYS",
     "UNTRUSTED_DEVICE",
@@ -120,6 +145,7 @@ __all__ = [
     "plan_room",
     "relied_on",
     "reliance",
+    "plan_coordination_room",
     "room_plan",
     "topic_of",
     "document_tree",

@@ -11,7 +11,7 @@ carries no case data: the name is the neutral case reference and there is no top
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from coopnet.consultation.roster import Roster
@@ -115,6 +115,8 @@ class RoomPlan:
     servers: tuple[str, ...]  # the servers the room's ACL allows
     initial_state: tuple[dict[str, Any], ...]
     power_levels: dict[str, Any]
+    room_type: str | None = None  # creation content ``type``: None for a consultation
+    federate: bool = True  # False: ``m.federate: false``, the room never leaves its server
 
 
 def room_plan(case_ref: str, invite: Iterable[str], servers: Iterable[str]) -> RoomPlan:
@@ -145,6 +147,32 @@ def plan_room(roster: Roster, case_ref: str, creator: str, counterpart: str) -> 
         raise ConsultationError(f"{counterpart!r} is not another authority (choose: {known})")
     invite = (set(own.users()) | set(other.users())) - {creator}
     return room_plan(case_ref, invite, {own.server_name, other.server_name})
+
+
+def coordination_room_name(case_ref: str) -> str:
+    """The internal room's name: the neutral case reference, marked internal."""
+    return f"{case_ref} (internal)"
+
+
+def plan_coordination_room(
+    roster: Roster, case_ref: str, creator: str, agencies: Iterable[str]
+) -> RoomPlan:
+    """The internal coordination room of ``creator``'s authority for ``case_ref``: not
+    federated (``m.federate: false``), its ACL only its own server, encrypted like a
+    consultation room; invited: the authority's officers and bot and the given accounts
+    of its domestic agencies, which must be accounts of its own homeserver."""
+    own = roster.party_of(creator)
+    if own is None:
+        raise ConsultationError(f"{creator} belongs to no authority of the network")
+    foreign = sorted(a for a in agencies if ":" not in a or server_of(a) != own.server_name)
+    if foreign:
+        raise ConsultationError(
+            f"members: {', '.join(foreign)} not accounts of {own.server_name}; an internal "
+            "room holds only the authority's own accounts"
+        )
+    invite = (set(own.users()) | set(agencies)) - {creator}
+    plan = room_plan(case_ref, invite, {own.server_name})
+    return replace(plan, name=coordination_room_name(case_ref), federate=False)
 
 
 LIBRARY_ROOM_NAME = "CoopNet practice library"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from coopnet.consultation.settings import ConsultationSettings
 from coopnet.ids import server_of
 from coopnet.receipts import Keys, keys_from_directory
 from coopnet.trust.directory import ContactPoint, Directory
@@ -61,6 +62,8 @@ class Roster:
     """The member bots' receipt-signing public keys (key id → key), as the directory lists
     them (retired and revoked ones included, to judge old receipts)."""
     source: str = "none"
+    settings: ConsultationSettings = field(default_factory=ConsultationSettings, compare=False)
+    """What the network sets for every consultation (the signed directory's rules)."""
     _by_id: dict[str, Party] = field(default_factory=dict, repr=False, compare=False)
     _by_server: dict[str, Party] = field(default_factory=dict, repr=False, compare=False)
 
@@ -99,7 +102,8 @@ class Roster:
                 )
             )
         described = f"{source} (signed, version {directory.version}, {directory.issued_at})"
-        return cls(tuple(parties), keys_from_directory(directory), described)
+        settings = ConsultationSettings.from_rules(directory.rules)
+        return cls(tuple(parties), keys_from_directory(directory), described, settings)
 
     # ------------------------------------------------------------ queries
     def party(self, authority_id: str) -> Party | None:

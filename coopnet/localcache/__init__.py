@@ -10,13 +10,14 @@ from __future__ import annotations
 from coopnet.errors import CacheError, WrongPassphrase
 from coopnet.localcache.background import BackgroundCache
 from coopnet.localcache.sealing import KdfParams
-from coopnet.localcache.store import EncryptedCache, Record
+from coopnet.localcache.store import DRAFT_SLOT, EncryptedCache, Record
 
 CACHE_FILE = "cache.db"
 """The cache's name inside a device store directory."""
 
 __all__ = [
     "CACHE_FILE",
+    "DRAFT_SLOT",
     "BackgroundCache",
     "CacheError",
     "EncryptedCache",

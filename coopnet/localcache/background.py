@@ -108,6 +108,29 @@ class BackgroundCache:
             except Exception:  # the cache is a copy: a failed write loses nothing remote
                 log.exception("writing %d cached events failed", len(batch))
 
+    # The outbox is written through at once, in call order (one thread): a pending send
+    # is on disk before its request leaves.
+    async def keep_outbox(
+        self, room_id: str, slot: str, record: Record, drop: tuple[str, ...] = ()
+    ) -> None:
+        await self._run(functools.partial(self._cache.keep_outbox, room_id, slot, record, drop))
+
+    def queue_outbox(self, room_id: str, slot: str, record: Record | None) -> None:
+        """Store (or, with None, delete) an outbox row without waiting: handed to the
+        cache's thread now, so it is written before anything asked for later."""
+        if record is None:
+            write = functools.partial(self._cache.drop_outbox, room_id, slot)
+        else:
+            write = functools.partial(self._cache.keep_outbox, room_id, slot, record)
+        future = asyncio.get_running_loop().run_in_executor(self._executor, write)
+        future.add_done_callback(_log_failure)
+
+    async def drop_outbox(self, room_id: str, slot: str) -> None:
+        await self._run(functools.partial(self._cache.drop_outbox, room_id, slot))
+
+    async def outbox(self) -> list[tuple[str, str, Record]]:
+        return await self._run(lambda: list(self._cache.outbox()))
+
     async def flush(self) -> None:
         """Wait until everything queued so far is written."""
         while self._flushing is not None and not self._flushing.done():
@@ -129,3 +152,8 @@ class BackgroundCache:
             await self._run(self._cache.close)
         finally:
             self._executor.shutdown(wait=True)
+
+
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("writing the outbox failed: %r", future.exception())

@@ -51,6 +51,20 @@ def _m0001(db: Database) -> None:
     )
 
 
+@migrations(name="0002_outbox")
+def _m0002(db: Database) -> None:
+    # What the officer wrote and has not seen sent: a composer's draft (slot "draft") or a
+    # message on its way, under the Matrix transaction id it is sent with (slot = txn id).
+    db["outbox"].create(  # type: ignore[union-attr]
+        {"room_id": str, "slot": str, "blob": bytes},
+        pk=("room_id", "slot"),
+        not_null={"blob"},
+    )
+
+
+DRAFT_SLOT = "draft"
+"""The outbox slot of a room's composer text (the others are transaction ids)."""
+
 Record = dict[str, Any]
 """What callers store: any JSON object."""
 
@@ -180,6 +194,35 @@ class EncryptedCache:
             record = self._open(blob, "events", room_id, event_id)
             if record is not None:
                 yield room_id, event_id, record
+
+    # ------------------------------------------------------------ outbox
+    def keep_outbox(
+        self, room_id: str, slot: str, record: Record, drop: Iterable[str] = ()
+    ) -> None:
+        """Store one outbox row and delete the ``drop`` slots of the same room, in one
+        transaction: a draft becomes a pending send without a moment when it is neither."""
+        blob = self._seal(record, "outbox", room_id, slot)
+        with self._db.conn:
+            self._db.conn.executemany(
+                "DELETE FROM outbox WHERE room_id = ? AND slot = ?",
+                [(room_id, gone) for gone in drop if gone != slot],
+            )
+            self._db["outbox"].upsert(  # type: ignore[union-attr]
+                {"room_id": room_id, "slot": slot, "blob": blob}, pk=("room_id", "slot")
+            )
+
+    def drop_outbox(self, room_id: str, slot: str) -> None:
+        with self._db.conn:
+            self._db.conn.execute(
+                "DELETE FROM outbox WHERE room_id = ? AND slot = ?", (room_id, slot)
+            )
+
+    def outbox(self) -> Iterator[tuple[str, str, Record]]:
+        rows = self._db.execute("SELECT room_id, slot, blob FROM outbox").fetchall()
+        for room_id, slot, blob in rows:
+            record = self._open(blob, "outbox", room_id, slot)
+            if record is not None:
+                yield room_id, slot, record
 
     def _seal(self, record: Record, table: str, *key: str) -> bytes:
         plain = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -810,19 +810,25 @@ class CoopNetClient:
         )
 
     async def create_room(self, plan: RoomPlan) -> RoomID:
-        """Create a consultation room as :func:`coopnet.consultation.plan_room` planned it
-        (encrypted, invite-only, named by its neutral case reference)."""
+        """Create a room as it was planned: a consultation
+        (:func:`coopnet.consultation.plan_room`, named by its neutral case reference), a
+        network room (:func:`~coopnet.consultation.network_room.plan`, named by its topic)
+        or an internal coordination room (:func:`coopnet.consultation.plan_coordination_room`:
+        created with ``m.federate: false``, so it can never leave this homeserver); each
+        encrypted and invite-only."""
         resp = await self._nio.room_create(
             visibility=RoomVisibility.private,
             name=plan.name,
             preset=RoomPreset.private_chat,
             room_version=plan.room_version,
+            room_type=plan.room_type,
             invite=list(plan.invite),
             initial_state=[dict(state) for state in plan.initial_state],
             power_level_override=plan.power_levels,
+            federate=plan.federate,
         )
         if isinstance(resp, RoomCreateError):
-            raise MatrixError(f"creating the consultation room {plan.name!r} failed: {resp}")
+            raise MatrixError(f"creating the room {plan.name!r} failed: {resp}")
         room_id = RoomID(resp.room_id)
         await self.wait_until(
             lambda: room_id in self._nio.rooms, 30, f"the new room {room_id} to sync"
@@ -875,12 +881,17 @@ class CoopNetClient:
         wanted = followed_server_acl(current, servers, listed_servers, server_of(self.user_id))
         if wanted is None:
             return "unchanged"
-        resp = await self._nio.room_put_state(room_id, "m.room.server_acl", wanted)
+        return await self.set_server_acl(room_id, wanted)
+
+    async def set_server_acl(self, room_id: str, content: dict[str, Any]) -> str:
+        """Write the room's server ACL: ``"updated"``, or ``"forbidden"`` when this account
+        lacks the power to."""
+        resp = await self._nio.room_put_state(room_id, "m.room.server_acl", content)
         if isinstance(resp, RoomPutStateError):
             if resp.status_code == "M_FORBIDDEN":
                 return "forbidden"
             raise MatrixError(f"updating the server ACL of {room_id} failed: {resp}")
-        log.info("server ACL of %s now allows %s", room_id, ", ".join(wanted["allow"]))
+        log.info("server ACL of %s now allows %s", room_id, ", ".join(content["allow"]))
         return "updated"
 
     async def invite(self, room_id: str, user_id: str) -> None:

@@ -82,7 +82,10 @@ class DirectoryDevices:
     Ed25519 key; or when the directory lists the user's master key and that master key's
     self-signing key signed the device (cross-signing: an officer's new device is trusted
     once the officer signed it); or when this device's officer verified it interactively
-    (SAS) and the user is a member listed in the directory. Everything else — an unlisted
+    (SAS) and the user is a member listed in the directory; or, for the accounts of the
+    authority's own domestic agencies (``local``: user id -> device id -> key, from the
+    authority's configuration; never in the directory, never federated), exactly the
+    enrolled device with its key. Everything else — an unlisted
     device, a listed device id with another key, a device signed by another master key
     than the listed one, any device of a user the directory does not list — is excluded
     (blacklisted, no room keys); :meth:`reason` says why. ``directory`` may be swapped
@@ -97,14 +100,20 @@ class DirectoryDevices:
         directory: Directory,
         verifications: VerificationStore | None = None,
         source: tuple[Path, str, Path] | None = None,
+        local: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.directory = directory
         self.verifications = verifications
         self._source = source  # (signed file, steward key, accepted-version file)
+        self.local: Mapping[str, Mapping[str, str]] = local or {}
 
     @classmethod
     def load(
-        cls, directory_file: str | Path, steward_key: str, store_dir: Path
+        cls,
+        directory_file: str | Path,
+        steward_key: str,
+        store_dir: Path,
+        local: Mapping[str, Mapping[str, str]] | None = None,
     ) -> DirectoryDevices:
         """The policy of one device: the signed directory, verified against the pinned
         steward key and this device's own accepted version (no rollback), and the
@@ -112,7 +121,8 @@ class DirectoryDevices:
         """
         source = (Path(directory_file), steward_key, store_dir / cls.ACCEPTED_FILE)
         directory = load_verified(*source)
-        return cls(directory, VerificationStore(store_dir / cls.VERIFICATIONS_FILE), source)
+        verifications = VerificationStore(store_dir / cls.VERIFICATIONS_FILE)
+        return cls(directory, verifications, source, local)
 
     def reload(self) -> Directory:
         """Re-read the signed directory (a newer version is accepted, an older one refused)."""
@@ -132,6 +142,11 @@ class DirectoryDevices:
 
     def reason(self, device: DeviceInfo) -> str:
         """Why the device is excluded; empty when it is trusted."""
+        enrolled = self.local.get(device.user_id)
+        if enrolled is not None:
+            if enrolled.get(device.device_id) == device.ed25519:
+                return ""
+            return "not the device its authority enrolled for this internal account"
         found = self.directory.member(device.user_id)
         if found is None:
             return f"{device.user_id} is not in the directory"

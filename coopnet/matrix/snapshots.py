@@ -99,6 +99,8 @@ class Room:
     guest_access: str | None = None
     history_visibility: str | None = None
     power_levels: PowerLevels = PowerLevels()
+    room_type: str | None = None  # from its creation content (a network room's says so)
+    creator: str | None = None
 
     @property
     def members(self) -> frozenset[UserID]:
@@ -135,6 +137,8 @@ def room_of(nio_room: Any) -> Room:
         guest_access=nio_room.guest_access,
         history_visibility=nio_room.history_visibility,
         power_levels=power_levels_of(nio_room.power_levels),
+        room_type=getattr(nio_room, "room_type", None) or None,
+        creator=getattr(nio_room, "creator", None) or None,
     )
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import aiohttp
 import yaml
+from cryptography import x509
 
 from coopnet.errors import NetworkError
 from coopnet.keys import ensure_private_dir, write_private
 from coopnet.matrix import CoopNetClient, EnrolledDevices
 from coopnet.matrix.admin import register_user
-from coopnet.network import botproc, demo, process
+from coopnet.network import botproc, demo, probes, process
 from coopnet.network import trust as network_trust
 from coopnet.network.catalogue import DEFAULT_AUTHORITIES, describe
 from coopnet.network.model import NETWORK_FILE, Account, Authority, Network, load_network
@@ -247,23 +248,23 @@ async def start_missing(network: Network, report: Report) -> list[Authority]:
     return started
 
 
+async def register_account(authority: Authority, account: Account) -> None:
+    """Create the account on its homeserver (an existing one is fine)."""
+    await register_user(
+        authority.client_url,
+        authority.server_name,
+        authority.registration_shared_secret,
+        account.localpart,
+        account.password,
+        account.display_name,
+    )
+
+
 async def register_accounts(
     network: Network, report: Report, only: list[Authority] | None = None
 ) -> None:
     for authority in network.authorities if only is None else only:
-        await asyncio.gather(
-            *(
-                register_user(
-                    authority.client_url,
-                    authority.server_name,
-                    authority.registration_shared_secret,
-                    account.localpart,
-                    account.password,
-                    account.display_name,
-                )
-                for account in authority.accounts
-            )
-        )
+        await asyncio.gather(*(register_account(authority, a) for a in authority.accounts))
         report(f"{authority.id}: {len(authority.accounts)} accounts ready")
 
 
@@ -392,6 +393,10 @@ async def up(
             await start_bots(network, report, bot_tick_seconds, started_bots)
         if seed_demo:
             await demo.seed(network, report)
+            # (imported here: it registers accounts through this module)
+            from coopnet.network.demo_internal import seed_internal_room
+
+            await seed_internal_room(network, report)
     except BotsNotReady:
         raise  # what runs is healthy; only the bots that failed were stopped
     except BaseException:
@@ -479,17 +484,26 @@ class AuthorityStatus:
     healthy: bool
     bot_pid: int | None = None
     bot_ready: bool = False
+    probe: probes.Probe | None = None  # None: not probed (the homeserver does not answer)
 
 
 async def status(directory: str | Path) -> tuple[Network, list[AuthorityStatus]]:
     network = load_network(directory)
+    ca = x509.load_pem_x509_certificate(Path(network.ca_cert).read_bytes())
     async with aiohttp.ClientSession() as session:
         healthy = await asyncio.gather(
             *(process.is_healthy(session, a) for a in network.authorities)
         )
+
+        async def probe(authority: Authority, ok: bool) -> probes.Probe | None:
+            return await probes.probe(session, authority, ca) if ok else None
+
+        probed = await asyncio.gather(
+            *(probe(a, ok) for a, ok in zip(network.authorities, healthy, strict=True))
+        )
     return network, [
-        AuthorityStatus(a, process.read_pid(a), ok, botproc.read_pid(a), botproc.is_ready(a))
-        for a, ok in zip(network.authorities, healthy, strict=True)
+        AuthorityStatus(a, process.read_pid(a), ok, botproc.read_pid(a), botproc.is_ready(a), found)
+        for a, ok, found in zip(network.authorities, healthy, probed, strict=True)
     ]
 
 

@@ -41,12 +41,20 @@ _SECRET = Text(1024)
 _OPTIONAL = Nullable(Text(4096))
 
 
+INTERNAL = "internal"
+ROLES = ("officer", "bot", INTERNAL)
+AGENCIES = ("prosecutor", "police", "foreign_affairs", "court_liaison")
+"""The domestic agencies an internal account may belong to."""
+
+
 @dataclass
 class Account(FileRecord):
     user_id: str = spec(Text(255, pattern=_USER_ID, what="a Matrix user id"))
     localpart: str = spec(Text(255))
     password: str = spec(_SECRET)
-    role: str = spec(Text(choices=("officer", "bot")))
+    # internal: an account of a domestic agency (prosecutor, police, foreign affairs, court
+    # liaison) for the authority's coordination rooms; the signed directory never lists it.
+    role: str = spec(Text(choices=ROLES))
     display_name: str = spec(Text(255, min_len=0))
     device_id: str | None = spec(_OPTIONAL, default=None)
     # the device's fingerprint key, recorded when it first logs in
@@ -57,10 +65,15 @@ class Account(FileRecord):
     # The recovery key of the account's secret storage and key backup, given once when the
     # account is enrolled (a local network keeps it here, next to the password, 0600).
     recovery_key: str | None = spec(_OPTIONAL, default=None)
+    agency: str | None = spec(Nullable(Text(choices=AGENCIES)), default=None)  # internal only
 
     @property
     def is_bot(self) -> bool:
         return self.role == "bot"
+
+    @property
+    def is_internal(self) -> bool:
+        return self.role == INTERNAL
 
 
 @dataclass
@@ -93,6 +106,10 @@ class Authority(FileRecord):
 
     def officers(self) -> list[Account]:
         return [a for a in self.accounts if a.role == "officer"]
+
+    def internal_accounts(self) -> list[Account]:
+        """The domestic agencies' accounts: on this homeserver only, never in the directory."""
+        return [a for a in self.accounts if a.role == INTERNAL]
 
     def bot(self) -> Account | None:
         return next((a for a in self.accounts if a.role == "bot"), None)

@@ -102,11 +102,13 @@ def issue_server_certificate(
     cert_path: Path,
     key_path: Path,
     extra_names: Sequence[str] = (),
+    valid_until: dt.datetime | None = None,
 ) -> None:
     """Issue a TLS server certificate for ``server_name`` signed by the network CA.
 
     ``extra_names`` adds subject-alternative names (a production homeserver reached under
-    another host name than its server name).
+    another host name than its server name). ``valid_until`` replaces the usual validity
+    (the reliability suite issues an expired certificate with it).
     """
     ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
@@ -114,14 +116,16 @@ def issue_server_certificate(
         raise TypeError("the network CA key must be an EC key")
     key = ec.generate_private_key(ec.SECP256R1())
     now = _now()
+    not_after = valid_until or now + SERVER_VALIDITY
+    not_before = min(now - dt.timedelta(minutes=5), not_after - dt.timedelta(days=1))
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, server_name)]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + SERVER_VALIDITY)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
         .add_extension(_subject_alt_name(server_name, extra_names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(

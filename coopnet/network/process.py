@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
@@ -93,7 +94,12 @@ def read_pid(authority: Authority) -> int | None:
     return pid
 
 
-def start_synapse(authority: Authority) -> subprocess.Popen[bytes]:
+def start_synapse(
+    authority: Authority, extra_env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start the authority's Synapse in its own session. ``extra_env`` is added to its
+    environment: the reliability suite runs one homeserver under libfaketime with it
+    (``LD_PRELOAD`` and ``FAKETIME``) to put its clock an hour off."""
     config = authority.path / "homeserver.yaml"
     stdout = open(authority.path / STDOUT_LOG, "ab")  # noqa: SIM115 - handed to the child
     try:
@@ -104,6 +110,7 @@ def start_synapse(authority: Authority) -> subprocess.Popen[bytes]:
             stdout=stdout,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=None if extra_env is None else {**os.environ, **extra_env},
         )
     finally:
         stdout.close()

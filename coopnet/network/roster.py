@@ -12,6 +12,7 @@ from coopnet.errors import CoopNetError
 from coopnet.keys import key_id, load_signing_key
 from coopnet.network.botproc import signing_key_file
 from coopnet.network.model import Network
+from coopnet.network.rules import network_settings
 from coopnet.network.trust import load_directory
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def network_roster(network: Network) -> Roster:
         )
         for a in network.authorities
     ]
-    return Roster(tuple(parties), bot_receipt_keys(network), f"{network.file} (unsigned, local)")
+    source = f"{network.file} (unsigned, local)"
+    return Roster(tuple(parties), bot_receipt_keys(network), source, network_settings(network))
 
 
 def bot_receipt_keys(network: Network) -> dict[str, Ed25519PublicKey]:

@@ -24,18 +24,20 @@ one with ``coopnet directory add-authority|remove-authority`` and apply it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from coopnet import federation_gate
-from coopnet.errors import NetworkError
+from coopnet.errors import CoopNetError, NetworkError
 from coopnet.keys import key_id, load_signing_key, public_key_hex
 from coopnet.matrix.devices import DevicePolicy, DirectoryDevices, EnrolledDevices
 from coopnet.network import botproc
 from coopnet.network.catalogue import describe
-from coopnet.network.model import Account, Network
+from coopnet.network.model import Account, Network, load_network
 from coopnet.network.model import Authority as NetAuthority
+from coopnet.network.rules import network_rules
 from coopnet.trust import directory as d
 from coopnet.trust.store import (
     create_steward_key,
@@ -179,6 +181,7 @@ def directory_from_network(network: Network) -> d.Directory:
             issued_at=now_iso(),
             authorities=tuple(directory_entry(a) for a in network.members())
             + tuple(external_entries(network)),
+            rules=network_rules(network),
         ).to_json()
     )
 
@@ -255,12 +258,15 @@ def ensure_directory(
             updated = d.with_master_key(updated, account.user_id, account.master_key)
     for authority in network.members():
         updated = _with_bot_key(updated, authority, report)
+    rules = network_rules(network)
+    if updated.rules != rules:  # network.json's consultation settings changed
+        updated = replace(updated, rules=rules)
     if updated is not directory:
         key = load_steward_key(steward_key_path(network))
         updated = republish(updated, key, directory_path(network), accepted_path(network))
         report(
-            "new devices, master keys, bot receipt keys or external members listed; "
-            f"signed directory v{updated.version}"
+            "new devices, master keys, bot receipt keys, external members or consultation "
+            f"rules listed; signed directory v{updated.version}"
         )
     if network.external_members:
         network.external_members = []
@@ -297,4 +303,56 @@ def device_policy(network: Network, store_dir: Path) -> DevicePolicy:
                 if account.device_id and account.ed25519
             }
         )
-    return DirectoryDevices.load(network.directory_file, network.steward_key, store_dir)
+    local = InternalDevices(network, store_dir)
+    return DirectoryDevices.load(network.directory_file, network.steward_key, store_dir, local)
+
+
+def internal_devices(network: Network, store_dir: Path) -> dict[str, dict[str, str]]:
+    """The enrolled devices of the internal accounts (domestic agencies) of the authority
+    that ``store_dir``'s account belongs to: trusted by that authority's own devices only
+    (the directory never lists them; other authorities never meet them)."""
+    here = Path(store_dir).resolve()
+    for authority in network.authorities:
+        if any(a.store_dir and Path(a.store_dir).resolve() == here for a in authority.accounts):
+            return {
+                a.user_id: {a.device_id: a.ed25519}
+                for a in authority.internal_accounts()
+                if a.device_id and a.ed25519
+            }
+    return {}
+
+
+class InternalDevices(Mapping[str, Mapping[str, str]]):
+    """:func:`internal_devices`, read again when ``network.json`` changes, so that an
+    agency added with ``coopnet net add-agency`` is trusted by running programs too."""
+
+    def __init__(self, network: Network, store_dir: Path) -> None:
+        self._file = network.file
+        self._store_dir = store_dir
+        self._stamp = self._mtime()
+        self._devices = internal_devices(network, store_dir)
+
+    def _mtime(self) -> float:
+        try:
+            return self._file.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def _current(self) -> dict[str, dict[str, str]]:
+        stamp = self._mtime()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self._devices = internal_devices(load_network(self._file.parent), self._store_dir)
+            except CoopNetError as exc:  # keep what was in force
+                log.warning("%s unreadable, internal accounts unchanged: %s", self._file, exc)
+        return self._devices
+
+    def __getitem__(self, user_id: str) -> Mapping[str, str]:
+        return self._current()[user_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())

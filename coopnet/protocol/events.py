@@ -41,6 +41,7 @@ from coopnet.protocol.fields import (
     NOTICE_REF,
     REF_LEN,
     REFERENCE,
+    ROOM_ID,
     RULE_ID,
     SHA256_HEX,
     USER_ID,
@@ -425,6 +426,44 @@ class ProgressAnswer(Event):
     answer: str | None = optional(Text(LONG_LEN, multiline=True))
 
 
+# ---------------------------------------------------------------- coordination room
+# Events of an authority's internal coordination room (its domestic agencies), never of a
+# consultation room: that room is not federated, so they never leave its homeserver.
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoordinationOpened(Event):
+    """The first event of an authority's internal room: the consultation it coordinates."""
+
+    TYPE: ClassVar[str] = "coordination.opened"
+    consultation_room: str = required(Text(255, pattern=ROOM_ID))
+    case_ref: str = required(Text(ID_LEN, pattern=CASE_REF))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoordinationTask(Event):
+    """A task of the internal room; a later event with the same ``task_id`` updates it
+    (reassigned, new due date, done)."""
+
+    TYPE: ClassVar[str] = "coordination.task"
+    task_id: str = required(Text(ID_LEN, pattern=LOCAL_ID))
+    title: str = required(Text(LINE_LEN))
+    assignee: str = required(Text(255, pattern=USER_ID))
+    due_date: dt.date = required(Day())
+    done: bool | None = optional(Boolean())
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedItem(Event):
+    """An item of the consultation an officer chose to share with the domestic agencies
+    (nothing is copied automatically). It carries the item's own handling codes."""
+
+    TYPE: ClassVar[str] = "coordination.shared"
+    source_event: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    source_type: str = required(Text(128, pattern="^org\\.coopnet\\.consultation\\.[a-z.]+$"))
+    text: str = required(Text(LONG_LEN, multiline=True))
+
+
 EVENT_CLASSES: tuple[type[Event], ...] = (
     ConsultationOpened,
     PersonIdentity,
@@ -447,6 +486,9 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     ProsecutionReport,
     ProgressQuery,
     ProgressAnswer,
+    CoordinationOpened,
+    CoordinationTask,
+    SharedItem,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type_name(): cls for cls in EVENT_CLASSES}

@@ -46,6 +46,7 @@ LANGUAGE = "^[a-z]{2,3}$"  # ISO 639-1/-2
 SCRIPT = "^[A-Z][a-z]{3}$"  # ISO 15924, e.g. Latn, Arab, Hans, Cyrl
 EVENT_ID = "^\\$[^\\s]+$"
 USER_ID = "^@[^\\s:]+:[^\\s]+$"
+ROOM_ID = "^![^\\s]+$"  # room version 12 ids carry no server name
 SHA256_HEX = "^[0-9a-f]{64}$"
 REFERENCE = "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$"  # e.g. "file:CN-2026-0042/photo-1"
 HTTP_URL = "^https?://[^\\s]+$"

@@ -328,6 +328,19 @@ class DeadlineStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class NetworkRoomTopic(StrEnum):
+    """What a network room of the central authorities is for (regular contact, practice).
+
+    Its label is the room's name for the client; these rooms carry no case data.
+    """
+
+    LOBBY = "lobby"  # the central authorities of the network
+    ASSURANCES_PRACTICE = "assurances_practice"
+    EXTRADITION_OF_NATIONALS = "extradition_of_nationals"
+    HUMANITARIAN_POSTPONEMENT = "humanitarian_postponement"
+    LEGAL_REQUIREMENTS = "legal_requirements"
+
+
 ALL_ENUMS: tuple[type[StrEnum], ...] = (
     Kind,
     Side,
@@ -359,6 +372,7 @@ ALL_ENUMS: tuple[type[StrEnum], ...] = (
     DocumentKind,
     HandlingCode,
     DeadlineStatus,
+    NetworkRoomTopic,
 )
 
 

@@ -33,7 +33,16 @@ from coopnet.datafile import (
 )
 from coopnet.datafile.spec import MISMATCH
 from coopnet.keys import key_id, public_key_from_hex
-from coopnet.protocol.validation import BAD_FORMAT, NOT_ALLOWED, TOO_MANY, ParseError, Problem, join
+from coopnet.protocol.handling import parse_entries
+from coopnet.protocol.validation import (
+    BAD_FORMAT,
+    NOT_ALLOWED,
+    TOO_MANY,
+    ParseError,
+    Problem,
+    join,
+)
+from coopnet.protocol.vocab import NetworkRoomTopic
 from coopnet.trust.errors import DirectoryRefusal, DirectoryRefused
 
 FORMAT = "coopnet.directory/1"
@@ -197,6 +206,44 @@ class Authority(FileRecord):
 
 
 @dataclass(frozen=True)
+class Rules(FileRecord):
+    """What the network sets for every consultation, signed with the directory so that
+    every bot and client folds a consultation with the same settings: the working days a
+    progress query's answer has, the days after which the requested State is reminded to
+    report a national's submission for prosecution, and the default handling codes per
+    kind of exchange (one ``KIND=CODE,CODE`` per entry; none: the built-in defaults)."""
+
+    OPEN: ClassVar[bool] = False
+    progress_answer_working_days: int = spec(Integer(1, 365))
+    prosecution_report_days: int = spec(Integer(1, 3650))
+    handling_defaults: tuple[str, ...] = spec(ListOf(Text(512), 64), default=())
+
+    def check(self, path: str) -> list[Problem]:
+        parsed = parse_entries(self.handling_defaults)
+        if not isinstance(parsed, list):
+            return []
+        return [replace(p, path=join(path, p.path)) for p in parsed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "progress_answer_working_days": self.progress_answer_working_days,
+            "prosecution_report_days": self.prosecution_report_days,
+            "handling_defaults": list(self.handling_defaults),
+        }
+
+
+@dataclass(frozen=True)
+class NetworkRoom(FileRecord):
+    """A network-wide room of the central authorities that the steward asks for: its topic
+    (a closed vocabulary, so its name is never case data) and the authority whose bot
+    creates it and keeps its membership and server ACL following the directory."""
+
+    OPEN: ClassVar[bool] = False
+    topic: str = spec(Text(choices=tuple(NetworkRoomTopic)))
+    host: str = spec(Text(16, pattern=_AUTHORITY_ID, what="the id of a listed authority"))
+
+
+@dataclass(frozen=True)
 class Directory(FileRecord):
     OPEN: ClassVar[bool] = False
     network: str = spec(_NAME)
@@ -206,12 +253,27 @@ class Directory(FileRecord):
         ListOf(Nested(Authority), 1000), default=(), required=True
     )
     format: str = spec(Text(choices=(FORMAT,)), default=FORMAT, required=True)
+    # None: the built-in defaults (coopnet.consultation.ConsultationSettings).
+    rules: Rules | None = spec(Nullable(Nested(Rules)), default=None)
+    network_rooms: tuple[NetworkRoom, ...] = spec(ListOf(Nested(NetworkRoom), 64), default=())
 
     def check(self, path: str) -> list[Problem]:
         where = join(path, "authorities")
         members = [m for _, m in self.members()]
+        rooms = join(path, "network_rooms")
+        hosts = [
+            Problem(
+                join(path, f"network_rooms[{i}].host"),
+                NOT_ALLOWED,
+                f"{r.host!r} hosts the {r.topic} room but is not a listed authority",
+            )
+            for i, r in enumerate(self.network_rooms)
+            if self.authority(r.host) is None
+        ]
         return (
-            duplicates([a.id for a in self.authorities], where, "authority")
+            hosts
+            + duplicates([r.topic for r in self.network_rooms], rooms, "network room")
+            + duplicates([a.id for a in self.authorities], where, "authority")
             + duplicates([a.server_name for a in self.authorities], where, "server")
             + duplicates([m.user_id for m in members], where, "user")
             + duplicates([d.ed25519 for m in members for d in m.devices], where, "device key")
@@ -243,14 +305,22 @@ class Directory(FileRecord):
         return device.ed25519 if device else None
 
     # ------------------------------------------------------------ JSON
+    def network_room(self, topic: str) -> NetworkRoom | None:
+        return next((r for r in self.network_rooms if r.topic == topic), None)
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": FORMAT,
             "network": self.network,
             "version": self.version,
             "issued_at": self.issued_at,
             "authorities": [_authority_json(a) for a in self.authorities],
         }
+        if self.rules is not None:  # absent rather than null: older directories hash the same
+            data["rules"] = self.rules.to_json()
+        if self.network_rooms:  # absent rather than empty: older directories hash the same
+            data["network_rooms"] = [{"topic": r.topic, "host": r.host} for r in self.network_rooms]
+        return data
 
 
 def _member_json(member: Member) -> dict[str, Any]:
@@ -322,8 +392,30 @@ def with_authority(directory: Directory, authority: Authority) -> Directory:
 def without_authority(directory: Directory, authority_id: str) -> Directory:
     if directory.authority(authority_id) is None:
         raise _malformed("authority", f"no authority {authority_id!r} in the directory")
+    hosted = [r.topic for r in directory.network_rooms if r.host == authority_id]
+    if hosted:
+        detail = (
+            f"{authority_id!r} hosts the network room(s) {', '.join(hosted)}: remove them first"
+        )
+        raise _malformed("authority", detail)
     kept = tuple(a for a in directory.authorities if a.id != authority_id)
     return _checked(replace(directory, authorities=kept))
+
+
+def with_network_room(directory: Directory, topic: str, host: str) -> Directory:
+    """Ask for the network room on ``topic``, created and kept by ``host``'s bot."""
+    held = directory.network_room(topic)
+    if held is not None:
+        raise _malformed("network_rooms", f"the {topic} room is already there (host {held.host})")
+    room = NetworkRoom(topic, host)
+    return _checked(replace(directory, network_rooms=directory.network_rooms + (room,)))
+
+
+def without_network_room(directory: Directory, topic: str) -> Directory:
+    if directory.network_room(topic) is None:
+        raise _malformed("network_rooms", f"no network room {topic!r} in the directory")
+    kept = tuple(r for r in directory.network_rooms if r.topic != topic)
+    return _checked(replace(directory, network_rooms=kept))
 
 
 def _replace_authority(directory: Directory, authority: Authority) -> Directory:

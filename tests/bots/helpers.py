@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from coopnet.ids import server_of
 from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent
-from coopnet.network import Network
 from coopnet.protocol import (
     PAYLOAD_KEY,
     Event,
@@ -58,26 +58,37 @@ async def wait_notice(inbox: Inbox, sender: str, contains: str, what: str) -> Re
     return found
 
 
-async def open_ch_mx_consultation(
-    network: Network, ch: CoopNetClient, mx: CoopNetClient, bot_user: str, prefix: str
-) -> tuple[str, str]:
-    """A consultation room made by a Swiss officer with a Mexican officer and the Swiss
-    bot in it, opened (extradition, UNTOC); returns (room id, case reference)."""
+async def shared_room(
+    creator: CoopNetClient,
+    invitee: CoopNetClient,
+    bot_users: list[str],
+    case_ref: str,
+) -> str:
+    """A consultation room that ``creator`` makes with ``invitee`` (an officer of another
+    authority) and the given bots, once all of them joined; returns its id."""
     invitations: list[Invitation] = []
 
     async def on_invite(invitation: Invitation) -> None:
         invitations.append(invitation)
 
-    mx.on_invite(on_invite)
-    case_ref = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    mx_user = mx.user_id
-    room = await ch.create_consultation_room(
-        case_ref,
-        invite=[mx_user, bot_user],
-        servers=[network.authority("ch").server_name, network.authority("mx").server_name],
+    invitee.on_invite(on_invite)
+    servers = [server_of(creator.user_id), server_of(invitee.user_id)]
+    room = await creator.create_consultation_room(
+        case_ref, invite=[invitee.user_id, *bot_users], servers=servers
     )
-    await wait_for(lambda: any(i.room_id == room for i in invitations), "mx's invitation")
-    await mx.join(room)
-    await wait_for(lambda: {mx_user, bot_user} <= ch.joined(room), "everyone to join")
+    await wait_for(lambda: any(i.room_id == room for i in invitations), "the invitation")
+    await invitee.join(room)
+    members = {invitee.user_id, *bot_users}
+    await wait_for(lambda: members <= creator.joined(room), "everyone to join")
+    return room
+
+
+async def open_ch_mx_consultation(
+    ch: CoopNetClient, mx: CoopNetClient, bot_user: str, prefix: str
+) -> tuple[str, str]:
+    """A consultation room made by a Swiss officer with a Mexican officer and the Swiss
+    bot in it, opened (extradition, UNTOC); returns (room id, case reference)."""
+    case_ref = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    room = await shared_room(ch, mx, [bot_user], case_ref)
     await ch.send(room, encode(opened(case_ref, "ch", "mx")))
     return room, case_ref

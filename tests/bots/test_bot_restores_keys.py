@@ -36,7 +36,7 @@ async def test_a_bot_with_a_lost_store_restores_its_keys_and_reads_past_events(
     bot = await start_bot("ch")
     ch, _ = await open_client(authority.officers()[0].user_id)
     mx, _ = await open_client(net.authority("mx").officers()[0].user_id)
-    room, _case = await open_ch_mx_consultation(network, ch, mx, bot.user_id, "LOSTSTORE")
+    room, _case = await open_ch_mx_consultation(ch, mx, bot.user_id, "LOSTSTORE")
     texts = [f"before the loss {i} {uuid.uuid4().hex[:6]}" for i in range(3)]
     sent = [await mx.send_text(room, text) for text in texts]
 

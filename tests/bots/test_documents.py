@@ -42,7 +42,7 @@ async def _room(network: Network, open_client, start_bot, prefix: str):
     mx_user = network.authority("mx").officers()[0].user_id
     ch, ch_inbox = await open_client(ch_user)
     mx, mx_inbox = await open_client(mx_user)
-    room, case_ref = await open_ch_mx_consultation(network, ch, mx, mx_bot.user_id, prefix)
+    room, case_ref = await open_ch_mx_consultation(ch, mx, mx_bot.user_id, prefix)
     await wait_for(lambda: mx_bot.user_id in ch.joined(room), "the mx bot to join")
     return mx_bot, ch, ch_inbox, mx, mx_inbox, room
 

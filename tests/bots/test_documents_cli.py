@@ -46,7 +46,7 @@ async def test_documents_from_the_command_line_and_the_export_bundle(
     mx_user = network.authority("mx").officers()[0].user_id
     ch, _ = await open_client(ch_user)
     mx, _ = await open_client(mx_user)
-    room, case_ref = await open_ch_mx_consultation(network, ch, mx, mx_bot.user_id, "DOCCLI")
+    room, case_ref = await open_ch_mx_consultation(ch, mx, mx_bot.user_id, "DOCCLI")
     await wait_for(lambda: mx_bot.user_id in ch.joined(room), "the mx bot to join")
     await ch.close()  # the command line uses the same devices from here on
     await mx.close()

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from coopnet.consultation.draft_check import missing
-from coopnet.matrix import Invitation, ReceivedEvent
+from coopnet.matrix import ReceivedEvent
 from coopnet.network import Network
 from coopnet.protocol import PAYLOAD_KEY, DraftChecklist, encode, parse_content
 from coopnet.protocol.labels import label
-from tests.bots.helpers import payload_type, receipt_for, send_event, wait_notice
+from tests.bots.helpers import payload_type, receipt_for, send_event, shared_room, wait_notice
 from tests.drafts import EXPECTED_MISSING, draft_content
 from tests.harness import Inbox, opened, wait_async, wait_for
 
@@ -57,21 +57,8 @@ async def test_draft_review_from_checklist_to_ready(network: Network, open_clien
     mx_user = network.authority("mx").officers()[0].user_id
     ch, ch_inbox = await open_client(ch_user)
     mx, mx_inbox = await open_client(mx_user)
-    invitations: list[Invitation] = []
-
-    async def on_invite(invitation: Invitation) -> None:
-        invitations.append(invitation)
-
-    ch.on_invite(on_invite)
     case_ref = f"MX-CH-DRAFT-{uuid.uuid4().hex[:6]}"
-    room = await mx.create_consultation_room(
-        case_ref,
-        invite=[ch_user, ch_bot.user_id],
-        servers=[network.authority("mx").server_name, network.authority("ch").server_name],
-    )
-    await wait_for(lambda: any(i.room_id == room for i in invitations), "ch's invitation")
-    await ch.join(room)
-    await wait_for(lambda: {ch_user, ch_bot.user_id} <= mx.joined(room), "everyone to join")
+    room = await shared_room(mx, ch, [ch_bot.user_id], case_ref)
     opening = await mx.send(room, encode(opened(case_ref, "mx", "ch")))
     await wait_for(lambda: receipt_for(mx_inbox, opening) is not None, "ch's receipt of opening")
 

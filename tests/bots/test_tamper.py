@@ -64,7 +64,7 @@ async def test_one_changed_byte_is_named(network: Network, open_client, start_bo
     mx_user = network.authority("mx").officers()[0].user_id
     ch, ch_inbox = await open_client(ch_user)
     mx, _ = await open_client(mx_user)
-    room, case_ref = await open_ch_mx_consultation(network, ch, mx, bot.user_id, "TAMPER")
+    room, case_ref = await open_ch_mx_consultation(ch, mx, bot.user_id, "TAMPER")
     await ch.send_text(room, "Good morning, a short consultation.")
     identity = await send_event(
         mx,

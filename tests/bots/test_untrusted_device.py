@@ -55,7 +55,7 @@ async def test_a_device_not_in_the_directory_is_recorded_flagged_and_never_recei
     mx_user = network.authority("mx").officers()[0].user_id
     ch, ch_inbox = await open_client(ch_user)
     mx, _ = await open_client(mx_user)
-    room, _case_ref = await open_ch_mx_consultation(network, ch, mx, ch_bot.user_id, "UNTRUSTED")
+    room, _case_ref = await open_ch_mx_consultation(ch, mx, ch_bot.user_id, "UNTRUSTED")
     # Devices logged in with the officers' passwords, which the directory does not list.
     stolen, _ = await new_device(mx_user, "stolen mx")
     stolen_ch, _ = await new_device(ch_user, "stolen ch")

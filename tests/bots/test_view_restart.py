@@ -71,7 +71,7 @@ async def test_view_in_memory_equals_the_record_before_and_after_a_restart(
     mx_user = network.authority("mx").officers()[0].user_id
     ch, _ = await open_client(ch_user)
     mx, mx_inbox = await open_client(mx_user)
-    room, case_ref = await open_ch_mx_consultation(network, ch, mx, bot.user_id, "VIEW")
+    room, case_ref = await open_ch_mx_consultation(ch, mx, bot.user_id, "VIEW")
     await ch.send_text(room, "Good morning.")
     # What the bot records in every way: a foreign event it receipts, an own-side stage
     # change, an illegal stage change and a malformed event it rejects, an assurance.

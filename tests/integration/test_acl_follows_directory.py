@@ -12,7 +12,6 @@ import asyncio
 import ipaddress
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,7 +20,8 @@ from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import lifecycle, load_network
 from coopnet.network import trust as network_trust
 from coopnet.network.apply import apply_directory
-from tests.harness import FAILURE_BASE_ADDRESS, wait_async, wait_for
+from tests.harness import FAILURE_BASE_ADDRESS, wait_for
+from tests.integration.acl import acl_becomes
 
 pytestmark = pytest.mark.integration
 
@@ -44,24 +44,6 @@ async def _open(net_dir: Path, user_id: str, invites: list[str]) -> CoopNetClien
     await client.sync_once()
     client.start()
     return client
-
-
-async def _acl_becomes(client: CoopNetClient, room_id: str, allow: list[str]) -> dict[str, Any]:
-    seen: list[dict[str, Any] | None] = [None]
-
-    async def allows() -> bool:
-        seen[0] = await client.server_acl(room_id)
-        return seen[0] is not None and seen[0].get("allow") == allow
-
-    await wait_async(
-        allows,
-        f"the ACL of {room_id} to allow {allow}",
-        TIMEOUT,
-        explain=lambda: f"the ACL is {seen[0]}",
-        interval=0.2,
-    )
-    assert seen[0] is not None
-    return seen[0]
 
 
 async def test_room_server_acl_drops_a_removed_authority(tmp_path: Path) -> None:
@@ -94,7 +76,7 @@ async def test_room_server_acl_drops_a_removed_authority(tmp_path: Path) -> None
             await wait_for(lambda: len(invites) >= 1, "the invitation to the consultation", TIMEOUT)
             room = invites[0]
             await aa.join(room)
-            before = await _acl_becomes(aa, room, sorted([aa_host, bb_host]))
+            before = await acl_becomes(aa, room, sorted([aa_host, bb_host]), TIMEOUT)
             assert set(before) == {"allow", "deny", "allow_ip_literals"}  # no case data
         finally:
             await aa.close()
@@ -104,7 +86,7 @@ async def test_room_server_acl_drops_a_removed_authority(tmp_path: Path) -> None
 
         aa = await _open(net_dir, officer, [])
         try:
-            after = await _acl_becomes(aa, room, [aa_host])
+            after = await acl_becomes(aa, room, [aa_host], TIMEOUT)
             assert after["deny"] == [] and case_ref not in str(after)
         finally:
             await aa.close()

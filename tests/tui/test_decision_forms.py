@@ -4,8 +4,11 @@ its handling code forbids passing on."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.console import Console
 
+from coopnet.consultation import ConsultationSettings
 from coopnet.protocol import PersonIdentity, ProgressAnswer, ProgressQuery, RefusalEnvisaged
 from coopnet.protocol.handling import with_handling
 from coopnet.protocol.labels import label
@@ -13,7 +16,7 @@ from coopnet.protocol.vocab import HandlingCode
 from tests.tui.conftest import open_form, until
 from tui.app import CoopNetApp
 from tui.screens.consultation import ConsultationScreen
-from tui.seed import CN, seeded_service, structured
+from tui.seed import CN, demo_directory, seeded_service, structured
 from tui.widgets.side_panel import render_panel
 from tui.widgets.timeline import Timeline
 
@@ -33,6 +36,25 @@ async def test_compose_preselects_the_network_default_and_proposes_the_answer() 
         status = room.status(service.today())
         assert status is not None and content["stage"] == status.stages.current.value
         assert content["handling"] == ["case_only"]  # the default for any other exchange
+
+
+async def test_compose_preselects_the_signed_directory_s_defaults_not_the_built_in_ones() -> None:
+    # The network's rules come with its signed directory: the client folds and composes
+    # with the same settings as the bots.
+    network = ConsultationSettings(
+        progress_answer_working_days=3,
+        handling={"*": (HandlingCode.DOMESTIC_AGENCIES,)},
+    )
+    directory = demo_directory()
+    directory = replace(directory, roster=replace(directory.roster, settings=network))
+    service = seeded_service(rooms=2, events_per_room=9, invite=False, directory=directory)
+    room = service.consultation(ROOM)
+    assert room.core.settings is network
+    assert room.add(structured("$query", CN, 1_780_000_100_000, ProgressQuery(question="?")))
+    app = CoopNetApp(service, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, app, ROOM, ProgressAnswer)
+        assert form.content()["handling"] == ["domestic_agencies"]
 
 
 async def test_the_envisaged_refusal_form_proposes_a_date_to_answer_by() -> None:

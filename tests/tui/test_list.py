@@ -9,10 +9,12 @@ from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
 
+from coopnet.protocol import CoordinationOpened, encode
 from tests.tui.conftest import until
 from tui.app import CoopNetApp
+from tui.model import entry_from
 from tui.screens.consultations import ConsultationsScreen
-from tui.seed import seeded_service
+from tui.seed import ME, seeded_service
 from tui.service import RoomsChanged
 
 
@@ -158,3 +160,71 @@ async def test_the_list_waits_while_a_consultation_covers_it() -> None:
             "the change, once back",
         )
         assert refreshes == [1]
+
+
+async def test_network_rooms_are_listed_apart_in_the_officers_language_and_open() -> None:
+    service = seeded_service(rooms=3, events_per_room=9, network_rooms=True)
+    app = CoopNetApp(service)
+    async with app.run_test(size=(150, 40)) as pilot:
+        screen = app.list_screen
+        consultations = screen.query_one("#consultations", DataTable)
+        network = screen.query_one("#network-rooms", DataTable)
+        await until(pilot, lambda: network.row_count == 2, "the network rooms")
+        assert consultations.row_count == 4  # the consultations alone
+        assert "!net1:127.0.0.11" not in {k.value for k in consultations.rows}
+        await pilot.pause()
+        shown = drawn(network)
+        assert "Lobby of the central authorities" in shown and "Assurances practice" in shown
+        assert str(network.get_cell("!net1:127.0.0.11", "col.unread")) == "1"
+        assert "Network rooms of the central authorities" in str(
+            screen.query_one("#network-title").render()
+        )
+        assert "4/4" in str(screen.query_one("#status").render())  # consultations counted
+        app.set_language("fr")
+        await until(
+            pilot,
+            lambda: (
+                str(network.get_cell("!net2:127.0.0.11", "col.network_room"))
+                == "Pratique des assurances"
+            ),
+            "the French names",
+        )
+        network.focus()
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: getattr(app.screen, "room_id", None) == "!net1:127.0.0.11",
+            "the lobby to open",
+        )
+        assert app.screen.title == "Salon des autorités centrales"
+
+
+async def test_no_network_rooms_no_section() -> None:
+    app = CoopNetApp(seeded_service(rooms=3, events_per_room=9))
+    async with app.run_test(size=(150, 40)) as pilot:
+        table = app.list_screen.query_one("#consultations", DataTable)
+        await until(pilot, lambda: table.row_count == 4, "the rows")
+        assert not app.list_screen.query_one("#network-rooms", DataTable).display
+        assert not app.list_screen.query_one("#network-title").display
+
+
+async def test_an_internal_room_is_listed_under_its_consultation() -> None:
+    service = seeded_service(rooms=3, events_per_room=9)
+    consultation = next(c for c in service.consultations() if c.opened is not None)
+    opened = CoordinationOpened.from_dict(
+        {"consultation_room": consultation.room_id, "case_ref": consultation.case_ref}
+    )
+    assert isinstance(opened, CoordinationOpened)
+    internal = "!internal:127.0.0.11"
+    entry = entry_from("$coord", ME, 1_900_000_000_000, "m.room.message", encode(opened))
+    service.add_entry(internal, entry, f"{consultation.case_ref} (internal)")
+    order = [c.room_id for c in service.consultations()]
+    assert order[order.index(consultation.room_id) + 1] == internal
+    assert service.consultation(internal).counterpart() is None
+    app = CoopNetApp(service)
+    async with app.run_test(size=(150, 40)) as pilot:
+        table = app.list_screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 5, "the rows")
+        await pilot.pause()
+        assert "internal coordination room" in str(table.get_cell(internal, "col.stage"))
+        assert str(table.get_cell(internal, "col.case")).startswith("  ↳ ")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,69 +13,13 @@ from coopnet.localcache import CACHE_FILE, EncryptedCache
 from coopnet.network import Network
 from coopnet.protocol import encode
 from tests.harness import opened, wait_for
+from tests.terminal import COOPNET, Terminal
 from tests.tools import needs
 
 pytestmark = [
     pytest.mark.integration,
     needs(shutil.which("tmux") is not None, "tmux is not installed"),
 ]
-
-COOPNET = str(Path(sys.executable).parent / "coopnet")
-
-
-class Terminal:
-    def __init__(self, command: list[str]) -> None:
-        self.socket = f"coopnet-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        subprocess.run(
-            [
-                "tmux",
-                "-L",
-                self.socket,
-                "new-session",
-                "-d",
-                "-x",
-                "150",
-                "-y",
-                "45",
-                "env -u COLUMNS -u LINES " + " ".join(command),
-            ],
-            check=True,
-        )
-
-    def screen(self) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "capture-pane", "-p"], capture_output=True, text=True
-        )
-        return done.stdout
-
-    def styled_line(self, containing: str) -> str:
-        """The first line showing ``containing``, with its colours (a focus shows there)."""
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "capture-pane", "-p", "-e"],
-            capture_output=True,
-            text=True,
-        )
-        return next((line for line in done.stdout.splitlines() if containing in line), "")
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        extra = ["-l"] if literal else []
-        subprocess.run(["tmux", "-L", self.socket, "send-keys", *extra, *keys], check=True)
-
-    async def wait_for(self, text: str, timeout: float = 60.0) -> None:
-        await wait_for(
-            lambda: text in self.screen(), f"{text!r} on screen", timeout, explain=self.screen
-        )
-
-    async def wait_gone(self, text: str, timeout: float = 60.0) -> None:
-        await wait_for(
-            lambda: text not in self.screen(),
-            f"{text!r} to leave the screen",
-            timeout,
-            explain=self.screen,
-        )
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
 async def test_real_program_from_start_to_a_sent_message(network: Network, open_client: Any):
@@ -113,16 +54,7 @@ async def test_real_program_from_start_to_a_sent_message(network: Network, open_
         assert case_ref in term.screen()
         # Earlier tests leave this officer other invitations: find this one by its case
         # reference, as an officer would, and accept it with Enter in the filter.
-        unfocused = term.styled_line("Filter:")
-        term.keys("/")
-        # Keys typed before the focus has moved would go to the list.
-        await wait_for(
-            lambda: term.styled_line("Filter:") != unfocused,
-            "the filter to take the focus",
-            explain=term.screen,
-        )
-        term.keys(case_ref, literal=True)
-        term.keys("Enter")
+        await term.choose(case_ref)
         await term.wait_gone("invitation")
         term.keys("Enter")  # open it
         await term.wait_for("Enter sends")

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coopnet.errors import CacheError, WrongPassphrase
-from coopnet.localcache import BackgroundCache, EncryptedCache, KdfParams
+from coopnet.localcache import DRAFT_SLOT, BackgroundCache, EncryptedCache, KdfParams
 from coopnet.localcache.sealing import new_data_key, open_sealed, seal
 
 CHEAP = 2**10  # scrypt N for tests; the product default is 2**17
@@ -181,3 +181,53 @@ async def test_a_forgotten_room_leaves_the_file_with_its_events(path: Path):
     again = EncryptedCache.unlock(path, "p")
     assert list(again.rooms()) == []
     assert list(again.events()) == [("!kept", "$2", {"body": "kept"})]
+
+
+def test_the_outbox_keeps_drafts_and_pending_sends_sealed_across_reopening(path: Path):
+    secret = "Ferreira-outbox-canary"
+    cache = EncryptedCache.create(path, "pw", cheap())
+    cache.keep_outbox("!r:a", DRAFT_SLOT, {"body": f"draft {secret}"})
+    cache.keep_outbox("!r:b", "txn-1", {"body": f"sending {secret}", "reply_to": "$e"})
+    cache.close()
+    assert secret.encode() not in path.read_bytes()
+    again = EncryptedCache.unlock(path, "pw")
+    assert sorted(again.outbox()) == [
+        ("!r:a", DRAFT_SLOT, {"body": f"draft {secret}"}),
+        ("!r:b", "txn-1", {"body": f"sending {secret}", "reply_to": "$e"}),
+    ]
+    again.drop_outbox("!r:b", "txn-1")
+    again.drop_outbox("!r:b", "never-there")  # nothing to drop is not an error
+    assert [(r, s) for r, s, _ in again.outbox()] == [("!r:a", DRAFT_SLOT)]
+
+
+def test_a_draft_becomes_a_pending_send_in_one_write(path: Path):
+    cache = EncryptedCache.create(path, "pw", cheap())
+    cache.keep_outbox("!r:a", DRAFT_SLOT, {"body": "hello"})
+    cache.keep_outbox("!r:b", DRAFT_SLOT, {"body": "other room"})
+    cache.keep_outbox("!r:a", "txn-2", {"body": "hello"}, drop=[DRAFT_SLOT])
+    assert sorted((r, s) for r, s, _ in cache.outbox()) == [
+        ("!r:a", "txn-2"),
+        ("!r:b", DRAFT_SLOT),  # another room's draft is untouched
+    ]
+
+
+def test_an_outbox_row_moved_to_another_slot_fails_its_check(path: Path):
+    # The row's key is in its associated data: a blob copied under another transaction
+    # id (or room) is skipped, never sent under a name it was not written for.
+    cache = EncryptedCache.create(path, "pw", cheap())
+    cache.keep_outbox("!r:a", "txn-1", {"body": "x"})
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE outbox SET slot = 'txn-9'")
+    assert list(cache.outbox()) == []
+    assert cache.damaged == 1
+
+
+async def test_queued_outbox_writes_land_in_call_order(path: Path):
+    cache = await BackgroundCache.open(path, "pw", create=True, params=cheap())
+    for text in ("h", "he", "hel"):
+        cache.queue_outbox("!r:a", DRAFT_SLOT, {"body": text})
+    await cache.keep_outbox("!r:a", "txn-3", {"body": "hel"}, drop=(DRAFT_SLOT,))
+    cache.queue_outbox("!r:b", DRAFT_SLOT, {"body": "x"})
+    cache.queue_outbox("!r:b", DRAFT_SLOT, None)
+    assert await cache.outbox() == [("!r:a", "txn-3", {"body": "hel"})]
+    await cache.close()

@@ -10,11 +10,14 @@ import pytest
 
 from coopnet.protocol import (
     EVENT_CLASSES,
+    CoordinationOpened,
+    CoordinationTask,
     ParseError,
     ProgressAnswer,
     ProgressQuery,
     ProsecutionReport,
     RefusalEnvisaged,
+    SharedItem,
 )
 from coopnet.protocol.events import (
     Assurance,
@@ -259,6 +262,20 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "awaited_from": "requested",
         "awaited": "The court's decision on extraditability.",
         "answer": "The hearing took place; the decision is expected within two weeks.",
+    },
+    CoordinationOpened: {"consultation_room": "!abc:127.0.0.11", "case_ref": "CH-2026-0042"},
+    CoordinationTask: {
+        "task_id": "locate-1",
+        "title": "Confirm the person's address with the cantonal police",
+        "assignee": "@police:127.0.0.11",
+        "due_date": "2026-12-10",
+        "done": False,
+    },
+    SharedItem: {
+        "handling": ["domestic_agencies"],
+        "source_event": "$requirements",
+        "source_type": "org.coopnet.consultation.requirements.answer",
+        "text": "Requirements of Mexico: translations into Spanish.",
     },
 }
 

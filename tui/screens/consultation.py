@@ -15,7 +15,7 @@ from coopnet.errors import CoopNetError
 from coopnet.protocol import Event, render_text
 from coopnet.protocol.handling import Use, effective_handling, sharing_warnings
 from coopnet.protocol.vocab import HandlingCode
-from tui.i18n import label, show, t
+from tui.i18n import label, show, t, value_label
 from tui.localize import Localized
 from tui.model import Entry
 from tui.screens import take_breakpoints
@@ -49,6 +49,7 @@ class ConsultationScreen(Localized, Screen[None]):
         self.consultation = service.consultation(room_id)
         self.reply_to: Entry | None = None
         self._sending = asyncio.Lock()
+        self._cleared_for_send = False  # the composer was emptied by a send, not by typing
         self._copy_warned: str | None = None  # the entry whose handling codes were shown
         self.documents = Documents(self, service, room_id)
 
@@ -70,10 +71,12 @@ class ConsultationScreen(Localized, Screen[None]):
 
     def on_mount(self) -> None:
         take_breakpoints(self)
-        self.title = self.consultation.case_ref
+        self._show_title()
         self._show_counterpart()
         self.service.mark_read(self.room_id)
         self.query_one("#reply", Static).display = False
+        if draft := self.service.drafts.get(self.room_id):
+            self.query_one("#composer", Input).value = draft  # what a crash left unsent
         self.refresh_warning()
         self.refresh_connection()
         self.refresh_panel()
@@ -82,8 +85,14 @@ class ConsultationScreen(Localized, Screen[None]):
         counterpart = self.consultation.counterpart()
         self.sub_title = show(self.service.names.authority(counterpart)) if counterpart else ""
 
+    def _show_title(self) -> None:
+        """The case reference; a network room's name in the officer's language."""
+        topic = self.consultation.network_topic
+        self.title = show(value_label(topic, self.lang)) if topic else self.consultation.case_ref
+
     def relabel(self) -> None:
         """Redraw in the app's (new) language."""
+        self._show_title()
         self.query_one(Timeline).relabel(self.lang)
         self.query_one("#composer", Input).placeholder = t("composer.placeholder", self.lang)
         self.refresh_warning()
@@ -136,12 +145,22 @@ class ConsultationScreen(Localized, Screen[None]):
             self.refresh_panel()
 
     # ------------------------------------------------------------ composer
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "composer":
+            return
+        if self._cleared_for_send and not event.value:
+            # The send itself turns the draft into a pending send, in one write.
+            self._cleared_for_send = False
+            return
+        self.service.save_draft(self.room_id, event.value)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "composer":
             return
         body = event.value.strip()
         if not body:
             return
+        self._cleared_for_send = True
         event.input.value = ""
         reply = self.reply_to.event_id if self.reply_to else None
         self.action_cancel_reply()
@@ -181,7 +200,7 @@ class ConsultationScreen(Localized, Screen[None]):
         codes: tuple[HandlingCode, ...] = ()
         text = entry.body
         if entry.event is not None:
-            codes = effective_handling(entry.event)[0]
+            codes = effective_handling(entry.event, self.consultation.core.settings.handling)[0]
             text = render_text(entry.event, lang)
         warnings = sharing_warnings(codes, Use.ONWARD)
         if warnings and self._copy_warned != entry.event_id:

@@ -1,5 +1,8 @@
 """The consultation list: case, counterpart, kind, stage, next deadline, unread; by urgency.
 
+Below it, apart, the network rooms of the central authorities this officer is in (the
+lobby, topic rooms), each named in the officer's language.
+
 On a narrow terminal the less important columns give way (see :data:`LAYOUTS`) so that
 case reference, stage and deadline stay whole, e.g. at 80 columns.
 """
@@ -57,6 +60,7 @@ class ConsultationsScreen(Localized, Screen[None]):
         self._drawn_layout: tuple[str, tuple[str, ...]] | None = None  # language, columns
         self._drawn_width = 0  # the terminal's width when the layout was chosen
         self._stale = False  # changed while another screen covered the list
+        self._network_drawn: tuple[str, list[tuple[str, object, int]]] | None = None
 
     @property
     def lang(self) -> str:
@@ -66,6 +70,9 @@ class ConsultationsScreen(Localized, Screen[None]):
         yield Header()
         yield Input(placeholder=t("filter.placeholder", self.lang), id="filter")
         yield DataTable(id="consultations", cursor_type="row", zebra_stripes=True)
+        # Network rooms of regular contact, apart from the consultations (shown when any).
+        yield Static("", id="network-title")
+        yield DataTable(id="network-rooms", cursor_type="row", zebra_stripes=True)
         yield Static("", id="status")
         yield KeyBar()
 
@@ -111,6 +118,8 @@ class ConsultationsScreen(Localized, Screen[None]):
             stage_text = (
                 text("state.invited", lang)
                 if consultation.invited
+                else text("state.internal", lang)
+                if consultation.coordinates is not None
                 else value_label(stage, lang)
                 if stage
                 else text("state.opening", lang)
@@ -140,7 +149,11 @@ class ConsultationsScreen(Localized, Screen[None]):
                 (
                     consultation.room_id,
                     {
-                        "col.case": (consultation.case_ref, "bold" if consultation.invited else ""),
+                        "col.case": (
+                            # An internal room is listed under its consultation, indented.
+                            ("  ↳ " if consultation.coordinates else "") + consultation.case_ref,
+                            "bold" if consultation.invited else "",
+                        ),
                         "col.counterpart": (
                             show(names.authority(counterpart)) if counterpart else "",
                             "",
@@ -196,10 +209,10 @@ class ConsultationsScreen(Localized, Screen[None]):
     def refresh_list(self) -> None:
         """Show the consultations; only what changed is redrawn (often nothing)."""
         self._stale = False
-        found = self.query(DataTable)
+        found = self.query("#consultations")
         if not found:
             return  # not composed yet, or closing
-        table = found.first()
+        table = found.first(DataTable)
         lang = self.lang
         selected = self.selected_room()
         by_column = self._rows()
@@ -222,14 +235,44 @@ class ConsultationsScreen(Localized, Screen[None]):
             if selected is not None and selected in keys:
                 table.move_cursor(row=keys.index(selected), animate=False)
         self._drawn, self._drawn_layout = rows, layout
+        network = self._refresh_network_rooms()
         account = show(self.service.names.own(lang))
         self.query_one("#status", Static).update(
-            f"{len(self._shown)}/{len(self.service.rooms)} · {account} · "
+            f"{len(self._shown)}/{len(self.service.rooms) - network} · {account} · "
             + t(f"conn.{self.service.connection.value}", lang)
         )
 
+    def _refresh_network_rooms(self) -> int:
+        """The network rooms' section: each room's name in the officer's language (from
+        its topic, a fixed vocabulary) and its unread count; hidden when there are none.
+        How many there are."""
+        lang = self.lang
+        rooms = self.service.network_rooms()
+        table = self.query_one("#network-rooms", DataTable)
+        title = self.query_one("#network-title", Static)
+        title.display = table.display = bool(rooms)
+        drawn: tuple[str, list[tuple[str, object, int]]] = (
+            lang,
+            [(r.room_id, r.network_topic, r.unread) for r in rooms],
+        )
+        if drawn == self._network_drawn:
+            return len(rooms)
+        self._network_drawn = drawn
+        title.update(t("list.network_rooms", lang))
+        selected = table.cursor_row
+        table.clear(columns=True)
+        table.add_column(t("col.network_room", lang), key="col.network_room")
+        table.add_column(t("col.unread", lang), key="col.unread")
+        for room in rooms:
+            name = show(value_label(room.network_topic, lang)) if room.network_topic else ""
+            unread = str(room.unread) if room.unread else ""
+            table.add_row(Text(name), Text(unread, "bold"), key=room.room_id)
+        if rooms and selected is not None:
+            table.move_cursor(row=min(selected, len(rooms) - 1), animate=False)
+        return len(rooms)
+
     def selected_room(self) -> str | None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#consultations", DataTable)
         if not self._shown or table.cursor_row is None:
             return None
         if 0 <= table.cursor_row < len(self._shown):
@@ -243,7 +286,7 @@ class ConsultationsScreen(Localized, Screen[None]):
         # unless the officer was typing a filter, so Enter opens the highlighted row.
         focused = self.focused
         if focused is None or (isinstance(focused, Input) and not focused.value):
-            self.query_one(DataTable).focus()
+            self.query_one("#consultations", DataTable).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
@@ -254,12 +297,12 @@ class ConsultationsScreen(Localized, Screen[None]):
         # the officer had moved the cursor: type a case reference, press Enter. Back from
         # the consultation, the list has the focus. An empty filter only leaves the field.
         if event.input.id == "filter":
-            self.query_one(DataTable).focus()
+            self.query_one("#consultations", DataTable).focus()
             if event.value.strip():
                 self.action_open()
 
     def action_to_list(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one("#consultations", DataTable).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
@@ -278,7 +321,7 @@ class ConsultationsScreen(Localized, Screen[None]):
 
     def action_clear_filter(self) -> None:
         self.query_one("#filter", Input).value = ""
-        self.query_one(DataTable).focus()
+        self.query_one("#consultations", DataTable).focus()
 
 
 def header(column: str, lang: str) -> str:

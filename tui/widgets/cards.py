@@ -517,7 +517,7 @@ def render_card(
     relied = relied_on_mark(event, consultation, lang)
     if relied is not None:
         marks.append(relied)
-    codes, by_default = effective_handling(event)
+    codes, by_default = effective_handling(event, consultation.core.settings.handling)
     if by_default and codes:  # sent without codes: the network's default applies
         shown = ", ".join(value_label(code, lang) for code in codes)
         note = f"{label('field.handling', lang)}: {shown} ({label('ui.handling_default', lang)})"
