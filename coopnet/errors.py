@@ -83,3 +83,10 @@ class StatsError(CoopNetError):
 class ReviewError(CoopNetError):
     """The observations for the review mechanism cannot be drafted as written: a section
     is missing or empty, or the summary is over its word limit (the message says which)."""
+
+
+class LibraryError(CoopNetError):
+    """A practice-library entry that the library rules refuse (each field named), or no
+    library room to post it in."""
+
+    exit_code = 2

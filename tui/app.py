@@ -53,6 +53,7 @@ from tui.screens.documents import DocumentsScreen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.language import LanguageScreen
+from tui.screens.library import LibraryScreen
 from tui.screens.login import LoginScreen
 from tui.screens.passphrase import ChangePassphraseScreen
 from tui.screens.recovery import RecoveryKeyScreen, RecoveryShownScreen
@@ -419,6 +420,17 @@ class CoopNetApp(App[None]):
         self.list_screen.refresh_list()
         self.open_consultation(room_id)
 
+    @work(exclusive=True, group="create")
+    async def create_library_room(self) -> None:
+        """A practice-library room for the network; opened to post the first entry."""
+        try:
+            room_id = await self.service.open_library()
+        except CoopNetError as exc:
+            self.notify(t("error.open", self.lang, detail=exc), severity="error", timeout=15)
+            return
+        self.list_screen.refresh_list()
+        self.open_consultation(room_id)
+
     # ------------------------------------------------------------ structured exchanges
     def choose_structured(self, screen: ConsultationScreen) -> None:
         def chosen(cls: type[Event] | None) -> None:
@@ -532,6 +544,16 @@ class CoopNetApp(App[None]):
         if not isinstance(self.screen, DirectoryScreen):
             self.push_screen(DirectoryScreen(self.service.directory, self.service.own_authority))
 
+    def library(self, room_id: str | None = None) -> None:
+        """The practice library; from a consultation, its entries can be linked to the
+        consultation's assurances."""
+        if not isinstance(self.screen, LibraryScreen):
+            self.push_screen(LibraryScreen(self.service, self.lang, room_id))
+
+    def action_library(self) -> None:
+        screen = self.screen
+        self.library(screen.room_id if isinstance(screen, ConsultationScreen) else None)
+
     def action_statistics(self) -> None:
         if not isinstance(self.screen, StatisticsScreen):
             self.push_screen(StatisticsScreen(self.service, self.lang))
@@ -567,6 +589,14 @@ class CoopNetApp(App[None]):
         )
         yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang), self.new_consultation)
         yield SystemCommand(t("key.stats", lang), t("cmd.stats.help", lang), self.action_statistics)
+        yield SystemCommand(
+            t("key.library", lang), t("cmd.library.help", lang), self.action_library
+        )
+        yield SystemCommand(
+            t("cmd.library_room", lang),
+            t("cmd.library_room.help", lang),
+            self.create_library_room,
+        )
         yield SystemCommand(t("key.help", lang), t("cmd.help.help", lang), self.action_help)
         yield SystemCommand(
             t("cmd.recovery", lang), t("cmd.recovery.help", lang), self.recovery_key_command

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Collection
 from pathlib import Path
 
-from coopnet.consultation import network_room, plan_room
+from coopnet.consultation import LIBRARY_ROOM_NAME, network_room, plan_library_room, plan_room
 from coopnet.errors import CoopNetError, DocumentError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
@@ -640,6 +640,15 @@ class MatrixService(Service):
         self._loaded.add(room_id)
         self.emit(RoomsChanged())
         await self.send_event(room_id, opened)
+        return room_id
+
+    async def open_library(self) -> str:
+        client = self._need_client()
+        room_id = await client.create_room(plan_library_room(self.directory.roster, self.user_id))
+        self.room(room_id, LIBRARY_ROOM_NAME).case_ref = LIBRARY_ROOM_NAME
+        self._cache_room(room_id)
+        self._loaded.add(room_id)
+        self.emit(RoomsChanged())
         return room_id
 
     async def join(self, room_id: str) -> None:

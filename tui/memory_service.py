@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from coopnet.consultation import LIBRARY_ROOM_NAME
 from coopnet.errors import DocumentError, RecoveryError
 from coopnet.keys import ensure_private_dir, write_private
 from coopnet.matrix import Progress
@@ -182,6 +183,12 @@ class MemoryService(Service):
         room_id = f"!{opened.case_ref}:local"
         self.room(room_id, opened.case_ref)
         await self.send_event(room_id, opened)
+        self.emit(RoomsChanged())
+        return room_id
+
+    async def open_library(self) -> str:
+        room_id = f"!library{len(self.rooms)}:local"
+        self.room(room_id, LIBRARY_ROOM_NAME)
         self.emit(RoomsChanged())
         return room_id
 

@@ -7,8 +7,9 @@ import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coopnet.consultation import Party, Person, Roster, network_room
+from coopnet.consultation import LIBRARY_ROOM_NAME, Party, Person, Roster, network_room
 from coopnet.keys import key_id
+from coopnet.profiles import demo_library
 from coopnet.protocol import (
     BOT_MARKER,
     PAYLOAD_KEY,
@@ -325,6 +326,18 @@ def seed_documents(service: MemoryService, start_ms: int = BASE_MS) -> None:
     service.seed(DOCUMENTS_ROOM, DOCUMENTS_CASE, entries)
 
 
+LIBRARY_ROOM = "!library:127.0.0.11"
+
+
+def seed_library(service: MemoryService, start_ms: int = BASE_MS) -> None:
+    """A library room with the demo's entries, posted by China's and Mexico's officers."""
+    entries = [
+        structured(f"$lib{n}", (CN, MX)[n % 2], start_ms + n * 60_000, entry)
+        for n, entry in enumerate(demo_library())
+    ]
+    service.seed(LIBRARY_ROOM, LIBRARY_ROOM_NAME, entries)
+
+
 def seeded_service(
     rooms: int = 6,
     events_per_room: int = 12,
@@ -334,6 +347,7 @@ def seeded_service(
     documents: bool = False,
     directory: Directory | None = None,
     network_rooms: bool = False,
+    library: bool = False,
 ) -> MemoryService:
     service = MemoryService(ME, directory or demo_directory(), now_ms=BASE_MS + 10_000_000)
     service.today = lambda: BASE_DAY
@@ -346,6 +360,8 @@ def seeded_service(
         service.seed(f"!room{n}:127.0.0.11", case_ref, entries)  # type: ignore[attr-defined]
     if documents:
         seed_documents(service)
+    if library:
+        seed_library(service)
     if invite:
         service.seed("!invite:127.0.0.12", "CN-CH-2026-0100", [], invited=True, inviter=CN)
     if network_rooms:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coopnet.errors import CacheError, DocumentError, RecoveryError
+from coopnet.consultation import Library
+from coopnet.errors import CacheError, CoopNetError, DocumentError, RecoveryError
 from coopnet.matrix import Progress, check_source, document_fields
 from coopnet.protocol import (
     ConsultationOpened,
@@ -306,6 +307,11 @@ class Service(ABC):
             return True
         return False
 
+    def library(self) -> Library:
+        """The practice library: the entries of every room this device reads (library
+        rooms and consultations), as the core accepted them."""
+        return Library.of((room_id, c.core) for room_id, c in self.rooms.items())
+
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:
         """Search the decrypted timelines held on this device (nothing leaves it)."""
         hits = []
@@ -379,6 +385,11 @@ class Service(ABC):
 
     @abstractmethod
     async def open_consultation(self, opened: ConsultationOpened) -> str: ...
+
+    async def open_library(self) -> str:
+        """Create a practice-library room (every authority of the network invited); its
+        room id. Its name is neutral: room names are not encrypted."""
+        raise CoopNetError("this client cannot create rooms")
 
     @abstractmethod
     async def join(self, room_id: str) -> None: ...

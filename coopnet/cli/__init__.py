@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "coopnet.cli.receipts",
     "coopnet.cli.recovery",
     "coopnet.cli.documents",
+    "coopnet.cli.library",
     "coopnet.cli.stats",
     "coopnet.cli.review",
     "coopnet.cli.coordination",

@@ -140,7 +140,7 @@ def build_service(args: argparse.Namespace) -> Any:
     if args.offline_demo:
         from tui.seed import seeded_service
 
-        return seeded_service(rooms=12, documents=True, network_rooms=True)
+        return seeded_service(rooms=12, documents=True, network_rooms=True, library=True)
     network_dir = args.network
     if network_dir is None and args.homeserver is None and Path(DEFAULT_NETWORK).exists():
         network_dir = DEFAULT_NETWORK

@@ -12,7 +12,8 @@
 - :mod:`~coopnet.consultation.progress` – progress queries and the answer the bot proposes;
 - :mod:`~coopnet.consultation.state` – :class:`Consultation`: stage, deadlines, assurances,
   refusals, conflicts and receipts of one room, folded incrementally;
-- :mod:`~coopnet.consultation.room` – the plan of a consultation room;
+- :mod:`~coopnet.consultation.library` – the practice library: entries, search, "relied on";
+- :mod:`~coopnet.consultation.room` – the plan of a consultation room (and a library room);
 - :mod:`~coopnet.consultation.coordination` – an authority's internal coordination room:
   tasks, shared items, what the bot mirrors there.
 
@@ -22,7 +23,11 @@ they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio 
 
 from __future__ import annotations
 
-from coopnet.consultation.assurances import AssuranceRecord, AssuranceRegister
+from coopnet.consultation.assurances import (
+    RELIANCE_NO_ASSURANCE,
+    AssuranceRecord,
+    AssuranceRegister,
+)
 from coopnet.consultation.coordination import (
     Board,
     HeldTask,
@@ -47,6 +52,7 @@ from coopnet.consultation.documents import (
 from coopnet.consultation.draft_check import changes_between, check_draft
 from coopnet.consultation.drafts import DraftReview, HeldAnswer, HeldChecklist
 from coopnet.consultation.fold import (
+    LIBRARY_INCOMPLETE,
     NOT_A_PARTY,
     NOT_OPENED,
     UNTRUSTED_DEVICE,
@@ -55,11 +61,19 @@ from coopnet.consultation.fold import (
     Topic,
     topic_of,
 )
+from coopnet.consultation.library import Library, LibraryEntry, reliance, relied_on
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
 from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
 from coopnet.consultation.progress import propose_answer
-from coopnet.consultation.room import RoomPlan, plan_coordination_room, plan_room, room_plan
+from coopnet.consultation.room import (
+    LIBRARY_ROOM_NAME,
+    RoomPlan,
+    plan_coordination_room,
+    plan_library_room,
+    plan_room,
+    room_plan,
+)
 from coopnet.consultation.roster import Party, Person, Roster
 from coopnet.consultation.settings import DEFAULT_RESPOND_DAYS, ConsultationSettings
 from coopnet.consultation.state import (
@@ -76,6 +90,8 @@ STEP_REASONS: tuple[str, ...] = (
     *_PROGRESS_REASONS,
     NOT_OPENED,
     NOT_A_PARTY,
+    LIBRARY_INCOMPLETE,
+    RELIANCE_NO_ASSURANCE,
 )
 """Reason codes of refused steps beside the stage machine's, each labelled
 ``reason.<code>`` in six languages."""
@@ -110,6 +126,8 @@ __all__ = [
     "check_draft",
     "HeldDocument",
     "HeldReceipt",
+    "Library",
+    "LibraryEntry",
     "Message",
     "Parties",
     "Party",
@@ -122,7 +140,11 @@ __all__ = [
     "Step",
     "Summary",
     "Topic",
+    "LIBRARY_ROOM_NAME",
+    "plan_library_room",
     "plan_room",
+    "relied_on",
+    "reliance",
     "plan_coordination_room",
     "room_plan",
     "topic_of",

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from coopnet.protocol import Assurance, AssuranceMonitoring
+from coopnet.protocol import Assurance, AssuranceMonitoring, AssuranceReliance
 from coopnet.protocol.vocab import AssuranceStatus as S
 from coopnet.protocol.vocab import AssuranceType
 
@@ -56,6 +56,7 @@ WRONG_GIVER = "assurance_wrong_giver"
 WRONG_SENDER = "assurance_wrong_sender"
 PARTIES_CHANGED = "assurance_parties_changed"
 CONDITION_NOT_ACCEPTED = "condition_not_accepted"
+RELIANCE_NO_ASSURANCE = "reliance_no_assurance"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class AssuranceRecord:
     """The steps applied to it, in order (for conflicts: which step changed it last)."""
     conditions: str | None = None
     """The event id of the grant (transition to ``granted``) it conditions."""
+    relied_on: list[tuple[str | None, AssuranceReliance]] = field(default_factory=list)
+    """The library entries it relies on (the link's event id, the link), one per entry."""
 
 
 def _judge_parties(event: Assurance, parties: AssuranceParties) -> tuple[str, str] | None:
@@ -146,6 +149,22 @@ class AssuranceRegister:
                 f"{current.latest.receiver}; a new giver or receiver is a new assurance"
             )
         return _judge_parties(event, parties)
+
+    def judge_reliance(self, event: AssuranceReliance) -> tuple[str, str] | None:
+        """None when the assurance a "relied on" link names exists, else why not."""
+        if event.assurance_id not in self.items:
+            return RELIANCE_NO_ASSURANCE, (
+                f"no assurance {event.assurance_id!r} in this consultation to rely on "
+                f"{event.citation!r}"
+            )
+        return None
+
+    def rely(self, event: AssuranceReliance, event_id: str | None = None) -> None:
+        """Apply a "relied on" link that :meth:`judge_reliance` allowed (a later link to
+        the same entry replaces the earlier: its note may have changed)."""
+        links = self.items[event.assurance_id].relied_on
+        links[:] = [(i, link) for i, link in links if link.entry != event.entry]
+        links.append((event_id, event))
 
     def judge_conditions(self, assurance_ids: Iterable[str]) -> tuple[str, str] | None:
         """None when every assurance a grant names is accepted, else why not."""

@@ -21,6 +21,8 @@ from coopnet.protocol import (
     REVISION,
     Assurance,
     AssuranceMonitoring,
+    AssuranceReliance,
+    CaseLawReference,
     ConsultationOpened,
     DeadlineExtension,
     Document,
@@ -32,6 +34,7 @@ from coopnet.protocol import (
     RequirementsAnswer,
     StageTransition,
     SurrenderPostponement,
+    entry_problems,
 )
 from coopnet.protocol.vocab import Side, Stage
 from coopnet.stages import StageFold, StageInput, answers_for, side_of
@@ -57,7 +60,7 @@ def topic_of(event: Event) -> Topic:
         return Topic.OPENED
     if isinstance(event, StageTransition):
         return Topic.STAGE
-    if isinstance(event, Assurance | AssuranceMonitoring):
+    if isinstance(event, Assurance | AssuranceMonitoring | AssuranceReliance):
         return Topic.ASSURANCE
     if isinstance(event, DeadlineExtension | SurrenderPostponement):
         return Topic.DEADLINE
@@ -81,6 +84,7 @@ UNTRUSTED_DEVICE = "untrusted_device"
 UNKNOWN_DOCUMENT = "unknown_document"
 NOT_OWN_DOCUMENT = "not_own_document"
 ALREADY_REPLACED = "already_replaced"
+LIBRARY_INCOMPLETE = "library_entry_incomplete"
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,24 @@ class Fold:
                 problem[0],
                 problem[1],
                 winner if winner is not None and not seen(winner) else None,
+            )
+        if isinstance(event, AssuranceReliance):
+            problem = self.assurances.judge_reliance(event)
+            if problem is None and self.side(step.authority) is None:
+                problem = (NOT_A_PARTY, "the sender is on neither side of the consultation")
+            if problem is None:
+                return None
+            return Refusal(step.event_id, Topic.ASSURANCE, problem[0], problem[1])
+        if isinstance(event, CaseLawReference):
+            missing = entry_problems(event, step.revision)
+            if not missing:
+                return None
+            names = ", ".join(p.path for p in missing)
+            return Refusal(
+                step.event_id,
+                Topic.EXCHANGE,
+                LIBRARY_INCOMPLETE,
+                f"library entry: {names} missing (required from rules revision 4)",
             )
         if isinstance(event, Document):
             return self._judge_document(step, event, seen)
@@ -316,6 +338,8 @@ class Fold:
             self.progress.add_answer(step.event_id, step.day, event)
         elif isinstance(event, Assurance | AssuranceMonitoring):
             self.assurances.apply(event, step.event_id)
+        elif isinstance(event, AssuranceReliance):
+            self.assurances.rely(event, step.event_id)
         elif isinstance(event, SurrenderPostponement) and side is not None:
             self.postponements.append((step.day, event))
         elif isinstance(event, DeadlineExtension) and side is not None:

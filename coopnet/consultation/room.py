@@ -173,3 +173,17 @@ def plan_coordination_room(
     invite = (set(own.users()) | set(agencies)) - {creator}
     plan = room_plan(case_ref, invite, {own.server_name})
     return replace(plan, name=coordination_room_name(case_ref), federate=False)
+
+
+LIBRARY_ROOM_NAME = "CoopNet practice library"
+"""The name of a library room: neutral, like a consultation room's (state is not
+encrypted, so it names no case, State or topic)."""
+
+
+def plan_library_room(roster: Roster, creator: str) -> RoomPlan:
+    """A practice-library room: encrypted like a consultation, every authority of the
+    network invited (officers and bots, who may post entries) and every server in its ACL."""
+    if roster.party_of(creator) is None:
+        raise ConsultationError(f"{creator} belongs to no authority of the network")
+    invite = {user for party in roster.members() for user in party.users()}
+    return room_plan(LIBRARY_ROOM_NAME, invite - {creator}, roster.servers())

@@ -100,6 +100,8 @@ class Summary:
     documents: tuple[tuple[str, str | None], ...] = ()  # (document id, its next version)
     drafts: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = ()
     """Per draft: its versions, the checklists' event ids, the versions confirmed ready."""
+    relied_on: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Per assurance that relies on library entries: the entries' event ids."""
 
 
 class Consultation:
@@ -363,6 +365,11 @@ class Consultation:
                     tuple(sorted(r.ready)),
                 )
                 for r in self.drafts()
+            ),
+            relied_on=tuple(
+                (key, tuple(link.entry for _, link in record.relied_on))
+                for key, record in sorted(self.assurances().items())
+                if record.relied_on
             ),
         )
 

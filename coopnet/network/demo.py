@@ -13,6 +13,9 @@ Mexico's bot checks it against Mexico's (illustrative) profile and posts the che
 the evidence and the Spanish translation of the statement of facts are missing — the Swiss
 officer answers the evidence item, shares a corrected version, the bot's new checklist
 shows both items met, and Mexico's officer confirms the draft ready to transmit.
+Last, Switzerland opens a practice-library room for the network and posts the demo's
+entries (:func:`coopnet.profiles.demo_library`), offers an assurance against ill-treatment
+in the consultation and links it to the Othman judgment ("relied on", :func:`_library_script`).
 Everything goes through the officers' real, encrypted clients; the bots receipt and
 record it as they would any consultation.
 """
@@ -29,11 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coopnet.consultation import LibraryEntry, plan_library_room, reliance
 from coopnet.errors import NetworkError
 from coopnet.matrix import CoopNetClient, Invitation, ReceivedEvent, send_document
 from coopnet.network.model import Network
+from coopnet.network.roster import network_roster
 from coopnet.network.trust import device_policy
-from coopnet.protocol import PAYLOAD_KEY, Event, encode, parse_payload
+from coopnet.profiles import demo_library
+from coopnet.protocol import PAYLOAD_KEY, CaseLawReference, Event, encode, parse_payload
 
 SEEDED_MARK = "demo-seeded"
 CASE_REF = "CH-MX-2026-0001"
@@ -228,6 +234,45 @@ def _draft_script() -> list[DraftStep]:
     ]
 
 
+ASSURANCE_ID = "A1"
+
+
+def _library_script(cited: LibraryEntry) -> list[tuple[str, Event]]:
+    """In the consultation: Switzerland offers an assurance and relies on ``cited``."""
+    offered = _event(
+        "assurance",
+        {
+            "assurance_id": ASSURANCE_ID,
+            "assurance_type": "no_torture",
+            "giver": REQUESTING,
+            "receiver": REQUESTED,
+            "text": "The person will not be subjected to torture or ill-treatment; the "
+            "consulate may visit the person in detention (illustrative).",
+            "assurance_status": "offered",
+        },
+    )
+    return [(REQUESTING, offered), (REQUESTING, reliance(cited, ASSURANCE_ID))]
+
+
+async def _seed_library(network: Network, ch: _Officer, mx: _Officer) -> list[tuple[str, Event]]:
+    """The library room with the demo's entries; the consultation's steps that cite one."""
+    client = ch.client
+    library = await client.create_room(plan_library_room(network_roster(network), client.user_id))
+    await _until(lambda: library in mx.invites, "for Mexico's officer to be invited to the library")
+    await mx.client.join(library)
+    await client.wait_until(
+        lambda: mx.client.user_id in client.joined(library),
+        STEP_TIMEOUT,
+        "Mexico's officer to join the library room",
+    )
+    cited: LibraryEntry | None = None
+    for entry in demo_library():
+        event_id = await client.send(library, encode(entry, "en"))
+        cited = cited or LibraryEntry(event_id, library, client.user_id, REQUESTING, entry)
+    assert cited is not None and isinstance(cited.entry, CaseLawReference)
+    return _library_script(cited)
+
+
 class _Officer:
     def __init__(self, client: CoopNetClient) -> None:
         self.client = client
@@ -359,6 +404,12 @@ async def seed(network: Network, report: Callable[[str], None]) -> None:
                     functools.partial(sender.has_checklist_for, ids[name]),
                     f"for the checklist of the demo's {name}",
                 )
+        for _, event in await _seed_library(network, ch, mx):
+            event_id = await ch.client.send(room, encode(event, "en"))
+            await _until(
+                functools.partial(ch.has_receipt_for, event_id),
+                f"for the receipt of the demo's {event.type_name()} event",
+            )
         report(
             f"demo consultation {CASE_REF} seeded between {requesting.state} and {requested.state}"
         )

@@ -24,6 +24,7 @@ from coopnet.datafile import (
     spec,
 )
 from coopnet.errors import BadFileError
+from coopnet.profiles.library import demo_library as demo_library
 from coopnet.protocol import ParseError, RequirementsAnswer
 
 _AUTHORITY_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")

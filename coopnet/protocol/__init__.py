@@ -43,6 +43,7 @@ from coopnet.protocol.events import (
     VERSION,
     Assurance,
     AssuranceMonitoring,
+    AssuranceReliance,
     CaseLawReference,
     ChecklistAnswer,
     ConsultationOpened,
@@ -67,6 +68,7 @@ from coopnet.protocol.events import (
     SurrenderPostponement,
 )
 from coopnet.protocol.labels import LANGUAGES, label
+from coopnet.protocol.library import LIBRARY_REVISION, entry_problems, parse_entry
 from coopnet.protocol.records import IdentityDocument, LegalBasis, Penalty, PersonName, Warrant
 from coopnet.protocol.render import render_html, render_text
 from coopnet.protocol.validation import ParseError, Problem
@@ -88,7 +90,11 @@ __all__ = [
     "VERSION",
     "Assurance",
     "AssuranceMonitoring",
+    "AssuranceReliance",
     "CaseLawReference",
+    "LIBRARY_REVISION",
+    "entry_problems",
+    "parse_entry",
     "ConsultationOpened",
     "CoordinationOpened",
     "CoordinationTask",

@@ -71,14 +71,15 @@ and covered by the content hash, it gives every reader the same causal order of 
 consultation's steps (:mod:`coopnet.consultation.order`). Optional: events sent before it
 existed still parse."""
 REVISION_KEY = "revision"
-REVISION = 3
+REVISION = 4
 """Payload field beside ``type``/``version``/``content``: the revision of the consultation
 rules its sender applied. Revision 2 (the law as practitioners apply it) requires, among
 others, the grounds and reasons of a refusal (UNTOC art. 18(23), ECE art. 18(2)) and the
 appointed date of a surrender (ECE art. 18(4)). Absent means revision 1: records made
 before it existed fold under the rules they were sent under, so they still fold the same.
 Revision 3 (from draft to decision) requires a "refusal envisaged" step, naming the grounds,
-before a refusal (UNTOC art. 16(16), 18(26)).
+before a refusal (UNTOC art. 16(16), 18(26)). Revision 4 (the practice library) requires
+a case-law entry's jurisdiction, date and topics (:mod:`coopnet.protocol.library`).
 Like ``after`` it is covered by the content hash and never seen by the homeserver."""
 MAX_EVENT_ID = 255
 HTML_FORMAT = "org.matrix.custom.html"

@@ -74,6 +74,7 @@ from coopnet.protocol.vocab import (
     DocumentKind,
     HandlingCode,
     Kind,
+    LibraryTopic,
     MonitoringFinding,
     MonitoringMethod,
     PenaltyKind,
@@ -264,7 +265,10 @@ class Receipt(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class CaseLawReference(Event):
-    """Case law or practice, e.g. on assurances (citation, court, date, summary)."""
+    """A practice-library entry: case law or practice, e.g. on assurances. It lives in a
+    library room or in a consultation. ``jurisdiction`` and ``topics`` came with the
+    library (rules revision 4, :mod:`coopnet.protocol.library`, requires them and the
+    date); entries sent before still read, without them."""
 
     TYPE: ClassVar[str] = "caselaw"
     citation: str = required(Text(500))
@@ -275,6 +279,24 @@ class CaseLawReference(Event):
     assurance_types: tuple[AssuranceType, ...] = optional(
         ListOf(Choice(AssuranceType), len(AssuranceType))
     )
+    jurisdiction: str | None = optional(Text(NAME_LEN))  # a State (ISO code) or a body
+    topics: tuple[LibraryTopic, ...] = optional(ListOf(Choice(LibraryTopic), len(LibraryTopic)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssuranceReliance(Event):
+    """An assurance relies on a practice-library entry (``entry``: its event id, in a
+    library room or in this consultation). The entry's citation travels with the link so
+    that the counterpart sees what is relied on without being in the library room."""
+
+    TYPE: ClassVar[str] = "assurance.reliance"
+    assurance_id: str = required(Text(ID_LEN, pattern=LOCAL_ID))
+    entry: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    citation: str = required(Text(500))
+    court: str | None = optional(Text(LINE_LEN))
+    jurisdiction: str | None = optional(Text(NAME_LEN))
+    date: dt.date | None = optional(Day())
+    note: str | None = optional(Text(NOTE_LEN, multiline=True))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -454,6 +476,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     SurrenderPostponement,
     Receipt,
     CaseLawReference,
+    AssuranceReliance,
     DraftRequest,
     DraftChecklist,
     ChecklistAnswer,

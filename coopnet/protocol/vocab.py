@@ -219,6 +219,20 @@ class AssuranceType(StrEnum):
     OTHER = "other"
 
 
+class LibraryTopic(StrEnum):
+    """What a practice-library entry (case law, practice on assurances) is about."""
+
+    DEATH_PENALTY = "death_penalty"
+    TORTURE = "torture"  # torture or ill-treatment
+    DETENTION_CONDITIONS = "detention_conditions"
+    FAIR_TRIAL = "fair_trial"
+    IN_ABSENTIA = "in_absentia"  # judgment in absentia
+    SPECIALTY = "specialty"
+    MONITORING = "monitoring"  # monitoring of assurances
+    NATIONALS = "nationals"
+    POLITICAL_OFFENCE = "political_offence"
+
+
 class AssuranceStatus(StrEnum):
     REQUESTED = "requested"
     OFFERED = "offered"
@@ -346,6 +360,7 @@ ALL_ENUMS: tuple[type[StrEnum], ...] = (
     RefusalGround,
     Stage,
     AssuranceType,
+    LibraryTopic,
     AssuranceStatus,
     MonitoringMethod,
     MonitoringFinding,

@@ -33,9 +33,9 @@ def text_of(renderable: Any, width: int = 120) -> str:
     return console.export_text()
 
 
-async def open_room(pilot: Any, app: CoopNetApp) -> Timeline:
+async def open_room(pilot: Any, app: CoopNetApp, room: str = ROOM) -> Timeline:
     """Open the consultation and wait until its timeline is laid out."""
-    app.open_consultation(ROOM)
+    app.open_consultation(room)
     await until(
         pilot,
         lambda: (

@@ -105,7 +105,8 @@ SENT: list[tuple[str, str, dict[str, Any]]] = [
     ("$12", CH, step("assurance", assurance("accepted"), "$11")),
     ("$13", CH, step("assurance.monitoring", example("AssuranceMonitoring"), "$12")),
     ("$14", CH, step("caselaw", example("CaseLawReference"), "$13")),
-    ("$15", MX, step("postponement", example("SurrenderPostponement"), "$14")),
+    ("$14r", MX, step("assurance.reliance", example("AssuranceReliance", entry="$14"), "$14")),
+    ("$15", MX, step("postponement", example("SurrenderPostponement"), "$14r")),
     # Both sides move the stage at once, each having seen $15: one conflict.
     (
         "$17",
@@ -198,6 +199,7 @@ def test_the_bot_and_the_client_hold_the_same_consultation() -> None:
     assert set(refused) == {"$07", "$10", "$17"}
     assert refused["$17"].conflict_with == "$16" and not refused["$10"].is_conflict
     assert client.assurances()["a1"].assurance_status is AssuranceStatus.ACCEPTED
+    assert summary.relied_on == (("a1", ("$14",)),)  # the case law the assurance relies on
     assert summary.invalid == ("$18",)
     assert [c[2] for c in summary.receipts] == ["$01", "$02", "$03"]
     assert all(bot.receipt_signature(r[0]).valid for r in summary.receipts)

@@ -22,6 +22,7 @@ from coopnet.protocol import (
 from coopnet.protocol.events import (
     Assurance,
     AssuranceMonitoring,
+    AssuranceReliance,
     CaseLawReference,
     ChecklistAnswer,
     ConsultationOpened,
@@ -152,6 +153,17 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "summary": "Criteria for assessing the quality of diplomatic assurances.",
         "url": "https://hudoc.echr.coe.int/",
         "assurance_types": ["no_torture", "fair_trial"],
+        "jurisdiction": "ECtHR",
+        "topics": ["torture", "fair_trial", "monitoring"],
+    },
+    AssuranceReliance: {
+        "assurance_id": "a1",
+        "entry": "$case1",
+        "citation": "Othman (Abu Qatada) v. the United Kingdom, no. 8139/09",
+        "court": "European Court of Human Rights",
+        "jurisdiction": "ECtHR",
+        "date": "2012-01-17",
+        "note": "The assurance meets the Othman criteria.",
     },
     DraftRequest: {
         "legal_basis": {"basis": "untoc", "citation": "UNTOC art. 16"},
@@ -443,3 +455,11 @@ def test_parse_error_str_names_every_problem() -> None:
     assert isinstance(result, ParseError)
     text = str(result)
     assert "from_stage: not_allowed" in text and "to_stage: missing" in text
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.TYPE)
+def test_every_event_type_can_be_named_in_a_receipt(cls: type[Event]) -> None:
+    """A bot's receipt names the type it certifies: a type its pattern refuses could
+    never be receipted (the bot could not build the receipt)."""
+    fields = {**EXAMPLES[Receipt], "event_type": cls.type_name()}
+    assert isinstance(Receipt.from_dict(fields), Receipt)

@@ -39,6 +39,7 @@ class ConsultationScreen(Localized, Screen[None]):
         Binding("ctrl+o", "attach", "key.attach", show=False),
         Binding("ctrl+g", "documents", "key.documents", show=False),
         Binding("ctrl+r", "cancel_reply", "key.cancel_reply", show=False),
+        Binding("ctrl+y", "library", "key.library", show=False),
     ]
 
     def __init__(self, service: Service, room_id: str) -> None:
@@ -241,6 +242,9 @@ class ConsultationScreen(Localized, Screen[None]):
 
     def action_documents(self) -> None:
         self.app.push_screen(DocumentsScreen(self.service, self.room_id, self.lang))
+
+    def action_library(self) -> None:
+        self.app.library(self.room_id)  # type: ignore[attr-defined]
 
     def action_search(self) -> None:
         self.app.search(self.room_id)  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ SECTIONS: tuple[tuple[str | None, str | None, tuple[tuple[str, str], ...]], ...]
             ("ctrl+t  v", "help.consultation.devices"),
             ("ctrl+b", "help.consultation.panel"),
             ("ctrl+f", "help.consultation.search"),
+            ("ctrl+y  ctrl+n", "help.consultation.library"),
             ("esc", "help.consultation.back"),
         ),
     ),

@@ -34,8 +34,16 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from coopnet.consultation import DocumentState, HeldDocument, ReceiptMatch
-from coopnet.protocol import Document, Event, Problem, Receipt, StageTransition
+from coopnet.consultation import DocumentState, HeldDocument, ReceiptMatch, relied_on
+from coopnet.protocol import (
+    Assurance,
+    AssuranceReliance,
+    Document,
+    Event,
+    Problem,
+    Receipt,
+    StageTransition,
+)
 from coopnet.protocol.fields import (
     AUTHORITY,
     Boolean,
@@ -54,6 +62,7 @@ from coopnet.protocol.handling import effective_handling
 from coopnet.protocol.labels import event_label
 from tui.i18n import (
     clock,
+    date_text,
     day,
     field_label,
     file_size,
@@ -62,6 +71,7 @@ from tui.i18n import (
     moment_near,
     show,
     t,
+    text,
     value_label,
     when,
 )
@@ -339,6 +349,32 @@ def related(entry: Entry) -> str | None:
     return None
 
 
+def redrawn_by(entry: Entry, consultation: Consultation) -> list[str]:
+    """Cards beside :func:`related` whose drawing ``entry`` changes: a "relied on" link
+    marks every card of its assurance."""
+    event = entry.event
+    if not isinstance(event, AssuranceReliance):
+        return []
+    record = consultation.core.assurances().get(event.assurance_id)
+    return [i for i in record.event_ids if i is not None] if record is not None else []
+
+
+def relied_on_mark(event: Event, consultation: Consultation, lang: str) -> Text | None:
+    """On an assurance's card: the library entries it relies on (citation, court, date)."""
+    if not isinstance(event, Assurance):
+        return None
+    links = relied_on(consultation.core, event.assurance_id)
+    if not links:
+        return None
+    cited = []
+    for link in links:
+        where = [x for x in (link.court, link.jurisdiction) if x]
+        if link.date is not None:
+            where.append(date_text(link.date, lang))
+        cited.append(f"{link.citation} ({', '.join(where)})" if where else link.citation)
+    return Text(show(f"{text('card.relied_on', lang)}: " + "; ".join(cited)), style="cyan")
+
+
 def untrusted_note(entry: Entry, lang: str) -> Text:
     """Said on every event of an untrusted device: it is not the officer's word."""
     label = "entry.from_backup" if entry.from_backup else "entry.untrusted"
@@ -478,6 +514,9 @@ def render_card(
     review = review_mark(event, entry.event_id, consultation.core, lang)
     if review is not None:
         marks.append(review)
+    relied = relied_on_mark(event, consultation, lang)
+    if relied is not None:
+        marks.append(relied)
     codes, by_default = effective_handling(event, consultation.core.settings.handling)
     if by_default and codes:  # sent without codes: the network's default applies
         shown = ", ".join(value_label(code, lang) for code in codes)

@@ -9,10 +9,10 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widgets import Static
 
-from coopnet.consultation import DocumentState
+from coopnet.consultation import DocumentState, relied_on
 from coopnet.stages import MACHINES
 from tui.directory import Directory
-from tui.i18n import day, label, show, t, value_label
+from tui.i18n import day, label, show, t, text, value_label
 from tui.model import Consultation, urgency
 from tui.names import Names
 
@@ -70,6 +70,9 @@ def render_panel(
         )
         style = "bold red" if assurance.assurance_status == "breached" else ""
         parts.append(Text(show(line), style=style))
+        for link in relied_on(consultation.core, assurance.assurance_id):
+            relied = f"  {text('card.relied_on', lang)}: {link.citation}"
+            parts.append(Text(show(relied), style="cyan"))
     documents = consultation.documents()
     if documents:
         parts.append(Text(""))

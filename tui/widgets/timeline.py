@@ -34,7 +34,7 @@ from tui.i18n import day, local_day, t
 from tui.localize import Localized
 from tui.model import Consultation, Entry
 from tui.names import Names
-from tui.widgets.cards import is_folded, related, render_entry
+from tui.widgets.cards import is_folded, redrawn_by, related, render_entry
 
 PAGE = 20
 """Entries loaded at least when opening, and per step towards older entries."""
@@ -234,6 +234,7 @@ class Timeline(Localized, ScrollView, can_focus=True):
         # What this entry changes on other cards: a receipt marks the card it certifies,
         # an answer the card it refuses; an event comes after its receipt was drawn alone.
         changed = [related(entry)] + [r.event_id for r in self.consultation.receipts_of(entry)]
+        changed += redrawn_by(entry, self.consultation)
         redraw = False
         for event_id in changed:
             if event_id is not None and self._cache.pop(event_id, None) is not None:
