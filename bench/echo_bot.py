@@ -25,6 +25,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     InviteMemberEvent,
+    JoinResponse,
     MatrixRoom,
     MegolmEvent,
     RoomMessage,
@@ -49,13 +50,23 @@ async def run(homeserver: str, user_id: str, store: Path, ready_file: Path) -> N
     )
     client.restore_login(user_id, session["device_id"], session["access_token"])
     stop = asyncio.Event()
+    joining: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    async def join(room_id: str) -> None:
+        # An invitation over federation can arrive before the inviting server lets the
+        # join through: retry a while, as the consultation bot does.
+        for attempt in range(20):
+            if isinstance(await client.join(room_id), JoinResponse):
+                return
+            await asyncio.sleep(min(0.5 * 2**attempt, 5))
+
     async def on_invite(room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key == user_id and event.membership == "invite":
-            await client.join(room.room_id)
+            # Not in the sync loop's callback: the loop must go on while the join waits.
+            joining.add(asyncio.create_task(join(room.room_id)))
 
     async def on_event(room: MatrixRoom, event: RoomMessage | UnknownEvent) -> None:
         if event.sender == user_id:
@@ -79,7 +90,7 @@ async def run(homeserver: str, user_id: str, store: Path, ready_file: Path) -> N
     client.add_event_callback(on_event, (RoomMessage, UnknownEvent))  # type: ignore[arg-type]
     client.add_event_callback(lambda _r, _e: None, MegolmEvent)  # undecryptable: ignored
     for room_id in list(client.invited_rooms):
-        await client.join(room_id)
+        joining.add(asyncio.create_task(join(room_id)))
     syncing = asyncio.create_task(client.sync_forever(timeout=30000, full_state=False))
     ready_file.write_text(f"{os.getpid()}\n")
     try:
