@@ -3,7 +3,9 @@
 It restores a device from a CoopNet store (the consultation bot's own, while that bot is
 stopped: the same device, listed in the signed directory, so the officers' clients share
 their room keys with it), joins every room it is invited to and answers each decrypted
-timeline event of another sender with one encrypted notice naming the event it answers.
+timeline event sent from another homeserver with one encrypted notice naming the event
+it answers: the counterpart's part, as the consultation bot certifies only what the other
+authority sent (so a room carries one answer per exchange in both phases of the bench).
 Echoes of other echo bots are not answered (no ping-pong). The sync loop hands events to
 the callback one after the other, as the consultation bot's loop does.
 
@@ -36,6 +38,10 @@ from nio import (
 ECHO_KEY = "org.coopnet.bench.echo"
 
 
+def server_of(user_id: str) -> str:
+    return user_id.split(":", 1)[1]
+
+
 def echo_of(content: dict[str, Any]) -> str | None:
     """The event id an echo answers, or None when ``content`` is not an echo."""
     value = content.get(ECHO_KEY)
@@ -49,6 +55,7 @@ async def run(homeserver: str, user_id: str, store: Path, ready_file: Path) -> N
         homeserver, user_id, device_id=session["device_id"], store_path=str(store), config=config
     )
     client.restore_login(user_id, session["device_id"], session["access_token"])
+    own_server = server_of(user_id)
     stop = asyncio.Event()
     joining: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
@@ -69,7 +76,7 @@ async def run(homeserver: str, user_id: str, store: Path, ready_file: Path) -> N
             joining.add(asyncio.create_task(join(room.room_id)))
 
     async def on_event(room: MatrixRoom, event: RoomMessage | UnknownEvent) -> None:
-        if event.sender == user_id:
+        if server_of(event.sender) == own_server:
             return
         content = event.source.get("content", {})
         if echo_of(content) is not None:
