@@ -480,8 +480,8 @@ async def main() -> None:
             parser.error(f"--phases: unknown phase {phase!r} (before, coopnet, echo)")
     if "before" in phases and args.before_tree is None:
         parser.error("--phases: the phase 'before' needs --before-tree DIR")
-    if "echo" in phases and phases[-1] != "echo":
-        parser.error("--phases: echo must come last (it takes over the bots' devices)")
+    if "echo" in phases and (phases[-1] != "echo" or phases.count("echo") > 1):
+        parser.error("--phases: echo comes once, last (it takes over the bots' devices)")
 
     results: list[PhaseResult] = []
     load_avg: list[tuple[float, float, float]] = []
@@ -505,18 +505,19 @@ async def main() -> None:
                 await officer.client.close()
             await asyncio.to_thread(lifecycle.down, directory)
 
-    by_name = {r.name: r for r in results}
     ratios: dict[str, float] = {}
-    echo = by_name.get("echo")
+    echo = next((r for r in results if r.name == "echo"), None)
     print(
         f"{args.consultations} consultations x {args.exchanges} exchanges, "
         f"load average at each phase's start: "
         + ", ".join(f"{r.name} {a[0]:.1f}" for r, a in zip(results, load_avg, strict=True))
     )
-    for name in ("before", "coopnet"):
-        measured = by_name.get(name)
-        if measured is None or echo is None:
+    for i, measured in enumerate(results):
+        if measured.name == "echo" or echo is None:
             continue
+        # A phase run more than once (--phases before,coopnet,before,coopnet,echo) is
+        # named by its place in the run.
+        name = measured.name if phases.count(measured.name) == 1 else f"{measured.name}-{i + 1}"
         ratios[f"{name}_p50"] = measured.p50_ms / echo.p50_ms
         ratios[f"{name}_p95"] = measured.p95_ms / echo.p95_ms
         ratios[f"{name}_cpu"] = measured.bot_cpu_s / echo.bot_cpu_s
@@ -530,9 +531,9 @@ async def main() -> None:
                 {
                     "command": " ".join(sys.argv),
                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                    "load_average_at_phase_start": dict(
-                        zip((r.name for r in results), load_avg, strict=True)
-                    ),
+                    "load_average_at_phase_start": [
+                        [r.name, a[0]] for r, a in zip(results, load_avg, strict=True)
+                    ],
                     "phases": [asdict(r) for r in results],
                     "ratios_to_echo": ratios,
                 },
