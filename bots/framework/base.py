@@ -189,8 +189,7 @@ class Bot:
         await self.setup()
         await self.client.sync_once()
         # A restart: what reached the homeserver meanwhile without a sync position.
-        async with self._turn:
-            await self._catch_up_rooms(every_room=True)
+        await self._catch_up_rooms(every_room=True)
         self.client.start()
         self._ticker = asyncio.create_task(self._tick_loop(), name="bot housekeeping")
         log.info("%s started as device %s", self.config.user_id, self.client.device_id)
@@ -286,11 +285,11 @@ class Bot:
         # a library call must not keep a stopping bot alive.
         while not self._stopping.is_set():
             try:
+                if time.monotonic() - self._last_history_check >= (
+                    self.config.history_check_seconds
+                ):
+                    await self._catch_up_rooms()  # takes its turns room by room
                 async with self._turn:
-                    if time.monotonic() - self._last_history_check >= (
-                        self.config.history_check_seconds
-                    ):
-                        await self._catch_up_rooms()
                     await self._retry_pending()
                     await self.tick()
             except Exception:  # housekeeping must not end the bot; the next tick retries
@@ -345,7 +344,11 @@ class Bot:
     async def _catch_up_rooms(self, every_room: bool = False) -> None:
         """Handle, in room order, every event of a room's recent history the bot does not
         hold, back to :data:`DEEP_SETTLE` held events in a row: in every room at start,
-        then in the rooms with new events in the last few checks."""
+        then in the rooms with new events in the last few checks.
+
+        Each room takes its turn with the sync batches (one room at a time, not the whole
+        check at once): under load a deep check of every active room took seconds, and
+        every sync batch, every consultation's next receipt, waited behind it."""
         now = time.monotonic()
         self._last_history_check = now
         if not self.remembers_events:
@@ -355,15 +358,19 @@ class Bot:
             if not every_room and self._last_active.get(room_id, -1e18) < lately:
                 continue
             try:
-                marks = await self.state.history_marks(room_id)
-                fill = await self._unheld(room_id, None, DEEP_SETTLE, marks[-1:])
-                for event in fill.missing:
-                    await self._dispatch(event)
-                if fill.newest and fill.newest not in marks[:1]:
-                    marks = [fill.newest, *marks][:HISTORY_MARKS]
-                    await self.state.save_history_marks(room_id, marks)
+                async with self._turn:
+                    await self._catch_up_room(room_id)
             except Exception:  # one room's trouble must not starve the others
                 log.exception("catching up on the history of %s failed; retrying", room_id)
+
+    async def _catch_up_room(self, room_id: str) -> None:
+        marks = await self.state.history_marks(room_id)
+        fill = await self._unheld(room_id, None, DEEP_SETTLE, marks[-1:])
+        for event in fill.missing:
+            await self._dispatch(event)
+        if fill.newest and fill.newest not in marks[:1]:
+            marks = [fill.newest, *marks][:HISTORY_MARKS]
+            await self.state.save_history_marks(room_id, marks)
 
     async def _dispatch(self, event: ReceivedEvent) -> None:
         if not event.decrypted or event.room_id in self._held_rooms:

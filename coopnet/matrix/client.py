@@ -83,6 +83,7 @@ from coopnet.matrix.history import (
 from coopnet.matrix.intake import BoundedAsyncClient, RejectedEvent, bad_event_reason
 from coopnet.matrix.key_backup import KeyBackup
 from coopnet.matrix.late_keys import KeySharer, KeyWaiter, megolm_of
+from coopnet.matrix.raw_history import RawHistoryResponse, decode, fetch_raw, timeline_id
 from coopnet.matrix.recovery import Recovery
 from coopnet.matrix.room_keys import RoomKeys
 from coopnet.matrix.senders import sender_device
@@ -253,6 +254,25 @@ LATE_KEY_INTERVAL = 1.0
 BACKUP_INTERVAL = 1.0
 # Seconds an event waits for its room key before the key backup is asked for it.
 FETCH_AFTER = 3.0
+
+
+class RawPage:
+    """A history page as the server sent it; events are decoded (decrypted, their
+    sending device decided) only when read (:mod:`coopnet.matrix.raw_history`)."""
+
+    def __init__(
+        self, client: CoopNetClient, room_id: str, raw: list[dict[str, Any]], end: str | None
+    ) -> None:
+        self._client, self._room_id, self.end = client, room_id, end
+        self._raw = {i: e for e in raw if (i := timeline_id(e)) is not None}
+
+    @property
+    def event_ids(self) -> list[str]:
+        return list(self._raw)
+
+    async def read(self, event_ids: Collection[str]) -> list[ReceivedEvent]:
+        wanted = [e for i, e in self._raw.items() if i in event_ids]
+        return await self._client._decode_history(self._room_id, wanted)
 
 
 class CoopNetClient:
@@ -961,15 +981,23 @@ class CoopNetClient:
     ) -> HistoryPage:
         """One page of the room's timeline before ``start`` (None: before the newest
         event), newest first; undecryptable events are kept for their room key."""
-        resp = await self._nio.room_messages(room_id, start=start, limit=limit)
-        if not isinstance(resp, RoomMessagesResponse):
+        page = await self._raw_history_page(room_id, start, limit)
+        return HistoryPage(await page.read(page.event_ids), page.end)
+
+    async def _raw_history_page(self, room_id: str, start: str | None, limit: int) -> RawPage:
+        resp = await fetch_raw(self._nio, room_id, start, limit)
+        if not isinstance(resp, RawHistoryResponse):
             raise MatrixError(f"reading the history of {room_id} failed: {resp}")
+        return RawPage(self, room_id, resp.chunk, resp.end if resp.chunk and resp.end else None)
+
+    async def _decode_history(self, room_id: str, raw: list[dict[str, Any]]) -> list[ReceivedEvent]:
+        decoded = await decode(self._nio, room_id, raw)
         # Each event with its sending device's trust decision, as on every other path.
         await self._query_unknown_senders()
-        events = [self._received(room_id, e) for e in resp.chunk if is_message(e)]
+        events = [self._received(room_id, e) for e in decoded if is_message(e)]
         for event in events:
             self._hold_if_undecrypted(event)
-        return HistoryPage(events, resp.end if resp.chunk and resp.end else None)
+        return events
 
     async def unheld_events(
         self,
@@ -984,7 +1012,7 @@ class CoopNetClient:
         ``settle`` known events in a row: what a gap (limited sync, restart, federation
         backfill) left out (:func:`coopnet.matrix.history.unheld_events`)."""
         return await unheld_events(
-            lambda token, limit: self.history_page(room_id, token, limit),
+            lambda token, limit: self._raw_history_page(room_id, token, limit),
             known,
             start,
             settle,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from coopnet.matrix.client import ReceivedEvent
@@ -32,16 +32,37 @@ DEEP_SETTLE = 200
 backfilled events land in their place in the room, possibly behind later ones."""
 
 
+class Page(Protocol):
+    """One page of a room's history, newest first, as the server pages backwards."""
+
+    @property
+    def event_ids(self) -> list[str]:
+        """The ids of the page's events that may be timeline events, newest first."""
+
+    @property
+    def end(self) -> str | None:
+        """Where the next (older) page starts; None when the room's start was reached."""
+
+    async def read(self, event_ids: Collection[str]) -> list[ReceivedEvent]:
+        """The timeline events among these ids, decoded (decrypted), newest first."""
+
+
 @dataclass(frozen=True)
 class HistoryPage:
-    """One page of a room's history, newest first, as the server pages backwards."""
+    """A page whose events are decoded already."""
 
     events: list[ReceivedEvent]
     end: str | None
-    """Where the next (older) page starts; None when the room's start was reached."""
+
+    @property
+    def event_ids(self) -> list[str]:
+        return [e.event_id for e in self.events]
+
+    async def read(self, event_ids: Collection[str]) -> list[ReceivedEvent]:
+        return [e for e in self.events if e.event_id in event_ids]
 
 
-FetchPage = Callable[[str | None, int], Awaitable[HistoryPage]]
+FetchPage = Callable[[str | None, int], Awaitable[Page]]
 """``fetch(start, limit)``: the page before ``start`` (None: before the newest event)."""
 
 KnownEvents = Callable[[Collection[str]], Awaitable[set[str]]]
@@ -80,19 +101,28 @@ async def unheld_events(
     limit = min(PAGE_SIZE, max(settle + 1, 1)) if passed else PAGE_SIZE
     while read < max_events:
         page = await fetch(token, limit)
-        held = await known([e.event_id for e in page.events]) if page.events else set()
-        for event in page.events:
+        ids = page.event_ids
+        held = await known(ids) if ids else set()
+        # Only what is not held is decoded (decrypted): a check that meets what it holds,
+        # the usual case, decrypts nothing again. Held events are timeline events (they
+        # were handled); an unheld id that decodes to none (a state event) is skipped.
+        unheld: dict[str, ReceivedEvent] = {
+            e.event_id: e for e in await page.read([i for i in ids if i not in held])
+        }
+        for event_id in ids:
+            if event_id not in held and event_id not in unheld:
+                continue
             read += 1
-            newest = newest or event.event_id
-            if not passed and event.event_id in back_to:
+            newest = newest or event_id
+            if not passed and event_id in back_to:
                 passed, in_a_row = True, 0  # the settle run counts from the mark on
-            if event.event_id in held:
+            if event_id in held:
                 in_a_row += 1
                 if in_a_row >= settle and passed:
                     return GapFill(list(reversed(missing)), newest)
             else:
                 in_a_row = 0
-                missing.append(event)
+                missing.append(unheld[event_id])
         if page.end is None or page.end == token:
             break
         token = page.end
@@ -106,7 +136,7 @@ async def whole_history(fetch: FetchPage, max_events: int = 100_000) -> list[Rec
     token: str | None = None
     while len(found) < max_events:
         page = await fetch(token, PAGE_SIZE)
-        found.extend(page.events)
+        found.extend(await page.read(page.event_ids))
         if page.end is None or page.end == token:
             break
         token = page.end

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Collection
 from pathlib import Path
 
 from bots.framework import Bot, BotConfig
 from coopnet.ids import RoomID
 from coopnet.matrix import ReceivedEvent, RoomBatch, SyncBatch
-from coopnet.matrix.history import HistoryPage, unheld_events
+from coopnet.matrix.history import GapFill, HistoryPage, unheld_events
 from tests.unit.test_bot_held_events import Policy, _event
 
 
@@ -140,4 +142,43 @@ async def test_events_backfilled_behind_a_checked_region_are_found_by_a_later_ch
     await bot._catch_up_rooms(every_room=True)  # 200 held in a row would stop at $400
     assert sorted(bot.handled) == sorted(e.event_id for e in events)
     assert await bot.state.history_marks("!r") == ["$599", "$299"]
+    bot.state.close()
+
+
+class SlowHistoryMatrix(HistoryMatrix):
+    """Two rooms whose deep checks each wait until the test lets them go."""
+
+    def __init__(self) -> None:
+        super().__init__("!a", [])
+        self.checking = {r: asyncio.Event() for r in ("!a", "!b")}
+        self.let_go = {r: asyncio.Event() for r in ("!a", "!b")}
+
+    def room_ids(self) -> frozenset[RoomID]:
+        return frozenset({RoomID("!a"), RoomID("!b")})
+
+    async def unheld_events(self, room_id, known, start=None, settle=200, back_to=()):
+        if start is None and room_id in self.checking:
+            self.checking[room_id].set()
+            await self.let_go[room_id].wait()
+        return GapFill([], None)
+
+
+async def test_a_sync_batch_waits_for_one_room_of_the_deep_check_not_for_all(tmp_path: Path):
+    matrix = SlowHistoryMatrix()
+    bot = _bot(tmp_path, matrix)
+    bot._last_active = {"!a": time.monotonic(), "!b": time.monotonic()}
+    housekeeping = asyncio.create_task(bot._tick_loop())
+    await asyncio.wait_for(matrix.checking["!a"].wait(), 10)
+    event = _event("!c", "$c1", decrypted=True)
+    batch = SyncBatch("s2", [RoomBatch(RoomID("!c"), [event], False, None)])
+    sync = asyncio.create_task(bot._on_sync(batch))
+    matrix.let_go["!a"].set()
+    await asyncio.wait_for(matrix.checking["!b"].wait(), 10)
+    # Room !b's check is still reading its history: the batch went in between the rooms.
+    await asyncio.wait_for(sync, 10)
+    assert bot.handled == ["$c1"]
+    matrix.let_go["!b"].set()
+    bot.request_stop()
+    housekeeping.cancel()
+    await asyncio.gather(housekeeping, return_exceptions=True)
     bot.state.close()

@@ -103,3 +103,33 @@ async def test_a_check_reads_back_past_where_an_earlier_one_started():
     fill = await unheld_events(room.fetch, holding(held), settle=20, back_to=["$90"])
     assert [e.event_id for e in fill.missing] == [f"${i}" for i in range(100, 130)]
     assert fill.newest == "$399"
+
+
+class CountingPage(HistoryPage):
+    """A page that records which events were decoded (decrypted) from it."""
+
+    decoded: list[str] = []
+
+    async def read(self, event_ids: Collection[str]) -> list[ReceivedEvent]:
+        events = await super().read(event_ids)
+        CountingPage.decoded.extend(e.event_id for e in events)
+        return events
+
+
+async def test_a_check_decodes_only_the_events_it_does_not_hold():
+    ids = [f"${i}" for i in range(300)]
+    room = Room(ids)
+
+    async def fetch(start: str | None, limit: int) -> HistoryPage:
+        page = await room.fetch(start, limit)
+        return CountingPage(page.events, page.end)
+
+    CountingPage.decoded = []
+    held = set(ids) - {"$270", "$285"}
+    fill = await unheld_events(fetch, holding(held), settle=20)
+    assert [e.event_id for e in fill.missing] == ["$270", "$285"]
+    # The 100+ held events read on the way were never decrypted again.
+    assert sorted(CountingPage.decoded) == ["$270", "$285"]
+    CountingPage.decoded = []
+    assert (await unheld_events(fetch, holding(set(ids)), settle=10)).missing == []
+    assert CountingPage.decoded == []
