@@ -17,13 +17,13 @@ figure). Hypothesis draws one event per example and sends it from the driver's l
 from __future__ import annotations
 
 import os
-from asyncio import run_coroutine_threadsafe
-from concurrent.futures import Future
 import sys
 import time
 import uuid
+from asyncio import run_coroutine_threadsafe
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
