@@ -29,7 +29,7 @@ from tests.bots.record_reader import receipted_event, room_entries, room_entry_c
 from tests.harness import Inbox, OpenClient, wait_for
 from tests.reliability.figures import CaseResult, record_case
 
-pytestmark = [pytest.mark.integration, pytest.mark.reliability]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(1800)]
 
 CASE = "kill_bot"
 TITLE = "kill -9 of a bot during a burst of 500 structured events"
