@@ -148,7 +148,11 @@ def hostile_events(draw: st.DrawFn) -> tuple[str, str, str, dict[str, Any]]:
             )
             content = text(draw(plain_text), **extra)
         else:  # a step of one's own authority: recorded as a step, no receipt, no answer
-            content = {PAYLOAD_KEY: IDENTITY, "msgtype": "m.text", "body": "identity"}
+            # (a name drawn, so that hypothesis, which never repeats an example, sends many)
+            given_name = draw(st.text(alphabet="abcdefghij", min_size=1, max_size=12))
+            names = [{"family": "Doe", "given": given_name}]
+            identity = {**IDENTITY, "content": {**IDENTITY["content"], "names": names}}
+            content = {PAYLOAD_KEY: identity, "msgtype": "m.text", "body": "identity"}
     return family, promise, event_type, content
 
 
