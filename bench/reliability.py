@@ -64,6 +64,7 @@ def render() -> str:
     for path in results:
         case = json.loads(path.read_text(encoding="utf-8"))
         held = "yes" if case["held"] else "**no**"
+        case["title"] = case["title"][:1].upper() + case["title"][1:]
         summary.append(f"| {case['title']} | {held} | `{case['command']}` |")
         lines = [f"\n## {case['title']}\n", f"Held: {held}. Reproduce: `{case['command']}`\n"]
         lines += ["| Figure | Value |", "|---|---|"]

@@ -22,6 +22,7 @@ from bots.consultation.acl import AclFollower
 from bots.consultation.coordination_text import render_mirror, render_task_notice
 from bots.consultation.draft_review import awaiting_checklist, checklist_for, fallback
 from bots.consultation.network_rooms import NetworkRoomKeeper
+from bots.consultation.record_pause import RecordingPause
 from bots.consultation.reminders import due_notices
 from bots.consultation.status_text import render_status
 from bots.consultation.texts import text
@@ -83,7 +84,7 @@ from coopnet.protocol.draft_render import problem_text
 from coopnet.protocol.handling import with_handling
 from coopnet.protocol.render import render_text
 from coopnet.receipts import sign_receipt
-from coopnet.records import NewEntry
+from coopnet.records import NewEntry, RecordFull
 from coopnet.records.evidence import EvidenceStore
 from coopnet.records.writer import AsyncRecordStore
 from coopnet.stages import STAGE_REASONS, Rulebook
@@ -166,6 +167,7 @@ class ConsultationBot(Bot):
         self._signing_key = load_or_create_signing_key(signing_key_path)
         self.acl = AclFollower(policy)
         self.network_rooms = NetworkRoomKeeper(policy, authority_id, self.state)
+        self.recording = RecordingPause(self._announce_recording)
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -236,18 +238,36 @@ class ConsultationBot(Bot):
     ) -> None:
         # Through the view cache, which keeps the room's view up to date: every append
         # of the bot goes this way (``message``: the event as already parsed).
-        await self.views.append(
-            NewEntry(
-                case_ref=self.case_ref(room_id),
-                room_id=room_id,
-                kind=kind or classify(content),
-                sender=sender,
-                content=recorded_content(event_type, content, **extra),
-                event_id=event_id,
-                origin_ts=origin_ts,
-            ),
-            message,
+        new = NewEntry(
+            case_ref=self.case_ref(room_id),
+            room_id=room_id,
+            kind=kind or classify(content),
+            sender=sender,
+            content=recorded_content(event_type, content, **extra),
+            event_id=event_id,
+            origin_ts=origin_ts,
         )
+        while True:
+            try:
+                await self.views.append(new, message)
+                break
+            except RecordFull as exc:  # nothing kept: the same write again, once there is space
+                await self.recording.refused(room_id, exc)
+        await self.recording.written()
+
+    async def _announce_recording(self, room_id: str, key: str, pause_id: str) -> None:
+        """Tell the room, in its authorities' languages, that recording paused or goes on.
+        The pause is not recorded when said (it cannot be): it comes back by sync."""
+        languages = [self.own_party.language]
+        for user_id in sorted(self.matrix.joined(room_id)):
+            lang = self.roster.language_of(user_id)
+            if self.roster.authority_of(user_id) is not None and lang not in languages:
+                languages.append(lang)
+        content = {"msgtype": "m.notice", "body": "\n".join(text(key, lang) for lang in languages)}
+        if key == "record.paused":
+            await self.matrix.send(room_id, content, txn_id=txn_id(key, room_id, pause_id))
+        else:
+            await self.post(room_id, content, key, pause_id)
 
     async def record_event(
         self,

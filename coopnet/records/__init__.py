@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from coopnet.records.canonical import canonical_json, sha256_hex
 from coopnet.records.entry import GENESIS_HASH, KINDS, Entry, NewEntry
-from coopnet.records.errors import RecordError
+from coopnet.records.errors import RecordError, RecordFull
 from coopnet.records.export import ExportReport, parse_export, verify_export
 from coopnet.records.head import Head
 from coopnet.records.verify import RecordProblem, VerifyReport, verify_entries
@@ -36,6 +36,7 @@ __all__ = [
     "NewEntry",
     "RecordProblem",
     "RecordError",
+    "RecordFull",
     "VerifyReport",
     "canonical_json",
     "parse_export",

@@ -1,4 +1,4 @@
-"""The one exception of the record store (local misuse or a local failure)."""
+"""The exceptions of the record store (local misuse or a local failure)."""
 
 from __future__ import annotations
 
@@ -7,3 +7,8 @@ from coopnet.errors import CoopNetError
 
 class RecordError(CoopNetError):
     """The consultation record could not be opened, written, read, exported or verified."""
+
+
+class RecordFull(RecordError):
+    """The record's filesystem is full: nothing of the write was kept (the transaction
+    rolled back); the same write succeeds once there is space again."""

@@ -32,7 +32,7 @@ from coopnet.records.entry import (
     compute_entry_hash,
     sign_entry_hash,
 )
-from coopnet.records.errors import RecordError
+from coopnet.records.errors import RecordError, RecordFull
 from coopnet.records.head import Head, next_signatures_digest, signatures_digest
 from coopnet.records.schema import migrations
 
@@ -53,6 +53,11 @@ _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def disk_full(exc: sqlite3.Error) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL: ENOSPC while writing)."""
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def _tighten_sidecars(path: Path) -> None:
@@ -207,7 +212,8 @@ class RecordStore:
             with self._write_transaction() as conn:
                 return self._append_in_transaction(conn, news)
         except sqlite3.Error as exc:
-            raise RecordError(f"{self.path}: cannot append to the record: {exc}") from exc
+            error = RecordFull if disk_full(exc) else RecordError
+            raise error(f"{self.path}: cannot append to the record: {exc}") from exc
 
     def _append_in_transaction(
         self, conn: sqlite3.Connection, news: Sequence[NewEntry]
