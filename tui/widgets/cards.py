@@ -46,6 +46,7 @@ from coopnet.protocol import (
 )
 from coopnet.protocol.fields import (
     AUTHORITY,
+    EVENT_ID,
     Boolean,
     Choice,
     Day,
@@ -182,9 +183,11 @@ def items(record: Any) -> list[tuple[str, Spec, Any]]:
     return out
 
 
-def field_rows(event: Event, lang: str, names: Names | None = None) -> list[tuple[str, str]]:
+def field_rows(
+    event: Event, lang: str, names: Names | None = None, with_ids: bool = False
+) -> list[tuple[str, str]]:
     """A structured event's fields as (label, value), labelled in the reader's language
-    (logical order)."""
+    (logical order); fields that hold an event id only ``with_ids`` (the details view)."""
     rows: list[tuple[str, str]] = []
     if isinstance(event, StageTransition):
         rows.append(
@@ -194,9 +197,16 @@ def field_rows(event: Event, lang: str, names: Names | None = None) -> list[tupl
         if isinstance(event, StageTransition) and name in ("from_stage", "to_stage"):
             continue
         if isinstance(event, Receipt) and name == "event_id":
+            continue  # a raw id: in the receipt's part of the details view
+        if not with_ids and _is_event_id(spec):
             continue  # a raw id: in the details view
         rows.append((field_label(name, lang), _value(spec, value, lang, names)))
     return rows
+
+
+def _is_event_id(spec: Spec) -> bool:
+    item = spec.item if isinstance(spec, ListOf) else spec
+    return isinstance(item, TextSpec) and item.pattern == EVENT_ID
 
 
 def field_table(
@@ -205,10 +215,11 @@ def field_table(
     names: Names | None = None,
     limit: int | None = None,
     rows: list[tuple[str, str]] | None = None,
+    with_ids: bool = False,
 ) -> Table:
     """The fields (or the ``rows`` given) as a two-column grid; ``limit`` rows at most,
     each on one line."""
-    rows = field_rows(event, lang, names) if rows is None else rows
+    rows = field_rows(event, lang, names, with_ids) if rows is None else rows
     shown = rows if limit is None else rows[:limit]
     table = Table.grid(padding=(0, 1))
     # The labels stay whole (up to a third of a card); the values give way.
@@ -595,7 +606,7 @@ def details(entry: Entry, consultation: Consultation, names: Names, lang: str) -
         if digest:
             row("details.hash", digest)
         parts += [Text(""), Text(show(event_label(event.TYPE, lang)), style="bold underline")]
-        parts.append(field_table(event, lang, names))
+        parts.append(field_table(event, lang, names, with_ids=True))
         if isinstance(event, Receipt):
             parts += [Text(""), *_receipt_details(entry, consultation, names, lang)]
     for held in consultation.receipts_of(entry):
