@@ -154,3 +154,18 @@ async def test_enter_shows_a_card_whole() -> None:
         assert "+2 fields" in drawn_in(timeline) and "Legal basis" not in drawn_in(timeline)
         await pilot.press("enter")
         await until(pilot, lambda: "Legal basis" in drawn_in(timeline), "the whole card")
+
+
+def test_a_card_shows_no_raw_event_id_and_the_details_do() -> None:
+    from coopnet.protocol import AssuranceReliance
+    from tui.widgets.cards import details
+
+    service = seeded_service(rooms=1, events_per_room=12, invite=False)
+    room = service.consultation(ROOM)
+    library_entry = "$libraryentry:127.0.0.11"
+    link = AssuranceReliance(assurance_id="A1", entry=library_entry, citation="Othman v. UK")
+    entry = structured("$reliance", CN, 1_780_000_200_000, link)
+    assert room.add(entry)
+    card = text_of(render_entry(entry, room, service.names, "en"))
+    assert "Othman v. UK" in card and library_entry not in card
+    assert library_entry in text_of(details(entry, room, service.names, "en"))
