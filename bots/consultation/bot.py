@@ -800,7 +800,14 @@ class ConsultationBot(Bot):
         except CommandError as exc:
             reply = text("command.error", lang, error=str(exc))
         if reply:
-            await self.notice(event.room_id, reply, "reply", event.event_id)
+            # The marker ties the reply to its command, as an answer is tied to its event.
+            await self.notice(
+                event.room_id,
+                reply,
+                "reply",
+                event.event_id,
+                marker={"kind": "reply", "to": event.event_id},
+            )
 
     @command("status", help="stage, history, open deadlines and assurances of this consultation")
     async def cmd_status(self, ctx: CommandContext) -> str:

@@ -33,7 +33,7 @@ from bots.consultation.texts import text
 from coopnet.matrix import CoopNetClient, ReceivedEvent
 from coopnet.network import Network, load_network
 from coopnet.network import trust as network_trust
-from coopnet.protocol import PAYLOAD_KEY, ParseError, parse_content
+from coopnet.protocol import BOT_MARKER, PAYLOAD_KEY, ParseError, parse_content
 from coopnet.records.database import verify_db
 from tests.harness import Inbox, wait_for
 
@@ -271,14 +271,16 @@ class Driver:
 
     async def status_answered(self) -> None:
         assert self.client is not None and self.bot is not None
-        before = len(self.bot_notices())
-        await self.client.send_text(self.room, "!consult status")
+        command = await self.client.send_text(self.room, "!consult status")
+
+        def replies() -> list[ReceivedEvent]:
+            marker = {"kind": "reply", "to": command}
+            return [e for e in self.bot_notices() if e.content.get(BOT_MARKER) == marker]
+
         await wait_for(
-            lambda: len(self.bot_notices()) > before,
-            "the bot's answer to !consult status after the malformed events",
-            30,
+            lambda: replies(), "the bot's answer to !consult status after the malformed events", 120
         )
-        reply = self.bot_notices()[before].content["body"]
+        reply = replies()[0].content["body"]
         assert not reply.startswith(text("rejected.title", "fr")), reply
 
 

@@ -19,7 +19,6 @@ from bots.consultation.texts import text
 from bots.consultation.view import BOT_MARKER
 from coopnet.consultation import UNTRUSTED_DEVICE
 from coopnet.network import Network
-from coopnet.protocol import PAYLOAD_KEY
 from tests.bots.helpers import open_ch_mx_consultation, receipt_for, send_event
 from tests.bots.record_reader import room_entries
 from tests.harness import Inbox, wait_async, wait_for
@@ -123,8 +122,7 @@ async def test_a_device_not_in_the_directory_is_recorded_flagged_and_never_recei
             for e in ch_inbox.events
             if e.sender == ch_bot.user_id
             and e.content.get("msgtype") == "m.notice"
-            and BOT_MARKER not in e.content  # warnings, answers, reminders
-            and PAYLOAD_KEY not in e.content  # receipts
+            and e.content.get(BOT_MARKER, {}).get("kind") == "reply"
         ]
 
     await wait_for(lambda: replies(), "the answer to the enrolled device's command")
