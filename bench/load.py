@@ -24,7 +24,8 @@ The machine is shared: compare the ratios of one run, not absolute times.
 
     .venv/bin/python bench/load.py [--consultations 20] [--exchanges 50]
         [--base-address 127.0.4.1] [--before-tree DIR] [--json bench/load.json]
-        [--phases before,coopnet,echo] [--profile DIR]
+        [--phases before,coopnet,echo] [--profile DIR] [--plot bench/load.png]
+    .venv/bin/python bench/load.py --plot-only bench/load.json --plot bench/load.png
 
 ``--profile DIR`` samples each bot with py-spy during the load (``pip install py-spy``),
 as collapsed stacks in DIR/<phase>-<authority>.txt.
@@ -45,6 +46,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -139,6 +141,8 @@ class PhaseResult:
     bot_cpu_ms_per_exchange: float
     bot_rss_mb: dict[str, float]
     bot_peak_rss_mb: dict[str, float]
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+    """Every exchange's send -> answer, sorted: what the plot draws."""
 
 
 def answered_event(event: ReceivedEvent, bots: set[str]) -> str | None:
@@ -445,6 +449,7 @@ async def run_phase(
         bot_cpu_ms_per_exchange=cpu / total * 1000,
         bot_rss_mb={a: round(m[0], 1) for a, m in memory.items()},
         bot_peak_rss_mb={a: round(m[1], 1) for a, m in memory.items()},
+        latencies_ms=sorted(round(v * 1000, 1) for v in latencies),
     )
 
 
@@ -471,7 +476,22 @@ async def main() -> None:
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy each bot during the load (DIR)"
     )
+    parser.add_argument(
+        "--plot", type=Path, default=None, help="draw each phase's latencies as a PNG (matplotlib)"
+    )
+    parser.add_argument(
+        "--plot-only",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="draw --plot from the JSON of an earlier run, run nothing",
+    )
     args = parser.parse_args()
+    if args.plot_only is not None:
+        if args.plot is None:
+            parser.error("--plot-only: say where the picture goes with --plot PNG")
+        plot(json.loads(args.plot_only.read_text()), args.plot)
+        return
     phases = (args.phases or ("before,coopnet,echo" if args.before_tree else "coopnet,echo")).split(
         ","
     )
@@ -525,22 +545,67 @@ async def main() -> None:
             f"ratio {name} / echo: p50 {ratios[f'{name}_p50']:.2f} (target <= 1.1), "
             f"p95 {ratios[f'{name}_p95']:.2f}, bot CPU {ratios[f'{name}_cpu']:.2f}"
         )
+    report = {
+        "command": " ".join(sys.argv),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_at_phase_start": [
+            [r.name, a[0]] for r, a in zip(results, load_avg, strict=True)
+        ],
+        "phases": [asdict(r) for r in results],
+        "ratios_to_echo": ratios,
+    }
     if args.json is not None:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "command": " ".join(sys.argv),
-                    "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                    "load_average_at_phase_start": [
-                        [r.name, a[0]] for r, a in zip(results, load_avg, strict=True)
-                    ],
-                    "phases": [asdict(r) for r in results],
-                    "ratios_to_echo": ratios,
-                },
-                indent=2,
-            )
-            + "\n"
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if args.plot is not None:
+        plot(report, args.plot)
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """Each phase's send -> answer latencies as a distribution (share of exchanges
+    answered within a time), with the p50 and p95 marked, and the bots' CPU per
+    exchange: the echo baseline next to the receipt path of the same run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    phases = report["phases"]
+    figure, (latency, cpu) = plt.subplots(
+        1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [3, 1]}
+    )
+    names = []
+    for i, phase in enumerate(phases):
+        values = phase.get("latencies_ms") or []
+        name = (
+            phase["name"]
+            if [p["name"] for p in phases].count(phase["name"]) == 1
+            else (f"{phase['name']}-{i + 1}")
         )
+        names.append(name)
+        if not values:
+            continue
+        shares = [(k + 1) / len(values) for k in range(len(values))]
+        (line,) = latency.plot(
+            [v / 1000 for v in values],
+            shares,
+            label=f"{name}: p50 {phase['p50_ms'] / 1000:.2f} s, p95 {phase['p95_ms'] / 1000:.2f} s",
+        )
+        for q in ("p50_ms", "p95_ms"):
+            latency.axvline(phase[q] / 1000, color=line.get_color(), linestyle=":", linewidth=1)
+    latency.set_xlabel("send -> certified receipt (echo: -> echo answer), s")
+    latency.set_ylabel("share of exchanges answered")
+    latency.set_title(
+        f"{phases[0]['consultations']} concurrent consultations, "
+        f"{phases[0]['exchanges']} exchanges a phase ({report['date']})"
+    )
+    latency.grid(alpha=0.3)
+    latency.legend(loc="lower right")
+    cpu.bar(names, [p["bot_cpu_ms_per_exchange"] for p in phases])
+    cpu.set_ylabel("bot CPU per exchange, ms (3 bots)")
+    cpu.set_title("bot CPU")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
