@@ -107,7 +107,7 @@ class Bot:
         self._since: str | None = None
         # Rooms with events held back behind one still waiting for its room key.
         self._held_rooms: set[str] = set()
-        # The event being handled, if any: the one to blame when handling ends the bot.
+        # The event whose handling raised, if any: the one to blame when it ends the bot.
         self.handling: ReceivedEvent | None = None
         # Events that ended the bot before (bot state): skipped when they come again.
         self._failing: dict[str, str] = {}
@@ -299,12 +299,34 @@ class Bot:
     # ---------------------------------------------------------------- sync
     async def _on_sync(self, batch: SyncBatch) -> None:
         async with self._turn:
-            for room in batch.rooms:
-                await self._handle_room(room, self._since)
+            if self._after_crash:
+                # One room after the other, as before the crash: the first new event is
+                # then the one to suspect of having ended the last run.
+                for room in batch.rooms:
+                    await self._handle_room(room, self._since)
+            else:
+                await self._handle_rooms(batch.rooms, self._since)
             await self._retry_pending()
             # Only now: a crash before this line replays the batch (recording is idempotent).
             await self.state.save_sync_token(batch.next_batch)
             self._since = batch.next_batch
+
+    async def _handle_rooms(self, rooms: list[RoomBatch], since: str | None) -> None:
+        """Each room's events in their order, the rooms side by side: under load one
+        consultation's receipt no longer waits behind every other room's sends and
+        records (their appends share the record writer's group commit). A failure in
+        one room cancels the others (a replay handles them: every step is idempotent)
+        and ends the bot with that room's error."""
+        if len(rooms) < 2:
+            for room in rooms:
+                await self._handle_room(room, since)
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                for room in rooms:
+                    group.create_task(self._handle_room(room, since), name=f"room {room.room_id}")
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
 
     async def _handle_room(self, room: RoomBatch, since: str | None) -> None:
         events = room.events
@@ -394,9 +416,11 @@ class Bot:
             if is_new:
                 await self.handle_failing(event, failure)
             return
-        self.handling = event
-        await self.handle_event(event, is_new)
-        self.handling = None
+        try:
+            await self.handle_event(event, is_new)
+        except Exception:
+            self.handling = event  # the one to blame (rooms are handled side by side)
+            raise
         if suspect:
             await self.state.clear_suspect(event.event_id)
 

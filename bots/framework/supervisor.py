@@ -1,7 +1,7 @@
 """Keep a bot running: restart it with backoff when it fails, never on the same event twice.
 
 A bot ends with an exception only when something it did not foresee happened. The event
-it was handling then (:attr:`Bot.handling`) is remembered in its state database and
+whose handling raised (:attr:`Bot.handling`) is remembered in its state database and
 skipped when it comes again (the bot records it as rejected, "made the bot fail"), so a
 restart cannot loop on it. A process killed from outside (``kill -9``, out of memory) is
 brought back by ``coopnet net up``, which restarts only the bots that are down.
