@@ -16,6 +16,7 @@ from coopnet.matrix.documents import (
     save_document,
     send_document,
 )
+from coopnet.matrix.nio_logging import install as _install_nio_logging
 from coopnet.matrix.probe import homeserver_answers
 from coopnet.matrix.snapshots import (
     UNKNOWN_SENDER,
@@ -25,6 +26,8 @@ from coopnet.matrix.snapshots import (
     Room,
     SenderDevice,
 )
+
+_install_nio_logging()
 
 __all__ = [
     "UNKNOWN_SENDER",
