@@ -1,8 +1,9 @@
 """An officer registered on a production homeserver (rendered by ``coopnet admin``)
 consults an officer of the lab network: end-to-end encrypted messages both ways.
 
-Shared by the single-process test (test_production_homeserver) and the worker profile's
-(test_workers); ``then`` runs with the production officer's client still open.
+Shared by the single-process test (test_production_homeserver), the federation gate's
+(test_production_gate) and the worker profile's (test_workers); ``then`` runs with both
+officers' clients still open.
 """
 
 from __future__ import annotations
@@ -29,6 +30,21 @@ class Officer:
     password: str
     recovery_key: str
     printed: str  # what register-officer printed
+
+
+@dataclass
+class Consultation:
+    """The room both officers are in, their clients, and what each has received."""
+
+    prod: CoopNetClient
+    lab: CoopNetClient
+    room_id: str
+    received: dict[str, list[ReceivedEvent]]  # "prod" / "lab": decrypted events
+
+    def got(self, side: str, text: str) -> ReceivedEvent | None:
+        return next(
+            (e for e in self.received[side] if e.content.get("body", "").startswith(text)), None
+        )
 
 
 async def wait_healthy(url: str, what: str, explain: Callable[[], str]) -> None:
@@ -80,7 +96,7 @@ async def consult_lab(
     server_name: str,
     officer: Officer,
     lab_network: Network,
-    then: Callable[[CoopNetClient], Awaitable[None]] | None = None,
+    then: Callable[[Consultation], Awaitable[None]] | None = None,
 ) -> None:
     """Open a consultation room from the production side, exchange a message each way."""
     lab_authority = lab_network.authority("ch")
@@ -147,11 +163,8 @@ async def consult_lab(
         )
         await prod.send_text(room_id, "Hello from a PostgreSQL-backed homeserver")
         await lab.send_text(room_id, "Received, thank you")
-
-        def got(side: str, text: str) -> ReceivedEvent | None:
-            return next(
-                (e for e in received[side] if e.content.get("body", "").startswith(text)), None
-            )
+        consultation = Consultation(prod, lab, room_id, received)
+        got = consultation.got
 
         await wait_for(lambda: got("lab", "Hello from") is not None, "lab to decrypt")
         await wait_for(lambda: got("prod", "Received") is not None, "production to decrypt")
@@ -162,7 +175,7 @@ async def consult_lab(
         assert reply is not None and reply.encrypted and reply.decrypted
         assert reply.sender == lab_account.user_id
         if then is not None:
-            await then(prod)
+            await then(consultation)
     finally:
         await prod.close()
         await lab.close()

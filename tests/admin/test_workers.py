@@ -30,6 +30,7 @@ pytestmark = [
     needs(find_pg_bin() is not None, "PostgreSQL is not installed"),
 ]
 REDIS_PORT = 6379
+GATE_LOADED = "Loaded module <coopnet.federation_gate.DirectoryGate object"
 
 
 def _render(tmp_path: Path, lab: Network) -> Path:
@@ -127,6 +128,11 @@ async def test_worker_profile_carries_a_consultation(
     assert homeserver["stream_writers"] == {"events": ["event_persister1"]}
     assert homeserver["federation_sender_instances"] == ["federation_sender1"]
     await wait_healthy(f"{url}/_matrix/client/versions", "the proxy", explain=lambda: _logs(out))
+    # Every process, main and workers, loaded the federation gate from the shared config
+    # (the federation worker is where the lab's transactions meet it).
+    names = ["homeserver"] + [w.name for w in workers.plan(load_settings(out))]
+    for name in names:
+        assert _served_by(out, name, GATE_LOADED), f"{name} did not load the gate"
     officer = await register_officer(out, "officer.wk", WORKERS_ADDRESS, capsys)
     await consult_lab(out, url, WORKERS_ADDRESS, officer, lab_network)
     # The work went where the profile sends it: the officer's /sync and sends to the
