@@ -97,10 +97,15 @@ async def consult_lab(
     officer: Officer,
     lab_network: Network,
     then: Callable[[Consultation], Awaitable[None]] | None = None,
+    with_lab_bot: bool = False,
 ) -> None:
-    """Open a consultation room from the production side, exchange a message each way."""
+    """Open a consultation room from the production side, exchange a message each way;
+    ``with_lab_bot`` invites the lab authority's bot too (a room's power levels are set
+    for its invitees at creation, so it is invited then)."""
     lab_authority = lab_network.authority("ch")
     lab_account = lab_authority.officers()[0]
+    lab_bot = lab_authority.bot()
+    bots = [lab_bot.user_id] if with_lab_bot and lab_bot is not None else []
     lab_devices = {
         acc.user_id: {acc.device_id: acc.ed25519}
         for acc in lab_authority.accounts
@@ -153,7 +158,7 @@ async def consult_lab(
         lab.start()
         room_id = await prod.create_consultation_room(
             f"PR-CH-{uuid.uuid4().hex[:6]}",
-            invite=[lab_account.user_id],
+            invite=[lab_account.user_id, *bots],
             servers=[server_name, LAB_ADDRESS],
         )
         await wait_for(lambda: room_id in invited, "the lab officer's invitation")
