@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from coopnet.errors import CoopNetError
@@ -39,7 +39,7 @@ MODULE_PATH = "coopnet.federation_gate.DirectoryGate"
 """What a Synapse configuration names under ``modules:``."""
 
 
-def module_config(directory: Path | str, steward_key: str) -> dict[str, Any]:
+def module_config(directory: PurePath | str, steward_key: str) -> dict[str, Any]:
     """The ``modules:`` entry that loads the gate (local network and production alike)."""
     return {
         "module": MODULE_PATH,

@@ -16,7 +16,8 @@ containers of ``deploy/compose.yaml``, the directory itself on a host with syste
     proxy/coopnet.conf              the reverse proxy (nginx)
     bot/bot.yaml                    the consultation bot
     directory/steward.pub           the steward's public key
-    directory/directory.json        the signed network directory (the bot verifies it)
+    directory/directory.json        the signed network directory (the bot verifies it; the
+                                    homeserver's federation gate enforces it at once)
     secrets/                        initial passwords written by register-officer (0700)
     data/synapse, data/bot          state: media store and logs, bot state (0700)
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 import yaml
 
 from coopnet.admin import botconfig, homeserver, proxy, wellknown, workers
-from coopnet.admin.publish import FEDERATION_YAML, publish_to
+from coopnet.admin.publish import FEDERATION_YAML, HOMESERVER_YAML, publish_to
 from coopnet.admin.publish import rewrite_allowlist as rewrite_allowlist
 from coopnet.admin.settings import AUTHORITY_FILE, AuthoritySettings
 from coopnet.admin.steward import MemberAuthority, Steward, check_new_member
@@ -42,9 +43,9 @@ from coopnet.keys import ensure_private_dir, write_private
 from coopnet.network.pki import issue_server_certificate
 from coopnet.network.synapse_config import signing_key_line
 from coopnet.trust import directory as d
+from coopnet.trust.store import read_steward_key_file
 
 CONFIG_DIR = Path("synapse") / "config"
-HOMESERVER_YAML = CONFIG_DIR / "homeserver.yaml"
 
 
 @dataclass
@@ -163,8 +164,13 @@ def add_authority(
     members = steward.server_names() + ([s.server_name] if entry is not None else [])
 
     ensure_private_dir(out / CONFIG_DIR)
-    write_private(out / HOMESERVER_YAML, _yaml(homeserver.homeserver_config(s, secrets)))
-    written.add(out / HOMESERVER_YAML, "Synapse configuration with its secrets (0600)")
+    steward_key = read_steward_key_file(steward.public_key)
+    hs = homeserver.homeserver_config(s, secrets, steward_key)
+    write_private(out / HOMESERVER_YAML, _yaml(hs))
+    written.add(
+        out / HOMESERVER_YAML,
+        "Synapse configuration with its secrets (0600); loads the federation gate",
+    )
     (out / FEDERATION_YAML).write_bytes(_yaml(homeserver.federation_config(members)))
     written.add(out / FEDERATION_YAML, f"federation allowlist: {', '.join(sorted(members))}")
     (out / "synapse" / "log.config").write_bytes(_yaml(homeserver.log_config(s)))

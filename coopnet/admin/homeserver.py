@@ -4,15 +4,20 @@ Two files in ``synapse/config/`` (Synapse reads every ``*.yaml`` of a ``--config
 directory): ``homeserver.yaml`` (secrets, 0600) and ``federation.yaml`` (only the
 allowlist, so that a change of members replaces one small file). What makes the server
 part of a *closed* network is shared with the local network
-(:data:`coopnet.network.synapse_config.CLOSED_NETWORK`).
+(:data:`coopnet.network.synapse_config.CLOSED_NETWORK`), and so is the federation gate
+(:mod:`coopnet.federation_gate`), which enforces the installed signed directory between
+restarts: the allowlist is read only when Synapse starts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
+from coopnet import federation_gate
 from coopnet.admin import workers
+from coopnet.admin.network_directory import DIRECTORY_FILE
 from coopnet.admin.settings import AuthoritySettings
 from coopnet.network.synapse_config import CLOSED_NETWORK, new_secret, rotating_log_config
 from coopnet.protocol.attachment import homeserver_upload_limit
@@ -98,8 +103,21 @@ def public_baseurl(s: AuthoritySettings) -> str:
     return f"https://{s.public_host}/"
 
 
-def homeserver_config(s: AuthoritySettings, secrets: Secrets) -> dict[str, Any]:
-    """homeserver.yaml for one authority in production."""
+def directory_path(s: AuthoritySettings) -> PurePosixPath:
+    """Where Synapse reads the signed directory that ``publish-directory`` installs."""
+    return s.root_path / "directory" / DIRECTORY_FILE
+
+
+def gate_config(s: AuthoritySettings, steward_key: str) -> dict[str, Any]:
+    """The ``modules:`` entry of the federation gate: the installed directory, verified
+    against the steward key pinned when the authority was added (hex, in the file)."""
+    return federation_gate.module_config(directory_path(s), steward_key)
+
+
+def homeserver_config(s: AuthoritySettings, secrets: Secrets, steward_key: str) -> dict[str, Any]:
+    """homeserver.yaml for one authority in production (every worker process reads it
+    too, so each loads the federation gate: Synapse starts a process's modules whatever
+    its kind, and the inbound federation and client workers are the ones that call it)."""
     root = s.root_path
     days = s.retention_days
     config: dict[str, Any] = {
@@ -158,6 +176,7 @@ def homeserver_config(s: AuthoritySettings, secrets: Secrets) -> dict[str, Any]:
         "user_ips_max_age": "28d",
         "media_retention": {"remote_media_lifetime": "90d"},
         **PRODUCTION_RATE_LIMITS,
+        "modules": [gate_config(s, steward_key)],
     }
     if s.tls == "synapse":
         config["tls_certificate_path"] = str(root / "tls" / "federation.crt")

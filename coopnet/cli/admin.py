@@ -429,8 +429,9 @@ def _run_publish_directory(args: argparse.Namespace) -> int:
             restart.append(str(result.authority_dir))
     if restart:
         print(
-            f"\nNext: restart Synapse of {', '.join(restart)} (systemctl restart "
-            "coopnet-synapse, or docker compose restart synapse)."
+            f"\nNext: restart Synapse of {', '.join(restart)}, one at a time (systemctl "
+            "restart coopnet-synapse, which restarts its workers too, or docker compose "
+            "restart synapse): Synapse reads the allowlist only when it starts."
         )
     return 0
 

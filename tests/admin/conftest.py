@@ -26,6 +26,7 @@ PRODUCTION_ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 18)
 WORKERS_ADDRESS = str(ipaddress.IPv4Address(BASE_ADDRESS) + 19)
 WORKERS_BACKEND = str(ipaddress.IPv4Address(BASE_ADDRESS) + 16)
 POSTGRES_PORT = 5432
+BOT_TICK_SECONDS = 5.0
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +40,9 @@ def lab_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         external_members=[PRODUCTION_ADDRESS, WORKERS_ADDRESS],
         name="coopnet-admin-lab",
     )
-    net = asyncio.run(lifecycle.up(directory, options))
+    # The bots re-read the directory at each tick: a short one, so that an officer the
+    # steward lists during a test is trusted by them soon (test_workers).
+    net = asyncio.run(lifecycle.up(directory, options, bot_tick_seconds=BOT_TICK_SECONDS))
     try:
         yield net
     finally:

@@ -1,8 +1,9 @@
 """An officer registered on a production homeserver (rendered by ``coopnet admin``)
 consults an officer of the lab network: end-to-end encrypted messages both ways.
 
-Shared by the single-process test (test_production_homeserver) and the worker profile's
-(test_workers); ``then`` runs with the production officer's client still open.
+Shared by the single-process test (test_production_homeserver), the federation gate's
+(test_production_gate) and the worker profile's (test_workers); ``then`` runs with both
+officers' clients still open.
 """
 
 from __future__ import annotations
@@ -29,6 +30,21 @@ class Officer:
     password: str
     recovery_key: str
     printed: str  # what register-officer printed
+
+
+@dataclass
+class Consultation:
+    """The room both officers are in, their clients, and what each has received."""
+
+    prod: CoopNetClient
+    lab: CoopNetClient
+    room_id: str
+    received: dict[str, list[ReceivedEvent]]  # "prod" / "lab": decrypted events
+
+    def got(self, side: str, text: str) -> ReceivedEvent | None:
+        return next(
+            (e for e in self.received[side] if e.content.get("body", "").startswith(text)), None
+        )
 
 
 async def wait_healthy(url: str, what: str, explain: Callable[[], str]) -> None:
@@ -80,11 +96,16 @@ async def consult_lab(
     server_name: str,
     officer: Officer,
     lab_network: Network,
-    then: Callable[[CoopNetClient], Awaitable[None]] | None = None,
+    then: Callable[[Consultation], Awaitable[None]] | None = None,
+    with_lab_bot: bool = False,
 ) -> None:
-    """Open a consultation room from the production side, exchange a message each way."""
+    """Open a consultation room from the production side, exchange a message each way;
+    ``with_lab_bot`` invites the lab authority's bot too (a room's power levels are set
+    for its invitees at creation, so it is invited then)."""
     lab_authority = lab_network.authority("ch")
     lab_account = lab_authority.officers()[0]
+    lab_bot = lab_authority.bot()
+    bots = [lab_bot.user_id] if with_lab_bot and lab_bot is not None else []
     lab_devices = {
         acc.user_id: {acc.device_id: acc.ed25519}
         for acc in lab_authority.accounts
@@ -137,7 +158,7 @@ async def consult_lab(
         lab.start()
         room_id = await prod.create_consultation_room(
             f"PR-CH-{uuid.uuid4().hex[:6]}",
-            invite=[lab_account.user_id],
+            invite=[lab_account.user_id, *bots],
             servers=[server_name, LAB_ADDRESS],
         )
         await wait_for(lambda: room_id in invited, "the lab officer's invitation")
@@ -147,11 +168,8 @@ async def consult_lab(
         )
         await prod.send_text(room_id, "Hello from a PostgreSQL-backed homeserver")
         await lab.send_text(room_id, "Received, thank you")
-
-        def got(side: str, text: str) -> ReceivedEvent | None:
-            return next(
-                (e for e in received[side] if e.content.get("body", "").startswith(text)), None
-            )
+        consultation = Consultation(prod, lab, room_id, received)
+        got = consultation.got
 
         await wait_for(lambda: got("lab", "Hello from") is not None, "lab to decrypt")
         await wait_for(lambda: got("prod", "Received") is not None, "production to decrypt")
@@ -162,7 +180,7 @@ async def consult_lab(
         assert reply is not None and reply.encrypted and reply.decrypted
         assert reply.sender == lab_account.user_id
         if then is not None:
-            await then(prod)
+            await then(consultation)
     finally:
         await prod.close()
         await lab.close()

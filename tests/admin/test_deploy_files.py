@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import configparser
+import importlib.metadata
 import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
@@ -45,9 +46,27 @@ def test_compose_services_and_syntax() -> None:
             source = volume.split(":", 1)[0]
             if not source.startswith(("/", "$")):
                 assert source in compose["volumes"], f"{name}: named volume {source}"
-    build = compose["services"]["bot"]["build"]
-    context = (DEPLOY / build["context"]).resolve()
-    assert (context / build["dockerfile"]).is_file()
+    for name in ("bot", "synapse"):
+        build = compose["services"][name]["build"]
+        context = (DEPLOY / build["context"]).resolve()
+        dockerfile = context / build["dockerfile"]
+        assert dockerfile.is_file(), name
+        for source in re.findall(r"^COPY\s+(.+)\s+\S+$", dockerfile.read_text(), re.M):
+            for part in source.split():
+                assert (context / part).exists(), f"{dockerfile.name}: COPY {part}"
+
+
+def test_the_synapse_image_is_synapse_with_the_gate_installed() -> None:
+    """deploy/synapse.Dockerfile: Synapse's own image at the version the project tests,
+    with this project installed without its dependencies (the gate needs none of them:
+    tests/unit/test_federation_gate.py) and the gate imported once at build time."""
+    text = (DEPLOY / "synapse.Dockerfile").read_text()
+    (base,) = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    synapse = importlib.metadata.version("matrix-synapse")
+    assert base == f"docker.io/matrixdotorg/synapse:v{synapse}", base
+    assert re.search(r"pip install --no-cache-dir --no-deps /tmp/coopnet\b", text)
+    assert 'python -c "import coopnet.federation_gate"' in text
+    assert "COPY bots" not in text and "COPY tui" not in text  # the homeserver needs neither
 
 
 def test_compose_mounts_exist_in_a_rendered_authority(tmp_path: Path) -> None:
@@ -69,6 +88,18 @@ def test_compose_mounts_exist_in_a_rendered_authority(tmp_path: Path) -> None:
     for key in ("signing_key_path", "log_config", "media_store_path", "pid_file"):
         assert any(hs[key].startswith(m + "/") for m in mounts), key
     assert all(any(p.startswith(m + "/") for m in mounts) for p in hs["federation_custom_ca_list"])
+    # The federation gate reads the directory that publish-directory installs, through a
+    # read-only mount of its folder (an atomic replacement of a file mounted alone would
+    # stay invisible in the container), and pins the steward key the bundle pinned.
+    (gate,) = hs["modules"]
+    assert gate["module"] == "coopnet.federation_gate.DirectoryGate"
+    inside = PurePosixPath(gate["config"]["directory"])
+    volumes = [_expand(v, env).split(":") for v in _compose()["services"]["synapse"]["volumes"]]
+    source, _, mode = next(v for v in volumes if v[1] == str(inside.parent))
+    assert mode == "ro" and Path(source) == out / "directory"
+    assert (Path(source) / inside.name).is_file()
+    pinned = (out / "directory" / "steward.pub").read_text().strip()
+    assert gate["config"]["steward_key"] == pinned
 
 
 def _unit(path: Path) -> configparser.ConfigParser:
@@ -99,6 +130,25 @@ def test_systemd_units_refer_to_rendered_files(path: Path, tmp_path: Path) -> No
         assert (VENV / "bin" / tool).exists() or tool == "python"
     for unit in re.findall(r"\b(coopnet-[\w-]+\.service)\b", text):
         assert (DEPLOY / "systemd" / unit).exists(), unit
+
+
+def test_systemd_synapse_runs_from_the_venv_that_holds_coopnet(tmp_path: Path) -> None:
+    """The homeserver's units start Synapse with the venv's Python, the venv whose
+    ``coopnet`` command the bot's unit runs: so the gate named in homeserver.yaml imports;
+    the rendered gate reads the bundle's own installed directory."""
+    _, out = render(tmp_path, target="host")
+    bot = _unit(DEPLOY / "systemd" / "coopnet-bot.service")["Service"]["ExecStart"]
+    assert bot.startswith(f"{UNIT_VENV}/bin/coopnet ")
+    for name in ("coopnet-synapse.service", "coopnet-synapse-worker@.service"):
+        start = _unit(DEPLOY / "systemd" / name)["Service"]["ExecStart"]
+        assert start.startswith(f"{UNIT_VENV}/bin/python -m synapse.app."), name
+        assert f"--config-path {UNIT_ROOT}/synapse/config" in start, name
+    hs = yaml.safe_load((out / "synapse/config/homeserver.yaml").read_text())
+    assert Path(hs["modules"][0]["config"]["directory"]) == out / "directory/directory.json"
+    assert (out / "directory/directory.json").is_file()
+    subprocess.run([sys.executable, "-c", "import coopnet.federation_gate"], check=True, timeout=60)
+    readme = (DEPLOY / "README.md").read_text()
+    assert f"{UNIT_VENV}" in readme and "coopnet.federation_gate" in readme
 
 
 # Outside a booted systemd (containers, CI) a dependency this repository does not ship,

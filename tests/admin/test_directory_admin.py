@@ -17,6 +17,7 @@ from bots.consultation.config_file import bot_setup, load_bot_file
 from coopnet.admin import enrolment
 from coopnet.admin.steward import load_steward
 from coopnet.cli import main
+from coopnet.federation_gate import DirectoryGate, ListedServers
 from coopnet.network import lifecycle, load_network
 from coopnet.network import trust as network_trust
 from coopnet.trust import directory as d
@@ -89,6 +90,52 @@ def test_second_authority_and_publish_directory_refresh_the_first(tmp_path: Path
     assert _verified(steward, out / "directory/directory.json").version == 3
     setup = bot_setup(load_bot_file(out / "bot" / "bot.yaml"))
     assert setup.roster.language_of(f"@x:{OTHER}") == "es"
+
+
+def test_publish_directory_cuts_a_removed_authority_off_through_the_gate(tmp_path: Path, capsys):
+    steward, out = render(tmp_path, target="host")
+    _add_mx(steward, tmp_path / "mx")
+    publish = ["admin", "publish-directory", "--steward-dir", str(steward)]
+    assert main([*publish, "--authority-dir", str(out)]) == 0
+    hs = yaml.safe_load((out / "synapse/config/homeserver.yaml").read_text())
+    config = DirectoryGate.parse_config(hs["modules"][0]["config"])
+    gate = ListedServers(config.directory, config.steward_key, OWN)  # as Synapse runs it
+    assert gate.allows(OTHER)
+    capsys.readouterr()
+    assert main(["directory", "remove-authority", "mx", "--steward-dir", str(steward)]) == 0
+    assert main([*publish, "--authority-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    # The installed file changed: the running gate refuses mx at its next event.
+    assert not gate.allows(OTHER) and gate.version == 4
+    assert "the homeserver's federation gate enforces it now" in printed, printed
+    assert f"removed: {OTHER} (refused by the gate from now on)" in printed, printed
+    assert "restart Synapse" in printed and _allowlist(out) == [OWN]
+
+
+def test_publish_warns_when_the_homeserver_loads_no_gate(tmp_path: Path, capsys):
+    """A bundle rendered before the gate existed: only a restart cuts a member off."""
+    steward, out = render(tmp_path, target="host")
+    path = out / "synapse/config/homeserver.yaml"
+    hs = yaml.safe_load(path.read_text())
+    del hs["modules"]
+    path.write_text(yaml.safe_dump(hs))
+    _add_mx(steward, tmp_path / "mx")
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "admin",
+                "publish-directory",
+                "--steward-dir",
+                str(steward),
+                "--authority-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "warning: homeserver.yaml loads no federation gate" in printed, printed
 
 
 def test_publish_from_a_file_refuses_rollback_and_another_key(tmp_path: Path, capsys):

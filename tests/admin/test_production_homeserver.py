@@ -15,14 +15,11 @@ import pytest
 import yaml
 
 from coopnet.cli import main
-from coopnet.matrix import CoopNetClient
 from coopnet.network import Network
-from coopnet.network.process import check_port_free
-from tests.admin.conftest import LAB_ADDRESS, POSTGRES_PORT, PRODUCTION_ADDRESS
-from tests.admin.exchange import consult_lab, register_officer, wait_healthy
-from tests.admin.helpers import compose_env
-from tests.admin.postgres import find_pg_bin, running_postgres
-from tests.admin.services import SynapseProcesses
+from tests.admin.conftest import PRODUCTION_ADDRESS
+from tests.admin.exchange import Consultation, consult_lab, register_officer, wait_healthy
+from tests.admin.postgres import find_pg_bin
+from tests.admin.production import log_tail, running_production
 from tests.tools import needs
 
 pytestmark = [
@@ -31,86 +28,10 @@ pytestmark = [
 ]
 
 
-def _render(tmp_path: Path, lab: Network) -> Path:
-    steward, out = tmp_path / "steward", tmp_path / "authority"
-    ca = Path(lab.ca_cert)
-    assert (
-        main(
-            [
-                "admin",
-                "init-network",
-                "--dir",
-                str(steward),
-                "--name",
-                "lab",
-                "--import-ca",
-                str(ca),
-                str(ca.with_suffix(".key")),
-                "--member",
-                f"ch={LAB_ADDRESS}",
-                "--lab",
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "admin",
-                "add-authority",
-                "--steward-dir",
-                str(steward),
-                "--id",
-                "pr",
-                "--server-name",
-                PRODUCTION_ADDRESS,
-                "--out",
-                str(out),
-                "--target",
-                "host",
-                "--tls",
-                "synapse",
-                "--bind",
-                PRODUCTION_ADDRESS,
-                "--db-host",
-                PRODUCTION_ADDRESS,
-                "--db-port",
-                str(POSTGRES_PORT),
-                "--lab",
-            ]
-        )
-        == 0
-    )
-    return out
-
-
-def _log_tail(out: Path) -> str:
-    parts = []
-    for path in (out / "data" / "synapse" / "homeserver.log", out / "synapse.out"):
-        if path.exists():
-            parts.append(f"--- {path}\n" + "\n".join(path.read_text().splitlines()[-30:]))
-    return "\n".join(parts)
-
-
 @pytest.fixture
 def production(tmp_path: Path, lab_network: Network) -> Iterator[tuple[Path, str]]:
-    """Render, start PostgreSQL and Synapse; stop both afterwards."""
-    out = _render(tmp_path, lab_network)
-    check_port_free(PRODUCTION_ADDRESS, POSTGRES_PORT, "test PostgreSQL")
-    env = compose_env(out)
-    with running_postgres(
-        PRODUCTION_ADDRESS,
-        POSTGRES_PORT,
-        env["POSTGRES_USER"],
-        env["POSTGRES_PASSWORD"],
-        env["POSTGRES_DB"],
-    ):
-        synapse = SynapseProcesses(out)
-        synapse.start("synapse", "synapse.app.homeserver", out / "synapse" / "config")
-        try:
-            yield out, f"http://{PRODUCTION_ADDRESS}:8008"
-        finally:
-            synapse.stop()
+    with running_production(tmp_path, lab_network) as running:
+        yield running
 
 
 def _config(out: Path) -> dict:
@@ -122,13 +43,14 @@ async def test_production_homeserver_on_postgresql_federates_encrypted(
 ) -> None:
     out, url = production
     assert _config(out)["database"]["name"] == "psycopg2"
-    await wait_healthy(url + "/health", "Synapse to start", explain=lambda: _log_tail(out))
+    await wait_healthy(url + "/health", "Synapse to start", explain=lambda: log_tail(out))
     # An officer registered through the admin command; the password is not printed.
     officer = await register_officer(out, "officer.prod", PRODUCTION_ADDRESS, capsys)
     prod_user, password = officer.user_id, officer.password
 
-    async def backed_up(prod: CoopNetClient) -> None:
+    async def backed_up(consultation: Consultation) -> None:
         # Both room keys (its own session and the lab officer's) are in the backup.
+        prod = consultation.prod
         await prod.back_up_keys()
         version = await prod.recovery.backup_version()
         assert version is not None and version.count >= 2

@@ -13,6 +13,7 @@ from cryptography import x509
 from coopnet.admin.names import validate_server_name
 from coopnet.cli import COMMAND_MODULES, main
 from coopnet.errors import AdminError
+from coopnet.federation_gate import DirectoryGate, ListedServers, module_config
 from tests.admin.helpers import render
 
 
@@ -134,10 +135,27 @@ def test_well_known_and_proxy(tmp_path: Path) -> None:
     assert bot["homeserver"] == "http://synapse:8008"
 
 
+def test_the_homeserver_loads_the_federation_gate_on_the_installed_directory(
+    tmp_path: Path,
+) -> None:
+    steward, out = render(tmp_path)
+    pinned = (out / "directory/steward.pub").read_text().strip()
+    # The same entry as the local network's (one place), on the mounted bundle's paths.
+    assert _hs(out)["modules"] == [module_config("/coopnet/directory/directory.json", pinned)]
+    assert pinned == (steward / "keys/steward.pub").read_text().strip()
+    gate = DirectoryGate.parse_config(_hs(out)["modules"][0]["config"])
+    assert gate.steward_key == pinned
+    # What Synapse would enforce now, read from the installed file as the module reads it.
+    installed = ListedServers(out / "directory/directory.json", gate.steward_key, "x.example")
+    assert installed.allows("matrix.ofj.example") and not installed.allows("other.example")
+    assert installed.version == 2
+
+
 def test_host_target_uses_the_directory_and_loopback(tmp_path: Path) -> None:
     _, out = render(tmp_path, target="host")
     hs = _hs(out)
     assert hs["signing_key_path"] == str(out / "synapse/signing.key")
+    assert hs["modules"][0]["config"]["directory"] == str(out / "directory/directory.json")
     assert hs["listeners"][0]["bind_addresses"] == ["127.0.0.1"]
     assert hs["database"]["args"]["host"] == "127.0.0.1"
     assert "proxy_pass http://127.0.0.1:8008;" in (out / "proxy/coopnet.conf").read_text()

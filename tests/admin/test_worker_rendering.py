@@ -57,6 +57,11 @@ def test_worker_profile_files(tmp_path: Path) -> None:
     assert client["worker_listeners"][0]["resources"] == [{"names": ["client"]}]
     assert client["worker_listeners"][0]["x_forwarded"] is True
     assert Path(client["worker_log_config"]).is_file()
+    # Every process reads synapse/config, so each loads the federation gate; no worker's
+    # own file replaces the modules (Synapse calls the gate where federation comes in).
+    assert [m["module"] for m in hs["modules"]] == ["coopnet.federation_gate.DirectoryGate"]
+    for path in (out / "synapse/workers").glob("*.yaml"):
+        assert "modules" not in yaml.safe_load(path.read_text()), path.name
     # The secret lives only in homeserver.yaml (0600), never in a worker's file.
     secret = hs["worker_replication_secret"]
     assert all(secret not in p.read_text() for p in (out / "synapse/workers").iterdir())

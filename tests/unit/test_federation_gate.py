@@ -1,13 +1,19 @@
 """The federation gate's decisions over real signed directory files (no Synapse needed).
 
 The Synapse side (events dropped, invites refused) is tested on real homeservers in
-tests/integration/test_growth.py.
+tests/integration/test_growth.py (local network) and tests/admin/test_production_gate.py
+(an admin-rendered homeserver).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import logging
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +116,38 @@ def test_configuration_names_the_module_and_is_checked(
 def test_server_of_keeps_a_port() -> None:
     assert server_of("@officer1:127.0.0.12") == "127.0.0.12"
     assert server_of("@officer1:matrix.example:8448") == "matrix.example:8448"
+
+
+def _distributions_imported_by_the_gate() -> set[str]:
+    """The installed distributions whose modules ``import coopnet.federation_gate`` loads
+    (in a fresh interpreter: this test process has imported much more)."""
+
+    def loaded(statement: str) -> set[str]:
+        code = f"import sys, json{statement}; print(json.dumps(sorted(sys.modules)))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+        return {name.split(".")[0] for name in json.loads(out)}
+
+    # What the interpreter loads before any import (site's .pth hooks) is not the gate's.
+    tops = loaded(", coopnet.federation_gate") - loaded("") - set(sys.stdlib_module_names)
+    owners = importlib.metadata.packages_distributions()
+    return {_normal(d) for top in tops for d in owners.get(top, [])} - {"coopnet"}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_gate_imports_only_what_synapse_itself_depends_on() -> None:
+    """deploy/synapse.Dockerfile installs CoopNet into Synapse's image without its
+    dependencies: that works only while the gate needs nothing Synapse lacks."""
+    requirements = importlib.metadata.requires("matrix-synapse") or []
+    synapse_needs = {
+        _normal(re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0])
+        for r in requirements
+        if "extra ==" not in r
+    }
+    imported = _distributions_imported_by_the_gate()
+    assert "cryptography" in imported  # the check sees third-party imports at all
+    assert imported <= synapse_needs, imported - synapse_needs
