@@ -694,7 +694,7 @@ class ConsultationBot(Bot):
             return "assurance.refused", refusal.message
         if refusal.topic is Topic.DRAFT and refusal.code in DRAFT_REASONS:
             return "rejected.title", f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
-        if refusal.topic in (Topic.DECISION, Topic.PROGRESS):
+        if refusal.topic in (Topic.DECISION, Topic.PROGRESS, Topic.ACCESS):
             return "step.refused", reason
         return "rejected.title", refusal.message
 
