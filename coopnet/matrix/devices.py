@@ -94,8 +94,8 @@ class DirectoryDevices:
     master key as for officers: its self-signing key signed the device). Everything
     else — an unlisted device, a listed device id with another key, a device signed by
     another master key than the listed one, any device of a user the directory does not
-    list — is excluded (blacklisted, no room keys); :meth:`reason` says why. ``directory`` may be swapped
-    for a newer verified one with :meth:`update`.
+    list — is excluded (blacklisted, no room keys); :meth:`reason` says why.
+    ``directory`` may be swapped for a newer verified one with :meth:`update`.
     """
 
     ACCEPTED_FILE = "accepted-directory.json"
