@@ -26,7 +26,13 @@ import uuid
 from collections.abc import Collection
 from pathlib import Path
 
-from coopnet.consultation import LIBRARY_ROOM_NAME, network_room, plan_library_room, plan_room
+from coopnet.consultation import (
+    LIBRARY_ROOM_NAME,
+    ConsultationGrants,
+    network_room,
+    plan_library_room,
+    plan_room,
+)
 from coopnet.errors import CoopNetError, DocumentError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
@@ -121,6 +127,12 @@ class MatrixService(Service):
         self.store_dir = store_dir
         self.settings_dir = store_dir
         self.policy = policy
+        if isinstance(policy, DirectoryDevices):
+            # An expert's device is trusted only through a grant in force in one of the
+            # consultations this client folds, never blanket.
+            policy.grants = ConsultationGrants(
+                lambda: [c.core.access for c in self.rooms.values()], lambda: self.today()
+            )
         self.lang = lang
         self.client: CoopNetClient | None = None
         self.verifier: SasVerifier | None = None

@@ -66,11 +66,11 @@ async def end_access(
     lang: str,
 ) -> str:
     """Remove the expert (a new room key follows), post and record ``access.ended``."""
-    removed = True
+    kicked = True
     try:
         await matrix.kick(room_id, held.expert, reason=KICK_REASON)
-    except CoopNetError as exc:  # left already, or never joined: nothing to remove
-        removed = False
+    except CoopNetError as exc:  # left already (an earlier try), or never joined
+        kicked = False
         log.info("%s was not removed from %s: %s", held.expert, room_id, exc)
     ended = AccessEnded.from_dict(
         {"expert": held.expert, "grant": held.event_id, "end_reason": AccessEndReason.EXPIRED}
@@ -88,7 +88,8 @@ async def end_access(
         "m.room.message",
         content,
         None,
-        removed=held.expert if removed else None,
+        removed=held.expert,
+        kicked_now=kicked,
         room_key="renewed",
     )
     log.info("access of %s to %s ended at expiry (%s)", held.expert, room_id, held.until)

@@ -282,6 +282,7 @@ class CoopNetClient:
         self._nio = nio_client
         self.store_dir = store_dir
         self._policy = policy
+        self._stale_room_keys: set[str] = set()  # outbound sessions to drop before a send
         self._event_handlers: list[EventHandler] = []
         self._invite_handlers: list[InviteHandler] = []
         self._excluded_handlers: list[ExcludedHandler] = []
@@ -584,7 +585,7 @@ class CoopNetClient:
         for room_id in rotation.departures(resp, self.user_id):
             # Someone left: what is sent from now on must not be readable with a key they
             # got (nio may keep a session it did not mark shared: coopnet.matrix.rotation).
-            rotation.discard(self._nio, room_id)
+            self.renew_room_key(room_id)
         await self._query_unknown_senders()
         for request in KeySharer.requests_in(resp, self.user_id):
             try:
@@ -935,7 +936,7 @@ class CoopNetClient:
         room = self._nio.rooms.get(room_id)
         if room is not None:
             room.remove_member(user_id)
-        rotation.discard(self._nio, room_id)
+        self.renew_room_key(room_id)
 
     async def history(self, room_id: str, limit: int = 100) -> list[ReceivedEvent]:
         """The room's latest timeline events, oldest first, decrypted where keys are held."""
@@ -1156,6 +1157,12 @@ class CoopNetClient:
         The homeserver treats a repeated ``txn_id`` from the same device as the same
         event: a program that may resend after a crash passes a deterministic one.
         """
+        if room_id in self._stale_room_keys:
+            sharing = self._nio.sharing_session.get(room_id)
+            if sharing is not None:  # the old key is being shared: let it finish, then drop it
+                await sharing.wait()
+            if rotation.discard(self._nio, room_id):
+                self._stale_room_keys.discard(room_id)
         await self.decide_devices(room_id)
         resp = await self._nio.room_send(room_id, event_type, content, tx_id=txn_id)
         if not isinstance(resp, RoomSendResponse):
@@ -1165,7 +1172,8 @@ class CoopNetClient:
     def renew_room_key(self, room_id: str) -> None:
         """Start a new Megolm session (room key) for the room's next message (whether or
         not nio marked the current one shared: :mod:`coopnet.matrix.rotation`)."""
-        rotation.discard(self._nio, room_id)
+        if not rotation.discard(self._nio, room_id):
+            self._stale_room_keys.add(room_id)  # being shared now: dropped before the next send
 
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> EventID:
         """Redact an event (its content is removed on the homeservers)."""

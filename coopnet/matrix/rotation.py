@@ -24,14 +24,18 @@ GONE = ("leave", "ban")
 
 
 def discard(nio: Any, room_id: str) -> bool:
-    """Drop the room's outbound session, shared or not; True if there was one."""
+    """Drop the room's outbound session, shared or not. False when it cannot be dropped
+    now: nio is sharing it (a send in flight, which marks it shared when done and fails
+    if it is gone); the caller drops it before its next send instead."""
     olm = nio.olm
     if olm is None:
+        return True
+    if room_id in getattr(nio, "sharing_session", {}):
         return False
     session = olm.outbound_group_sessions.pop(room_id, None)
     if session is not None:
         log.info("discarded the outbound room key of %s: the next message gets a new one", room_id)
-    return session is not None
+    return True
 
 
 def departures(resp: SyncResponse, own_user: str) -> set[str]:
