@@ -36,7 +36,6 @@ from rich.text import Text
 
 from coopnet.consultation import DocumentState, HeldDocument, ReceiptMatch, relied_on
 from coopnet.protocol import (
-    AccessEnded,
     AccessGranted,
     Assurance,
     AssuranceReliance,
