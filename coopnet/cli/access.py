@@ -17,11 +17,9 @@ or not enrolled here, no such case or grant).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from coopnet.cli.officer import add_account_arguments, run_as_officer
-from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
+from coopnet.cli.officer import add_officer_command_arguments, print_result, run_as_officer
 from coopnet.protocol.vocab import ExpertRole
 
 
@@ -57,12 +55,12 @@ def register(subparsers: Any) -> None:
         help="what the expert is there for (default: expert)",
     )
     grant.add_argument("--purpose", help="why the expert needs access (encrypted)")
-    _common(grant)
+    add_officer_command_arguments(grant)
     grant.set_defaults(func=_grant)
 
     listing = commands.add_parser("list", help="the experts given access to CASE-REF")
     listing.add_argument("case_ref", metavar="CASE-REF")
-    _common(listing)
+    add_officer_command_arguments(listing)
     listing.set_defaults(func=_list)
 
     end = commands.add_parser(
@@ -73,27 +71,8 @@ def register(subparsers: Any) -> None:
     )
     end.add_argument("case_ref", metavar="CASE-REF")
     end.add_argument("expert", metavar="EXPERT-USER")
-    _common(end)
+    add_officer_command_arguments(end)
     end.set_defaults(func=_end)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    add_account_arguments(parser)
-    parser.add_argument(
-        "--lang",
-        choices=LANGUAGES,
-        default=DEFAULT_LANGUAGE,
-        help="language of the fallback text other Matrix clients show",
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument(
-        "--timeout", type=float, default=300.0, help="give up after this many seconds"
-    )
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> int:
-    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else text)
-    return 0
 
 
 def _grant(args: argparse.Namespace) -> int:
@@ -105,7 +84,7 @@ def _grant(args: argparse.Namespace) -> int:
             a, args.case_ref, args.expert, args.until, args.role, args.purpose, args.lang
         ),
     )
-    return _print(
+    return print_result(
         args,
         done,
         f"{done['expert']} has access to {args.case_ref} until {done['until']} "
@@ -125,11 +104,11 @@ def _list(args: argparse.Namespace) -> int:
             f"{row['expert']}  until {row['until']}  {row['state']}  {row['role']}  "
             f"granted by {row['granted_by']}"
         )
-    return _print(args, rows, "\n".join(lines))
+    return print_result(args, rows, "\n".join(lines))
 
 
 def _end(args: argparse.Namespace) -> int:
     from coopnet.cli.access_io import end
 
     done = run_as_officer(args, lambda a: end(a, args.case_ref, args.expert, args.lang))
-    return _print(args, done, f"access of {args.expert} ended: {done['event_id']}")
+    return print_result(args, done, f"access of {args.expert} ended: {done['event_id']}")
