@@ -30,6 +30,8 @@ KICK_REASON = "temporary access ended"  # in clear in the membership event: no c
 class Room(Protocol):
     async def kick(self, room_id: str, user_id: str, reason: str | None = None) -> None: ...
 
+    def room(self, room_id: str) -> Any: ...
+
     async def send(
         self,
         room_id: str,
@@ -66,12 +68,15 @@ async def end_access(
     lang: str,
 ) -> str:
     """Remove the expert (a new room key follows), post and record ``access.ended``."""
-    kicked = True
+    failure = ""
     try:
         await matrix.kick(room_id, held.expert, reason=KICK_REASON)
-    except CoopNetError as exc:  # left already (an earlier try), or never joined
-        kicked = False
-        log.info("%s was not removed from %s: %s", held.expert, room_id, exc)
+    except CoopNetError as exc:  # left already (an earlier try), never joined, or no power
+        failure = str(exc)
+    room = matrix.room(room_id)
+    still_there = room is not None and held.expert in room.members
+    if still_there:  # e.g. a room made before members could remove an expert: said, kept
+        log.error("%s could not be removed from %s: %s", held.expert, room_id, failure)
     ended = AccessEnded.from_dict(
         {"expert": held.expert, "grant": held.event_id, "end_reason": AccessEndReason.EXPIRED}
     )
@@ -88,9 +93,9 @@ async def end_access(
         "m.room.message",
         content,
         None,
-        removed=held.expert,
-        kicked_now=kicked,
-        room_key="renewed",
+        removed=None if still_there else held.expert,
+        removal_failed=failure if still_there else None,
+        room_key="kept" if still_there else "renewed",
     )
     log.info("access of %s to %s ended at expiry (%s)", held.expert, room_id, held.until)
     return event_id
