@@ -247,3 +247,28 @@ async def _scenario(network, open_client, new_device, ch_bot, mx_bot, expert_use
         assert "held but" not in (expert.missing_key_reason(by_id[event_id]) or "held but")
     sessions = {raws[e]["content"]["session_id"] for e in (during, after_mx)}
     assert len(sessions) == 2  # Mexico's officer sends in a new session after the end
+
+    # Revoked early from the command line: a new grant, then 'access end'.
+    today[0] = TODAY
+    code, done, err = await cli(
+        "access", "grant", case_ref, expert_user, "--until", UNTIL.isoformat(), *as_ch2
+    )
+    assert code == 0, err
+    second = done["event_id"]
+    code, done, err = await cli("access", "end", case_ref, expert_user, *as_ch2)
+    assert code == 0 and done["grant"] == second, err
+
+    async def revoked_at_mexico() -> bool:
+        held = (await mx_bot.view(room)).consultation.access.grants.get(second)
+        return held is not None and held.end is not None and held.end.end_reason.value == "revoked"
+
+    await wait_async(revoked_at_mexico, "Mexico's bot to fold the revocation")
+    await wait_for(lambda: expert_user not in ch1.room(room).members, "the expert removed")
+    code, rows, err = await cli("access", "list", case_ref, *as_ch2)
+    assert code == 0, err
+    assert [(r["state"], r["end_reason"]) for r in rows] == [
+        ("ended", "expired"),
+        ("ended", "revoked"),
+    ]
+    code, _, err = await cli("access", "end", case_ref, expert_user, *as_ch2)
+    assert code == 2 and "expert:" in err and "no access" in err, err
