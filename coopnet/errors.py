@@ -52,6 +52,14 @@ class CoordinationError(CoopNetError):
     exit_code = 2
 
 
+class AccessError(CoopNetError):
+    """An expert's temporary access cannot be granted or ended as asked: an expiry in the
+    past, an account of another server or not enrolled by this authority, no such grant
+    (the message names the argument). Raised before anything is sent (the CLI exits 2)."""
+
+    exit_code = 2
+
+
 class AdminError(CoopNetError):
     """An admin command (``coopnet admin``) got bad input or could not do its work."""
 

@@ -57,6 +57,9 @@ class Directory:
     def is_authority(self, authority_id: str) -> bool:
         return self.roster.is_authority(authority_id)
 
+    def is_officer(self, user_id: str) -> bool:
+        return self.roster.is_officer(user_id)
+
     def get(self, authority_id: str) -> Party | None:
         return self.roster.party(authority_id)
 

@@ -23,6 +23,8 @@ from typing import Any
 
 from coopnet.protocol import (
     EVENT_CLASSES,
+    AccessEnded,
+    AccessGranted,
     CoordinationOpened,
     CoordinationTask,
     Document,
@@ -38,11 +40,21 @@ FORM_CLASSES: tuple[type[Event], ...] = tuple(
     c
     for c in EVENT_CLASSES
     if c
-    not in (Receipt, Document, DraftChecklist, CoordinationOpened, CoordinationTask, SharedItem)
+    not in (
+        Receipt,
+        Document,
+        DraftChecklist,
+        CoordinationOpened,
+        CoordinationTask,
+        SharedItem,
+        AccessGranted,
+        AccessEnded,
+    )
 )
 """Every structured exchange an officer fills in as a form (receipts and checklists are
 the bots'; a document travels with its file: ``coopnet documents send``; the internal
-coordination room's events are never sent to a counterpart: ``coopnet coordination``)."""
+coordination room's events are never sent to a counterpart: ``coopnet coordination``; an
+expert's access names the expert's enrolled device keys: ``coopnet access``)."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,13 @@ import uuid
 from collections.abc import Collection
 from pathlib import Path
 
-from coopnet.consultation import LIBRARY_ROOM_NAME, network_room, plan_library_room, plan_room
+from coopnet.consultation import (
+    LIBRARY_ROOM_NAME,
+    ConsultationGrants,
+    network_room,
+    plan_library_room,
+    plan_room,
+)
 from coopnet.errors import CoopNetError, DocumentError, MatrixError
 from coopnet.ids import RoomID
 from coopnet.localcache import (
@@ -55,7 +61,7 @@ from coopnet.matrix import (
 from coopnet.matrix.history import DEEP_SETTLE, SHALLOW_SETTLE
 from coopnet.matrix.session import StoredSession
 from coopnet.matrix.verification import SasVerifier, VerificationRequest
-from coopnet.protocol import ConsultationOpened, Event, encode
+from coopnet.protocol import AccessGranted, ConsultationOpened, Event, encode
 from coopnet.trust import VerificationStore
 from coopnet.trust.verifications import trusted_by_verification
 from tui.connection import ConnectionWatch
@@ -121,6 +127,12 @@ class MatrixService(Service):
         self.store_dir = store_dir
         self.settings_dir = store_dir
         self.policy = policy
+        if isinstance(policy, DirectoryDevices):
+            # An expert's device is trusted only through a grant in force in one of the
+            # consultations this client folds, never blanket.
+            policy.grants = ConsultationGrants(
+                lambda: [c.core.access for c in self.rooms.values()], lambda: self.today()
+            )
         self.lang = lang
         self.client: CoopNetClient | None = None
         self.verifier: SasVerifier | None = None
@@ -592,6 +604,17 @@ class MatrixService(Service):
         entry = entry_from(event_id, self.user_id, ts, event_type, content)
         if self.add_entry(room_id, entry, self._case_ref(room_id)):
             self._cache_event(room_id, event_id, self.user_id, ts, event_type, content)
+
+    def experts(self) -> dict[str, dict[str, str]]:
+        local = getattr(self.policy, "local", None) or {}
+        return {user: dict(devices) for user, devices in local.items()}
+
+    async def grant_access(self, room_id: str, grant: AccessGranted) -> str:
+        event_id = await self.send_event(room_id, grant)
+        room = self._need_client().room(room_id)
+        if room is None or grant.expert not in room.members:
+            await self._need_client().invite(room_id, grant.expert)
+        return event_id
 
     async def send_document(
         self, room_id: str, draft: DocumentDraft, progress: Progress | None = None

@@ -19,7 +19,14 @@ from coopnet.keys import ensure_private_dir, write_private
 from coopnet.matrix import Progress
 from coopnet.matrix.attachments import CHUNK
 from coopnet.matrix.documents import free_name
-from coopnet.protocol import ConsultationOpened, Event, encode, encode_document, encrypted_file
+from coopnet.protocol import (
+    AccessGranted,
+    ConsultationOpened,
+    Event,
+    encode,
+    encode_document,
+    encrypted_file,
+)
 from tui.directory import Directory
 from tui.model import Entry, EntryKind, entry_from
 from tui.service import (
@@ -52,6 +59,8 @@ class MemoryService(Service):
         self.chunk_delay = 0.0  # seconds per chunk "uploaded" (tests cancel midway)
         self.files: dict[str, bytes] = {}
         """The "media store": a document's bytes by its mxc URL (plaintext: in memory only)."""
+        self.enrolled: dict[str, dict[str, str]] = {}  # the authority's internal accounts
+        self.invited_experts: list[tuple[str, str]] = []  # (room, expert) invited
 
     def seed_backup(self, recovery_key: str, room_id: str, entries: list[Entry]) -> None:
         """Entries this device cannot read (a new device) until the recovery key is
@@ -135,6 +144,14 @@ class MemoryService(Service):
     async def send_event(self, room_id: str, event: Event) -> str:
         held = self.rooms.get(room_id)
         return self._add(room_id, encode(event, after=held.core.head() if held else None))
+
+    def experts(self) -> dict[str, dict[str, str]]:
+        return self.enrolled
+
+    async def grant_access(self, room_id: str, grant: AccessGranted) -> str:
+        event_id = await self.send_event(room_id, grant)
+        self.invited_experts.append((room_id, grant.expert))
+        return event_id
 
     async def send_document(
         self, room_id: str, draft: DocumentDraft, progress: Progress | None = None

@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from coopnet.consultation import Library
-from coopnet.errors import CacheError, CoopNetError, DocumentError, RecoveryError
+from coopnet.errors import AccessError, CacheError, CoopNetError, DocumentError, RecoveryError
 from coopnet.matrix import Progress, check_source, document_fields
 from coopnet.protocol import (
+    AccessGranted,
     ConsultationOpened,
     Document,
     Event,
+    ParseError,
+    encode,
     encode_document,
     encrypted_file,
 )
@@ -319,6 +322,47 @@ class Service(ABC):
             for entry in consultation.find(query):
                 hits.append((consultation, entry))
         return hits
+
+    # ------------------------------------------------------------ experts' access
+    def experts(self) -> dict[str, dict[str, str]]:
+        """The accounts of this officer's authority that may be given access to a
+        consultation: its enrolled internal accounts (user id → device id → Ed25519 key,
+        from the authority's configuration); none when this client knows of none."""
+        return {}
+
+    def check_grant(
+        self, room_id: str, expert: str, until: str, role: str, purpose: str = ""
+    ) -> AccessGranted:
+        """The grant of access the officer asks for, checked before anything is sent: an
+        enrolled account, the fields, a last day not in the past, and what the bots would
+        refuse it for; :class:`AccessError` naming the field."""
+        devices = self.experts().get(expert)
+        if not devices:
+            raise AccessError(f"expert: {expert or '-'} is not an account your authority enrolled")
+        fields: dict[str, Any] = {
+            "expert": expert,
+            "until": until,
+            "role": role,
+            "devices": [{"device_id": d, "ed25519": k} for d, k in sorted(devices.items())],
+        }
+        if purpose:
+            fields["purpose"] = purpose
+        grant = AccessGranted.from_dict(fields)
+        if isinstance(grant, ParseError):
+            raise AccessError("; ".join(str(p) for p in grant.problems))
+        today = self.today()
+        if grant.until < today:
+            raise AccessError(f"until: {until} is in the past (today is {today.isoformat()})")
+        consultation = self.rooms[room_id]
+        content = encode(grant, after=consultation.core.head())
+        refusal = consultation.content_refusal(content, grant, self.user_id)
+        if refusal is not None:
+            raise AccessError(refusal.message)
+        return grant
+
+    async def grant_access(self, room_id: str, grant: AccessGranted) -> str:
+        """Send the grant, then invite the expert to the room; the grant's event id."""
+        raise AccessError("this client cannot give access")
 
     # ------------------------------------------------------------ documents
     def check_document(self, room_id: str, draft: DocumentDraft) -> Document:

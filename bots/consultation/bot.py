@@ -21,6 +21,7 @@ from typing import Any
 from bots.consultation.acl import AclFollower
 from bots.consultation.coordination_text import render_mirror, render_task_notice
 from bots.consultation.draft_review import awaiting_checklist, checklist_for, fallback
+from bots.consultation.expert_access import end_access, owed_ends
 from bots.consultation.network_rooms import NetworkRoomKeeper
 from bots.consultation.record_pause import RecordingPause
 from bots.consultation.reminders import due_notices
@@ -38,7 +39,9 @@ from bots.framework import Bot, BotConfig, CommandContext, CommandError, command
 from bots.framework.base import txn_id
 from coopnet.consultation import (
     STEP_REASONS,
+    AccessRegister,
     Board,
+    ConsultationGrants,
     ConsultationSettings,
     Message,
     Party,
@@ -59,7 +62,7 @@ from coopnet.consultation.drafts import DRAFT_REASONS
 from coopnet.errors import ConsultationError
 from coopnet.ids import EventID
 from coopnet.keys import load_or_create_signing_key
-from coopnet.matrix import DevicePolicy, Fetched, ReceivedEvent
+from coopnet.matrix import DevicePolicy, DirectoryDevices, Fetched, ReceivedEvent
 from coopnet.profiles import load_profile
 from coopnet.protocol import (
     PAYLOAD_KEY,
@@ -168,6 +171,10 @@ class ConsultationBot(Bot):
         self.acl = AclFollower(policy)
         self.network_rooms = NetworkRoomKeeper(policy, authority_id, self.state)
         self.recording = RecordingPause(self._announce_recording)
+        if isinstance(policy, DirectoryDevices):
+            # An expert's device is trusted only through a grant in force in a
+            # consultation this bot folds (by its clock), never blanket.
+            policy.grants = ConsultationGrants(self._access_registers, clock)
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -187,6 +194,10 @@ class ConsultationBot(Bot):
             self.rulebook,
             self.settings,
         )
+
+    def _access_registers(self) -> list[AccessRegister]:
+        """The experts' grants of the consultations the bot holds in memory."""
+        return [view.consultation.access for view in self._views.held()] if self._views else []
 
     async def teardown(self) -> None:
         if self._records is not None:
@@ -694,7 +705,7 @@ class ConsultationBot(Bot):
             return "assurance.refused", refusal.message
         if refusal.topic is Topic.DRAFT and refusal.code in DRAFT_REASONS:
             return "rejected.title", f"{label(f'reason.{refusal.code}', lang)} — {refusal.message}"
-        if refusal.topic in (Topic.DECISION, Topic.PROGRESS):
+        if refusal.topic in (Topic.DECISION, Topic.PROGRESS, Topic.ACCESS):
             return "step.refused", reason
         return "rejected.title", refusal.message
 
@@ -765,6 +776,18 @@ class ConsultationBot(Bot):
         await self.check_drafts(room_id)
         if consultation.opened is None:
             await self.coordinate(room_id, view)
+        for held in owed_ends(
+            consultation, self.clock(), self.authority_id, self.roster.authority_of
+        ):
+            await end_access(
+                self.matrix,
+                self.record,
+                self.user_id,
+                room_id,
+                consultation,
+                held,
+                self.own_party.language,
+            )
         status = consultation.status(self.clock())
         if status is None:
             return

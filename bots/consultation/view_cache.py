@@ -76,6 +76,10 @@ class ViewCache:
                 self._views[room_id] = cached
             return cached.view
 
+    def held(self) -> list[ConsultationView]:
+        """The views built so far (read, never modify)."""
+        return [cached.view for cached in self._views.values()]
+
     async def append(self, new: NewEntry, message: Message | None = None) -> Entry:
         """Append to the record and fold the entry into the room's view if it is new
         (``message``: the event as the caller parsed it, to spare parsing it again)."""

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "coopnet.cli.stats",
     "coopnet.cli.review",
     "coopnet.cli.coordination",
+    "coopnet.cli.access",
 ]
 
 

@@ -16,11 +16,9 @@ the past, an item that may not be shared, no such case or room).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from coopnet.cli.officer import add_account_arguments, run_as_officer
-from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
+from coopnet.cli.officer import add_officer_command_arguments, print_result, run_as_officer
 
 
 def register(subparsers: Any) -> None:
@@ -46,7 +44,7 @@ def register(subparsers: Any) -> None:
         metavar="USER",
         help="an internal account of this authority to invite (repeat for each agency)",
     )
-    _common(opening)
+    add_officer_command_arguments(opening)
     opening.set_defaults(func=_open)
 
     task = commands.add_parser(
@@ -62,12 +60,12 @@ def register(subparsers: Any) -> None:
     task.add_argument("--assignee", metavar="USER", help="who does it (a member of the room)")
     task.add_argument("--due", metavar="YYYY-MM-DD", help="the due date")
     task.add_argument("--done", action="store_true", help="mark the task done")
-    _common(task)
+    add_officer_command_arguments(task)
     task.set_defaults(func=_task)
 
     listing = commands.add_parser("tasks", help="the tasks of the internal room")
     listing.add_argument("case_ref", metavar="CASE-REF")
-    _common(listing)
+    add_officer_command_arguments(listing)
     listing.set_defaults(func=_tasks)
 
     share = commands.add_parser(
@@ -78,27 +76,8 @@ def register(subparsers: Any) -> None:
     )
     share.add_argument("case_ref", metavar="CASE-REF")
     share.add_argument("event_id", metavar="EVENT", help="the item's event id")
-    _common(share)
+    add_officer_command_arguments(share)
     share.set_defaults(func=_share)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    add_account_arguments(parser)
-    parser.add_argument(
-        "--lang",
-        choices=LANGUAGES,
-        default=DEFAULT_LANGUAGE,
-        help="language of the fallback text other Matrix clients show",
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument(
-        "--timeout", type=float, default=300.0, help="give up after this many seconds"
-    )
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> int:
-    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else text)
-    return 0
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -106,7 +85,7 @@ def _open(args: argparse.Namespace) -> int:
 
     done = run_as_officer(args, lambda a: open_room(a, args.case_ref, args.agency, args.lang))
     invited = ", ".join(done["invited"])
-    return _print(args, done, f"opened {done['room_id']} (not federated); invited {invited}")
+    return print_result(args, done, f"opened {done['room_id']} (not federated); invited {invited}")
 
 
 def _task(args: argparse.Namespace) -> int:
@@ -120,7 +99,7 @@ def _task(args: argparse.Namespace) -> int:
         fields["done"] = True
     done = run_as_officer(args, lambda a: set_task(a, args.case_ref, fields, lang=args.lang))
     task = done["task"]
-    return _print(
+    return print_result(
         args,
         done,
         f"task {task['task_id']} for {task['assignee']}, due {task['due_date']}"
@@ -139,7 +118,7 @@ def _tasks(args: argparse.Namespace) -> int:
         lines.append(
             f"{row['task_id']}  {row['due_date']}  {state}  {row['assignee']}  {row['title']}"
         )
-    return _print(args, rows, "\n".join(lines))
+    return print_result(args, rows, "\n".join(lines))
 
 
 def _share(args: argparse.Namespace) -> int:
@@ -147,4 +126,4 @@ def _share(args: argparse.Namespace) -> int:
 
     done = run_as_officer(args, lambda a: share(a, args.case_ref, args.event_id, args.lang))
     codes = ", ".join(done["handling"]) or "-"
-    return _print(args, done, f"shared as {done['event_id']} (handling: {codes})")
+    return print_result(args, done, f"shared as {done['event_id']} (handling: {codes})")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coopnet.cli.officer import OfficerAccount
-from coopnet.consultation import Consultation, HeldDocument, Message
+from coopnet.consultation import Consultation, ConsultationGrants, HeldDocument, Message
 from coopnet.errors import DocumentError
-from coopnet.matrix import CoopNetClient, Progress, ReceivedEvent, check_source
+from coopnet.matrix import CoopNetClient, DirectoryDevices, Progress, ReceivedEvent, check_source
 from coopnet.matrix import save_document as save
 from coopnet.matrix import send_document as send_file
 from coopnet.matrix.documents import document_fields
@@ -44,6 +45,11 @@ async def open_case(account: OfficerAccount, case_ref: str) -> Case:
         room_id = rooms[0]
         consultation = Consultation(account.roster, account.roster.receipt_keys)
         events: dict[str, ReceivedEvent] = {}
+        if isinstance(account.policy, DirectoryDevices):
+            # An expert given access to this consultation: trusted only while it lasts.
+            account.policy.grants = ConsultationGrants(
+                lambda: [consultation.access], lambda: dt.datetime.now(dt.UTC).date()
+            )
         for event in await client.whole_history(room_id):
             add(consultation, events, event)
         return Case(client, room_id, consultation, events)

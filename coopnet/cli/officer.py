@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,30 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="device store with --homeserver (default: $XDG_DATA_HOME/coopnet/USER_ID)",
     )
+
+
+def add_officer_command_arguments(parser: argparse.ArgumentParser) -> None:
+    """The account, the fallback language, ``--json`` and ``--timeout`` of a command that
+    acts as an officer in a consultation room (``coopnet coordination``, ``access``)."""
+    from coopnet.protocol.labels import DEFAULT_LANGUAGE, LANGUAGES
+
+    add_account_arguments(parser)
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="language of the fallback text other Matrix clients show",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="give up after this many seconds"
+    )
+
+
+def print_result(args: argparse.Namespace, data: Any, text: str) -> int:
+    """``data`` as JSON with ``--json``, else ``text``; the exit code of success."""
+    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else text)
+    return 0
 
 
 def default_store(user_id: str) -> Path:

@@ -15,7 +15,9 @@
 - :mod:`~coopnet.consultation.library` – the practice library: entries, search, "relied on";
 - :mod:`~coopnet.consultation.room` – the plan of a consultation room (and a library room);
 - :mod:`~coopnet.consultation.coordination` – an authority's internal coordination room:
-  tasks, shared items, what the bot mirrors there.
+  tasks, shared items, what the bot mirrors there;
+- :mod:`~coopnet.consultation.access` – an expert's temporary access to one consultation:
+  who has it, until when, on whose word; the grants in force for the device policy.
 
 The bot and the client compute a consultation through this package and nowhere else, so
 they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio nor aiohttp.
@@ -23,6 +25,12 @@ they cannot disagree. No I/O: it imports neither nio, Textual, sqlite3, asyncio 
 
 from __future__ import annotations
 
+from coopnet.consultation.access import (
+    ACCESS_REASONS,
+    AccessRegister,
+    ConsultationGrants,
+    HeldGrant,
+)
 from coopnet.consultation.assurances import (
     RELIANCE_NO_ASSURANCE,
     AssuranceRecord,
@@ -92,11 +100,15 @@ STEP_REASONS: tuple[str, ...] = (
     NOT_A_PARTY,
     LIBRARY_INCOMPLETE,
     RELIANCE_NO_ASSURANCE,
+    *ACCESS_REASONS,
 )
 """Reason codes of refused steps beside the stage machine's, each labelled
 ``reason.<code>`` in six languages."""
 
 __all__ = [
+    "AccessRegister",
+    "ConsultationGrants",
+    "HeldGrant",
     "Board",
     "HeldTask",
     "Mirror",

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from coopnet.consultation.access import AccessRegister
 from coopnet.consultation.assurances import AssuranceParties, AssuranceRegister
 from coopnet.consultation.decision import Decisions
 from coopnet.consultation.drafts import DraftRegister, DraftStep
 from coopnet.consultation.progress import Progress
 from coopnet.protocol import (
     REVISION,
+    AccessEnded,
+    AccessGranted,
     Assurance,
     AssuranceMonitoring,
     AssuranceReliance,
@@ -51,6 +54,7 @@ class Topic(StrEnum):
     DRAFT = "draft"  # a draft request, its checklist, an answer, ready to transmit
     DECISION = "decision"  # a refusal envisaged, a report of submission for prosecution
     PROGRESS = "progress"  # a progress query or its answer
+    ACCESS = "access"  # an expert's temporary access granted or ended
     EXCHANGE = "exchange"  # any other step: identity, requirements, case law...
 
 
@@ -72,6 +76,8 @@ def topic_of(event: Event) -> Topic:
         return Topic.DECISION
     if isinstance(event, ProgressQuery | ProgressAnswer):
         return Topic.PROGRESS
+    if isinstance(event, AccessGranted | AccessEnded):
+        return Topic.ACCESS
     return Topic.EXCHANGE
 
 
@@ -114,6 +120,7 @@ class Step:
     day: dt.date
     trusted: bool = True  # the device policy trusts the device that sent it
     revision: int = REVISION  # the rules revision it was sent under (payload ``revision``)
+    sender: str = ""  # the sender's user id (who grants an expert access)
 
 
 Seen = Callable[[str], bool]
@@ -121,8 +128,16 @@ Seen = Callable[[str], bool]
 
 
 class Fold:
-    def __init__(self, is_authority: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        is_authority: Callable[[str], bool],
+        is_officer: Callable[[str], bool] | None = None,
+        authority_of: Callable[[str], str | None] | None = None,
+    ) -> None:
         self._is_authority = is_authority
+        self._is_officer = is_officer or (lambda _user: False)
+        self._authority_of = authority_of or (lambda _user: None)
+        self.access = AccessRegister()  # experts given temporary access
         self.opened: ConsultationOpened | None = None
         self.opened_id: str | None = None
         self.stages: StageFold | None = None
@@ -220,7 +235,27 @@ class Fold:
             return self._judge_draft(step, event)
         if isinstance(event, RefusalEnvisaged | ProsecutionReport | ProgressQuery | ProgressAnswer):
             return self._judge_decision(step, event)
+        if isinstance(event, AccessGranted | AccessEnded):
+            return self._judge_access(step, event)
         return None
+
+    def _judge_access(self, step: Step, event: AccessGranted | AccessEnded) -> Refusal | None:
+        """A grant comes from an officer on either side, for an account of the officer's
+        own homeserver, until a day not in the past; an end from the granting authority
+        (:mod:`~coopnet.consultation.access`)."""
+        if self.opened is None:
+            return Refusal(step.event_id, Topic.ACCESS, NOT_OPENED, "no consultation is open here")
+        if self.side(step.authority) is None:
+            problem: tuple[str, str] | None = (NOT_A_PARTY, "the sender is on neither side")
+        elif isinstance(event, AccessGranted):
+            problem = self.access.judge_grant(
+                event, step.sender, self._is_officer(step.sender), step.day
+            )
+        else:
+            problem = self.access.judge_end(event, step.authority, self._authority_of)
+        if problem is None:
+            return None
+        return Refusal(step.event_id, Topic.ACCESS, problem[0], problem[1])
 
     def _judge_draft(self, step: Step, event: DraftStep) -> Refusal | None:
         if self.opened is None:
@@ -353,4 +388,8 @@ class Fold:
             self.documents[step.event_id] = step
             if event.replaces is not None:
                 self.replaced_by[event.replaces] = step.event_id
+        elif isinstance(event, AccessGranted):
+            self.access.grant(step.event_id, event, step.sender, step.day)
+        elif isinstance(event, AccessEnded):
+            self.access.end(step.event_id, event, step.sender)
         return None

@@ -88,7 +88,9 @@ def consultation_power_levels(members: Iterable[str]) -> dict[str, Any]:
         "state_default": ADMIN_LEVEL,
         "invite": MEMBER_LEVEL,
         "redact": MEMBER_LEVEL,
-        "kick": ADMIN_LEVEL,
+        # Members remove only who is below them: an expert given temporary access (at 0,
+        # never listed) — the granting bot does at expiry; never one another.
+        "kick": MEMBER_LEVEL,
         "ban": ADMIN_LEVEL,
         "events": {
             "m.room.name": ADMIN_LEVEL,

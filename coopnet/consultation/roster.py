@@ -120,6 +120,12 @@ class Roster:
     def is_authority(self, authority_id: str) -> bool:
         return authority_id in self._by_id
 
+    def is_officer(self, user_id: str) -> bool:
+        """Whether the directory lists ``user_id`` as an officer (not a bot, not an
+        internal account, which it never lists)."""
+        party = self.party_of(user_id)
+        return party is not None and any(o.user_id == user_id for o in party.officers)
+
     def language_of(self, user_id: str) -> str:
         party = self.party_of(user_id)
         return party.language if party else "en"

@@ -22,6 +22,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol
 
+from coopnet.consultation.access import AccessRegister
 from coopnet.consultation.assurances import AssuranceRecord
 from coopnet.consultation.decision import Decisions
 from coopnet.consultation.documents import HeldDocument, fold_documents
@@ -102,6 +103,8 @@ class Summary:
     """Per draft: its versions, the checklists' event ids, the versions confirmed ready."""
     relied_on: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Per assurance that relies on library entries: the entries' event ids."""
+    access: tuple[tuple[str, str, str | None], ...] = ()
+    """Per grant of access: its event id, the expert, the event that ended it."""
 
 
 class Consultation:
@@ -123,7 +126,7 @@ class Consultation:
         self._receipts_of: dict[str, list[str]] = {}  # certified event id -> receipt ids
         self._invalid: dict[str, ParseError] = {}
         self._untrusted: list[str] = []  # messages from untrusted devices, as received
-        self._fold = Fold(parties.is_authority)
+        self._fold = self._new_fold()
         self._hashes: dict[str, str | None] = {}
         self._signatures: dict[str, SignatureCheck] = {}
         self._status: tuple[int, dt.date, ConsultationStatus | None] | None = None
@@ -160,6 +163,13 @@ class Consultation:
         self.version += 1
         return True
 
+    def _new_fold(self) -> Fold:
+        parties = self._parties
+        # A roster knows the officers (who may grant an expert access); a bare Parties not.
+        return Fold(
+            parties.is_authority, getattr(parties, "is_officer", None), parties.authority_of
+        )
+
     def _step(self, message: Message, event: Event) -> Step:
         return Step(
             message.event_id,
@@ -168,6 +178,7 @@ class Consultation:
             message.day,
             message.trusted,
             payload_revision(message.content),
+            message.sender,
         )
 
     def _seen_by(self, message: Message) -> Callable[[str], bool]:
@@ -175,7 +186,7 @@ class Consultation:
         return lambda other: self._order.seen(link, other)
 
     def _refold(self) -> None:
-        self._fold = Fold(self._parties.is_authority)
+        self._fold = self._new_fold()
         for event_id in self._order.ordered():
             self._fold.add(self._steps[event_id], self._seen_by(self._messages[event_id]))
 
@@ -262,6 +273,11 @@ class Consultation:
     def decisions(self) -> Decisions:
         """Envisaged refusals and the prosecution obligation (read, never modify)."""
         return self._fold.decisions
+
+    @property
+    def access(self) -> AccessRegister:
+        """The experts given temporary access, until when, by whom (read, never modify)."""
+        return self._fold.access
 
     @property
     def progress(self) -> Progress:
@@ -371,6 +387,7 @@ class Consultation:
                 for key, record in sorted(self.assurances().items())
                 if record.relied_on
             ),
+            access=tuple((g.event_id, g.expert, g.ended_id) for g in self.access.grants.values()),
         )
 
     def __eq__(self, other: object) -> bool:

@@ -52,7 +52,7 @@ from coopnet.consultation.room import RoomPlan, followed_server_acl, room_plan
 from coopnet.errors import MatrixError, RecoveryError
 from coopnet.ids import EventID, RoomID, UserID, server_of
 from coopnet.keys import ensure_private_dir, private_files
-from coopnet.matrix import client_api
+from coopnet.matrix import client_api, rotation
 from coopnet.matrix.attachments import (
     Fetched,
     Progress,
@@ -282,6 +282,7 @@ class CoopNetClient:
         self._nio = nio_client
         self.store_dir = store_dir
         self._policy = policy
+        self._stale_room_keys: set[str] = set()  # outbound sessions to drop before a send
         self._event_handlers: list[EventHandler] = []
         self._invite_handlers: list[InviteHandler] = []
         self._excluded_handlers: list[ExcludedHandler] = []
@@ -581,6 +582,10 @@ class CoopNetClient:
 
     async def _on_sync(self, resp: SyncResponse) -> None:
         # Runs after nio has decrypted the sync and called the per-event handlers.
+        for room_id in rotation.departures(resp, self.user_id):
+            # Someone left: what is sent from now on must not be readable with a key they
+            # got (nio may keep a session it did not mark shared: coopnet.matrix.rotation).
+            self.renew_room_key(room_id)
         await self._query_unknown_senders()
         for request in KeySharer.requests_in(resp, self.user_id):
             try:
@@ -920,10 +925,18 @@ class CoopNetClient:
             raise MatrixError(f"inviting {user_id} to {room_id} failed: {resp}")
 
     async def kick(self, room_id: str, user_id: str, reason: str | None = None) -> None:
-        """Remove a member from a room (needs the power to)."""
+        """Remove a member from a room (needs the power to) and start a new room key at
+        once: nio would share the next key with the member's devices until its sync shows
+        the leave, so the member is dropped from its view of the room now (the homeserver
+        confirmed it) and nothing this device sends after is readable with a key the
+        member got (:mod:`coopnet.matrix.rotation`)."""
         resp = await self._nio.room_kick(room_id, user_id, reason=reason)
         if isinstance(resp, RoomKickError):
             raise MatrixError(f"removing {user_id} from {room_id} failed: {resp}")
+        room = self._nio.rooms.get(room_id)
+        if room is not None:
+            room.remove_member(user_id)
+        self.renew_room_key(room_id)
 
     async def history(self, room_id: str, limit: int = 100) -> list[ReceivedEvent]:
         """The room's latest timeline events, oldest first, decrypted where keys are held."""
@@ -998,6 +1011,12 @@ class CoopNetClient:
         for event in events:
             self._hold_if_undecrypted(event)
         return events
+
+    async def read_raw(self, room_id: str, raw: list[dict[str, Any]]) -> list[ReceivedEvent]:
+        """Events fetched by other means (a homeserver's admin API or database), in the
+        client-server format, as this device reads them: decrypted where it holds the
+        room key, else ``decrypted=False`` (:meth:`missing_key_reason` says why)."""
+        return await self._decode_history(room_id, raw)
 
     async def unheld_events(
         self,
@@ -1138,6 +1157,12 @@ class CoopNetClient:
         The homeserver treats a repeated ``txn_id`` from the same device as the same
         event: a program that may resend after a crash passes a deterministic one.
         """
+        if room_id in self._stale_room_keys:
+            sharing = self._nio.sharing_session.get(room_id)
+            if sharing is not None:  # the old key is being shared: let it finish, then drop it
+                await sharing.wait()
+            if rotation.discard(self._nio, room_id):
+                self._stale_room_keys.discard(room_id)
         await self.decide_devices(room_id)
         resp = await self._nio.room_send(room_id, event_type, content, tx_id=txn_id)
         if not isinstance(resp, RoomSendResponse):
@@ -1145,8 +1170,10 @@ class CoopNetClient:
         return EventID(resp.event_id)
 
     def renew_room_key(self, room_id: str) -> None:
-        """Start a new Megolm session (room key) for the room's next message."""
-        self._nio.invalidate_outbound_session(room_id)
+        """Start a new Megolm session (room key) for the room's next message (whether or
+        not nio marked the current one shared: :mod:`coopnet.matrix.rotation`)."""
+        if not rotation.discard(self._nio, room_id):
+            self._stale_room_keys.add(room_id)  # being shared now: dropped before the next send
 
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> EventID:
         """Redact an event (its content is removed on the homeservers)."""

@@ -15,7 +15,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
+from coopnet.ids import server_of
 from coopnet.trust.directory import Directory
+from coopnet.trust.grants import ExpertGrant, GrantSource, NoGrants
 from coopnet.trust.store import load_verified
 from coopnet.trust.verifications import VerificationStore, trusted_by_verification
 
@@ -85,11 +87,15 @@ class DirectoryDevices:
     (SAS) and the user is a member listed in the directory; or, for the accounts of the
     authority's own domestic agencies (``local``: user id -> device id -> key, from the
     authority's configuration; never in the directory, never federated), exactly the
-    enrolled device with its key. Everything else — an unlisted
-    device, a listed device id with another key, a device signed by another master key
-    than the listed one, any device of a user the directory does not list — is excluded
-    (blacklisted, no room keys); :meth:`reason` says why. ``directory`` may be swapped
-    for a newer verified one with :meth:`update`.
+    enrolled device with its key; or, for an expert given temporary access to a
+    consultation (``grants``: the grants in force, filled from the folded consultations),
+    exactly a device or master key that a grant names, while the grant is in force and
+    only when a directory-listed officer of the expert's own homeserver granted it (a
+    master key as for officers: its self-signing key signed the device). Everything
+    else — an unlisted device, a listed device id with another key, a device signed by
+    another master key than the listed one, any device of a user the directory does not
+    list — is excluded (blacklisted, no room keys); :meth:`reason` says why.
+    ``directory`` may be swapped for a newer verified one with :meth:`update`.
     """
 
     ACCEPTED_FILE = "accepted-directory.json"
@@ -101,11 +107,14 @@ class DirectoryDevices:
         verifications: VerificationStore | None = None,
         source: tuple[Path, str, Path] | None = None,
         local: Mapping[str, Mapping[str, str]] | None = None,
+        grants: GrantSource | None = None,
     ) -> None:
         self.directory = directory
         self.verifications = verifications
         self._source = source  # (signed file, steward key, accepted-version file)
         self.local: Mapping[str, Mapping[str, str]] = local or {}
+        self.grants: GrantSource = grants or NoGrants()
+        """Experts' grants in force; a program that follows consultations sets it."""
 
     @classmethod
     def load(
@@ -149,7 +158,8 @@ class DirectoryDevices:
             return "not the device its authority enrolled for this internal account"
         found = self.directory.member(device.user_id)
         if found is None:
-            return f"{device.user_id} is not in the directory"
+            granted = self._granted(device)
+            return granted if granted is not None else f"{device.user_id} is not in the directory"
         listed = self.directory.device_key(device.user_id, device.device_id)
         if listed is not None:
             return "" if listed == device.ed25519 else "its key is not the one the directory lists"
@@ -166,3 +176,32 @@ class DirectoryDevices:
         if device.master_key is not None:
             return f"signed by the master key {device.master_key}, not by the directory's {master}"
         return f"not signed by its owner ({device.cross_signing_problem or 'no cross-signing'})"
+
+    def _granted(self, device: DeviceInfo) -> str | None:
+        """Why an expert's device is excluded despite its grants ("" when a grant in force
+        vouches for it); None when no grant names the user at all."""
+        grants = self.grants.grants_of(device.user_id)
+        if not grants:
+            return None
+        why = "not a device or master key its access grant names"
+        for grant in grants:
+            problem = self._granter_problem(grant)
+            if problem:
+                why = problem
+                continue
+            if grant.devices.get(device.device_id) == device.ed25519:
+                return ""
+            if grant.master_key is not None and device.master_key == grant.master_key:
+                return ""
+        return why
+
+    def _granter_problem(self, grant: ExpertGrant) -> str:
+        """The grant must come from an officer the directory lists on the expert's own
+        homeserver (the consultation core checked it too: this policy trusts no one's word
+        but the directory's)."""
+        found = self.directory.member(grant.granted_by)
+        if found is None or found[1] not in found[0].officers:
+            return f"its access was granted by {grant.granted_by}, not a listed officer"
+        if ":" not in grant.expert or found[0].server_name != server_of(grant.expert):
+            return f"its access was granted by {grant.granted_by}, of another homeserver"
+        return ""

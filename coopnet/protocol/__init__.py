@@ -41,6 +41,8 @@ from coopnet.protocol.events import (
     EVENT_TYPES,
     NAMESPACE,
     VERSION,
+    AccessEnded,
+    AccessGranted,
     Assurance,
     AssuranceMonitoring,
     AssuranceReliance,
@@ -74,6 +76,8 @@ from coopnet.protocol.render import render_html, render_text
 from coopnet.protocol.validation import ParseError, Problem
 
 __all__ = [
+    "AccessEnded",
+    "AccessGranted",
     "REVISION",
     "REVISION_KEY",
     "payload_revision",

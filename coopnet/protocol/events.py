@@ -25,6 +25,7 @@ from coopnet.protocol.draft_records import (
 from coopnet.protocol.fields import (
     CASE_REF,
     COUNTRY,
+    DEVICE_KEY,
     EVENT_ID,
     EVENT_ID_LEN,
     FILENAME,
@@ -58,6 +59,7 @@ from coopnet.protocol.fields import (
     required,
 )
 from coopnet.protocol.records import (
+    GrantedDevice,
     IdentityDocument,
     LegalBasis,
     Penalty,
@@ -69,9 +71,11 @@ from coopnet.protocol.records import (
 from coopnet.protocol.requirements import RequirementsFields
 from coopnet.protocol.validation import ParseError
 from coopnet.protocol.vocab import (
+    AccessEndReason,
     AssuranceStatus,
     AssuranceType,
     DocumentKind,
+    ExpertRole,
     HandlingCode,
     Kind,
     LibraryTopic,
@@ -426,6 +430,38 @@ class ProgressAnswer(Event):
     answer: str | None = optional(Text(LONG_LEN, multiline=True))
 
 
+# ---------------------------------------------------------------- temporary access
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessGranted(Event):
+    """An officer gives an expert of the officer's own authority (another agency, an
+    interpreter: an account of the same homeserver) access to this one consultation until
+    ``until`` (inclusive). It names the expert's devices (``devices``: id and Ed25519 key)
+    and/or cross-signing ``master_key`` as the granting authority enrolled them: the only
+    keys the counterpart's devices trust for the expert, and only while the grant lasts."""
+
+    TYPE: ClassVar[str] = "access.granted"
+    expert: str = required(Text(255, pattern=USER_ID))
+    until: dt.date = required(Day())
+    role: ExpertRole = required(Choice(ExpertRole))
+    devices: tuple[GrantedDevice, ...] = optional(ListOf(Nested(GrantedDevice), 10))
+    master_key: str | None = optional(Text(43, min_len=43, pattern=DEVICE_KEY))
+    purpose: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessEnded(Event):
+    """An expert's access ends: revoked early by an officer, or expired (posted by the
+    granting authority's bot when it removes the expert from the room)."""
+
+    TYPE: ClassVar[str] = "access.ended"
+    expert: str = required(Text(255, pattern=USER_ID))
+    grant: str = required(Text(EVENT_ID_LEN, pattern=EVENT_ID))
+    end_reason: AccessEndReason = required(Choice(AccessEndReason))
+    note: str | None = optional(Text(NOTE_LEN, multiline=True))
+
+
 # ---------------------------------------------------------------- coordination room
 # Events of an authority's internal coordination room (its domestic agencies), never of a
 # consultation room: that room is not federated, so they never leave its homeserver.
@@ -486,6 +522,8 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     ProsecutionReport,
     ProgressQuery,
     ProgressAnswer,
+    AccessGranted,
+    AccessEnded,
     CoordinationOpened,
     CoordinationTask,
     SharedItem,

@@ -48,6 +48,8 @@ EVENT_ID = "^\\$[^\\s]+$"
 USER_ID = "^@[^\\s:]+:[^\\s]+$"
 ROOM_ID = "^![^\\s]+$"  # room version 12 ids carry no server name
 SHA256_HEX = "^[0-9a-f]{64}$"
+DEVICE_KEY = "^[A-Za-z0-9+/]{43}$"  # an unpadded base64 Ed25519 public key
+DEVICE_ID = "^[A-Za-z0-9_.=-]{1,64}$"
 REFERENCE = "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$"  # e.g. "file:CN-2026-0042/photo-1"
 HTTP_URL = "^https?://[^\\s]+$"
 # A file name alone: no directory part, not hidden, not "." or "..".

@@ -10,6 +10,8 @@ from typing import Any, Self
 from coopnet.protocol.fields import (
     AUTHORITY,
     COUNTRY,
+    DEVICE_ID,
+    DEVICE_KEY,
     ID_LEN,
     LINE_LEN,
     NAME_LEN,
@@ -118,6 +120,14 @@ class AuthorityEntry(Record):
     kind: Kind | None = optional(Choice(Kind))
 
 
+@dataclass(frozen=True, kw_only=True)
+class GrantedDevice(Record):
+    """One device of an expert given access, as the granting authority enrolled it."""
+
+    device_id: str = required(Text(64, pattern=DEVICE_ID))
+    ed25519: str = required(Text(43, min_len=43, pattern=DEVICE_KEY))
+
+
 NESTED_RECORDS: tuple[type[Record], ...] = (
     LegalBasis,
     PersonName,
@@ -125,4 +135,5 @@ NESTED_RECORDS: tuple[type[Record], ...] = (
     Warrant,
     Penalty,
     AuthorityEntry,
+    GrantedDevice,
 )

@@ -43,6 +43,21 @@ class LegalBasisType(StrEnum):
     DOMESTIC_LAW = "domestic_law"
 
 
+class ExpertRole(StrEnum):
+    """What an expert given temporary access to one consultation is there for."""
+
+    INTERPRETER = "interpreter"
+    DOMESTIC_AGENCY = "domestic_agency"  # prosecutor, police, foreign affairs, court liaison
+    EXPERT = "expert"  # any other specialist
+
+
+class AccessEndReason(StrEnum):
+    """Why an expert's access to a consultation ended."""
+
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 class Sex(StrEnum):
     FEMALE = "female"
     MALE = "male"
@@ -373,6 +388,8 @@ ALL_ENUMS: tuple[type[StrEnum], ...] = (
     HandlingCode,
     DeadlineStatus,
     NetworkRoomTopic,
+    ExpertRole,
+    AccessEndReason,
 )
 
 

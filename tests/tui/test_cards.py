@@ -8,8 +8,9 @@ from typing import Any
 
 from rich.console import Console
 
-from coopnet.protocol import Receipt, StageTransition, encode
-from coopnet.protocol.vocab import Stage
+from coopnet.protocol import AccessEnded, AccessGranted, Receipt, StageTransition, encode
+from coopnet.protocol.records import GrantedDevice
+from coopnet.protocol.vocab import AccessEndReason, ExpertRole, Stage
 from coopnet.receipts import sign_receipt
 from tests.tui.conftest import until
 from tui.app import CoopNetApp
@@ -169,3 +170,23 @@ def test_a_card_shows_no_raw_event_id_and_the_details_do() -> None:
     card = text_of(render_entry(entry, room, service.names, "en"))
     assert "Othman v. UK" in card and library_entry not in card
     assert library_entry in text_of(details(entry, room, service.names, "en"))
+
+
+def test_a_grant_of_access_shows_whether_it_is_in_force_then_ended() -> None:
+    service = seeded_service(rooms=1, events_per_room=12, invite=False)
+    room = service.consultation(ROOM)
+    expert = "@interpreter:127.0.0.12"
+    grant = AccessGranted(
+        expert=expert,
+        until=BASE_DAY + dt.timedelta(days=3650),
+        role=ExpertRole.INTERPRETER,
+        devices=(GrantedDevice(device_id="INTERP1", ed25519="A" * 43),),
+    )
+    granted = structured("$grant", CN, room.last_ts() + 1000, grant)
+    room.add(granted)
+    card = text_of(render_entry(granted, room, service.names, "fr"))
+    assert "Accès temporaire accordé à un expert" in card and "Accès en vigueur" in card
+    end = AccessEnded(expert=expert, grant="$grant", end_reason=AccessEndReason.REVOKED)
+    room.add(structured("$end", CN, granted.ts + 1000, end))
+    card = text_of(render_entry(granted, room, service.names, "en"))
+    assert "Access ended" in card and "in force" not in card

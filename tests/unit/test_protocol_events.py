@@ -10,6 +10,8 @@ import pytest
 
 from coopnet.protocol import (
     EVENT_CLASSES,
+    AccessEnded,
+    AccessGranted,
     CoordinationOpened,
     CoordinationTask,
     ParseError,
@@ -263,6 +265,15 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
         "awaited": "The court's decision on extraditability.",
         "answer": "The hearing took place; the decision is expected within two weeks.",
     },
+    AccessGranted: {
+        "expert": "@interpreter:127.0.0.11",
+        "until": "2026-12-20",
+        "role": "interpreter",
+        "devices": [{"device_id": "ABCDEFGH", "ed25519": "A" * 43}],
+        "master_key": "B" * 43,
+        "purpose": "Interpretation of the hearing into Spanish.",
+    },
+    AccessEnded: {"expert": "@interpreter:127.0.0.11", "grant": "$grant", "end_reason": "expired"},
     CoordinationOpened: {"consultation_room": "!abc:127.0.0.11", "case_ref": "CH-2026-0042"},
     CoordinationTask: {
         "task_id": "locate-1",

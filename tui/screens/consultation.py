@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from coopnet.errors import CoopNetError
-from coopnet.protocol import Event, render_text
+from coopnet.protocol import AccessGranted, Event, render_text
 from coopnet.protocol.handling import Use, effective_handling, sharing_warnings
 from coopnet.protocol.vocab import HandlingCode
 from tui.i18n import label, show, t, value_label
@@ -21,6 +21,7 @@ from tui.model import Entry
 from tui.screens import take_breakpoints
 from tui.screens.details import DetailsScreen
 from tui.screens.documents import Documents, DocumentsScreen
+from tui.screens.grant_access import GrantAccessScreen
 from tui.service import Connection, Service
 from tui.widgets.keybar import KeyBar
 from tui.widgets.side_panel import SidePanel, render_panel
@@ -40,6 +41,7 @@ class ConsultationScreen(Localized, Screen[None]):
         Binding("ctrl+g", "documents", "key.documents", show=False),
         Binding("ctrl+r", "cancel_reply", "key.cancel_reply", show=False),
         Binding("ctrl+y", "library", "key.library", show=False),
+        Binding("f6", "grant_access", "key.grant", show=False),
     ]
 
     def __init__(self, service: Service, room_id: str) -> None:
@@ -245,6 +247,24 @@ class ConsultationScreen(Localized, Screen[None]):
 
     def action_library(self) -> None:
         self.app.library(self.room_id)  # type: ignore[attr-defined]
+
+    def action_grant_access(self) -> None:
+        def chosen(grant: AccessGranted | None) -> None:
+            if grant is not None:
+                self.grant_access(grant)
+
+        self.app.push_screen(GrantAccessScreen(self.service, self.room_id, self.lang), chosen)
+
+    @work(group="send")
+    async def grant_access(self, grant: AccessGranted) -> None:
+        """Send the grant (then the expert is invited); failures are shown, not raised."""
+        async with self._sending:
+            try:
+                await self.service.grant_access(self.room_id, grant)
+                until = grant.until.isoformat()
+                self.notify(t("notify.granted", self.lang, expert=grant.expert, until=until))
+            except CoopNetError as exc:
+                self.notify(t("error.grant", self.lang, detail=exc), severity="error", timeout=10)
 
     def action_search(self) -> None:
         self.app.search(self.room_id)  # type: ignore[attr-defined]

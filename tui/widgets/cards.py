@@ -36,6 +36,7 @@ from rich.text import Text
 
 from coopnet.consultation import DocumentState, HeldDocument, ReceiptMatch, relied_on
 from coopnet.protocol import (
+    AccessGranted,
     Assurance,
     AssuranceReliance,
     Document,
@@ -93,6 +94,8 @@ CARD_STYLES = {
     "draft.checklist": "bright_yellow",
     "draft.answer": "bright_cyan",
     "draft.ready": "bright_green",
+    "access.granted": "bright_magenta",
+    "access.ended": "bright_magenta",
 }
 NOTICE_STYLE = "bright_magenta"  # a bot's notices: never mistaken for an officer's words
 CARD_ROWS = 3
@@ -386,6 +389,24 @@ def relied_on_mark(event: Event, consultation: Consultation, lang: str) -> Text 
     return Text(show(f"{text('card.relied_on', lang)}: " + "; ".join(cited)), style="cyan")
 
 
+def access_mark(
+    entry: Entry, consultation: Consultation, lang: str, today: dt.date | None = None
+) -> Text | None:
+    """On a grant's card: whether the expert's access is in force, expired (the granting
+    bot removes the expert) or ended, as the consultation core folded it."""
+    if not isinstance(entry.event, AccessGranted):
+        return None
+    held = consultation.core.access.grants.get(entry.event_id)
+    if held is None:  # refused: the refusal mark says why
+        return None
+    until = date_text(held.until, lang)
+    if held.end is not None:
+        return Text(t("card.access.ended", lang), style=AWAITED)
+    if held.in_force(today or dt.datetime.now(dt.UTC).date()):
+        return Text(t("card.access.in_force", lang, until=until), style=GOOD)
+    return Text(t("card.access.expired", lang, until=until), style=UNSURE)
+
+
 def untrusted_note(entry: Entry, lang: str) -> Text:
     """Said on every event of an untrusted device: it is not the officer's word."""
     label = "entry.from_backup" if entry.from_backup else "entry.untrusted"
@@ -528,6 +549,9 @@ def render_card(
     relied = relied_on_mark(event, consultation, lang)
     if relied is not None:
         marks.append(relied)
+    access = access_mark(entry, consultation, lang)
+    if access is not None:
+        marks.append(access)
     codes, by_default = effective_handling(event, consultation.core.settings.handling)
     if by_default and codes:  # sent without codes: the network's default applies
         shown = ", ".join(value_label(code, lang) for code in codes)
