@@ -28,6 +28,7 @@ from coopnet.consultation import (
     ReceiptMatch,
     Refusal,
     SignatureCheck,
+    is_library_room,
 )
 from coopnet.protocol import (
     BOT_MARKER,
@@ -300,8 +301,13 @@ class Consultation:
             self._coordinates = (version, room)  # the list asks for every room at each refresh
         return self._coordinates[1]
 
+    @property
+    def library(self) -> bool:
+        """A practice-library room (its name says so): no consultation, listed apart."""
+        return is_library_room(self.case_ref)
+
     def counterpart(self) -> str | None:
-        if self.coordinates is not None:
+        if self.coordinates is not None or self.library:
             return None  # an internal room: the authority's own agencies only
         opened = self.opened
         if opened is None:

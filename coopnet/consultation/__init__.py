@@ -61,7 +61,13 @@ from coopnet.consultation.fold import (
     Topic,
     topic_of,
 )
-from coopnet.consultation.library import Library, LibraryEntry, reliance, relied_on
+from coopnet.consultation.library import (
+    Library,
+    LibraryEntry,
+    misplaced_in_library,
+    reliance,
+    relied_on,
+)
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
 from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
@@ -69,6 +75,7 @@ from coopnet.consultation.progress import propose_answer
 from coopnet.consultation.room import (
     LIBRARY_ROOM_NAME,
     RoomPlan,
+    is_library_room,
     plan_coordination_room,
     plan_library_room,
     plan_room,
@@ -141,6 +148,8 @@ __all__ = [
     "Summary",
     "Topic",
     "LIBRARY_ROOM_NAME",
+    "is_library_room",
+    "misplaced_in_library",
     "plan_library_room",
     "plan_room",
     "relied_on",
