@@ -1,6 +1,7 @@
 """Rooms that are no consultation are listed apart from the consultations: a practice
 library's rooms in their own section, where Enter opens the library (posting goes to that
-room), never a consultation view; an invitation to one is marked and accepted there."""
+room), never a consultation view; an invitation to one is marked and accepted there; an
+invitation to a network room is named in the officer's language before it is accepted."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from typing import Any
 
 from textual.widgets import DataTable
 
-from coopnet.consultation import LIBRARY_ROOM_NAME
+from coopnet.consultation import LIBRARY_ROOM_NAME, network_room
 from coopnet.protocol import CaseLawReference
+from coopnet.protocol.vocab import NetworkRoomTopic
 from tests.tui.conftest import until
 from tui.app import CoopNetApp
+from tui.i18n import value_label
 from tui.screens.consultation import ConsultationScreen
 from tui.screens.event_form import EventFormScreen
 from tui.screens.library import LibraryScreen
-from tui.seed import CN, LIBRARY_ROOM, seeded_service
+from tui.seed import CN, LIBRARY_ROOM, MX, seeded_service
 
 SIZE = (140, 50)
 INVITED_LIBRARY = "!library-invite:127.0.0.12"
@@ -93,3 +96,29 @@ async def test_an_invitation_to_a_library_room_is_listed_there_and_accepted() ->
         )
         assert isinstance(app.screen, type(app.list_screen))
 
+
+async def test_an_invitation_to_a_network_room_is_named_in_the_officers_language() -> None:
+    """Before it is accepted, as after: its type came with the invitation (the stripped
+    state's creation event, see coopnet.matrix.intake), so it is listed apart by topic."""
+    service = seeded_service(rooms=2, events_per_room=9, invite=False, network_rooms=True)
+    invited = "!net-invite:127.0.0.13"
+    topic = NetworkRoomTopic.EXTRADITION_OF_NATIONALS
+    service.seed(invited, network_room.topic_label(topic, "en"), [], invited=True, inviter=MX)
+    service.consultation(invited).network_topic = topic  # what the invitation's type says
+    assert invited not in [c.room_id for c in service.consultations()]
+    app = CoopNetApp(service, lang="es")
+    async with app.run_test(size=SIZE) as pilot:
+        rooms = app.list_screen.query_one("#network-rooms", DataTable)
+        await until(pilot, lambda: rooms.row_count == 3, "the network rooms")
+        name = f"{value_label(topic, 'es')} · invitación"
+        assert str(rooms.get_cell(invited, "col.network_room")) == name
+        assert value_label(topic, "es") != network_room.topic_label(topic, "en")
+        rooms.focus()
+        rooms.move_cursor(row=[r.value for r in rooms.rows].index(invited))
+        await pilot.press("enter")  # accepts it
+        await until(pilot, lambda: not service.consultation(invited).invited, "joined")
+        await until(
+            pilot,
+            lambda: str(rooms.get_cell(invited, "col.network_room")) == value_label(topic, "es"),
+            "the invitation mark gone",
+        )
