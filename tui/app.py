@@ -271,6 +271,8 @@ class CoopNetApp(App[None]):
         elif isinstance(update, RoomsChanged):
             self._close_departed()
             self._refresh_list_soon()
+            if isinstance(self.screen, ConsultationScreen):
+                self.screen.refresh_bindings()  # an internal room to share into, maybe
         elif isinstance(update, DeviceExcluded):
             case = self.service.consultation(update.room_id).case_ref
             self.notify(

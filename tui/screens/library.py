@@ -208,7 +208,7 @@ class LibraryScreen(Localized, ModalScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Posting only where the library was opened from a library room.
         if action == "new_entry":
-            return self.post_to is not None or None
+            return self.post_to is not None  # False: hidden
         return True
 
     def action_new_entry(self) -> None:
