@@ -59,6 +59,18 @@ async def test_an_entry_found_in_another_authority_and_relied_on(network: Networ
                 TIMEOUT,
             )
 
+            # A library room is no consultation: an opening sent there is refused by the
+            # bots (in the sender's language), and the client lists the room apart.
+            misplaced = await mx.send_event(library, opened(f"MX-CH-M{marker.upper()}", "mx", "ch"))
+            held_library = mx.consultation(library)
+            await until(
+                pilot, lambda: misplaced in held_library.answers, "the bots' refusal", TIMEOUT
+            )
+            assert "solo contiene entradas" in held_library.answers[misplaced].body
+            assert held_library.library
+            assert library not in [c.room_id for c in mx.consultations()]
+            assert library in [c.room_id for c in mx.library_rooms()]
+
             # Mexico's officer finds it as officers do: the palette, a topic, words.
             await palette_command(pilot, app, "Library")
             await until(pilot, lambda: isinstance(app.screen, LibraryScreen), "the library")
