@@ -27,6 +27,7 @@ from coopnet.errors import CoopNetError, RecoveryError
 from coopnet.protocol import (
     Assurance,
     AssuranceMonitoring,
+    CaseLawReference,
     ConsultationOpened,
     Event,
     ProgressAnswer,
@@ -270,6 +271,8 @@ class CoopNetApp(App[None]):
         elif isinstance(update, RoomsChanged):
             self._close_departed()
             self._refresh_list_soon()
+            if isinstance(self.screen, ConsultationScreen):
+                self.screen.refresh_bindings()  # an internal room to share into, maybe
         elif isinstance(update, DeviceExcluded):
             case = self.service.consultation(update.room_id).case_ref
             self.notify(
@@ -367,6 +370,9 @@ class CoopNetApp(App[None]):
         consultation = self.service.consultation(room_id)
         if consultation.invited:
             self.join(room_id)
+            return
+        if consultation.library:  # no consultation: its entries are read in the library
+            self.library(post_to=room_id)
             return
         while isinstance(self.screen, ConsultationScreen | DirectoryScreen):
             self.pop_screen()
@@ -544,11 +550,36 @@ class CoopNetApp(App[None]):
         if not isinstance(self.screen, DirectoryScreen):
             self.push_screen(DirectoryScreen(self.service.directory, self.service.own_authority))
 
-    def library(self, room_id: str | None = None) -> None:
+    def library(self, room_id: str | None = None, post_to: str | None = None) -> None:
         """The practice library; from a consultation, its entries can be linked to the
-        consultation's assurances."""
+        consultation's assurances; from a library room (``post_to``), entries are posted
+        in it."""
         if not isinstance(self.screen, LibraryScreen):
-            self.push_screen(LibraryScreen(self.service, self.lang, room_id))
+            self.push_screen(LibraryScreen(self.service, self.lang, room_id, post_to))
+
+    def library_entry_form(self, room_id: str) -> None:
+        """The form of a library entry, checked as the bots would, posted in ``room_id``."""
+        room = self.service.consultation(room_id)
+        prefill = self.prefill(room, CaseLawReference)
+
+        def done(event: Event | None) -> None:
+            if event is not None:
+                self.post_library_entry(room_id, event)
+
+        self.push_screen(
+            EventFormScreen(CaseLawReference, self.lang, prefill, self.stage_check(room)), done
+        )
+
+    @work(group="send")
+    async def post_library_entry(self, room_id: str, event: Event) -> None:
+        try:
+            await self.service.send_event(room_id, event)
+        except CoopNetError as exc:
+            self.notify(t("error.send", self.lang, detail=exc), severity="error", timeout=10)
+            return
+        self.notify(t("notify.sent", self.lang))
+        if isinstance(self.screen, LibraryScreen):
+            self.screen.show_results()
 
     def action_library(self) -> None:
         screen = self.screen

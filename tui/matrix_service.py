@@ -419,7 +419,11 @@ class MatrixService(Service):
             held.invited = False
             held.network_topic = network_room.topic_of(room.room_type)
         for room_id, room in self.client.invitations().items():
-            self.room(room_id, room.name or room_id).invited = True
+            invited = self.room(room_id, room.name or room_id)
+            invited.invited = True
+            # The invitation's stripped state carries the room type: a network room is
+            # listed apart under its name in the officer's language before it is joined.
+            invited.network_topic = network_room.topic_of(room.room_type)
 
     def excluded_in(self, room_id: str) -> set[tuple[str, str]]:
         """Read from the device store, the source of truth: a device verified by emoji

@@ -28,12 +28,13 @@ from coopnet.consultation import (
     ReceiptMatch,
     Refusal,
     SignatureCheck,
+    board_of,
+    is_library_room,
 )
 from coopnet.protocol import (
     BOT_MARKER,
     Assurance,
     ConsultationOpened,
-    CoordinationOpened,
     Event,
     ParseError,
     Problem,
@@ -293,15 +294,22 @@ class Consultation:
         step says so); None for a consultation room."""
         version = self.core.version
         if self._coordinates is None or self._coordinates[0] != version:
-            first = next(iter(self.core.steps()), None)
             room = None
-            if first is not None and isinstance(first.event, CoordinationOpened):
-                room = first.event.consultation_room
+            if self.core.opened is None:  # a consultation room coordinates nothing
+                # The internal room's board, as the bot folds it (its steps carry no
+                # causal links, so "the first step" is no order to rely on).
+                steps = (self.core.message(s.event_id) for s in self.core.steps())
+                room = board_of(m for m in steps if m is not None).consultation_room
             self._coordinates = (version, room)  # the list asks for every room at each refresh
         return self._coordinates[1]
 
+    @property
+    def library(self) -> bool:
+        """A practice-library room (its name says so): no consultation, listed apart."""
+        return is_library_room(self.case_ref)
+
     def counterpart(self) -> str | None:
-        if self.coordinates is not None:
+        if self.coordinates is not None or self.library:
             return None  # an internal room: the authority's own agencies only
         opened = self.opened
         if opened is None:

@@ -274,9 +274,9 @@ class Service(ABC):
     def consultations(self) -> list[Consultation]:
         """Every consultation, most urgent first, each followed by its internal
         coordination rooms (an internal room whose consultation is not here comes last);
-        network rooms are listed apart."""
+        network rooms and library rooms are listed apart."""
         today = self.today()
-        held = [c for c in self.rooms.values() if c.network_topic is None]
+        held = [c for c in self.rooms.values() if c.network_topic is None and not c.library]
         ordered = sorted(held, key=lambda c: sort_key(c, today))
         internal: dict[str, list[Consultation]] = {}
         for room in ordered:
@@ -296,6 +296,18 @@ class Service(ABC):
         order = {topic: i for i, topic in enumerate(NetworkRoomTopic)}
         held = [(c.network_topic, c) for c in self.rooms.values() if c.network_topic is not None]
         return [c for topic, c in sorted(held, key=lambda tc: (order[tc[0]], tc[1].room_id))]
+
+    def library_rooms(self) -> list[Consultation]:
+        """The practice-library rooms this account is in or invited to, by room id."""
+        return sorted((c for c in self.rooms.values() if c.library), key=lambda c: c.room_id)
+
+    def internal_room(self, room_id: str) -> str | None:
+        """The internal coordination room of the consultation ``room_id`` this account is
+        in (the first by room id), or None."""
+        found = sorted(
+            c.room_id for c in self.rooms.values() if c.coordinates == room_id and not c.invited
+        )
+        return found[0] if found else None
 
     def add_entry(
         self, room_id: str, entry: Entry, case_ref: str | None = None, history: bool = False
@@ -318,7 +330,7 @@ class Service(ABC):
     def search(self, query: str) -> list[tuple[Consultation, Entry]]:
         """Search the decrypted timelines held on this device (nothing leaves it)."""
         hits = []
-        for consultation in self.consultations() + self.network_rooms():
+        for consultation in self.consultations() + self.network_rooms() + self.library_rooms():
             for entry in consultation.find(query):
                 hits.append((consultation, entry))
         return hits

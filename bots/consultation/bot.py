@@ -49,8 +49,10 @@ from coopnet.consultation import (
     Roster,
     Topic,
     board_of,
+    is_library_room,
     judge_task,
     mirror_of,
+    misplaced_in_library,
     plan_room,
     propose_answer,
     shared_item_refusals,
@@ -490,7 +492,9 @@ class ConsultationBot(Bot):
             parsed,
             trusted=event.trusted,
         )
-        problems = self._coordination_problems(event, parsed, view, message)
+        problems = self._library_problems(event, parsed) or self._coordination_problems(
+            event, parsed, view, message
+        )
         if problems:
             await self._reject(event, problems, "rejected.title", message)
             return
@@ -527,6 +531,17 @@ class ConsultationBot(Bot):
                 recorded - checked,
                 time.perf_counter() - recorded,
             )
+
+    def is_library_room(self, room_id: str) -> bool:
+        room = self.matrix.room(room_id)
+        return is_library_room(room.name if room is not None else None)
+
+    def _library_problems(self, event: ReceivedEvent, parsed: Event) -> list[str]:
+        """Why a step is refused in a library room: it holds entries only, never a
+        consultation (an opening there would make the bot fold it as one)."""
+        if self.is_library_room(event.room_id) and misplaced_in_library(parsed):
+            return [text("library.misplaced", self.roster.language_of(event.sender))]
+        return []
 
     # ---------------------------------------------------------------- coordination
     def _coordination_problems(

@@ -14,9 +14,9 @@ from coopnet.consultation import (
     Board,
     Message,
     board_of,
+    item_to_share,
     judge_task,
     plan_coordination_room,
-    share_refusals,
 )
 from coopnet.consultation.room import coordination_room_name
 from coopnet.errors import ConsultationError, CoordinationError
@@ -30,9 +30,7 @@ from coopnet.protocol import (
     encode,
     label,
     parse_content,
-    render_text,
 )
-from coopnet.protocol.handling import effective_handling
 
 JOIN_TIMEOUT = 120.0
 
@@ -153,26 +151,17 @@ async def share(
     case: Case = await open_case(account, case_ref)
     try:
         message = case.consultation.message(event_id)
-        event = message.parsed if message is not None else None
-        if not isinstance(event, Event):
+        if message is None or not isinstance(message.parsed, Event):
             raise CoordinationError(f"event: {event_id} is no structured item of {case_ref}")
-        refusals = share_refusals(event)
-        if refusals:
-            reasons = "; ".join(label(key, lang) for key in refusals)
+        item = item_to_share(message, lang)  # the rule the client shares by too
+        if not isinstance(item, SharedItem):
+            reasons = "; ".join(label(key, lang) for key in item)
             raise CoordinationError(f"event: {event_id} may not be shared: {reasons}")
         room_id = _internal_room(case.client, case_ref)
         if room_id is None:
             raise CoordinationError(f"case_ref: {case_ref!r} has no internal room")
-        codes, _default = effective_handling(event)
-        item = SharedItem.from_dict(
-            {
-                "source_event": event_id,
-                "source_type": event.type_name(),
-                "text": render_text(event, lang)[:4000],
-                "handling": [c.value for c in codes],
-            }
-        )
-        sent = await case.client.send(room_id, encode(_parsed(item, "shared"), lang))
-        return {"event_id": sent, "room_id": room_id, "handling": [c.value for c in codes]}
+        sent = await case.client.send(room_id, encode(item, lang))
+        handling = [c.value for c in item.handling]
+        return {"event_id": sent, "room_id": room_id, "handling": handling}
     finally:
         await case.client.close()

@@ -27,6 +27,7 @@ from coopnet.consultation import (
     Consultation,
     Library,
     LibraryEntry,
+    is_library_room,
     plan_library_room,
 )
 from coopnet.datafile import read_json
@@ -159,10 +160,10 @@ async def library_room(client: CoopNetClient, account: OfficerAccount, new: bool
     if new:
         return await client.create_room(plan_library_room(account.roster, account.user_id))
     for room_id, room in client.rooms().items():
-        if room.name == LIBRARY_ROOM_NAME:
+        if is_library_room(room.name):
             return room_id
     for room_id, room in client.invitations().items():
-        if room.name == LIBRARY_ROOM_NAME:
+        if is_library_room(room.name):
             return await client.join(room_id)
     raise LibraryError(
         f"{account.user_id} is in no room named {LIBRARY_ROOM_NAME!r}: create one with --new-room"

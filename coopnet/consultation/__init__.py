@@ -42,6 +42,7 @@ from coopnet.consultation.coordination import (
     Mirror,
     TaskNotice,
     board_of,
+    item_to_share,
     judge_task,
     mirror_of,
     share_refusals,
@@ -69,7 +70,13 @@ from coopnet.consultation.fold import (
     Topic,
     topic_of,
 )
-from coopnet.consultation.library import Library, LibraryEntry, reliance, relied_on
+from coopnet.consultation.library import (
+    Library,
+    LibraryEntry,
+    misplaced_in_library,
+    reliance,
+    relied_on,
+)
 from coopnet.consultation.message import Message
 from coopnet.consultation.order import CausalOrder
 from coopnet.consultation.progress import REASONS as _PROGRESS_REASONS
@@ -77,6 +84,7 @@ from coopnet.consultation.progress import propose_answer
 from coopnet.consultation.room import (
     LIBRARY_ROOM_NAME,
     RoomPlan,
+    is_library_room,
     plan_coordination_room,
     plan_library_room,
     plan_room,
@@ -116,6 +124,7 @@ __all__ = [
     "board_of",
     "judge_task",
     "mirror_of",
+    "item_to_share",
     "share_refusals",
     "shared_item_refusals",
     "task_notices",
@@ -153,6 +162,8 @@ __all__ = [
     "Summary",
     "Topic",
     "LIBRARY_ROOM_NAME",
+    "is_library_room",
+    "misplaced_in_library",
     "plan_library_room",
     "plan_room",
     "relied_on",

@@ -6,7 +6,8 @@ domestic agencies (prosecutor, police, foreign affairs, court liaison). Its stat
 tasks (the latest version of each) and the items officers shared. What the bot mirrors
 there (:func:`mirror_of`: stage, deadlines, open checklist items) is computed from the
 consultation's own state, never copied from the counterpart's messages. The rules on bad
-input (:func:`judge_task`) and on what may be shared (:func:`share_refusals`) live here,
+input (:func:`judge_task`) and on what may be shared (:func:`share_refusals`,
+:func:`item_to_share`) live here,
 so the bot and the command line refuse the same things.
 """
 
@@ -21,8 +22,10 @@ from typing import Any
 
 from coopnet.consultation.drafts import DraftReview
 from coopnet.consultation.message import Message
+from coopnet.errors import CoordinationError
 from coopnet.protocol import CoordinationOpened, CoordinationTask, Event, Receipt, SharedItem
 from coopnet.protocol.handling import Use, effective_handling, sharing_warnings
+from coopnet.protocol.render import render_text
 from coopnet.protocol.validation import Problem
 from coopnet.protocol.vocab import DeadlineStatus, HandlingCode, Stage
 from coopnet.stages import ConsultationStatus
@@ -131,6 +134,41 @@ def share_refusals(
         return ("handling_warning.not_an_item",)
     codes, _default = effective_handling(event, defaults)
     return sharing_warnings(codes, Use.DOMESTIC_AGENCY)
+
+
+SHARED_TEXT_CHARS = 4000
+"""How much of an item's rendered text goes into the internal room."""
+UNTRUSTED = "handling_warning.untrusted_sender"
+
+
+def item_to_share(
+    message: Message, lang: str, defaults: Mapping[str, tuple[HandlingCode, ...]] | None = None
+) -> SharedItem | tuple[str, ...]:
+    """What an officer shares of one message of the consultation into its internal room:
+    its text rendered in ``lang`` and its handling codes; or the label keys of why it may
+    not be shared (:func:`share_refusals`; not a structured item; sent from a device the
+    trust policy does not trust, so not the counterpart's word), and nothing is to be
+    sent. The command line and the client share through here."""
+    event = message.parsed
+    if not isinstance(event, Event):
+        return ("handling_warning.not_an_item",)
+    if not message.trusted:
+        return (UNTRUSTED,)
+    refusals = share_refusals(event, defaults)
+    if refusals:
+        return refusals
+    codes, _default = effective_handling(event, defaults)
+    item = SharedItem.from_dict(
+        {
+            "source_event": message.event_id,
+            "source_type": event.type_name(),
+            "text": render_text(event, lang)[:SHARED_TEXT_CHARS],
+            "handling": [code.value for code in codes],
+        }
+    )
+    if not isinstance(item, SharedItem):  # our own rendering: a bug, not bad input
+        raise CoordinationError(f"{message.event_id}: cannot be shared: {item}")
+    return item
 
 
 def shared_item_refusals(item: SharedItem) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from coopnet.consultation.state import Consultation
-from coopnet.protocol import AssuranceReliance, CaseLawReference
+from coopnet.protocol import AssuranceReliance, CaseLawReference, Event, Receipt
 from coopnet.protocol.vocab import LibraryTopic
 
 
@@ -57,6 +57,17 @@ class LibraryEntry:
         if jurisdiction and folded(self.entry.jurisdiction or "") != folded(jurisdiction):
             return False
         return all(word in self._words for word in folded(words).split())
+
+
+LIBRARY_ROOM_EVENTS = (CaseLawReference, Receipt)
+"""What a library room holds: entries, and the bots' receipts for them."""
+
+
+def misplaced_in_library(event: Event) -> bool:
+    """Whether ``event`` has no place in a library room: a library room is no
+    consultation, so an opening, a stage, an assurance or a coordination step sent
+    there would make it look like one."""
+    return not isinstance(event, LIBRARY_ROOM_EVENTS)
 
 
 def _newest_first(item: LibraryEntry) -> tuple[int, str]:

@@ -182,6 +182,13 @@ LIBRARY_ROOM_NAME = "CoopNet practice library"
 encrypted, so it names no case, State or topic)."""
 
 
+def is_library_room(name: str | None) -> bool:
+    """Whether a room is a practice-library room: its name says so (the bot, the client
+    and the CLI all ask here). A library room is no consultation: it is listed apart and
+    holds library entries only (:func:`~coopnet.consultation.library.misplaced_in_library`)."""
+    return name == LIBRARY_ROOM_NAME
+
+
 def plan_library_room(roster: Roster, creator: str) -> RoomPlan:
     """A practice-library room: encrypted like a consultation, every authority of the
     network invited (officers and bots, who may post entries) and every server in its ACL."""

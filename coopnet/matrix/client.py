@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -786,7 +786,11 @@ class CoopNetClient:
 
     def invitations(self) -> dict[RoomID, Room]:
         """The rooms this account is invited to and has not joined (what the invite shows)."""
-        return {RoomID(r): room_of(room) for r, room in self._nio.invited_rooms.items()}
+        types = self._nio.invite_room_types
+        return {
+            RoomID(r): replace(room_of(room), room_type=types.get(r))
+            for r, room in self._nio.invited_rooms.items()
+        }
 
     def room_devices(self, room_id: str) -> list[Device]:
         """The member devices of a room this device knows, with the decision its store

@@ -30,6 +30,7 @@ from coopnet.protocol.bounds import TEXT
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 1 << 16
+SYNC = "/sync"  # the client API's sync path ends so (v3, r0)
 
 # nio's Olm/Megolm plaintext goes through the bounded decoder (the module's only json use
 # on remote text; key-export files, the other one, are local and also fit the bounds).
@@ -82,6 +83,9 @@ class BoundedAsyncClient(AsyncClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cross_signing = CrossSigningView()
+        # The creation content ``type`` of rooms this account is invited to, which nio
+        # drops from an invitation's stripped state (a network room's says its topic).
+        self.invite_room_types: dict[str, str] = {}
 
     async def parse_body(self, transport_response: ClientResponse) -> dict[Any, Any]:
         try:
@@ -97,6 +101,8 @@ class BoundedAsyncClient(AsyncClient):
     def _absorb(self, path: str, status: int, value: dict[str, Any]) -> None:
         if status == 200 and path.endswith(KEYS_QUERY):
             self.cross_signing.absorb(value)
+        if status == 200 and path.endswith(SYNC):
+            self.invite_room_types.update(invite_room_types(value))
 
     @client_session
     async def api_request(
@@ -159,3 +165,23 @@ def _guard_decryption(olm: Any) -> None:
 
     olm.decrypt_megolm_event = guarded_megolm
     olm.handle_to_device_event = guarded_to_device
+
+
+def invite_room_types(sync: dict[str, Any]) -> dict[str, str]:
+    """The room type of each invitation in a /sync answer, from the ``m.room.create`` of
+    its stripped state (Synapse shares it with invitees); rooms without one left out.
+    Remote input: anything not of the expected shape is passed over."""
+    rooms = sync.get("rooms")
+    invites = rooms.get("invite") if isinstance(rooms, dict) else None
+    found: dict[str, str] = {}
+    for room_id, invite in invites.items() if isinstance(invites, dict) else ():
+        state = invite.get("invite_state") if isinstance(invite, dict) else None
+        events = state.get("events") if isinstance(state, dict) else None
+        for event in events if isinstance(events, list) else ():
+            if not isinstance(event, dict) or event.get("type") != "m.room.create":
+                continue
+            content = event.get("content")
+            room_type = content.get("type") if isinstance(content, dict) else None
+            if isinstance(room_id, str) and isinstance(room_type, str):
+                found[room_id] = room_type
+    return found

@@ -43,7 +43,7 @@ async def seed_internal_room(network: Network, report: Callable[[str], None]) ->
         opened = _event(
             "coordination.opened", {"consultation_room": consultation_room, "case_ref": CASE_REF}
         )
-        await client.send(room, encode(opened, "en"))
+        opened_id = await client.send(room, encode(opened, "en", after=None))
         due = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=TASK_DAYS)
         task = _event(
             "coordination.task",
@@ -54,7 +54,7 @@ async def seed_internal_room(network: Network, report: Callable[[str], None]) ->
                 "due_date": due.isoformat(),
             },
         )
-        await client.send(room, encode(task, "en"))
+        await client.send(room, encode(task, "en", after=opened_id))  # the task follows it
         mark.write_text(room + "\n")
         report(f"internal room of {CASE_REF} seeded on {REQUESTING}'s homeserver (not federated)")
     finally:

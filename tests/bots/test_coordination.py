@@ -1,8 +1,9 @@
 """The internal coordination room on the real network (issue 18 part 1): a police account
 of Switzerland's homeserver (never in the directory) in a room that is not federated;
 the Swiss bot mirrors the consultation's stage there and reminds a task (clock injected);
-bad tasks and forbidden shares are refused naming the field; and Mexico's homeserver
-database holds no event of that room."""
+bad tasks and forbidden shares are refused naming the field, by the CLI and by the
+client (``s`` on a timeline entry); and Mexico's homeserver database holds no event of
+that room."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ from coopnet.protocol import (
 from tests.bots.helpers import payload_type, wait_notice
 from tests.bots.test_documents_cli import coopnet
 from tests.harness import opened, wait_async, wait_for
+from tests.tui.conftest import service_for, until
+from tests.tui.test_cards import open_room
+from tui.app import CoopNetApp
 
 pytestmark = pytest.mark.integration
 
@@ -206,18 +210,22 @@ async def _scenario(network, open_client, bot, police_user, today) -> None:
     code, done, err = await cli("coordination", "share", case_ref, free, *as_ch2)
     assert code == 0 and done["handling"] == ["domestic_agencies"], err
     await wait_for(
-        lambda: (
-            police_inbox.find(
-                lambda e: (
-                    e.content.get(PAYLOAD_KEY, {}).get("content", {}).get("source_event") == free
-                )
-            )
-            is not None
-        ),
+        lambda: police_inbox.find(lambda e: shared_source(e) == free) is not None,
         "the shared item in the internal room",
+    )
+    # The same from the client, by the same rule: `s` on a timeline entry (the second
+    # officer's device, which the CLI used and has let go).
+    also_free = await mx.send(
+        room, encode_step("requirements.query", topics=["channel"], handling=["domestic_agencies"])
+    )
+    await _share_from_client(network, ch2_user, room, internal, also_free, forbidden)
+    await wait_for(
+        lambda: police_inbox.find(lambda e: shared_source(e) == also_free) is not None,
+        "the item the client shared in the internal room",
     )
     assert kept  # shared by nobody: nothing of it reaches the internal room
     assert not police_inbox.find(lambda e: e.room_id == internal and kept in str(e.content))
+    assert not police_inbox.find(lambda e: shared_source(e) == forbidden)
 
     # On the homeservers' own databases: Switzerland's holds the room, not federated;
     # Mexico's has not one event of it.
@@ -235,6 +243,43 @@ async def _scenario(network, open_client, bot, police_user, today) -> None:
     assert rows_of(mx_db, "SELECT count(*) FROM events WHERE room_id = ?", internal) == [(0,)]
     assert rows_of(mx_db, "SELECT count(*) FROM rooms WHERE room_id = ?", internal) == [(0,)]
     assert rows_of(mx_db, "SELECT count(*) FROM events WHERE room_id = ?", room)[0][0] > 0
+
+
+def shared_source(event: ReceivedEvent) -> Any:
+    """The consultation event a ``coordination.shared`` item names, if it is one."""
+    return event.content.get(PAYLOAD_KEY, {}).get("content", {}).get("source_event")
+
+
+async def _share_from_client(
+    network: Network, user_id: str, room: str, internal: str, free: str, forbidden: str
+) -> None:
+    """In ``user_id``'s client, select each entry of the consultation and press ``s``:
+    the forbidden one is refused in place, the free one shared."""
+    service = service_for(str(network.directory), user_id)
+    app = CoopNetApp(service)
+    async with app.run_test(size=(140, 45)) as pilot:
+
+        def ready() -> bool:
+            held = service.rooms.get(room)
+            return (
+                held is not None
+                and held.has(free)
+                and held.has(forbidden)
+                and service.internal_room(room) == internal
+            )
+
+        await until(pilot, ready, "the consultation and its internal room in the client", 120)
+        timeline = await open_room(pilot, app, room)
+        timeline.focus()
+
+        def said(text: str) -> bool:
+            return any(text in str(n.message) for n in app._notifications)
+
+        for event_id, outcome in ((forbidden, "Not shared"), (free, "Shared in the internal")):
+            entries = timeline.consultation.entries
+            timeline.select(next(i for i, e in enumerate(entries) if e.event_id == event_id))
+            await pilot.press("s")
+            await until(pilot, lambda outcome=outcome: said(outcome), outcome, 120)
 
 
 def encode_step(type_: str, **content: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from coopnet.cli import main as cli
+from coopnet.ids import RoomID
 from coopnet.matrix import CoopNetClient, Invitation
 from coopnet.network import lifecycle, load_network
 from coopnet.network import trust as network_trust
@@ -57,11 +58,14 @@ async def _open(net_dir: Path, authority_id: str) -> Officer:
 
 
 async def _join_the_lobby(officer: Officer) -> str:
-    """Join the room this officer is invited to; once joined, its creation content says
-    it is the network lobby (an invitation does not carry the room's type)."""
+    """Join the room this officer is invited to: the invitation's stripped state already
+    says it is the network lobby (so the client names it before it is accepted), and once
+    joined so does its creation content."""
     who = officer.client.user_id
     await wait_for(lambda: len(officer.invites) >= 1, f"{who}'s invitation", TIMEOUT)
     room_id = officer.invites[0]
+    invitation = officer.client.invitations().get(RoomID(room_id))
+    assert invitation is not None and invitation.room_type == LOBBY_TYPE, invitation
     await officer.client.join(room_id)
     room = officer.client.room(room_id)
     assert room is not None and room.room_type == LOBBY_TYPE, room

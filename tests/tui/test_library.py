@@ -16,7 +16,6 @@ from tests.tui.conftest import palette_command, until
 from tests.tui.test_cards import drawn_in, open_room, text_of
 from tui.app import CoopNetApp
 from tui.i18n import label, show, value_label
-from tui.screens.consultation import ConsultationScreen
 from tui.screens.library import LibraryScreen
 from tui.seed import LIBRARY_ROOM, seeded_service
 from tui.widgets.side_panel import SidePanel, render_panel
@@ -127,11 +126,13 @@ async def test_the_library_in_arabic_names_fields_and_topics_in_arabic() -> None
         assert show(value_label(LibraryTopic.TORTURE, "ar")) in details
 
 
-async def test_the_palette_creates_a_library_room_and_opens_it() -> None:
+async def test_the_palette_creates_a_library_room_and_opens_the_library_on_it() -> None:
     app = app_with_library()
     async with app.run_test(size=SIZE) as pilot:
         before = set(app.service.rooms)
         await palette_command(pilot, app, "New library room")
-        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the new room")
+        # A library room is no consultation: the library opens, to post in the new room.
+        await until(pilot, lambda: isinstance(app.screen, LibraryScreen), "the library")
         (created,) = set(app.service.rooms) - before
         assert app.service.consultation(created).case_ref == LIBRARY_ROOM_NAME
+        assert app.screen.post_to == created  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from textual.widgets import Input, Select
 
+from bots.consultation.runner import build_bot
 from coopnet.consultation import LIBRARY_ROOM_NAME, relied_on
 from coopnet.network import Network, load_network
 from coopnet.protocol import Assurance, CaseLawReference
@@ -36,6 +37,9 @@ async def test_an_entry_found_in_another_authority_and_relied_on(network: Networ
     marker = uuid.uuid4().hex[:8]  # this run's entry among earlier runs' (session network)
     entry = CaseLawReference.from_dict({**ENTRY, "summary": f"{ENTRY['summary']} run {marker}"})
     assert isinstance(entry, CaseLawReference)
+    # Switzerland's bot, which refuses in the library room what is no library entry.
+    bot = build_bot(net, "ch", tick_seconds=0.5)
+    await bot.start()
     await ch.start()
     try:
         app = CoopNetApp(mx)
@@ -58,6 +62,19 @@ async def test_an_entry_found_in_another_authority_and_relied_on(network: Networ
                 "the entry in Mexico's client",
                 TIMEOUT,
             )
+
+            # A library room is no consultation: an opening sent there is refused by the
+            # bot (in the sender's language), and the client lists the room apart.
+            misplaced = await mx.send_event(library, opened(f"MX-CH-M{marker.upper()}", "mx", "ch"))
+            held_library = mx.consultation(library)
+            await until(
+                pilot, lambda: misplaced in held_library.answers, "the bot's refusal", TIMEOUT
+            )
+            answer = held_library.answers[misplaced]
+            assert answer.sender == bot.user_id and "solo contiene entradas" in answer.body
+            assert held_library.library
+            assert library not in [c.room_id for c in mx.consultations()]
+            assert library in [c.room_id for c in mx.library_rooms()]
 
             # Mexico's officer finds it as officers do: the palette, a topic, words.
             await palette_command(pilot, app, "Library")
@@ -121,6 +138,7 @@ async def test_an_entry_found_in_another_authority_and_relied_on(network: Networ
             assert not swiss.core.refusals()
     finally:
         await ch.close()
+        await bot.stop()
 
 
 async def _true(value: bool) -> bool:

@@ -9,7 +9,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
 
-from coopnet.protocol import CoordinationOpened, encode
+from coopnet.protocol import CoordinationOpened, CoordinationTask, encode
 from tests.tui.conftest import until
 from tui.app import CoopNetApp
 from tui.model import entry_from
@@ -228,3 +228,30 @@ async def test_an_internal_room_is_listed_under_its_consultation() -> None:
         await pilot.pause()
         assert "internal coordination room" in str(table.get_cell(internal, "col.stage"))
         assert str(table.get_cell(internal, "col.case")).startswith("  ↳ ")
+
+
+@pytest.mark.parametrize("received", ["in server order", "newest first"])
+async def test_an_internal_room_is_known_by_its_board_not_its_first_step(received: str) -> None:
+    """Steps sent without a causal link (the CLI's) hang on the one received before them,
+    so history read newest first puts the task before the opening: the internal room is
+    read from its board, in server order, as the bot reads it."""
+    service = seeded_service(rooms=2, events_per_room=9, invite=False)
+    consultation = next(c for c in service.consultations() if c.opened is not None)
+    opened = CoordinationOpened.from_dict(
+        {"consultation_room": consultation.room_id, "case_ref": consultation.case_ref}
+    )
+    task = CoordinationTask.from_dict(
+        {"task_id": "t1", "title": "Locate", "assignee": ME, "due_date": "2031-01-01"}
+    )
+    assert isinstance(opened, CoordinationOpened) and isinstance(task, CoordinationTask)
+    internal = "!internal:127.0.0.11"
+    case_ref = f"{consultation.case_ref} (internal)"
+    steps = [("$opened", 1_900_000_000_000, opened), ("$task", 1_900_000_000_001, task)]
+    if received == "newest first":
+        steps.reverse()
+    for event_id, ts, event in steps:
+        entry = entry_from(event_id, ME, ts, "m.room.message", encode(event, after=False))
+        service.add_entry(internal, entry, case_ref)
+    assert service.consultation(internal).coordinates == consultation.room_id
+    order = [c.room_id for c in service.consultations()]
+    assert order[order.index(consultation.room_id) + 1] == internal

@@ -159,3 +159,31 @@ def test_documents_panel(snap_compare: Any, utc: None, lang: str) -> None:
     assert snap_compare(
         CoopNetApp(service, lang=lang), terminal_size=(80, 40), run_before=open_panel
     )
+
+
+@pytest.mark.parametrize("lang", ("en", "ar"))
+def test_library_of_a_library_room(snap_compare: Any, utc: None, lang: str) -> None:
+    """The library opened from the list's library section: every entry newest first, the
+    first in full, and the hint that ctrl+s posts a new entry in that room."""
+    from textual.widgets import Input
+
+    from tui.screens.library import LibraryScreen
+    from tui.seed import LIBRARY_ROOM
+
+    async def open_library(pilot: Any) -> None:
+        await until(pilot, lambda: pilot.app.list_screen.is_mounted, "the list")
+        pilot.app.open_consultation(LIBRARY_ROOM)  # a library room opens the library
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, LibraryScreen)
+                and isinstance(pilot.app.focused, Input)
+                and len(pilot.app.screen.found) == 3
+            ),
+            "the library, its words field focused",
+        )
+        pilot.app.focused.cursor_blink = False  # the picture must not depend on the blink
+        await pilot.pause()
+
+    service = seeded_service(rooms=2, events_per_room=9, library=True, invite=False)
+    assert snap_compare(CoopNetApp(service, lang=lang), terminal_size=SIZE, run_before=open_library)

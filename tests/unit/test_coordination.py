@@ -11,15 +11,25 @@ import pytest
 from coopnet.consultation import (
     Message,
     board_of,
+    item_to_share,
     judge_task,
     mirror_of,
     plan_coordination_room,
     share_refusals,
+    shared_item_refusals,
 )
 from coopnet.consultation import task_notices as notices
 from coopnet.errors import ConsultationError
-from coopnet.protocol import CoordinationTask, PersonIdentity, RequirementsAnswer, encode
+from coopnet.protocol import (
+    CoordinationTask,
+    PersonIdentity,
+    RequirementsAnswer,
+    SharedItem,
+    encode,
+    label,
+)
 from coopnet.protocol.events import Event
+from coopnet.protocol.labels import LANGUAGES
 from coopnet.protocol.vocab import DeadlineStatus, HandlingCode, Stage
 from tests.unit.test_consultation_law import CH, MX, ROSTER, Room
 
@@ -101,6 +111,29 @@ def test_sharing_refuses_what_the_handling_code_forbids() -> None:
     assert share_refusals(answer) == ()  # the code that permits it outweighs
     assert share_refusals(task()) == ("handling_warning.not_an_item",)
     assert HandlingCode.NO_ONWARD in forbidding.handling
+
+
+def test_the_item_to_share_carries_text_and_codes_or_says_why_not() -> None:
+    identity = PersonIdentity.from_dict({"names": [{"family": "DOE"}]})
+    assert isinstance(identity, PersonIdentity)
+
+    def message(event: Event | None, trusted: bool = True) -> Message:
+        content = encode(event) if event is not None else {"msgtype": "m.text", "body": "hi"}
+        return Message("$m1", MX, DAY_MS, content, event, trusted)
+
+    item = item_to_share(message(identity), "fr")
+    assert isinstance(item, SharedItem), item
+    assert item.source_event == "$m1" and item.source_type == identity.type_name()
+    assert "DOE" in item.text and item.handling  # the network default codes, said
+    assert shared_item_refusals(item) == ()  # what the bot checks in the internal room
+    forbidding = PersonIdentity.from_dict({"names": [{"family": "DOE"}], "handling": ["no_onward"]})
+    assert isinstance(forbidding, PersonIdentity)
+    assert item_to_share(message(forbidding), "en") == share_refusals(forbidding)
+    assert item_to_share(message(None), "en") == ("handling_warning.not_an_item",)
+    assert item_to_share(message(task()), "en") == ("handling_warning.not_an_item",)
+    untrusted = item_to_share(message(identity, trusted=False), "en")
+    assert untrusted == ("handling_warning.untrusted_sender",)
+    assert all(label(key, lang) != key for key in untrusted for lang in LANGUAGES)
 
 
 def test_the_mirror_follows_the_consultation_and_its_key_changes_with_it() -> None:

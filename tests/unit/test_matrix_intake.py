@@ -111,3 +111,33 @@ def test_a_redaction_naming_its_target_in_content_is_not_rejected() -> None:
     # Room version 11 and later: "redacts" lives in the content only.
     event = received(timeline({"redacts": "$s"}, "m.room.redaction"))
     assert event.rejected is None and event.content["redacts"] == "$s"
+
+
+def test_an_invitations_room_type_is_read_from_its_stripped_state() -> None:
+    from coopnet.matrix.intake import BoundedAsyncClient, invite_room_types
+
+    create = {"type": "m.room.create", "state_key": "", "sender": "@bot:127.0.0.11"}
+    sync = {
+        "rooms": {
+            "invite": {
+                "!lobby:127.0.0.11": {
+                    "invite_state": {
+                        "events": [
+                            {"type": "m.room.name", "content": {"name": "Lobby"}},
+                            {**create, "content": {"type": "org.coopnet.network.lobby"}},
+                        ]
+                    }
+                },
+                "!case:127.0.0.12": {"invite_state": {"events": [{**create, "content": {}}]}},
+                "!odd:127.0.0.12": {"invite_state": {"events": ["x", {"type": 3}, None]}},
+                "!odder:127.0.0.12": {"invite_state": "x"},
+            }
+        }
+    }
+    assert invite_room_types(sync) == {"!lobby:127.0.0.11": "org.coopnet.network.lobby"}
+    assert invite_room_types({"rooms": []}) == {} == invite_room_types({})
+    client = BoundedAsyncClient("http://127.0.0.11:8008", "@officer1:127.0.0.12")
+    client._absorb("/_matrix/client/v3/sync", 200, sync)
+    assert client.invite_room_types == {"!lobby:127.0.0.11": "org.coopnet.network.lobby"}
+    client._absorb("/_matrix/client/v3/sync", 500, {"rooms": {"invite": {"!x:y": {}}}})
+    assert list(client.invite_room_types) == ["!lobby:127.0.0.11"]

@@ -11,11 +11,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
+from coopnet.consultation import item_to_share
 from coopnet.errors import CoopNetError
-from coopnet.protocol import AccessGranted, Event, render_text
+from coopnet.protocol import AccessGranted, Event, SharedItem, render_text
 from coopnet.protocol.handling import Use, effective_handling, sharing_warnings
 from coopnet.protocol.vocab import HandlingCode
-from tui.i18n import label, show, t, value_label
+from tui.i18n import label, show, t, text, value_label
 from tui.localize import Localized
 from tui.model import Entry
 from tui.screens import take_breakpoints
@@ -73,6 +74,9 @@ class ConsultationScreen(Localized, Screen[None]):
 
     def on_mount(self) -> None:
         take_breakpoints(self)
+        self.query_one(Timeline).can_share = lambda: (
+            self.service.internal_room(self.room_id) is not None
+        )
         self._show_title()
         self._show_counterpart()
         self.service.mark_read(self.room_id)
@@ -213,6 +217,39 @@ class ConsultationScreen(Localized, Screen[None]):
         self._copy_warned = None
         self.app.copy_to_clipboard(text)
         self.notify(t("copy.done", lang))
+
+    def on_timeline_share_requested(self, message: Timeline.ShareRequested) -> None:
+        """Share the entry into the internal coordination room, by the core's rule (the
+        CLI's ``coordination share``): refused, nothing sent, when its handling codes (or
+        its sender's untrusted device) forbid it."""
+        lang = self.lang
+        internal = self.service.internal_room(self.room_id)
+        if internal is None:
+            self.notify(t("share.no_internal", lang), severity="warning")
+            return
+        held = self.consultation.core.message(message.entry.event_id)
+        if held is None or message.entry.event is None:
+            self.notify(t("share.not_an_item", lang), severity="warning", timeout=10)
+            return
+        item = item_to_share(held, lang, self.consultation.core.settings.handling)
+        if not isinstance(item, SharedItem):
+            reasons = "; ".join(label(key, lang) for key in item)
+            self.notify(
+                show(text("share.refused", lang, reasons=reasons)), severity="error", timeout=10
+            )
+            return
+        self.share(internal, item)
+
+    @work(group="send")
+    async def share(self, internal: str, item: SharedItem) -> None:
+        async with self._sending:
+            try:
+                await self.service.send_event(internal, item)
+            except CoopNetError as exc:
+                self.notify(t("error.send", self.lang, detail=exc), severity="error", timeout=10)
+                return
+        codes = ", ".join(value_label(code, self.lang) for code in item.handling) or "—"
+        self.notify(show(text("share.done", self.lang, codes=codes)))
 
     def on_timeline_reply_requested(self, message: Timeline.ReplyRequested) -> None:
         self.reply_to = message.entry

@@ -1,13 +1,16 @@
 """The consultation list: case, counterpart, kind, stage, next deadline, unread; by urgency.
 
 Below it, apart, the network rooms of the central authorities this officer is in (the
-lobby, topic rooms), each named in the officer's language.
+lobby, topic rooms), each named in the officer's language, and the practice library's
+rooms (Enter opens the library, never a consultation).
 
 On a narrow terminal the less important columns give way (see :data:`LAYOUTS`) so that
 case reference, stage and deadline stay whole, e.g. at 80 columns.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -60,7 +63,8 @@ class ConsultationsScreen(Localized, Screen[None]):
         self._drawn_layout: tuple[str, tuple[str, ...]] | None = None  # language, columns
         self._drawn_width = 0  # the terminal's width when the layout was chosen
         self._stale = False  # changed while another screen covered the list
-        self._network_drawn: tuple[str, list[tuple[str, object, int]]] | None = None
+        # What each section apart from the consultations last drew (see _refresh_section).
+        self._sections_drawn: dict[str, tuple[str, list[tuple[str, str, bool, int]]]] = {}
 
     @property
     def lang(self) -> str:
@@ -73,6 +77,9 @@ class ConsultationsScreen(Localized, Screen[None]):
         # Network rooms of regular contact, apart from the consultations (shown when any).
         yield Static("", id="network-title")
         yield DataTable(id="network-rooms", cursor_type="row", zebra_stripes=True)
+        # The practice library's rooms: no consultation either, listed apart.
+        yield Static("", id="library-title")
+        yield DataTable(id="library-rooms", cursor_type="row", zebra_stripes=True)
         yield Static("", id="status")
         yield KeyBar()
 
@@ -235,10 +242,10 @@ class ConsultationsScreen(Localized, Screen[None]):
             if selected is not None and selected in keys:
                 table.move_cursor(row=keys.index(selected), animate=False)
         self._drawn, self._drawn_layout = rows, layout
-        network = self._refresh_network_rooms()
+        apart = self._refresh_network_rooms() + self._refresh_library_rooms()
         account = show(self.service.names.own(lang))
         self.query_one("#status", Static).update(
-            f"{len(self._shown)}/{len(self.service.rooms) - network} · {account} · "
+            f"{len(self._shown)}/{len(self.service.rooms) - apart} · {account} · "
             + t(f"conn.{self.service.connection.value}", lang)
         )
 
@@ -247,26 +254,51 @@ class ConsultationsScreen(Localized, Screen[None]):
         its topic, a fixed vocabulary) and its unread count; hidden when there are none.
         How many there are."""
         lang = self.lang
-        rooms = self.service.network_rooms()
-        table = self.query_one("#network-rooms", DataTable)
-        title = self.query_one("#network-title", Static)
-        title.display = table.display = bool(rooms)
-        drawn: tuple[str, list[tuple[str, object, int]]] = (
-            lang,
-            [(r.room_id, r.network_topic, r.unread) for r in rooms],
+        return self._refresh_section(
+            "network",
+            self.service.network_rooms(),
+            lambda room: value_label(room.network_topic, lang) if room.network_topic else "",
         )
-        if drawn == self._network_drawn:
+
+    def _refresh_library_rooms(self) -> int:
+        """The practice library's section: its rooms, never listed as consultations;
+        Enter opens the library (or accepts the invitation). How many there are."""
+        lang = self.lang
+        return self._refresh_section(
+            "library", self.service.library_rooms(), lambda _room: t("list.library_room", lang)
+        )
+
+    def _refresh_section(
+        self, section: str, rooms: list[Consultation], name_of: Callable[[Consultation], str]
+    ) -> int:
+        """A section of rooms apart from the consultations (``network``, ``library``):
+        title ``list.SECTION_rooms``, one row per room with its name (marked while only
+        invited) and unread count; hidden when there are none."""
+        lang = self.lang
+        table = self.query_one(f"#{section}-rooms", DataTable)
+        title = self.query_one(f"#{section}-title", Static)
+        title.display = table.display = bool(rooms)
+        names = [name_of(room) for room in rooms]
+        drawn: tuple[str, list[tuple[str, str, bool, int]]] = (
+            lang,
+            [(r.room_id, name, r.invited, r.unread) for r, name in zip(rooms, names, strict=True)],
+        )
+        if drawn == self._sections_drawn.get(section):
             return len(rooms)
-        self._network_drawn = drawn
-        title.update(t("list.network_rooms", lang))
+        self._sections_drawn[section] = drawn
+        title.update(t(f"list.{section}_rooms", lang))
         selected = table.cursor_row
         table.clear(columns=True)
-        table.add_column(t("col.network_room", lang), key="col.network_room")
+        table.add_column(t(f"col.{section}_room", lang), key=f"col.{section}_room")
         table.add_column(t("col.unread", lang), key="col.unread")
-        for room in rooms:
-            name = show(value_label(room.network_topic, lang)) if room.network_topic else ""
+        for room, name in zip(rooms, names, strict=True):
+            shown = f"{name} · {text('state.invited', lang)}" if room.invited else name
             unread = str(room.unread) if room.unread else ""
-            table.add_row(Text(name), Text(unread, "bold"), key=room.room_id)
+            table.add_row(
+                Text(show(shown), "bold" if room.invited else ""),
+                Text(unread, "bold"),
+                key=room.room_id,
+            )
         if rooms and selected is not None:
             table.move_cursor(row=min(selected, len(rooms) - 1), animate=False)
         return len(rooms)

@@ -50,6 +50,7 @@ SECTIONS: tuple[tuple[str | None, str | None, tuple[tuple[str, str], ...]], ...]
             ("ctrl+b", "help.consultation.panel"),
             ("ctrl+f", "help.consultation.search"),
             ("ctrl+y  ctrl+n", "help.consultation.library"),
+            ("s", "help.consultation.share"),
             ("f6", "help.consultation.grant"),
             ("esc", "help.consultation.back"),
         ),

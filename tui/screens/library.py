@@ -47,6 +47,7 @@ class LibraryScreen(Localized, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "cancel", "key.close"),
         Binding("ctrl+n", "rely", "key.rely"),
+        Binding("ctrl+s", "new_entry", "key.new_entry"),
     ]
     DEFAULT_CSS = """
     LibraryScreen { align: center middle; }
@@ -60,11 +61,14 @@ class LibraryScreen(Localized, ModalScreen[None]):
     LibraryScreen #hint { color: $text-muted; }
     """
 
-    def __init__(self, service: Service, lang: str, room_id: str | None = None) -> None:
+    def __init__(
+        self, service: Service, lang: str, room_id: str | None = None, post_to: str | None = None
+    ) -> None:
         super().__init__()
         self.service = service
         self.lang = lang
-        self.room_id = room_id
+        self.room_id = room_id  # a consultation, whose assurances may rely on an entry
+        self.post_to = post_to  # a library room, where new entries are posted
         self.found: list[LibraryEntry] = []
 
     def _assurances(self) -> list[tuple[str, str]]:
@@ -118,7 +122,13 @@ class LibraryScreen(Localized, ModalScreen[None]):
         self.lang = app_lang(self, self.lang)
         self.query_one("#title", Static).update(f"[b]{t('library.title', self.lang)}[/b]")
         self.query_one("#words", Input).placeholder = t("library.placeholder", self.lang)
-        hint = "library.hint" if self._assurances() else "library.no_assurance"
+        hint = (
+            "library.post_hint"
+            if self.post_to is not None
+            else "library.hint"
+            if self._assurances()
+            else "library.no_assurance"
+        )
         self.query_one("#hint", Static).update(t(hint, self.lang))
         topic = self.query_one("#topic", Select)
         chosen = topic.value
@@ -194,6 +204,16 @@ class LibraryScreen(Localized, ModalScreen[None]):
             return
         self.notify(t("notify.sent", self.lang))
         self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Posting only where the library was opened from a library room.
+        if action == "new_entry":
+            return self.post_to is not None  # False: hidden
+        return True
+
+    def action_new_entry(self) -> None:
+        if self.post_to is not None:
+            self.app.library_entry_form(self.post_to)  # type: ignore[attr-defined]
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -10,7 +10,9 @@ or scrolling up at the top). Rendered entries are cached per width and language.
 Keys: ↑/↓ select an entry, Enter shows a card whole (or short again), ``i`` opens its
 details (the screen receives :class:`Timeline.DetailsRequested`), ``r`` replies to it
 (:class:`Timeline.ReplyRequested`), ``y`` copies it to the clipboard
-(:class:`Timeline.CopyRequested`: the screen checks its handling codes first). A receipt
+(:class:`Timeline.CopyRequested`: the screen checks its handling codes first), ``s``
+shares it into the consultation's internal coordination room
+(:class:`Timeline.ShareRequested`, where there is one). A receipt
 takes no lines of its own: it is a mark on
 the card it certifies (:mod:`tui.widgets.cards`), so the cursor passes over it.
 """
@@ -18,6 +20,7 @@ the card it certifies (:mod:`tui.widgets.cards`), so the cursor passes over it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -61,6 +64,8 @@ class Timeline(Localized, ScrollView, can_focus=True):
         Binding("enter", "expand", "key.expand"),
         Binding("i", "details", "key.details"),
         Binding("y", "copy", "key.copy_entry"),
+        # Shown only in a consultation with an internal coordination room (see check_action).
+        Binding("s", "share", "key.share_internal"),
     ]
 
     @dataclass
@@ -75,6 +80,10 @@ class Timeline(Localized, ScrollView, can_focus=True):
     class CopyRequested(Message):
         entry: Entry
 
+    @dataclass
+    class ShareRequested(Message):
+        entry: Entry
+
     def __init__(self, consultation: Consultation, names: Names, lang: str, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.consultation = consultation
@@ -83,6 +92,8 @@ class Timeline(Localized, ScrollView, can_focus=True):
         self.expanded: set[str] = set()  # event ids of the cards shown whole
         self.first_shown = len(consultation.entries)  # nothing loaded until the width is known
         self.cursor: int | None = None  # index into consultation.entries
+        # Whether the consultation has an internal room to share into (the screen knows).
+        self.can_share: Callable[[], bool] = lambda: False
         self._width = 0
         self._cache: dict[str, list[Strip]] = {}  # event id → lines at self._width
         self._lines: list[Strip] = []
@@ -341,6 +352,16 @@ class Timeline(Localized, ScrollView, can_focus=True):
         entry = self.selected
         if entry is not None:
             self.post_message(self.CopyRequested(entry))
+
+    def action_share(self) -> None:
+        entry = self.selected
+        if entry is not None:
+            self.post_message(self.ShareRequested(entry))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "share":
+            return self.can_share()  # False: hidden where there is nowhere to share
+        return True
 
     def action_expand(self) -> None:
         """Show the selected card whole, or short again."""
