@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Input, Static, TextArea
+from textual_fspicker import FileSave
 
 from coopnet.keys import key_id
 from coopnet.stats import as_document
@@ -99,6 +100,12 @@ async def test_the_statistics_screen_opens_the_observations_with_headings_and_co
         write(screen, words(1501))
         await until(pilot, lambda: "over the limit by 1" in count(screen), "the count over")
         assert screen.query_one("#count").has_class("over")
+        # Ctrl+O: a save dialog (textual-fspicker) chooses another file.
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, FileSave), "the save dialog")
+        app.screen.dismiss(workdir / "other.md")
+        path_input = screen.query_one("#path", Input)
+        await until(pilot, lambda: path_input.value == str(workdir / "other.md"), "the chosen file")
         app.set_language("fr")
         await pilot.pause()
         assert str(screen.query_one("#l-summary").render()) == "Résumé"
