@@ -56,6 +56,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.language import LanguageScreen
 from tui.screens.library import LibraryScreen
 from tui.screens.login import LoginScreen
+from tui.screens.observations import ObservationsScreen
 from tui.screens.passphrase import ChangePassphraseScreen
 from tui.screens.recovery import RecoveryKeyScreen, RecoveryShownScreen
 from tui.screens.search import SearchScreen
@@ -589,6 +590,10 @@ class CoopNetApp(App[None]):
         if not isinstance(self.screen, StatisticsScreen):
             self.push_screen(StatisticsScreen(self.service, self.lang))
 
+    def action_observations(self) -> None:
+        if not isinstance(self.screen, ObservationsScreen):
+            self.push_screen(ObservationsScreen(self.service, self.lang))
+
     def action_language(self) -> None:
         self.push_screen(LanguageScreen(self.lang), self.set_language)
 
@@ -620,6 +625,9 @@ class CoopNetApp(App[None]):
         )
         yield SystemCommand(t("key.new", lang), t("cmd.new.help", lang), self.new_consultation)
         yield SystemCommand(t("key.stats", lang), t("cmd.stats.help", lang), self.action_statistics)
+        yield SystemCommand(
+            t("cmd.observations", lang), t("cmd.observations.help", lang), self.action_observations
+        )
         yield SystemCommand(
             t("key.library", lang), t("cmd.library.help", lang), self.action_library
         )

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from coopnet.consultation import Library
-from coopnet.errors import AccessError, CacheError, CoopNetError, DocumentError, RecoveryError
+from coopnet.errors import (
+    AccessError,
+    CacheError,
+    CoopNetError,
+    DocumentError,
+    RecoveryError,
+    ReviewError,
+)
+from coopnet.keys import write_private
 from coopnet.matrix import Progress, check_source, document_fields
 from coopnet.protocol import (
     AccessGranted,
@@ -31,6 +39,7 @@ from coopnet.protocol import (
 )
 from coopnet.protocol.attachment import DEFAULT_MAX_DOCUMENT_BYTES
 from coopnet.protocol.vocab import NetworkRoomTopic
+from coopnet.stats import observations
 from tui.connection import Connection
 from tui.directory import Directory
 from tui.model import Consultation, Entry, sort_key
@@ -200,6 +209,11 @@ class Service(ABC):
         self.statistics_source: Callable[[], dict[str, Any]] | None = None
         """Where the statistics screen gets the figures of the authority's record (a
         ``coopnet.stats`` document); None: this client was started without it."""
+        self.review_signer: Callable[[], observations.Signer] | None = None
+        """Who signs the observations for the review mechanism (the authority's bot and
+        its key, as ``coopnet review observations --network`` signs); None: nobody here."""
+        self.observation_sections: dict[str, str] = {}
+        """What the officer wrote in the observations screen (kept while the client runs)."""
         self.drafts: dict[str, str] = {}
         """Per room, what the composer holds and was not sent (kept in the encrypted
         cache's outbox when there is one, so a crash does not lose it)."""
@@ -270,6 +284,60 @@ class Service(ABC):
         for them. Reads and verifies the record: call it from a thread worker. Raises
         :class:`coopnet.errors.CoopNetError` (e.g. a record that does not verify)."""
         return self.statistics_source() if self.statistics_source is not None else None
+
+    # ------------------------------------------------------------ review mechanism
+    def observations_out(self) -> Path:
+        """The draft's default file: in the working directory, named by authority and day."""
+        return Path.cwd() / f"observations-{self.own_authority or 'authority'}-{self.today()}.md"
+
+    def load_observations(self, out: Path) -> dict[str, str] | None:
+        """The sections kept beside the draft ``out`` (its ``.sections.md``, as the CLI
+        writes), or None when there is none; :class:`ReviewError` when it cannot be read."""
+        path = observations.sections_path(out)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReviewError(f"{path}: cannot read: {exc}") from None
+        return observations.parse_sections(text, str(path))
+
+    def keep_observations(self, sections: dict[str, str], out: Path, lang: str) -> Path:
+        """Write the officer's sections beside ``out`` (0600), to go on with later."""
+        path = observations.sections_path(out)
+        _write(path, observations.sections_text(sections, lang))
+        return path
+
+    def save_observations(self, sections: dict[str, str], out: Path, lang: str) -> list[Path]:
+        """Draft the observations as ``coopnet review observations`` does: the sections
+        held to the CLI's rules, the figures of the verified record, signed by the bot's
+        key; then write the Markdown (``out``), the signed JSON and the sections file.
+        :class:`CoopNetError` says why it is refused, and nothing is written then. Reads
+        the record: call it from a thread worker."""
+        signed_file = observations.signed_path(out)
+        checked = observations.read_sections(
+            observations.sections_text(sections, lang), "observations"
+        )
+        if self.review_signer is None:
+            raise ReviewError(
+                "this client was started without its authority's bot key: no one signs"
+            )
+        figures = self.statistics()
+        if figures is None:
+            raise ReviewError("this client was started without its authority's record: no figures")
+        signer = self.review_signer()
+        if figures["authority"] != signer.authority:
+            raise ReviewError(
+                f"the record is {figures['authority']}'s, the key {signer.authority}'s bot's"
+            )
+        result = observations.draft(
+            checked, figures, signer.authority, signer.state, signer.bot, signer.key, lang
+        )
+        if not out.parent.is_dir():
+            raise ReviewError(f"{out.parent}: no such folder")
+        _write(out, result.markdown)
+        _write(signed_file, observations.document_json(result.document))
+        return [out, signed_file, self.keep_observations(checked, out, lang)]
 
     def consultations(self) -> list[Consultation]:
         """Every consultation, most urgent first, each followed by its internal
@@ -509,3 +577,11 @@ def text_content(body: str, reply_to: str | None = None) -> dict[str, object]:
     if reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
     return content
+
+
+def _write(path: Path, text: str) -> None:
+    """An owner-only file (the observations are the authority's own until it sends them)."""
+    try:
+        write_private(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ReviewError(f"{path}: cannot write: {exc.strerror or exc}") from None

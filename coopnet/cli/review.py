@@ -13,7 +13,6 @@ just written), 2 unreadable input.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from coopnet.cli.receipts import InputError, add_trust_arguments
@@ -70,13 +69,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _observations(args: argparse.Namespace) -> int:
     from coopnet.protocol.labels import UnknownLanguageError, check_language
     from coopnet.stats import as_document
-    from coopnet.stats.observations import draft, read_sections, template
+    from coopnet.stats.observations import (
+        document_json,
+        draft,
+        read_sections,
+        sections_path,
+        signed_path,
+        template,
+    )
 
     try:
         check_language(args.lang)
     except UnknownLanguageError as exc:
         return fail("review", f"--lang: {exc}")
-    sections_file = args.sections or args.out.with_suffix(".sections.md")
+    try:
+        signed_file = signed_path(args.out)
+    except ReviewError as exc:
+        return fail("review", f"--out: {exc}")
+    sections_file = args.sections or sections_path(args.out)
     if not sections_file.exists():
         write_private(sections_file, template(args.lang).encode("utf-8"))
         return fail(
@@ -107,12 +117,7 @@ def _observations(args: argparse.Namespace) -> int:
     except (InputError, CoopNetError, Ed25519KeyError) as exc:
         return fail("review", str(exc))
     emit(result.markdown, args.out, "the observations")
-    signed_file = args.out.with_suffix(".json")
-    emit(
-        json.dumps(result.document, ensure_ascii=False, indent=1) + "\n",
-        signed_file,
-        "the signed observations",
-    )
+    emit(document_json(result.document), signed_file, "the signed observations")
     return EXIT_OK
 
 

@@ -187,6 +187,7 @@ def build_service(args: argparse.Namespace) -> Any:
         **_cache_options(args, store),
     )
     service.statistics_source = statistics_source(network, authority)
+    service.review_signer = review_signer(network, authority)
     service.max_document_bytes = network.max_document_bytes  # what its Synapse accepts
     return service
 
@@ -204,6 +205,25 @@ def statistics_source(network: Any, authority: Any) -> Callable[[], dict[str, An
         return as_document(figures_of_record(records_db(authority), roster, authority.id))
 
     return figures
+
+
+def review_signer(network: Any, authority: Any) -> Callable[[], Any]:
+    """The authority's bot and its key on this machine, to sign the observations (as
+    ``coopnet review observations --network`` does); read when the officer saves."""
+
+    def signer() -> Any:
+        from coopnet.errors import ReviewError
+        from coopnet.keys import load_signing_key
+        from coopnet.network import network_roster, signing_key_file
+        from coopnet.stats.observations import Signer
+
+        party = network_roster(network).party(authority.id)
+        if party is None or party.bot is None:
+            raise ReviewError(f"{authority.id}: the roster lists no bot for it (who signs?)")
+        key = load_signing_key(signing_key_file(authority))
+        return Signer(authority.id, party.state, party.bot, key)
+
+    return signer
 
 
 def _log_to_file(service: Any) -> None:

@@ -16,10 +16,12 @@ spaces and punctuation, and each Chinese, Japanese or Korean ideograph as one wo
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import PurePath
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -78,9 +80,29 @@ def template(lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def sections_text(sections: Mapping[str, str], lang: str = "en") -> str:
+    """The sections file holding ``sections`` (the template filled in): what
+    :func:`read_sections` reads back, so the officer can go on with it later."""
+    lines = [f"<!-- {label('review.template_hint', lang)} -->", ""]
+    for key in WRITTEN:
+        lines += [f"## {label(f'review.{key}', lang)} {{#{key}}}", ""]
+        text = sections.get(key, "").strip()
+        lines += [text, ""] if text else [f"<!-- {label(f'review.{key}_hint', lang)} -->", ""]
+    return "\n".join(lines)
+
+
 def read_sections(text: str, where: str = "sections") -> dict[str, str]:
     """The officer's sections from a filled-in template; :class:`ReviewError` names the
     section that is missing, unknown, repeated, empty (the summary) or too long."""
+    out = parse_sections(text, where)
+    check_summary(out[SUMMARY], where)
+    return out
+
+
+def parse_sections(text: str, where: str = "sections") -> dict[str, str]:
+    """The sections of a sections file, the summary not yet held to its limit (a draft
+    the officer goes on with); :class:`ReviewError` names a section that is missing,
+    unknown or repeated."""
     sections: dict[str, list[str]] = {}
     current: str | None = None
     # Comments go, their line breaks stay (line numbers are the file's).
@@ -110,9 +132,7 @@ def read_sections(text: str, where: str = "sections") -> dict[str, str]:
             f"{where}: section(s) {', '.join(missing)} missing: keep every heading of the "
             "template (an empty section is written as such)"
         )
-    out = {key: "\n".join(sections[key]).strip() for key in WRITTEN}
-    check_summary(out[SUMMARY], where)
-    return out
+    return {key: "\n".join(sections[key]).strip() for key in WRITTEN}
 
 
 def check_summary(summary: str, where: str = "sections") -> int:
@@ -126,6 +146,36 @@ def check_summary(summary: str, where: str = "sections") -> int:
             f"{SUMMARY_LIMIT:,} by {words - SUMMARY_LIMIT:,}: shorten it"
         )
     return words
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs the observations: the authority's bot, with its private key."""
+
+    authority: str
+    state: str
+    bot: str
+    key: Ed25519PrivateKey
+
+
+AnyPath = TypeVar("AnyPath", bound=PurePath)
+
+
+def signed_path(out: AnyPath) -> AnyPath:
+    """Where the signed JSON of the draft ``out`` (Markdown) goes."""
+    if out.suffix == ".json":
+        raise ReviewError(f"{out}: the Markdown draft cannot end in .json (the signed JSON does)")
+    return out.with_suffix(".json")
+
+
+def sections_path(out: AnyPath) -> AnyPath:
+    """Where the officer's sections of the draft ``out`` are kept, by default."""
+    return out.with_suffix(".sections.md")
+
+
+def document_json(document: Mapping[str, Any]) -> str:
+    """The signed document as written to its file."""
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
 @dataclass(frozen=True)

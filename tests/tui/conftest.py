@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from textual.pilot import Pilot
@@ -79,6 +79,18 @@ async def palette_command(pilot: Pilot[None], app: Any, title: str) -> None:
         f"the {title} command",
     )
     await pilot.press("enter")
+
+
+ScreenT = TypeVar("ScreenT")
+
+
+async def palette_screen(pilot: Pilot[None], app: Any, title: str, cls: type[ScreenT]) -> ScreenT:
+    """The screen of class ``cls`` that the palette's command ``title`` opens."""
+    await palette_command(pilot, app, title)
+    await until(pilot, lambda: isinstance(app.screen, cls), f"the {title} screen")
+    screen = app.screen
+    assert isinstance(screen, cls)
+    return screen
 
 
 async def open_form(pilot: Pilot[None], app: Any, room_id: str, cls: type) -> Any:

@@ -14,7 +14,7 @@ from textual_plotext import PlotextPlot
 
 from coopnet.stats import as_document
 from coopnet.stats.record import figures_of_record
-from tests.tui.conftest import palette_command, until
+from tests.tui.conftest import palette_screen, until
 from tests.unit.stats_seed import seed
 from tests.unit.test_records_support import attacker_connection
 from tests.unit.test_stats import KEYS, PERIOD, ROSTER
@@ -30,11 +30,7 @@ def app_with_record(path: Path) -> CoopNetApp:
 
 
 async def open_from_palette(pilot: Any, app: CoopNetApp) -> StatisticsScreen:
-    await palette_command(pilot, app, "Statistics")
-    await until(pilot, lambda: isinstance(app.screen, StatisticsScreen), "the statistics screen")
-    screen = app.screen
-    assert isinstance(screen, StatisticsScreen)
-    return screen
+    return await palette_screen(pilot, app, "Statistics", StatisticsScreen)
 
 
 def drawn(widget: Static) -> str:

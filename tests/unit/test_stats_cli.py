@@ -108,6 +108,9 @@ def test_bad_options_get_a_clear_error(net: Network, capsys) -> None:
         capsys, "stats", "--network", net.directory, "--authority", "ch", "--from", TO, "--to", FROM
     )
     assert code == 1 and "is after --to" in err
+    review = ("review", "observations", "--network", net.directory, "--authority", "ch")
+    code, _, err = run(capsys, *review, "--out", "observations.json")
+    assert code == 2 and "--out: observations.json: the Markdown draft cannot end in .json" in err
 
 
 def summary(words: int) -> str:
@@ -221,3 +224,15 @@ def test_with_the_signed_directory_the_record_says_whose_it_is(net: Network, cap
     assert code == 1 and "--authority mx: the record is ch's" in err
     code, _, err = run(capsys, "stats", "--network", net.directory)
     assert code == 2 and "--authority ID or --db FILE" in err
+
+
+def test_the_client_signs_the_observations_with_its_authoritys_bot_key(net: Network) -> None:
+    from coopnet.cli.tui import review_signer
+    from coopnet.keys import key_id
+
+    ch = net.authority("ch")
+    signer = review_signer(net, ch)()
+    party = network_roster(net).party("ch")
+    assert party is not None
+    assert (signer.authority, signer.state, signer.bot) == ("ch", party.state, party.bot)
+    assert key_id(signer.key) == key_id(load_signing_key(botproc.signing_key_file(ch)))

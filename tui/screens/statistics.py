@@ -29,6 +29,7 @@ from coopnet.protocol import label
 from tui.i18n import show, t
 from tui.localize import Localized, app_lang
 from tui.service import Service
+from tui.widgets.keybar import KeyBar
 
 CHARTS = ("counterparts", "stages", "deadlines", "assurances")
 DEADLINES = ("met", "missed", "extended", "pending", "cancelled")
@@ -119,7 +120,10 @@ def tables(document: Mapping[str, Any], lang: str) -> RenderableType:
 
 
 class StatisticsScreen(Localized, ModalScreen[None]):
-    BINDINGS = [Binding("escape,q", "close", "key.close")]
+    BINDINGS = [
+        Binding("escape,q", "close", "key.close"),
+        Binding("o", "app.observations", "key.observations"),
+    ]
     DEFAULT_CSS = """
     StatisticsScreen { align: center middle; }
     StatisticsScreen > VerticalScroll { width: 95%; height: 95%;
@@ -142,6 +146,7 @@ class StatisticsScreen(Localized, ModalScreen[None]):
                 for chart in CHARTS:
                     yield PlotextPlot(id=f"chart-{chart}")
             yield Static("", id="stats-tables")
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load()
