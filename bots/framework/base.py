@@ -71,6 +71,10 @@ class BotConfig:
     # The deep history catch-up (federation backfill) of the rooms with new events lately
     # runs this often; of every room at start.
     history_check_seconds: float = 30.0
+    # The check behind a room's sync batch runs at most this often per room; the next one
+    # reads back past where the last one stood, so a busy room costs one request every
+    # few seconds instead of one per batch, and nothing goes unread.
+    behind_batch_seconds: float = 5.0
     extra: dict[str, object] = field(default_factory=dict)
     # Only for a store that holds no session (first start, or a lost store): log in as a
     # new device with the password, and restore the room keys from the key backup with
@@ -117,6 +121,8 @@ class Bot:
         # When each room last had new events: only rooms active lately are checked deeply
         # (backfill happens where events flow), so an idle room costs nothing.
         self._last_active: dict[str, float] = {}
+        # Each room's last check behind a batch: when, and the newest event it read.
+        self._behind_checked: dict[str, tuple[float, str | None]] = {}
 
     # ---------------------------------------------------------------- to override
     async def setup(self) -> None:
@@ -345,11 +351,23 @@ class Bot:
                 log.info("filled a gap of %d events in %s", len(missed), room.room_id)
             events = missed + events
         elif events and room.prev_batch and self.remembers_events:
-            # Events that came by federation backfill sit just before this batch, not in it.
-            fill = await self._unheld(room.room_id, room.prev_batch, SHALLOW_SETTLE)
-            events = fill.missing + events
+            events = await self._behind_batch(room.room_id, room.prev_batch) + events
         for event in events:
             await self._dispatch(event)
+
+    async def _behind_batch(self, room_id: str, prev_batch: str) -> list[ReceivedEvent]:
+        """Events that came by federation backfill sit just before a batch, not in it:
+        read behind it, at most every ``behind_batch_seconds`` per room, back past where
+        the room's last such check stood (what batches in between left unread is read
+        now, found a few seconds later; the deep check reads further back still)."""
+        now = time.monotonic()
+        last = self._behind_checked.get(room_id)
+        if last is not None and now - last[0] < self.config.behind_batch_seconds:
+            return []
+        back_to = [last[1]] if last is not None and last[1] else None
+        fill = await self._unheld(room_id, prev_batch, SHALLOW_SETTLE, back_to)
+        self._behind_checked[room_id] = (now, fill.newest or (last[1] if last else None))
+        return fill.missing
 
     async def _unheld(
         self, room_id: str, start: str | None, settle: int, back_to: list[str] | None = None

@@ -145,6 +145,42 @@ async def test_events_backfilled_behind_a_checked_region_are_found_by_a_later_ch
     bot.state.close()
 
 
+class CountingHistoryMatrix(HistoryMatrix):
+    def __init__(self, room: str, history: list[ReceivedEvent]) -> None:
+        super().__init__(room, history)
+        self.pages = 0
+
+    async def history_page(self, start: str | None, limit: int) -> HistoryPage:
+        self.pages += 1
+        return await super().history_page(start, limit)
+
+
+async def test_the_check_behind_batches_runs_once_a_while_and_reads_back_to_the_last(
+    tmp_path: Path,
+):
+    events = [_event("!r", f"${i}", decrypted=True) for i in range(60)]
+    matrix = CountingHistoryMatrix("!r", events[:21])
+    bot = _bot(tmp_path, matrix)
+    bot.handled = [e.event_id for e in events[:20]]
+
+    def batch(i: int) -> SyncBatch:
+        matrix.history = [e for e in events[: i + 1] if e.event_id != "$25"]
+        return SyncBatch(f"s{i}", [RoomBatch(RoomID("!r"), [events[i]], False, str(i))])
+
+    await bot._on_sync(batch(20))
+    assert matrix.pages == 1  # the first batch of a room: read behind it
+    for i in range(21, 40):  # a busy room: batches in quick succession, none read behind
+        await bot._on_sync(batch(i))
+    assert matrix.pages == 1
+    matrix.history = events[:41]  # $25 came by federation backfill, behind 15 held events
+    bot._behind_checked["!r"] = (time.monotonic() - 60, bot._behind_checked["!r"][1])
+    await bot._on_sync(SyncBatch("s40", [RoomBatch(RoomID("!r"), [events[40]], False, "40")]))
+    # Read back past where the last check stood ($19), not only 10 held events: found.
+    assert "$25" in bot.handled and bot.handled[-1] == "$40"
+    assert sorted(bot.handled) == sorted(e.event_id for e in events[:41])
+    bot.state.close()
+
+
 class SlowHistoryMatrix(HistoryMatrix):
     """Two rooms whose deep checks each wait until the test lets them go."""
 
