@@ -143,7 +143,7 @@ async def test_a_full_record_filesystem_pauses_recording_and_catches_up(
     db = bot.records_path
     ch, ch_inbox = await open_client(network.authority("ch").officers()[0].user_id)
     mx, _ = await open_client(network.authority("mx").officers()[0].user_id)
-    room, _ = await open_ch_mx_consultation(network, ch, mx, bot.user_id, "DISKFULL")
+    room, _ = await open_ch_mx_consultation(ch, mx, bot.user_id, "DISKFULL")
     structured = {PAYLOAD_KEY: IDENTITY, "msgtype": "m.text", "body": "identity"}
 
     before = [await mx.send(room, structured) for _ in range(BEFORE)]

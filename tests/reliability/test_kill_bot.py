@@ -70,7 +70,7 @@ async def test_kill_9_during_a_burst_of_500_structured_events(
     try:
         procs.append(botproc.start(net, authority, tick_seconds=1.0))
         await botproc.wait_ready(authority, procs[-1], timeout=READY_TIMEOUT)
-        room, _ = await open_ch_mx_consultation(network, ch, mx, bot_user, "KILLBOT")
+        room, _ = await open_ch_mx_consultation(ch, mx, bot_user, "KILLBOT")
         await wait_for(lambda: room_entry_count(db, room) >= 1, "the opening recorded", 90)
 
         structured = [
