@@ -18,6 +18,9 @@ class NormalPathToDebug(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno == logging.WARNING and str(record.msg).startswith(NORMAL_PATH):
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            # As if nio had logged it at debug: only where debug is on (a handler at the
+            # default level would show it otherwise).
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
         return True
 
 
