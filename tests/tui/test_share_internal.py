@@ -14,6 +14,7 @@ from tests.tui.conftest import until
 from tests.tui.test_cards import open_room
 from tui.app import CoopNetApp
 from tui.model import entry_from
+from tui.screens.consultation import ConsultationScreen
 from tui.seed import ME, MX, seeded_service, text
 from tui.widgets.keybar import KeyBar
 
@@ -132,3 +133,19 @@ async def test_without_an_internal_room_the_key_is_not_offered() -> None:
         await pilot.press("s")
         await pilot.pause()
         assert INTERNAL not in service.rooms
+
+
+async def test_access_is_not_given_from_the_internal_room() -> None:
+    service = service_with_internal_room()
+    app = CoopNetApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.list_screen.is_mounted, "the list")
+        app.open_consultation(INTERNAL)
+        await until(pilot, lambda: isinstance(app.screen, ConsultationScreen), "the room")
+        await pilot.press("f6")
+        await until(
+            pilot,
+            lambda: any("Access is given in the consultation itself" in n for n in notices(app)),
+            "the refusal",
+        )
+        assert isinstance(app.screen, ConsultationScreen)  # no dialog opened

@@ -286,6 +286,11 @@ class ConsultationScreen(Localized, Screen[None]):
         self.app.library(self.room_id)  # type: ignore[attr-defined]
 
     def action_grant_access(self) -> None:
+        room = self.consultation
+        if room.coordinates is not None or room.network_topic is not None or room.library:
+            self.notify(t("grant.not_here", self.lang), severity="warning")
+            return
+
         def chosen(grant: AccessGranted | None) -> None:
             if grant is not None:
                 self.grant_access(grant)
