@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 """Bytes read, encrypted and hashed at a time (1 MiB: few executor hops, little memory)."""
+DRAIN_SECONDS = 10.0
+"""How long the body's last step may trail the homeserver's answer to an upload."""
+UPLOAD_ATTEMPTS = 3
 
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes in all) as a transfer advances."""
@@ -90,9 +93,11 @@ class _Source:
         self.path, self.size, self.progress = path, size, progress
         self.digest = hashlib.sha256()
         self.read = 0
+        self.drained = asyncio.Event()
 
     def __call__(self, got_429: int = 0, got_timeouts: int = 0) -> AsyncIterator[bytes]:
         self.digest, self.read = hashlib.sha256(), 0  # a retry starts from the first byte
+        self.drained = asyncio.Event()
         return self._chunks()
 
     async def _chunks(self) -> AsyncIterator[bytes]:
@@ -104,16 +109,22 @@ class _Source:
             return chunk
 
         with self.path.open("rb") as handle:
-            while True:
+            while self.read < self.size:
                 chunk = await asyncio.to_thread(read_and_hash, handle)
                 if not chunk:
-                    return
+                    break  # shorter than it was: said by the caller
                 self.read += len(chunk)
                 if self.read > self.size:
                     raise DocumentError(f"{self.path} grew while it was sent")
                 if self.progress is not None:
                     self.progress(self.read, self.size)
                 yield chunk
+            # The end is known without another read (no await here): nio's last step,
+            # which fills the decryption keys, follows at once, before the homeserver's
+            # answer to the last bytes can end the upload's body writer.
+            if os.fstat(handle.fileno()).st_size > self.size:
+                raise DocumentError(f"{self.path} grew while it was sent")
+            self.drained.set()
 
 
 async def upload_encrypted(
@@ -121,21 +132,33 @@ async def upload_encrypted(
 ) -> UploadedFile:
     """Encrypt and upload ``path`` (``size`` bytes, checked by :func:`check_source`);
     nothing is sent to the room here, so a failed upload leaves nothing recorded."""
-    source = _Source(path, size, progress)
-    try:
-        resp, keys = await nio.upload(
-            source,
-            content_type="application/octet-stream",
-            encrypt=True,
-            filesize=size,
-        )
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise MatrixError(f"uploading {path.name} failed: {exc}") from exc
-    if not isinstance(resp, UploadResponse):
-        raise MatrixError(f"uploading {path.name} failed: {getattr(resp, 'message', resp)}")
-    if source.read != size:
-        raise DocumentError(f"{path} changed while it was sent ({source.read} of {size} bytes)")
-    if not keys:
+    for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+        source = _Source(path, size, progress)
+        try:
+            resp, keys = await nio.upload(
+                source,
+                content_type="application/octet-stream",
+                encrypt=True,
+                filesize=size,
+            )
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise MatrixError(f"uploading {path.name} failed: {exc}") from exc
+        if not isinstance(resp, UploadResponse):
+            raise MatrixError(f"uploading {path.name} failed: {getattr(resp, 'message', resp)}")
+        # The answer may come while aiohttp's writer task still drains the body, whose
+        # last step fills nio's decryption keys: wait for the file's end to be passed.
+        try:
+            await asyncio.wait_for(source.drained.wait(), DRAIN_SECONDS)
+        except TimeoutError:
+            pass  # said below: no keys, or not the whole file
+        if source.read != size:
+            raise DocumentError(f"{path} changed while it was sent ({source.read} of {size} bytes)")
+        if keys:
+            break
+        # The writer was ended before that step: the key of what was uploaded is lost
+        # (the blob is unreadable to anyone); upload again.
+        log.warning("uploading %s: no decryption keys (attempt %d)", path.name, attempt)
+    else:
         raise MatrixError(f"uploading {path.name}: nio returned no decryption keys")
     file = encrypted_file(
         resp.content_uri,
