@@ -535,9 +535,7 @@ async def main() -> None:
     for i, measured in enumerate(results):
         if measured.name == "echo" or echo is None:
             continue
-        # A phase run more than once (--phases before,coopnet,before,coopnet,echo) is
-        # named by its place in the run.
-        name = measured.name if phases.count(measured.name) == 1 else f"{measured.name}-{i + 1}"
+        name = phase_label(phases, i)
         ratios[f"{name}_p50"] = measured.p50_ms / echo.p50_ms
         ratios[f"{name}_p95"] = measured.p95_ms / echo.p95_ms
         ratios[f"{name}_cpu"] = measured.bot_cpu_s / echo.bot_cpu_s
@@ -560,6 +558,12 @@ async def main() -> None:
         plot(report, args.plot)
 
 
+def phase_label(names: list[str], i: int) -> str:
+    """The ``i``-th phase's name; a phase run more than once (--phases
+    before,coopnet,before,coopnet,echo) is named by its place in the run."""
+    return names[i] if names.count(names[i]) == 1 else f"{names[i]}-{i + 1}"
+
+
 def plot(report: dict[str, Any], path: Path) -> None:
     """Each phase's send -> answer latencies as a distribution (share of exchanges
     answered within a time), with the p50 and p95 marked, and the bots' CPU per
@@ -576,11 +580,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     names = []
     for i, phase in enumerate(phases):
         values = phase.get("latencies_ms") or []
-        name = (
-            phase["name"]
-            if [p["name"] for p in phases].count(phase["name"]) == 1
-            else (f"{phase['name']}-{i + 1}")
-        )
+        name = phase_label([p["name"] for p in phases], i)
         names.append(name)
         if not values:
             continue

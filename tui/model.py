@@ -308,6 +308,11 @@ class Consultation:
         """A practice-library room (its name says so): no consultation, listed apart."""
         return is_library_room(self.case_ref)
 
+    @property
+    def is_consultation(self) -> bool:
+        """A consultation itself: not its internal room, a network room or a library room."""
+        return self.coordinates is None and self.network_topic is None and not self.library
+
     def counterpart(self) -> str | None:
         if self.coordinates is not None or self.library:
             return None  # an internal room: the authority's own agencies only

@@ -305,13 +305,7 @@ class Bot:
     # ---------------------------------------------------------------- sync
     async def _on_sync(self, batch: SyncBatch) -> None:
         async with self._turn:
-            if self._after_crash:
-                # One room after the other, as before the crash: the first new event is
-                # then the one to suspect of having ended the last run.
-                for room in batch.rooms:
-                    await self._handle_room(room, self._since)
-            else:
-                await self._handle_rooms(batch.rooms, self._since)
+            await self._handle_rooms(batch.rooms, self._since)
             await self._retry_pending()
             # Only now: a crash before this line replays the batch (recording is idempotent).
             await self.state.save_sync_token(batch.next_batch)
@@ -322,8 +316,10 @@ class Bot:
         consultation's receipt no longer waits behind every other room's sends and
         records (their appends share the record writer's group commit). A failure in
         one room cancels the others (a replay handles them: every step is idempotent)
-        and ends the bot with that room's error."""
-        if len(rooms) < 2:
+        and ends the bot with that room's error. After a run that ended without stopping,
+        one room after the other, as before: the first new event is then the one to
+        suspect of having ended it."""
+        if self._after_crash or len(rooms) < 2:
             for room in rooms:
                 await self._handle_room(room, since)
             return

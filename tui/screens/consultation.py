@@ -286,8 +286,7 @@ class ConsultationScreen(Localized, Screen[None]):
         self.app.library(self.room_id)  # type: ignore[attr-defined]
 
     def action_grant_access(self) -> None:
-        room = self.consultation
-        if room.coordinates is not None or room.network_topic is not None or room.library:
+        if not self.consultation.is_consultation:
             self.notify(t("grant.not_here", self.lang), severity="warning")
             return
 
